@@ -1,0 +1,18 @@
+"""ViX-Ray toolkit: build, load, study, fine-tune on and score the Vietnamese chest X-ray corpus."""
+
+from __future__ import annotations
+
+from . import schema
+from .schema import FEATURES, FIELDS, SPLITS
+
+__version__ = "0.1.0"
+__all__ = ["FEATURES", "FIELDS", "SPLITS", "__version__", "schema", "load_vixray"]
+
+
+def __getattr__(name: str):
+    # lazy: keep `import vixray_data` cheap for the CLI and the examples
+    if name == "load_vixray":
+        from .load import load_vixray
+
+        return load_vixray
+    raise AttributeError(name)

@@ -1,0 +1,56 @@
+"""What flows between the pipeline stages: source -> RawRecord -> de-identify -> CleanRecord -> split -> write.
+
+A source never decides what leaves the builder: it hands over everything it read, PHI included
+(in ``phi``), and the de-identification stage builds the allow-listed row from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """Image bytes ready for the parquet ``image`` column, with no metadata chunks."""
+
+    data: bytes
+    ext: str  # "png" or "jpg": the pseudonymous file name's extension
+
+
+@dataclass
+class RawRecord:
+    """One study as a source read it. Never written as is."""
+
+    ref: str  # where it came from (file path, table row): for messages and rejects.jsonl only
+    study_key: str  # source identifier of the study; HMAC'd into ``id``
+    patient_key: str | None  # source identifier of the patient; HMAC'd, used for patient-level splits
+    fields: dict[str, Any]  # schema fields other than id/image, as read (age may still be a string)
+    image: Callable[[], EncodedImage]  # produces PHI-free image bytes; may raise RecordError
+    phi: dict[str, str] = field(default_factory=dict)  # identifying values seen: scrubbed from text, leak-scanned
+    flags: dict[str, Any] = field(default_factory=dict)  # e.g. {"burned_in_annotation": "YES"}
+    pixel_digest: str | None = None  # set by sources that can hash pixels cheaply (duplicate detection)
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A record that is not written, with its reason (a short code) and detail; goes to rejects.jsonl."""
+
+    ref: str
+    reason: str
+    detail: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"ref": self.ref, "reason": self.reason, "detail": self.detail}
+
+
+@dataclass
+class CleanRecord:
+    """An allow-listed, de-identified record: only schema fields, a pseudonymous id and patient."""
+
+    id: str
+    patient: str | None  # pseudonymous patient key (not a schema field: used for splitting, then dropped)
+    fields: dict[str, Any]  # age/sex/view/note/technique/findings/impressions, validated
+    image: Callable[[], EncodedImage]
+    ref: str  # kept in memory for messages only; never written

@@ -1,0 +1,41 @@
+"""Vietnamese text normalisation: the one function every module uses before comparing text.
+
+NFC first, then one tone-mark placement, then whitespace. Vietnamese has two spellings for the
+open syllables ending in ``oa``/``oe``/``uy``: old style puts the tone on the last vowel
+(``hoá``, ``thuỷ``), new style on the first (``hóa``, ``thủy``). The hospital's reports and the
+lexicon use new style, so old style is rewritten; closed syllables (``hoàng``, ``khuyến``) and
+``qu`` + ``y`` (``quý``) are spelled one way only and are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")  # sắc, huyền, hỏi, ngã, nặng
+_OPEN_PAIR = re.compile(r"([bcdđghklmnpqrstvx]*)(oa|oe|uy)", re.IGNORECASE)
+_WORD = re.compile(r"\w+")
+_SPACE = re.compile(r"\s+")
+
+
+def _retone(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable)
+    tones = [c for c in decomposed if c in _TONES]
+    if len(tones) != 1:
+        return syllable
+    bare = unicodedata.normalize("NFC", decomposed.replace(tones[0], ""))
+    match = _OPEN_PAIR.fullmatch(bare)
+    if match is None or match.group(1).lower().endswith("q"):
+        return syllable
+    at = len(match.group(1)) + 1  # just after the first vowel of the pair
+    return unicodedata.normalize("NFC", bare[:at] + tones[0] + bare[at:])
+
+
+def normalize(text: str | None, *, lowercase: bool = False) -> str:
+    """NFC, new-style tone marks, collapsed whitespace; ``None`` becomes ``""``."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", text)
+    text = _WORD.sub(lambda m: _retone(m.group(0)), text)
+    text = _SPACE.sub(" ", text).strip()
+    return text.lower() if lowercase else text
