@@ -31,7 +31,10 @@ def render_card(manifest: dict) -> str:
                      "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}],
         "dataset_info": {
             "features": _features_yaml(),
-            "splits": [{"name": s, "num_examples": info["num_examples"]} for s, info in splits.items()],
+            # num_bytes also keys the `datasets` cache: without it a rebuilt folder of the same name and split
+            # sizes loads the previous build's cached Arrow files (the local cache key ignores file contents)
+            "splits": [{"name": s, "num_bytes": sum(x["bytes"] for x in info.get("shards", ())),
+                        "num_examples": info["num_examples"]} for s, info in splits.items()],
         },
     }
     body = CARD_TEMPLATE.read_text(encoding="utf-8") if CARD_TEMPLATE.exists() else "# ViX-Ray\n"

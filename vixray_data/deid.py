@@ -1,8 +1,10 @@
 """De-identification stage: RawRecord -> CleanRecord | Reject (allow-list, not deny-list).
 
-Only schema fields leave this stage. Identifiers become HMAC-SHA256 pseudonyms under a secret key;
-the demo corpus uses a fixed public key. (First version: pseudonyms, age capping and field checks;
-free-text scrubbing and the audit are filled in by the de-identification work.)
+Only schema fields leave this stage. Identifiers become HMAC-SHA256 pseudonyms under a secret key
+(the demo corpus uses a fixed public key); ages above 89 become 90; free text is scrubbed of
+Vietnamese PHI patterns and of every identifying value the source saw for the record, each hit
+replaced by ``___`` and counted per field. ``audit`` is the manifest's ``deid`` section; ``phi_values``
+feeds the leak scan.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -22,9 +25,11 @@ from .text import normalize
 #: Public key for the synthetic demo corpus: its ids need no secrecy, only stability.
 DEMO_KEY = b"vixray-demo-corpus-public-key"
 KEY_ENV = "VIXRAY_DEID_KEY"
+REDACTED = "___"
 
 _SEX = {"nam": schema.MALE, "m": schema.MALE, "male": schema.MALE, "nữ": schema.FEMALE, "nu": schema.FEMALE,
         "f": schema.FEMALE, "female": schema.FEMALE}
+_VIEW = {"LATERAL": "LAT", "LAT.": "LAT", "POSTERO-ANTERIOR": "PA", "ANTERO-POSTERIOR": "AP"}
 
 
 def resolve_key(key_file: Path | None, *, demo: bool) -> bytes:
@@ -49,19 +54,29 @@ def pseudonym(key: bytes, *parts: str, length: int = 16) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:length]
 
 
-def parse_age(value) -> int | None:
-    """``72``, ``"72"``, ``"072Y"``, ``"030M"``, ``"010D"`` -> years; None when absent. Raises ValueError."""
+def _age_years(value) -> int | None:
+    """Years, uncapped; None when absent. Raises ValueError for unparseable or impossible ages."""
     if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
         return None
-    text = str(value).strip().upper()
-    match = re.fullmatch(r"(\d{1,3})(?:\.0+)?\s*([YMWD]?)", text)
+    text = normalize(str(value), lowercase=True)
+    text = re.sub(r"\s*(tuổi|t|years?|yrs?|yo)$", "y", text)
+    match = re.fullmatch(r"(\d{1,3})(?:\.0+)?\s*([ymwd]?)", text)
     if not match:
         raise ValueError(f"unparseable age {value!r}")
-    number, unit = int(match.group(1)), match.group(2) or "Y"
-    years = {"Y": number, "M": number // 12, "W": number // 52, "D": number // 365}[unit]
+    number, unit = int(match.group(1)), match.group(2) or "y"
+    years = {"y": number, "m": number // 12, "w": number // 52, "d": number // 365}[unit]
     if not schema.AGE_MIN <= years <= schema.AGE_MAX:
         raise ValueError(f"impossible age {value!r}")
-    return min(years, schema.AGE_CAP)
+    return years
+
+
+def parse_age(value) -> int | None:
+    """``72``, ``"72"``, ``"72 tuổi"``, ``"072Y"``, ``"030M"``, ``"010D"`` -> years (above 89: 90); None when absent.
+
+    Raises ValueError for unparseable or impossible (over 120) ages.
+    """
+    years = _age_years(value)
+    return None if years is None else min(years, schema.AGE_CAP)
 
 
 def parse_sex(value) -> str | None:
@@ -73,35 +88,194 @@ def parse_sex(value) -> str | None:
     return sex
 
 
+# --------------------------------------------------------------------------- free-text scrubbing
+
+_UPPER_INITIAL = re.compile(r"[^\W\d_]")
+_TITLE_ABBR = r"BSCKII|BSCKI|BSCK[12]|BS|Bs|ThS|PGS|KTV|ĐD"  # not "TS": tiền sử (history)
+_TITLE_WORD = r"[Bb]ác\s+sĩ|[Kk]ỹ\s+thuật\s+viên|[Bb]ệnh\s+nhân|[Ôô]ng|[Bb]à|[Aa]nh|[Cc]hị|[Cc]ô|[Cc]hú|BN"
+#: (rule, pattern, group to replace). Order matters: specific before general.
+_RULES: tuple[tuple[str, re.Pattern, int], ...] = (
+    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), 0),
+    ("date", re.compile(r"(?<![\w/.-])(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{1,2}[.-]\d{1,2}[.-]\d{4}"
+                        r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+                        r"(?![\w/-]|\.\d)"), 0),
+    ("date", re.compile(r"(?i)\bngày\s+\d{1,2}\s*(?:tháng\s*|/\s*)\d{1,2}(?:\s*(?:năm\s*|/\s*)\d{2,4})?"), 0),
+    ("date", re.compile(r"(?i)\btháng\s+\d{1,2}\s*(?:năm\s*|/\s*)\d{4}\b"), 0),
+    ("date", re.compile(r"(?<![\w/.])\d{1,2}/(?:19|20)\d{2}(?![\w/])"), 0),
+    ("phone", re.compile(r"(?<![\w+])(?:\+84|0084|0)(?:[\s.-]?\d){8,10}(?![\w])"), 0),
+    ("record_number", re.compile(
+        r"(?i)(?:\bmã\s*(?:số\s*)?(?:bn|bệnh\s*nhân|hồ\s*sơ|y\s*tế|phiếu|lưu\s*trữ)|\bsố\s*(?:hồ\s*sơ|bệnh\s*án|phiếu|"
+        r"lưu\s*trữ|bhyt|cccd|cmnd|thẻ)|\bpid\b|\bshs\b|\bbhyt\b|\bcccd\b|\bcmnd\b|\bmrn\b|\baccession(?:\s*(?:no|number))?)"
+        r"\s*[:#.]?\s*(?-i:([A-Za-z]{0,4}[-./]?\d[\w./-]{2,}))"), 1),
+    ("insurance_number", re.compile(r"\b[A-Z]{2}\s?\d\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{5}\b"), 0),
+    ("record_number", re.compile(r"\b[A-Z]{1,4}\d{5,}\b"), 0),
+    ("id_number", re.compile(r"(?<![\w.,])\d{6,}(?![\w]|[.,]\d)"), 0),
+    ("titled_name", re.compile(rf"(?<!\w)(?:(?:{_TITLE_ABBR})(?:\.\s*|\s+)|(?:{_TITLE_WORD})\s*:?\s+)(?=[^\W\d_])"), 0),
+)
+
+
+_SEX_WORDS = {"Nam", "Nữ", "NAM", "NỮ"}
+
+
+def _name_span(text: str) -> int:
+    """Length of the leading run of capitalised words in ``text`` (0 when the first is not capitalised)."""
+    end = 0
+    for match in re.finditer(r"\S+", text):
+        word = match.group(0).rstrip(".,;:")
+        if not word or not word[0].isupper() or not _UPPER_INITIAL.match(word):
+            break
+        if match.start() > end and text[end:match.start()].strip():
+            break
+        end = match.start() + len(word)
+    return end
+
+
+def _fold_chars(text: str) -> str:
+    """Per-character lowercase base letter (``"Nguyễn"`` -> ``"nguyen"``), same length as ``text``.
+
+    Positions in the folded text are positions in the original, so a match found case- and
+    diacritic-insensitively can be replaced in the original text.
+    """
+    out = []
+    for char in text:
+        base = "d" if char in "đĐ" else unicodedata.normalize("NFD", char)[0].lower()
+        out.append(base if len(base) == 1 else char)
+    return "".join(out)
+
+
+def _own_value_pattern(values: set[str]) -> re.Pattern | None:
+    """One word-bounded pattern over folded text for the record's own identifying values, in all spellings."""
+    from .leakscan import spellings
+
+    forms = {_fold_chars(unicodedata.normalize("NFC", f)) for value in values for f in spellings(value)[0]}
+    forms = {f for f in forms if len(f) >= 3}
+    if not forms:
+        return None
+    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _scrub_own(text: str, pattern: re.Pattern) -> tuple[str, int]:
+    spans = [m.span() for m in pattern.finditer(_fold_chars(text))]
+    for start, end in reversed(spans):
+        text = text[:start] + REDACTED + text[end:]
+    return text, len(spans)
+
+
+def scrub(text: str, *, own_values: set[str] | None = None) -> tuple[str, Counter[str]]:
+    """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per rule."""
+    counts: Counter[str] = Counter()
+    pattern = _own_value_pattern(own_values or set())
+    if pattern is not None:
+        text, n = _scrub_own(text, pattern)
+        counts["own_value"] += n
+    for rule, regex, group in _RULES:
+        if rule == "titled_name":
+            text = _scrub_names(text, regex, counts)
+            continue
+
+        def replace(match: re.Match, group: int = group, rule: str = rule) -> str:
+            counts[rule] += 1
+            if group == 0:
+                return REDACTED
+            start, end = match.span(group)
+            return match.group(0)[: start - match.start()] + REDACTED + match.group(0)[end - match.start():]
+
+        text = regex.sub(replace, text)
+    return text, +counts
+
+
+def _scrub_names(text: str, regex: re.Pattern, counts: Counter[str]) -> str:
+    """Replace the capitalised words right after each title (``BS.``, ``bác sĩ``, ``ông``, ...)."""
+    out, last = [], 0
+    for match in regex.finditer(text):
+        start = match.end()
+        if start < last:
+            continue
+        span = _name_span(text[start:])
+        if span == 0 or text[start:start + span] == REDACTED:
+            continue
+        if text[start:start + span] in _SEX_WORDS and match.group(0).strip().lower().startswith(("bn", "bệnh")):
+            continue  # "BN Nam, 72 tuổi": the patient's sex, not a name
+        counts["titled_name"] += 1
+        out += [text[last:start], REDACTED]
+        last = start + span
+    return "".join(out) + text[last:]
+
+
 class Deidentifier:
     """Turns raw records into allow-listed ones; keeps the audit counts and the PHI values it saw."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, demo: bool | None = None) -> None:
         self._key = key
-        self.audit: Counter[str] = Counter()
+        self._demo = key == DEMO_KEY if demo is None else demo
+        self._counts: Counter[str] = Counter()
+        self._spans: Counter[str] = Counter({name: 0 for name in schema.TEXT_FIELDS})
+        self._rules: Counter[str] = Counter()
+        self._rejects: Counter[str] = Counter()
         self.phi_values: set[str] = set()
 
+    @property
+    def audit(self) -> dict:
+        """The manifest's ``deid`` section: what was dropped, replaced, capped and rejected (no values)."""
+        return {
+            "pseudonyms": "HMAC-SHA256" + (" (public demo key)" if self._demo else " (secret key, not written)"),
+            "records_in": self._counts["records_in"],
+            "records_out": self._counts["records_out"],
+            "tags_dropped": self._counts["tags_dropped"],
+            "table_cells_dropped": self._counts["columns_dropped"],  # values of unrecognised table columns
+            "identifying_values_seen": len(self.phi_values),
+            "spans_replaced": dict(self._spans),
+            "spans_replaced_by_rule": dict(sorted(self._rules.items())),
+            "ages_capped": self._counts["ages_capped"],
+            "ages_from_dates": self._counts["ages_from_dates"],
+            "burned_in_reviewed": self._counts["burned_in_reviewed"],
+            "rejected_by_reason": dict(sorted(self._rejects.items())),
+        }
+
+    def _reject(self, raw: RawRecord, reason: str, detail: str) -> Reject:
+        self._rejects[reason] += 1
+        return Reject(raw.ref, reason, detail)
+
     def process(self, raw: RawRecord) -> CleanRecord | Reject:
-        self.phi_values.update(v for v in raw.phi.values() if v)
+        own = {str(v).strip() for v in raw.phi.values() if v and str(v).strip()}
+        self.phi_values |= own
+        self._counts["records_in"] += 1
+        self._counts["tags_dropped"] += int(raw.flags.get("tags_dropped", 0) or 0)
+        self._counts["columns_dropped"] += int(raw.flags.get("columns_dropped", 0) or 0)
         f = raw.fields
         try:
-            age = parse_age(f.get(schema.AGE))
+            years = _age_years(f.get(schema.AGE))
         except ValueError as exc:
-            return Reject(raw.ref, "bad_age", str(exc))
+            return self._reject(raw, "bad_age", str(exc))
+        age = None if years is None else min(years, schema.AGE_CAP)
+        self._counts["ages_capped"] += years is not None and years > schema.AGE_CAP
+        self._counts["ages_from_dates"] += bool(raw.flags.get("age_from_dates"))
         try:
             sex = parse_sex(f.get(schema.SEX))
         except ValueError as exc:
-            return Reject(raw.ref, "bad_sex", str(exc))
+            return self._reject(raw, "bad_sex", str(exc))
         fields = {schema.AGE: age, schema.SEX: sex}
         view = normalize(str(f.get(schema.VIEW) or "")).upper() or None
+        view = _VIEW.get(view, view) if view else None
         if view is not None and view not in schema.VIEW_VALUES:
-            return Reject(raw.ref, "bad_view", f"unknown view {view!r}")
+            return self._reject(raw, "bad_view", f"unknown view {view!r}")
         fields[schema.VIEW] = view
+        replaced: Counter[str] = Counter()
+        by_rule: Counter[str] = Counter()
         for name in schema.TEXT_FIELDS:
-            fields[name] = normalize(f.get(name)) or None
+            text, rules = scrub(normalize(f.get(name)), own_values=own)
+            fields[name] = text or None
+            replaced[name] = sum(rules.values())
+            by_rule.update(rules)
         for name in schema.REQUIRED_TEXT:
             if not fields[name]:
-                return Reject(raw.ref, f"empty_{name}", f"{name} is missing or blank")
+                return self._reject(raw, f"empty_{name}", f"{name} is missing or blank")
+        self._spans.update(replaced)
+        self._rules.update(by_rule)
+        if raw.flags.get("burned_in_annotation") not in (None, "NO"):
+            self._counts["burned_in_reviewed"] += 1
+        self._counts["records_out"] += 1
         return CleanRecord(
             id=pseudonym(self._key, "study", raw.study_key),
             patient=pseudonym(self._key, "patient", raw.patient_key) if raw.patient_key else None,

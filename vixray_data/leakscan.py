@@ -1,21 +1,46 @@
-"""Leak scan: after writing, look for every identifying value seen in the inputs in every output byte.
+"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds.
 
-(Interface first; the de-identification work fills in the variants it searches for.)
+A plain byte grep is not enough: parquet pages are compressed (snappy/zstd), JSON escapes non-ASCII
+(``Nguy\\u1ec5n``) and PNG ``zTXt``/``iTXt`` chunks are deflated. So every file is turned into the
+texts it can carry before searching:
+
+* parquet: the footer's key/value metadata, every string value of every column (nested ones too), and
+  for binary values (the images) every PNG chunk other than pixel data (text chunks inflated) or every
+  JPEG APPn/COM segment; pixel data itself is not text and is not searched (a byte-level hit there is
+  chance, not a leak);
+* JSON / JSON Lines: every key and string value after parsing (numbers are counts and sizes, not
+  searched, so a short numeric ID cannot "hit" a byte count); PNG/JPEG files: as image values above;
+* anything else: its bytes as UTF-8.
+
+Each value is searched in its common spellings: DICOM person names (``NGUYEN^VAN^AN`` as
+``NGUYEN VAN AN`` and in Vietnamese order), dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
+friends, NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
+case- and diacritic-insensitively. A hit needs a non-alphanumeric character (or the text's edge) on
+both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym. Results hold a SHA-256 of the
+value, never the value.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import json
+import re
+import struct
+import unicodedata
+import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+
+MIN_LENGTH = 3
 
 
 @dataclass
 class ScanResult:
     values_checked: int
     files_scanned: int
-    hits: list[dict] = field(default_factory=list)  # {"file": relative path, "value_sha256": ...}; never the value
+    hits: list[dict] = field(default_factory=list)  # {"file", "where", "value_sha256"}; never the value
 
     @property
     def clean(self) -> bool:
@@ -26,15 +51,263 @@ class ScanResult:
                 "hits": len(self.hits), "hit_details": self.hits, "clean": self.clean}
 
 
+# --------------------------------------------------------------------------- spellings of a value
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form: ``"Nguyễn  Văn Ấn"`` -> ``"nguyen van an"``."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"\s+", " ", bare.casefold())
+
+
+def _as_date(value: str) -> date | None:
+    from .sources.dicom import parse_date
+
+    if not re.fullmatch(r"\d{8}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T][\d:.]+)?", value):
+        return None
+    return parse_date(value)
+
+
+def date_spellings(day: date) -> set[str]:
+    d, m, y = day.day, day.month, day.year
+    forms = {f"{y:04d}{m:02d}{d:02d}"}
+    for sep in "-/.":
+        forms |= {f"{y:04d}{sep}{m:02d}{sep}{d:02d}", f"{d:02d}{sep}{m:02d}{sep}{y:04d}", f"{d}{sep}{m}{sep}{y:04d}"}
+    return forms
+
+
+def spellings(value: str) -> tuple[set[str], set[str]]:
+    """(exact spellings, folded spellings) under which ``value`` is searched; both empty when too short."""
+    value = unicodedata.normalize("NFC", str(value)).strip()
+    exact: set[str] = set()
+    folded: set[str] = set()
+    if len(value) < MIN_LENGTH:
+        return exact, folded
+    exact.add(value)
+    day = _as_date(value)
+    if day is not None:
+        exact |= date_spellings(day)
+    for representation in value.split("=") if "^" in value else ():  # DICOM PN: alphabetic=ideographic=phonetic
+        parts = [p.strip() for p in representation.split("^") if p.strip()]
+        if not parts:
+            continue
+        forms = {" ".join(parts)}
+        if len(parts) >= 3:  # family^given^middle -> Vietnamese order "family middle given"
+            forms.add(" ".join([parts[0], *parts[2:], parts[1]]))
+        if len(parts) >= 2:
+            forms.add(" ".join([*parts[1:], parts[0]]))
+        exact |= {f for f in forms if len(f) >= MIN_LENGTH}
+    for form in list(exact):
+        if " " in form.strip() and day is None:
+            folded.add(fold(form))
+    return exact, folded
+
+
+# --------------------------------------------------------------------------- the matcher
+
+class _Matcher:
+    """Finds which values occur in a text, word-bounded, with a first-trigram index for large value sets."""
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self.exact: dict[str, set[str]] = {}  # spelling -> original values
+        self.folded: dict[str, set[str]] = {}
+        self.values = sorted({unicodedata.normalize("NFC", v).strip() for v in values
+                              if v and len(str(v).strip()) >= MIN_LENGTH})
+        for value in self.values:
+            exact, folded = spellings(value)
+            for s in exact:
+                self.exact.setdefault(s, set()).add(value)
+            for s in folded:
+                self.folded.setdefault(s, set()).add(value)
+        self._index = {name: self._trigrams(table) for name, table in (("exact", self.exact), ("folded", self.folded))}
+
+    @staticmethod
+    def _trigrams(table: dict[str, set[str]]) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for spelling in table:
+            index.setdefault(spelling[:MIN_LENGTH], []).append(spelling)
+        return index
+
+    @staticmethod
+    def _bounded(text: str, start: int, end: int) -> bool:
+        return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
+
+    def _search(self, text: str, table: dict[str, set[str]], index: dict[str, list[str]]) -> set[str]:
+        found: set[str] = set()
+        if not table or not text:
+            return found
+        if len(table) <= 64:  # few values: the C substring search per value is faster
+            for spelling, originals in table.items():
+                start = text.find(spelling)
+                while start != -1:
+                    if self._bounded(text, start, start + len(spelling)):
+                        found |= originals
+                        break
+                    start = text.find(spelling, start + 1)
+            return found
+        for i in range(len(text) - MIN_LENGTH + 1):
+            candidates = index.get(text[i:i + MIN_LENGTH])
+            if candidates:
+                for spelling in candidates:
+                    if text.startswith(spelling, i) and self._bounded(text, i, i + len(spelling)):
+                        found |= table[spelling]
+        return found
+
+    def find(self, text: str) -> set[str]:
+        """The original values occurring in ``text`` under any of their spellings."""
+        text = unicodedata.normalize("NFC", text)
+        found = self._search(text, self.exact, self._index["exact"])
+        if self.folded:
+            found |= self._search(fold(text), self.folded, self._index["folded"])
+        return found
+
+
+# --------------------------------------------------------------------------- what a file can carry
+
+def _latin(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
+    """(where, text) for every non-pixel part of a PNG or JPEG: text chunks inflated, EXIF/ICC/COM raw."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        i = 8
+        while i + 8 <= len(data):
+            (length,) = struct.unpack(">I", data[i:i + 4])
+            kind = data[i + 4:i + 8].decode("latin-1")
+            body = data[i + 8:i + 8 + length]
+            i += 12 + length
+            if kind in ("IDAT", "IEND"):
+                continue
+            text = _latin(body)
+            try:
+                if kind == "zTXt":
+                    keyword, _, rest = body.partition(b"\0")
+                    text = _latin(keyword) + " " + _latin(zlib.decompress(rest[1:]))
+                elif kind == "iTXt":
+                    keyword, _, rest = body.partition(b"\0")
+                    compressed, rest = rest[0], rest[2:]
+                    language, _, rest = rest.partition(b"\0")
+                    translated, _, payload = rest.partition(b"\0")
+                    payload = zlib.decompress(payload) if compressed else payload
+                    text = " ".join(_latin(p) for p in (keyword, language, translated, payload))
+                elif kind == "iCCP":
+                    name, _, rest = body.partition(b"\0")
+                    text = _latin(name) + " " + _latin(zlib.decompress(rest[1:]))
+            except (zlib.error, IndexError):
+                pass
+            yield f"png {kind}", text
+    elif data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 4 <= len(data) and data[i] == 0xFF:
+            marker = data[i + 1]
+            if marker == 0xDA or marker == 0xD9:
+                break
+            (length,) = struct.unpack(">H", data[i + 2:i + 4])
+            if 0xE0 <= marker <= 0xEF or marker == 0xFE:
+                yield f"jpeg {'COM' if marker == 0xFE else f'APP{marker - 0xE0}'}", _latin(data[i + 4:i + 2 + length])
+            i += 2 + length
+    else:
+        yield "bytes", _latin(data)
+
+
+def _json_strings(obj, where: str) -> Iterator[tuple[str, str]]:
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            yield where, str(key)
+            yield from _json_strings(value, where)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _json_strings(item, where)
+    elif isinstance(obj, str):
+        yield where, obj
+
+
+def _parquet_texts(path: Path) -> Iterator[tuple[str, str]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    for key, value in (parquet.metadata.metadata or {}).items():
+        yield "footer metadata", _latin(key) + " " + _latin(value)
+    for group in range(parquet.num_row_groups):
+        table = parquet.read_row_group(group)
+        for name in table.column_names:
+            yield from _arrow_texts(table.column(name), f"column {name} (row group {group})", pa)
+
+
+def _arrow_texts(column, where: str, pa) -> Iterator[tuple[str, str]]:
+    kind = column.type
+    if pa.types.is_struct(kind):
+        for i in range(kind.num_fields):
+            child = kind.field(i).name
+            chunks = [chunk.field(i) for chunk in column.chunks] if hasattr(column, "chunks") else [column.field(i)]
+            yield from _arrow_texts(pa.chunked_array(chunks, type=kind.field(i).type), f"{where}.{child}", pa)
+    elif pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        chunks = [chunk.flatten() for chunk in column.chunks]
+        yield from _arrow_texts(pa.chunked_array(chunks, type=kind.value_type), where, pa)
+    elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        for value in column.to_pylist():
+            if value:
+                yield where, value
+    elif pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        for row, value in enumerate(column.to_pylist()):
+            if value:
+                for part, text in image_texts(value):
+                    yield f"{where} row {row} {part}", text
+
+
+def file_texts(path: Path) -> Iterator[tuple[str, str]]:
+    """(where, text) pairs covering everything in ``path`` that can carry an identifying value."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_texts(path)
+        return
+    data = path.read_bytes()
+    if suffix in (".png", ".jpg", ".jpeg"):
+        yield from image_texts(data)
+        return
+    text = _latin(data)
+    if suffix == ".json":
+        try:
+            yield from _json_strings(json.loads(text), "json")
+            return
+        except json.JSONDecodeError:
+            pass
+    elif suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), 1):
+            try:
+                yield from _json_strings(json.loads(line), f"line {number}")
+            except json.JSONDecodeError:
+                yield f"line {number}", line
+        return
+    yield "text", text
+
+
+def value_hash(value: str) -> str:
+    return hashlib.sha256(unicodedata.normalize("NFC", value).strip().encode("utf-8")).hexdigest()
+
+
 def scan_folder(folder: Path, values: Iterable[str]) -> ScanResult:
-    """Search every file under ``folder`` for each value (UTF-8 bytes)."""
-    needles = sorted({v.strip() for v in values if v and len(v.strip()) >= 3})
-    files = sorted(p for p in Path(folder).rglob("*") if p.is_file())
-    hits = []
+    """Search every file under ``folder`` for each value in any of its spellings (see module docstring)."""
+    folder = Path(folder)
+    matcher = _Matcher(values)
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    hits: list[dict] = []
     for path in files:
-        blob = path.read_bytes()
-        for value in needles:
-            if value.encode("utf-8") in blob:
-                hits.append({"file": str(path.relative_to(folder)),
-                             "value_sha256": hashlib.sha256(value.encode()).hexdigest()})
-    return ScanResult(values_checked=len(needles), files_scanned=len(files), hits=hits)
+        seen: set[tuple[str, str]] = set()
+        for where, text in file_texts(path) if matcher.values else ():
+            for value in matcher.find(text):
+                digest = value_hash(value)
+                if (where, digest) not in seen:
+                    seen.add((where, digest))
+                    hits.append({"file": path.relative_to(folder).as_posix(), "where": where, "value_sha256": digest})
+    return ScanResult(values_checked=len(matcher.values), files_scanned=len(files), hits=hits)
+
+
+def read_values(path: Path) -> list[str]:
+    """A ``--phi-values`` file: one identifying value per line (UTF-8, BOM allowed); blank lines skipped."""
+    return [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines() if line.strip()]

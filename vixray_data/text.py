@@ -15,6 +15,9 @@ import unicodedata
 _TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")  # sắc, huyền, hỏi, ngã, nặng
 _OPEN_PAIR = re.compile(r"([bcdđghklmnpqrstvx]*)(oa|oe|uy)", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
+# Only a word ending in oa/oe/uy with the tone on the second vowel can be old style; others skip _retone (speed).
+_OLD_STYLE_PAIR = re.compile(r"(?:[oO][áàảãạéèẻẽẹÁÀẢÃẠÉÈẺẼẸ]|[uU][ýỳỷỹỵÝỲỶỸỴ])\b")
+_OLD_STYLE_WORD = re.compile(rf"\b[bcdđghklmnpqrstvx]*{_OLD_STYLE_PAIR.pattern}", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
@@ -36,6 +39,7 @@ def normalize(text: str | None, *, lowercase: bool = False) -> str:
     if not text:
         return ""
     text = unicodedata.normalize("NFC", text)
-    text = _WORD.sub(lambda m: _retone(m.group(0)), text)
+    if _OLD_STYLE_PAIR.search(text):
+        text = _OLD_STYLE_WORD.sub(lambda m: _retone(m.group(0)), text)
     text = _SPACE.sub(" ", text).strip()
     return text.lower() if lowercase else text

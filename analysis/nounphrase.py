@@ -1,0 +1,264 @@
+"""Noun phrases of the findings, and the body parts they name (the paper's Figure 2a method).
+
+The paper parsed the findings with Stanza's Vietnamese constituency parser and counted noun phrases
+that name body parts. That is the ``stanza`` method here, used when stanza and its Vietnamese models
+are installed. Otherwise (the default offline) the ``pos+lexicon`` method chunks pyvi POS tags over the
+lexicon-corrected segmentation: a noun phrase is a maximal run of nominal tokens (N, Np, Nc, Nu, Ny,
+M, L tags, or a lexicon anatomy/position word whatever pyvi tagged it), extended by laterality words.
+Either way the body parts are read from each noun phrase by longest match against the lexicon.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from vixray_data.lexicon import load_lexicon
+from vixray_data.segment import segment
+from vixray_data.text import normalize
+
+log = logging.getLogger(__name__)
+
+STANZA, POS_LEXICON = "stanza", "pos+lexicon"
+_NOMINAL_TAGS = frozenset({"N", "Np", "Nc", "Nu", "Ny", "M", "L"})
+_ROMAN = {r: i for i, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), 1)}
+_BRACKET_TOKEN = re.compile(r"\(|\)|[^\s()]+")
+
+
+# --------------------------------------------------------------------------- bracket trees
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A constituency tree node; leaves are plain strings."""
+
+    label: str
+    children: tuple[Tree | str, ...]
+
+    def leaves(self) -> list[str]:
+        out: list[str] = []
+        for child in self.children:
+            out.extend(child.leaves() if isinstance(child, Tree) else [child])
+        return out
+
+
+def parse_tree(text: str) -> Tree:
+    """Parse a Penn-style bracket string, e.g. ``(ROOT (S (NP (N Bóng) (N tim)) (VP (R không) (A to))))``."""
+    tokens = _BRACKET_TOKEN.findall(text)
+    pos = 0
+
+    def node() -> Tree:
+        nonlocal pos
+        if pos >= len(tokens) or tokens[pos] != "(":
+            raise ValueError(f"bracket tree: expected '(' at token {pos} of {text!r}")
+        pos += 1
+        label = tokens[pos] if pos < len(tokens) and tokens[pos] not in "()" else ""
+        if label:
+            pos += 1
+        children: list[Tree | str] = []
+        while pos < len(tokens) and tokens[pos] != ")":
+            if tokens[pos] == "(":
+                children.append(node())
+            else:
+                children.append(tokens[pos])
+                pos += 1
+        if pos >= len(tokens):
+            raise ValueError(f"bracket tree: unbalanced brackets in {text!r}")
+        pos += 1
+        return Tree(label, tuple(children))
+
+    tree = node()
+    if pos != len(tokens):
+        raise ValueError(f"bracket tree: text after the tree in {text!r}")
+    return tree
+
+
+def noun_phrases(tree: Tree) -> list[str]:
+    """Maximal NP constituents (an NP inside an NP is part of its parent), leaves joined by spaces."""
+    found: list[str] = []
+
+    def walk(node: Tree) -> None:
+        if node.label == "NP" or node.label.startswith("NP-"):
+            found.append(" ".join(leaf.replace("_", " ") for leaf in node.leaves()))
+            return
+        for child in node.children:
+            if isinstance(child, Tree):
+                walk(child)
+
+    walk(tree)
+    return found
+
+
+# --------------------------------------------------------------------------- extractors
+
+
+@dataclass(frozen=True)
+class NounPhraseExtractor:
+    method: str
+    extract: Callable[[str], list[str]]
+
+    def __call__(self, text: str) -> list[str]:
+        return self.extract(text)
+
+
+def _lexicon_nominal(tokens: list[str]) -> list[bool]:
+    """Tokens inside a lexicon anatomy term ("bóng mờ tim", "thùy trên"): nominal whatever pyvi tagged."""
+    index = _anatomy_index()
+    owner: list[int] = []  # syllable -> token index
+    syllables: list[str] = []
+    for k, token in enumerate(tokens):
+        for part in token.lower().split("_"):
+            syllables.append(part)
+            owner.append(k)
+    flags = [token.replace("_", " ").lower() in index.nominal for token in tokens]
+    i = 0
+    while i < len(syllables):
+        size = next((n for n in range(min(index.longest, len(syllables) - i), 1, -1)
+                     if tuple(syllables[i : i + n]) in index.forms), 1)  # fmt: skip
+        if size > 1:
+            for j in range(i, i + size):
+                flags[owner[j]] = True
+        i += size
+    return flags
+
+
+def _pos_chunks(tokens: list[str]) -> list[str]:
+    """Noun-phrase chunks, sentence by sentence (a chunk never crosses punctuation; sentences repeat)."""
+    out: list[str] = []
+    begin = 0
+    for k, token in enumerate(tokens):
+        if token in (".", ";", "!", "?"):
+            out.extend(_sentence_chunks(tuple(tokens[begin : k + 1])))
+            begin = k + 1
+    out.extend(_sentence_chunks(tuple(tokens[begin:])))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _sentence_chunks(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    from pyvi import ViPosTagger
+
+    if not tokens:
+        return ()
+    index = _anatomy_index()
+    words, tags = ViPosTagger.postagging(" ".join(tokens))
+    nominal = _lexicon_nominal(list(words))
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    for word, tag, lexical in zip(words, tags, nominal, strict=True):
+        key = word.replace("_", " ").lower()
+        if tag in _NOMINAL_TAGS or lexical or (current and key in index.lateral_words):
+            current.append(word)
+        else:
+            if current:
+                chunks.append(current)
+            current = []
+    if current:
+        chunks.append(current)
+    return tuple(" ".join(w.replace("_", " ") for w in chunk) for chunk in chunks)
+
+
+def offline_extractor(*, tokenize: Callable[[str], list[str]] | None = None) -> NounPhraseExtractor:
+    """POS + lexicon chunks; ``tokenize`` lets a caller that already segmented the text share its tokens."""
+    tokenize = tokenize or segment
+    return NounPhraseExtractor(POS_LEXICON, lambda text: _pos_chunks(list(tokenize(text))))
+
+
+def stanza_extractor() -> NounPhraseExtractor:
+    """Stanza's Vietnamese constituency parser; raises when stanza or its models are missing."""
+    import stanza  # noqa: F401 - ImportError when not installed
+
+    pipeline = stanza.Pipeline("vi", processors="tokenize,pos,constituency", download_method=None, verbose=False)
+
+    def extract(text: str) -> list[str]:
+        doc = pipeline(normalize(text))
+        return [np for sentence in doc.sentences for np in noun_phrases(parse_tree(str(sentence.constituency)))]
+
+    return NounPhraseExtractor(STANZA, extract)
+
+
+def make_extractor(method: str = "auto", *, tokenize: Callable[[str], list[str]] | None = None) -> NounPhraseExtractor:
+    """``stanza``, ``pos+lexicon`` or ``auto`` (Stanza when usable, else offline with one log line)."""
+    if method == POS_LEXICON:
+        return offline_extractor(tokenize=tokenize)
+    if method not in ("auto", STANZA):
+        raise ValueError(f"unknown noun-phrase method {method!r}; choose auto, {STANZA} or {POS_LEXICON}")
+    try:
+        return stanza_extractor()
+    except Exception as exc:  # ImportError, or stanza's missing-resources error
+        log.info("noun phrases: Stanza unavailable (%s); using the offline %s method", str(exc).splitlines()[0]
+                 if str(exc) else type(exc).__name__, POS_LEXICON)  # fmt: skip
+        return offline_extractor(tokenize=tokenize)
+
+
+# --------------------------------------------------------------------------- body parts in a phrase
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A body part named in a noun phrase, with the side and rib number written beside it."""
+
+    concept: str
+    surface: str
+    laterality: str | None = None
+    number: int | None = None
+
+
+@dataclass(frozen=True)
+class _AnatomyIndex:
+    forms: dict[tuple[str, ...], str]  # syllables -> anatomy id
+    longest: int
+    lateral: dict[tuple[str, ...], str]  # syllables -> side
+    lateral_words: frozenset[str]
+    nominal: frozenset[str]  # lexicon words that are nominal whatever their POS tag
+
+
+@lru_cache(maxsize=1)
+def _anatomy_index() -> _AnatomyIndex:
+    lex = load_lexicon()
+    forms = {tuple(v.split()): cid for cid, c in lex.anatomy.items() for v in c.variants}
+    lateral = {tuple(v.split()): side for side, values in lex.laterality.items() for v in values}
+    nominal = {v for c in (*lex.anatomy.values(), *lex.position.values()) for v in c.variants}
+    nominal |= {normalize(c.vi, lowercase=True) for c in lex.position.values()}
+    lateral_words = {w for key in lateral for w in key} | {" ".join(key) for key in lateral}
+    return _AnatomyIndex(forms, max(map(len, forms)), lateral, frozenset(lateral_words), frozenset(nominal))
+
+
+def anatomy_mentions(phrase: str) -> list[Mention]:
+    """Body parts in one noun phrase, longest match first ("nhu mô phổi" is parenchyma, not lung)."""
+    return list(_anatomy_mentions(phrase))
+
+
+@lru_cache(maxsize=1 << 16)  # report phrases repeat a lot ("Phổi hai bên", "rốn phổi")
+def _anatomy_mentions(phrase: str) -> tuple[Mention, ...]:
+    index = _anatomy_index()
+    syllables = normalize(phrase, lowercase=True).split()
+    mentions: list[Mention] = []
+    i = 0
+    while i < len(syllables):
+        for size in range(min(index.longest, len(syllables) - i), 0, -1):
+            concept = index.forms.get(tuple(syllables[i : i + size]))
+            if concept:
+                break
+        else:
+            i += 1
+            continue
+        j, number, side = i + size, None, None
+        while j < len(syllables) and tuple(syllables[j : j + 1]) not in index.forms:  # qualifiers that follow
+            word = syllables[j]
+            if number is None and (word.isdigit() or word in _ROMAN):
+                number = int(word) if word.isdigit() else _ROMAN[word]
+                j += 1
+                continue
+            hit = next((index.lateral[key] for n in (3, 2, 1) if (key := tuple(syllables[j : j + n])) in index.lateral),
+                       None)  # fmt: skip
+            if hit is None:
+                break
+            side = hit
+            j += next(n for n in (3, 2, 1) if tuple(syllables[j : j + n]) in index.lateral)
+        mentions.append(Mention(concept, " ".join(syllables[i : i + size]), side, number))
+        i += size
+    return tuple(mentions)

@@ -1,0 +1,35 @@
+"""Shared fixtures: one small demo build per test session, for every test that needs a built folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vixray_data.build import BuildResult, build
+from vixray_data.config import BuildConfig
+
+#: The session demo build: small enough to build in about a second, large enough for every split.
+DEMO_SIZE = 60
+DEMO_IMAGE_SIZE = 64
+DEMO_SEED = 175
+
+
+def demo_config(out: Path, **overrides) -> BuildConfig:
+    """The settings of the session demo build, with ``overrides`` (tests building their own copy use this)."""
+    settings = {"out": out, "demo_size": DEMO_SIZE, "demo_image_size": DEMO_IMAGE_SIZE, "seed": DEMO_SEED,
+                "num_proc": 1, "progress": False}
+    settings.update(overrides)
+    return BuildConfig(**settings)
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory) -> BuildResult:
+    """A built demo folder (60 records, 64 px images, seed 175) and its manifest/rejects. Do not modify it."""
+    return build(demo_config(tmp_path_factory.mktemp("demo") / "vixray"))
+
+
+@pytest.fixture(scope="session")
+def demo_dir(demo_build) -> Path:
+    """Path of the session demo build: ``datasets.load_dataset(str(demo_dir))`` loads it. Read-only."""
+    return demo_build.out

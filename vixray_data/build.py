@@ -1,0 +1,347 @@
+"""The builder: source -> de-identify -> split -> images in worker processes -> parquet shards, atomically.
+
+Only text is held in memory (records carry lazy image callables); images are produced per split, in
+order, by a fork-based process pool and streamed into :class:`~vixray_data.writer.SplitWriter`. Output
+goes to a temporary folder beside ``config.out``, passes the leak scan, and only then replaces ``out``;
+any failure removes the temporary folder and leaves an existing ``out`` as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import multiprocessing
+import os
+import re
+import shutil
+import signal
+import tempfile
+import threading
+from collections import Counter, deque
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from tqdm.auto import tqdm
+
+from . import __version__, card, deid, leakscan, schema, sources
+from .config import BuildConfig
+from .errors import DeidError, RecordError, SourceError, StrictModeError, VixrayError
+from .records import CleanRecord, EncodedImage, Reject
+from .split import plan_splits
+from .writer import SplitWriter
+
+log = logging.getLogger(__name__)
+
+_IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG"}
+#: Records handed to a worker at a time: large enough to amortise IPC, small enough to keep order cheap.
+_CHUNK = 8
+
+
+class OutputError(VixrayError):
+    """The output folder cannot be written (or is not a build this tool may replace)."""
+
+    exit_code = 2
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote: the folder, its manifest, and every reject with its reason."""
+
+    out: Path
+    manifest: dict[str, Any]
+    rejects: list[Reject] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        return self.manifest["counts"]
+
+    def summary_line(self) -> str:
+        c = self.counts
+        per = ", ".join(f"{s} {v['written']}" for s, v in c["per_split"].items())
+        reasons = ", ".join(f"{r} {n}" for r, n in c["rejected_by_reason"].items())
+        return (f"read {c['read']} · written {c['written']} ({per}) · rejected {c['rejected']}"
+                + (f" ({reasons})" if reasons else "") + f" → {self.out}")
+
+
+# -- images in worker processes ---------------------------------------------------------------------
+# The pool is forked after the records are collected, so workers find the image callables here by
+# index: nothing but an int goes out and only bytes come back (callables need not be picklable).
+_JOBS: Sequence[CleanRecord] = ()
+
+
+def check_image(image: EncodedImage, ref: str) -> EncodedImage:
+    """Refuse bytes that are not the image format they claim (cheap: headers and PNG checksums)."""
+    expected = _IMAGE_FORMATS.get(image.ext.lower())
+    if expected is None:
+        raise RecordError(ref, "bad_image_format", f"unsupported image extension {image.ext!r}")
+    try:
+        with Image.open(io.BytesIO(image.data)) as probe:
+            actual = probe.format
+            probe.verify()
+    except Exception as exc:  # PIL raises many types for corrupt data
+        raise RecordError(ref, "image_undecodable", f"{type(exc).__name__}: {exc}") from None
+    if actual != expected:
+        raise RecordError(ref, "bad_image_format", f"bytes are {actual}, extension says {image.ext}")
+    return image
+
+
+def _produce(indices: Sequence[int]) -> list[tuple[int, EncodedImage | None, tuple[str, str] | None]]:
+    out = []
+    for index in indices:
+        record = _JOBS[index]
+        try:
+            out.append((index, check_image(record.image(), record.ref), None))
+        except RecordError as exc:
+            out.append((index, None, (exc.reason, exc.detail)))
+    return out
+
+
+def _images(indices: Sequence[int], pool, *, ahead: int) -> Iterator[tuple[int, EncodedImage | None, Any]]:
+    """Images of ``indices`` in order; at most ``ahead`` chunks in flight, so memory stays flat in N."""
+    chunks = [indices[i:i + _CHUNK] for i in range(0, len(indices), _CHUNK)]
+    if pool is None:
+        for chunk in chunks:
+            yield from _produce(chunk)
+        return
+    pending: deque = deque()
+    for chunk in chunks:
+        pending.append(pool.apply_async(_produce, (chunk,)))
+        if len(pending) >= ahead:
+            yield from pending.popleft().get()
+    while pending:
+        yield from pending.popleft().get()
+
+
+# -- the build ---------------------------------------------------------------------------------------
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Temp folders of builds that were killed (SIGKILL, power loss): the pid in their name is gone."""
+    for folder in out.parent.glob(f"{out.name}.tmp-*"):
+        match = re.fullmatch(re.escape(out.name) + r"\.tmp-(\d+)-\w+", folder.name)
+        if match and folder.is_dir() and not _alive(int(match.group(1))):
+            log.info("removing %s, left by an interrupted build", folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _prepare_out(out: Path) -> Path:
+    """Create the temporary folder beside ``out``; refuse to replace a folder that is not a build."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {out} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / schema.MANIFEST).exists():
+        raise OutputError(f"refusing to replace {out}: it is not empty and holds no {schema.MANIFEST} "
+                          "(not a ViX-Ray build)")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_temps(out)
+        return Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write output folder {out}: {exc.strerror or exc}") from exc
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` with renames only (same parent folder), so no reader sees half a build."""
+    old = None
+    if out.exists():
+        old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+        os.rmdir(old)
+        os.replace(out, old)
+    try:
+        os.replace(tmp, out)
+    except OSError:
+        if old is not None:
+            os.replace(old, out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tuple[int, list[CleanRecord],
+                                                                                   list[Reject]]:
+    read, records, rejects, seen = 0, [], [], {}
+    items = tqdm(source, desc="reading", unit="rec", disable=not config.progress, leave=False,
+                 total=len(source) if hasattr(source, "__len__") else None)
+    for item in items:
+        read += 1
+        result = item if isinstance(item, Reject) else deidentifier.process(item)
+        if isinstance(result, CleanRecord) and result.id in seen:
+            result = Reject(result.ref, "duplicate_id", f"same study id as {seen[result.id]}")
+        if isinstance(result, Reject):
+            rejects.append(result)
+            continue
+        seen[result.id] = result.ref
+        records.append(result)
+    return read, records, rejects
+
+
+def _strict_check(config: BuildConfig, rejects: list[Reject]) -> None:
+    if config.strict and rejects:
+        first = "; ".join(f"{r.ref}: {r.reason}" + (f" ({r.detail})" if r.detail else "") for r in rejects[:3])
+        raise StrictModeError(f"--strict: {len(rejects)} record(s) rejected: {first}")
+
+
+def _audit(deidentifier: deid.Deidentifier) -> dict:
+    audit = getattr(deidentifier, "audit", {})
+    if hasattr(audit, "to_json"):
+        return audit.to_json()
+    return dict(sorted(audit.items())) if isinstance(audit, Mapping) else dict(audit)
+
+
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (``kill``, a job scheduler) raises KeyboardInterrupt, so the temp folder is removed."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"terminated by signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # workers just die when the pool is terminated
+
+
+def _num_proc(config: BuildConfig) -> int:
+    return max(1, config.num_proc if config.num_proc is not None else (os.cpu_count() or 1))
+
+
+def build(config: BuildConfig) -> BuildResult:
+    """Build the dataset folder ``config.out`` (see the module docstring); returns counts and rejects."""
+    if config.source is not None and not Path(config.source).exists():
+        raise SourceError(f"source {config.source} does not exist")
+    out = Path(config.out)
+    source = sources.open_source(config)
+    key = deid.resolve_key(config.deid_key_file, demo=bool(getattr(source, "is_demo", False)))
+    deidentifier = deid.Deidentifier(key)
+    tmp = _prepare_out(out)
+    try:
+        with _terminate_as_interrupt():
+            manifest, rejects = _build_into(tmp, config, source, deidentifier)
+            _swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out=out, manifest=manifest, rejects=rejects)
+
+
+def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tuple[dict, list]:
+    global _JOBS
+    read, records, rejects = _collect(config, source, deidentifier)
+    _strict_check(config, rejects)
+    plan = plan_splits([r.patient for r in records], ids=[r.id for r in records], seed=config.seed,
+                       ratios=config.split_ratios, sizes=config.split_sizes)
+    for i in plan.surplus:
+        rejects.append(Reject(records[i].ref, "not_in_split_sizes",
+                              f"split sizes {config.split_sizes} leave no room for this record"))
+    _strict_check(config, rejects)
+
+    num_proc = _num_proc(config)
+    splits_info: dict[str, dict] = {}
+    written: dict[str, int] = {}
+    patients: dict[str, list[str]] = {}
+    _JOBS = records
+    pool = multiprocessing.get_context("fork").Pool(num_proc, _worker_init) if num_proc > 1 and records else None
+    try:
+        bar = tqdm(total=sum(len(v) for v in plan.indices.values()), desc="writing", unit="img",
+                   disable=not config.progress)
+        for split, indices in plan.indices.items():
+            writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
+            keys = set()
+            for index, image, error in _images(indices, pool, ahead=2 * num_proc + 2):
+                bar.update()
+                record = records[index]
+                if error is not None:
+                    rejects.append(Reject(record.ref, error[0], error[1]))
+                    _strict_check(config, rejects)
+                    continue
+                row = {schema.ID: record.id, schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
+                       **{name: record.fields.get(name) for name in schema.FIELDS
+                          if name not in (schema.ID, schema.IMAGE)}}
+                writer.write(row)
+                if record.patient:
+                    keys.add(record.patient)
+            shards = writer.close()
+            written[split] = writer.num_rows
+            patients[split] = sorted(keys)
+            splits_info[split] = {"num_examples": writer.num_rows, "shards": [s.to_json() for s in shards]}
+        bar.close()
+    finally:
+        _JOBS = ()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+    with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
+        for reject in rejects:
+            handle.write(json.dumps(reject.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    scan = leakscan.scan_folder(tmp, deidentifier.phi_values)
+    if not scan.clean:
+        raise DeidError(f"leak scan found {len(scan.hits)} identifying value(s) in the output "
+                        f"({', '.join(sorted({h['file'] for h in scan.hits}))}); nothing was written")
+    manifest = {
+        "builder": {"name": "vixray-data", "version": __version__},
+        "seed": config.seed,
+        "source": source.summary(),
+        "splits": splits_info,
+        "counts": {
+            "read": read,
+            "written": sum(written.values()),
+            "rejected": len(rejects),
+            "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejects).items())),
+            "per_split": {s: {"written": n} for s, n in written.items()},
+        },
+        "limits": {"row_group_bytes": config.row_group_bytes, "shard_bytes": config.shard_bytes},
+        "patients": patients,
+        "deid": _audit(deidentifier),
+        "leak_scan": scan.to_json(),
+        "synthetic": bool(getattr(source, "is_demo", False)),
+    }
+    _write_meta(tmp, manifest, deidentifier)
+    return manifest, rejects
+
+
+def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier) -> None:
+    """manifest.json and README.md, leak-scanned on their own before they join the build."""
+    meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=tmp.parent))
+    try:
+        (meta / schema.MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
+        (meta / schema.CARD).write_text(card.render_card(manifest), encoding="utf-8")
+        scan = leakscan.scan_folder(meta, deidentifier.phi_values)
+        if not scan.clean:
+            raise DeidError("leak scan found identifying values in manifest.json / README.md; nothing was written")
+        for name in (schema.MANIFEST, schema.CARD):
+            os.replace(meta / name, tmp / name)
+    finally:
+        shutil.rmtree(meta, ignore_errors=True)
+
+
+def manifest_text(manifest: dict) -> str:
+    """The exact text of manifest.json (fixed key order and indentation: part of determinism)."""
+    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
+
+
+def manifest_hash(folder: Path) -> str:
+    """sha256 of a build's manifest.json bytes (what the card shows as the manifest hash)."""
+    return hashlib.sha256((Path(folder) / schema.MANIFEST).read_bytes()).hexdigest()

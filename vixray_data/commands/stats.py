@@ -1,0 +1,44 @@
+"""``vixray stats SOURCE --out DIR``: Table 3, Figure 2 frequencies, figures and report.md (see ``analysis``)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..segment import BACKENDS
+
+NAME = "stats"
+HELP = "corpus statistics: Table 3, body-part and diagnosis frequencies (Figure 2), plots, report.md"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", help="a built dataset folder, a hub id, or the published release's folder")
+    parser.add_argument("--out", type=Path, required=True, help="folder for tables, figures and report.md")
+    parser.add_argument("--segmenter", choices=BACKENDS, default="pyvi", help="word segmentation backend for lengths")
+    parser.add_argument(
+        "--noun-phrases", choices=("auto", "stanza", "pos+lexicon", "none"), default="auto",
+        help="noun-phrase method for Figure 2a (auto: Stanza when its Vietnamese models are installed)",
+    )  # fmt: skip
+    compare = parser.add_mutually_exclusive_group()
+    compare.add_argument("--compare-paper", dest="compare_paper", action="store_true", default=None,
+                         help="print the paper's Table 3 beside ours (default: only for the published release)")
+    compare.add_argument("--no-compare-paper", dest="compare_paper", action="store_false")
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
+    parser.add_argument("--top", type=int, default=20, help="bars per frequency figure")
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis import StatsConfig, run_statistics
+
+    config = StatsConfig(
+        out=args.out,
+        backend=args.segmenter,
+        noun_phrases=None if args.noun_phrases == "none" else args.noun_phrases,
+        compare_paper=args.compare_paper,
+        figures=args.figures,
+        top=args.top,
+    )
+    result = run_statistics(args.source, config)
+    print(result.summary())
+    print(f"report: {Path(args.out) / 'report.md'}")
+    return 0

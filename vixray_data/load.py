@@ -1,0 +1,196 @@
+"""Load ViX-Ray in the canonical schema, from a built folder, a parquet file or a hub id.
+
+Everything goes through ``datasets.load_dataset`` (so a hub id takes the real hub code path), then
+:func:`normalize_dataset` maps other schemas onto :data:`vixray_data.schema.FEATURES`: the published
+release's columns (``image, findings, impressions, Ages, sex, view, Ghi chú, Kỹ thuật``; splits
+``train/val/test``), other capitalisations, English or Vietnamese headers, ``Male``/``Female`` for
+``Nam``/``Nữ``. Columns that cannot be mapped raise :class:`~vixray_data.errors.SchemaError` naming
+what is missing and what was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import datasets
+from datasets import Dataset, DatasetDict, Image, IterableDataset, IterableDatasetDict
+
+from . import schema
+from .errors import SchemaError, SourceError
+from .text import normalize
+
+log = logging.getLogger(__name__)
+
+AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
+
+
+def _key(name: str) -> str:
+    """Header key for matching: lowercase, no diacritics, letters and digits only (``Ghi chú`` -> ``ghichu``)."""
+    text = unicodedata.normalize("NFD", str(name).lower().replace("đ", "d"))
+    return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
+
+
+#: Header variants (compared by :func:`_key`) for each schema field.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    schema.ID: ("id", "studyid", "imageid", "uid", "ma", "maso", "mahoso"),
+    schema.IMAGE: ("image", "images", "img", "anh", "xray", "imagepath", "anhxquang"),
+    schema.AGE: ("age", "ages", "tuoi", "patientage"),
+    schema.SEX: ("sex", "gender", "gioitinh", "gioi", "phai", "patientsex"),
+    schema.VIEW: ("view", "views", "viewposition", "tuthe", "tuthechup", "huongchup", "projection"),
+    schema.NOTE: ("note", "notes", "ghichu", "chuthich", "comment", "comments"),
+    schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup"),
+    schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketqua", "description"),
+    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions", "diagnosis",
+                         "chandoan"),
+}
+#: Columns a dataset cannot be used without; the others become null when absent.
+REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
+SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
+                                 "valid": schema.VALIDATION, "validation": schema.VALIDATION,
+                                 "dev": schema.VALIDATION, "development": schema.VALIDATION,
+                                 "test": schema.TEST, "testing": schema.TEST}
+_SEX = {"nam": schema.MALE, "male": schema.MALE, "m": schema.MALE, "man": schema.MALE,
+        "nu": schema.FEMALE, "female": schema.FEMALE, "f": schema.FEMALE, "woman": schema.FEMALE}
+_LOOKUP = {alias: field for field, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
+def map_columns(columns: list[str]) -> dict[str, str]:
+    """Source column -> schema field for every column that has one; SchemaError when required ones lack."""
+    mapping: dict[str, str] = {}
+    taken: dict[str, str] = {}
+    # exact schema names first, so a dataset with both ``findings`` and ``Mô tả`` keeps ``findings``
+    for column in sorted(columns, key=lambda c: c not in schema.FIELDS):
+        field = column if column in schema.FIELDS else _LOOKUP.get(_key(column))
+        if field is None or field in taken:
+            continue
+        mapping[column], taken[field] = field, column
+    missing = [f for f in REQUIRED if f not in taken]
+    if missing:
+        raise SchemaError(f"cannot map onto the ViX-Ray schema: missing {', '.join(missing)}; "
+                          f"found columns {', '.join(map(repr, columns)) or '(none)'}")
+    return mapping
+
+
+def split_name(name: str) -> str:
+    """``val``/``dev``/``valid`` -> ``validation`` etc.; unknown names pass through."""
+    return SPLIT_ALIASES.get(str(name).lower(), str(name))
+
+
+def _age(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if value != value else int(value)
+    match = re.search(r"\d{1,3}", str(value))
+    return int(match.group(0)) if match else None
+
+
+def _sex(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    return _SEX.get(_key(value), str(value).strip())
+
+
+def _view(value: Any) -> str | None:
+    if value is None or str(value).strip() == "":
+        return None
+    text = str(value).strip().upper()
+    first = re.split(r"[\s(/-]+", text)[0]
+    return first if first in schema.VIEW_VALUES else text
+
+
+def _text(value: Any) -> str | None:
+    return normalize(str(value)) or None if value is not None else None
+
+
+_CONVERT = {schema.AGE: _age, schema.SEX: _sex, schema.VIEW: _view, schema.NOTE: _text,
+            schema.TECHNIQUE: _text, schema.FINDINGS: _text, schema.IMPRESSIONS: _text}
+
+
+def _columns(ds: Dataset | IterableDataset) -> list[str]:
+    if ds.column_names is not None:
+        return list(ds.column_names)
+    first = next(iter(ds), None)  # streaming without declared features: look at one row
+    return list(first) if first else []
+
+
+def _normalize_split(ds: Dataset | IterableDataset, split: str) -> Dataset | IterableDataset:
+    columns = _columns(ds)
+    if columns == list(schema.FIELDS) and ds.features == schema.FEATURES:
+        return ds  # already canonical (a folder written by the builder)
+    mapping = map_columns(columns)
+    extra = [c for c in columns if c not in mapping]
+    if extra:
+        log.info("%s: dropping columns with no schema field: %s", split, ", ".join(extra))
+        ds = ds.remove_columns(extra)
+    renames = {src: dst for src, dst in mapping.items() if src != dst}
+    if renames:
+        ds = ds.rename_columns(renames)
+    present = [f for f in schema.FIELDS if f in mapping.values() and f != schema.IMAGE]
+    wanted = [f for f in schema.FIELDS if f != schema.IMAGE]
+
+    def convert(*args):
+        *values, indices = args
+        batch = dict(zip(present, values, strict=True))
+        out = {}
+        for field in wanted:
+            if field == schema.ID:
+                out[field] = ([str(v) for v in batch[field]] if field in batch
+                              else [f"{split}-{i:05d}" for i in indices])
+            elif field in batch:
+                out[field] = [_CONVERT[field](v) for v in batch[field]]
+            else:
+                out[field] = [None] * len(indices)
+        return out
+
+    ds = ds.map(convert, batched=True, input_columns=present, with_indices=True)
+    if ds.features is not None and not isinstance(ds.features.get(schema.IMAGE), Image):
+        ds = ds.cast_column(schema.IMAGE, Image())
+    ds = ds.cast(schema.FEATURES)
+    return ds.select_columns(list(schema.FIELDS))
+
+
+def normalize_dataset(ds: AnyDataset, *, split: str = schema.TRAIN) -> AnyDataset:
+    """Map ``ds`` (one split or a dict of splits) onto the canonical schema and split names."""
+    if isinstance(ds, (DatasetDict, IterableDatasetDict)):
+        parts: dict[str, Any] = {}
+        for name, part in ds.items():
+            canonical = split_name(name)
+            if canonical in parts:
+                raise SchemaError(f"two splits map to {canonical!r}: {', '.join(ds)}")
+            parts[canonical] = _normalize_split(part, canonical)
+        order = [s for s in schema.SPLITS if s in parts] + [s for s in parts if s not in schema.SPLITS]
+        return type(ds)({name: parts[name] for name in order})
+    return _normalize_split(ds, split_name(split))
+
+
+def load_vixray(source: str | Path = schema.DEFAULT_OUT, split: str | None = None, streaming: bool = False,
+                **kwargs: Any) -> AnyDataset:
+    """Load a built folder, a parquet file/folder in any supported schema, or a hub id, in the canonical schema.
+
+    ``split`` accepts the canonical names and their aliases (``val``, ``dev``); extra keyword arguments
+    go to ``datasets.load_dataset`` (``revision``, ``token``, ``cache_dir`` ...).
+    """
+    path = Path(source)
+    if path.is_file():
+        if path.suffix != ".parquet":
+            raise SourceError(f"{path} is not a parquet file or a dataset folder")
+        ds = datasets.load_dataset("parquet", data_files={schema.TRAIN: str(path)}, streaming=streaming, **kwargs)
+    elif path.is_dir():
+        ds = datasets.load_dataset(str(path), streaming=streaming, **kwargs)
+    elif isinstance(source, str) and re.fullmatch(r"[\w.-]+/[\w.-]+", source):
+        ds = datasets.load_dataset(source, streaming=streaming, **kwargs)  # a hub id
+    else:
+        raise SourceError(f"no dataset folder at {source!r} (build one with `vixray build`), and it is not a hub id "
+                          f"like {schema.HUB_ID}")
+    ds = normalize_dataset(ds)
+    if split is None:
+        return ds
+    wanted = split_name(split)
+    if wanted not in ds:
+        raise SchemaError(f"no split {split!r} in {source}; splits are {', '.join(ds)}")
+    return ds[wanted]

@@ -1,0 +1,197 @@
+"""Vietnamese word segmentation that keeps the chest X-ray lexicon's medical words whole.
+
+General segmenters mis-segment this domain (pyvi writes ``rải_rác_rốn``, leaves ``xương sườn`` and
+``vòm hoành`` as two words), so every backend's output is corrected against the lexicon:
+
+1. the text is normalised (:func:`vixray_data.text.normalize`: NFC, new-style tone marks);
+2. the backend segments it (``pyvi`` by default; ``underthesea`` or ``vncorenlp`` when installed;
+   ``lexicon`` needs nothing: syllables joined only by the lexicon's word list);
+3. the lexicon's ``words`` (``xương sườn``, ``góc sườn hoành``, ``động mạch chủ`` ...) are joined by
+   longest match, and no token may straddle the boundary of any lexicon term (``rải_rác_rốn`` next to
+   ``rốn phổi`` becomes ``rải_rác`` ``rốn_phổi``): where the backend and the lexicon disagree, the
+   lexicon wins. Phrase terms (``bóng tim to``) are not joined into one token.
+
+Punctuation comes back as tokens of its own, as VnCoreNLP (the paper's segmenter) returns it; callers
+that count words drop them with :func:`is_word`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from .errors import VixrayError
+from .lexicon import load_lexicon
+from .text import normalize
+
+BACKENDS: tuple[str, ...] = ("pyvi", "lexicon", "underthesea", "vncorenlp")
+#: Where ``vncorenlp`` looks for the VnCoreNLP jar and models (py_vncorenlp ``save_dir``).
+VNCORENLP_DIR_ENV = "VIXRAY_VNCORENLP_DIR"
+
+# a syllable, a number (2, 1.5, 1/3), or one punctuation character
+_PIECE = re.compile(r"\d+(?:[.,/]\d+)*|\w+|[^\w\s]", re.UNICODE)
+_WORDLIKE = re.compile(r"\w")
+_SENTENCE = re.compile(r"(?<=[.;!?])\s+")
+
+
+class SegmenterError(VixrayError):
+    """A segmentation backend is unknown or not installed."""
+
+    exit_code = 2
+
+
+def is_word(token: str) -> bool:
+    """True unless the token is punctuation only: what length statistics count."""
+    return bool(_WORDLIKE.search(token))
+
+
+# --------------------------------------------------------------------------- backends
+# Each returns a list of tokens whose syllables are joined by "_".
+
+
+@lru_cache(maxsize=1)
+def _pyvi() -> Callable[[str], str]:
+    try:
+        from pyvi import ViTokenizer
+    except ImportError as exc:  # pragma: no cover - pyvi is a core dependency
+        raise SegmenterError("segmentation backend 'pyvi' is not installed: pip install pyvi") from exc
+    return ViTokenizer.tokenize
+
+
+def _split_pyvi(text: str) -> list[str]:
+    return _pyvi()(text).split()
+
+
+def _split_syllables(text: str) -> list[str]:
+    return _PIECE.findall(text)
+
+
+@lru_cache(maxsize=1)
+def _underthesea() -> Callable[[str], list[str]]:
+    try:
+        from underthesea import word_tokenize
+    except ImportError as exc:
+        raise SegmenterError("segmentation backend 'underthesea' is not installed: pip install underthesea") from exc
+    return word_tokenize
+
+
+def _split_underthesea(text: str) -> list[str]:
+    return [word.replace(" ", "_") for word in _underthesea()(text)]
+
+
+@lru_cache(maxsize=1)
+def _vncorenlp():
+    try:
+        import py_vncorenlp
+    except ImportError as exc:
+        raise SegmenterError(
+            "segmentation backend 'vncorenlp' is not installed: pip install py_vncorenlp (needs Java)"
+        ) from exc
+    save_dir = os.environ.get(VNCORENLP_DIR_ENV)
+    if not save_dir or not os.path.isdir(save_dir):
+        raise SegmenterError(
+            f"segmentation backend 'vncorenlp' needs ${VNCORENLP_DIR_ENV} set to a folder holding VnCoreNLP "
+            "(py_vncorenlp.download_model(save_dir=...))"
+        )
+    return py_vncorenlp.VnCoreNLP(annotators=["wseg"], save_dir=save_dir)
+
+
+def _split_vncorenlp(text: str) -> list[str]:
+    return [token for sentence in _vncorenlp().word_segment(text) for token in sentence.split()]
+
+
+_SPLITTERS: dict[str, Callable[[str], list[str]]] = {
+    "pyvi": _split_pyvi,
+    "lexicon": _split_syllables,
+    "underthesea": _split_underthesea,
+    "vncorenlp": _split_vncorenlp,
+}
+
+
+# --------------------------------------------------------------------------- lexicon correction
+
+
+@lru_cache(maxsize=4)
+def _vocab(lexicon_path: str | None) -> tuple[dict[tuple[str, ...], bool], dict[str, tuple[int, ...]]]:
+    """Lowercased syllable tuples of the lexicon -> True for words (joined), False for phrases (bounded);
+    and, per first syllable, the term lengths starting with it (longest first), so most positions cost one lookup.
+    """
+    lexicon = load_lexicon(lexicon_path)
+    vocab: dict[tuple[str, ...], bool] = {tuple(term.split()): False for term in lexicon.terms()}
+    for word in lexicon.raw.get("words") or ():
+        key = tuple(normalize(word, lowercase=True).split())
+        if len(key) > 1:
+            vocab[key] = True
+    sizes: dict[str, set[int]] = {}
+    for key in vocab:
+        sizes.setdefault(key[0], set()).add(len(key))
+    return vocab, {first: tuple(sorted(s, reverse=True)) for first, s in sizes.items()}
+
+
+def _matches(lowered: list[str], vocab: dict[tuple[str, ...], bool], sizes: dict[str, tuple[int, ...]], *,
+             words: bool) -> list[tuple[int, int]]:
+    """Left-to-right longest matches of lexicon words (``words=True``) or of any term: (start, end) spans."""
+    spans, i, n = [], 0, len(lowered)
+    while i < n:
+        for size in sizes.get(lowered[i], ()):
+            kind = vocab.get(tuple(lowered[i : i + size])) if i + size <= n else None
+            if kind is not None and (kind or not words):
+                spans.append((i, i + size))
+                i += size
+                break
+        else:
+            i += 1
+    return spans
+
+
+def _correct(tokens: list[str], lexicon_path: str | None) -> list[str]:
+    syllables: list[str] = []
+    breaks: set[int] = set()  # break before syllable index k
+    for token in tokens:
+        breaks.add(len(syllables))
+        syllables.extend(part for part in token.split("_") if part)
+    if not syllables:
+        return []
+    vocab, sizes = _vocab(lexicon_path)
+    lowered = [s.lower() for s in syllables]
+    for start, end in _matches(lowered, vocab, sizes, words=False):
+        breaks.update((start, end))  # no token straddles a lexicon term
+    for start, end in _matches(lowered, vocab, sizes, words=True):
+        breaks.difference_update(range(start + 1, end))  # lexicon words are one token
+        breaks.update((start, end))
+    breaks.discard(0)
+    out, begin = [], 0
+    for k in sorted(breaks | {len(syllables)}):
+        out.append("_".join(syllables[begin:k]))
+        begin = k
+    return out
+
+
+def segment(text: str | None, *, backend: str = "pyvi", lowercase: bool = False, lexicon_path: str | None = None):
+    """Words of ``text``, multi-syllable words joined by "_", the lexicon's medical words kept whole.
+
+    Punctuation marks are tokens of their own (see :func:`is_word`). Raises :class:`SegmenterError`
+    for an unknown backend or one that is not installed.
+    """
+    if backend not in _SPLITTERS:
+        raise SegmenterError(f"unknown segmentation backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    text = normalize(text, lowercase=lowercase)
+    if not text:
+        return []
+    path = None if lexicon_path is None else str(lexicon_path)
+    out: list[str] = []
+    for sentence in _SENTENCE.split(text):  # reports repeat their sentences: each is segmented once
+        out.extend(_segment_sentence(sentence, backend, path))
+    return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _segment_sentence(sentence: str, backend: str, lexicon_path: str | None) -> tuple[str, ...]:
+    return tuple(_correct(_SPLITTERS[backend](sentence), lexicon_path))
+
+
+def count_words(text: str | None, *, backend: str = "pyvi") -> int:
+    """Number of words (punctuation excluded) after :func:`segment`: the unit of Table 3's lengths."""
+    return sum(1 for token in segment(text, backend=backend) if is_word(token))

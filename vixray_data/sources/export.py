@@ -1,0 +1,483 @@
+"""A hospital export: a folder of DICOM files or PNG/JPEG images plus one report/metadata table.
+
+Every input is accounted for: each table row and each image file ends up in exactly one yielded item,
+a ``RawRecord`` (a row joined with its image) or a ``Reject`` (a row with no image, an image with no
+row, a corrupt or duplicate file, ...). References in rejects are pseudonymous (``row 12``,
+``file 3fa2…``): rejects.jsonl is part of the output and source file names may carry names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import re
+import struct
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import schema
+from ..config import BuildConfig
+from ..deid import parse_age, pseudonym, resolve_key
+from ..errors import RecordError, SchemaError, SourceError
+from ..records import EncodedImage, RawRecord, Reject
+from . import dicom as dcm
+from . import table as tbl
+
+logger = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
+
+
+# --------------------------------------------------------------------------- images from an image folder
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without APPn (EXIF, XMP, ICC, JFIF thumbnails, ...) and COM segments; no re-encoding.
+
+    Adobe APP14 (14 bytes of colour-transform flags, no text) is kept because decoders need it.
+    """
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG (no SOI marker)")
+    out = bytearray(b"\xff\xd8")
+    i, n = 2, len(data)
+    while i < n:
+        if data[i] != 0xFF:
+            raise ValueError(f"JPEG marker expected at byte {i}")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # EOI
+            out += b"\xff\xd9"
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            out += data[i:i + 2]
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        end = i + 2 + length
+        segment = data[i:end]
+        keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE)
+        if marker == 0xEE and length == 14 and segment[4:9] == b"Adobe":
+            keep = True
+        if keep:
+            out += segment
+        i = end
+        if marker == 0xDA:  # start of scan: copy entropy-coded data up to the next real marker
+            j = i
+            while j < n - 1:
+                if data[j] == 0xFF and data[j + 1] != 0x00 and not 0xD0 <= data[j + 1] <= 0xD7 and data[j + 1] != 0xFF:
+                    break
+                j += 1
+            out += data[i:j]
+            i = j
+    raise ValueError("JPEG ends without EOI marker")
+
+
+def _clean_pixels(image):
+    """A fresh Pillow image holding only the pixels (no info dict: no text, EXIF or ICC)."""
+    import numpy as np
+    from PIL import Image
+
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA"):
+        image = image.convert("RGB" if image.mode == "RGBA" else "L")
+    if image.mode in ("1", "CMYK", "YCbCr"):
+        image = image.convert("L" if image.mode == "1" else "RGB")
+    if image.mode == "I":
+        arr = np.asarray(image)
+        if arr.min() >= 0 and arr.max() <= 65535:
+            return Image.fromarray(arr.astype(np.uint16))
+    return Image.fromarray(np.asarray(image))
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """Lazy image of one PNG/JPEG file: picklable for the builder's worker processes.
+
+    PNG: decoded and re-encoded losslessly from the pixels (compress level 3). JPEG: metadata segments
+    stripped without re-encoding (no generation loss), unless EXIF says the image is rotated: then the
+    rotated pixels are re-encoded as PNG, since stripping EXIF would lose the orientation.
+    """
+
+    path: str
+    ref: str
+    fmt: str  # "png" | "jpeg"
+
+    def __call__(self) -> EncodedImage:
+        from PIL import Image, ImageOps
+
+        try:
+            data = Path(self.path).read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                orientation = image.getexif().get(0x0112, 1) if self.fmt == "jpeg" else 1
+                if self.fmt == "jpeg" and orientation in (1, None):
+                    stripped = strip_jpeg_metadata(data)
+                    Image.open(io.BytesIO(stripped)).load()
+                    return EncodedImage(data=stripped, ext="jpg")
+                clean = _clean_pixels(ImageOps.exif_transpose(image) if orientation != 1 else image)
+        except RecordError:
+            raise
+        except Exception as exc:
+            raise RecordError(self.ref, "undecodable_image", f"{self.fmt}: {type(exc).__name__}") from exc
+        buffer = io.BytesIO()
+        clean.save(buffer, format="PNG", compress_level=3)
+        return EncodedImage(data=buffer.getvalue(), ext="png")
+
+
+def _image_facts(path: Path) -> tuple[str, str, dict[str, str]]:
+    """File digest, pixel digest and embedded text (PNG text chunks, EXIF strings, JPEG comments)."""
+    from PIL import Image
+
+    data = path.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        pixels = hashlib.sha256(f"{image.mode}:{image.size}:".encode() + image.tobytes()).hexdigest()
+        texts: dict[str, str] = {}
+        for key, value in getattr(image, "text", {}).items():
+            texts[f"png.text.{key}"] = str(value)
+        if isinstance(image.info.get("comment"), bytes | str):
+            comment = image.info["comment"]
+            texts["jpeg.comment"] = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
+        for tag, value in image.getexif().items():
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", "ignore")
+            if isinstance(value, str):
+                texts[f"exif.{tag}"] = value.strip("\x00 ")
+    return hashlib.sha256(data).hexdigest(), pixels, {k: v for k, v in texts.items() if len(v.strip()) >= 3}
+
+
+# --------------------------------------------------------------------------- the source
+
+def _identifier_like(name: str) -> bool:
+    """``NGUYEN_VAN_AN``, ``IM0001``, ``24001234`` yes; ``images``, ``DICOM``, ``2024`` no.
+
+    Folder and file names are leak-scanned and scrubbed from text: a plain word would make every
+    card that says "images" a leak, so only names with digits and letters, long digit runs, or
+    several words joined by ``_``/``-``/spaces count.
+    """
+    letters, digits = any(c.isalpha() for c in name), any(c.isdigit() for c in name)
+    words = [w for w in re.split(r"[_\-\s.^]+", name) if w]
+    return len(name) >= 4 and ((letters and digits) or (digits and len(name) >= 6) or len(words) >= 2)
+
+
+@dataclass
+class _Row:
+    number: int  # 1-based data row
+    study_value: str  # the study-key column (accession, study UID, ...)
+    file_value: str  # the file-name/path column
+    study: str  # study identifier (HMAC'd into id)
+    patient: str
+    fields: dict[str, str]
+    birth_date: str
+    study_date: str
+    phi: dict[str, str]
+    key: str = ""  # value of the column the images are joined on (set once the join is chosen)
+
+
+class ExportSource:
+    """Iterable over ``RawRecord | Reject`` for a hospital export folder (see module docstring)."""
+
+    is_demo = False
+
+    def __init__(self, config: BuildConfig) -> None:
+        source = Path(config.source) if config.source is not None else None
+        if source is None or not source.exists():
+            raise SourceError(f"source {config.source} does not exist")
+        self._config = config
+        if source.is_file():  # the table itself: images are beside it
+            self._root, table = source.parent, config.table or source
+        else:
+            self._root, table = source, config.table
+        self._table = tbl.find_table(self._root, table)
+        self._ref_key = resolve_key(config.deid_key_file, demo=False)
+        self._stats: dict = {"kind": "hospital_export", "table": tbl.table_kind(self._table)}
+
+    # ---- helpers
+    def _file_ref(self, relpath: str) -> str:
+        ref = f"file {pseudonym(self._ref_key, 'file', relpath, length=12)}"
+        logger.debug("%s = %s", ref, relpath)
+        return ref
+
+    def _files(self) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+        dicoms, images, other = [], [], 0
+        table = self._table.resolve()
+        for path in sorted(self._root.rglob("*")):
+            if not path.is_file() or any(p.startswith(".") for p in path.relative_to(self._root).parts):
+                continue
+            if path.resolve() == table:
+                continue
+            rel = path.relative_to(self._root).as_posix()
+            if path.suffix.lower() in IMAGE_SUFFIXES:
+                images.append((rel, path))
+            elif path.name.upper() == "DICOMDIR":  # the media index, not an image
+                other += 1
+            elif dcm.is_dicom(path):
+                dicoms.append((rel, path))
+            elif path.parent != self._root or path.suffix.lower() not in tbl.TABLE_SUFFIXES:
+                other += 1
+        if other:
+            logger.warning("%d file(s) in the export are neither DICOM nor PNG/JPEG; ignored", other)
+        self._stats["other_files"] = other
+        if dicoms and images:
+            raise SourceError(f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
+                              " an export holds one kind")
+        if not dicoms and not images:
+            raise SourceError(f"{self._root}: no DICOM, PNG or JPEG files found")
+        return dicoms, images
+
+    def _rows(self) -> tuple[list[_Row], tbl.ColumnMap]:
+        headers, rows = tbl.read_table(self._table)
+        kind = self._stats["table"]
+        cmap = tbl.map_columns(headers, explicit=self._config.columns, key_column=self._config.key_column,
+                               table_name=f"{kind} table")
+        if tbl.STUDY not in cmap.roles and tbl.FILE not in cmap.roles:
+            raise SchemaError(f"{kind} table: no join column (accession number, study UID or file name) recognised;"
+                              f" found columns: {headers}; name one with --key COLUMN")
+        self._stats["columns"] = sorted(cmap.roles)
+        self._stats["columns_dropped"] = len(cmap.dropped)
+        self._stats["rows"] = len(rows)
+        out = []
+        for number, row in enumerate(rows, 1):
+            phi = {}
+            for role in (tbl.STUDY, tbl.PATIENT, tbl.FILE, tbl.PATIENT_NAME, tbl.BIRTH_DATE, tbl.STUDY_DATE,
+                         *tbl.PHI_ROLES):
+                value = cmap.get(row, role)
+                if value:
+                    phi[f"table.{role}"] = value
+                    if role == tbl.FILE:
+                        phi["table.file.name"] = Path(value.replace("\\", "/")).name
+            for i, header in enumerate(cmap.dropped):  # unknown columns: identifier-like values are PHI
+                value = row.get(header, "").strip()
+                if len(value) >= 6 and any(c.isdigit() for c in value):
+                    phi[f"table.dropped.{i}"] = value
+            out.append(_Row(
+                number=number, study_value=cmap.get(row, tbl.STUDY),
+                file_value=cmap.get(row, tbl.FILE).replace("\\", "/"),
+                study=cmap.get(row, tbl.STUDY) or cmap.get(row, tbl.FILE),
+                patient=cmap.get(row, tbl.PATIENT),
+                fields={name: cmap.get(row, name) for name in (schema.AGE, schema.SEX, schema.VIEW,
+                                                               *schema.TEXT_FIELDS)},
+                birth_date=cmap.get(row, tbl.BIRTH_DATE), study_date=cmap.get(row, tbl.STUDY_DATE), phi=phi,
+            ))
+        return out, cmap
+
+    @staticmethod
+    def _age(candidates: list[str], birth: str, at: str, flags: dict) -> str | None:
+        """The first parseable age (table before header), else one computed from birth and study dates.
+
+        When nothing parses and no dates repair it, the unparseable value goes on: the de-identifier
+        rejects it as ``bad_age`` with the value in its detail.
+        """
+        present = [value for value in candidates if value]
+        for value in present:
+            try:
+                parse_age(value)
+                return value
+            except ValueError:
+                continue
+        computed = dcm.age_from_dates(birth, at)
+        if computed is not None:
+            flags["age_from_dates"] = True
+            return str(computed)
+        return present[0] if present else None
+
+    @staticmethod
+    def _file_phi(relpath: str) -> dict[str, str]:
+        """The file's path and name, and the stem/folder names that look like identifiers (not "images")."""
+        path = Path(relpath)
+        phi = {"file.path": relpath, "file.name": path.name}
+        if _identifier_like(path.stem):
+            phi["file.stem"] = path.stem
+        for i, part in enumerate(path.parent.parts):
+            if _identifier_like(part):
+                phi[f"file.dir.{i}"] = part
+        return phi
+
+    # ---- iteration
+    def __iter__(self) -> Iterator[RawRecord | Reject]:
+        rows, cmap = self._rows()
+        dicoms, images = self._files()
+        self._stats["images"] = "dicom" if dicoms else "png/jpeg"
+        self._stats["image_files"] = len(dicoms or images)
+        if dicoms:
+            yield from self._iter_dicom(rows, dicoms)
+        else:
+            yield from self._iter_images(rows, images)
+
+    def _choose_join(self, rows: list[_Row], candidates: dict, *, prefer: tuple[str, str]) -> tuple[str, str]:
+        """(table column, file attribute) matching the most rows; ties go to ``prefer``. Sets each row's key."""
+        best = None
+        for column in ("study_value", "file_value"):
+            values = [getattr(r, column) for r in rows if getattr(r, column)]
+            if not values:
+                continue
+            for attr, index in candidates.items():
+                score = (sum(v in index for v in values), column == prefer[0], attr == prefer[1])
+                if best is None or score > best[0]:
+                    best = (score, column, attr)
+        if best is None:
+            raise SourceError(f"{self._stats['table']} table: the join column is empty in every row")
+        _, column, attr = best
+        for row in rows:
+            row.key = getattr(row, column)
+        self._stats["join"] = attr
+        return column, attr
+
+    def _duplicate_rows(self, rows: list[_Row]) -> Iterator[tuple[_Row, Reject | None]]:
+        seen: set[str] = set()
+        for row in rows:
+            ref = f"row {row.number}"
+            if not row.key:
+                yield row, Reject(ref, "no_image", "the join column is empty")
+            elif row.study in seen:
+                yield row, Reject(ref, "duplicate_study", "an earlier row has the same study id")
+            else:
+                seen.add(row.study)
+                yield row, None
+
+    def _iter_dicom(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+        infos: list[tuple[str, Path, dcm.DicomInfo]] = []
+        syntaxes: Counter[str] = Counter()
+        broken: list[tuple[str, RecordError, dict[str, str]]] = []  # unusable files, with keys when readable
+        for rel, path in files:
+            try:
+                info = dcm.read_info(path, relpath=self._file_ref(rel))
+            except RecordError as exc:
+                broken.append((rel, exc, dcm.read_keys(path)))
+                continue
+            syntaxes[info.transfer_syntax] += 1
+            infos.append((rel, path, info))
+        self._stats["transfer_syntaxes"] = dict(sorted(syntaxes.items()))
+        # Which header attribute (or file name) does the table's key refer to? The one matching most rows.
+        candidates: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for i, (rel, _, info) in enumerate(infos):
+            for attr, value in info.keys.items():
+                if value:
+                    candidates[attr][value].append(i)
+            candidates["file_path"][rel].append(i)
+            candidates["file_name"][Path(rel).name].append(i)
+            candidates["file_stem"][Path(rel).stem].append(i)
+        column, join = self._choose_join(rows, candidates, prefer=("study_value", "AccessionNumber"))
+        index = candidates.get(join, {})
+        broken_index = {k[join]: b for b, (_, _, k) in reversed(list(enumerate(broken))) if k.get(join)}
+        broken_used: set[int] = set()
+        used: set[int] = set()
+        seen_files: set[str] = set()
+        seen_pixels: set[str] = set()
+        for row, reject in self._duplicate_rows(rows):
+            if reject is not None:
+                yield reject
+                continue
+            matches = [i for i in index.get(row.key, []) if i not in used]
+            b = broken_index.get(row.key)
+            if not matches and b is not None and b not in broken_used:  # the row's file is there but unusable
+                broken_used.add(b)
+                rel, error, _ = broken[b]
+                yield Reject(f"row {row.number} / {error.ref}", error.reason, error.detail)
+                continue
+            if not matches:
+                yield Reject(f"row {row.number}", "no_image", f"no DICOM file with this {join}")
+                continue
+            first, *extra = matches
+            used.update(matches)
+            rel, path, info = infos[first]
+            for i in extra:  # more files for one study: copies of the first, or a second image of it
+                other = infos[i][2]
+                reason = ("duplicate_file" if other.file_sha256 == info.file_sha256 else
+                          "duplicate_pixels" if other.pixel_sha256 == info.pixel_sha256 else "duplicate_study")
+                yield Reject(self._file_ref(infos[i][0]), reason,
+                             f"another DICOM file has the same {join} (row {row.number})")
+            ref = f"row {row.number} / {self._file_ref(rel)}"
+            if info.burned_in is not None and info.burned_in != "NO" and not self._config.allow_burned_in:
+                yield Reject(ref, "burned_in_annotation",
+                             f"BurnedInAnnotation={info.burned_in}; pass --allow-burned-in once reviewed")
+                continue
+            if info.file_sha256 in seen_files:
+                yield Reject(ref, "duplicate_file", "byte-identical to an earlier DICOM file")
+                continue
+            if info.pixel_sha256 in seen_pixels:
+                yield Reject(ref, "duplicate_pixels", "pixel data identical to an earlier DICOM file")
+                continue
+            seen_files.add(info.file_sha256)
+            seen_pixels.add(info.pixel_sha256)
+            flags: dict = {"tags_dropped": info.tags, "columns_dropped": self._stats["columns_dropped"]}
+            if info.burned_in is not None:
+                flags["burned_in_annotation"] = info.burned_in
+            birth, at = row.birth_date or info.birth_date, row.study_date or info.study_date
+            fields = dict(row.fields)
+            fields[schema.AGE] = self._age([row.fields[schema.AGE], info.fields["age"]], birth, at, flags)
+            fields[schema.SEX] = row.fields[schema.SEX] or info.fields["sex"]
+            fields[schema.VIEW] = row.fields[schema.VIEW] or info.fields["view"]
+            phi = {**info.phi, **row.phi, **self._file_phi(rel)}
+            yield RawRecord(
+                ref=ref, study_key=row.study, patient_key=row.patient or info.keys["PatientID"] or None,
+                fields=fields, image=dcm.DicomImage(path=str(path), ref=ref, bit_depth=self._config.bit_depth),
+                phi=phi, flags=flags, pixel_digest=info.pixel_sha256,
+            )
+        for i, (rel, _, _) in enumerate(infos):
+            if i not in used:
+                yield Reject(self._file_ref(rel), "no_report", f"no table row matches this file's {join}")
+        for b, (_, error, _) in enumerate(broken):
+            if b not in broken_used:
+                yield Reject(error.ref, error.reason, error.detail)
+
+    def _iter_images(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+        index: dict[str, dict[str, int]] = {"file_path": {}, "file_name": {}, "file_stem": {}}
+        for i, (rel, _) in enumerate(files):
+            index["file_path"].setdefault(rel, i)
+            index["file_name"].setdefault(Path(rel).name, i)
+            index["file_stem"].setdefault(Path(rel).stem, i)
+        formats = Counter(IMAGE_SUFFIXES[p.suffix.lower()] for _, p in files)
+        self._stats["image_formats"] = dict(sorted(formats.items()))
+        column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
+        used: set[int] = set()
+        seen_files: set[str] = set()
+        seen_pixels: set[str] = set()
+        for row, reject in self._duplicate_rows(rows):
+            if reject is not None:
+                yield reject
+                continue
+            i = index[join].get(row.key)
+            if i is None:
+                yield Reject(f"row {row.number}", "no_image", "no image file with this name")
+                continue
+            rel, path = files[i]
+            ref = f"row {row.number} / {self._file_ref(rel)}"
+            if i in used:
+                yield Reject(ref, "duplicate_file", "an earlier row names the same image file")
+                continue
+            used.add(i)
+            fmt = IMAGE_SUFFIXES[path.suffix.lower()]
+            try:
+                file_digest, pixel_digest, texts = _image_facts(path)
+            except Exception as exc:
+                yield Reject(ref, "undecodable_image", f"{fmt}: {type(exc).__name__}")
+                continue
+            if file_digest in seen_files:
+                yield Reject(ref, "duplicate_file", "byte-identical to an earlier image file")
+                continue
+            if pixel_digest in seen_pixels:
+                yield Reject(ref, "duplicate_pixels", "pixels identical to an earlier image file")
+                continue
+            seen_files.add(file_digest)
+            seen_pixels.add(pixel_digest)
+            flags: dict = {"columns_dropped": self._stats["columns_dropped"], "tags_dropped": len(texts)}
+            fields = dict(row.fields)
+            fields[schema.AGE] = self._age([row.fields[schema.AGE]], row.birth_date, row.study_date, flags)
+            yield RawRecord(
+                ref=ref, study_key=row.study, patient_key=row.patient or None, fields=fields,
+                image=ImageFile(path=str(path), ref=ref, fmt=fmt), phi={**texts, **row.phi, **self._file_phi(rel)},
+                flags=flags, pixel_digest=pixel_digest,
+            )
+        for i, (rel, _) in enumerate(files):
+            if i not in used:
+                yield Reject(self._file_ref(rel), "no_report", "no table row names this image file")
+
+    def summary(self) -> dict:
+        """Counts and formats only: no file names, column values or paths."""
+        return {**self._stats, "bit_depth": self._config.bit_depth, "allow_burned_in": self._config.allow_burned_in}

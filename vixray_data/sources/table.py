@@ -1,0 +1,231 @@
+"""The report/metadata table of a hospital export: find it, read it, map its headers onto roles.
+
+A *role* is either a schema field (age, sex, view, note, technique, findings, impressions) or one of
+the identifying columns the reader needs to join and to de-identify (study key, patient key, file,
+patient name, birth date, study date, and other identifying columns such as phone or address).
+Headers are recognised case- and diacritic-insensitively in English and Vietnamese; an explicit
+mapping (``--columns findings="Mô tả",impressions="Kết luận"`` or a YAML/TOML/JSON file) wins.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import schema
+from ..errors import SchemaError, SourceError
+
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+# Roles beyond the schema fields.
+STUDY = "study"  # join key: accession number, study instance UID, ...
+PATIENT = "patient"  # patient identifier: patient-level splits
+FILE = "file"  # image file name or relative path
+PATIENT_NAME = "patient_name"
+BIRTH_DATE = "birth_date"
+STUDY_DATE = "study_date"
+#: Identifying columns that are only read to be scrubbed and leak-scanned.
+PHI_ROLES = ("address", "phone", "national_id", "insurance", "institution", "physician")
+
+#: Header variants per role, compared after :func:`header_key` (lowercase, no diacritics, no punctuation).
+ALIASES: dict[str, tuple[str, ...]] = {
+    schema.AGE: ("age", "ages", "tuoi", "patientage", "dotuoi"),
+    schema.SEX: ("sex", "gender", "gioitinh", "gioi", "patientsex", "phai"),
+    schema.VIEW: ("view", "views", "tuthe", "viewposition", "position", "tuthechup"),
+    schema.NOTE: ("note", "notes", "ghichu", "comment", "comments"),
+    schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup", "protocol"),
+    schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketquamota", "description"),
+    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions"),
+    STUDY: ("accession", "accessionnumber", "accessionno", "sophieu", "maphieu", "studyinstanceuid",
+            "studyuid", "studyid", "machidinh", "sochidinh", "studykey"),
+    PATIENT: ("patientid", "mabn", "mabenhnhan", "pid", "mayte", "mabenhan", "patientkey"),
+    FILE: ("file", "filename", "filepath", "path", "image", "imagepath", "imagefile", "tenfile", "tentep",
+           "duongdan", "anh", "hinhanh"),
+    PATIENT_NAME: ("patientname", "name", "hoten", "hovaten", "tenbenhnhan", "hotenbenhnhan", "ten"),
+    BIRTH_DATE: ("birthdate", "dateofbirth", "dob", "patientbirthdate", "ngaysinh", "namsinh"),
+    STUDY_DATE: ("studydate", "ngaychup", "ngaythuchien", "ngaykham", "date", "ngay", "examdate"),
+    "address": ("address", "diachi", "patientaddress"),
+    "phone": ("phone", "telephone", "sdt", "sodienthoai", "dienthoai", "mobile"),
+    "national_id": ("cccd", "cmnd", "nationalid", "socccd", "socmnd", "idcard"),
+    "insurance": ("bhyt", "sobhyt", "mabhyt", "insurance", "insuranceid", "sothebhyt"),
+    "institution": ("institution", "institutionname", "hospital", "benhvien", "noichup", "coso"),
+    "physician": ("physician", "doctor", "bacsi", "bs", "bacsidocphim", "bacsichidinh", "referringphysician",
+                  "radiologist", "nguoidoc", "ktv", "operator"),
+}
+ROLES = tuple(ALIASES)
+REQUIRED_ROLES = (schema.FINDINGS, schema.IMPRESSIONS)
+
+
+def header_key(text: str) -> str:
+    """``"Giới tính"`` -> ``"gioitinh"``: lowercase, diacritics and punctuation removed."""
+    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]", "", bare.lower())
+
+
+def find_table(source: Path, table: Path | None = None) -> Path:
+    """The table named by ``--table``, else the single CSV/XLSX/JSONL file at the export's top level."""
+    if table is not None:
+        path = Path(table)
+        if not path.is_file():
+            raise SourceError(f"table {path} does not exist")
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            raise SourceError(f"table {path.name}: expected one of {sorted(TABLE_SUFFIXES)}")
+        return path
+    found = sorted(p for p in Path(source).iterdir()
+                   if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$")))
+    if not found:
+        raise SourceError(f"{source}: no report table (CSV, XLSX or JSONL) at the top level; pass --table PATH")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise SourceError(f"{source}: {len(found)} candidate tables at the top level ({names}); name one with --table")
+    return found[0]
+
+
+def table_kind(path: Path) -> str:
+    return TABLE_SUFFIXES[Path(path).suffix.lower()]
+
+
+def _cell(value) -> str:
+    """A cell as text: '' for missing, ints without '.0' (Excel reads 72 as 72.0), dates ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:
+            return ""
+        return str(int(value)) if value.is_integer() else str(value)
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value).strip()
+
+
+def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table."""
+    path = Path(path)
+    kind = table_kind(path)
+    try:
+        if kind in ("csv", "tsv"):
+            import pandas as pd
+
+            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
+                                keep_default_na=False, encoding="utf-8-sig")
+        elif kind == "xlsx":
+            import pandas as pd
+
+            frame = pd.read_excel(path, engine="openpyxl", dtype=object)
+        else:
+            return _read_jsonl(path)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"table {path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except (ValueError, OSError) as exc:
+        raise SourceError(f"table {path.name}: cannot read ({exc})") from exc
+    headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    rows = [{h: _cell(v) for h, v in zip(headers, values, strict=True)}
+            for values in frame.itertuples(index=False, name=None)]
+    return headers, rows
+
+
+def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    headers: dict[str, None] = {}
+    rows = []
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SourceError(f"table {path.name} line {number}: invalid JSON ({exc.msg})") from exc
+            if not isinstance(obj, dict):
+                raise SourceError(f"table {path.name} line {number}: expected a JSON object")
+            headers.update(dict.fromkeys(str(k) for k in obj))
+            rows.append({str(k): _cell(v) for k, v in obj.items()})
+    return list(headers), [{h: row.get(h, "") for h in headers} for row in rows]
+
+
+def parse_columns_option(text: str | None) -> dict[str, str]:
+    """``--columns`` value -> {role: column}: ``findings="Mô tả",impressions=Kết luận`` or a YAML/TOML/JSON file."""
+    if not text or not text.strip():
+        return {}
+    candidate = Path(text)
+    if candidate.suffix.lower() in (".yaml", ".yml", ".toml", ".json") and candidate.is_file():
+        raw = candidate.read_text(encoding="utf-8-sig")
+        if candidate.suffix.lower() == ".toml":
+            import tomllib  # Python 3.11+
+
+            mapping = tomllib.loads(raw)
+        elif candidate.suffix.lower() == ".json":
+            mapping = json.loads(raw)
+        else:
+            mapping = yaml.safe_load(raw)
+        if isinstance(mapping, dict) and isinstance(mapping.get("columns"), dict):
+            mapping = mapping["columns"]
+        if not isinstance(mapping, dict):
+            raise SchemaError(f"{candidate.name}: expected a mapping of field = column")
+        return _check_mapping({str(k): str(v) for k, v in mapping.items()})
+    mapping = {}
+    for part in re.findall(r'(?:[^,"]|"[^"]*")+', text):
+        if "=" not in part:
+            raise SchemaError(f"--columns: expected field=column, got {part.strip()!r}")
+        name, column = part.split("=", 1)
+        mapping[name.strip()] = column.strip().strip('"').strip("'")
+    return _check_mapping(mapping)
+
+
+def _check_mapping(mapping: dict[str, str]) -> dict[str, str]:
+    """Known roles only; the schema's ``id`` and ``image`` name the study-key and file columns."""
+    mapping = {{schema.ID: STUDY, schema.IMAGE: FILE}.get(k, k): v for k, v in mapping.items()}
+    unknown = sorted(set(mapping) - set(ROLES))
+    if unknown:
+        raise SchemaError(f"--columns: unknown field(s) {unknown}; known: {list(ROLES)}")
+    return mapping
+
+
+@dataclass
+class ColumnMap:
+    """Which header plays which role; ``dropped`` are the columns that never leave the reader."""
+
+    roles: dict[str, str]  # role -> header
+    dropped: list[str] = field(default_factory=list)
+
+    def get(self, row: dict[str, str], role: str) -> str:
+        header = self.roles.get(role)
+        return row.get(header, "").strip() if header else ""
+
+
+def map_columns(headers: list[str], *, explicit: dict[str, str] | None = None, key_column: str | None = None,
+                table_name: str = "table") -> ColumnMap:
+    """Assign roles to headers: explicit mapping first, then ``--key``, then recognised variants."""
+    explicit = _check_mapping(dict(explicit or {}))
+    if key_column:
+        explicit.setdefault(STUDY, key_column)
+    by_key = {header_key(h): h for h in headers}
+    roles: dict[str, str] = {}
+    for role, column in explicit.items():
+        if column in headers:
+            roles[role] = column
+        elif header_key(column) in by_key:
+            roles[role] = by_key[header_key(column)]
+        else:
+            raise SchemaError(f"{table_name}: column {column!r} (for {role}) not found; found columns: {headers}")
+    taken = set(roles.values())
+    for role, aliases in ALIASES.items():
+        if role in roles:
+            continue
+        for alias in aliases:
+            header = by_key.get(alias)
+            if header is not None and header not in taken:
+                roles[role] = header
+                taken.add(header)
+                break
+    missing = [r for r in REQUIRED_ROLES if r not in roles]
+    if missing:
+        raise SchemaError(f"{table_name}: missing column(s) for {missing}; found columns: {headers}. "
+                          f"Name them with --columns, e.g. --columns findings=\"Mô tả\",impressions=\"Kết luận\"")
+    return ColumnMap(roles=roles, dropped=[h for h in headers if h not in taken])

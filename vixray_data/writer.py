@@ -1,0 +1,158 @@
+"""Parquet writer for one split: rows in, shards out, row groups and shards kept under byte limits.
+
+Rows are buffered and flushed as one row group when the next row would take the buffer past
+``row_group_bytes`` (the hub viewer cannot read row groups of hundreds of MB); a shard is closed when the
+next row group would take it past ``shard_bytes``. Shard names carry the final count (``-of-NNNNN``),
+which is only known at the end, so shards are written under temporary names and renamed by
+:meth:`SplitWriter.close`. Settings are fixed (no timestamps, fixed compression, no image statistics),
+so the same rows give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import schema
+
+#: Image bytes are already compressed (PNG/JPEG): storing them again compressed only costs time.
+_COMPRESSION = {f"{schema.IMAGE}.bytes": "NONE", f"{schema.IMAGE}.path": "SNAPPY",
+                **{name: "ZSTD" for name in schema.FIELDS if name != schema.IMAGE}}
+#: Min/max statistics only where they help a reader filter; on images and report text they only add bytes.
+_STATISTICS = [schema.ID, schema.AGE, schema.SEX, schema.VIEW]
+#: Per-row estimate of what parquet adds beyond the raw values (offsets, levels, the path string).
+ROW_OVERHEAD = 64
+#: Per-row-group estimate of page headers and footer entries, so row groups and shards stay under their limits.
+ROW_GROUP_OVERHEAD = 4096
+FILE_OVERHEAD = 8192
+
+
+@dataclass(frozen=True)
+class ShardInfo:
+    """One written shard, as the manifest lists it."""
+
+    path: str  # relative to the output folder, posix
+    sha256: str
+    bytes: int
+    num_rows: int
+    row_groups: int
+    max_row_group_bytes: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "num_rows": self.num_rows,
+                "row_groups": self.row_groups, "max_row_group_bytes": self.max_row_group_bytes}
+
+
+def row_bytes(row: dict[str, Any]) -> int:
+    """Estimated bytes a row takes in a row group: its image bytes, its text, a fixed overhead."""
+    size = ROW_OVERHEAD
+    for name in schema.FIELDS:
+        value = row.get(name)
+        if name == schema.IMAGE:
+            size += len(value["bytes"]) + len(value["path"])
+        elif isinstance(value, str):
+            size += len(value.encode("utf-8"))
+        elif value is not None:
+            size += 8
+    return size
+
+
+def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class SplitWriter:
+    """Writes the rows of one split under ``root/data/``. Two verbs: :meth:`write` and :meth:`close`."""
+
+    def __init__(self, root: Path, split: str, *, row_group_bytes: int = schema.DEFAULT_ROW_GROUP_BYTES,
+                 shard_bytes: int = schema.DEFAULT_SHARD_BYTES) -> None:
+        if row_group_bytes <= 0 or shard_bytes <= 0:
+            raise ValueError("row_group_bytes and shard_bytes must be positive")
+        self.root, self.split = Path(root), split
+        self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
+        (self.root / "data").mkdir(parents=True, exist_ok=True)
+        self._schema = schema.FEATURES.arrow_schema
+        self._buffer: list[dict[str, Any]] = []
+        self._buffer_bytes = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._shard_estimate = 0
+        self._parts: list[Path] = []
+        self.num_rows = 0
+
+    def _part_path(self, index: int) -> Path:
+        return self.root / "data" / f".{self.split}-{index:05d}.parquet.part"
+
+    def _open_shard(self) -> None:
+        path = self._part_path(len(self._parts))
+        self._parts.append(path)
+        self._writer = pq.ParquetWriter(
+            path, self._schema, compression=_COMPRESSION, use_dictionary=False,
+            write_statistics=_STATISTICS, store_schema=True,
+        )
+        self._shard_estimate = FILE_OVERHEAD
+
+    def _close_shard(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _flush(self) -> None:
+        if not self._buffer:
+            return
+        group = self._buffer_bytes + ROW_GROUP_OVERHEAD
+        if self._writer is not None and self._shard_estimate + group > self.shard_bytes:
+            self._close_shard()
+        if self._writer is None:
+            self._open_shard()
+        rows = len(self._buffer)
+        columns = {name: [row.get(name) for row in self._buffer] for name in schema.FIELDS}
+        self._buffer, self._buffer_bytes = [], 0
+        table = pa.Table.from_pydict(columns, schema=self._schema)
+        del columns  # the Python bytes go before parquet encodes: one copy of the row group in memory, not two
+        self._writer.write_table(table, row_group_size=rows)
+        self._shard_estimate += group
+
+    def write(self, row: dict[str, Any]) -> None:
+        """Add one row: a dict with every schema field, ``image`` as ``{"bytes": ..., "path": ...}``."""
+        size = row_bytes(row)
+        if self._buffer and self._buffer_bytes + size + ROW_GROUP_OVERHEAD > self.row_group_bytes:
+            self._flush()
+        self._buffer.append(row)
+        self._buffer_bytes += size
+        self.num_rows += 1
+
+    def close(self) -> list[ShardInfo]:
+        """Flush, close, rename the shards to their final ``-of-NNNNN`` names and describe them."""
+        self._flush()
+        if not self._parts:  # an empty split still gets one (empty) shard so every split loads
+            self._open_shard()
+        self._close_shard()
+        count = len(self._parts)
+        shards = []
+        for index, part in enumerate(self._parts):
+            rel = schema.SHARD_PATTERN.format(split=self.split, index=index, count=count)
+            final = self.root / rel
+            part.replace(final)
+            meta = pq.ParquetFile(final).metadata
+            groups = [meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)]
+            shards.append(ShardInfo(path=rel, sha256=sha256_file(final), bytes=final.stat().st_size,
+                                    num_rows=meta.num_rows, row_groups=meta.num_row_groups,
+                                    max_row_group_bytes=max(groups, default=0)))
+        self._parts = []
+        return shards
+
+    def abort(self) -> None:
+        """Close and delete what was written (the builder removes the whole temp folder anyway)."""
+        self._close_shard()
+        for part in self._parts:
+            part.unlink(missing_ok=True)
+        self._parts = []
