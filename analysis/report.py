@@ -31,6 +31,7 @@ class StatsConfig:
     figures: bool = True
     top: int = 20  # bars per frequency figure
     num_proc: int | None = None  # processes for segmentation / facts / phrases; None: all cores
+    punctuation: bool = False  # count punctuation marks as tokens in Table 3 lengths (VnCoreNLP-style)
 
 
 @dataclass
@@ -103,12 +104,14 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
     offline_phrases = extractor is not None and extractor.method == POS_LEXICON
     done = _precompute(corpus, backend=config.backend, phrases=offline_phrases, num_proc=config.num_proc)
     tokens = _memo(lambda text: segment(text, backend=config.backend), {t: r[0] for t, r in done.items()})
+    length = len if config.punctuation else (lambda words: sum(map(is_word, words)))
     counts = {
-        split: {f: [sum(map(is_word, tokens(t))) or None if t and t.strip() else None for t in corpus.column(f, split)]
+        split: {f: [length(tokens(t)) or None if t and t.strip() else None for t in corpus.column(f, split)]
                 for f in (schema.FINDINGS, schema.IMPRESSIONS)}
         for split in corpus.splits
     }  # fmt: skip
-    t3 = table3(corpus, backend=config.backend, compare_paper=config.compare_paper, counts=counts)
+    t3 = table3(corpus, backend=config.backend, compare_paper=config.compare_paper, counts=counts,
+                punctuation=config.punctuation)  # fmt: skip
     facts = _memo(extract_facts, {t: r[1] for t, r in done.items()})
     if extractor is not None:
         if offline_phrases:

@@ -1,7 +1,8 @@
 """Table 3 of the paper: per split and overall, samples, average age, and min/avg/max report lengths.
 
 Lengths are words after :func:`vixray_data.segment.segment` (lexicon-corrected pyvi by default; the
-paper used VnCoreNLP), punctuation excluded. Empty or whitespace-only reports are counted apart
+paper used VnCoreNLP), punctuation excluded unless ``punctuation=True`` (VnCoreNLP returns punctuation
+marks as tokens, and the paper does not say whether it counted them). Empty or whitespace-only reports are counted apart
 (``empty``) and left out of the length statistics instead of counting as length 0.
 """
 
@@ -61,10 +62,12 @@ class Table3:
     segmenter: str
     lengths: dict[str, dict[str, list[int]]]  # split -> field -> word counts of non-empty texts (for histograms)
     compare_paper: bool = False
+    punctuation: bool = False
 
     @property
     def method(self) -> str:
-        return f"words after vixray_data.segment (backend={self.segmenter}, lexicon-corrected), punctuation excluded"
+        counted = "punctuation marks counted as tokens" if self.punctuation else "punctuation excluded"
+        return f"words after vixray_data.segment (backend={self.segmenter}, lexicon-corrected), {counted}"
 
     def to_json(self) -> dict:
         out = {"method": self.method, "splits": {k: asdict(v) for k, v in self.rows.items()}}
@@ -111,11 +114,12 @@ class Table3:
         (out / "table3.json").write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
 
 
-def word_counts(texts: list[str | None], *, backend: str = "pyvi") -> list[int | None]:
-    """Words per text (punctuation excluded); ``None`` for an empty or whitespace-only text."""
+def word_counts(texts: list[str | None], *, backend: str = "pyvi", punctuation: bool = False) -> list[int | None]:
+    """Words per text (punctuation excluded unless asked); ``None`` for an empty or whitespace-only text."""
     out: list[int | None] = []
     for text in texts:
-        tokens = [t for t in segment(text, backend=backend) if is_word(t)] if text and text.strip() else []
+        tokens = segment(text, backend=backend) if text and text.strip() else []
+        tokens = tokens if punctuation else [t for t in tokens if is_word(t)]
         out.append(len(tokens) if tokens else None)
     return out
 
@@ -146,13 +150,15 @@ def table3(
     backend: str = "pyvi",
     compare_paper: bool | None = None,
     counts: dict[str, dict[str, list[int | None]]] | None = None,
+    punctuation: bool = False,
 ) -> Table3:
     """Compute Table 3; the paper's values sit beside ours when the corpus is the published release.
 
     ``counts`` (split -> field -> word counts) lets a caller that already segmented the texts reuse them.
     """
     counts = counts or {
-        split: {f: word_counts(corpus.column(f, split), backend=backend) for f in (schema.FINDINGS, schema.IMPRESSIONS)}
+        split: {f: word_counts(corpus.column(f, split), backend=backend, punctuation=punctuation)
+                for f in (schema.FINDINGS, schema.IMPRESSIONS)}
         for split in corpus.splits
     }
     rows, all_ages, all_f, all_i = {}, [], [], []
@@ -173,4 +179,5 @@ def table3(
         segmenter=backend,
         lengths=lengths,
         compare_paper=corpus.published if compare_paper is None else compare_paper,
+        punctuation=punctuation,
     )

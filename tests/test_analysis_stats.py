@@ -47,6 +47,14 @@ def test_table3_counts_words_per_split_and_overall_and_reports_empty_texts(small
     assert t3.lengths[schema.TRAIN][schema.FINDINGS] == [3, 7]
 
 
+def test_punctuation_marks_count_as_tokens_only_when_asked(small_dict):
+    corpus = load_corpus(small_dict)
+    assert table3(corpus).rows[schema.TRAIN].findings_max == 7
+    counted = table3(corpus, punctuation=True)
+    assert counted.rows[schema.TRAIN].findings_max == 9  # "... đều . Bóng_tim to ."
+    assert "punctuation marks counted" in counted.method
+
+
 def test_table3_is_written_as_markdown_csv_and_json(small_dict, tmp_path):
     t3 = table3(load_corpus(small_dict))
     t3.write(tmp_path)
@@ -133,10 +141,12 @@ def test_vixray_stats_and_python_m_analysis_run_the_same_command(demo_dir, tmp_p
     assert vixray_main(["stats", str(demo_dir), "--out", str(tmp_path / "a"), "--no-figures",
                         "--noun-phrases", "none"]) == 0  # fmt: skip
     assert "reports from" in capsys.readouterr().out
-    assert analysis_main([str(demo_dir), "--out", str(tmp_path / "b"), "--no-figures", "--compare-paper",
-                          "--segmenter", "lexicon", "--noun-phrases", "none"]) == 0  # fmt: skip
+    options = ["--no-figures", "--compare-paper", "--segmenter", "lexicon", "--noun-phrases", "none", "--num-proc", "1"]
+    assert analysis_main([str(demo_dir), "--out", str(tmp_path / "b"), *options, "--count-punctuation"]) == 0
     assert not (tmp_path / "a" / "figure2a_body_parts.png").exists()
     assert "(paper)" in (tmp_path / "b" / "table3.md").read_text(encoding="utf-8")
+    method = json.loads((tmp_path / "b" / "table3.json").read_text(encoding="utf-8"))["method"]
+    assert "backend=lexicon" in method and "punctuation marks counted" in method
     assert vixray_main(["stats", str(tmp_path / "missing"), "--out", str(tmp_path / "c")]) != 0
 
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import DEMO_SEED, demo_config
 from PIL import Image
 
+from vixray_data import build as build_module
 from vixray_data import cli, schema, sources
 from vixray_data.build import build
 from vixray_data.commands.build import config_from_args, parse_columns
@@ -98,8 +99,9 @@ def test_demo_records_say_they_are_synthetic(demo_dir):
     assert all("synthetic" in note for note in notes)
 
 
-def test_two_builds_of_the_same_input_and_seed_are_byte_identical(tmp_path):
+def test_two_builds_of_the_same_input_and_seed_are_byte_identical(tmp_path, monkeypatch):
     first = build(demo_config(tmp_path / "a" / "vixray", demo_size=30, num_proc=1))
+    monkeypatch.setattr(build_module, "_POOL_MIN_SECONDS", 0.0)  # workers even for these tiny images
     second = build(demo_config(tmp_path / "b" / "vixray", demo_size=30, num_proc=2))  # workers change nothing
     assert _files(first.out) == _files(second.out)
     other_seed = build(demo_config(tmp_path / "c" / "vixray", demo_size=30, seed=DEMO_SEED + 1))

@@ -202,3 +202,22 @@ def test_voi_lut_sequence_wins_over_the_window(tmp_path):
     ds.save_as(path)
     out = png_pixels(dcm.DicomImage(path=str(path), ref="r")().data)
     assert np.array_equal(out, np.round(lut[arr] / 4095 * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("window", [None, (1500, 900)])
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_lookup_table_route_equals_the_per_pixel_pipeline(tmp_path, window, bit_depth):
+    from pydicom import dcmread
+
+    ds = dcmread(write_dicom(tmp_path / "a.dcm", arr=pixels(11), window=window, photometric="MONOCHROME1"))
+    direct = dcm._grey(ds.pixel_array, ds, bit_depth=bit_depth)
+    assert np.array_equal(dcm.to_display(ds, bit_depth=bit_depth), direct)
+
+
+def test_private_protocol_text_is_not_identifying_but_private_names_and_ids_are(tmp_path):
+    path = write_dicom(tmp_path / "a.dcm", arr=pixels(12), private="Ngực thẳng")
+    info = dcm.read_info(path, relpath="x")
+    assert "Ngực thẳng" not in info.phi.values()  # would otherwise be scrubbed out of the technique text
+    assert not any(v == "BV175 PACS" for v in info.phi.values())  # the private creator names a vendor
+    assert dcm.private_is_identifying("Trần Thị Bình") and dcm.private_is_identifying("HS-2024-0042")
+    assert not dcm.private_is_identifying("CHEST PA") and not dcm.private_is_identifying("YES")

@@ -108,3 +108,8 @@ def test_scan_command_exits_non_zero_on_hits(tmp_path, capsys):
     (folder / "README.md").write_text("Bệnh nhân ___", encoding="utf-8")
     assert main(["scan", str(folder), "--phi-values", str(values)]) == 0
     assert "clean" in capsys.readouterr().out
+
+
+def test_a_file_named_parquet_that_is_not_parquet_is_scanned_as_bytes(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"not parquet at all: BN123456")
+    assert not scan_folder(tmp_path, ["BN123456"]).clean

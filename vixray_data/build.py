@@ -17,10 +17,13 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import tempfile
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +44,11 @@ log = logging.getLogger(__name__)
 _IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG"}
 #: Records handed to a worker at a time: large enough to amortise IPC, small enough to keep order cheap.
 _CHUNK = 8
+#: Worker processes pay off only when producing an image is real work (rendering, DICOM conversion); bytes
+#: that are merely read and checked cost more to pickle across processes than to handle in threads (file
+#: reads and checksums release the GIL). Seconds per image, measured on the first few.
+_POOL_MIN_SECONDS = 0.004
+_PROBE = 3
 
 
 class OutputError(VixrayError):
@@ -102,20 +110,25 @@ def _produce(indices: Sequence[int]) -> list[tuple[int, EncodedImage | None, tup
     return out
 
 
-def _images(indices: Sequence[int], pool, *, ahead: int) -> Iterator[tuple[int, EncodedImage | None, Any]]:
-    """Images of ``indices`` in order; at most ``ahead`` chunks in flight, so memory stays flat in N."""
-    chunks = [indices[i:i + _CHUNK] for i in range(0, len(indices), _CHUNK)]
-    if pool is None:
-        for chunk in chunks:
-            yield from _produce(chunk)
-        return
+def _images(indices: Sequence[int], submit, *, ahead: int) -> Iterator[tuple[int, EncodedImage | None, Any]]:
+    """Images of ``indices`` in order; at most ``ahead`` chunks in flight, so memory stays flat in N.
+
+    ``submit(chunk)`` starts producing a chunk and returns a handle whose ``get()`` waits for it.
+    """
     pending: deque = deque()
-    for chunk in chunks:
-        pending.append(pool.apply_async(_produce, (chunk,)))
+    for start in range(0, len(indices), _CHUNK):
+        pending.append(submit(indices[start:start + _CHUNK]))
         if len(pending) >= ahead:
             yield from pending.popleft().get()
     while pending:
         yield from pending.popleft().get()
+
+
+class _Thread:
+    """A thread-pool future with the process pool's ``get()``."""
+
+    def __init__(self, future) -> None:
+        self.get = future.result
 
 
 # -- the build ---------------------------------------------------------------------------------------
@@ -227,6 +240,22 @@ def _num_proc(config: BuildConfig) -> int:
     return max(1, config.num_proc if config.num_proc is not None else (os.cpu_count() or 1))
 
 
+def _use_workers(records: Sequence[CleanRecord], order: Sequence[int], num_proc: int) -> int:
+    """``num_proc`` when images take real work to produce, else 1 (time a few; results are not kept)."""
+    global _JOBS
+    if num_proc <= 1 or len(order) <= _PROBE:
+        return 1
+    _JOBS = records
+    seconds = []
+    for index in order[:_PROBE]:
+        start = time.perf_counter()
+        _produce([index])
+        seconds.append(time.perf_counter() - start)
+    use = num_proc if statistics.median(seconds) >= _POOL_MIN_SECONDS else 1
+    log.debug("image production %.1f ms/image: %d process(es)", 1000 * statistics.median(seconds), use)
+    return use
+
+
 def build(config: BuildConfig) -> BuildResult:
     """Build the dataset folder ``config.out`` (see the module docstring); returns counts and rejects."""
     if config.source is not None and not Path(config.source).exists():
@@ -257,19 +286,25 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
                               f"split sizes {config.split_sizes} leave no room for this record"))
     _strict_check(config, rejects)
 
-    num_proc = _num_proc(config)
+    threads = _num_proc(config)
+    workers = _use_workers(records, [i for v in plan.indices.values() for i in v], threads)
     splits_info: dict[str, dict] = {}
     written: dict[str, int] = {}
     patients: dict[str, list[str]] = {}
     _JOBS = records
-    pool = multiprocessing.get_context("fork").Pool(num_proc, _worker_init) if num_proc > 1 and records else None
+    if workers > 1:
+        pool = multiprocessing.get_context("fork").Pool(workers, _worker_init)
+        submit = lambda chunk: pool.apply_async(_produce, (chunk,))  # noqa: E731
+    else:
+        pool = ThreadPoolExecutor(threads)
+        submit = lambda chunk: _Thread(pool.submit(_produce, chunk))  # noqa: E731
     try:
         bar = tqdm(total=sum(len(v) for v in plan.indices.values()), desc="writing", unit="img",
                    disable=not config.progress)
         for split, indices in plan.indices.items():
             writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
             keys = set()
-            for index, image, error in _images(indices, pool, ahead=2 * num_proc + 2):
+            for index, image, error in _images(indices, submit, ahead=2 * max(workers, threads) + 2):
                 bar.update()
                 record = records[index]
                 if error is not None:
@@ -289,9 +324,11 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
         bar.close()
     finally:
         _JOBS = ()
-        if pool is not None:
+        if workers > 1:
             pool.terminate()
             pool.join()
+        else:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
         for reject in rejects:

@@ -9,6 +9,7 @@ feeds the leak scan.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -143,33 +144,62 @@ def _fold_chars(text: str) -> str:
     return "".join(out)
 
 
-def _own_value_pattern(values: set[str]) -> re.Pattern | None:
-    """One word-bounded pattern over folded text for the record's own identifying values, in all spellings."""
+@functools.lru_cache(maxsize=65536)
+def _own_forms(value: str) -> frozenset[str]:
+    """Folded spellings of one identifying value (cached: institutions and doctors recur in every record)."""
     from .leakscan import spellings
 
-    forms = {_fold_chars(unicodedata.normalize("NFC", f)) for value in values for f in spellings(value)[0]}
-    forms = {f for f in forms if len(f) >= 3}
-    if not forms:
-        return None
-    alternatives = "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    forms = {_fold_chars(unicodedata.normalize("NFC", f)) for f in spellings(value)[0]}
+    return frozenset(f for f in forms if len(f) >= 3)
 
 
-def _scrub_own(text: str, pattern: re.Pattern) -> tuple[str, int]:
-    spans = [m.span() for m in pattern.finditer(_fold_chars(text))]
-    for start, end in reversed(spans):
+def own_forms(values: set[str] | frozenset[str]) -> tuple[str, ...]:
+    """Folded spellings of a record's identifying values, longest first (computed once per record)."""
+    forms: set[str] = set()
+    for value in values:
+        forms |= _own_forms(value)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def _scrub_own(text: str, forms: tuple[str, ...]) -> tuple[str, int]:
+    """Replace word-bounded occurrences of any form, found case- and diacritic-insensitively."""
+    folded = _fold_chars(text)
+    taken = [False] * len(folded)
+    spans = []
+    for form in forms:  # longest first: a name wins over a part of it
+        start = folded.find(form)
+        while start != -1:
+            end = start + len(form)
+            bounded = (start == 0 or not folded[start - 1].isalnum()) and (end == len(folded) or
+                                                                            not folded[end].isalnum())
+            if bounded and not any(taken[start:end]):
+                taken[start:end] = [True] * (end - start)
+                spans.append((start, end))
+            start = folded.find(form, start + 1)
+    for start, end in sorted(spans, reverse=True):
         text = text[:start] + REDACTED + text[end:]
     return text, len(spans)
 
 
-def scrub(text: str, *, own_values: set[str] | None = None) -> tuple[str, Counter[str]]:
-    """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per rule."""
+_HAS_DIGIT = re.compile(r"\d")
+_DIGIT_RULES = frozenset({"date", "phone", "record_number", "insurance_number", "id_number"})
+
+
+def scrub(text: str, *, own_values: set[str] | None = None,
+          own: tuple[str, ...] | None = None) -> tuple[str, Counter[str]]:
+    """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per rule.
+
+    ``own`` (from :func:`own_forms`) saves recomputing the spellings of ``own_values`` per field.
+    """
     counts: Counter[str] = Counter()
-    pattern = _own_value_pattern(own_values or set())
-    if pattern is not None:
-        text, n = _scrub_own(text, pattern)
+    forms = own if own is not None else own_forms(own_values or set())
+    if forms and text:
+        text, n = _scrub_own(text, forms)
         counts["own_value"] += n
+    digits = bool(_HAS_DIGIT.search(text))
     for rule, regex, group in _RULES:
+        if (rule in _DIGIT_RULES and not digits) or (rule == "email" and "@" not in text):
+            continue  # every pattern of these rules needs a digit (or an @)
         if rule == "titled_name":
             text = _scrub_names(text, regex, counts)
             continue
@@ -263,8 +293,9 @@ class Deidentifier:
         fields[schema.VIEW] = view
         replaced: Counter[str] = Counter()
         by_rule: Counter[str] = Counter()
+        forms = own_forms(own)
         for name in schema.TEXT_FIELDS:
-            text, rules = scrub(normalize(f.get(name)), own_values=own)
+            text, rules = scrub(normalize(f.get(name)), own=forms)
             fields[name] = text or None
             replaced[name] = sum(rules.values())
             by_rule.update(rules)

@@ -264,8 +264,11 @@ def file_texts(path: Path) -> Iterator[tuple[str, str]]:
     """(where, text) pairs covering everything in ``path`` that can carry an identifying value."""
     suffix = path.suffix.lower()
     if suffix == ".parquet":
-        yield from _parquet_texts(path)
-        return
+        try:
+            yield from _parquet_texts(path)
+            return
+        except (OSError, ValueError):  # not readable as parquet (pyarrow's errors derive from these): bytes
+            pass
     data = path.read_bytes()
     if suffix in (".png", ".jpg", ".jpeg"):
         yield from image_texts(data)

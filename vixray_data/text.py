@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")  # sắc, huyền, hỏi, ngã, nặng
 _OPEN_PAIR = re.compile(r"([bcdđghklmnpqrstvx]*)(oa|oe|uy)", re.IGNORECASE)
@@ -21,6 +22,7 @@ _OLD_STYLE_WORD = re.compile(rf"\b[bcdđghklmnpqrstvx]*{_OLD_STYLE_PAIR.pattern}
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)  # a report vocabulary is small; normalise is on every hot path
 def _retone(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable)
     tones = [c for c in decomposed if c in _TONES]

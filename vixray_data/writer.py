@@ -1,11 +1,12 @@
 """Parquet writer for one split: rows in, shards out, row groups and shards kept under byte limits.
 
 Rows are buffered and flushed as one row group when the next row would take the buffer past
-``row_group_bytes`` (the hub viewer cannot read row groups of hundreds of MB); a shard is closed when the
-next row group would take it past ``shard_bytes``. Shard names carry the final count (``-of-NNNNN``),
-which is only known at the end, so shards are written under temporary names and renamed by
-:meth:`SplitWriter.close`. Settings are fixed (no timestamps, fixed compression, no image statistics),
-so the same rows give byte-identical files.
+``row_group_bytes`` (the hub viewer cannot read row groups of hundreds of MB) or when it holds
+``row_group_rows`` rows (100, as ``datasets`` writes image datasets: small groups keep memory to a few MB
+and the viewer quick); a shard is closed when the next row group would take it past ``shard_bytes``.
+Shard names carry the final count (``-of-NNNNN``), which is only known at the end, so shards are written
+under temporary names and renamed by :meth:`SplitWriter.close`. Settings are fixed (no timestamps, fixed
+compression, no image statistics), so the same rows give byte-identical files.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ _COMPRESSION = {f"{schema.IMAGE}.bytes": "NONE", f"{schema.IMAGE}.path": "SNAPPY
 _STATISTICS = [schema.ID, schema.AGE, schema.SEX, schema.VIEW]
 #: Per-row estimate of what parquet adds beyond the raw values (offsets, levels, the path string).
 ROW_OVERHEAD = 64
+#: Rows per row group unless the byte limit comes first (``datasets``' choice for image datasets).
+ROW_GROUP_ROWS = 100
 #: Per-row-group estimate of page headers and footer entries, so row groups and shards stay under their limits.
 ROW_GROUP_OVERHEAD = 4096
 FILE_OVERHEAD = 8192
@@ -74,11 +77,11 @@ class SplitWriter:
     """Writes the rows of one split under ``root/data/``. Two verbs: :meth:`write` and :meth:`close`."""
 
     def __init__(self, root: Path, split: str, *, row_group_bytes: int = schema.DEFAULT_ROW_GROUP_BYTES,
-                 shard_bytes: int = schema.DEFAULT_SHARD_BYTES) -> None:
-        if row_group_bytes <= 0 or shard_bytes <= 0:
-            raise ValueError("row_group_bytes and shard_bytes must be positive")
+                 shard_bytes: int = schema.DEFAULT_SHARD_BYTES, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        if row_group_bytes <= 0 or shard_bytes <= 0 or row_group_rows <= 0:
+            raise ValueError("row_group_bytes, shard_bytes and row_group_rows must be positive")
         self.root, self.split = Path(root), split
-        self.row_group_bytes, self.shard_bytes = row_group_bytes, shard_bytes
+        self.row_group_bytes, self.shard_bytes, self.row_group_rows = row_group_bytes, shard_bytes, row_group_rows
         (self.root / "data").mkdir(parents=True, exist_ok=True)
         self._schema = schema.FEATURES.arrow_schema
         self._buffer: list[dict[str, Any]] = []
@@ -113,18 +116,26 @@ class SplitWriter:
             self._close_shard()
         if self._writer is None:
             self._open_shard()
-        rows = len(self._buffer)
-        columns = {name: [row.get(name) for row in self._buffer] for name in schema.FIELDS}
+        rows, buffer = len(self._buffer), self._buffer
         self._buffer, self._buffer_bytes = [], 0
-        table = pa.Table.from_pydict(columns, schema=self._schema)
-        del columns  # the Python bytes go before parquet encodes: one copy of the row group in memory, not two
-        self._writer.write_table(table, row_group_size=rows)
+        arrays = []
+        for field in self._schema:
+            if field.name == schema.IMAGE:
+                images = [row[schema.IMAGE] for row in buffer]
+                arrays.append(pa.StructArray.from_arrays(
+                    [pa.array([i["bytes"] for i in images], pa.binary()), pa.array([i["path"] for i in images])],
+                    fields=list(field.type)))
+            else:
+                arrays.append(pa.array([row.get(field.name) for row in buffer], field.type))
+        del buffer, images  # the Python bytes go before parquet encodes: one copy of the row group, not two
+        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema), row_group_size=rows)
         self._shard_estimate += group
 
     def write(self, row: dict[str, Any]) -> None:
         """Add one row: a dict with every schema field, ``image`` as ``{"bytes": ..., "path": ...}``."""
         size = row_bytes(row)
-        if self._buffer and self._buffer_bytes + size + ROW_GROUP_OVERHEAD > self.row_group_bytes:
+        if self._buffer and (self._buffer_bytes + size + ROW_GROUP_OVERHEAD > self.row_group_bytes
+                             or len(self._buffer) >= self.row_group_rows):
             self._flush()
         self._buffer.append(row)
         self._buffer_bytes += size

@@ -23,8 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     compare.add_argument("--compare-paper", dest="compare_paper", action="store_true", default=None,
                          help="print the paper's Table 3 beside ours (default: only for the published release)")
     compare.add_argument("--no-compare-paper", dest="compare_paper", action="store_false")
+    parser.add_argument("--count-punctuation", dest="punctuation", action="store_true",
+                        help="count punctuation marks as tokens in Table 3 lengths (VnCoreNLP-style)")
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
     parser.add_argument("--top", type=int, default=20, help="bars per frequency figure")
+    parser.add_argument("--num-proc", type=int, default=None, help="processes for segmentation and parsing (all cores)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
         compare_paper=args.compare_paper,
         figures=args.figures,
         top=args.top,
+        num_proc=args.num_proc,
+        punctuation=args.punctuation,
     )
     result = run_statistics(args.source, config)
     print(result.summary())

@@ -10,6 +10,7 @@ seeded bootstrap 95% interval and every metric family a signature saying how it 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import logging
 import multiprocessing
 import os
@@ -74,19 +75,26 @@ def lexicon_fingerprint() -> str:
     return f"{load_lexicon().version}+{digest}"
 
 
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def signatures(options: EvaluationOptions, *, words: bool) -> dict[str, str]:
     """How each metric family was computed, sacrebleu style."""
     tail = f"norm:{NORMALISATION}|vixray:{__version__}"
     lex = lexicon_fingerprint()
     out = {
         "rouge": f"rouge|tok:syllables|{tail}",
-        "bleu": f"{lexical.metric_signature('bleu')}|{tail}",
-        "chrf": f"{lexical.metric_signature('chrf')}|{tail}",
+        "bleu": f"bleu|{lexical.metric_signature('bleu')}|{tail}",
+        "chrf": f"chrf|{lexical.metric_signature('chrf')}|{tail}",
         "facts": f"facts|backend:{OFFLINE_BACKEND}-v{OFFLINE_VERSION}|lexicon:{lex}|{tail}",
         "labels": f"labels|rules:lexicon|lexicon:{lex}|uncertain:{options.uncertain}|{tail}",
     }
     if words:
-        out["rouge_words"] = f"rouge|tok:words|seg:pyvi+lexicon:{lex}|{tail}"
+        out["rouge_words"] = f"rouge|tok:words|seg:pyvi-{_version('pyvi')}+lexicon:{lex}|{tail}"
     if options.compat_ascii:
         out["rouge_ascii"] = f"rouge|tok:rouge-score-default-ascii|norm:none|COMPAT-ONLY|vixray:{__version__}"
     if options.judge is not None:

@@ -27,7 +27,7 @@ PHI_KEYWORDS = (
     "PatientName", "PatientID", "OtherPatientIDs", "OtherPatientNames", "PatientBirthDate", "PatientBirthName",
     "PatientMotherBirthName", "PatientAddress", "PatientTelephoneNumbers", "MedicalRecordLocator",
     "IssuerOfPatientID", "AccessionNumber", "StudyID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-    "InstitutionName", "InstitutionAddress", "InstitutionalDepartmentName", "ReferringPhysicianName",
+    "InstitutionName", "InstitutionAddress", "ReferringPhysicianName",
     "PerformingPhysicianName", "NameOfPhysiciansReadingStudy", "OperatorsName", "PhysiciansOfRecord",
     "RequestingPhysician", "StationName", "DeviceSerialNumber", "StudyDate", "SeriesDate", "AcquisitionDate",
     "ContentDate", "RequestedProcedureID", "ScheduledProcedureStepID", "PerformedProcedureStepID",
@@ -93,6 +93,36 @@ def _text(value) -> str:
     return str(value).strip().strip("\x00").strip()
 
 
+#: Words of acquisition protocols that private tags carry ("CHEST PA", "Ngực thẳng"): not names.
+#: ("nam" is left out: it is "male" and also a given name.)
+_PROTOCOL_TEXT = (
+    "chest thorax thoracic pa ap lat lateral left right portable standard default adult pediatric paediatric "
+    "routine supine erect upright bedside grid nogrid exposure detector image images processing dx cr dr xray "
+    "nguc thang nghieng phoi tim chup xquang quang x nguoi lon tre em truoc sau trai phai dung ngoi"
+)
+_PROTOCOL_WORDS = frozenset(_PROTOCOL_TEXT.split())
+
+
+def private_is_identifying(value: str) -> bool:
+    """Whether a private tag's free text may identify someone: IDs, dates, or name-like words.
+
+    Private tags also hold protocol names and flags; scrubbing those from report text would damage it
+    ("Chụp ___") and a leak scan for them would fail honest builds, so only these count: values with
+    both letters and digits, long digit runs, or several alphabetic words none of which is protocol
+    vocabulary.
+    """
+    import re
+    import unicodedata
+
+    folded = "".join(c for c in unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D").lower())
+                     if not unicodedata.combining(c))
+    letters, digits = any(c.isalpha() for c in folded), sum(c.isdigit() for c in folded)
+    if (letters and digits) or digits >= 6:
+        return True
+    words = re.findall(r"[a-z]+", folded)
+    return len(words) >= 2 and not any(w in _PROTOCOL_WORDS for w in words)
+
+
 def _collect_phi(ds, phi: dict[str, str], prefix: str = "") -> int:
     """Identifying values anywhere in the dataset (sequences included); returns the number of elements."""
     count = 0
@@ -102,11 +132,11 @@ def _collect_phi(ds, phi: dict[str, str], prefix: str = "") -> int:
             for i, item in enumerate(elem.value or ()):
                 count += _collect_phi(item, phi, f"{prefix}{elem.keyword or elem.tag}[{i}].")
             continue
-        if elem.tag == 0x7FE00010:
+        if elem.tag == 0x7FE00010 or elem.tag.is_private_creator:  # creators name vendors, not people
             continue
         if elem.tag.is_private and elem.VR in ("UN", "OB") and isinstance(elem.value, bytes) and len(elem.value) < 1024:
             text = elem.value.decode("utf-8", "ignore").strip("\x00 ")
-            if len(text) >= 3 and text.isprintable():
+            if len(text) >= 3 and text.isprintable() and private_is_identifying(text):
                 phi[f"dicom.{prefix}private.{elem.tag.group:04X},{elem.tag.element:04X}"] = text
             continue
         if elem.VR not in _TEXT_VRS:
@@ -115,12 +145,12 @@ def _collect_phi(ds, phi: dict[str, str], prefix: str = "") -> int:
         identifying = (
             keyword in PHI_KEYWORDS
             or elem.VR in ("PN", "DA", "DT")
-            or (elem.tag.is_private and elem.VR not in ("CS", "IS", "UI"))
+            or (elem.tag.is_private and elem.VR not in ("CS", "IS", "UI", "DS"))
         )
         if not identifying:
             continue
         value = _text(elem.value)
-        if not value:
+        if not value or (elem.tag.is_private and elem.VR != "PN" and not private_is_identifying(value)):
             continue
         name = f"dicom.{prefix}{'private.' if elem.tag.is_private else ''}{keyword}"
         phi[name] = value
@@ -239,16 +269,28 @@ def _output_range(ds, arr: np.ndarray, voi_applied: str) -> tuple[float, float]:
 def to_display(ds, *, bit_depth: int = 8) -> np.ndarray:
     """Pixel array -> uint8 (modality LUT, VOI LUT / window) or uint16 (modality LUT, full range kept).
 
-    MONOCHROME1 is inverted so that, like MONOCHROME2, higher means brighter.
+    MONOCHROME1 is inverted so that, like MONOCHROME2, higher means brighter. Integer pixels (all of
+    radiography) go through a lookup table built over their value range: the LUT/window arithmetic
+    runs once per distinct value instead of once per pixel.
     """
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-
     arr = ds.pixel_array
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
     if arr.ndim == 3 and int(ds.get("SamplesPerPixel", 1)) == 3:  # colour secondary capture: RGB as is
         if arr.dtype != np.uint8:
             arr = (arr.astype(np.float64) * (255.0 / max(float(arr.max()), 1.0))).round().astype(np.uint8)
         return arr
+    if arr.dtype.kind in "iu" and arr.dtype.itemsize <= 2:
+        lo = int(arr.min())
+        offset = arr - lo if lo >= 0 else arr.astype(np.int32) - lo
+        present = np.bincount(offset.ravel()) > 0
+        values = np.arange(lo, lo + len(present)).astype(arr.dtype)
+        return _grey(values, ds, bit_depth=bit_depth, present=present)[offset]
+    return _grey(arr, ds, bit_depth=bit_depth)
+
+
+def _grey(arr: np.ndarray, ds, *, bit_depth: int, present: np.ndarray | None = None) -> np.ndarray:
+    """The element-wise display pipeline; ``present`` marks the values that occur (for min-max scaling)."""
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
     arr = apply_modality_lut(arr, ds)
     voi = "none"
     if bit_depth == 8:
@@ -258,10 +300,10 @@ def to_display(ds, *, bit_depth: int = 8) -> np.ndarray:
             voi = "window"
         if voi != "none":
             arr = apply_voi_lut(arr, ds, index=0)
-    lo, hi = _output_range(ds, arr, voi)
+    lo, hi = _output_range(ds, arr if present is None else arr[present], voi)
     scaled = (arr.astype(np.float64) - lo) / (hi - lo) if hi > lo else np.zeros(arr.shape)
     scaled = np.clip(scaled, 0.0, 1.0)
-    if photometric == "MONOCHROME1":
+    if str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper() == "MONOCHROME1":
         scaled = 1.0 - scaled
     top = 255 if bit_depth == 8 else 65535
     return (scaled * top).round().astype(np.uint8 if bit_depth == 8 else np.uint16)
