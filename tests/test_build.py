@@ -17,9 +17,9 @@ from PIL import Image
 from vixray_data import build as build_module
 from vixray_data import cli, schema, sources
 from vixray_data.build import build
-from vixray_data.commands.build import config_from_args, parse_columns
+from vixray_data.commands.build import config_from_args
 from vixray_data.deid import DEMO_KEY, Deidentifier
-from vixray_data.errors import SchemaError, SourceError, StrictModeError, VixrayError
+from vixray_data.errors import SourceError, StrictModeError, VixrayError
 from vixray_data.records import EncodedImage, RawRecord, Reject
 from vixray_data.sources.demo import DemoSource
 from vixray_data.writer import SplitWriter
@@ -201,7 +201,7 @@ def test_bad_records_are_listed_in_rejects_with_their_reason_and_counted(tmp_pat
     result = build(demo_config(tmp_path / "vixray"))
     lines = [json.loads(line) for line in (result.out / schema.REJECTS).read_text().splitlines()]
     reasons = {line["ref"]: line["reason"] for line in lines}
-    assert reasons == {"row:2": "image_undecodable", "row:3": "empty_findings", "row:4": "duplicate_id",
+    assert reasons == {"row:2": "undecodable_image", "row:3": "empty_findings", "row:4": "duplicate_id",
                        "row:5": "bad_age", "row:6": "bad_image_format", "row:7": "unreadable_row"}
     assert all(line["detail"] for line in lines)
     counts = result.counts
@@ -268,15 +268,6 @@ def test_cli_export_flags_fill_the_build_config(tmp_path):
     assert config.columns == {"findings": "Mô tả", "impressions": "Kết luận"}
     assert (config.bit_depth, config.allow_burned_in, config.seed) == (16, True, 7)
     assert (config.row_group_bytes, config.shard_bytes) == (2**20, 2 * 2**20)
-
-
-def test_columns_can_come_from_a_yaml_or_toml_file_and_unknown_fields_are_refused(tmp_path):
-    (tmp_path / "cols.yaml").write_text("findings: Mô tả\nimpressions: Kết luận\n", encoding="utf-8")
-    (tmp_path / "cols.toml").write_text('[columns]\nfindings = "Mô tả"\n', encoding="utf-8")
-    assert parse_columns(str(tmp_path / "cols.yaml")) == {"findings": "Mô tả", "impressions": "Kết luận"}
-    assert parse_columns(str(tmp_path / "cols.toml")) == {"findings": "Mô tả"}
-    with pytest.raises(SchemaError, match="diagnosis"):
-        parse_columns("diagnosis=Kết luận")
 
 
 def test_a_terminated_build_removes_its_temp_folder_and_keeps_the_previous_build(tmp_path):

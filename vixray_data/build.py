@@ -1,7 +1,9 @@
-"""The builder: source -> de-identify -> split -> images in worker processes -> parquet shards, atomically.
+"""The builder: source -> de-identify -> split -> images in workers -> parquet shards, atomically.
 
 Only text is held in memory (records carry lazy image callables); images are produced per split, in
-order, by a fork-based process pool and streamed into :class:`~vixray_data.writer.SplitWriter`. Output
+order, by a fork-based process pool (when producing one is real work: rendering, conversion) or a thread
+pool (when the bytes are only read and checked), a bounded number of chunks ahead, and streamed into
+:class:`~vixray_data.writer.SplitWriter`. Output
 goes to a temporary folder beside ``config.out``, passes the leak scan, and only then replaces ``out``;
 any failure removes the temporary folder and leaves an existing ``out`` as it was.
 """
@@ -93,7 +95,7 @@ def check_image(image: EncodedImage, ref: str) -> EncodedImage:
             actual = probe.format
             probe.verify()
     except Exception as exc:  # PIL raises many types for corrupt data
-        raise RecordError(ref, "image_undecodable", f"{type(exc).__name__}: {exc}") from None
+        raise RecordError(ref, "undecodable_image", f"{type(exc).__name__}: {exc}") from None
     if actual != expected:
         raise RecordError(ref, "bad_image_format", f"bytes are {actual}, extension says {image.ext}")
     return image

@@ -196,6 +196,15 @@ def scrub(text: str, *, own_values: set[str] | None = None,
     if forms and text:
         text, n = _scrub_own(text, forms)
         counts["own_value"] += n
+    text, rule_counts = _scrub_rules(text)
+    counts.update(dict(rule_counts))
+    return text, +counts
+
+
+@functools.lru_cache(maxsize=65536)
+def _scrub_rules(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
+    """The record-independent rules, cached: radiologists reuse the same sentences, so most texts repeat."""
+    counts: Counter[str] = Counter()
     digits = bool(_HAS_DIGIT.search(text))
     for rule, regex, group in _RULES:
         if (rule in _DIGIT_RULES and not digits) or (rule == "email" and "@" not in text):
@@ -212,7 +221,7 @@ def scrub(text: str, *, own_values: set[str] | None = None,
             return match.group(0)[: start - match.start()] + REDACTED + match.group(0)[end - match.start():]
 
         text = regex.sub(replace, text)
-    return text, +counts
+    return text, tuple(sorted((+counts).items()))
 
 
 def _scrub_names(text: str, regex: re.Pattern, counts: Counter[str]) -> str:
