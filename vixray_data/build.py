@@ -34,7 +34,7 @@ from typing import Any
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import __version__, card, deid, leakscan, schema, sources
+from . import __version__, card, croissant, deid, leakscan, schema, sources
 from .config import BuildConfig
 from .errors import DeidError, RecordError, SourceError, StrictModeError, VixrayError
 from .records import CleanRecord, EncodedImage, Reject
@@ -366,11 +366,12 @@ def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier) -> N
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=tmp.parent))
     try:
         (meta / schema.MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
-        (meta / schema.CARD).write_text(card.render_card(manifest), encoding="utf-8")
+        (meta / schema.CARD).write_text(card.render_card(manifest, folder=tmp), encoding="utf-8")
+        (meta / croissant.CROISSANT).write_text(croissant.croissant_text(manifest), encoding="utf-8")
         scan = leakscan.scan_folder(meta, deidentifier.phi_values)
         if not scan.clean:
             raise DeidError("leak scan found identifying values in manifest.json / README.md; nothing was written")
-        for name in (schema.MANIFEST, schema.CARD):
+        for name in (schema.MANIFEST, schema.CARD, croissant.CROISSANT):
             os.replace(meta / name, tmp / name)
     finally:
         shutil.rmtree(meta, ignore_errors=True)
