@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 
 from . import __version__, card, croissant, deid, leakscan, schema, sources
 from .config import BuildConfig
-from .errors import DeidError, RecordError, SourceError, StrictModeError, VixrayError
+from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError
 from .records import CleanRecord, EncodedImage, Reject
 from .split import plan_splits
 from .writer import SplitWriter
@@ -51,12 +51,6 @@ _CHUNK = 8
 #: reads and checksums release the GIL). Seconds per image, measured on the first few.
 _POOL_MIN_SECONDS = 0.004
 _PROBE = 3
-
-
-class OutputError(VixrayError):
-    """The output folder cannot be written (or is not a build this tool may replace)."""
-
-    exit_code = 2
 
 
 @dataclass

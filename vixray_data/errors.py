@@ -55,3 +55,27 @@ class EvaluationError(VixrayError):
     """Predictions cannot be scored (malformed lines, missing fields, unknown ids, judge failures)."""
 
     exit_code = 6
+
+
+class OutputError(VixrayError):
+    """The output folder cannot be written (or is not a build this tool may replace)."""
+
+    exit_code = 2
+
+
+class SplitError(VixrayError):
+    """Split sizes or ratios that cannot be honoured."""
+
+    exit_code = 2
+
+
+class SegmenterError(VixrayError):
+    """A segmentation backend is unknown or not installed."""
+
+    exit_code = 2
+
+
+class PublishError(VixrayError):
+    """The build cannot be published (not logged in, bad repo id, the hub refused)."""
+
+    exit_code = 7

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import schema
-from .errors import VixrayError
+from .errors import PublishError
 from .validate import validate
 from .writer import sha256_file
 
@@ -26,12 +26,6 @@ log = logging.getLogger(__name__)
 NOT_PUBLISHED = (schema.REJECTS,)
 #: Largest total size of the data shards sent in one commit.
 BATCH_BYTES = 5 * 1024**3
-
-
-class PublishError(VixrayError):
-    """The build cannot be published (not logged in, bad repo id, the hub refused)."""
-
-    exit_code = 7
 
 
 @dataclass(frozen=True)

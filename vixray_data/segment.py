@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from .errors import VixrayError
+from .errors import SegmenterError
 from .lexicon import load_lexicon
 from .text import normalize
 
@@ -34,12 +34,6 @@ VNCORENLP_DIR_ENV = "VIXRAY_VNCORENLP_DIR"
 _PIECE = re.compile(r"\d+(?:[.,/]\d+)*|\w+|[^\w\s]", re.UNICODE)
 _WORDLIKE = re.compile(r"\w")
 _SENTENCE = re.compile(r"(?<=[.;!?])\s+")
-
-
-class SegmenterError(VixrayError):
-    """A segmentation backend is unknown or not installed."""
-
-    exit_code = 2
 
 
 def is_word(token: str) -> bool:

@@ -12,13 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from . import schema
-from .errors import VixrayError
-
-
-class SplitError(VixrayError):
-    """Split sizes or ratios that cannot be honoured."""
-
-    exit_code = 2
+from .errors import SplitError
 
 
 @dataclass(frozen=True)
