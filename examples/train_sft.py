@@ -1,0 +1,112 @@
+# Copyright the ViX-Ray toolkit authors. Licensed as the repository.
+"""Fine-tune a vision-language model on ViX-Ray, one of the paper's three stages (§4.3, Appendix A/B).
+
+Stage 1 writes the findings, stage 2 the impressions, stage 3 is the two-turn conversation (findings, then
+"Kết luận bệnh nhân bị gì?" and the impressions). Loss is on the assistant turns only
+(``vixray_data.training.AssistantOnlyCollator``). Defaults are the paper's: 20 epochs, lr 3e-5, batch 8,
+gradient accumulation 4, AdamW, bf16, gradient checkpointing.
+
+# Full fine-tuning, one GPU (Qwen2-VL-2B-Instruct, stage 1, the published dataset):
+accelerate launch examples/train_sft.py --config examples/configs/qwen2vl_2b_full.yaml --stage 1
+
+# LoRA on the language model, stage 3, a locally built folder:
+accelerate launch examples/train_sft.py --config examples/configs/qwen2vl_2b_lora.yaml --stage 3 --dataset ./vixray
+
+# QLoRA (4-bit base; needs bitsandbytes):
+accelerate launch examples/train_sft.py --config examples/configs/qwen2vl_7b_qlora.yaml --stage 2
+
+# Seven GPUs as in the paper, DeepSpeed ZeRO-2 (see examples/README.md for DDP, ZeRO-3, FSDP):
+accelerate launch --config_file examples/accelerate/deepspeed_zero2.yaml --num_processes 7 \\
+    examples/train_sft.py --config examples/configs/qwen2vl_7b_full.yaml --stage 1
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from dataclasses import dataclass, field
+
+import torch
+from accelerate import PartialState
+from transformers import AutoModelForImageTextToText, AutoProcessor
+from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
+
+from vixray_data import schema
+from vixray_data.conversations import STAGE_FIELDS, require_columns, require_values
+from vixray_data.load import load_vixray
+from vixray_data.training import (
+    LANGUAGE_MODEL_LORA_TARGETS,
+    AssistantOnlyCollator,
+    ThroughputCallback,
+    check_model_family,
+    set_image_budget,
+)
+
+log = logging.getLogger("train_sft")
+
+
+@dataclass
+class VixrayArguments:
+    stage: int = field(default=1, metadata={"help": "1: findings, 2: impressions, 3: findings then impressions."})
+    dataset: str = field(default=schema.HUB_ID, metadata={"help": "Hub id or local built folder (e.g. ./vixray)."})
+    train_split: str = schema.TRAIN
+    eval_split: str | None = field(default=None, metadata={"help": "e.g. validation; None skips evaluation."})
+    max_train_samples: int | None = None
+    max_pixels: int | None = field(default=256 * 28 * 28, metadata={"help": "~256 visual tokens per X-ray."})
+    min_pixels: int | None = None
+
+
+def main(argv: list[str] | None = None) -> SFTTrainer:
+    parser = TrlParser((VixrayArguments, SFTConfig, ModelConfig))
+    vixray_args, training_args, model_args = parser.parse_args_and_config(argv)
+
+    ################
+    # Dataset (checked before any model is loaded)
+    ################
+    train = load_vixray(vixray_args.dataset, split=vixray_args.train_split)
+    require_columns(train.column_names, stage=vixray_args.stage, name=vixray_args.dataset)
+    require_values(train.select_columns(list(STAGE_FIELDS[vixray_args.stage])), stage=vixray_args.stage,
+                   name=f"{vixray_args.dataset}[{vixray_args.train_split}]")
+    if vixray_args.max_train_samples is not None:
+        train = train.select(range(min(vixray_args.max_train_samples, len(train))))
+    evaluation = load_vixray(vixray_args.dataset, split=vixray_args.eval_split) if vixray_args.eval_split else None
+
+    ################
+    # Model & processor
+    ################
+    check_model_family(model_args.model_name_or_path, revision=model_args.model_revision)
+    dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
+    quantization_config = get_quantization_config(model_args)
+    model = AutoModelForImageTextToText.from_pretrained(
+        model_args.model_name_or_path, revision=model_args.model_revision, dtype=dtype,
+        attn_implementation=model_args.attn_implementation, quantization_config=quantization_config,
+        # a quantised base sits whole on this process's GPU
+        device_map={"": PartialState().local_process_index} if quantization_config is not None else None)
+    processor = AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+    set_image_budget(processor, min_pixels=vixray_args.min_pixels, max_pixels=vixray_args.max_pixels)
+    peft_config = get_peft_config(model_args)
+    if peft_config is not None and model_args.lora_target_modules is None:
+        peft_config.target_modules = LANGUAGE_MODEL_LORA_TARGETS
+
+    ################
+    # Training
+    ################
+    training_args.remove_unused_columns = False  # the collator reads raw records
+    training_args.dataset_kwargs = {"skip_prepare_dataset": True}
+    if training_args.include_num_input_tokens_seen in ("no", False):  # tokens/s for the throughput report
+        training_args.include_num_input_tokens_seen = "non_padding"
+    collator = AssistantOnlyCollator(processor, vixray_args.stage, max_length=training_args.max_length)
+    throughput = ThroughputCallback()
+    trainer = SFTTrainer(model=model, args=training_args, data_collator=collator, train_dataset=train,
+                         eval_dataset=evaluation, processing_class=processor, peft_config=peft_config,
+                         callbacks=[throughput])
+    trainer.train()
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        print(f"stage {vixray_args.stage}: saved to {training_args.output_dir}; throughput {throughput.summary}")
+    return trainer
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    main(sys.argv[1:])
