@@ -32,7 +32,7 @@ from transformers import AutoModelForImageTextToText, AutoProcessor
 from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
 
 from vixray_data import schema
-from vixray_data.conversations import STAGE_FIELDS, require_columns, require_values
+from vixray_data.conversations import STAGE_FIELDS, has_targets, require_columns, require_values
 from vixray_data.load import load_vixray
 from vixray_data.training import (
     LANGUAGE_MODEL_LORA_TARGETS,
@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> SFTTrainer:
     require_columns(train.column_names, stage=vixray_args.stage, name=vixray_args.dataset)
     require_values(train.select_columns(list(STAGE_FIELDS[vixray_args.stage])), stage=vixray_args.stage,
                    name=f"{vixray_args.dataset}[{vixray_args.train_split}]")
+    # records without this stage's target cannot be trained on: drop them, and say how many
+    targets = list(STAGE_FIELDS[vixray_args.stage])
+    before = len(train)
+    train = train.filter(lambda *values: has_targets(dict(zip(targets, values, strict=True)), stage=vixray_args.stage),
+                         input_columns=targets)
+    if len(train) < before:
+        log.warning("dropped %d of %d %s records with an empty %s", before - len(train), before,
+                       vixray_args.train_split, " or ".join(targets))
     if vixray_args.max_train_samples is not None:
         train = train.select(range(min(vixray_args.max_train_samples, len(train))))
     evaluation = load_vixray(vixray_args.dataset, split=vixray_args.eval_split) if vixray_args.eval_split else None

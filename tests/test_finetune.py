@@ -227,3 +227,16 @@ def test_example_configs_parse_with_the_papers_hyperparameters(config):
     assert model.model_name_or_path and parsed.max_pixels == 256 * 28 * 28 and parsed.stage == 1
     if model.use_peft:
         assert model.lora_target_modules is None  # train_sft.py then targets the language model only
+
+
+def test_records_without_the_stage_target_are_dropped_with_a_count_not_crashed_on(tiny_models, train_records,
+                                                                                    tmp_path, caplog):
+    data = tmp_path / "some_impressions_missing"
+    (data / "data").mkdir(parents=True)
+    rows = train_records.select(range(4)).map(
+        lambda row, i: {schema.IMPRESSIONS: None if i % 2 else row[schema.IMPRESSIONS]}, with_indices=True)
+    rows.to_parquet(str(data / "data" / "train-00000-of-00001.parquet"))
+    with caplog.at_level("WARNING", logger="train_sft"):
+        trainer = _train(tiny_models["qwen2_vl"], data, tmp_path / "out", "--stage", "2", "--max_steps", "1")
+    assert len(trainer.train_dataset) == 2
+    assert "dropped 2 of 4 train records with an empty impressions" in caplog.text

@@ -130,6 +130,11 @@ def require_columns(columns: Iterable[str], *, stage: int, name: str = "dataset"
                           f"found columns {', '.join(sorted(present)) or '(none)'}")
 
 
+def has_targets(row: Mapping[str, Any], *, stage: int) -> bool:
+    """True when every field the stage trains on is non-empty in ``row``."""
+    return all(_clean(row.get(field)) is not None for field in STAGE_FIELDS[_check_stage(stage)])
+
+
 def require_values(rows: Iterable[Mapping[str, Any]], *, stage: int, name: str = "dataset") -> None:
     """SchemaError when every row of ``rows`` has an empty target field (a column that exists but is all null)."""
     fields = STAGE_FIELDS[_check_stage(stage)]
