@@ -179,6 +179,23 @@ class _Row:
     key: str = ""  # value of the column the images are joined on (set once the join is chosen)
 
 
+class _SeenImages:
+    """Byte- and pixel-identical duplicates across one export: the first copy is written, later ones rejected."""
+
+    def __init__(self) -> None:
+        self._files: set[str] = set()
+        self._pixels: set[str] = set()
+
+    def check(self, ref: str, file_digest: str, pixel_digest: str, kind: str) -> Reject | None:
+        if file_digest in self._files:
+            return Reject(ref, "duplicate_file", f"byte-identical to an earlier {kind}")
+        if pixel_digest in self._pixels:
+            return Reject(ref, "duplicate_pixels", f"pixels identical to an earlier {kind}")
+        self._files.add(file_digest)
+        self._pixels.add(pixel_digest)
+        return None
+
+
 class ExportSource:
     """Iterable over ``RawRecord | Reject`` for a hospital export folder (see module docstring)."""
 
@@ -367,8 +384,7 @@ class ExportSource:
         broken_index = {k[join]: b for b, (_, _, k) in reversed(list(enumerate(broken))) if k.get(join)}
         broken_used: set[int] = set()
         used: set[int] = set()
-        seen_files: set[str] = set()
-        seen_pixels: set[str] = set()
+        seen = _SeenImages()
         for row, reject in self._duplicate_rows(rows):
             if reject is not None:
                 yield reject
@@ -397,14 +413,10 @@ class ExportSource:
                 yield Reject(ref, "burned_in_annotation",
                              f"BurnedInAnnotation={info.burned_in}; pass --allow-burned-in once reviewed")
                 continue
-            if info.file_sha256 in seen_files:
-                yield Reject(ref, "duplicate_file", "byte-identical to an earlier DICOM file")
+            duplicate = seen.check(ref, info.file_sha256, info.pixel_sha256, "DICOM file")
+            if duplicate is not None:
+                yield duplicate
                 continue
-            if info.pixel_sha256 in seen_pixels:
-                yield Reject(ref, "duplicate_pixels", "pixel data identical to an earlier DICOM file")
-                continue
-            seen_files.add(info.file_sha256)
-            seen_pixels.add(info.pixel_sha256)
             flags: dict = {"tags_dropped": info.tags, "columns_dropped": self._stats["columns_dropped"]}
             if info.burned_in is not None:
                 flags["burned_in_annotation"] = info.burned_in
@@ -436,8 +448,7 @@ class ExportSource:
         self._stats["image_formats"] = dict(sorted(formats.items()))
         column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
         used: set[int] = set()
-        seen_files: set[str] = set()
-        seen_pixels: set[str] = set()
+        seen = _SeenImages()
         for row, reject in self._duplicate_rows(rows):
             if reject is not None:
                 yield reject
@@ -458,14 +469,10 @@ class ExportSource:
             except Exception as exc:
                 yield Reject(ref, "undecodable_image", f"{fmt}: {type(exc).__name__}")
                 continue
-            if file_digest in seen_files:
-                yield Reject(ref, "duplicate_file", "byte-identical to an earlier image file")
+            duplicate = seen.check(ref, file_digest, pixel_digest, "image file")
+            if duplicate is not None:
+                yield duplicate
                 continue
-            if pixel_digest in seen_pixels:
-                yield Reject(ref, "duplicate_pixels", "pixels identical to an earlier image file")
-                continue
-            seen_files.add(file_digest)
-            seen_pixels.add(pixel_digest)
             flags: dict = {"columns_dropped": self._stats["columns_dropped"], "tags_dropped": len(texts)}
             fields = dict(row.fields)
             fields[schema.AGE] = self._age([row.fields[schema.AGE]], row.birth_date, row.study_date, flags)
