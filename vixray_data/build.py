@@ -10,7 +10,6 @@ any failure removes the temporary folder and leaves an existing ``out`` as it wa
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import logging
@@ -39,7 +38,7 @@ from .config import BuildConfig
 from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError
 from .records import CleanRecord, EncodedImage, Reject
 from .split import plan_splits
-from .writer import SplitWriter
+from .writer import SplitWriter, manifest_text
 
 log = logging.getLogger(__name__)
 
@@ -369,13 +368,3 @@ def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier) -> N
             os.replace(meta / name, tmp / name)
     finally:
         shutil.rmtree(meta, ignore_errors=True)
-
-
-def manifest_text(manifest: dict) -> str:
-    """The exact text of manifest.json (fixed key order and indentation: part of determinism)."""
-    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
-
-
-def manifest_hash(folder: Path) -> str:
-    """sha256 of a build's manifest.json bytes (what the card shows as the manifest hash)."""
-    return hashlib.sha256((Path(folder) / schema.MANIFEST).read_bytes()).hexdigest()

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from . import schema
+from .writer import manifest_text
 
 CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
 _BLOCK = re.compile(r"(<!-- vixray:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /vixray:(?P=name) -->)", re.S)
@@ -41,8 +42,6 @@ FIELD_MEANINGS: dict[str, str] = {
 # -- figures -------------------------------------------------------------------------------------------
 def manifest_hash(manifest: dict) -> str:
     """sha256 of the manifest.json bytes the builder writes for ``manifest`` (its exact text)."""
-    from .build import manifest_text  # build imports this module: import at call time
-
     return hashlib.sha256(manifest_text(manifest).encode("utf-8")).hexdigest()
 
 

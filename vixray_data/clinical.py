@@ -265,6 +265,12 @@ class _Group:
         self.start = tag.start if self.start is None else min(self.start, tag.start)
         self.end = tag.end if self.end is None else max(self.end, tag.end)
 
+    def add_positions(self, positions) -> None:
+        """Own positions replace those carried over from the previous statement."""
+        if self.position_soft:
+            self.position, self.position_soft = [], False
+        self.position.extend(positions)
+
     def drop_soft(self) -> None:
         if self.lateral_soft:
             self.laterality, self.lateral_soft = None, False
@@ -425,9 +431,7 @@ class _Builder:
         if entry.lateral:
             g.laterality, g.lateral_soft = entry.lateral, False
         if entry.positions:
-            if g.position_soft:
-                g.position, g.position_soft = [], False
-            g.position.extend(entry.positions)
+            g.add_positions(entry.positions)
         g.touch(tag)
 
     def finding(self, tag: _Tag) -> None:
@@ -449,9 +453,7 @@ class _Builder:
             g.subject_kind = "explicit"
             g.lateral_soft = g.position_soft = False
         if entry.positions:
-            if g.position_soft:
-                g.position, g.position_soft = [], False
-            g.position.extend(entry.positions)
+            g.add_positions(entry.positions)
         g.touch(tag)
 
     def normal(self, tag: _Tag) -> None:
@@ -500,9 +502,7 @@ class _Builder:
 
     def position(self, tag: _Tag) -> None:
         g = self.group
-        if g.position_soft:
-            g.position, g.position_soft = [], False
-        g.position.append(tag.value)
+        g.add_positions([tag.value])
         g.touch(tag)
 
     def number(self, tag: _Tag) -> None:

@@ -12,6 +12,7 @@ compression, no image statistics), so the same rows give byte-identical files.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,11 @@ def row_bytes(row: dict[str, Any]) -> int:
         elif value is not None:
             size += 8
     return size
+
+
+def manifest_text(manifest: dict) -> str:
+    """The exact text of manifest.json (fixed key order and indentation: part of determinism)."""
+    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
 
 
 def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:
