@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from .text import fold
+
 MIN_LENGTH = 3
 
 
@@ -52,13 +54,6 @@ class ScanResult:
 
 
 # --------------------------------------------------------------------------- spellings of a value
-
-def fold(text: str) -> str:
-    """Case- and diacritic-insensitive form: ``"Nguyễn  Văn Ấn"`` -> ``"nguyen van an"``."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", bare.casefold())
-
 
 def _as_date(value: str) -> date | None:
     from .sources.dicom import parse_date

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -21,20 +20,14 @@ from datasets import Dataset, DatasetDict, Image, IterableDataset, IterableDatas
 
 from . import schema
 from .errors import SchemaError, SourceError
-from .text import normalize
+from .text import header_key, normalize
 
 log = logging.getLogger(__name__)
 
 AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 
 
-def _key(name: str) -> str:
-    """Header key for matching: lowercase, no diacritics, letters and digits only (``Ghi chú`` -> ``ghichu``)."""
-    text = unicodedata.normalize("NFD", str(name).lower().replace("đ", "d"))
-    return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
-
-
-#: Header variants (compared by :func:`_key`) for each schema field.
+#: Header variants (compared by :func:`vixray_data.text.header_key`) for each schema field.
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     schema.ID: ("id", "studyid", "imageid", "uid", "ma", "maso", "mahoso"),
     schema.IMAGE: ("image", "images", "img", "anh", "xray", "imagepath", "anhxquang"),
@@ -64,7 +57,7 @@ def map_columns(columns: list[str]) -> dict[str, str]:
     taken: dict[str, str] = {}
     # exact schema names first, so a dataset with both ``findings`` and ``Mô tả`` keeps ``findings``
     for column in sorted(columns, key=lambda c: c not in schema.FIELDS):
-        field = column if column in schema.FIELDS else _LOOKUP.get(_key(column))
+        field = column if column in schema.FIELDS else _LOOKUP.get(header_key(column))
         if field is None or field in taken:
             continue
         mapping[column], taken[field] = field, column
@@ -92,7 +85,7 @@ def _age(value: Any) -> int | None:
 def _sex(value: Any) -> str | None:
     if value is None or str(value).strip() == "":
         return None
-    return _SEX.get(_key(value), str(value).strip())
+    return _SEX.get(header_key(value), str(value).strip())
 
 
 def _view(value: Any) -> str | None:

@@ -45,3 +45,19 @@ def normalize(text: str | None, *, lowercase: bool = False) -> str:
         text = _OLD_STYLE_WORD.sub(lambda m: _retone(m.group(0)), text)
     text = _SPACE.sub(" ", text).strip()
     return text.lower() if lowercase else text
+
+
+def strip_diacritics(text: str) -> str:
+    """``"Nguyễn Văn Đức"`` -> ``"Nguyen Van Duc"``: for matching that must ignore tone and vowel marks."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Case- and diacritic-insensitive form: ``"Nguyễn  Văn Ấn"`` -> ``"nguyen van an"``."""
+    return _SPACE.sub(" ", strip_diacritics(text).casefold())
+
+
+def header_key(text: str) -> str:
+    """``"Giới tính"`` -> ``"gioitinh"``: how table and dataset headers are compared."""
+    return re.sub(r"[^a-z0-9]", "", strip_diacritics(str(text)).lower())

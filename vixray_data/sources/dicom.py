@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import RecordError
 from ..records import EncodedImage
+from ..text import strip_diacritics
 
 #: Header attributes whose values identify a person, a place or a time (collected, never written).
 PHI_KEYWORDS = (
@@ -112,10 +113,8 @@ def private_is_identifying(value: str) -> bool:
     vocabulary.
     """
     import re
-    import unicodedata
 
-    folded = "".join(c for c in unicodedata.normalize("NFD", value.replace("đ", "d").replace("Đ", "D").lower())
-                     if not unicodedata.combining(c))
+    folded = strip_diacritics(value).lower()
     letters, digits = any(c.isalpha() for c in folded), sum(c.isdigit() for c in folded)
     if (letters and digits) or digits >= 6:
         return True

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import yaml
 
 from .. import schema
 from ..errors import SchemaError, SourceError
+from ..text import header_key
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -59,13 +59,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 ROLES = tuple(ALIASES)
 REQUIRED_ROLES = (schema.FINDINGS, schema.IMPRESSIONS)
-
-
-def header_key(text: str) -> str:
-    """``"Giới tính"`` -> ``"gioitinh"``: lowercase, diacritics and punctuation removed."""
-    decomposed = unicodedata.normalize("NFD", str(text).replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]", "", bare.lower())
 
 
 def find_table(source: Path, table: Path | None = None) -> Path:
