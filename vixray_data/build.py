@@ -1,9 +1,11 @@
 """The builder: source -> de-identify -> split -> images in workers -> parquet shards, atomically.
 
 Only text is held in memory (records carry lazy image callables); images are produced per split, in
-order, by a fork-based process pool (when producing one is real work: rendering, conversion) or a thread
-pool (when the bytes are only read and checked), a bounded number of chunks ahead, and streamed into
-:class:`~vixray_data.writer.SplitWriter`. Output
+order, by a fork-based process pool (when producing one is real work: rendering, decoding, conversion) or a
+thread pool (when the bytes are only read and checked), a bounded number of chunks ahead, and streamed into
+:class:`~vixray_data.writer.SplitWriter`. Whatever needs decoded pixels happens once per image, in the workers;
+the duplicate check on the digests they return is made here, in write order, so the output does not depend on
+the number of workers. A worker that dies fails the build at once, naming the record it held. Output
 goes to a temporary folder beside ``config.out``, passes the leak scan, and only then replaces ``out``;
 any failure removes the temporary folder and leaves an existing ``out`` as it was.
 """
@@ -24,7 +26,8 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +38,8 @@ from tqdm.auto import tqdm
 
 from . import __version__, card, croissant, deid, leakscan, schema, sources
 from .config import BuildConfig
-from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError
-from .records import CleanRecord, EncodedImage, Reject
+from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError, WorkerError
+from .records import CleanRecord, EncodedImage, Reject, SeenImages
 from .split import plan_splits
 from .writer import SplitWriter, manifest_text
 
@@ -76,6 +79,9 @@ class BuildResult:
 # The pool is forked after the records are collected, so workers find the image callables here by
 # index: nothing but an int goes out and only bytes come back (callables need not be picklable).
 _JOBS: Sequence[CleanRecord] = ()
+#: Shared with the forked workers: per record, the pid of the worker producing it (0 when none), so a worker
+#: that dies (the OOM killer's SIGKILL) can be named with the record it held.
+_BUSY: Any = None
 
 
 def check_image(image: EncodedImage, ref: str) -> EncodedImage:
@@ -96,34 +102,74 @@ def check_image(image: EncodedImage, ref: str) -> EncodedImage:
 
 def _produce(indices: Sequence[int]) -> list[tuple[int, EncodedImage | None, tuple[str, str] | None]]:
     out = []
+    busy, pid = _BUSY, os.getpid()
     for index in indices:
         record = _JOBS[index]
+        if busy is not None:
+            busy[index] = pid
         try:
             out.append((index, check_image(record.image(), record.ref), None))
         except RecordError as exc:
             out.append((index, None, (exc.reason, exc.detail)))
+        if busy is not None:
+            busy[index] = 0
     return out
 
 
 def _images(indices: Sequence[int], submit, *, ahead: int) -> Iterator[tuple[int, EncodedImage | None, Any]]:
     """Images of ``indices`` in order; at most ``ahead`` chunks in flight, so memory stays flat in N.
 
-    ``submit(chunk)`` starts producing a chunk and returns a handle whose ``get()`` waits for it.
+    ``submit(chunk)`` starts producing a chunk and returns a future.
     """
     pending: deque = deque()
     for start in range(0, len(indices), _CHUNK):
         pending.append(submit(indices[start:start + _CHUNK]))
         if len(pending) >= ahead:
-            yield from pending.popleft().get()
+            yield from pending.popleft().result()
     while pending:
-        yield from pending.popleft().get()
+        yield from pending.popleft().result()
 
 
-class _Thread:
-    """A thread-pool future with the process pool's ``get()``."""
+def _exit_text(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
 
-    def __init__(self, future) -> None:
-        self.get = future.result
+
+class _Workers:
+    """Forked worker processes (``concurrent.futures``: a dead worker breaks the pool instead of hanging it)."""
+
+    def __init__(self, workers: int, records: Sequence[CleanRecord]) -> None:
+        global _BUSY
+        context = multiprocessing.get_context("fork")
+        _BUSY = context.RawArray("i", len(records))
+        self.records = records
+        self.pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init)
+        self._processes: dict[int, Any] = {}
+
+    def submit(self, chunk: Sequence[int]):
+        future = self.pool.submit(_produce, chunk)
+        if not self._processes:  # forked on the first submit; kept to read exit codes if one dies
+            self._processes = dict(getattr(self.pool, "_processes", None) or {})
+        return future
+
+    def death(self) -> WorkerError:
+        """The error for a broken pool: the record(s) the dead worker held, and the signal that killed it."""
+        busy = {index: pid for index, pid in enumerate(_BUSY) if pid}
+        for process in self._processes.values():
+            process.join(timeout=5)
+        codes = {pid: process.exitcode for pid, process in self._processes.items()}
+        # the pool terminates the surviving workers (SIGTERM) once one has died: the culprit exited otherwise
+        dead = {pid for pid, code in codes.items() if code is not None and code != -signal.SIGTERM}
+        held = [i for i, pid in busy.items() if pid in dead] or list(busy)
+        how = ", ".join(sorted({_exit_text(codes[pid]) for pid in dead})) or "died"
+        what = "; ".join(self.records[i].ref for i in held[:3]) or "no record in flight"
+        hint = " (SIGKILL is usually the out-of-memory killer: try fewer --num-proc)" if any(
+            codes[pid] == -signal.SIGKILL for pid in dead) else ""
+        return WorkerError(f"an image worker process {how} while producing {what}{hint}; nothing was written")
+
+    def close(self) -> None:
+        global _BUSY
+        _BUSY = None
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # -- the build ---------------------------------------------------------------------------------------
@@ -286,13 +332,14 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     splits_info: dict[str, dict] = {}
     written: dict[str, int] = {}
     patients: dict[str, list[str]] = {}
+    seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
     _JOBS = records
     if workers > 1:
-        pool = multiprocessing.get_context("fork").Pool(workers, _worker_init)
-        submit = lambda chunk: pool.apply_async(_produce, (chunk,))  # noqa: E731
+        pool = _Workers(workers, records)
+        submit = pool.submit
     else:
         pool = ThreadPoolExecutor(threads)
-        submit = lambda chunk: _Thread(pool.submit(_produce, chunk))  # noqa: E731
+        submit = lambda chunk: pool.submit(_produce, chunk)  # noqa: E731
     try:
         bar = tqdm(total=sum(len(v) for v in plan.indices.values()), desc="writing", unit="img",
                    disable=not config.progress)
@@ -302,8 +349,9 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
             for index, image, error in _images(indices, submit, ahead=2 * max(workers, threads) + 2):
                 bar.update()
                 record = records[index]
-                if error is not None:
-                    rejects.append(Reject(record.ref, error[0], error[1]))
+                duplicate = None if error else seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
+                if error is not None or duplicate is not None:
+                    rejects.append(duplicate or Reject(record.ref, error[0], error[1]))
                     _strict_check(config, rejects)
                     continue
                 row = {schema.ID: record.id, schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
@@ -317,11 +365,12 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
             patients[split] = sorted(keys)
             splits_info[split] = {"num_examples": writer.num_rows, "shards": [s.to_json() for s in shards]}
         bar.close()
+    except BrokenProcessPool:
+        raise pool.death() from None
     finally:
         _JOBS = ()
         if workers > 1:
-            pool.terminate()
-            pool.join()
+            pool.close()
         else:
             pool.shutdown(wait=True, cancel_futures=True)
 

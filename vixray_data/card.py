@@ -54,9 +54,8 @@ def size_category(n: int) -> str:
 
 
 def features_yaml() -> list[dict[str, str]]:
-    """``dataset_info.features`` as the hub writes it, from :data:`schema.FEATURES`."""
-    return [{"name": name, "dtype": "image" if name == schema.IMAGE else feature.dtype}
-            for name, feature in schema.FEATURES.items()]
+    """``dataset_info.features`` as the hub writes it, from :data:`schema.DTYPES`."""
+    return [{"name": name, "dtype": dtype} for name, dtype in schema.DTYPES.items()]
 
 
 def field_stats(folder: Path, manifest: dict) -> dict[str, dict[str, Any]]:
@@ -102,8 +101,8 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
 
 def fields_block() -> str:
     """The structure table: every schema field, its type, its meaning."""
-    rows = [[f"`{name}`", "image" if name == schema.IMAGE else f"`{feature.dtype}`", FIELD_MEANINGS[name]]
-            for name, feature in schema.FEATURES.items()]
+    rows = [[f"`{name}`", "image" if dtype == "image" else f"`{dtype}`", FIELD_MEANINGS[name]]
+            for name, dtype in schema.DTYPES.items()]
     return _table(["field", "type", "meaning"], rows)
 
 

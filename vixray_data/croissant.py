@@ -50,14 +50,14 @@ _RAI = {
 }
 
 
-def _field(name: str, feature: Any) -> dict[str, Any]:
+def _field(name: str, dtype: str) -> dict[str, Any]:
     field: dict[str, Any] = {"@type": "cr:Field", "@id": f"default/{name}", "name": name,
                              "source": {"fileSet": {"@id": "parquet-files"}, "extract": {"column": name}}}
     if name == schema.IMAGE:
         field["dataType"] = "sc:ImageObject"
         field["source"]["transform"] = {"jsonPath": "bytes"}
     else:
-        field["dataType"] = _DTYPES.get(feature.dtype, "sc:Text")
+        field["dataType"] = _DTYPES.get(dtype, "sc:Text")
     return field
 
 
@@ -96,7 +96,7 @@ def _document(manifest: dict, *, name: str, url: str | None, context: dict) -> d
         "isAccessibleForFree": False,
         "distribution": distribution,
         "recordSet": [{"@type": "cr:RecordSet", "@id": "default", "name": "default",
-                       "field": [_field(n, f) for n, f in schema.FEATURES.items()]}],
+                       "field": [_field(n, d) for n, d in schema.DTYPES.items()]}],
         **_RAI,
     }
 

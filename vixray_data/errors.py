@@ -35,6 +35,10 @@ class StrictModeError(VixrayError):
     exit_code = 3
 
 
+class WorkerError(VixrayError):
+    """An image worker process died (killed by the OOM killer, a crash in a decoder); names the record it held."""
+
+
 class DeidError(VixrayError):
     """De-identification cannot proceed (no key for a real source, a PHI leak found, ...)."""
 

@@ -17,6 +17,9 @@ class EncodedImage:
 
     data: bytes
     ext: str  # "png" or "jpg": the pseudonymous file name's extension
+    # Set by sources whose duplicate check needs the decoded pixels: the builder compares them in write order.
+    file_sha256: str | None = None  # of the source file
+    pixel_sha256: str | None = None  # of its decoded pixels (mode, size, samples)
 
 
 @dataclass
@@ -54,3 +57,22 @@ class CleanRecord:
     fields: dict[str, Any]  # age/sex/view/note/technique/findings/impressions, validated
     image: Callable[[], EncodedImage]
     ref: str  # kept in memory for messages only; never written
+
+
+class SeenImages:
+    """Byte- and pixel-identical duplicates across one export: the first copy is written, later ones rejected."""
+
+    def __init__(self) -> None:
+        self._files: set[str] = set()
+        self._pixels: set[str] = set()
+
+    def check(self, ref: str, file_digest: str | None, pixel_digest: str | None, kind: str) -> Reject | None:
+        """A Reject when an earlier image had these bytes or pixels, else None (and the digests are remembered)."""
+        if file_digest is not None and file_digest in self._files:
+            return Reject(ref, "duplicate_file", f"byte-identical to an earlier {kind}")
+        if pixel_digest is not None and pixel_digest in self._pixels:
+            return Reject(ref, "duplicate_pixels", f"pixels identical to an earlier {kind}")
+        for seen, digest in ((self._files, file_digest), (self._pixels, pixel_digest)):
+            if digest is not None:
+                seen.add(digest)
+        return None

@@ -89,7 +89,7 @@ class SplitWriter:
         self.root, self.split = Path(root), split
         self.row_group_bytes, self.shard_bytes, self.row_group_rows = row_group_bytes, shard_bytes, row_group_rows
         (self.root / "data").mkdir(parents=True, exist_ok=True)
-        self._schema = schema.FEATURES.arrow_schema
+        self._schema = schema.ARROW_SCHEMA
         self._buffer: list[dict[str, Any]] = []
         self._buffer_bytes = 0
         self._writer: pq.ParquetWriter | None = None

@@ -8,11 +8,8 @@ row, a corrupt or duplicate file, ...). References in rejects are pseudonymous (
 
 from __future__ import annotations
 
-import hashlib
-import io
 import logging
 import re
-import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,133 +19,16 @@ from .. import schema
 from ..config import BuildConfig
 from ..deid import parse_age, pseudonym, resolve_key
 from ..errors import RecordError, SchemaError, SourceError
-from ..records import EncodedImage, RawRecord, Reject
+from ..records import RawRecord, Reject, SeenImages
 from . import dicom as dcm
 from . import table as tbl
+from .imagefile import ImageFile, embedded_texts, strip_jpeg_metadata
+
+__all__ = ["ExportSource", "ImageFile", "strip_jpeg_metadata"]
 
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
-
-
-# --------------------------------------------------------------------------- images from an image folder
-
-def strip_jpeg_metadata(data: bytes) -> bytes:
-    """The JPEG without APPn (EXIF, XMP, ICC, JFIF thumbnails, ...) and COM segments; no re-encoding.
-
-    Adobe APP14 (14 bytes of colour-transform flags, no text) is kept because decoders need it.
-    """
-    if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG (no SOI marker)")
-    out = bytearray(b"\xff\xd8")
-    i, n = 2, len(data)
-    while i < n:
-        if data[i] != 0xFF:
-            raise ValueError(f"JPEG marker expected at byte {i}")
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker == 0xD9:  # EOI
-            out += b"\xff\xd9"
-            return bytes(out)
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[i:i + 2]
-            i += 2
-            continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
-        end = i + 2 + length
-        segment = data[i:end]
-        keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE)
-        if marker == 0xEE and length == 14 and segment[4:9] == b"Adobe":
-            keep = True
-        if keep:
-            out += segment
-        i = end
-        if marker == 0xDA:  # start of scan: copy entropy-coded data up to the next real marker
-            j = i
-            while j < n - 1:
-                if data[j] == 0xFF and data[j + 1] != 0x00 and not 0xD0 <= data[j + 1] <= 0xD7 and data[j + 1] != 0xFF:
-                    break
-                j += 1
-            out += data[i:j]
-            i = j
-    raise ValueError("JPEG ends without EOI marker")
-
-
-def _clean_pixels(image):
-    """A fresh Pillow image holding only the pixels (no info dict: no text, EXIF or ICC)."""
-    import numpy as np
-    from PIL import Image
-
-    if image.mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("RGBA", "LA"):
-        image = image.convert("RGB" if image.mode == "RGBA" else "L")
-    if image.mode in ("1", "CMYK", "YCbCr"):
-        image = image.convert("L" if image.mode == "1" else "RGB")
-    if image.mode == "I":
-        arr = np.asarray(image)
-        if arr.min() >= 0 and arr.max() <= 65535:
-            return Image.fromarray(arr.astype(np.uint16))
-    return Image.fromarray(np.asarray(image))
-
-
-@dataclass(frozen=True)
-class ImageFile:
-    """Lazy image of one PNG/JPEG file: picklable for the builder's worker processes.
-
-    PNG: decoded and re-encoded losslessly from the pixels (compress level 3). JPEG: metadata segments
-    stripped without re-encoding (no generation loss), unless EXIF says the image is rotated: then the
-    rotated pixels are re-encoded as PNG, since stripping EXIF would lose the orientation.
-    """
-
-    path: str
-    ref: str
-    fmt: str  # "png" | "jpeg"
-
-    def __call__(self) -> EncodedImage:
-        from PIL import Image, ImageOps
-
-        try:
-            data = Path(self.path).read_bytes()
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                orientation = image.getexif().get(0x0112, 1) if self.fmt == "jpeg" else 1
-                if self.fmt == "jpeg" and orientation in (1, None):
-                    stripped = strip_jpeg_metadata(data)
-                    Image.open(io.BytesIO(stripped)).load()
-                    return EncodedImage(data=stripped, ext="jpg")
-                clean = _clean_pixels(ImageOps.exif_transpose(image) if orientation != 1 else image)
-        except RecordError:
-            raise
-        except Exception as exc:
-            raise RecordError(self.ref, "undecodable_image", f"{self.fmt}: {type(exc).__name__}") from exc
-        buffer = io.BytesIO()
-        clean.save(buffer, format="PNG", compress_level=3)
-        return EncodedImage(data=buffer.getvalue(), ext="png")
-
-
-def _image_facts(path: Path) -> tuple[str, str, dict[str, str]]:
-    """File digest, pixel digest and embedded text (PNG text chunks, EXIF strings, JPEG comments)."""
-    from PIL import Image
-
-    data = path.read_bytes()
-    with Image.open(io.BytesIO(data)) as image:
-        image.load()
-        pixels = hashlib.sha256(f"{image.mode}:{image.size}:".encode() + image.tobytes()).hexdigest()
-        texts: dict[str, str] = {}
-        for key, value in getattr(image, "text", {}).items():
-            texts[f"png.text.{key}"] = str(value)
-        if isinstance(image.info.get("comment"), bytes | str):
-            comment = image.info["comment"]
-            texts["jpeg.comment"] = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
-        for tag, value in image.getexif().items():
-            if isinstance(value, bytes):
-                value = value.decode("utf-8", "ignore")
-            if isinstance(value, str):
-                texts[f"exif.{tag}"] = value.strip("\x00 ")
-    return hashlib.sha256(data).hexdigest(), pixels, {k: v for k, v in texts.items() if len(v.strip()) >= 3}
 
 
 # --------------------------------------------------------------------------- the source
@@ -177,23 +57,6 @@ class _Row:
     study_date: str
     phi: dict[str, str]
     key: str = ""  # value of the column the images are joined on (set once the join is chosen)
-
-
-class _SeenImages:
-    """Byte- and pixel-identical duplicates across one export: the first copy is written, later ones rejected."""
-
-    def __init__(self) -> None:
-        self._files: set[str] = set()
-        self._pixels: set[str] = set()
-
-    def check(self, ref: str, file_digest: str, pixel_digest: str, kind: str) -> Reject | None:
-        if file_digest in self._files:
-            return Reject(ref, "duplicate_file", f"byte-identical to an earlier {kind}")
-        if pixel_digest in self._pixels:
-            return Reject(ref, "duplicate_pixels", f"pixels identical to an earlier {kind}")
-        self._files.add(file_digest)
-        self._pixels.add(pixel_digest)
-        return None
 
 
 class ExportSource:
@@ -384,7 +247,7 @@ class ExportSource:
         broken_index = {k[join]: b for b, (_, _, k) in reversed(list(enumerate(broken))) if k.get(join)}
         broken_used: set[int] = set()
         used: set[int] = set()
-        seen = _SeenImages()
+        seen = SeenImages()
         for row, reject in self._duplicate_rows(rows):
             if reject is not None:
                 yield reject
@@ -448,7 +311,6 @@ class ExportSource:
         self._stats["image_formats"] = dict(sorted(formats.items()))
         column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
         used: set[int] = set()
-        seen = _SeenImages()
         for row, reject in self._duplicate_rows(rows):
             if reject is not None:
                 yield reject
@@ -464,14 +326,10 @@ class ExportSource:
                 continue
             used.add(i)
             fmt = IMAGE_SUFFIXES[path.suffix.lower()]
-            try:
-                file_digest, pixel_digest, texts = _image_facts(path)
+            try:  # header/chunk walk only: the workers decode each image once (and the builder drops duplicates)
+                texts = embedded_texts(path, fmt)
             except Exception as exc:
                 yield Reject(ref, "undecodable_image", f"{fmt}: {type(exc).__name__}")
-                continue
-            duplicate = seen.check(ref, file_digest, pixel_digest, "image file")
-            if duplicate is not None:
-                yield duplicate
                 continue
             flags: dict = {"columns_dropped": self._stats["columns_dropped"], "tags_dropped": len(texts)}
             fields = dict(row.fields)
@@ -479,7 +337,7 @@ class ExportSource:
             yield RawRecord(
                 ref=ref, study_key=row.study, patient_key=row.patient or None, fields=fields,
                 image=ImageFile(path=str(path), ref=ref, fmt=fmt), phi={**texts, **row.phi, **self._file_phi(rel)},
-                flags=flags, pixel_digest=pixel_digest,
+                flags=flags,
             )
         for i, (rel, _) in enumerate(files):
             if i not in used:

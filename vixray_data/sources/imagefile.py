@@ -1,0 +1,269 @@
+"""PNG/JPEG files of an image-folder export: metadata dropped by copying, pixels decoded once, texts read cheaply.
+
+A PNG is copied chunk by chunk, keeping only the chunks that say how to read the pixels (:data:`PNG_KEEP`);
+a JPEG loses its APPn/COM segments. Neither is re-encoded, so the bytes written are the pixels the hospital
+exported, at the cost of a file copy instead of a deflate. Re-encoding happens only where the pixels must
+change: an alpha channel (dropped, as a radiograph has no transparency) or an EXIF rotation that stripping
+EXIF would lose.
+
+:class:`ImageFile` runs in the builder's workers and decodes each image exactly once: that decode proves the
+written bytes are readable and gives the pixel digest the builder's duplicate check needs.
+:func:`embedded_texts` runs in the main process before de-identification (its values are scrubbed from report
+text and leak-scanned); it walks PNG chunks and parses JPEG headers only, never decoding pixels.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import RecordError
+from ..records import EncodedImage
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Chunks a PNG copy keeps: the header, palette, pixel data and end, plus how to display the samples (gamma,
+#: chromaticities, sRGB intent, significant bits: numbers, no text). Everything else goes: tEXt/zTXt/iTXt,
+#: eXIf, iCCP (a named profile), tIME, pHYs, private chunks, and tRNS (transparency: a colour key would make
+#: one grey level of a radiograph see-through; earlier builds dropped it too).
+PNG_KEEP = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND", b"gAMA", b"cHRM", b"sRGB", b"sBIT"})
+#: PNG colour types with an alpha channel (grey+alpha, RGBA): re-encoded without it.
+_ALPHA_TYPES = (4, 6)
+#: Inflated text chunks are cut here (a zTXt bomb must not exhaust memory; identifying values are short).
+_MAX_TEXT = 1 << 20
+
+
+def png_chunks(data: bytes | memoryview) -> Iterator[tuple[bytes, int, int]]:
+    """``(type, start, end)`` of each chunk (length, type, body and CRC included); checks CRCs, stops at IEND.
+
+    Raises ValueError for a file that is not a PNG, a truncated chunk or a CRC mismatch.
+    """
+    view = memoryview(data)
+    if bytes(view[:8]) != PNG_SIGNATURE:
+        raise ValueError("not a PNG (bad signature)")
+    i, n = 8, len(view)
+    while True:
+        if i + 12 > n:
+            raise ValueError("PNG ends without IEND")
+        length, kind = struct.unpack_from(">I4s", view, i)
+        end = i + 12 + length
+        if end > n:
+            raise ValueError(f"PNG chunk {kind!r} is truncated")
+        (crc,) = struct.unpack_from(">I", view, end - 4)
+        if zlib.crc32(view[i + 4:end - 4]) != crc:
+            raise ValueError(f"PNG chunk {kind!r} has a bad CRC")
+        yield kind, i, end
+        if kind == b"IEND":
+            return
+        i = end
+
+
+def strip_png_metadata(data: bytes) -> bytes:
+    """The PNG with only :data:`PNG_KEEP` chunks, copied byte for byte (no re-encoding)."""
+    view = memoryview(data)
+    return b"".join([PNG_SIGNATURE, *(view[start:end] for kind, start, end in png_chunks(view) if kind in PNG_KEEP)])
+
+
+def strip_jpeg_metadata(data: bytes) -> bytes:
+    """The JPEG without APPn (EXIF, XMP, ICC, JFIF thumbnails, ...) and COM segments; no re-encoding.
+
+    Adobe APP14 (14 bytes of colour-transform flags, no text) is kept because decoders need it.
+    """
+    if data[:2] != b"\xff\xd8":
+        raise ValueError("not a JPEG (no SOI marker)")
+    out = bytearray(b"\xff\xd8")
+    i, n = 2, len(data)
+    while i < n:
+        if data[i] != 0xFF:
+            raise ValueError(f"JPEG marker expected at byte {i}")
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xD9:  # EOI
+            out += b"\xff\xd9"
+            return bytes(out)
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            out += data[i:i + 2]
+            i += 2
+            continue
+        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        end = i + 2 + length
+        segment = data[i:end]
+        keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE)
+        if marker == 0xEE and length == 14 and segment[4:9] == b"Adobe":
+            keep = True
+        if keep:
+            out += segment
+        i = end
+        if marker == 0xDA:  # start of scan: copy entropy-coded data up to the next real marker
+            j = i
+            while j < n - 1:
+                if data[j] == 0xFF and data[j + 1] != 0x00 and not 0xD0 <= data[j + 1] <= 0xD7 and data[j + 1] != 0xFF:
+                    break
+                j += 1
+            out += data[i:j]
+            i = j
+    raise ValueError("JPEG ends without EOI marker")
+
+
+def pixel_digest(image) -> str:
+    """SHA-256 of a decoded Pillow image's mode, size and pixels: equal for pixel-identical files."""
+    return hashlib.sha256(f"{image.mode}:{image.size}:".encode() + image.tobytes()).hexdigest()
+
+
+def _clean_pixels(image):
+    """A fresh Pillow image holding only the pixels (no info dict: no text, EXIF or ICC), alpha dropped."""
+    import numpy as np
+    from PIL import Image
+
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("RGBA", "LA", "PA"):
+        image = image.convert("RGB" if image.mode != "LA" else "L")
+    if image.mode in ("1", "CMYK", "YCbCr"):
+        image = image.convert("L" if image.mode == "1" else "RGB")
+    if image.mode in ("I", "I;16"):
+        arr = np.asarray(image)
+        if arr.min() >= 0 and arr.max() <= 65535:
+            return Image.fromarray(arr.astype(np.uint16))
+    return Image.fromarray(np.asarray(image))
+
+
+def _encode_png(image) -> bytes:
+    buffer = io.BytesIO()
+    _clean_pixels(image).save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """Lazy image of one PNG/JPEG file: picklable for the builder's worker processes (see the module docstring).
+
+    Returns the metadata-free bytes with the file's SHA-256 and the pixel digest, for the duplicate check.
+    """
+
+    path: str
+    ref: str
+    fmt: str  # "png" | "jpeg"
+
+    def __call__(self) -> EncodedImage:
+        from PIL import Image
+
+        try:
+            data = Path(self.path).read_bytes()
+            if self.fmt == "png":
+                out, ext, pixels = self._png(data, Image)
+            else:
+                out, ext, pixels = self._jpeg(data, Image)
+        except RecordError:
+            raise
+        except Exception as exc:  # PIL and the chunk walkers raise many types for corrupt data
+            raise RecordError(self.ref, "undecodable_image", f"{self.fmt}: {type(exc).__name__}") from exc
+        return EncodedImage(data=out, ext=ext, file_sha256=hashlib.sha256(data).hexdigest(), pixel_sha256=pixels)
+
+    @staticmethod
+    def _png(data: bytes, Image) -> tuple[bytes, str, str]:
+        if len(data) > 25 and data[25] in _ALPHA_TYPES:  # IHDR colour type: the pixels must change
+            with Image.open(io.BytesIO(data)) as image:
+                image.load()
+                return _encode_png(image), "png", pixel_digest(image)
+        copy = strip_png_metadata(data)
+        with Image.open(io.BytesIO(copy)) as image:  # the one decode: the copy reads, and its pixels are hashed
+            image.load()
+            return copy, "png", pixel_digest(image)
+
+    @staticmethod
+    def _jpeg(data: bytes, Image) -> tuple[bytes, str, str]:
+        from PIL import ImageOps
+
+        with Image.open(io.BytesIO(data)) as original:  # headers only until load()
+            orientation = original.getexif().get(0x0112, 1)
+            if orientation not in (1, None):  # stripping EXIF would lose the rotation: re-encode upright
+                original.load()
+                return _encode_png(ImageOps.exif_transpose(original)), "png", pixel_digest(original)
+        stripped = strip_jpeg_metadata(data)
+        with Image.open(io.BytesIO(stripped)) as image:
+            image.load()
+            return stripped, "jpg", pixel_digest(image)
+
+
+# --------------------------------------------------------------------------- embedded texts, without decoding
+
+def _inflate(data: bytes) -> bytes:
+    return zlib.decompressobj().decompress(data, _MAX_TEXT)
+
+
+def _text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def _exif_texts(exif, texts: dict[str, str]) -> None:
+    for tag, value in exif.items():
+        if isinstance(value, bytes):
+            value = value.decode("utf-8", "ignore")
+        if isinstance(value, str):
+            texts[f"exif.{tag}"] = value.strip("\x00 ")
+
+
+def _png_texts(path: Path, texts: dict[str, str]) -> None:
+    """tEXt/zTXt/iTXt and eXIf strings, reading chunk headers and seeking past everything else (IDAT)."""
+    from PIL import Image
+
+    with open(path, "rb") as handle:
+        if handle.read(8) != PNG_SIGNATURE:
+            return
+        while len(head := handle.read(8)) == 8:
+            length, kind = struct.unpack(">I4s", head)
+            if kind not in (b"tEXt", b"zTXt", b"iTXt", b"eXIf"):
+                handle.seek(length + 4, io.SEEK_CUR)
+                if kind == b"IEND":
+                    return
+                continue
+            body = handle.read(length)
+            handle.seek(4, io.SEEK_CUR)
+            try:
+                keyword, _, rest = body.partition(b"\0")
+                if kind == b"tEXt":
+                    value = _text(rest)
+                elif kind == b"zTXt":
+                    value = _text(_inflate(rest[1:]))
+                elif kind == b"iTXt":
+                    compressed, rest = rest[:1] == b"\1", rest[2:]
+                    _language, _, rest = rest.partition(b"\0")
+                    _translated, _, payload = rest.partition(b"\0")
+                    value = _text(_inflate(payload) if compressed else payload)
+                else:
+                    exif = Image.Exif()
+                    exif.load(body)
+                    _exif_texts(exif, texts)
+                    continue
+            except (zlib.error, ValueError, SyntaxError, struct.error):
+                continue  # a damaged text chunk: the worker's decode decides whether the file is usable
+            texts[f"png.text.{_text(keyword)}"] = value
+
+
+def embedded_texts(path: Path, fmt: str) -> dict[str, str]:
+    """Identifying-value candidates the file carries (PNG text chunks, EXIF strings, JPEG comments), by where.
+
+    Cheap: no pixel decoding. Values shorter than 3 characters are left out (too short to scrub or scan).
+    """
+    texts: dict[str, str] = {}
+    if fmt == "png":
+        _png_texts(path, texts)
+    else:
+        from PIL import Image
+
+        with Image.open(path) as image:  # parses the headers up to the scan; pixels are not decoded
+            comment = image.info.get("comment")
+            if isinstance(comment, bytes | str):
+                texts["jpeg.comment"] = comment.decode("utf-8", "replace") if isinstance(comment, bytes) else comment
+            _exif_texts(image.getexif(), texts)
+    return {k: v for k, v in texts.items() if len(v.strip()) >= 3}
