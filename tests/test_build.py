@@ -303,3 +303,51 @@ def test_temp_folders_of_killed_builds_are_removed_by_the_next_build(tmp_path):
     unrelated.mkdir()
     build(demo_config(tmp_path / "vixray", demo_size=5))
     assert not stale.exists() and unrelated.exists()
+
+
+# -- worker processes --------------------------------------------------------------------------------
+class _KillerSource(_BadInputSource):
+    """Twelve good records; the image of ``row:9`` kills the worker process producing it (as the OOM killer
+    would), but renders normally in the builder's own process (where it is timed to choose workers)."""
+
+    def __init__(self, config=None):
+        import os
+        import signal
+
+        main = os.getpid()
+
+        def killer():
+            if os.getpid() != main:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return _png(90)
+
+        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
+                schema.IMPRESSIONS: "Bóng tim to."}
+        self.items = [RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(good), killer if n == 9 else
+                                (lambda n=n: _png(n))) for n in range(1, 13)]
+
+
+def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_the_previous_build(
+        tmp_path, monkeypatch):
+    import signal
+
+    from vixray_data.errors import WorkerError
+
+    out = tmp_path / "vixray"
+    build(demo_config(out, demo_size=10))
+    before = _files(out)
+    monkeypatch.setattr(sources, "open_source", _KillerSource)
+    monkeypatch.setattr(build_module, "_POOL_MIN_SECONDS", 0.0)  # worker processes even for these tiny images
+
+    def hung(signum, frame):
+        raise TimeoutError("the build hung after its worker died")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)  # a guard against the old hang, not a speed assertion
+    try:
+        with pytest.raises(WorkerError, match=r"killed by SIGKILL while producing row:9\b"):
+            build(demo_config(out, num_proc=2, split_sizes=(12, 0, 0)))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert _files(out) == before and _leftovers(out) == []
