@@ -1,186 +1,271 @@
-"""Builder throughput against the plain ``datasets`` route and a raw read of the files; peak RSS at two sizes.
+"""`vixray build EXPORT` on a real image-folder export, against the plain routes, as whole processes.
 
-    .venv/bin/python benchmarks/bench_build.py                 # 300 and 1200 images, 512 px, 3 runs each
-    .venv/bin/python benchmarks/bench_build.py --sizes 300 1200 --image-size 512 --runs 3 --workdir /tmp/vxbench
+    .venv/bin/python benchmarks/bench_build.py                       # PNG: 200 and 600 images, 3 paired runs
+    .venv/bin/python benchmarks/bench_build.py --dicom-sizes 100 300 # + the DICOM table
 
-All three routes read the same folder of demo PNGs (rendered once, first, with the page cache warm):
+The export is what a hospital hands over: noisy 1024² grey PNGs (each with tEXt/tIME chunks naming the
+patient) and one CSV sheet with Vietnamese headers and identifying columns (name, birth date, phone), built
+once under ``--workdir`` and page-cached before timing. With a real key in ``VIXRAY_DEID_KEY``, every run
+times these whole processes back to back (a paired run), wall clock from start to exit, imports included:
 
-* builder: ``vixray_data.build.build`` from that folder (a folder source handing over the PNG bytes as they
-  are, the demo's report text, de-identification, split, worker pool, parquet shards, manifest, card,
-  leak scan, atomic swap), all cores;
-* datasets: ``Dataset.from_dict`` with an ``Image`` feature on the paths, bytes embedded with
-  ``embed_table_storage`` (what ``push_to_hub`` does), ``to_parquet``;
-* raw read: ``Path.read_bytes`` of every file.
+* ``vixray build EXPORT --out X`` (the CLI: table read and mapping, de-identification, split, PNG copy
+  without metadata in worker processes, duplicate check, parquet, card, leak scan, atomic swap);
+* ``datasets``: ``Dataset.from_dict`` (text columns + file paths) with an ``Image()`` feature, bytes embedded
+  with ``embed_table_storage`` (what ``push_to_hub`` does), ``to_parquet``;
+* ``pyarrow``: file bytes and text columns into one table, ``pq.write_table`` (row groups of 100);
+* ``cat``: ``cat`` of every image file to /dev/null.
 
-Each builder/datasets run is a fresh subprocess; its work is timed inside (imports excluded) and its peak
-RSS (``ru_maxrss``, main process; workers reported apart) is read at exit. Medians of ``--runs`` runs.
+The DICOM table does the same for an export of 1024² 12-bit DICOM files; its plain routes convert each file
+(pydicom ``pixel_array``, min-max to 8 bits, Pillow PNG at compress level 1) in one process. CPU is the
+process tree's user + system time; peak RSS is the largest sum of RSS over the process and its children,
+sampled every 20 ms.
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
-import json
-import multiprocessing
-import resource
+import csv
+import os
 import shutil
 import statistics
 import subprocess
 import sys
+import textwrap
+import threading
 import time
+import zlib
 from pathlib import Path
 
-from vixray_data import schema
-from vixray_data.records import EncodedImage, RawRecord
-from vixray_data.sources.demo import DemoSource
+import numpy as np
 
-TEXT = [f for f in schema.FIELDS if f not in (schema.ID, schema.IMAGE)]
-
-
-# -- the shared input -------------------------------------------------------------------------------
-def _render(args: tuple[int, int, int, str]) -> None:
-    i, size, seed, folder = args
-    record = DemoSource(size=i + 1, seed=seed, image_size=size).record(i)
-    (Path(folder) / f"{i:06d}.png").write_bytes(record.image().data)
-
-
-def prepare(folder: Path, count: int, size: int, seed: int) -> None:
-    """``count`` demo PNGs and their report text (records.jsonl), unless already there."""
-    marker = folder / f"ready-{count}-{size}-{seed}"
-    if marker.exists():
-        return
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    source = DemoSource(size=count, seed=seed, image_size=size)
-    with open(folder / "records.jsonl", "w", encoding="utf-8") as handle:
-        for i in range(count):
-            handle.write(json.dumps(source.record(i).fields, ensure_ascii=False) + "\n")
-    with multiprocessing.Pool() as pool:
-        pool.map(_render, [(i, size, seed, str(folder)) for i in range(count)], chunksize=16)
-    marker.touch()
+HEADERS = ["Số phiếu", "Mã BN", "Họ tên", "Ngày sinh", "Tuổi", "Giới tính", "Tư thế", "Ghi chú", "Kỹ thuật",
+           "Mô tả", "Kết luận", "Số điện thoại", "Tên file"]
+FINDINGS = ["Bóng tim không to. Hai phổi sáng đều, không thấy tổn thương khu trú.",
+            "Bóng tim to, chỉ số tim ngực khoảng 0,58. Rốn phổi hai bên đậm.",
+            "Mờ góc sườn hoành bên phải. Gãy cung bên xương sườn 6 bên phải."]
+IMPRESSIONS = ["Chưa thấy bất thường trên phim.", "Bóng tim to.", "Tràn dịch màng phổi phải. Gãy xương sườn 6 phải."]
+KEY = "bench-" + "5f" * 16
+PLAIN_COLUMNS = {"id": "Số phiếu", "age": "Tuổi", "sex": "Giới tính", "view": "Tư thế", "note": "Ghi chú",
+                 "technique": "Kỹ thuật", "findings": "Mô tả", "impressions": "Kết luận"}
 
 
-def _records(folder: Path, count: int) -> list[dict]:
-    with open(folder / "records.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line) for _, line in zip(range(count), handle, strict=False)]
+# --------------------------------------------------------------------------- the export
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
 
 
-# -- the three routes (children) ----------------------------------------------------------------------
-def _read_png(path: str) -> EncodedImage:
-    return EncodedImage(Path(path).read_bytes(), "png")
+def _rows(count: int, files: list[str]) -> list[dict[str, str]]:
+    rows = []
+    for i in range(count):
+        rows.append({"Số phiếu": f"ACC{i:07d}", "Mã BN": f"BN{24000000 + i // 2}", "Họ tên": f"Nguyễn Văn An {i}",
+                     "Ngày sinh": f"{1 + i % 28:02d}/03/19{40 + i % 50}", "Tuổi": str(30 + i % 60),
+                     "Giới tính": "Nam" if i % 3 else "Nữ", "Tư thế": "PA", "Ghi chú": "Chụp Xquang ngực thẳng",
+                     "Kỹ thuật": "Chụp Xquang tim phổi thẳng", "Mô tả": FINDINGS[i % 3], "Kết luận": IMPRESSIONS[i % 3],
+                     "Số điện thoại": f"09{i:08d}", "Tên file": files[i]})
+    return rows
 
 
-class FolderSource:
-    """PNG files + report text, handed over as they are (what an export source does with PNG input)."""
-
-    is_demo = True  # the demo's public pseudonym key: this is synthetic data
-
-    def __init__(self, folder: Path, count: int) -> None:
-        self.folder, self.count = folder, count
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self):
-        for i, fields in enumerate(_records(self.folder, self.count)):
-            path = self.folder / f"{i:06d}.png"
-            yield RawRecord(ref=str(path), study_key=f"study-{i}", patient_key=f"patient-{i // 2}", fields=fields,
-                            image=functools.partial(_read_png, str(path)))
-
-    def summary(self) -> dict:
-        return {"kind": "benchmark-folder", "records": self.count}
+def _write_table(root: Path, rows: list[dict[str, str]]) -> None:
+    with open(root / "phieu_chup.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HEADERS)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
-def route_builder(folder: Path, count: int, out: Path) -> None:
-    from vixray_data import sources
-    from vixray_data.build import build
-    from vixray_data.config import BuildConfig
+def png_export(root: Path, count: int, size: int) -> Path:
+    """``count`` noisy ``size``² PNGs (about 555 KiB at 1024²) with identifying text chunks, and the sheet."""
+    from PIL import Image
 
-    sources.open_source = lambda config: FolderSource(folder, count)
-    build(BuildConfig(out=out, progress=False))
+    if (root / "phieu_chup.csv").exists() and len(list((root / "img").glob("*.png"))) == count:
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "img").mkdir(parents=True)
+    rng = np.random.default_rng(175)
+    y, x = np.mgrid[0:size, 0:size]
+    base = 60 + 120 * np.exp(-(((x - size / 2) / (size / 3)) ** 2 + ((y - size / 2) / (size / 2.2)) ** 2))
+    files = []
+    for i in range(count):
+        arr = np.clip(base + rng.normal(0, 2.6, (size, size)), 0, 255).astype(np.uint8)
+        arr[i // size, i % size] ^= 0x80  # no two images share their pixels
+        path = root / "img" / f"IM{i:06d}.png"
+        Image.fromarray(arr).save(path, compress_level=1)
+        data = path.read_bytes()
+        tags = _chunk(b"tEXt", f"Patient\0Nguyen Van An {i}".encode()) + _chunk(b"tIME", b"\x07\xe8\x03\x0e\x09\x1e\x00")
+        path.write_bytes(data[:33] + tags + data[33:])  # after IHDR, as scanners write them
+        files.append(f"img/{path.name}")
+    _write_table(root, _rows(count, files))
+    return root
 
 
-def route_datasets(folder: Path, count: int, out: Path) -> None:
-    import datasets
-    from datasets.table import embed_table_storage
+def dicom_export(root: Path, count: int, size: int) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_dicom import write_dicoms
+    from pydicom.uid import ExplicitVRLittleEndian
 
-    records = _records(folder, count)
-    columns = {schema.ID: [str(i) for i in range(count)],
-               schema.IMAGE: [str(folder / f"{i:06d}.png") for i in range(count)],
-               **{f: [r[f] for r in records] for f in TEXT}}
-    ds = datasets.Dataset.from_dict(columns, features=schema.FEATURES)
-    ds = ds.with_format("arrow").map(embed_table_storage, batched=True).with_format(None)
+    if (root / "phieu_chup.csv").exists() and len(list((root / "dcm").glob("*.dcm"))) == count:
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "dcm").mkdir(parents=True)
+    paths = write_dicoms(root / "dcm", count=count, size=size, syntax=ExplicitVRLittleEndian)
+    _write_table(root, _rows(count, [f"dcm/{p.name}" for p in paths]))
+    return root
+
+
+def subset(root: Path, count: int, kind: str) -> Path:
+    """A folder with the first ``count`` images (hard links) and their rows: one export per corpus size."""
+    folder = root.parent / f"{root.name}-{count}"
+    if (folder / "phieu_chup.csv").exists():
+        return folder
+    with open(root / "phieu_chup.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))[:count]
+    (folder / kind).mkdir(parents=True)
+    for row in rows:
+        os.link(root / row["Tên file"], folder / row["Tên file"])
+    _write_table(folder, rows)
+    return folder
+
+
+# --------------------------------------------------------------------------- the plain routes (run as children)
+PLAIN = textwrap.dedent('''
+    import csv, io, sys
+    from pathlib import Path
+    export, out, route, dicom = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
+    columns = %r
+    with open(export / "phieu_chup.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+
+    def image(row):
+        path = export / row["Tên file"]
+        if not dicom:
+            return {"bytes": path.read_bytes(), "path": path.name}
+        import numpy as np, pydicom
+        from PIL import Image
+        arr = pydicom.dcmread(path).pixel_array.astype(np.float32)
+        arr = ((arr - arr.min()) / max(float(arr.max() - arr.min()), 1.0) * 255).astype(np.uint8)
+        buffer = io.BytesIO()
+        Image.fromarray(arr).save(buffer, format="PNG", compress_level=1)
+        return {"bytes": buffer.getvalue(), "path": path.stem + ".png"}
+
+    text = {name: [r[col] for r in rows] for name, col in columns.items()}
+    text["age"] = [int(a) for a in text["age"]]
     out.mkdir(parents=True, exist_ok=True)
-    ds.to_parquet(str(out / "train.parquet"))
+    if route == "datasets":
+        import datasets
+        from datasets.table import embed_table_storage
+        features = datasets.Features({"image": datasets.Image(), "age": datasets.Value("int32"),
+                                      **{n: datasets.Value("string") for n in columns if n != "age"}})
+        images = [str(export / r["Tên file"]) for r in rows] if not dicom else [image(r) for r in rows]
+        ds = datasets.Dataset.from_dict({"image": images, **text}, features=features)
+        ds = ds.with_format("arrow").map(embed_table_storage, batched=True).with_format(None)
+        ds.to_parquet(str(out / "train.parquet"))
+    else:
+        import pyarrow as pa, pyarrow.parquet as pq
+        images = [image(r) for r in rows]
+        table = pa.table({"image": pa.array(images, pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
+                          **{n: pa.array(v) for n, v in text.items()}})
+        pq.write_table(table, out / "train.parquet", row_group_size=100)
+''') % PLAIN_COLUMNS
 
 
-def route_raw(folder: Path, count: int) -> int:
-    return sum(len((folder / f"{i:06d}.png").read_bytes()) for i in range(count))
+def command(route: str, export: Path, out: Path, kind: str) -> list[str]:
+    python = sys.executable
+    if route == "vixray build":
+        return [python, "-m", "vixray_data.cli", "build", str(export), "--out", str(out), "--no-progress"]
+    if route == "cat":
+        files = sorted(str(p) for p in (export / kind).iterdir())
+        return ["sh", "-c", 'cat "$@" > /dev/null', "cat", *files]
+    return [python, "-c", PLAIN, str(export), str(out), route, "1" if kind == "dcm" else "0"]
 
 
-def child(route: str, folder: Path, count: int, out: Path) -> None:
-    shutil.rmtree(out, ignore_errors=True)
+# --------------------------------------------------------------------------- timing a process tree
+def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Wall seconds, CPU seconds (tree) and peak RSS MiB (sum over the tree, sampled) of one process."""
+    import psutil
+
     start = time.perf_counter()
-    {"builder": route_builder, "datasets": route_datasets}[route](folder, count, out)
-    seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds,
-                      "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
-    shutil.rmtree(out, ignore_errors=True)
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak, done = 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        try:
+            process = psutil.Process(child.pid)
+            while not done.is_set():
+                total = 0
+                for p in [process, *process.children(recursive=True)]:
+                    try:
+                        total += p.memory_info().rss
+                    except psutil.Error:
+                        pass
+                peak = max(peak, total)
+                done.wait(0.02)
+        except psutil.Error:
+            pass
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    err = child.stderr.read().decode(errors="replace")
+    child.stderr.close()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"{cmd[:6]} failed ({child.returncode}): {err[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": peak / 2**20}
 
 
-def _run_child(route: str, folder: Path, count: int, out: Path) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--child", route, "--folder", str(folder),
-                           "--count", str(count), "--out", str(out)], capture_output=True, text=True, check=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int, workdir: Path, kind: str) -> str:
+    env = {**os.environ, "VIXRAY_DEID_KEY": KEY}
+    lines = [f"{title}\n", "| images | route | median wall s | median CPU s | peak RSS MiB | vs `datasets` "
+             "| vs `pyarrow` |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for count in sizes:
+        export = export_of(count)
+        subprocess.run(command("cat", export, workdir, kind), check=True)  # page cache warm for every route
+        results: dict[str, list[dict]] = {route: [] for route in routes}
+        for _ in range(runs):  # a paired run: every route back to back, so background load hits all alike
+            for route in routes:
+                out = workdir / f"out-{route.replace(' ', '-')}"
+                shutil.rmtree(out, ignore_errors=True)
+                results[route].append(run(command(route, export, out, kind), env))
+                shutil.rmtree(out, ignore_errors=True)
+        med = {route: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")}
+               for route, rs in results.items()}
+        for route in routes:
+            m = med[route]
+            ratio = lambda other: (f"{med[other]['wall'] / m['wall']:.2f}× faster"  # noqa: E731
+                                   if m["wall"] <= med[other]["wall"] else
+                                   f"{m['wall'] / med[other]['wall']:.2f}× slower")
+            lines.append(f"| {count} | `{route}` | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
+                         f"| {'' if route == 'datasets' else ratio('datasets')} "
+                         f"| {'' if route in ('pyarrow', 'datasets') else ratio('pyarrow')} |")
+        print("\n".join(lines[-len(routes):]), flush=True)
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[300, 1200])
-    parser.add_argument("--image-size", type=int, default=512)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 600])
+    parser.add_argument("--dicom-sizes", type=int, nargs="*", default=[])
+    parser.add_argument("--image-size", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=175)
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/vixray-bench"))
-    parser.add_argument("--child", choices=("builder", "datasets"))
-    parser.add_argument("--folder", type=Path)
-    parser.add_argument("--count", type=int)
-    parser.add_argument("--out", type=Path)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/vixray-bench-build"))
     args = parser.parse_args()
-    if args.child:
-        child(args.child, args.folder, args.count, args.out)
-        return
-
-    folder = args.workdir / "images"
-    prepare(folder, max(args.sizes), args.image_size, args.seed)
-    route_raw(folder, max(args.sizes))  # warm the page cache for every route alike
-    mb = sum(p.stat().st_size for p in folder.glob("*.png")) / 2**20
-    print(f"{max(args.sizes)} demo PNGs at {args.image_size}px, {mb:.0f} MiB, in {folder}; "
-          f"{multiprocessing.cpu_count()} cores; {args.runs} runs each\n")
-    rows = []
-    for count in args.sizes:
-        times: dict[str, list[float]] = {"builder": [], "datasets": [], "raw": []}
-        rss: dict[str, list[float]] = {"builder": [], "builder_workers": [], "datasets": []}
-        for _ in range(args.runs):
-            start = time.perf_counter()
-            route_raw(folder, count)
-            times["raw"].append(time.perf_counter() - start)
-            for route in ("builder", "datasets"):
-                result = _run_child(route, folder, count, args.workdir / f"out-{route}")
-                times[route].append(result["seconds"])
-                rss[route].append(result["rss_mb"])
-                if route == "builder":
-                    rss["builder_workers"].append(result["children_rss_mb"])
-        speed = {k: count / statistics.median(v) for k, v in times.items()}
-        rows.append((count, speed, {k: statistics.median(v) for k, v in rss.items()}))
-
-    print("| images | builder img/s | datasets img/s | raw read img/s | builder ÷ datasets | raw ÷ builder "
-          "| builder peak RSS (main / worker) MiB | datasets peak RSS MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for count, speed, mem in rows:
-        print(f"| {count} | {speed['builder']:.0f} | {speed['datasets']:.0f} | {speed['raw']:.0f} "
-              f"| {speed['builder'] / speed['datasets']:.2f}× | {speed['raw'] / speed['builder']:.1f}× "
-              f"| {mem['builder']:.0f} / {mem['builder_workers']:.0f} | {mem['datasets']:.0f} |")
+    routes = ["vixray build", "datasets", "pyarrow", "cat"]
+    out = []
+    if args.sizes:
+        root = png_export(args.workdir / "png-export", max(args.sizes), args.image_size)
+        mib = sum(p.stat().st_size for p in (root / "img").iterdir()) / 2**20 / max(args.sizes)
+        out.append(table(f"PNG export ({args.image_size}² grey, {mib * 1024:.0f} KiB each), {os.cpu_count()} cores, "
+                         f"median of {args.runs} paired runs:", routes,
+                         lambda n: subset(root, n, "img"), args.sizes, args.runs, args.workdir, "img"))
+    if args.dicom_sizes:
+        root = dicom_export(args.workdir / "dicom-export", max(args.dicom_sizes), args.image_size)
+        out.append(table(f"DICOM export ({args.image_size}² 12-bit, explicit VR little endian), median of "
+                         f"{args.runs} paired runs:", routes,
+                         lambda n: subset(root, n, "dcm"), args.dicom_sizes, args.runs, args.workdir, "dcm"))
+    print("\n\n".join(out))
 
 
 if __name__ == "__main__":

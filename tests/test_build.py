@@ -351,3 +351,34 @@ def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
     assert _files(out) == before and _leftovers(out) == []
+
+
+class _TaggedImageSource(_BadInputSource):
+    """One record whose image bytes carry the patient's name in a PNG text chunk (a source that failed to strip)."""
+
+    is_demo = False
+
+    def __init__(self, config=None):
+        from PIL import PngImagePlugin
+
+        def tagged():
+            info = PngImagePlugin.PngInfo()
+            info.add_text("Patient", "Nguyễn Văn An", zip=True)
+            buffer = io.BytesIO()
+            Image.fromarray(np.full((8, 8), 7, np.uint8)).save(buffer, format="PNG", pnginfo=info)
+            return EncodedImage(buffer.getvalue(), "png")
+
+        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
+                schema.IMPRESSIONS: "Bóng tim to."}
+        self.items = [RawRecord("row:1", "s1", "p1", dict(good), tagged, phi={"table.patient_name": "Nguyễn Văn An"})]
+
+
+def test_an_identifying_value_inside_written_image_bytes_fails_the_leak_scan(tmp_path, monkeypatch):
+    from vixray_data.errors import DeidError
+
+    monkeypatch.setattr(sources, "open_source", _TaggedImageSource)
+    monkeypatch.setenv("VIXRAY_DEID_KEY", "k" * 32)
+    out = tmp_path / "vixray"
+    with pytest.raises(DeidError, match="data/train"):
+        build(demo_config(out, split_sizes=(1, 0, 0)))
+    assert not out.exists() and _leftovers(out) == []

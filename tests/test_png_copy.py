@@ -62,7 +62,7 @@ def kinds(data: bytes) -> list[bytes]:
 def test_a_png_loses_every_metadata_chunk_and_keeps_its_exact_pixel_data(tmp_path, image):
     source = png_with_metadata(tmp_path / "in.png", image)
     data = source.read_bytes()
-    assert METADATA_CHUNKS <= set(kinds(data))
+    assert set(kinds(data)) >= METADATA_CHUNKS
     out = ImageFile(path=str(source), ref="row 1", fmt="png")()
     assert out.ext == "png" and not METADATA_CHUNKS & set(kinds(out.data))
     # copied, not re-encoded: the compressed pixel stream is the source's, byte for byte

@@ -333,6 +333,7 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     written: dict[str, int] = {}
     patients: dict[str, list[str]] = {}
     seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
+    image_scan = leakscan.ImageScan(deidentifier.phi_values)  # image bytes scanned as written, not re-read
     _JOBS = records
     if workers > 1:
         pool = _Workers(workers, records)
@@ -357,6 +358,7 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
                 row = {schema.ID: record.id, schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
                        **{name: record.fields.get(name) for name in schema.FIELDS
                           if name not in (schema.ID, schema.IMAGE)}}
+                image_scan.add(f"data/{split} shards", f"column image.bytes (id {record.id})", image.data)
                 writer.write(row)
                 if record.patient:
                     keys.add(record.patient)
@@ -377,7 +379,8 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
         for reject in rejects:
             handle.write(json.dumps(reject.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
-    scan = leakscan.scan_folder(tmp, deidentifier.phi_values)
+    scan = leakscan.scan_folder(tmp, deidentifier.phi_values, images=False)
+    scan.hits.extend(image_scan.hits)
     if not scan.clean:
         raise DeidError(f"leak scan found {len(scan.hits)} identifying value(s) in the output "
                         f"({', '.join(sorted({h['file'] for h in scan.hits}))}); nothing was written")

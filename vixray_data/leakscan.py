@@ -221,17 +221,41 @@ def _json_strings(obj, where: str) -> Iterator[tuple[str, str]]:
         yield where, obj
 
 
-def _parquet_texts(path: Path) -> Iterator[tuple[str, str]]:
+def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
+    """Footer metadata and column values; ``images=False`` reads no binary column at all (the builder scans the
+    image bytes as it writes them, see :class:`ImageScan`), so the scan costs the text columns only."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(path)
     for key, value in (parquet.metadata.metadata or {}).items():
         yield "footer metadata", _latin(key) + " " + _latin(value)
+    columns = None
+    if not images:
+        leaves = parquet.schema_arrow
+        columns = [name for name in _leaf_paths(leaves, pa) if not _is_binary(leaves, name, pa)]
     for group in range(parquet.num_row_groups):
-        table = parquet.read_row_group(group)
+        table = parquet.read_row_group(group, columns=columns)
         for name in table.column_names:
             yield from _arrow_texts(table.column(name), f"column {name} (row group {group})", pa)
+
+
+def _leaf_paths(schema, pa) -> list[str]:
+    """Dotted paths of the leaf fields (``image.bytes``, ``image.path``, ``id``): what parquet can read alone."""
+    def walk(field, prefix: str) -> Iterator[str]:
+        if pa.types.is_struct(field.type):
+            for i in range(field.type.num_fields):
+                yield from walk(field.type.field(i), f"{prefix}{field.name}.")
+        else:
+            yield prefix + field.name
+    return [path for field in schema for path in walk(field, "")]
+
+
+def _is_binary(schema, path: str, pa) -> bool:
+    kind = schema.field(path.split(".")[0]).type
+    for name in path.split(".")[1:]:
+        kind = kind.field(name).type
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
 
 
 def _arrow_texts(column, where: str, pa) -> Iterator[tuple[str, str]]:
@@ -255,12 +279,15 @@ def _arrow_texts(column, where: str, pa) -> Iterator[tuple[str, str]]:
                     yield f"{where} row {row} {part}", text
 
 
-def file_texts(path: Path) -> Iterator[tuple[str, str]]:
-    """(where, text) pairs covering everything in ``path`` that can carry an identifying value."""
+def file_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
+    """(where, text) pairs covering everything in ``path`` that can carry an identifying value.
+
+    ``images=False``: binary parquet columns are skipped (only for a build whose images :class:`ImageScan` saw).
+    """
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
-            yield from _parquet_texts(path)
+            yield from _parquet_texts(path, images=images)
             return
         except (OSError, ValueError):  # not readable as parquet (pyarrow's errors derive from these): bytes
             pass
@@ -289,21 +316,44 @@ def value_hash(value: str) -> str:
     return hashlib.sha256(unicodedata.normalize("NFC", value).strip().encode("utf-8")).hexdigest()
 
 
-def scan_folder(folder: Path, values: Iterable[str]) -> ScanResult:
-    """Search every file under ``folder`` for each value in any of its spellings (see module docstring)."""
+def scan_folder(folder: Path, values: Iterable[str], *, images: bool = True) -> ScanResult:
+    """Search every file under ``folder`` for each value in any of its spellings (see module docstring).
+
+    ``images=False`` skips the binary (image) columns of parquet files: the builder passes it after scanning
+    every image it wrote with :class:`ImageScan`.
+    """
     folder = Path(folder)
     matcher = _Matcher(values)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     hits: list[dict] = []
     for path in files:
         seen: set[tuple[str, str]] = set()
-        for where, text in file_texts(path) if matcher.values else ():
+        for where, text in file_texts(path, images=images) if matcher.values else ():
             for value in matcher.find(text):
                 digest = value_hash(value)
                 if (where, digest) not in seen:
                     seen.add((where, digest))
                     hits.append({"file": path.relative_to(folder).as_posix(), "where": where, "value_sha256": digest})
     return ScanResult(values_checked=len(matcher.values), files_scanned=len(files), hits=hits)
+
+
+class ImageScan:
+    """The leak scan of image bytes as the builder writes them: no second read of the image column afterwards.
+
+    Each image's non-pixel parts (:func:`image_texts`: PNG chunks other than IDAT, JPEG APPn/COM) are searched
+    when it is written; the folder scan then reads the text columns only (``scan_folder(..., images=False)``).
+    """
+
+    def __init__(self, values: Iterable[str]) -> None:
+        self._matcher = _Matcher(values)
+        self.hits: list[dict] = []
+
+    def add(self, file: str, where: str, data: bytes) -> None:
+        if not self._matcher.values:
+            return
+        for part, text in image_texts(data):
+            for value in self._matcher.find(text):
+                self.hits.append({"file": file, "where": f"{where} {part}", "value_sha256": value_hash(value)})
 
 
 def read_values(path: Path) -> list[str]:
