@@ -34,9 +34,27 @@ def test_demographics_follow_the_paper():
     assert 66 <= statistics.mean(ages) <= 72 and min(ages) >= 18 and max(ages) <= 95
     assert {r[schema.SEX] for r in records} == set(schema.SEX_VALUES)
     assert sum(r[schema.VIEW] == "PA" for r in records) / len(records) > 0.85
-    assert all(r[schema.TECHNIQUE] == "Chụp Xquang tim phổi thẳng" for r in records)
+    pa = [r for r in records if r[schema.VIEW] == "PA"]
+    assert all(r[schema.TECHNIQUE] == "Chụp Xquang tim phổi thẳng" for r in pa)
     assert all(r[schema.NOTE].startswith("Chụp Xquang ngực thẳng") and "synthetic" in r[schema.NOTE]
-               for r in records)
+               for r in records if r[schema.VIEW] != "LL")
+
+
+def test_lateral_and_ap_studies_have_their_own_note_technique_and_picture():
+    source = DemoSource(size=400, seed=175, image_size=96)
+    by_view = {}
+    for i in range(len(source)):
+        by_view.setdefault(source.record(i).fields[schema.VIEW], i)
+    assert set(by_view) == {"PA", "AP", "LL"}
+    fields = {view: source.record(i).fields for view, i in by_view.items()}
+    assert "nghiêng" in fields["LL"][schema.NOTE] and "nghiêng" in fields["LL"][schema.TECHNIQUE]
+    assert "AP" in fields["AP"][schema.TECHNIQUE] and "nghiêng" not in fields["AP"][schema.NOTE]
+    assert len({fields[v][schema.TECHNIQUE] for v in fields}) == 3
+    # the same findings drawn in each view: only the view changes the picture, and it changes it a lot
+    pictures = {view: render_array(ImageSpec(seed=1, index=0, findings=(), view=view), 96).astype(np.int16)
+                for view in ("PA", "AP", "LL")}
+    differs = lambda a, b: (np.abs(pictures[a] - pictures[b]) > 20).mean()  # noqa: E731 - share of pixels
+    assert differs("AP", "PA") > 0.05 and differs("LL", "PA") > 0.2 and differs("LL", "AP") > 0.2
 
 
 def test_some_patients_have_two_studies_with_the_same_sex():

@@ -12,8 +12,9 @@ Every record's note says it is synthetic.
 from __future__ import annotations
 
 import functools
-import io
 import random
+import struct
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,10 +27,8 @@ from ..config import BuildConfig
 from ..lexicon import load_lexicon
 from ..records import EncodedImage, RawRecord
 
-#: PNG zlib level for rendered images: lossless and fast (the issue asks for <= 3).
-PNG_COMPRESS_LEVEL = 3
-#: Images are drawn at most this wide, then resized: the drawing is smooth, so nothing is lost.
-_DRAW_MAX = 512
+#: zlib level of rendered PNGs (lossless; with the Up filter and run-length strategy, see :func:`encode_png`).
+PNG_COMPRESS_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -72,6 +71,7 @@ class ImageSpec:
     seed: int
     index: int
     findings: tuple[tuple[str, str | None, str | None, int | None], ...]  # (finding, side, severity, rib n)
+    view: str = "PA"  # "PA", "AP" or "LL": which picture of the chest
 
 
 def _section() -> dict:
@@ -231,11 +231,12 @@ class DemoSource:
         truth = self._compose(i, age)
         bank = self._bank
         spec = ImageSpec(seed=self.seed, index=i,
-                         findings=tuple(sorted((f, s, sev, n) for f, (s, sev, n) in truth.image.items())))
+                         findings=tuple(sorted((f, s, sev, n) for f, (s, sev, n) in truth.image.items())), view=view)
+        text = {"note": bank["note"], "technique": bank["technique"], **bank.get("view_text", {}).get(view, {})}
         fields = {
             schema.AGE: age, schema.SEX: sex, schema.VIEW: view,
-            schema.NOTE: f"{bank['note']} {bank['synthetic_marker']}",
-            schema.TECHNIQUE: bank["technique"],
+            schema.NOTE: f"{text['note']} {bank['synthetic_marker']}",
+            schema.TECHNIQUE: text["technique"],
             schema.FINDINGS: truth.findings_text, schema.IMPRESSIONS: truth.impressions_text,
         }
         return RawRecord(ref=f"demo:{i}", study_key=f"demo-study-{self.seed}-{i:06d}",
@@ -244,104 +245,284 @@ class DemoSource:
 
 
 # -- pictures ---------------------------------------------------------------------------------------
-def render_array(spec: ImageSpec, size: int) -> np.ndarray:
-    """A ``size``×``size`` uint8 chest-radiograph-like picture of ``spec`` (PA: patient's right on the left)."""
-    r = min(size, _DRAW_MAX)
-    rng = np.random.default_rng([spec.seed, spec.index, 7])
-    y, x = np.mgrid[0:r, 0:r].astype(np.float32) / np.float32(r)
-    found = {f: (side, sev, n) for f, side, sev, n in spec.findings}
-    cx = 0.5 + rng.normal(0, 0.008)
-    img = np.full((r, r), 0.06, np.float32)
-    img[((x - cx) / 0.43) ** 2 + ((y - 0.58) / 0.56) ** 2 < 1] = 0.5  # soft tissue of the torso
-    # lungs (image left = patient right), cut by the diaphragm domes
-    lung = {}
-    for side, sign in (("right", -1), ("left", 1)):
-        lx = cx + sign * 0.175
-        dome = 0.73 + 0.07 * ((x - lx) / 0.15) ** 2
-        lung[side] = (((x - lx) / 0.15) ** 2 + ((y - 0.47) / 0.33) ** 2 < 1) & (y < dome)
-    both = lung["left"] | lung["right"]
-    img[both] = 0.16 + 0.06 * y[both]
+# A picture is drawn at the output size in three steps, all vectorised: a copy of the view's anatomy (drawn
+# once per process and size, cached), each finding drawn inside its own bounding box, then a film mottle
+# (one of a few cached low-frequency fields, flipped) and a small horizontal shift (patient positioning).
+# The PNG is written with the Up filter and zlib level 1 (run-length strategy): lossless, about 4 ms at 1024².
+
+#: Mottle fields per size (a record picks one and a flip: 32 variants), and their amplitude in grey levels.
+_MOTTLES = 8
+_MOTTLE_MAX = 15
+#: Grey levels a drawing is clamped to before the mottle is added, so the uint8 sum can neither wrap nor clip.
+_LOW, _HIGH = _MOTTLE_MAX + 1, 255 - _MOTTLE_MAX - 1
+_RIB = 0.16  # brightness a rib adds
+
+
+def _box(size: int, x0: float, x1: float, y0: float, y1: float) -> tuple[slice, slice, np.ndarray, np.ndarray]:
+    """Pixel slices of a box given in image fractions, and its x (row vector) and y (column vector) in fractions."""
+    c0, c1 = max(0, int(x0 * size)), min(size, int(np.ceil(x1 * size)) + 1)
+    r0, r1 = max(0, int(y0 * size)), min(size, int(np.ceil(y1 * size)) + 1)
+    x = (np.arange(c0, c1, dtype=np.float32) / np.float32(size))[None, :]
+    y = (np.arange(r0, r1, dtype=np.float32) / np.float32(size))[:, None]
+    return slice(r0, r1), slice(c0, c1), x, y
+
+
+@dataclass
+class _Anatomy:
+    """One view at one size: the drawn picture (float, 0..1) and the geometry findings are drawn against."""
+
+    view: str
+    size: int
+    img: np.ndarray
+    lungs: dict[str, np.ndarray]  # side -> visible lung field (not behind heart or mediastinum), full size
+    boxes: dict[str, tuple[slice, slice]] = field(default_factory=dict)  # side -> the lung field's bounding box
+    u8: np.ndarray | None = None  # ``img`` in grey levels, clamped to [_LOW, _HIGH]
+
+
+def _ellipse(x, y, cx: float, cy: float, ax: float, ay: float) -> np.ndarray:
+    return ((x - cx) / ax) ** 2 + ((y - cy) / ay) ** 2 < 1
+
+
+def _rib_centre(k: int, d, view: str):
+    """Vertical position of rib ``k`` at lateral distance ``d`` from the midline (PA/AP: posterior arcs)."""
+    if view == "LL":
+        return 0.16 + 0.06 * k - 0.25 * (d - 0.5) + 0.3 * (d - 0.65) ** 2
+    return 0.14 + 0.058 * k + 0.5 * (d - 0.12) ** 2
+
+
+def _rib_lines(size: int, view: str, side: str, k: int, broken: bool):
+    """(slices, mask) of rib ``k`` on ``side``; ``broken``: a gap and its lateral part offset (a fracture)."""
+    if view == "LL":
+        rows, cols, x, y = _box(size, 0.45, 0.85, 0.1, 0.95)
+        d = x
+        inside = (d > 0.5) & (d < 0.82)
+        gap, lateral = (d > 0.64) & (d < 0.66), d > 0.65
+    else:
+        sign = -1 if side == "right" else 1
+        lo, hi = (0.5 - 0.38, 0.5 - 0.04) if sign < 0 else (0.5 + 0.04, 0.5 + 0.38)
+        rows, cols, x, y = _box(size, lo, hi, 0.1, 0.99)
+        d = (x - 0.5) * sign
+        inside = (d > 0.05) & (d < 0.37)
+        gap, lateral = (d > 0.24) & (d < 0.26), d > 0.25
+    centre = _rib_centre(k, d, view)
+    if broken:
+        centre = centre + 0.012 * lateral
+        inside = inside & ~gap
+    return rows, cols, inside & (np.abs(y - centre) < 0.007)
+
+
+@functools.lru_cache(maxsize=8)
+def _anatomy(view: str, size: int) -> _Anatomy:
+    """The normal picture of ``view`` at ``size`` (drawn once per process; findings are added per record)."""
+    y, x = np.mgrid[0:size, 0:size].astype(np.float32) / np.float32(size)
+    img = np.full((size, size), 0.06, np.float32)
+    cx = 0.5
+    if view == "LL":  # lateral: anterior on the image's left, spine on the right, the two lungs superimposed
+        img[_ellipse(x, y, cx, 0.58, 0.4, 0.56)] = 0.5
+        field_ = _ellipse(x, y, cx + 0.02, 0.47, 0.27, 0.34) & (y < 0.74 + 0.05 * ((x - cx) / 0.25) ** 2)
+        img[field_] = 0.17 + 0.05 * y[field_]
+        lungs = {"right": field_, "left": field_}
+        heart = _ellipse(x, y, cx - 0.1, 0.62, 0.15, 0.15) & field_
+        img[heart] = np.maximum(img[heart], 0.68)
+        img[(np.abs(x - (cx - 0.36)) < 0.012) & (y > 0.2) & (y < 0.8)] = 0.72  # sternum
+        for k in range(12):  # vertebral bodies with disc spaces
+            top = 0.08 + 0.075 * k
+            img[(x > cx + 0.26) & (x < cx + 0.35) & (y > top) & (y < top + 0.06)] = 0.75
+        img[_ellipse(x, y, cx - 0.02, 0.27, 0.05, 0.04)] = 0.7  # aortic arch, seen end-on
+        behind = heart
+    else:  # PA, or AP: patient supine, heart magnified, clavicles high, scapulae over the lung fields
+        ap = view == "AP"
+        img[_ellipse(x, y, cx, 0.58, 0.45 if ap else 0.43, 0.56)] = 0.5
+        lungs = {}
+        for side, sign in (("right", -1), ("left", 1)):
+            lx = cx + sign * 0.175
+            dome = (0.69 if ap else 0.73) + 0.07 * ((x - lx) / 0.15) ** 2
+            lungs[side] = _ellipse(x, y, lx, 0.47 if not ap else 0.45, 0.15, 0.33 if not ap else 0.31) & (y < dome)
+        both = lungs["left"] | lungs["right"]
+        img[both] = 0.16 + 0.06 * y[both]
+        if ap:
+            for sign in (-1, 1):
+                scapula = _ellipse(x, y, cx + sign * 0.33, 0.4, 0.07, 0.2) & both
+                img[scapula] += 0.08
+        for sign in (-1, 1):  # hila
+            img += 0.18 * (((x - cx - sign * 0.09) ** 2 + (y - 0.46) ** 2) < 0.028**2) * both
+        mediastinum = (np.abs(x - cx) < 0.05) & (y > 0.08) & (y < 0.98)
+        img[mediastinum] = 0.7
+        ctr = 0.53 if ap else 0.45  # AP magnifies the heart
+        heart = _ellipse(x, y, cx + 0.03, 0.66, ctr * 0.39, 0.13)
+        img[heart] = np.maximum(img[heart], 0.72)
+        img[((x - cx - 0.065) ** 2 + (y - 0.3) ** 2) < 0.034**2] = 0.74  # aortic knob
+        for sign in (-1, 1):  # clavicles: nearly horizontal and higher on AP
+            d = (x - cx) * sign
+            line = (0.12 - 0.03 * d) if ap else (0.17 - 0.12 * d)
+            img[(d > 0.04) & (d < 0.3) & (np.abs(y - line) < 0.01)] += 0.25
+        behind = heart | mediastinum
+    anatomy = _Anatomy(view, size, img, {side: mask & ~behind for side, mask in lungs.items()})
+    for side in ("right", "left") if view != "LL" else ("right",):
+        for k in range(1, 11 if view != "LL" else 10):
+            rows, cols, mask = _rib_lines(size, view, side, k, broken=False)
+            img[rows, cols] += _RIB * mask
+    for side, mask in anatomy.lungs.items():
+        ys, xs = np.nonzero(mask)
+        anatomy.boxes[side] = slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1)
+    anatomy.u8 = np.clip(img * 255, _LOW, _HIGH).astype(np.uint8)
+    return anatomy
+
+
+@functools.lru_cache(maxsize=4)
+def _mottles(size: int) -> np.ndarray:
+    """Low-frequency film mottle fields (int8 grey levels), the same in every process."""
+    rng = np.random.default_rng([size, 24])
+    fields = []
+    for _ in range(_MOTTLES):
+        coarse = rng.normal(0, 0.02, (24, 24)).astype(np.float32)
+        fine = np.asarray(Image.fromarray(coarse, mode="F").resize((size, size), Image.BILINEAR))
+        fields.append(np.clip(np.rint(fine * 255), -_MOTTLE_MAX, _MOTTLE_MAX).astype(np.int8))
+    return np.stack(fields)
+
+
+def _findings(a: _Anatomy, found: dict, rng: np.random.Generator) -> np.ndarray:
+    """The anatomy in grey levels with each finding drawn (in float) inside its own bounding box."""
+    img, size, lungs, view = a.img.copy(), a.size, a.lungs, a.view
+    cx = 0.5
+    touched: list[tuple[slice, slice]] = []
+
+    def lung_box(sides):
+        boxes = [a.boxes[s] for s in sides]
+        rows = slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes))
+        cols = slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
+        touched.append((rows, cols))
+        return rows, cols
+
+    def box(*bounds):
+        rows, cols, x, y = _box(size, *bounds)
+        touched.append((rows, cols))
+        return rows, cols, x, y
+
+    def sides_of(side):
+        return ("right", "left") if side in (None, "bilateral") or view == "LL" else (side,)
+
+    def add_in_lungs(side, amount) -> None:  # ``amount``: a number, or a function of (x, y) in the box
+        sides = sides_of(side)
+        rows, cols = lung_box(sides)
+        mask = np.logical_or.reduce([lungs[s][rows, cols] for s in sides])
+        if callable(amount):
+            x = (np.arange(cols.start, cols.stop, dtype=np.float32) / size)[None, :]
+            y = (np.arange(rows.start, rows.stop, dtype=np.float32) / size)[:, None]
+            amount = amount(x, y, mask.shape)
+        img[rows, cols] += np.where(mask, amount, np.float32(0))
+
+    def lung_x(side: str) -> float:
+        return cx + 0.02 if view == "LL" else cx + (-0.175 if side == "right" else 0.175)
+
     if "decreased_translucency" in found:
-        img[both] += 0.09
-
-    def sided(side: str | None) -> np.ndarray:
-        return both if side in (None, "bilateral") else lung[side]
-
-    def lungside_x(side: str) -> float:
-        return cx + (-0.175 if side == "right" else 0.175)
-
+        add_in_lungs(None, 0.09)
     if "ground_glass" in found:
-        img[sided(found["ground_glass"][0])] += 0.1
+        add_in_lungs(found["ground_glass"][0], 0.1)
     if "infiltrate" in found:
         coarse = rng.random((12, 12)).astype(np.float32)
-        patches = np.asarray(Image.fromarray((coarse * 255).astype(np.uint8)).resize((r, r), Image.BILINEAR))
-        mask = sided(found["infiltrate"][0])
-        img[mask] += 0.18 * np.clip(patches[mask] / 255.0 - 0.35, 0, None)
+
+        def patches(x, y, shape):
+            grown = np.asarray(Image.fromarray(coarse, mode="F").resize(shape[::-1], Image.BILINEAR))
+            return 0.18 * np.clip(grown - 0.35, 0, None)
+        add_in_lungs(found["infiltrate"][0], patches)
     if "interstitial_lung_disease" in found:
-        net = np.clip(np.sin(x * 140) * np.sin(y * 140), 0, None) * (y > 0.45)
-        img[both] += 0.12 * net[both]
+        add_in_lungs(None, lambda x, y, shape: 0.12 * np.clip(np.sin(x * 140) * np.sin(y * 140), 0, None) * (y > 0.45))
     if "consolidation" in found:
         side = found["consolidation"][0] or "right"
-        blob = np.exp(-(((x - lungside_x(side)) ** 2 + (y - 0.6) ** 2) / (2 * 0.06**2)))
-        img[lung[side]] += 0.4 * blob[lung[side]]
+        lx = lung_x(side)
+        add_in_lungs(side, lambda x, y, shape: 0.4 * np.exp(-(((x - lx) ** 2 + (y - 0.6) ** 2) / (2 * 0.06**2))))
     if "calcification" in found:
         side = found["calcification"][0] or "right"
-        dot = ((x - lungside_x(side)) ** 2 + (y - 0.3) ** 2) < 0.012**2
-        img[dot] = 0.95
+        rows, cols, x, y = box(lung_x(side) - 0.02, lung_x(side) + 0.02, 0.28, 0.32)
+        img[rows, cols][((x - lung_x(side)) ** 2 + (y - 0.3) ** 2) < 0.012**2] = 0.95
     if "pleural_effusion" in found:
-        sides = ("left", "right") if found["pleural_effusion"][0] in (None, "bilateral") else (
-            found["pleural_effusion"][0],)
-        for side in sides:
-            lateral = np.clip((np.abs(x - cx) - 0.1) / 0.2, 0, 1)
-            fluid = lung[side] & (y > 0.68 - 0.07 * lateral)  # meniscus: higher laterally, blunts the angle
-            img[fluid] = 0.55
-    # hila
-    hilum_r = 0.045 if "hilar_enlargement" in found else 0.028
-    for sign in (-1, 1):
-        img += 0.18 * (((x - cx - sign * 0.09) ** 2 + (y - 0.46) ** 2) < hilum_r**2) * both
-    # mediastinum and spine
-    half = 0.075 if "mediastinal_widening" in found else 0.05
-    img[(np.abs(x - cx) < half) & (y > 0.08) & (y < 0.98)] = 0.7
-    # heart: cardiothoracic ratio ~0.45, larger with cardiomegaly
-    ctr = 0.45
+        for side in sides_of(found["pleural_effusion"][0]):
+            rows, cols = lung_box((side,))
+            x = (np.arange(cols.start, cols.stop, dtype=np.float32) / size)[None, :]
+            y = (np.arange(rows.start, rows.stop, dtype=np.float32) / size)[:, None]
+            if view == "LL":  # the posterior costophrenic angle fills first
+                fluid = y > 0.7 - 0.1 * np.clip((x - cx) / 0.25, 0, 1)
+            else:  # meniscus: higher laterally, blunts the angle
+                fluid = y > 0.68 - 0.07 * np.clip((np.abs(x - cx) - 0.1) / 0.2, 0, 1)
+            region = img[rows, cols]
+            region[fluid & a.lungs[side][rows, cols]] = 0.55
+    if "hilar_enlargement" in found and view != "LL":
+        for sign in (-1, 1):
+            hx = cx + sign * 0.09
+            rows, cols, x, y = box(hx - 0.05, hx + 0.05, 0.41, 0.51)
+            ring = (((x - hx) ** 2 + (y - 0.46) ** 2) < 0.045**2) & (((x - hx) ** 2 + (y - 0.46) ** 2) >= 0.028**2)
+            img[rows, cols] += 0.18 * (ring & (lungs["right"] | lungs["left"])[rows, cols])
+    if "mediastinal_widening" in found and view != "LL":
+        rows, cols, x, y = box(cx - 0.075, cx + 0.075, 0.08, 0.98)
+        img[rows, cols][(np.abs(x - cx) < 0.075) & (y > 0.08) & (y < 0.98)] = 0.7
     if "cardiomegaly" in found:
-        ctr = {"mild": 0.55, "moderate": 0.6}.get(found["cardiomegaly"][1], 0.62)
-    heart = ((x - cx - 0.03) / (ctr * 0.39)) ** 2 + ((y - 0.66) / 0.13) ** 2 < 1
-    img[heart] = np.maximum(img[heart], 0.72)
-    # aortic knob
-    knob_r = 0.05 if "aortic_prominence" in found else 0.034
-    d2 = (x - cx - 0.065) ** 2 + (y - 0.3) ** 2
-    img[d2 < knob_r**2] = 0.74
-    if "aortic_calcification" in found:
-        img[(d2 < knob_r**2) & (d2 > (knob_r - 0.006) ** 2) & (y < 0.3)] = 0.97
-    # ribs: posterior arcs, ten per side; a fracture breaks one and offsets its lateral part
+        ctr = {"mild": 0.55, "moderate": 0.6}.get(found["cardiomegaly"][1], 0.62) + (0.08 if view == "AP" else 0)
+        if view == "LL":
+            hx, hy, ax, ay = cx - 0.1, 0.62, 0.15 * ctr / 0.45, 0.15
+        else:
+            hx, hy, ax, ay = cx + 0.03, 0.66, ctr * 0.39, 0.13
+        rows, cols, x, y = box(hx - ax, hx + ax, hy - ay, hy + ay)
+        region = img[rows, cols]
+        heart = _ellipse(x, y, hx, hy, ax, ay)
+        region[heart] = np.maximum(region[heart], 0.72)
+    if ("aortic_prominence" in found or "aortic_calcification" in found) and view != "LL":
+        r = 0.05 if "aortic_prominence" in found else 0.034
+        kx = cx + 0.065
+        rows, cols, x, y = box(kx - r, kx + r, 0.3 - r, 0.3 + r)
+        d2 = (x - kx) ** 2 + (y - 0.3) ** 2
+        region = img[rows, cols]
+        region[d2 < r**2] = 0.74
+        if "aortic_calcification" in found:
+            region[(d2 < r**2) & (d2 > (r - 0.006) ** 2) & (y < 0.3)] = 0.97
     fracture = found.get("rib_fracture")
-    for side, sign in (("right", -1), ("left", 1)):
-        d = (x - cx) * sign
-        inside = (d > 0.05) & (d < 0.37)
-        for k in range(1, 11):
-            centre = 0.14 + 0.058 * k + 0.5 * (d - 0.12) ** 2
-            if fracture and fracture[0] == side and fracture[2] == k:
-                centre = centre + 0.012 * (d > 0.25)
-                inside_k = inside & ((d < 0.24) | (d > 0.26))
-            else:
-                inside_k = inside
-            img[inside_k & (np.abs(y - centre) < 0.007)] += 0.16
-    # clavicles
-    for sign in (-1, 1):
-        d = (x - cx) * sign
-        img[(d > 0.04) & (d < 0.3) & (np.abs(y - (0.17 - 0.12 * d)) < 0.01)] += 0.25
-    # film texture: low-frequency mottle (per-pixel grain would triple PNG size and encoding time)
-    mottle = rng.normal(0, 0.02, (24, 24)).astype(np.float32)
-    img += np.asarray(Image.fromarray(mottle, mode="F").resize((r, r), Image.BILINEAR))
-    arr = (np.clip(img, 0, 1) * 255).astype(np.uint8)
-    if r != size:
-        arr = np.asarray(Image.fromarray(arr).resize((size, size), Image.BILINEAR))
+    if fracture and fracture[2] is not None and 1 <= fracture[2] <= (9 if view == "LL" else 10):
+        side = fracture[0] or "right"
+        rows, cols, whole = _rib_lines(size, view, side, fracture[2], broken=False)
+        _, _, broken = _rib_lines(size, view, side, fracture[2], broken=True)
+        img[rows, cols] += _RIB * (broken.astype(np.float32) - whole)
+        touched.append((rows, cols))
+    arr = a.u8.copy()
+    for rows, cols in touched:  # only what a finding touched goes back to grey levels
+        arr[rows, cols] = np.clip(img[rows, cols] * 255, _LOW, _HIGH)
     return arr
+
+
+def render_array(spec: ImageSpec, size: int) -> np.ndarray:
+    """A ``size``×``size`` uint8 chest-radiograph-like picture of ``spec`` in its view (PA: patient's right on the
+    image's left; AP: magnified heart, high clavicles, scapulae; LL: lateral, spine on the right)."""
+    rng = np.random.default_rng([spec.seed, spec.index, 7])
+    shift = int(round(rng.normal(0, 0.008) * size))  # positioning; drawn first, so findings never change it
+    mottle, flip = rng.integers(_MOTTLES), rng.integers(4)
+    found = {f: (side, sev, n) for f, side, sev, n in spec.findings}
+    anatomy = _anatomy(spec.view if spec.view in ("AP", "LL") else "PA", size)
+    arr = _findings(anatomy, found, rng) if found else anatomy.u8.copy()
+    field_ = _mottles(size)[mottle]
+    field_ = field_[::-1] if flip & 1 else field_
+    field_ = field_[:, ::-1] if flip & 2 else field_
+    arr += field_.view(np.uint8)  # int8 added in uint8: exact, as the clamp leaves room for the mottle
+    return np.roll(arr, shift, axis=1) if shift else arr
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def encode_png(arr: np.ndarray) -> bytes:
+    """8-bit grey PNG of ``arr``: Up filter on every row, zlib level 1 with the run-length strategy (a smooth
+    picture compresses as well as Pillow's level 3 at a third of the time); no metadata chunks."""
+    height, width = arr.shape
+    raw = np.empty((height, width + 1), np.uint8)
+    raw[:, 0] = 2  # Up
+    raw[0, 0] = 0  # the first row has nothing above it
+    raw[0, 1:] = arr[0]
+    np.subtract(arr[1:], arr[:-1], out=raw[1:, 1:])
+    packer = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+    data = packer.compress(raw) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 
 
 def render_png(spec: ImageSpec, size: int) -> EncodedImage:
     """PNG bytes of :func:`render_array` (no metadata chunks, so identical for identical input)."""
-    buffer = io.BytesIO()
-    Image.fromarray(render_array(spec, size), mode="L").save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    return EncodedImage(buffer.getvalue(), "png")
+    return EncodedImage(encode_png(render_array(spec, size)), "png")
