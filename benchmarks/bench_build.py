@@ -24,6 +24,7 @@ sampled every 20 ms.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import shutil
@@ -90,7 +91,8 @@ def png_export(root: Path, count: int, size: int) -> Path:
         path = root / "img" / f"IM{i:06d}.png"
         Image.fromarray(arr).save(path, compress_level=1)
         data = path.read_bytes()
-        tags = _chunk(b"tEXt", f"Patient\0Nguyen Van An {i}".encode()) + _chunk(b"tIME", b"\x07\xe8\x03\x0e\x09\x1e\x00")
+        tags = _chunk(b"tEXt", f"Patient\0Nguyen Van An {i}".encode())
+        tags += _chunk(b"tIME", bytes([7, 232, 3, 14, 9, 30, 0]))  # 2024-03-14 09:30:00
         path.write_bytes(data[:33] + tags + data[33:])  # after IHDR, as scanners write them
         files.append(f"img/{path.name}")
     _write_table(root, _rows(count, files))
@@ -193,10 +195,8 @@ def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
             while not done.is_set():
                 total = 0
                 for p in [process, *process.children(recursive=True)]:
-                    try:
+                    with contextlib.suppress(psutil.Error):
                         total += p.memory_info().rss
-                    except psutil.Error:
-                        pass
                 peak = max(peak, total)
                 done.wait(0.02)
         except psutil.Error:
@@ -214,6 +214,12 @@ def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     if child.returncode != 0:
         raise SystemExit(f"{cmd[:6]} failed ({child.returncode}): {err[-2000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": peak / 2**20}
+
+
+def _ratio(mine: dict[str, float], other: dict[str, float]) -> str:
+    if mine["wall"] <= other["wall"]:
+        return f"{other['wall'] / mine['wall']:.2f}× faster"
+    return f"{mine['wall'] / other['wall']:.2f}× slower"
 
 
 def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int, workdir: Path, kind: str) -> str:
@@ -234,12 +240,9 @@ def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int,
                for route, rs in results.items()}
         for route in routes:
             m = med[route]
-            ratio = lambda other: (f"{med[other]['wall'] / m['wall']:.2f}× faster"  # noqa: E731
-                                   if m["wall"] <= med[other]["wall"] else
-                                   f"{m['wall'] / med[other]['wall']:.2f}× slower")
             lines.append(f"| {count} | `{route}` | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
-                         f"| {'' if route == 'datasets' else ratio('datasets')} "
-                         f"| {'' if route in ('pyarrow', 'datasets') else ratio('pyarrow')} |")
+                         f"| {'' if route == 'datasets' else _ratio(m, med['datasets'])} "
+                         f"| {'' if route in ('pyarrow', 'datasets') else _ratio(m, med['pyarrow'])} |")
         print("\n".join(lines[-len(routes):]), flush=True)
     return "\n".join(lines)
 
