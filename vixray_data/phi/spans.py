@@ -1,0 +1,89 @@
+"""What every recognizer returns, the word lists they anchor on, and the folding they match with.
+
+A recognizer is a function ``text -> list[Span]``. It matches keywords on :func:`fold_chars` of the
+text (lowercase, no diacritics, same length as the text), so an offset found there is an offset in the
+original, and reads case from the original where case matters (names).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+WORDS_PATH = Path(__file__).with_name("words.yaml")
+
+# Categories (one recognizer each; the manifest counts replacements under these names).
+NAME = "name"
+DATE = "date"
+AGE = "age_over_89"
+PHONE = "phone"
+EMAIL = "email"
+ADDRESS = "address"
+NATIONAL_ID = "national_id"
+INSURANCE = "insurance"
+RECORD = "record_number"
+URL = "url"
+IP = "ip"
+VALUE = "identifying_value"  # a value the source listed (any record's name, id, date, ...), in its spellings
+CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, NATIONAL_ID, INSURANCE, RECORD, URL, IP, VALUE)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    category: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    if char in "đĐ":
+        return "d"
+    base = unicodedata.normalize("NFD", char)[0].lower()
+    return base if len(base) == 1 else char
+
+
+@functools.lru_cache(maxsize=4096)
+def _lower_char(char: str) -> str:
+    low = char.lower()
+    return low if len(low) == 1 else char
+
+
+def fold_chars(text: str) -> str:
+    """Per character: lowercase base letter (``"Nguyễn Đ"`` -> ``"nguyen d"``); same length as ``text``."""
+    return text.lower() if text.isascii() else "".join(map(_fold_char, text))
+
+
+def lower_chars(text: str) -> str:
+    """Per character lowercase, diacritics kept; same length as ``text``."""
+    return text.lower() if text.isascii() else "".join(map(_lower_char, text))
+
+
+@functools.lru_cache(maxsize=1)
+def raw_words() -> dict[str, frozenset[str]]:
+    """The lists of ``words.yaml``, lowercase NFC (read once)."""
+    raw = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+    return {key: frozenset(unicodedata.normalize("NFC", str(w)).lower().strip() for w in values)
+            for key, values in raw.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def words() -> dict[str, frozenset[str]]:
+    """The lists of ``words.yaml``, folded (no case, no diacritics)."""
+    return {key: frozenset(fold_chars(w) for w in values) for key, values in raw_words().items()}
+
+
+def alternation(phrases) -> str:
+    """A regex alternation of folded phrases, longest first, spaces matching any spacing and dots."""
+    parts = sorted({p for p in phrases if p}, key=len, reverse=True)
+    return "|".join(r"[\s.]*".join(re.escape(w) for w in p.split()) for p in parts)
+
+
+def keyword_regex(key: str, tail: str) -> re.Pattern:
+    """``<keyword of list key>`` then ``tail``, on folded text; keywords are word-bounded."""
+    return re.compile(rf"(?<![^\W_])(?:{alternation(words()[key])})(?![^\W_]){tail}")
