@@ -27,7 +27,7 @@ def raw(**fields) -> RawRecord:
     ("Bác sĩ: Lê Thị Hoa", "Bác sĩ: ___"),
     ("ông Trần Minh, bà Hồ Thị Mai, anh Long, chị Lan", "ông ___, bà ___, anh ___, chị ___"),
     ("Chụp ngày 12/03/2024 và 2024-03-12, so với 20230101", "Chụp ngày ___ và ___, so với ___"),
-    ("ngày 5 tháng 3 năm 2023", "___"),
+    ("ngày 5 tháng 3 năm 2023", "ngày ___"),
     ("Gọi 0912 345 678 hoặc +84 912.345.678", "Gọi ___ hoặc ___"),
     ("Mã BN: 24001234; BHYT DN4797915123456; CCCD 001085012345", "Mã BN: ___; BHYT ___; CCCD ___"),
     ("Liên hệ an.nguyen@bv175.vn", "Liên hệ ___"),
