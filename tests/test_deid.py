@@ -57,7 +57,15 @@ def test_scrub_removes_the_records_own_values_in_any_spelling():
     text = "Bệnh nhân nguyễn văn an (NGUYEN VAN AN), mã BN20240001, sinh 14/03/1952."
     cleaned, counts = scrub(text, own_values={"NGUYEN^VAN^AN", "BN20240001", "19520314"})
     assert cleaned == "Bệnh nhân ___ (___), mã ___, sinh ___."
-    assert counts["own_value"] == 4
+    assert sum(counts.values()) == 4
+
+
+def test_rejects_name_the_reason_and_column_never_the_value():
+    deid = Deidentifier(KEY)
+    for fields in ({schema.AGE: "0912345678"}, {schema.SEX: "Nguyễn Văn An"}, {schema.VIEW: "BN20240001"}):
+        result = deid.process(raw(**fields))
+        assert isinstance(result, Reject)
+        assert list(fields.values())[0] not in result.detail and "column" in result.detail
 
 
 def test_process_allow_lists_fields_pseudonymises_ids_and_audits():
