@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import struct
 import unicodedata
@@ -36,6 +37,7 @@ from pathlib import Path
 from .text import fold
 
 MIN_LENGTH = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -338,7 +340,11 @@ def residual_scan(folder: Path) -> list[dict]:
     for path in sorted((folder / "data").glob("*.parquet")):
         rel = path.relative_to(folder).as_posix()
         split = path.name.split("-")[0]
-        table = pq.read_table(path, columns=[schema.ID, *schema.TEXT_FIELDS])
+        try:
+            table = pq.read_table(path, columns=[schema.ID, *schema.TEXT_FIELDS])
+        except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
+            log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
+            continue
         ids = table.column(schema.ID).to_pylist()
         for name in schema.TEXT_FIELDS:
             for record, text in zip(ids, table.column(name).to_pylist(), strict=True):

@@ -24,7 +24,7 @@ def _regexes() -> dict[str, re.Pattern]:
         "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
         "url": re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
-        "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w.]|\.\d)"),
+        "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
         "street": re.compile(rf"(?<![\w/.,-])(?:[Ss]ố\s+(?:nhà\s+)?)?\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
                              rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
@@ -71,9 +71,14 @@ def find_addresses(text: str) -> list[Span]:
         if name is None:
             continue
         unit = folded[match.start():match.end()].strip(" .")
-        if len(unit) <= 3 and lower[match.start():match.end()].strip(" .") not in raw_words()["admin_units"]:
-            continue  # "xa"/"ap"/"ban" are ordinary words (AP is a view): only "xã", "ấp", "bản"
+        written = lower[match.start():match.end()].strip(" .")
+        if written not in raw_words()["admin_units"] and not written.isascii():
+            continue  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
+        if len(unit) <= 3 and written.isascii() and unit not in ("q", "p", "tt", "tx", "kp", "tp", "kv"):
+            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view)
         short = unit in ("q", "p", "tt", "tx", "kp", "tp")
+        if not short and "." in folded[match.start():match.end()]:
+            continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
         if short and not (text[match.start()].isupper() and name.group(0)[:1].isdigit()):
             continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3"
         if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit():

@@ -19,8 +19,9 @@ from .spans import NAME, Span, alternation, fold_chars, lower_chars, raw_words, 
 
 _TOKEN = re.compile(r"[^\W\d_]+")
 _MAX_WORDS = 5
-_STOP = frozenset({"va", "voi", "la", "cua", "do", "cho", "tai", "o", "den", "tu", "khi", "thi", "da", "doc", "chup",
-                   "ky", "phim", "ngay", "luc", "so", "kham", "nam", "nu", "tuoi", "hoac", "benh", "vien"})
+#: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
+_STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
+                   "ký", "phim", "ngày", "lúc", "số", "khám", "nam", "nữ", "tuổi", "hoặc", "bệnh", "viện", "mã", "đt"})
 
 
 def _title_regex(phrases) -> re.Pattern:
@@ -94,7 +95,8 @@ def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> 
             and _in(text[slice(*toks[j])], "middle"):
         j += 1
     gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
-    if j < len(toks) and folded[slice(*toks[j])] not in _STOP and gap in ("", "."):
+    initial = toks[j - 1][1] - toks[j - 1][0] == 1
+    if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
         j += 1
     return j
 
@@ -121,7 +123,7 @@ def find_names(text: str) -> list[Span]:
             j = _lower_name(text, folded, toks, k)
             if j == k and colon.fullmatch(folded, a_start, a_end):
                 j = k
-                while j < len(toks) and j - k < 3 and folded[slice(*toks[j])] not in _STOP and \
+                while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
                         (j == k or folded[toks[j - 1][1]:toks[j][0]].strip() == ""):
                     j += 1
         if j > k:
@@ -139,8 +141,9 @@ def find_names(text: str) -> list[Span]:
         j = _run(text, folded, toks, k, upper=word.isupper() if len(word) > 1 else None)
         if j - k < 2:
             continue
-        if family == "weak" and not _in(text[slice(*toks[k + 1])], "middle"):
-            continue
+        second = text[slice(*toks[k + 1])]
+        if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
+            continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
         spans.append(Span(start, _end(text, toks, j), NAME))
     spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(fold_camel(text))]
     return spans

@@ -30,7 +30,7 @@ def _regexes() -> dict[str, re.Pattern]:
                                       r"(?![\w]|[.,]\d)"),
         "insurance": re.compile(r"(?<![^\W_])[a-z]{2}\s?\d(?:\s?\d){12}(?![\w])"),
         "insurance_key": keyword_regex("insurance_keys",
-                                       r"\s*(?:so|ma)?\s*[:.#]?\s*([a-z]{2}[\w\s.\-]{8,20}\d)(?![\w])"),
+                                       r"\s*(?:so|ma)?\s*[:.#]?\s*([a-z]{2}[\s.\-]?\d(?:[\s.\-]?\d){12})(?![\w])"),
         "record_key": keyword_regex("record_keys",
                                     r"\s*(?:so)?\s*[:.#]?\s*((?=[\w.\-/]*\d)[a-z]{0,5}[\-./]?\d[\w.\-/]{2,})"),
         "digits": re.compile(r"(?<![\w.,/-])\d{6,}(?![\w]|[.,/-]\d)"),
