@@ -34,6 +34,9 @@ def _regexes() -> dict[str, re.Pattern]:
     }
 
 
+_DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io)\b")
+
+
 def find_contacts(text: str) -> list[Span]:
     """E-mail, URL and IP spans."""
     if not text:
@@ -42,8 +45,9 @@ def find_contacts(text: str) -> list[Span]:
     spans = []
     if "@" in text:
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email"].finditer(text)]
-    if "." in text or ":" in text:
+    if "://" in text or "www." in text.lower() or _DOMAIN.search(text):
         spans += [Span(m.start(), m.end(), URL) for m in r["url"].finditer(text)]
+    if "." in text:
         spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)]
     return spans
 

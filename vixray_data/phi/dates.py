@@ -33,7 +33,6 @@ _PATTERNS = (
     # ngày 12 tháng 3 (năm 2023), 12 tháng 3, tháng 3/2023, T3/2023, tháng 03 năm 2023
     rf"(?<![^\W_])(?:ngay\s*)?{_D}\s*thang\s*{_M}(?![\d])(?:\s*(?:nam|/|-)\s*(?:{_Y}|{_Y2}))?",
     rf"(?<![^\W_])(?:thang|t)\s*\.?\s*{_M}\s*(?:nam|/|-|\.)\s*(?:{_Y}|{_Y2}){_A}",
-    rf"(?<![^\W_])ngay\s+{_D}\s*[/-]\s*{_M}(?![\d])",
     # 03/2023 (month/year)
     rf"{_B}(?:0[1-9]|1[0-2])\s?/\s?{_Y}{_A}",
     # March 12, 2023 / 12 March 2023 / Mar 12
@@ -46,7 +45,7 @@ _PATTERNS = (
 
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Pattern]:
-    dates = tuple(re.compile(p) for p in _PATTERNS)  # one by one: overlapping matches are merged later
+    dates = (re.compile("|".join(f"(?:{p})" for p in _PATTERNS)),)  # leftmost wins; longer forms are listed first
     day_month = re.compile(rf"{_B}({_D})\s?[/]\s?({_M}){_A}")
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
     age = re.compile(r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
@@ -73,7 +72,8 @@ def find_dates(text: str) -> list[Span]:
         spans.append(Span(match.start() + (lead.end() if lead else 0), match.end(), DATE))
     for match in day_month.finditer(folded):  # 12/03, 05/3; not 1/3 (a third)
         day, month = match.group(1), match.group(2)
-        if len(day) == 2 or len(month) == 2 or int(day) > int(month) + 1:
+        after_ngay = folded[max(0, match.start() - 5):match.start()].rstrip().endswith("ngay")
+        if len(day) == 2 or len(month) == 2 or int(day) > int(month) + 1 or after_ngay:
             spans.append(Span(match.start(), match.end(), DATE))
     spans += [Span(*m.span(1), DATE) for m in birth.finditer(folded)]  # "Sinh năm ___"
     return spans

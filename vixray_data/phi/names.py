@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import NAME, Span, alternation, fold_chars, lower_chars, raw_words, words
+from .spans import NAME, Span, alternation, base_chars, fold_chars, lower_chars, raw_words, words
 
 _TOKEN = re.compile(r"[^\W\d_]+")
 _MAX_WORDS = 5
@@ -42,12 +42,19 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     return exact, loose, colon, camel
 
 
+@functools.lru_cache(maxsize=1)
+def _families() -> frozenset[str]:
+    return words()["family_strong"] | words()["family_weak"]
+
+
 def _in(word: str, key: str) -> bool:
     """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``)."""
     return lower_chars(word) in raw_words()[key] or (word.isascii() and word.lower() in words()[key])
 
 
 def _family(word: str) -> str | None:
+    if fold_chars(word) not in _families():
+        return None
     return "strong" if _in(word, "family_strong") else "weak" if _in(word, "family_weak") else None
 
 
@@ -145,11 +152,7 @@ def find_names(text: str) -> list[Span]:
         if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
             continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
         spans.append(Span(start, _end(text, toks, j), NAME))
-    spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(fold_camel(text))]
+    spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
     return spans
 
 
-def fold_camel(text: str) -> str:
-    """Diacritics off, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``), same length."""
-    folded = fold_chars(text)
-    return "".join(f.upper() if c.isupper() else f for c, f in zip(text, folded, strict=True))

@@ -40,28 +40,40 @@ class Span:
     category: str
 
 
-@functools.lru_cache(maxsize=4096)
-def _fold_char(char: str) -> str:
-    if char in "đĐ":
-        return "d"
-    base = unicodedata.normalize("NFD", char)[0].lower()
-    return base if len(base) == 1 else char
+def _table(convert) -> dict[int, str]:
+    """A str.translate table over Latin letters (ASCII to Latin Extended Additional): one character each."""
+    table = {}
+    for code in range(0x41, 0x2000):
+        out = convert(chr(code))
+        if len(out) == 1 and out != chr(code):
+            table[code] = out
+    return table
 
 
-@functools.lru_cache(maxsize=4096)
-def _lower_char(char: str) -> str:
-    low = char.lower()
-    return low if len(low) == 1 else char
+def _base(char: str) -> str:
+    return "D" if char == "Đ" else "d" if char == "đ" else unicodedata.normalize("NFD", char)[0]
 
 
+_FOLD = _table(lambda c: _base(c).lower())  # "Ễ" -> "e"
+_BASE = _table(_base)  # "Ễ" -> "E": diacritics off, case kept
+_LOWER = _table(str.lower)  # "Ễ" -> "ễ"
+
+
+@functools.lru_cache(maxsize=4096)  # every recognizer folds the same text; names fold the same words
 def fold_chars(text: str) -> str:
     """Per character: lowercase base letter (``"Nguyễn Đ"`` -> ``"nguyen d"``); same length as ``text``."""
-    return text.lower() if text.isascii() else "".join(map(_fold_char, text))
+    return text.translate(_FOLD)
 
 
+def base_chars(text: str) -> str:
+    """Per character: base letter, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``); same length as ``text``."""
+    return text.translate(_BASE)
+
+
+@functools.lru_cache(maxsize=4096)
 def lower_chars(text: str) -> str:
     """Per character lowercase, diacritics kept; same length as ``text``."""
-    return text.lower() if text.isascii() else "".join(map(_lower_char, text))
+    return text.translate(_LOWER)
 
 
 @functools.lru_cache(maxsize=1)
