@@ -14,12 +14,11 @@ import re
 
 from ..lexicon import load_lexicon
 from ..text import normalize
-from .spans import fold_chars, lower_chars
+from .spans import alternation, fold_chars, lower_chars
 
 
 def _alternation(phrases) -> str:
-    ordered = sorted(phrases, key=len, reverse=True)
-    return "|".join(r"[\s\-]*".join(re.escape(w) for w in re.split(r"[\s\-]+", p)) for p in ordered)
+    return alternation({re.sub(r"[\s\-]+", " ", p).strip() for p in phrases}, space=r"[\s\-]*")
 
 
 @functools.lru_cache(maxsize=1)
@@ -38,9 +37,9 @@ def _regexes() -> tuple[re.Pattern, re.Pattern]:
         phrases.update(str(p) for p in safe.get(key) or ())
     exact = {lower_chars(normalize(str(p))) for p in phrases if str(p).strip()}
     loose = {fold_chars(p) for p in exact if " " in p}
-    patterns = "|".join(f"(?:{p})" for p in safe.get("patterns") or ())
+    patterns = "|".join(f"(?i:{p})" for p in safe.get("patterns") or ())
     body = f"(?:{_alternation(exact)})" + (f"|{patterns}" if patterns else "")
-    return (re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])", re.IGNORECASE),
+    return (re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])"),
             re.compile(rf"(?<![^\W_])(?:{_alternation(loose)})(?![^\W_])"))
 
 

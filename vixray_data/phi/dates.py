@@ -24,28 +24,34 @@ _TIME = (r"(?:[01]?\d|2[0-3])\s?(?:h|g|gio)\s?(?:[0-5]\d(?:\s?(?:p|phut))?)?(?![
 _B = r"(?<![\w/.,-])"  # nothing number-like or word-like before
 _A = r"(?![\w/]|[.,-]\d)"  # ... or after
 
-_PATTERNS = (
+#: Patterns that start with a digit (leftmost match wins, so longer forms come first).
+_LED_BY_DIGIT = (
     # 2023-03-12, 2023-03-12T08:00, 2023/3/12 08:00:00, 20230312
     rf"{_B}{_Y}[-/.]{_M}[-/.]{_D}(?:[t\s]+(?:{_TIME}))?{_A}",
     rf"{_B}{_Y}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[t\s]?\d{{4,6}})?{_A}",
     # 12/03/2023, 12-3-23, 12.03.2023, with a time after
     rf"{_B}{_D}\s?[-/.]\s?{_M}\s?[-/.]\s?(?:{_Y}|{_Y2}){_A}(?:\s*(?:luc\s*)?(?:{_TIME}))?",
-    # ngày 12 tháng 3 (năm 2023), 12 tháng 3, tháng 3/2023, T3/2023, tháng 03 năm 2023
-    rf"(?<![^\W_])(?:ngay\s*)?{_D}\s*thang\s*{_M}(?![\d])(?:\s*(?:nam|/|-)\s*(?:{_Y}|{_Y2}))?",
-    rf"(?<![^\W_])(?:thang|t)\s*\.?\s*{_M}\s*(?:nam|/|-|\.)\s*(?:{_Y}|{_Y2}){_A}",
+    # 12 tháng 3 (năm 2023)
+    rf"(?<![^\W_]){_D}\s*thang\s*{_M}(?![\d])(?:\s*(?:nam|/|-)\s*(?:{_Y}|{_Y2}))?",
     # 03/2023 (month/year)
     rf"{_B}(?:0[1-9]|1[0-2])\s?/\s?{_Y}{_A}",
-    # March 12, 2023 / 12 March 2023 / Mar 12
-    rf"(?<![^\W_]){_MONTHS_EN}\.?\s+{_D}(?:st|nd|rd|th)?(?:,?\s+{_Y})?(?![\w])",
+    # 12 March 2023
     rf"(?<![^\W_]){_D}(?:st|nd|rd|th)?\s+{_MONTHS_EN}\.?(?:,?\s+{_Y})?(?![\w])",
     # times: 08h30, 8h, 14g30, 08:30, 8 giờ 30
     rf"(?<![\w:.,]){_TIME}(?![\d:])",
+)
+#: Patterns that start with a word: tháng 3/2023, T3/2023, tháng 03 năm 2023, March 12, 2023.
+_LED_BY_WORD = (
+    rf"(?<![^\W_])(?:thang|t)\s*\.?\s*{_M}\s*(?:nam|/|-|\.)\s*(?:{_Y}|{_Y2}){_A}",
+    rf"(?<![^\W_]){_MONTHS_EN}\.?\s+{_D}(?:st|nd|rd|th)?(?:,?\s+{_Y})?(?![\w])",
 )
 
 
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Pattern]:
-    dates = (re.compile("|".join(f"(?:{p})" for p in _PATTERNS)),)  # leftmost wins; longer forms are listed first
+    # leftmost wins, longer forms listed first; a lookahead on the first character skips most positions fast
+    dates = (re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
+             re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"))
     day_month = re.compile(rf"{_B}({_D})\s?[/]\s?({_M}){_A}")
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
     age = re.compile(r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"

@@ -43,6 +43,11 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
 
 
 @functools.lru_cache(maxsize=1)
+def _family_regex() -> re.Pattern:
+    return re.compile(rf"(?<![^\W\d_])(?:{alternation(_families())})(?![^\W\d_])")
+
+
+@functools.lru_cache(maxsize=1)
 def _families() -> frozenset[str]:
     return words()["family_strong"] | words()["family_weak"]
 
@@ -135,8 +140,12 @@ def find_names(text: str) -> list[Span]:
                     j += 1
         if j > k:
             spans.append(Span(toks[k][0], _end(text, toks, j), NAME))
-    for k, (start, end) in enumerate(toks):
-        word = text[start:end]
+    for found in _family_regex().finditer(folded):  # candidate family names only, not every word
+        k = starts.get(found.start())
+        if k is None or toks[k][1] != found.end():
+            continue
+        start = toks[k][0]
+        word = text[slice(*toks[k])]
         family = _family(word)
         if family is None or (not _capitalised(word) and family != "strong"):
             continue

@@ -90,10 +90,31 @@ def words() -> dict[str, frozenset[str]]:
     return {key: frozenset(fold_chars(w) for w in values) for key, values in raw_words().items()}
 
 
-def alternation(phrases) -> str:
-    """A regex alternation of folded phrases, longest first, spaces matching any spacing and dots."""
-    parts = sorted({p for p in phrases if p}, key=len, reverse=True)
-    return "|".join(r"[\s.]*".join(re.escape(w) for w in p.split()) for p in parts)
+def alternation(phrases, *, space: str = r"[\s.]*") -> str:
+    """A regex matching any of ``phrases``, a space in one matching ``space`` (any spacing and dots).
+
+    Written as a trie (``b(?:s|ac si)``): Python's ``re`` tries alternatives one by one, so a flat list
+    of hundreds of phrases costs hundreds of attempts at every position; a trie costs one per character.
+    Longer phrases win (every branch is greedy).
+    """
+    trie: dict = {}
+    for phrase in {" ".join(str(p).split()) for p in phrases if str(p).strip()}:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie(trie, space)
+
+
+def _trie(node: dict, space: str) -> str:
+    branches = [(space if char == " " else re.escape(char)) + _trie(child, space)
+                for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:
+        return f"(?:{body})?"
+    return body
 
 
 def keyword_regex(key: str, tail: str) -> re.Pattern:
