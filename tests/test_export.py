@@ -560,3 +560,26 @@ def test_rotated_jpeg_is_reencoded_upright_and_16_bit_png_keeps_its_depth(tmp_pa
     Image.fromarray(deep).save(tmp_path / "d.png")
     out = Image.open(io.BytesIO(ImageFile(path=str(tmp_path / "d.png"), ref="d", fmt="png")().data))
     assert np.array_equal(np.asarray(out), deep)
+
+
+def test_a_jsonl_key_given_twice_is_refused_naming_it(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    (root / "t.jsonl").write_text('{"Số phiếu": "ACC-1", "Mô tả": "A.", "Kết luận": "B.", "Kết luận": "C."}\n',
+                                  encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"line 1: duplicate key\(s\) \['Kết luận'\]"):
+        build(config(root, tmp_path / "out"))
+
+
+def test_the_cards_own_text_is_no_leak_when_a_value_equals_a_number_in_it(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    table = row("ACC-1", pid="BN-1", name="A B C")
+    table["Đơn vị"] = "175"  # an extra column: identifying, and the card says "Military Hospital 175"
+    with (root / "t.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*HEADERS, "Đơn vị"])
+        writer.writeheader()
+        writer.writerow(table)
+    result = build(config(root, tmp_path / "out"))
+    assert result.counts["written"] == 1 and result.manifest["leak_scan"]["clean"]
+    assert "Hospital 175" in (result.out / schema.CARD).read_text(encoding="utf-8")

