@@ -38,7 +38,7 @@ OUTSIDE = ["Kha", "Ưng", "Mạch", "Bành"]  # family names not in the list (wi
 STREETS = ["Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Điện Biên Phủ", "Cách Mạng Tháng Tám"]
 WARDS = ["Bến Nghé", "Tân Định", "Phú Nhuận", "Tân Phú", "Bình Thạnh", "Đa Kao"]
 TITLES = ["BS.", "bs.", "BÁC SĨ", "Bác sĩ", "Người đọc:", "Bác sĩ đọc phim:", "KTV:", "ĐD:", "TS.", "GS.", "ThS.",
-          "Dr.", "Đại úy", "Thiếu tá", "PGS.TS.", "BSCKII"]
+          "Dr.", "Đại úy", "Thiếu tá", "PGS.TS.", "BSCKII", "BS CKI", "Ký tên:", "Điều dưỡng", "Trung tá", "Bs"]
 CLINICAL_EXTRA = [
     "Bệnh nhân COPD, theo dõi.", "BN Lao phổi cũ.", "TS. Lao phổi cũ, tăng huyết áp.", "Đường Kerley B hai đáy phổi.",
     "Dấu hiệu Golden S.", "Thoát vị Bochdalek bên trái.", "Xẹp đốt sống T12.", "Thoái hóa L1-L2.",
@@ -48,6 +48,24 @@ CLINICAL_EXTRA = [
     "Đặt ống NKQ đúng vị trí.", "Catheter tĩnh mạch trung tâm 20 cm.", "GÃY CUNG SAU XƯƠNG SƯỜN 5 TRÁI.",
     "Tràn dịch màng phổi phải lượng ít.", "Vôi hóa quai động mạch chủ.", "Dày dính màng phổi đỉnh phổi hai bên.",
     "Tăng đậm rốn phổi hai bên.", "Bóng tim to, CTR 0.6.", "Khí phế thũng hai phổi.", "Xơ hóa đỉnh phổi phải.",
+    "Chỉ thép xương ức sau mổ bắc cầu chủ vành.", "Máy tạo nhịp vùng ngực trái, dây điện cực ở thất phải.",
+    "Sonde dạ dày đầu ở dưới cơ hoành.", "Bóng tim to độ II, chỉ số tim ngực 0,58.",
+    "Theo dõi u trung thất trước, đề nghị chụp CLVT ngực có cản quang.",
+    "Kết luận: Hình ảnh viêm phổi thùy dưới phải, theo dõi lao.", "Đối chiếu phim ngày hôm trước: tràn khí giảm.",
+    "Nốt mờ đường kính 8mm ở 1/3 giữa phổi trái.", "Góc sườn hoành phải tù, mức dịch ngang cung sau xương sườn 9.",
+    "Dẫn lưu màng phổi trái số 28 Fr.", "Xquang ngực thẳng tư thế nằm (AP), chất lượng phim kém.",
+    "Hình ảnh giãn phế quản thùy dưới hai bên, dạng tổ ong.", "BN nam 85 tuổi, tiền sử COPD, hút thuốc 30 gói-năm.",
+    "Tăng sáng phổi hai bên, vòm hoành dẹt, khoang liên sườn giãn rộng.", "Phù phổi cấp, hình cánh bướm.",
+    "Kiểm tra sau đặt CVC tĩnh mạch cảnh trong phải: đầu catheter ở tĩnh mạch chủ trên.",
+    "Thâm nhiễm dạng nốt rải rác hai phổi, theo dõi lao kê.", "Xẹp thùy giữa phổi phải (hội chứng thùy giữa).",
+    "Quai ĐMC vôi hóa, ĐMC ngực giãn.", "Bóng khí dưới hoành phải: theo dõi thủng tạng rỗng.",
+    "Gãy cũ cung sau xương sườn 5, 6, 7 bên trái đã can.", "Lao phổi cũ, xơ co kéo rốn phổi phải lên trên.",
+    "Chụp lại sau 2 tuần điều trị kháng sinh.", "Ống NKQ đầu cách carina 4 cm.",
+    "Hình ảnh Kerley B ở đáy phổi hai bên, theo dõi suy tim.", "Dấu hiệu Westermark.", "ECG: nhịp xoang.",
+    "Mức khí dịch trong hang thùy trên phổi phải, theo dõi áp xe phổi.", "Liềm hơi dưới hoành hai bên.",
+    "Bệnh nhân Nữ, 62t, ho kéo dài.", "SpO2 92%, thở oxy 3 lít/phút.", "Phim chụp lúc hít vào chưa đủ sâu.",
+    "So với phim chụp 3 tháng trước: tổn thương thu nhỏ.", "Tràn dịch màng phổi hai bên, bên phải nhiều hơn.",
+    "GÓC SƯỜN HOÀNH HAI BÊN NHỌN. BÓNG TIM KHÔNG TO.", "Hội chứng Kartagener: đảo ngược phủ tạng.",
 ]
 OWN = "own identifier"
 UNANCHORED = "name (no listed family, no title)"
@@ -68,7 +86,9 @@ def _name_forms(rng: random.Random, person: tuple[str, str, str]) -> str:
         f"{rng.choice(TITLES)} {full}", f"{rng.choice(TITLES)} {full.upper()}", f"bs. {full.lower()}",
         full, " ".join(_ascii(w) for w in (family, middle, given)), f"{family} {middle[0]}. {given}",
         "".join(_ascii(w) for w in (family, middle, given)), f"KTV: {given.lower()}", f"ông {family} {given}",
-        f"Đại úy {full}",
+        f"Đại úy {full}", f"{family.upper()} {middle.upper()} {given.upper()}", f"bà {given}",
+        " ".join(_ascii(w) for w in (family, middle, given)).lower(), f"{family}_{middle}_{given}".upper(),
+        f"BS {family} {given}",
     ])
 
 
@@ -82,21 +102,32 @@ def _phi(rng: random.Random) -> tuple[str, str]:
         "name": lambda: _name_forms(rng, _person(rng)),
         "date": lambda: rng.choice([f"{y}-{m:02d}-{d:02d}T08:00", f"T{m}/{y}", f"{d}-{m}-{y % 100:02d}",
                                     f"{d} tháng {m}", f"{d:02d}/{m:02d}", f"March {d}, {y}",
-                                    f"{rng.randint(7, 17):02d}h30",
+                                    f"{rng.randint(7, 17):02d}h30", f"ngày {d}.{m}.{y}", f"{d}/{m}",
+                                    f"lúc {rng.randint(7, 17)} giờ {rng.randint(10, 59)}", f"{m:02d}/{y}",
+                                    f"tháng {m} năm {y}", f"{rng.randint(7, 17)}:{rng.randint(10, 59)}",
                                     f"{d:02d}/{m:02d}/{y}", f"ngày {d} tháng {m} năm {y}", f"{y}{m:02d}{d:02d}"]),
         "age_over_89": lambda: rng.choice([f"{rng.randint(90, 104)} tuổi", f"{rng.randint(90, 104)}t",
                                            f"Sinh năm {rng.randint(1920, 1935)}"]),
         "phone": lambda: rng.choice([f"(028) {digits(4)} {digits(4)}", f"09{digits(2)} {digits(3)} {digits(3)}",
-                                     f"+84 9{digits(2)}.{digits(3)}.{digits(3)}", f"ĐT: 090{digits(7)}"]),
+                                     f"+84 9{digits(2)}.{digits(3)}.{digits(3)}", f"ĐT: 090{digits(7)}",
+                                     f"028.{digits(4)}.{digits(4)}", f"Fax: 028 {digits(4)} {digits(4)}",
+                                     f"SĐT người nhà 03{digits(8)}"]),
         "email": lambda: f"{rng.choice(GIVEN).lower()}.{digits(2)}@bv{digits(3)}.vn",
         "address": lambda: rng.choice([f"{rng.randint(1, 300)} {rng.choice(STREETS)}, Quận {rng.randint(1, 12)}",
+                                       f"hẻm {rng.randint(1, 99)} {rng.choice(STREETS)}, P.{rng.randint(1, 15)}",
+                                       f"Phường {rng.choice(WARDS)}, Quận {rng.randint(1, 12)}",
+                                       f"ấp {rng.choice(WARDS)}, xã {rng.choice(WARDS)}",
                                        f"số {rng.randint(1, 99)}/{rng.randint(1, 9)} đường {rng.choice(STREETS)}, "
                                        f"Phường {rng.choice(WARDS)}",
                                        f"thôn {rng.randint(1, 9)}, xã {rng.choice(WARDS)}, huyện Đức Hòa"]),
-        "national_id": lambda: rng.choice([f"CCCD 0{digits(11)}", f"CMND: {rng.randint(1, 3)}{digits(8)}"]),
+        "national_id": lambda: rng.choice([f"CCCD 0{digits(11)}", f"CMND: {rng.randint(1, 3)}{digits(8)}",
+                                           f"CCCD số 0{digits(2)} {digits(3)} {digits(3)} {digits(3)}",
+                                           f"0{digits(11)}"]),
         "insurance": lambda: rng.choice([f"BHYT DN{digits(13)}", f"bhyt: hc{digits(13)}", f"thẻ BHYT GD {digits(13)}"]),
         "record_number": lambda: rng.choice([f"Mã BN: {digits(8)}", f"XQ-{y % 100}-{digits(5)}", f"PID {digits(7)}",
-                                             f"Số hồ sơ HS-{y}-{digits(4)}"]),
+                                             f"Số hồ sơ HS-{y}-{digits(4)}", f"Số vào viện {digits(6)}",
+                                             f"mã y tế {digits(2)}-{y}-{digits(5)}", f"BN{y}{digits(4)}",
+                                             f"Accession No. {digits(9)}"]),
         "url": lambda: f"http://pacs.bv{digits(3)}.vn/viewer?study={digits(6)}",
         "ip": lambda: f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
     }
@@ -105,8 +136,9 @@ def _phi(rng: random.Random) -> tuple[str, str]:
 
 def _span_of(text: str, category: str) -> tuple[int, int]:
     """The part of a planted text that is PHI (the keyword before it is not: ``Mã BN: ___``)."""
-    for key in ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ", "Sinh năm ",
-                "ngày ", "KTV: ", "ông ", "Đại úy ", *sorted(TITLES, key=len, reverse=True)):
+    for key in ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
+                "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ",
+                "Số vào viện ", "mã y tế ", "Accession No. ", "BS ", "hẻm ", *sorted(TITLES, key=len, reverse=True)):
         if text.startswith(key) and len(text) > len(key):
             return len(key.rstrip()) + 1, len(text)
     if category == "age_over_89" and " tuổi" in text:

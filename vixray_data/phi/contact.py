@@ -66,6 +66,9 @@ def find_addresses(text: str) -> list[Span]:
     for m in r["street"].finditer(text):
         if m.group(0).split()[-1].isupper():
             continue  # "SƯỜN 5 TRÁI" in an all-caps report is not a street
+        street = m.group(0).split()[-1]
+        if len(m.group(0).split()) <= 3 and street.isascii() and len(street) <= 3:
+            continue  # "số 28 Fr": a size, not a street
         unit_after = r["unit"].match(folded, m.end() + len(text[m.end():]) - len(text[m.end():].lstrip(" ,")))
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
             continue  # "2000 Image Compression": a Vietnamese street has diacritics, a keyword or a unit after

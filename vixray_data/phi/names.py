@@ -147,11 +147,12 @@ def find_names(text: str) -> list[Span]:
         start = toks[k][0]
         word = text[slice(*toks[k])]
         family = _family(word)
-        if family is None or (not _capitalised(word) and family != "strong"):
+        if family is None:
             continue
         if not _capitalised(word):  # lower case, no title: family + middle name + given name
             j = _lower_name(text, folded, toks, k)
-            if j - k >= 3 and _in(text[slice(*toks[k + 1])], "middle"):
+            middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
+            if j - k >= 3 and _in(middle, "middle") and (family == "strong" or fold_chars(middle) in ("van", "thi")):
                 spans.append(Span(start, toks[j - 1][1], NAME))
             continue
         j = _run(text, folded, toks, k, upper=word.isupper() if len(word) > 1 else None)
