@@ -47,9 +47,20 @@ def test_rejects_and_manifest_are_scanned_and_the_card_is_not(tmp_path):
                                             encoding="utf-8")
     (tmp_path / schema.CARD).write_text("Military Hospital 175, 2026, BS. Nguyễn Văn An", encoding="utf-8")
     lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
-    assert lines == ["manifest.json, column manifest: name", "rejects.jsonl, id line 1, column detail: phone"]
+    assert lines == ["manifest.json, column source.note: name", "rejects.jsonl, id line 1, column detail: phone"]
 
 
 def test_a_clean_folder_has_no_residual_hits(tmp_path):
     _shard(tmp_path, {"a1": "BS. ___ đọc phim. Bệnh nhân COPD, BN Lao phổi cũ, Kerley B, T12, 12 mm, năm 2019."})
     assert residual_scan(tmp_path) == []
+
+
+def test_report_residual_option_reaches_the_build_config(tmp_path):
+    import argparse
+
+    from vixray_data.commands.build import add_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    config = config_from_args(parser.parse_args(["--report-residual", str(tmp_path / "r.jsonl")]))
+    assert config.report_residual == tmp_path / "r.jsonl"

@@ -362,9 +362,23 @@ def residual_scan(folder: Path) -> list[dict]:
                     hits += _residual_hit(schema.REJECTS, None, f"line {number}", key, value)
     manifest = folder / schema.MANIFEST
     if manifest.is_file():
-        for where, text in _json_strings(json.loads(manifest.read_text(encoding="utf-8")), "manifest"):
-            hits += _residual_hit(schema.MANIFEST, None, None, where, text)
+        for where, text in _json_paths(json.loads(manifest.read_text(encoding="utf-8")), ""):
+            hits += _residual_hit(schema.MANIFEST, None, None, where or "(top)", text)
     return hits
+
+
+def _json_paths(obj, path: str) -> Iterator[tuple[str, str]]:
+    """(dotted path, string) for every key and string value of a JSON document."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield path or "(keys)", str(key)
+            yield from _json_paths(value, child)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _json_paths(item, f"{path}[{i}]")
+    elif isinstance(obj, str):
+        yield path, obj
 
 
 def describe_residual(hit: dict) -> str:
