@@ -1,4 +1,6 @@
-"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds.
+"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds;
+and the residual-PHI scan (:func:`residual_scan`): look for any *kind* of PHI left in what a build wrote
+from data, with the category recognizers of :mod:`vixray_data.phi` and not the scrub's replacement step.
 
 A plain byte grep is not enough: parquet pages are compressed (snappy/zstd), JSON escapes non-ASCII
 (``Nguy\\u1ec5n``) and PNG ``zTXt``/``iTXt`` chunks are deflated. So every file is turned into the

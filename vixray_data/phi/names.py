@@ -5,7 +5,11 @@ A span is a name when
   any case and spacing) and it is capitalised (``BS. Hùng``), or starts with a family name in any case
   (``bs. trần thị b``), or follows a role's colon (``KTV: lan``);
 * or it starts with a family name and goes on with capitalised words (``Nguyễn Văn An``, ``TRAN THI B``,
-  ``Trần T. Hoa``); family names that are also common words (Cao, Tăng, Cung ...) need a middle name after;
+  ``Trần T. Hoa``); family names that are also common words (Cao, Tăng, Cung ...) need a middle name or an
+  initial after; in lower case with no title it needs a middle name (``trần thị hoa``; after a family name that
+  is also a word, only văn/thị: ``cao văn tâm``);
+* words match the lists with their diacritics, or without when written without any (``Nguyen`` is Nguyễn,
+  ``không`` is not Khổng);
 * or it is a family name run together with capitalised parts (``TranThiHoa``, ``NguyenVanAn``).
 A name with no listed family name and no title (``An đến khám``) is not found: see the README.
 """
@@ -77,7 +81,7 @@ def _gap_ok(text: str, end: int, start: int, *, initial: bool) -> bool:
     return start > end and (gap in ("", "_") or (initial and gap == "."))
 
 
-def _run(text: str, folded: str, toks: list[tuple[int, int]], i: int, *, upper: bool | None) -> int:
+def _run(text: str, toks: list[tuple[int, int]], i: int, *, upper: bool | None) -> int:
     """Index past the last capitalised word of a name starting at token ``i`` (same case style)."""
     j = i + 1
     while j < len(toks) and j - i < _MAX_WORDS:
@@ -130,7 +134,7 @@ def find_names(text: str) -> list[Span]:
             continue
         word = text[slice(*toks[k])]
         if _capitalised(word):
-            j = _run(text, folded, toks, k, upper=None)
+            j = _run(text, toks, k, upper=None)
         else:
             j = _lower_name(text, folded, toks, k)
             if j == k and colon.fullmatch(folded, a_start, a_end):
@@ -155,7 +159,7 @@ def find_names(text: str) -> list[Span]:
             if j - k >= 3 and _in(middle, "middle") and (family == "strong" or fold_chars(middle) in ("van", "thi")):
                 spans.append(Span(start, toks[j - 1][1], NAME))
             continue
-        j = _run(text, folded, toks, k, upper=word.isupper() if len(word) > 1 else None)
+        j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
         if j - k < 2:
             continue
         second = text[slice(*toks[k + 1])]
