@@ -5,7 +5,8 @@ Checks, in order: manifest present and readable; the card's YAML (``configs``, `
 hash; split names; each shard's sha256, size, row count and row-group sizes against the manifest and the
 hub's limits; the columns (names, order, types) of every shard; empty findings/impressions; ids and patients in
 two splits; any kind of PHI left in the shards' text, rejects.jsonl or the manifest (the residual-PHI
-scan); images that do not decode (all, or a seeded sample); the recorded leak scan present and clean (and, given identifying values, a fresh one).
+scan); images that do not decode (all, or a seeded sample); the recorded leak scan present and clean (and,
+given identifying values, a fresh one).
 """
 
 from __future__ import annotations
