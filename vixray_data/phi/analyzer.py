@@ -39,9 +39,22 @@ _RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insura
 _JOIN = {"address": " ,-", "date": " ,", "name": " "}
 
 
+def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
+    """Cut a name or address where an allowed phrase begins inside it and runs on past its end: in
+    "Người đọc: Trần Thị Hoa Kết luận: ..." (a line break normalised away) the name stops before "Kết luận"."""
+    end = span.end
+    for a, b in allowed:
+        if span.start < a < end < b:
+            end = a
+    end = len(text[:end].rstrip(" \t\r\n,;:"))
+    return span if end == span.end else Span(span.start, max(end, span.start), span.category)
+
+
 def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:
-    """Drop spans wholly inside an allowed span, then merge overlapping ones (the longer one's category
-    wins; ties go to the more specific) and join neighbouring pieces of one address or date."""
+    """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), then merge
+    overlapping ones (the longer one's category wins; ties go to the more specific) and join neighbouring
+    pieces of one address or date."""
+    spans = [_trim(s, text, allowed) if s.category in ("name", "address") and allowed else s for s in spans]
     kept = [s for s in spans if s.end > s.start and not any(a <= s.start and s.end <= b for a, b in allowed)]
     kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
     out: list[Span] = []

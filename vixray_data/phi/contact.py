@@ -66,8 +66,9 @@ def find_addresses(text: str) -> list[Span]:
     for m in r["street"].finditer(text):
         if m.group(0).split()[-1].isupper():
             continue  # "SƯỜN 5 TRÁI" in an all-caps report is not a street
-        street = m.group(0).split()[-1]
-        if len(m.group(0).split()) <= 3 and street.isascii() and len(street) <= 3:
+        words_ = m.group(0).split()
+        after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
+        if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
             continue  # "số 28 Fr": a size, not a street
         unit_after = r["unit"].match(folded, m.end() + len(text[m.end():]) - len(text[m.end():].lstrip(" ,")))
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
