@@ -121,3 +121,22 @@ def test_real_source_needs_a_key(monkeypatch, tmp_path):
     monkeypatch.setenv("VIXRAY_DEID_KEY", "x" * 32)
     assert resolve_key(None, demo=False) == b"x" * 32
     assert resolve_key(None, demo=True) == DEMO_KEY
+
+
+def test_every_records_values_are_scrubbed_from_every_records_text_once_all_are_seen():
+    deid = Deidentifier(KEY)
+    first = raw(**{schema.FINDINGS: "So sánh phim của Lê Thị Hoa: không đổi.", schema.NOTE: "bn ACC2, Tạ Văn Hòa"})
+    second = raw()
+    second.phi = {"PatientName": "LE^HOA^THI", "AccessionNumber": "ACC2", "Relative": "Tạ Văn Hòa"}
+    records = [deid.process(r, scrub_text=False) for r in (first, second)]
+    for record in records:
+        deid.scrub_record(record)
+    assert records[0].fields[schema.FINDINGS] == "So sánh phim của ___: không đổi."
+    assert records[0].fields[schema.NOTE] == "bn ___, ___"
+    assert deid.audit["spans_replaced_by_category"]["identifying_value"] >= 1
+
+
+def test_a_report_cell_that_is_a_list_is_rejected_without_its_repr():
+    result = Deidentifier(KEY).process(raw(**{schema.FINDINGS: ["Bóng tim to.", "BS. Lê Văn Tám"]}))
+    assert isinstance(result, Reject) and result.reason == "not_text"
+    assert "Tám" not in result.detail and "[" not in result.detail
