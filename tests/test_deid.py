@@ -27,7 +27,7 @@ def raw(**fields) -> RawRecord:
     ("Bác sĩ: Lê Thị Hoa", "Bác sĩ: ___"),
     ("ông Trần Minh, bà Hồ Thị Mai, anh Long, chị Lan", "ông ___, bà ___, anh ___, chị ___"),
     ("Chụp ngày 12/03/2024 và 2024-03-12, so với 20230101", "Chụp ngày ___ và ___, so với ___"),
-    ("ngày 5 tháng 3 năm 2023", "___"),
+    ("ngày 5 tháng 3 năm 2023", "ngày ___"),
     ("Gọi 0912 345 678 hoặc +84 912.345.678", "Gọi ___ hoặc ___"),
     ("Mã BN: 24001234; BHYT DN4797915123456; CCCD 001085012345", "Mã BN: ___; BHYT ___; CCCD ___"),
     ("Liên hệ an.nguyen@bv175.vn", "Liên hệ ___"),
@@ -57,7 +57,15 @@ def test_scrub_removes_the_records_own_values_in_any_spelling():
     text = "Bệnh nhân nguyễn văn an (NGUYEN VAN AN), mã BN20240001, sinh 14/03/1952."
     cleaned, counts = scrub(text, own_values={"NGUYEN^VAN^AN", "BN20240001", "19520314"})
     assert cleaned == "Bệnh nhân ___ (___), mã ___, sinh ___."
-    assert counts["own_value"] == 4
+    assert sum(counts.values()) == 4
+
+
+def test_rejects_name_the_reason_and_column_never_the_value():
+    deid = Deidentifier(KEY)
+    for fields in ({schema.AGE: "0912345678"}, {schema.SEX: "Nguyễn Văn An"}, {schema.VIEW: "BN20240001"}):
+        result = deid.process(raw(**fields))
+        assert isinstance(result, Reject)
+        assert list(fields.values())[0] not in result.detail and "column" in result.detail
 
 
 def test_process_allow_lists_fields_pseudonymises_ids_and_audits():
@@ -113,3 +121,22 @@ def test_real_source_needs_a_key(monkeypatch, tmp_path):
     monkeypatch.setenv("VIXRAY_DEID_KEY", "x" * 32)
     assert resolve_key(None, demo=False) == b"x" * 32
     assert resolve_key(None, demo=True) == DEMO_KEY
+
+
+def test_every_records_values_are_scrubbed_from_every_records_text_once_all_are_seen():
+    deid = Deidentifier(KEY)
+    first = raw(**{schema.FINDINGS: "So sánh phim của Lê Thị Hoa: không đổi.", schema.NOTE: "bn ACC2, Tạ Văn Hòa"})
+    second = raw()
+    second.phi = {"PatientName": "LE^HOA^THI", "AccessionNumber": "ACC2", "Relative": "Tạ Văn Hòa"}
+    records = [deid.process(r, scrub_text=False) for r in (first, second)]
+    for record in records:
+        deid.scrub_record(record)
+    assert records[0].fields[schema.FINDINGS] == "So sánh phim của ___: không đổi."
+    assert records[0].fields[schema.NOTE] == "bn ___, ___"
+    assert deid.audit["spans_replaced_by_category"]["identifying_value"] >= 1
+
+
+def test_a_report_cell_that_is_a_list_is_rejected_without_its_repr():
+    result = Deidentifier(KEY).process(raw(**{schema.FINDINGS: ["Bóng tim to.", "BS. Lê Văn Tám"]}))
+    assert isinstance(result, Reject) and result.reason == "not_text"
+    assert "Tám" not in result.detail and "[" not in result.detail

@@ -294,7 +294,7 @@ def test_two_studies_of_one_patient_land_in_the_same_split(tmp_path):
     assert sum(len(v) for v in patients.values()) == 12 == len(set().union(*patients.values()))
 
 
-def test_build_fails_and_writes_nothing_when_a_value_slips_past_the_scrubber(tmp_path):
+def test_another_patients_name_in_a_report_is_scrubbed(tmp_path):
     root = tmp_path / "export"
     rows = []
     for n, name in enumerate(["ALPHA^ONE^Z", "BETA^TWO^Z"]):
@@ -303,10 +303,64 @@ def test_build_fails_and_writes_nothing_when_a_value_slips_past_the_scrubber(tmp
         rows.append(row(acc, pid=f"BN-{n}", name=name.replace("^", " ").title()))
     rows[0]["Mô tả"] = FINDINGS + " So sánh với phim của Beta Two Z."  # another patient's name, untitled
     write_csv(root / "t.csv", rows)
-    with pytest.raises(DeidError, match="leak scan"):
-        build(config(root, tmp_path / "out"))
+    result = build(config(root, tmp_path / "out"))
+    findings = {r[schema.FINDINGS] for r in rows_of(result.out)}
+    assert FINDINGS + " So sánh với phim của ___." in findings
+
+
+def test_build_fails_and_writes_nothing_when_a_weakened_scrub_leaves_phi(tmp_path, monkeypatch):
+    from vixray_data import deid
+
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    write_csv(root / "t.csv", [row("ACC-1", pid="BN-1", name="A B C",
+                                   findings=FINDINGS + " Người đọc: Trần Thị Hoa, 0912 345 678.")])
+    monkeypatch.setattr(deid.Deidentifier, "scrub_record", lambda self, record: None)  # scrub switched off
+    report = tmp_path / "residual.jsonl"
+    with pytest.raises(DeidError, match="residual PHI scan") as caught:
+        build(config(root, tmp_path / "out", report_residual=report))
+    assert "Trần" not in str(caught.value) and "0912" not in str(caught.value)
     assert not (tmp_path / "out").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("out.")]
+    hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert {(h["column"], h["category"]) for h in hits} >= {(schema.FINDINGS, "name"), (schema.FINDINGS, "phone")}
+    assert all(h["split"] in schema.SPLITS and h["id"] == pseudonym(KEY, "study", "ACC-1") for h in hits
+               if h["column"] == schema.FINDINGS)
+    assert "Trần" not in report.read_text(encoding="utf-8")
+
+
+def test_extra_columns_are_identifying_whatever_their_length(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    table = row("ACC-1", pid="BN-1", name="A B C", findings=FINDINGS + " Người nhà Tuyết gọi.")
+    table["Người liên hệ"] = "Tuyết"  # not a schema field, five letters, no digit
+    with (root / "t.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*HEADERS, "Người liên hệ"])
+        writer.writeheader()
+        writer.writerow(table)
+    result = build(config(root, tmp_path / "out"))
+    assert rows_of(result.out)[0][schema.FINDINGS] == FINDINGS + " Người nhà ___ gọi."
+
+
+def test_duplicate_headers_are_refused_naming_them(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    (root / "t.csv").write_text("Số phiếu,Mô tả,Kết luận,Kết luận\nACC-1,Bình thường.,A,B\n", encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"duplicate column header\(s\) \['Kết luận'\]"):
+        build(config(root, tmp_path / "out"))
+
+
+def test_a_report_field_that_is_a_list_is_rejected_not_written_as_a_repr(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    write_dicom(root / "b.dcm", arr=pixels(2), tags=dicom_tags("ACC-2", "BN-2", "D^E^F"))
+    lines = [{"Số phiếu": "ACC-1", "Mô tả": ["Bóng tim to.", "BS. Lê Văn Tám"], "Kết luận": "Tim to."},
+             {"Số phiếu": "ACC-2", "Mô tả": "Bóng tim không to.", "Kết luận": "Bình thường."}]
+    (root / "t.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
+    result = build(config(root, tmp_path / "out"))
+    rejects = (result.out / schema.REJECTS).read_text(encoding="utf-8")
+    assert result.counts["written"] == 1 and '"reason": "not_text"' in rejects
+    assert "Tám" not in rejects and "[" not in json.loads(rejects.splitlines()[0])["detail"]
 
 
 def test_real_source_without_key_is_refused(tmp_path, monkeypatch):
@@ -506,3 +560,26 @@ def test_rotated_jpeg_is_reencoded_upright_and_16_bit_png_keeps_its_depth(tmp_pa
     Image.fromarray(deep).save(tmp_path / "d.png")
     out = Image.open(io.BytesIO(ImageFile(path=str(tmp_path / "d.png"), ref="d", fmt="png")().data))
     assert np.array_equal(np.asarray(out), deep)
+
+
+def test_a_jsonl_key_given_twice_is_refused_naming_it(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    (root / "t.jsonl").write_text('{"Số phiếu": "ACC-1", "Mô tả": "A.", "Kết luận": "B.", "Kết luận": "C."}\n',
+                                  encoding="utf-8")
+    with pytest.raises(SchemaError, match=r"line 1: duplicate key\(s\) \['Kết luận'\]"):
+        build(config(root, tmp_path / "out"))
+
+
+def test_the_cards_own_text_is_no_leak_when_a_value_equals_a_number_in_it(tmp_path):
+    root = tmp_path / "export"
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    table = row("ACC-1", pid="BN-1", name="A B C")
+    table["Đơn vị"] = "175"  # an extra column: identifying, and the card says "Military Hospital 175"
+    with (root / "t.csv").open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=[*HEADERS, "Đơn vị"])
+        writer.writeheader()
+        writer.writerow(table)
+    result = build(config(root, tmp_path / "out"))
+    assert result.counts["written"] == 1 and result.manifest["leak_scan"]["clean"]
+    assert "Hospital 175" in (result.out / schema.CARD).read_text(encoding="utf-8")

@@ -113,3 +113,16 @@ def test_scan_command_exits_non_zero_on_hits(tmp_path, capsys):
 def test_a_file_named_parquet_that_is_not_parquet_is_scanned_as_bytes(tmp_path):
     (tmp_path / "x.parquet").write_bytes(b"not parquet at all: BN123456")
     assert not scan_folder(tmp_path, ["BN123456"]).clean
+
+
+def test_scan_command_reports_residual_phi_kinds_without_values(tmp_path, capsys):
+    folder = tmp_path / "out"
+    (folder / "data").mkdir(parents=True)
+    table = pa.table({"id": ["0f3a9c1234abcd00"], "note": [None], "technique": [None],
+                      "findings": ["Bóng tim to. BS. Trần Văn Bình đọc."], "impressions": ["Tim to."]})
+    pq.write_table(table, folder / "data" / "test-00000-of-00001.parquet")
+    (folder / "README.md").write_text("Bệnh viện Quân y 175, 2026, 100 phim", encoding="utf-8")  # the card: not scanned
+    assert main(["scan", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "RESIDUAL data/test-00000-of-00001.parquet, split test, id 0f3a9c1234abcd00, column findings: name" in out
+    assert "Trần" not in out and "README" not in out

@@ -36,7 +36,7 @@ from typing import Any
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import __version__, card, croissant, deid, leakscan, schema, sources
+from . import __version__, card, croissant, deid, leakscan, phi, schema, sources
 from .config import BuildConfig
 from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError, WorkerError
 from .records import CleanRecord, EncodedImage, Reject, SeenImages
@@ -232,7 +232,7 @@ def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tu
                  total=len(source) if hasattr(source, "__len__") else None)
     for item in items:
         read += 1
-        result = item if isinstance(item, Reject) else deidentifier.process(item)
+        result = item if isinstance(item, Reject) else deidentifier.process(item, scrub_text=False)
         if isinstance(result, CleanRecord) and result.id in seen:
             result = Reject(result.ref, "duplicate_id", f"same study id as {seen[result.id]}")
         if isinstance(result, Reject):
@@ -240,6 +240,8 @@ def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tu
             continue
         seen[result.id] = result.ref
         records.append(result)
+    for record in records:  # every record's identifying values are known now: scrub them from every text
+        deidentifier.scrub_record(record)
     return read, records, rejects
 
 
@@ -379,6 +381,7 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
         for reject in rejects:
             handle.write(json.dumps(reject.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
+    _residual_check(tmp, config)
     scan = leakscan.scan_folder(tmp, deidentifier.phi_values, images=False)
     scan.hits.extend(image_scan.hits)
     if not scan.clean:
@@ -400,22 +403,56 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
         "patients": patients,
         "deid": _audit(deidentifier),
         "leak_scan": scan.to_json(),
+        "residual_scan": {"hits": 0, "categories": list(phi.CATEGORIES[:-1]),
+                          "scanned": f"text columns of the shards, {schema.REJECTS}, {schema.MANIFEST}"},
         "synthetic": bool(getattr(source, "is_demo", False)),
     }
-    _write_meta(tmp, manifest, deidentifier)
+    _write_meta(tmp, manifest, deidentifier, config)
     return manifest, rejects
 
 
-def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier) -> None:
-    """manifest.json and README.md, leak-scanned on their own before they join the build."""
+def _residual_check(folder: Path, config: BuildConfig) -> None:
+    """Fail the build when the residual-PHI scan finds any kind of PHI left (see leakscan.residual_scan)."""
+    hits = leakscan.residual_scan(folder)
+    if config.report_residual is not None:
+        with open(config.report_residual, "a" if folder.name.startswith(".meta-") else "w", encoding="utf-8") as handle:
+            for hit in hits:
+                handle.write(json.dumps(hit, ensure_ascii=False, sort_keys=True) + "\n")
+    if hits:
+        where = "; ".join(leakscan.describe_residual(h) for h in hits[:5])
+        raise DeidError(f"residual PHI scan: {len(hits)} span kind(s) left in the output ({where}"
+                        + (", ..." if len(hits) > 5 else "") + "); nothing was written"
+                        + ("" if config.report_residual else "; list them all with --report-residual PATH"))
+
+
+def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier, config: BuildConfig) -> None:
+    """manifest.json and README.md, leak-scanned on their own before they join the build.
+
+    The manifest is scanned whole; of the card only the lines the build filled in (the template's prose,
+    "Military Hospital 175" and its figures, is the project's text, not data), and without short bare
+    numbers (a count in a table is not a patient's id); croissant.json is the manifest's facts in the
+    project's words, so it is not scanned apart.
+    """
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=tmp.parent))
     try:
         (meta / schema.MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
-        (meta / schema.CARD).write_text(card.render_card(manifest, folder=tmp), encoding="utf-8")
+        card_text = card.render_card(manifest, folder=tmp)
+        template = set(card.CARD_TEMPLATE.read_text(encoding="utf-8").splitlines())
+        scanned = meta / ".scan"
+        scanned.mkdir()
+        shutil.copy(meta / schema.MANIFEST, scanned / schema.MANIFEST)
+        scan = leakscan.scan_folder(scanned, deidentifier.phi_values)
+        (scanned / schema.MANIFEST).unlink()
+        (scanned / schema.CARD).write_text("\n".join(line for line in card_text.splitlines() if line not in template),
+                                           encoding="utf-8")
+        words = [v for v in deidentifier.phi_values if not (v.strip().isdigit() and len(v.strip()) < 6)]
+        card_scan = leakscan.scan_folder(scanned, words)
+        shutil.rmtree(scanned)
+        (meta / schema.CARD).write_text(card_text, encoding="utf-8")
         (meta / croissant.CROISSANT).write_text(croissant.croissant_text(manifest), encoding="utf-8")
-        scan = leakscan.scan_folder(meta, deidentifier.phi_values)
-        if not scan.clean:
+        if not (scan.clean and card_scan.clean):
             raise DeidError("leak scan found identifying values in manifest.json / README.md; nothing was written")
+        _residual_check(meta, config)
         for name in (schema.MANIFEST, schema.CARD, croissant.CROISSANT):
             os.replace(meta / name, tmp / name)
     finally:

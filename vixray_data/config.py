@@ -30,3 +30,4 @@ class BuildConfig:
     deid_key_file: Path | None = None  # else $VIXRAY_DEID_KEY; refused for real sources without one
     bit_depth: int = 8  # DICOM: 8 (windowed) or 16 (full depth PNG)
     allow_burned_in: bool = False  # images flagged BurnedInAnnotation were reviewed by a person
+    report_residual: Path | None = None  # write the residual-PHI scan's hits (locations, no values) here

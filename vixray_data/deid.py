@@ -1,24 +1,23 @@
 """De-identification stage: RawRecord -> CleanRecord | Reject (allow-list, not deny-list).
 
 Only schema fields leave this stage. Identifiers become HMAC-SHA256 pseudonyms under a secret key
-(the demo corpus uses a fixed public key); ages above 89 become 90; free text is scrubbed of
-Vietnamese PHI patterns and of every identifying value the source saw for the record, each hit
-replaced by ``___`` and counted per field. ``audit`` is the manifest's ``deid`` section; ``phi_values``
-feeds the leak scan.
+(the demo corpus uses a fixed public key); ages above 89 become 90; free text is scrubbed of every
+category of Vietnamese PHI (:mod:`vixray_data.phi`) and of every identifying value the source saw in any
+record, each hit replaced by ``___`` and counted per field and category. ``audit`` is the manifest's
+``deid`` section; ``phi_values`` feeds the leak scan.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import os
 import re
-import unicodedata
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
-from . import schema
+from . import phi, schema
 from .errors import DeidError
 from .records import CleanRecord, RawRecord, Reject
 from .text import normalize
@@ -63,11 +62,11 @@ def _age_years(value) -> int | None:
     text = re.sub(r"\s*(tuổi|t|years?|yrs?|yo)$", "y", text)
     match = re.fullmatch(r"(\d{1,3})(?:\.0+)?\s*([ymwd]?)", text)
     if not match:
-        raise ValueError(f"unparseable age {value!r}")
+        raise ValueError("unparseable age")
     number, unit = int(match.group(1)), match.group(2) or "y"
     years = {"y": number, "m": number // 12, "w": number // 52, "d": number // 365}[unit]
     if not schema.AGE_MIN <= years <= schema.AGE_MAX:
-        raise ValueError(f"impossible age {value!r}")
+        raise ValueError("impossible age (over 120 years)")
     return years
 
 
@@ -85,174 +84,52 @@ def parse_sex(value) -> str | None:
         return None
     sex = _SEX.get(normalize(str(value), lowercase=True))
     if sex is None:
-        raise ValueError(f"unknown sex {value!r}")
+        raise ValueError("unknown sex")
     return sex
 
 
 # --------------------------------------------------------------------------- free-text scrubbing
 
-_UPPER_INITIAL = re.compile(r"[^\W\d_]")
-_TITLE_ABBR = r"BSCKII|BSCKI|BSCK[12]|BS|Bs|ThS|PGS|KTV|ĐD"  # not "TS": tiền sử (history)
-_TITLE_WORD = r"[Bb]ác\s+sĩ|[Kk]ỹ\s+thuật\s+viên|[Bb]ệnh\s+nhân|[Ôô]ng|[Bb]à|[Aa]nh|[Cc]hị|[Cc]ô|[Cc]hú|BN"
-#: (rule, pattern, group to replace). Order matters: specific before general.
-_RULES: tuple[tuple[str, re.Pattern, int], ...] = (
-    ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), 0),
-    ("date", re.compile(r"(?<![\w/.-])(?:\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{1,2}[.-]\d{1,2}[.-]\d{4}"
-                        r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
-                        r"(?![\w/-]|\.\d)"), 0),
-    ("date", re.compile(r"(?i)\bngày\s+\d{1,2}\s*(?:tháng\s*|/\s*)\d{1,2}(?:\s*(?:năm\s*|/\s*)\d{2,4})?"), 0),
-    ("date", re.compile(r"(?i)\btháng\s+\d{1,2}\s*(?:năm\s*|/\s*)\d{4}\b"), 0),
-    ("date", re.compile(r"(?<![\w/.])\d{1,2}/(?:19|20)\d{2}(?![\w/])"), 0),
-    ("phone", re.compile(r"(?<![\w+])(?:\+84|0084|0)(?:[\s.-]?\d){8,10}(?![\w])"), 0),
-    ("record_number", re.compile(
-        r"(?i)(?:\bmã\s*(?:số\s*)?(?:bn|bệnh\s*nhân|hồ\s*sơ|y\s*tế|phiếu|lưu\s*trữ)|\bsố\s*(?:hồ\s*sơ|bệnh\s*án|phiếu|"
-        r"lưu\s*trữ|bhyt|cccd|cmnd|thẻ)|\bpid\b|\bshs\b|\bbhyt\b|\bcccd\b|\bcmnd\b|\bmrn\b|\baccession(?:\s*(?:no|number))?)"
-        r"\s*[:#.]?\s*(?-i:([A-Za-z]{0,4}[-./]?\d[\w./-]{2,}))"), 1),
-    ("insurance_number", re.compile(r"\b[A-Z]{2}\s?\d\s?\d{2}\s?\d{2}\s?\d{3}\s?\d{5}\b"), 0),
-    ("record_number", re.compile(r"\b[A-Z]{1,4}\d{5,}\b"), 0),
-    ("id_number", re.compile(r"(?<![\w.,])\d{6,}(?![\w]|[.,]\d)"), 0),
-    ("titled_name", re.compile(rf"(?<!\w)(?:(?:{_TITLE_ABBR})(?:\.\s*|\s+)|(?:{_TITLE_WORD})\s*:?\s+)(?=[^\W\d_])"), 0),
-)
-
-
-_SEX_WORDS = {"Nam", "Nữ", "NAM", "NỮ"}
-
-
-def _name_span(text: str) -> int:
-    """Length of the leading run of capitalised words in ``text`` (0 when the first is not capitalised)."""
-    end = 0
-    for match in re.finditer(r"\S+", text):
-        word = match.group(0).rstrip(".,;:")
-        if not word or not word[0].isupper() or not _UPPER_INITIAL.match(word):
-            break
-        if match.start() > end and text[end:match.start()].strip():
-            break
-        end = match.start() + len(word)
-    return end
-
-
-def _fold_chars(text: str) -> str:
-    """Per-character lowercase base letter (``"Nguyễn"`` -> ``"nguyen"``), same length as ``text``.
-
-    Positions in the folded text are positions in the original, so a match found case- and
-    diacritic-insensitively can be replaced in the original text.
-    """
-    out = []
-    for char in text:
-        base = "d" if char in "đĐ" else unicodedata.normalize("NFD", char)[0].lower()
-        out.append(base if len(base) == 1 else char)
-    return "".join(out)
-
-
-@functools.lru_cache(maxsize=65536)
-def _own_forms(value: str) -> frozenset[str]:
-    """Folded spellings of one identifying value (cached: institutions and doctors recur in every record)."""
-    from .leakscan import spellings
-
-    forms = {_fold_chars(unicodedata.normalize("NFC", f)) for f in spellings(value)[0]}
-    return frozenset(f for f in forms if len(f) >= 3)
-
-
-def own_forms(values: set[str] | frozenset[str]) -> tuple[str, ...]:
-    """Folded spellings of a record's identifying values, longest first (computed once per record)."""
-    forms: set[str] = set()
-    for value in values:
-        forms |= _own_forms(value)
-    return tuple(sorted(forms, key=len, reverse=True))
-
-
-def _scrub_own(text: str, forms: tuple[str, ...]) -> tuple[str, int]:
-    """Replace word-bounded occurrences of any form, found case- and diacritic-insensitively."""
-    folded = _fold_chars(text)
-    taken = [False] * len(folded)
-    spans = []
-    for form in forms:  # longest first: a name wins over a part of it
-        start = folded.find(form)
-        while start != -1:
-            end = start + len(form)
-            bounded = (start == 0 or not folded[start - 1].isalnum()) and (end == len(folded) or
-                                                                            not folded[end].isalnum())
-            if bounded and not any(taken[start:end]):
-                taken[start:end] = [True] * (end - start)
-                spans.append((start, end))
-            start = folded.find(form, start + 1)
-    for start, end in sorted(spans, reverse=True):
-        text = text[:start] + REDACTED + text[end:]
-    return text, len(spans)
-
-
-_HAS_DIGIT = re.compile(r"\d")
-_DIGIT_RULES = frozenset({"date", "phone", "record_number", "insurance_number", "id_number"})
+#: A table cell that was a list or an object (JSONL), not text: the record is rejected, never written as a repr.
+NON_TEXT = "\x00not text\x00"
 
 
 def scrub(text: str, *, own_values: set[str] | None = None,
-          own: tuple[str, ...] | None = None) -> tuple[str, Counter[str]]:
-    """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per rule.
+          analyzer: phi.Analyzer | None = None) -> tuple[str, Counter[str]]:
+    """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per category.
 
-    ``own`` (from :func:`own_forms`) saves recomputing the spellings of ``own_values`` per field.
+    ``analyzer`` carries the build's listed values and id shapes (see :mod:`vixray_data.phi`);
+    ``own_values`` is a shortcut for one record's values alone.
     """
-    counts: Counter[str] = Counter()
-    forms = own if own is not None else own_forms(own_values or set())
-    if forms and text:
-        text, n = _scrub_own(text, forms)
-        counts["own_value"] += n
-    text, rule_counts = _scrub_rules(text)
-    counts.update(dict(rule_counts))
-    return text, +counts
+    if analyzer is None:
+        analyzer = phi.Analyzer(values=phi.ValueIndex(own_values)) if own_values else _PATTERNS_ONLY
+    spans = analyzer.find(text)
+    return phi.redact(text, spans) if spans else (text, Counter())
 
 
-@functools.lru_cache(maxsize=65536)
-def _scrub_rules(text: str) -> tuple[str, tuple[tuple[str, int], ...]]:
-    """The record-independent rules, cached: radiologists reuse the same sentences, so most texts repeat."""
-    counts: Counter[str] = Counter()
-    digits = bool(_HAS_DIGIT.search(text))
-    for rule, regex, group in _RULES:
-        if (rule in _DIGIT_RULES and not digits) or (rule == "email" and "@" not in text):
-            continue  # every pattern of these rules needs a digit (or an @)
-        if rule == "titled_name":
-            text = _scrub_names(text, regex, counts)
-            continue
-
-        def replace(match: re.Match, group: int = group, rule: str = rule) -> str:
-            counts[rule] += 1
-            if group == 0:
-                return REDACTED
-            start, end = match.span(group)
-            return match.group(0)[: start - match.start()] + REDACTED + match.group(0)[end - match.start():]
-
-        text = regex.sub(replace, text)
-    return text, tuple(sorted((+counts).items()))
-
-
-def _scrub_names(text: str, regex: re.Pattern, counts: Counter[str]) -> str:
-    """Replace the capitalised words right after each title (``BS.``, ``bác sĩ``, ``ông``, ...)."""
-    out, last = [], 0
-    for match in regex.finditer(text):
-        start = match.end()
-        if start < last:
-            continue
-        span = _name_span(text[start:])
-        if span == 0 or text[start:start + span] == REDACTED:
-            continue
-        if text[start:start + span] in _SEX_WORDS and match.group(0).strip().lower().startswith(("bn", "bệnh")):
-            continue  # "BN Nam, 72 tuổi": the patient's sex, not a name
-        counts["titled_name"] += 1
-        out += [text[last:start], REDACTED]
-        last = start + span
-    return "".join(out) + text[last:]
+_PATTERNS_ONLY = phi.Analyzer()
 
 
 class Deidentifier:
-    """Turns raw records into allow-listed ones; keeps the audit counts and the PHI values it saw."""
+    """Turns raw records into allow-listed ones; keeps the audit counts and the PHI values it saw.
+
+    Text is scrubbed of every category of PHI and of every identifying value of *every* record (another
+    patient named in a report is removed too). A builder therefore calls :meth:`process` with
+    ``scrub_text=False`` for all records first and :meth:`scrub_record` on each once all values are known;
+    ``process`` alone scrubs with the values seen so far.
+    """
 
     def __init__(self, key: bytes, *, demo: bool | None = None) -> None:
         self._key = key
         self._demo = key == DEMO_KEY if demo is None else demo
         self._counts: Counter[str] = Counter()
         self._spans: Counter[str] = Counter({name: 0 for name in schema.TEXT_FIELDS})
-        self._rules: Counter[str] = Counter()
+        self._categories: Counter[str] = Counter()
         self._rejects: Counter[str] = Counter()
         self.phi_values: set[str] = set()
+        self._values = phi.ValueIndex()
+        self._shapes = phi.IdShapes()
+        self.analyzer = phi.Analyzer(values=self._values, shapes=self._shapes)
 
     @property
     def audit(self) -> dict:
@@ -264,8 +141,9 @@ class Deidentifier:
             "tags_dropped": self._counts["tags_dropped"],
             "table_cells_dropped": self._counts["columns_dropped"],  # values of unrecognised table columns
             "identifying_values_seen": len(self.phi_values),
+            "id_shapes": len(self._shapes),
             "spans_replaced": dict(self._spans),
-            "spans_replaced_by_rule": dict(sorted(self._rules.items())),
+            "spans_replaced_by_category": dict(sorted(self._categories.items())),
             "ages_capped": self._counts["ages_capped"],
             "ages_from_dates": self._counts["ages_from_dates"],
             "burned_in_reviewed": self._counts["burned_in_reviewed"],
@@ -276,50 +154,68 @@ class Deidentifier:
         self._rejects[reason] += 1
         return Reject(raw.ref, reason, detail)
 
-    def process(self, raw: RawRecord) -> CleanRecord | Reject:
-        own = {str(v).strip() for v in raw.phi.values() if v and str(v).strip()}
-        self.phi_values |= own
+    def see(self, values: Iterable[str], *, keys: Iterable[str] = ()) -> None:
+        """Identifying values to scrub from every text; ``keys`` are ids whose shape marks other ids."""
+        new = {str(v).strip() for v in values if v is not None and str(v).strip()} - self.phi_values
+        self.phi_values |= new
+        self._values.add(new)
+        self._shapes.add(k for k in keys if k)
+
+    def process(self, raw: RawRecord, *, scrub_text: bool = True) -> CleanRecord | Reject:
+        self.see(raw.phi.values(), keys=(raw.study_key, raw.patient_key, raw.phi.get("table.study"),
+                                         raw.phi.get("table.patient")))
         self._counts["records_in"] += 1
         self._counts["tags_dropped"] += int(raw.flags.get("tags_dropped", 0) or 0)
         self._counts["columns_dropped"] += int(raw.flags.get("columns_dropped", 0) or 0)
         f = raw.fields
+        not_text = [name for name, value in f.items() if value == NON_TEXT or isinstance(value, (list, dict))]
+        if not_text:
+            return self._reject(raw, "not_text", f"column(s) for {', '.join(sorted(not_text))} hold a list or "
+                                                 "object, not text")
         try:
             years = _age_years(f.get(schema.AGE))
         except ValueError as exc:
-            return self._reject(raw, "bad_age", str(exc))
+            return self._reject(raw, "bad_age", f"{exc} in the age column")
         age = None if years is None else min(years, schema.AGE_CAP)
-        self._counts["ages_capped"] += years is not None and years > schema.AGE_CAP
-        self._counts["ages_from_dates"] += bool(raw.flags.get("age_from_dates"))
         try:
             sex = parse_sex(f.get(schema.SEX))
         except ValueError as exc:
-            return self._reject(raw, "bad_sex", str(exc))
+            return self._reject(raw, "bad_sex", f"{exc} in the sex column")
         fields = {schema.AGE: age, schema.SEX: sex}
         view = normalize(str(f.get(schema.VIEW) or "")).upper() or None
         view = _VIEW.get(view, view) if view else None
         if view is not None and view not in schema.VIEW_VALUES:
-            return self._reject(raw, "bad_view", f"unknown view {view!r}")
+            return self._reject(raw, "bad_view", f"unknown view in the view column (expected one of "
+                                                 f"{', '.join(schema.VIEW_VALUES)})")
         fields[schema.VIEW] = view
-        replaced: Counter[str] = Counter()
-        by_rule: Counter[str] = Counter()
-        forms = own_forms(own)
         for name in schema.TEXT_FIELDS:
-            text, rules = scrub(normalize(f.get(name)), own=forms)
-            fields[name] = text or None
-            replaced[name] = sum(rules.values())
-            by_rule.update(rules)
+            fields[name] = normalize(f.get(name)) or None
         for name in schema.REQUIRED_TEXT:
             if not fields[name]:
                 return self._reject(raw, f"empty_{name}", f"{name} is missing or blank")
-        self._spans.update(replaced)
-        self._rules.update(by_rule)
+        self._counts["ages_capped"] += years is not None and years > schema.AGE_CAP
+        self._counts["ages_from_dates"] += bool(raw.flags.get("age_from_dates"))
         if raw.flags.get("burned_in_annotation") not in (None, "NO"):
             self._counts["burned_in_reviewed"] += 1
         self._counts["records_out"] += 1
-        return CleanRecord(
+        record = CleanRecord(
             id=pseudonym(self._key, "study", raw.study_key),
             patient=pseudonym(self._key, "patient", raw.patient_key) if raw.patient_key else None,
             fields=fields,
             image=raw.image,
             ref=raw.ref,
         )
+        if scrub_text:
+            self.scrub_record(record)
+        return record
+
+    def scrub_record(self, record: CleanRecord) -> None:
+        """Replace PHI in the record's text fields, in place, with every value seen so far."""
+        for name in schema.TEXT_FIELDS:
+            text = record.fields.get(name)
+            if not text:
+                continue
+            cleaned, counts = scrub(text, analyzer=self.analyzer)
+            record.fields[name] = cleaned or None
+            self._spans[name] += sum(counts.values())
+            self._categories.update(counts)

@@ -1,4 +1,6 @@
-"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds.
+"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds;
+and the residual-PHI scan (:func:`residual_scan`): look for any *kind* of PHI left in what a build wrote
+from data, with the category recognizers of :mod:`vixray_data.phi` and not the scrub's replacement step.
 
 A plain byte grep is not enough: parquet pages are compressed (snappy/zstd), JSON escapes non-ASCII
 (``Nguy\\u1ec5n``) and PNG ``zTXt``/``iTXt`` chunks are deflated. So every file is turned into the
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import struct
 import unicodedata
@@ -36,6 +39,7 @@ from pathlib import Path
 from .text import fold
 
 MIN_LENGTH = 3
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -159,7 +163,8 @@ class _Matcher:
 
 # --------------------------------------------------------------------------- what a file can carry
 
-def _latin(data: bytes) -> str:
+def _bytes_text(data: bytes) -> str:
+    """UTF-8 when the bytes are UTF-8, else Latin-1 (every byte is a character: nothing is lost)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -177,21 +182,21 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
             i += 12 + length
             if kind in ("IDAT", "IEND"):
                 continue
-            text = _latin(body)
+            text = _bytes_text(body)
             try:
                 if kind == "zTXt":
                     keyword, _, rest = body.partition(b"\0")
-                    text = _latin(keyword) + " " + _latin(zlib.decompress(rest[1:]))
+                    text = _bytes_text(keyword) + " " + _bytes_text(zlib.decompress(rest[1:]))
                 elif kind == "iTXt":
                     keyword, _, rest = body.partition(b"\0")
                     compressed, rest = rest[0], rest[2:]
                     language, _, rest = rest.partition(b"\0")
                     translated, _, payload = rest.partition(b"\0")
                     payload = zlib.decompress(payload) if compressed else payload
-                    text = " ".join(_latin(p) for p in (keyword, language, translated, payload))
+                    text = " ".join(_bytes_text(p) for p in (keyword, language, translated, payload))
                 elif kind == "iCCP":
                     name, _, rest = body.partition(b"\0")
-                    text = _latin(name) + " " + _latin(zlib.decompress(rest[1:]))
+                    text = _bytes_text(name) + " " + _bytes_text(zlib.decompress(rest[1:]))
             except (zlib.error, IndexError):
                 pass
             yield f"png {kind}", text
@@ -203,10 +208,11 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
                 break
             (length,) = struct.unpack(">H", data[i + 2:i + 4])
             if 0xE0 <= marker <= 0xEF or marker == 0xFE:
-                yield f"jpeg {'COM' if marker == 0xFE else f'APP{marker - 0xE0}'}", _latin(data[i + 4:i + 2 + length])
+                part = "COM" if marker == 0xFE else f"APP{marker - 0xE0}"
+                yield f"jpeg {part}", _bytes_text(data[i + 4:i + 2 + length])
             i += 2 + length
     else:
-        yield "bytes", _latin(data)
+        yield "bytes", _bytes_text(data)
 
 
 def _json_strings(obj, where: str) -> Iterator[tuple[str, str]]:
@@ -229,7 +235,7 @@ def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, st
 
     parquet = pq.ParquetFile(path)
     for key, value in (parquet.metadata.metadata or {}).items():
-        yield "footer metadata", _latin(key) + " " + _latin(value)
+        yield "footer metadata", _bytes_text(key) + " " + _bytes_text(value)
     columns = None
     if not images:
         leaves = parquet.schema_arrow
@@ -295,7 +301,7 @@ def file_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
     if suffix in (".png", ".jpg", ".jpeg"):
         yield from image_texts(data)
         return
-    text = _latin(data)
+    text = _bytes_text(data)
     if suffix == ".json":
         try:
             yield from _json_strings(json.loads(text), "json")
@@ -359,3 +365,75 @@ class ImageScan:
 def read_values(path: Path) -> list[str]:
     """A ``--phi-values`` file: one identifying value per line (UTF-8, BOM allowed); blank lines skipped."""
     return [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+
+
+# --------------------------------------------------------------------------- residual PHI, by kind
+
+def _residual_hit(file: str, split: str | None, record: str | None, column: str, text: str) -> list[dict]:
+    from .phi import find_phi
+
+    return [{"file": file, "split": split, "id": record, "column": column, "category": category}
+            for category in sorted({span.category for span in find_phi(text)})]
+
+
+def residual_scan(folder: Path) -> list[dict]:
+    """Spans of any PHI kind left in what a build wrote from data, found by the category recognizers.
+
+    Covers every text column of every shard (``data/*.parquet``), ``rejects.jsonl`` and ``manifest.json``
+    (string values); not the card, whose text is the project's template. Each hit names file, split,
+    record id, column and category, never the value. Independent of the scrub's replacement step.
+    """
+    import pyarrow.parquet as pq
+
+    from . import schema
+
+    folder = Path(folder)
+    hits: list[dict] = []
+    for path in sorted((folder / "data").glob("*.parquet")):
+        rel = path.relative_to(folder).as_posix()
+        split = path.name.split("-")[0]
+        try:
+            table = pq.read_table(path, columns=[schema.ID, *schema.TEXT_FIELDS])
+        except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
+            log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
+            continue
+        ids = table.column(schema.ID).to_pylist()
+        for name in schema.TEXT_FIELDS:
+            for record, text in zip(ids, table.column(name).to_pylist(), strict=True):
+                if text:
+                    hits += _residual_hit(rel, split, record, name, text)
+    rejects = folder / schema.REJECTS
+    if rejects.is_file():
+        for number, line in enumerate(rejects.read_text(encoding="utf-8").splitlines(), 1):
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError:
+                obj = {"line": line}
+            for key, value in (obj.items() if isinstance(obj, dict) else ()):
+                if isinstance(value, str):
+                    hits += _residual_hit(schema.REJECTS, None, f"line {number}", key, value)
+    manifest = folder / schema.MANIFEST
+    if manifest.is_file():
+        for where, text in _json_paths(json.loads(manifest.read_text(encoding="utf-8")), ""):
+            hits += _residual_hit(schema.MANIFEST, None, None, where or "(top)", text)
+    return hits
+
+
+def _json_paths(obj, path: str) -> Iterator[tuple[str, str]]:
+    """(dotted path, string) for every key and string value of a JSON document."""
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            child = f"{path}.{key}" if path else str(key)
+            yield path or "(keys)", str(key)
+            yield from _json_paths(value, child)
+    elif isinstance(obj, list):
+        for i, item in enumerate(obj):
+            yield from _json_paths(item, f"{path}[{i}]")
+    elif isinstance(obj, str):
+        yield path, obj
+
+
+def describe_residual(hit: dict) -> str:
+    """One line naming where a residual hit is (no value)."""
+    parts = [hit["file"]] + [f"{key} {hit[key]}" for key in ("split", "id", "column") if hit.get(key)]
+    return f"{', '.join(parts)}: {hit['category']}"

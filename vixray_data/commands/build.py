@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard-mb", type=_megabytes, default=schema.DEFAULT_SHARD_BYTES / 2**20,
                         help="shard size limit in MiB")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--report-residual", type=Path, default=None, metavar="PATH",
+                        help="write where the residual-PHI scan found PHI kinds (JSON Lines: file, split, id, "
+                             "column, category; never the value) for review")
     export = parser.add_argument_group("hospital exports")
     export.add_argument("--table", type=Path, default=None, help="report/metadata table (CSV/XLSX), if not found")
     export.add_argument("--key", dest="key_column", default=None, help="column joining the table to the images")
@@ -87,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         progress=not args.no_progress, demo_size=args.demo_size, demo_image_size=args.image_size,
         table=args.table, key_column=args.key_column, columns=parse_columns_option(args.columns),
         deid_key_file=args.deid_key_file, bit_depth=args.bit_depth, allow_burned_in=args.allow_burned_in,
+        report_residual=args.report_residual,
     )
 
 

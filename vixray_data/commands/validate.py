@@ -9,7 +9,8 @@ from pathlib import Path
 from ..errors import SourceError, ValidationError
 
 NAME = "validate"
-HELP = "check a built folder (schema, card, shard hashes and sizes, images, ids, patients, leak scan)"
+HELP = ("check a built folder (schema, card, shard hashes and sizes, images, ids, patients, leak scan, residual "
+        "PHI)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .. import schema
 from ..config import BuildConfig
-from ..deid import parse_age, pseudonym, resolve_key
+from ..deid import NON_TEXT, parse_age, pseudonym, resolve_key
 from ..errors import RecordError, SchemaError, SourceError
 from ..records import RawRecord, Reject, SeenImages
 from . import dicom as dcm
@@ -131,9 +131,9 @@ class ExportSource:
                     phi[f"table.{role}"] = value
                     if role == tbl.FILE:
                         phi["table.file.name"] = Path(value.replace("\\", "/")).name
-            for i, header in enumerate(cmap.dropped):  # unknown columns: identifier-like values are PHI
+            for i, header in enumerate(cmap.dropped):  # a column that is no schema field identifies, whatever it holds
                 value = row.get(header, "").strip()
-                if len(value) >= 6 and any(c.isdigit() for c in value):
+                if value and value != NON_TEXT:
                     phi[f"table.dropped.{i}"] = value
             out.append(_Row(
                 number=number, study_value=cmap.get(row, tbl.STUDY),
@@ -151,7 +151,7 @@ class ExportSource:
         """The first parseable age (table before header), else one computed from birth and study dates.
 
         When nothing parses and no dates repair it, the unparseable value goes on: the de-identifier
-        rejects it as ``bad_age`` with the value in its detail.
+        rejects it as ``bad_age`` (the reason and column, never the value).
         """
         present = [value for value in candidates if value]
         for value in present:

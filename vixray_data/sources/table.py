@@ -85,9 +85,14 @@ def table_kind(path: Path) -> str:
 
 
 def _cell(value) -> str:
-    """A cell as text: '' for missing, ints without '.0' (Excel reads 72 as 72.0), dates ISO."""
+    """A cell as text: '' for missing, ints without '.0' (Excel reads 72 as 72.0), dates ISO; a list or
+    object (JSONL) becomes :data:`~vixray_data.deid.NON_TEXT`, so its record is rejected, not written as a repr."""
     if value is None:
         return ""
+    if isinstance(value, (list, dict)):
+        from ..deid import NON_TEXT
+
+        return NON_TEXT
     if isinstance(value, float):
         if value != value:
             return ""
@@ -119,9 +124,30 @@ def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     except (ValueError, OSError) as exc:
         raise SourceError(f"table {path.name}: cannot read ({exc})") from exc
     headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    _refuse_duplicates(path, headers)
     rows = [{h: _cell(v) for h, v in zip(headers, values, strict=True)}
             for values in frame.itertuples(index=False, name=None)]
     return headers, rows
+
+
+def _refuse_duplicates(path: Path, headers: list[str]) -> None:
+    """Two columns of one name (pandas reads the second as ``name.1``): which one is the report is a guess."""
+    seen = set(headers)
+    duplicates = sorted({m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen})
+    if duplicates:
+        raise SchemaError(f"table {path.name}: duplicate column header(s) {duplicates}; rename them so each column "
+                          "has one name")
+
+
+def _unique_keys(path: Path, number: int):
+    """A JSON object hook that refuses a key given twice (``json`` would keep the last one silently)."""
+    def hook(pairs: list[tuple[str, object]]) -> dict:
+        keys = [key for key, _ in pairs]
+        duplicates = sorted({key for key in keys if keys.count(key) > 1})
+        if duplicates:
+            raise SchemaError(f"table {path.name} line {number}: duplicate key(s) {duplicates}")
+        return dict(pairs)
+    return hook
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -132,7 +158,7 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                obj = json.loads(line, object_pairs_hook=_unique_keys(path, number))
             except json.JSONDecodeError as exc:
                 raise SourceError(f"table {path.name} line {number}: invalid JSON ({exc.msg})") from exc
             if not isinstance(obj, dict):

@@ -1,0 +1,314 @@
+"""De-identification on a labelled synthetic corpus: recall and precision per PHI category, clinical text kept, speed.
+
+    .venv/bin/python benchmarks/bench_deid.py                  # 600 reports, seed 10, 3 timing runs
+    .venv/bin/python benchmarks/bench_deid.py --records 600 --seed 10 --runs 3 --ner   # + underthesea's CRF NER
+
+The corpus is generated here, not read: each report mixes clinical sentences that must survive (the
+lexicon's demo sentences and a list of look-alikes: eponyms, abbreviations, vertebra levels, rib lists,
+fractions, measurements, years, all-caps lines) with PHI planted in the forms reports use, each planted span
+labelled with its category. Every record has its own identifiers (name, patient id, accession, birth date,
+phone), listed to the de-identifier as a hospital table would, and some reports name *another* record's
+patient. The names here are written in this file (not read from ``phi/words.yaml``); a few use a family
+name outside the list and no title: the documented blind spot, reported on its own row.
+
+A planted span counts as found when every letter and digit of it is replaced (a comma between two replaced
+pieces of an address may stay); a detected span is a
+true positive when it overlaps a planted one; a clinical sentence is kept when none of it is replaced.
+Speed: the full scrub (all recognizers, the corpus-wide value index and id shapes, replacement) per record,
+median of ``--runs`` passes over the corpus (no text is cached between passes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections import Counter
+
+from vixray_data import phi
+from vixray_data.lexicon import load_lexicon
+
+FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
+          "Dương", "Lý", "Đinh", "Trương", "Cao", "Mai"]
+MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Ngọc", "Minh", "Quốc", "Thanh", "Xuân", "Hoàng"]
+GIVEN = ["An", "Bình", "Hoa", "Lan", "Hùng", "Tuấn", "Long", "Dũng", "Hằng", "Thảo", "Phúc", "Tâm", "Khoa", "Quân",
+         "Nga", "Sơn", "Trang", "Yến", "Hải", "Nam", "Đạt", "Vy", "Khánh", "Tú"]
+OUTSIDE = ["Kha", "Ưng", "Mạch", "Bành"]  # family names not in the list (with no title: not found)
+STREETS = ["Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Điện Biên Phủ", "Cách Mạng Tháng Tám"]
+WARDS = ["Bến Nghé", "Tân Định", "Phú Nhuận", "Tân Phú", "Bình Thạnh", "Đa Kao"]
+TITLES = ["BS.", "bs.", "BÁC SĨ", "Bác sĩ", "Người đọc:", "Bác sĩ đọc phim:", "KTV:", "ĐD:", "TS.", "GS.", "ThS.",
+          "Dr.", "Đại úy", "Thiếu tá", "PGS.TS.", "BSCKII", "BS CKI", "Ký tên:", "Điều dưỡng", "Trung tá", "Bs"]
+CLINICAL_EXTRA = [
+    "Bệnh nhân COPD, theo dõi.", "BN Lao phổi cũ.", "TS. Lao phổi cũ, tăng huyết áp.", "Đường Kerley B hai đáy phổi.",
+    "Dấu hiệu Golden S.", "Thoát vị Bochdalek bên trái.", "Xẹp đốt sống T12.", "Thoái hóa L1-L2.",
+    "Viêm phổi COVID-19.", "Phim PA tư thế đứng.", "Phim AP tại giường.", "Nốt mờ 12 mm thùy trên phổi phải.",
+    "Can xương sườn 10-11-12 bên phải.", "Tổn thương 1/3 dưới phổi phải.", "So sánh phim cũ năm 2019: không thay đổi.",
+    "BN Nam, 72 tuổi.", "Bệnh nhân Nữ 45 tuổi.", "Chụp thẳng sau trước, 110 kV, 4 mAs.", "Chỉ số tim ngực 0.55.",
+    "Đặt ống NKQ đúng vị trí.", "Catheter tĩnh mạch trung tâm 20 cm.", "GÃY CUNG SAU XƯƠNG SƯỜN 5 TRÁI.",
+    "Tràn dịch màng phổi phải lượng ít.", "Vôi hóa quai động mạch chủ.", "Dày dính màng phổi đỉnh phổi hai bên.",
+    "Tăng đậm rốn phổi hai bên.", "Bóng tim to, CTR 0.6.", "Khí phế thũng hai phổi.", "Xơ hóa đỉnh phổi phải.",
+    "Chỉ thép xương ức sau mổ bắc cầu chủ vành.", "Máy tạo nhịp vùng ngực trái, dây điện cực ở thất phải.",
+    "Sonde dạ dày đầu ở dưới cơ hoành.", "Bóng tim to độ II, chỉ số tim ngực 0,58.",
+    "Theo dõi u trung thất trước, đề nghị chụp CLVT ngực có cản quang.",
+    "Kết luận: Hình ảnh viêm phổi thùy dưới phải, theo dõi lao.", "Đối chiếu phim ngày hôm trước: tràn khí giảm.",
+    "Nốt mờ đường kính 8mm ở 1/3 giữa phổi trái.", "Góc sườn hoành phải tù, mức dịch ngang cung sau xương sườn 9.",
+    "Dẫn lưu màng phổi trái số 28 Fr.", "Xquang ngực thẳng tư thế nằm (AP), chất lượng phim kém.",
+    "Hình ảnh giãn phế quản thùy dưới hai bên, dạng tổ ong.", "BN nam 85 tuổi, tiền sử COPD, hút thuốc 30 gói-năm.",
+    "Tăng sáng phổi hai bên, vòm hoành dẹt, khoang liên sườn giãn rộng.", "Phù phổi cấp, hình cánh bướm.",
+    "Kiểm tra sau đặt CVC tĩnh mạch cảnh trong phải: đầu catheter ở tĩnh mạch chủ trên.",
+    "Thâm nhiễm dạng nốt rải rác hai phổi, theo dõi lao kê.", "Xẹp thùy giữa phổi phải (hội chứng thùy giữa).",
+    "Quai ĐMC vôi hóa, ĐMC ngực giãn.", "Bóng khí dưới hoành phải: theo dõi thủng tạng rỗng.",
+    "Gãy cũ cung sau xương sườn 5, 6, 7 bên trái đã can.", "Lao phổi cũ, xơ co kéo rốn phổi phải lên trên.",
+    "Chụp lại sau 2 tuần điều trị kháng sinh.", "Ống NKQ đầu cách carina 4 cm.",
+    "Hình ảnh Kerley B ở đáy phổi hai bên, theo dõi suy tim.", "Dấu hiệu Westermark.", "ECG: nhịp xoang.",
+    "Mức khí dịch trong hang thùy trên phổi phải, theo dõi áp xe phổi.", "Liềm hơi dưới hoành hai bên.",
+    "Bệnh nhân Nữ, 62t, ho kéo dài.", "SpO2 92%, thở oxy 3 lít/phút.", "Phim chụp lúc hít vào chưa đủ sâu.",
+    "So với phim chụp 3 tháng trước: tổn thương thu nhỏ.", "Tràn dịch màng phổi hai bên, bên phải nhiều hơn.",
+    "GÓC SƯỜN HOÀNH HAI BÊN NHỌN. BÓNG TIM KHÔNG TO.", "Hội chứng Kartagener: đảo ngược phủ tạng.",
+]
+OWN = "own identifier"
+UNANCHORED = "name (no listed family, no title)"
+
+
+def _ascii(text: str) -> str:
+    return phi.spans.fold_chars(text).title() if text.istitle() else phi.spans.fold_chars(text)
+
+
+def _person(rng: random.Random) -> tuple[str, str, str]:
+    return rng.choice(FAMILY), rng.choice(MIDDLE), rng.choice(GIVEN)
+
+
+def _name_forms(rng: random.Random, person: tuple[str, str, str]) -> str:
+    family, middle, given = person
+    full = f"{family} {middle} {given}"
+    return rng.choice([
+        f"{rng.choice(TITLES)} {full}", f"{rng.choice(TITLES)} {full.upper()}", f"bs. {full.lower()}",
+        full, " ".join(_ascii(w) for w in (family, middle, given)), f"{family} {middle[0]}. {given}",
+        "".join(_ascii(w) for w in (family, middle, given)), f"KTV: {given.lower()}", f"ông {family} {given}",
+        f"Đại úy {full}", f"{family.upper()} {middle.upper()} {given.upper()}", f"bà {given}",
+        " ".join(_ascii(w) for w in (family, middle, given)).lower(), f"{family}_{middle}_{given}".upper(),
+        f"BS {family} {given}",
+    ])
+
+
+def _phi(rng: random.Random) -> tuple[str, str]:
+    """(text, category) of one planted span (the text carries no surrounding words)."""
+    d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2015, 2025)
+    digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
+    category = rng.choice(["name", "date", "age_over_89", "phone", "email", "address", "national_id", "insurance",
+                           "record_number", "url", "ip"])
+    forms = {
+        "name": lambda: _name_forms(rng, _person(rng)),
+        "date": lambda: rng.choice([f"{y}-{m:02d}-{d:02d}T08:00", f"T{m}/{y}", f"{d}-{m}-{y % 100:02d}",
+                                    f"{d} tháng {m}", f"{d:02d}/{m:02d}", f"March {d}, {y}",
+                                    f"{rng.randint(7, 17):02d}h30", f"ngày {d}.{m}.{y}", f"{d}/{m}",
+                                    f"lúc {rng.randint(7, 17)} giờ {rng.randint(10, 59)}", f"{m:02d}/{y}",
+                                    f"tháng {m} năm {y}", f"{rng.randint(7, 17)}:{rng.randint(10, 59)}",
+                                    f"{d:02d}/{m:02d}/{y}", f"ngày {d} tháng {m} năm {y}", f"{y}{m:02d}{d:02d}"]),
+        "age_over_89": lambda: rng.choice([f"{rng.randint(90, 104)} tuổi", f"{rng.randint(90, 104)}t",
+                                           f"Sinh năm {rng.randint(1920, 1935)}"]),
+        "phone": lambda: rng.choice([f"(028) {digits(4)} {digits(4)}", f"09{digits(2)} {digits(3)} {digits(3)}",
+                                     f"+84 9{digits(2)}.{digits(3)}.{digits(3)}", f"ĐT: 090{digits(7)}",
+                                     f"028.{digits(4)}.{digits(4)}", f"Fax: 028 {digits(4)} {digits(4)}",
+                                     f"SĐT người nhà 03{digits(8)}"]),
+        "email": lambda: f"{rng.choice(GIVEN).lower()}.{digits(2)}@bv{digits(3)}.vn",
+        "address": lambda: rng.choice([f"{rng.randint(1, 300)} {rng.choice(STREETS)}, Quận {rng.randint(1, 12)}",
+                                       f"hẻm {rng.randint(1, 99)} {rng.choice(STREETS)}, P.{rng.randint(1, 15)}",
+                                       f"Phường {rng.choice(WARDS)}, Quận {rng.randint(1, 12)}",
+                                       f"ấp {rng.choice(WARDS)}, xã {rng.choice(WARDS)}",
+                                       f"số {rng.randint(1, 99)}/{rng.randint(1, 9)} đường {rng.choice(STREETS)}, "
+                                       f"Phường {rng.choice(WARDS)}",
+                                       f"thôn {rng.randint(1, 9)}, xã {rng.choice(WARDS)}, huyện Đức Hòa"]),
+        "national_id": lambda: rng.choice([f"CCCD 0{digits(11)}", f"CMND: {rng.randint(1, 3)}{digits(8)}",
+                                           f"CCCD số 0{digits(2)} {digits(3)} {digits(3)} {digits(3)}",
+                                           f"0{digits(11)}"]),
+        "insurance": lambda: rng.choice([f"BHYT DN{digits(13)}", f"bhyt: hc{digits(13)}", f"thẻ BHYT GD {digits(13)}"]),
+        "record_number": lambda: rng.choice([f"Mã BN: {digits(8)}", f"XQ-{y % 100}-{digits(5)}", f"PID {digits(7)}",
+                                             f"Số hồ sơ HS-{y}-{digits(4)}", f"Số vào viện {digits(6)}",
+                                             f"mã y tế {digits(2)}-{y}-{digits(5)}", f"BN{y}{digits(4)}",
+                                             f"Accession No. {digits(9)}"]),
+        "url": lambda: f"http://pacs.bv{digits(3)}.vn/viewer?study={digits(6)}",
+        "ip": lambda: f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+    }
+    return forms[category](), category
+
+
+def _span_of(text: str, category: str) -> tuple[int, int]:
+    """The part of a planted text that is PHI (the keyword before it is not: ``Mã BN: ___``)."""
+    for key in ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
+                "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ",
+                "Số vào viện ", "mã y tế ", "Accession No. ", "BS ", "hẻm ", *sorted(TITLES, key=len, reverse=True)):
+        if text.startswith(key) and len(text) > len(key):
+            return len(key.rstrip()) + 1, len(text)
+    if category == "age_over_89" and " tuổi" in text:
+        return 0, text.index(" tuổi")
+    return 0, len(text)
+
+
+def _clinical_reports(n: int, seed: int) -> list[list[str]]:
+    """Reports as the demo generator writes them (findings and impressions, no PHI): the common case."""
+    from vixray_data.sources.demo import DemoSource
+
+    source = DemoSource(size=n, seed=seed, image_size=16)
+    out = []
+    for i in range(n):
+        fields = source.record(i).fields
+        out.append([fields.get(k) or "" for k in ("findings", "impressions")])
+    return out
+
+
+def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
+    """Labelled reports and the identifying values the table lists for them."""
+    rng = random.Random(seed)
+    clinical = sorted({t["text"] if isinstance(t, dict) else t
+                       for region in load_lexicon().raw["demo"]["regions"].values()
+                       for t in region.get("normal", [])}) + CLINICAL_EXTRA
+    people = [_person(rng) for _ in range(n)]
+    values: list[str] = []
+    records = []
+    for i, person in enumerate(people):
+        family, middle, given = person
+        pid, acc = f"{24000000 + i * 7}", f"ACC-{i:05d}"
+        values += [f"{family.upper()}^{given.upper()}^{middle.upper()}", pid, acc, f"{1950 + i % 40}0{1 + i % 9}15",
+                   f"09{i:08d}"]
+        pieces: list[tuple[str, str | None]] = []
+        for _ in range(3):
+            pieces.append((rng.choice(clinical), "clinical"))
+            text, category = _phi(rng)
+            pieces.append((text, category))
+        own = rng.choice([f"{family} {middle} {given}".lower(), " ".join(_ascii(w) for w in person).upper(),
+                          f"{family} {middle[0]}. {given}", "".join(_ascii(w) for w in person), pid, acc])
+        pieces.append((f"Bệnh nhân {own}" if not own[0].isdigit() and not own.startswith("ACC") else f"mã {own}", OWN))
+        other = people[rng.randrange(n)]
+        pieces.append((f"So sánh phim của {other[0]} {other[1]} {other[2]}", OWN))
+        if i % 25 == 0:
+            pieces.append((f"{rng.choice(OUTSIDE)} {rng.choice(GIVEN)} đến khám", UNANCHORED))
+        rng.shuffle(pieces)
+        text, labels = "", []
+        for piece, category in pieces:
+            start = len(text)
+            text += piece + ". "
+            if category == "clinical":
+                labels.append(("clinical", start, start + len(piece.rstrip("."))))
+            elif category in (OWN, UNANCHORED):
+                lead = {"Bệnh nhân ": 10, "mã ": 3, "So sánh phim của ": 17}
+                skip = next((k for k in lead if piece.startswith(k)), None)
+                end = start + (piece.index(" đến") if category == UNANCHORED else len(piece))
+                labels.append((category, start + (lead[skip] if skip else 0), end))
+            else:
+                a, b = _span_of(piece, category)
+                labels.append((category, start + a, start + b))
+        records.append({"text": text.strip(), "labels": labels})
+    return records, values
+
+
+def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
+    found, planted, kept, clinical = Counter(), Counter(), 0, 0
+    detected, true_detected = Counter(), Counter()
+    for record in records:
+        text = record["text"]
+        spans = analyzer.find(text) + (extra(text) if extra else [])
+        covered = [False] * len(text)
+        for span in spans:
+            covered[span.start:span.end] = [True] * (span.end - span.start)
+        phi_labels = [(c, a, b) for c, a, b in record["labels"] if c != "clinical"]
+        for category, a, b in record["labels"]:
+            if category == "clinical":
+                clinical += 1
+                kept += not any(covered[a:b])
+                continue
+            planted[category] += 1
+            found[category] += all(covered[k] for k in range(a, b) if text[k].isalnum())
+        for span in spans:
+            detected[span.category] += 1
+            true_detected[span.category] += any(a < span.end and span.start < b for _, a, b in phi_labels)
+    return {"found": found, "planted": planted, "kept": kept, "clinical": clinical, "detected": detected,
+            "true": true_detected}
+
+
+def _ner_spans(text: str) -> list[phi.Span]:
+    from underthesea import ner
+
+    spans, at = [], 0
+    for word, *_, tag in ner(text):
+        start = text.find(word, at)
+        if start < 0:
+            continue
+        at = start + len(word)
+        if tag.endswith("PER"):
+            spans.append(phi.Span(start, at, "name"))
+    return spans
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=600)
+    parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
+    args = parser.parse_args()
+
+    records, values = corpus(args.records, args.seed)
+    deidentifier_values = phi.ValueIndex(values)
+    shapes = phi.IdShapes([v for v in values if any(c.isalpha() for c in v) and "^" not in v])
+    analyzer = phi.Analyzer(values=deidentifier_values, shapes=shapes)
+    result = evaluate(records, analyzer)
+    planted, found = result["planted"], result["found"]
+    print(f"{len(records)} reports, {sum(planted.values())} planted PHI spans, {result['clinical']} clinical "
+          f"sentences, {len(values)} listed identifying values (seed {args.seed})\n")
+    print("| category | planted | found | recall |")
+    print("|---|---:|---:|---:|")
+    for category in sorted(planted):
+        print(f"| {category} | {planted[category]} | {found[category]} | {found[category] / planted[category]:.1%} |")
+    main_cats = [c for c in planted if c != UNANCHORED]
+    total_p, total_f = sum(planted[c] for c in main_cats), sum(found[c] for c in main_cats)
+    print(f"| **all but the unanchored row** | {total_p} | {total_f} | **{total_f / total_p:.2%}** |\n")
+    print("| detected as | spans | overlapping planted PHI | precision |")
+    print("|---|---:|---:|---:|")
+    for category in sorted(result["detected"]):
+        n, t = result["detected"][category], result["true"][category]
+        print(f"| {category} | {n} | {t} | {t / n:.1%} |")
+    n, t = sum(result["detected"].values()), sum(result["true"].values())
+    print(f"| **all** | {n} | {t} | **{t / n:.2%}** |\n")
+    print(f"clinical sentences kept whole: {result['kept']}/{result['clinical']} = "
+          f"{result['kept'] / result['clinical']:.2%}")
+
+    clinical_only = [" ".join(rng_sentences) for rng_sentences in _clinical_reports(len(records), args.seed)]
+    for label, texts in (("labelled reports", [r["text"] for r in records]), ("clinical-only reports", clinical_only)):
+        wall, cpu = [], []
+        for _ in range(args.runs):
+            phi.spans.fold_chars.cache_clear()
+            phi.spans.lower_chars.cache_clear()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            for text in texts:
+                phi.redact(text, analyzer.find(text))
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        chars = statistics.mean(len(t) for t in texts)
+        print(f"speed, {label} (mean {chars:.0f} characters): {len(texts) / statistics.median(wall):,.0f} records/s, "
+              f"{1000 * statistics.median(wall) / len(texts):.3f} ms/record wall, "
+              f"{1000 * statistics.median(cpu) / len(texts):.3f} ms/record CPU (median of {args.runs} passes)")
+
+    if args.ner:
+        start = time.perf_counter()
+        ner_spans = {record["text"]: _ner_spans(record["text"]) for record in records}
+        seconds = time.perf_counter() - start
+        ner = evaluate(records, analyzer, extra=ner_spans.__getitem__)
+        alone = Counter()
+        for record in records:  # what the NER finds of the unanchored names on its own
+            spans = ner_spans[record["text"]]
+            for category, a, b in record["labels"]:
+                if category == UNANCHORED:
+                    alone["planted"] += 1
+                    alone["found"] += any(s.start <= a and b <= s.end for s in spans)
+        total_p = sum(ner["planted"][c] for c in main_cats)
+        total_f = sum(ner["found"][c] for c in main_cats)
+        print(f"\nwith underthesea's CRF NER added to the recognizers: unanchored names found "
+              f"{alone['found']}/{alone['planted']}; recall of the other rows {total_f / total_p:.2%}; "
+              f"clinical sentences kept {ner['kept']}/{ner['clinical']} = {ner['kept'] / ner['clinical']:.2%}; "
+              f"NER alone {1000 * seconds / len(records):.1f} ms/record")
+
+
+if __name__ == "__main__":
+    main()

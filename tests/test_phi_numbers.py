@@ -1,0 +1,40 @@
+"""Phone and fax numbers, national ids, BHYT codes and record numbers, including the export's own id shapes."""
+
+from __future__ import annotations
+
+import pytest
+from phi_helpers import categories, scrubbed
+
+from vixray_data.phi import Analyzer, IdShapes
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("Gọi (028) 3812 3456", "phone"), ("ĐT: 0912.345.678", "phone"), ("+84 912 345 678", "phone"),
+    ("Fax: 028 3812 3456", "phone"), ("SĐT người nhà 0381234567", "phone"),
+    ("CCCD 001085012345", "national_id"), ("CMND: 025123456", "national_id"),
+    ("CCCD số 001 085 012 345", "national_id"),
+    ("bhyt dn4797915123456", "insurance"), ("Thẻ BHYT: DN 4 79 79 15 123 456", "insurance"),
+    ("Mã BN: 24001234", "record_number"), ("Số phiếu XQ-23-00456", "record_number"),
+    ("Số hồ sơ HS-2024-0042", "record_number"), ("UID 1.2.840.113619.2.55.3", "record_number"),
+])
+def test_each_number_category_is_found_and_replaced(text, category):
+    assert category in categories(text)
+    assert "___" in scrubbed(text)
+
+
+def test_the_keyword_before_a_number_is_kept():
+    assert scrubbed("Mã BN: 24001234; BHYT DN4797915123456; CCCD 001085012345") == "Mã BN: ___; BHYT ___; CCCD ___"
+
+
+def test_codes_shaped_like_the_exports_ids_are_record_numbers():
+    analyzer = Analyzer(shapes=IdShapes(["ACC-0001", "BN900"]))
+    assert scrubbed("so với phim ACC-0417 của BN917", analyzer) == "so với phim ___ của ___"
+    assert scrubbed("so với phim của BN917") == "so với phim của BN917"  # too short without the export's shape
+
+
+@pytest.mark.parametrize("text", [
+    "Chụp thẳng sau trước, 110 kV, 4 mAs.", "Catheter 120 cm; dẫn lưu màng phổi số 28 Fr.", "SpO2 92%, oxy 3 lít/phút.",
+    "Xẹp đốt sống T12, L1-L2; viêm phổi COVID-19.", "Diện tích da BSA 1.7 m2.",
+])
+def test_measurements_and_clinical_codes_are_not_numbers_to_remove(text):
+    assert scrubbed(text) == text

@@ -1,0 +1,52 @@
+"""The clinical allow-list: what a recognizer may flag but must never remove.
+
+It is the lexicon (``lexicon.yaml``): every clinical surface form (anatomy, findings, normal states,
+severity, laterality, negation, uncertainty), plus its ``deid_safe`` section (eponyms such as
+``Kerley B``, ``Bochdalek``, ``Golden S``; abbreviations such as ``COPD``, ``PA``, ``COVID-19``; common
+report words; vertebra levels and measurements as patterns). A PHI span lying wholly inside an allowed
+span is dropped (``BN Lao phổi cũ`` keeps ``Lao``); one that reaches outside it is kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..lexicon import load_lexicon
+from ..text import normalize
+from .spans import alternation, fold_chars, lower_chars
+
+
+def _alternation(phrases) -> str:
+    return alternation({re.sub(r"[\s\-]+", " ", p).strip() for p in phrases}, space=r"[\s\-]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _regexes() -> tuple[re.Pattern, re.Pattern]:
+    """Phrases with their diacritics (``Lao`` is not ``Lão``, ``Ho`` not ``Hồ``); several-word phrases also without."""
+    lexicon = load_lexicon()
+    safe = lexicon.raw.get("deid_safe") or {}
+    phrases = set(lexicon.terms())
+    for group in (lexicon.anatomy, lexicon.findings, lexicon.position):
+        for concept in group.values():
+            phrases.update(concept.variants)
+    for values in (*lexicon.normal.values(), *lexicon.severity.values(), *lexicon.laterality.values()):
+        phrases.update(values)
+    phrases.update(lexicon.negation_pre + lexicon.negation_post + lexicon.uncertainty)
+    for key in ("eponyms", "abbreviations", "words"):
+        phrases.update(str(p) for p in safe.get(key) or ())
+    exact = {lower_chars(normalize(str(p))) for p in phrases if str(p).strip()}
+    loose = {fold_chars(p) for p in exact if " " in p}
+    patterns = "|".join(f"(?i:{p})" for p in safe.get("patterns") or ())
+    body = f"(?:{_alternation(exact)})" + (f"|{patterns}" if patterns else "")
+    return (re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])"),
+            re.compile(rf"(?<![^\W_])(?:{_alternation(loose)})(?![^\W_])"))
+
+
+def allowed_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every allow-listed phrase in ``text``: case-insensitively, and for phrases of
+    several words also without diacritics."""
+    if not text:
+        return []
+    exact, loose = _regexes()
+    return [m.span() for m in exact.finditer(lower_chars(text))] + [m.span() for m in loose.finditer(fold_chars(text))]

@@ -1,0 +1,118 @@
+"""Run the recognizers, merge their spans, subtract the allow-list; replace what is left.
+
+Detection (:func:`find_phi`, :class:`Analyzer`) and replacement (:func:`redact`) are two steps: the
+residual scan after a build uses detection only, so a weakened replacement cannot hide from it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+
+from .allow import allowed_spans
+from .contact import find_addresses, find_contacts
+from .dates import find_ages, find_dates
+from .names import find_names
+from .numbers import IdShapes, find_insurance, find_national_ids, find_phones, find_record_numbers
+from .spans import CATEGORIES, Span
+from .values import ValueIndex
+
+REDACTED = "___"
+
+#: The recognizers, one per category (contacts hold e-mail, URL and IP). Order breaks ties when two
+#: spans of different categories cover the same text: the more specific first.
+RECOGNIZERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
+    ("email/url/ip", find_contacts),
+    ("insurance", find_insurance),
+    ("national_id", find_national_ids),
+    ("phone", find_phones),
+    ("date", find_dates),
+    ("age_over_89", find_ages),
+    ("record_number", find_record_numbers),
+    ("address", find_addresses),
+    ("name", find_names),
+)
+_RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insurance", "national_id", "phone", "date",
+                                                   "age_over_89", "record_number", "address", "name",
+                                                   "identifying_value"))}
+#: Spans of these categories separated only by these characters become one ("123 Lê Lợi, Quận 1").
+_JOIN = {"address": " ,-", "date": " ,", "name": " "}
+
+
+def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
+    """Cut a name or address where an allowed phrase begins inside it and runs on past its end: in
+    "Người đọc: Trần Thị Hoa Kết luận: ..." (a line break normalised away) the name stops before "Kết luận"."""
+    end = span.end
+    for a, b in allowed:
+        if span.start < a < end < b:
+            end = a
+    end = len(text[:end].rstrip(" \t\r\n,;:"))
+    return span if end == span.end else Span(span.start, max(end, span.start), span.category)
+
+
+def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:
+    """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), then merge
+    overlapping ones (the longer one's category wins; ties go to the more specific) and join neighbouring
+    pieces of one address or date."""
+    spans = [_trim(s, text, allowed) if s.category in ("name", "address") and allowed else s for s in spans]
+    kept = [s for s in spans if s.end > s.start and not any(a <= s.start and s.end <= b for a, b in allowed)]
+    kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
+    out: list[Span] = []
+    for span in kept:
+        if out and span.start < out[-1].end:
+            last = out[-1]
+            if span.end > last.end:
+                category = last.category if last.end - last.start >= span.end - span.start else span.category
+                out[-1] = Span(last.start, span.end, category)
+            continue
+        if out and out[-1].category == span.category and span.category in _JOIN and \
+                text[out[-1].end:span.start].strip(_JOIN[span.category]) == "":
+            out[-1] = Span(out[-1].start, span.end, span.category)
+            continue
+        out.append(span)
+    return out
+
+
+class Analyzer:
+    """Every recognizer, plus the build's listed values and id shapes when given."""
+
+    def __init__(self, *, values: ValueIndex | None = None, shapes: IdShapes | None = None) -> None:
+        self.values = values
+        self.shapes = shapes
+
+    def find(self, text: str) -> list[Span]:
+        """Merged PHI spans of ``text``, allow-list subtracted."""
+        if not text:
+            return []
+        spans: list[Span] = []
+        for _, recognizer in RECOGNIZERS:
+            spans += recognizer(text)
+        if self.shapes is not None:
+            spans += self.shapes.find(text)
+        if self.values is not None:
+            spans += self.values.find(text)
+        return merge(spans, text, allowed_spans(text)) if spans else []
+
+
+_DEFAULT = Analyzer()
+
+
+def find_phi(text: str) -> list[Span]:
+    """PHI spans of ``text`` by the category recognizers alone (no listed values)."""
+    return _DEFAULT.find(text)
+
+
+def redact(text: str, spans: Iterable[Span]) -> tuple[str, Counter[str]]:
+    """``text`` with each span replaced by ``___``; the count of spans per category."""
+    counts: Counter[str] = Counter()
+    pieces, last = [], 0
+    for span in sorted(spans):
+        if span.start < last:
+            continue
+        pieces += [text[last:span.start], REDACTED]
+        last = span.end
+        counts[span.category] += 1
+    return "".join(pieces) + text[last:], counts
+
+
+__all__ = ["CATEGORIES", "REDACTED", "Analyzer", "find_phi", "merge", "redact"]

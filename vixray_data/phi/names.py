@@ -1,0 +1,172 @@
+"""Person names, anchored by the closed set of Vietnamese family names, middle names and titles.
+
+A span is a name when
+* a title, role or rank stands before it (``BS.``, ``bác sĩ``, ``Người đọc:``, ``Đại úy``, ``ông`` ...,
+  any case and spacing) and it is capitalised (``BS. Hùng``), or starts with a family name in any case
+  (``bs. trần thị b``), or follows a role's colon (``KTV: lan``);
+* or it starts with a family name and goes on with capitalised words (``Nguyễn Văn An``, ``TRAN THI B``,
+  ``Trần T. Hoa``); family names that are also common words (Cao, Tăng, Cung ...) need a middle name or an
+  initial after; in lower case with no title it needs a middle name (``trần thị hoa``; after a family name that
+  is also a word, only văn/thị: ``cao văn tâm``);
+* words match the lists with their diacritics, or without when written without any (``Nguyen`` is Nguyễn,
+  ``không`` is not Khổng);
+* or it is a family name run together with capitalised parts (``TranThiHoa``, ``NguyenVanAn``).
+A name with no listed family name and no title (``An đến khám``) is not found: see the README.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from .spans import NAME, Span, alternation, base_chars, fold_chars, lower_chars, raw_words, words
+
+_TOKEN = re.compile(r"[^\W\d_]+")
+_MAX_WORDS = 5
+#: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
+_STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
+                   "ký", "phim", "ngày", "lúc", "số", "khám", "nam", "nữ", "tuổi", "hoặc", "bệnh", "viện", "mã", "đt"})
+
+
+def _title_regex(phrases) -> re.Pattern:
+    return re.compile(rf"(?<![^\W_])(?:{alternation(phrases)})(?![^\W_])[\s.:]*")
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
+    """Titles with their diacritics (``ông`` is not ``ống``), titles without (``bac si``), colon roles, run-together."""
+    w, raw = words(), raw_words()
+    titles = raw["titles"] | raw["colon_roles"]
+    exact = _title_regex(titles)
+    loose = _title_regex({fold_chars(t) for t in titles if " " in t})
+    colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*:\s*")
+    families = sorted(w["family_strong"] | w["family_weak"], key=len, reverse=True)
+    camel = re.compile(rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
+                       r"(?:[A-Z][a-z]*){1,3}(?![^\W_])")
+    return exact, loose, colon, camel
+
+
+@functools.lru_cache(maxsize=1)
+def _family_regex() -> re.Pattern:
+    return re.compile(rf"(?<![^\W\d_])(?:{alternation(_families())})(?![^\W\d_])")
+
+
+@functools.lru_cache(maxsize=1)
+def _families() -> frozenset[str]:
+    return words()["family_strong"] | words()["family_weak"]
+
+
+def _in(word: str, key: str) -> bool:
+    """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``)."""
+    return lower_chars(word) in raw_words()[key] or (word.isascii() and word.lower() in words()[key])
+
+
+def _family(word: str) -> str | None:
+    if fold_chars(word) not in _families():
+        return None
+    return "strong" if _in(word, "family_strong") else "weak" if _in(word, "family_weak") else None
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _tokens(text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+def _gap_ok(text: str, end: int, start: int, *, initial: bool) -> bool:
+    """Only spaces (or an initial's dot) between two words of one name."""
+    gap = text[end:start].strip()
+    return start > end and (gap in ("", "_") or (initial and gap == "."))
+
+
+def _run(text: str, toks: list[tuple[int, int]], i: int, *, upper: bool | None) -> int:
+    """Index past the last capitalised word of a name starting at token ``i`` (same case style)."""
+    j = i + 1
+    while j < len(toks) and j - i < _MAX_WORDS:
+        start, end = toks[j]
+        word = text[start:end]
+        prev_start, prev_end = toks[j - 1]
+        initial = prev_end - prev_start == 1
+        if not _gap_ok(text, prev_end, start, initial=initial) or not _capitalised(word):
+            break
+        if upper is not None and len(word) > 1 and word.isupper() != upper:
+            break
+        j += 1
+    return j
+
+
+def _end(text: str, toks: list[tuple[int, int]], j: int) -> int:
+    end = toks[j - 1][1]
+    return end + 1 if toks[j - 1][1] - toks[j - 1][0] == 1 and text[end:end + 1] == "." else end
+
+
+def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> int:
+    """A lower-case name after a title: family name, middle names, one given name."""
+    if _family(text[slice(*toks[i])]) is None:
+        return i
+    j = i + 1
+    while j < len(toks) and j - i < _MAX_WORDS - 1 \
+            and _in(text[slice(*toks[j])], "middle"):
+        j += 1
+    gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
+    initial = toks[j - 1][1] - toks[j - 1][0] == 1
+    if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
+        j += 1
+    return j
+
+
+def find_names(text: str) -> list[Span]:
+    """Name spans of ``text`` (see the module docstring)."""
+    if not text:
+        return []
+    folded = fold_chars(text)
+    toks = _tokens(text)
+    starts = {s: k for k, (s, _) in enumerate(toks)}
+    exact, loose, colon, camel = _patterns()
+    spans: list[Span] = []
+    anchors = {m.span() for m in exact.finditer(lower_chars(text))} | {m.span() for m in loose.finditer(folded)}
+    anchor_starts = {start for start, _ in anchors}
+    for a_start, a_end in sorted(anchors):
+        k = starts.get(a_end)
+        if k is None or a_end in anchor_starts:  # "ThS.BS. An": the next word is another title
+            continue
+        word = text[slice(*toks[k])]
+        if _capitalised(word):
+            j = _run(text, toks, k, upper=None)
+        else:
+            j = _lower_name(text, folded, toks, k)
+            if j == k and colon.fullmatch(folded, a_start, a_end):
+                j = k
+                while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
+                        (j == k or folded[toks[j - 1][1]:toks[j][0]].strip() == ""):
+                    j += 1
+        if j > k:
+            spans.append(Span(toks[k][0], _end(text, toks, j), NAME))
+    for found in _family_regex().finditer(folded):  # candidate family names only, not every word
+        k = starts.get(found.start())
+        if k is None or toks[k][1] != found.end():
+            continue
+        start = toks[k][0]
+        word = text[slice(*toks[k])]
+        family = _family(word)
+        if family is None:
+            continue
+        if not _capitalised(word):  # lower case, no title: family + middle name + given name
+            j = _lower_name(text, folded, toks, k)
+            middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
+            if j - k >= 3 and _in(middle, "middle") and (family == "strong" or fold_chars(middle) in ("van", "thi")):
+                spans.append(Span(start, toks[j - 1][1], NAME))
+            continue
+        j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
+        if j - k < 2:
+            continue
+        second = text[slice(*toks[k + 1])]
+        if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
+            continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
+        spans.append(Span(start, _end(text, toks, j), NAME))
+    spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
+    return spans
+
+

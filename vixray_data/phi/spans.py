@@ -1,0 +1,122 @@
+"""What every recognizer returns, the word lists they anchor on, and the folding they match with.
+
+A recognizer is a function ``text -> list[Span]``. It matches keywords on :func:`fold_chars` of the
+text (lowercase, no diacritics, same length as the text), so an offset found there is an offset in the
+original, and reads case from the original where case matters (names).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+WORDS_PATH = Path(__file__).with_name("words.yaml")
+
+# Categories (one recognizer each; the manifest counts replacements under these names).
+NAME = "name"
+DATE = "date"
+AGE = "age_over_89"
+PHONE = "phone"
+EMAIL = "email"
+ADDRESS = "address"
+NATIONAL_ID = "national_id"
+INSURANCE = "insurance"
+RECORD = "record_number"
+URL = "url"
+IP = "ip"
+VALUE = "identifying_value"  # a value the source listed (any record's name, id, date, ...), in its spellings
+CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, NATIONAL_ID, INSURANCE, RECORD, URL, IP, VALUE)
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    start: int
+    end: int
+    category: str
+
+
+def _table(convert) -> dict[int, str]:
+    """A str.translate table over Latin letters (ASCII to Latin Extended Additional): one character each."""
+    table = {}
+    for code in range(0x41, 0x2000):
+        out = convert(chr(code))
+        if len(out) == 1 and out != chr(code):
+            table[code] = out
+    return table
+
+
+def _base(char: str) -> str:
+    return "D" if char == "Đ" else "d" if char == "đ" else unicodedata.normalize("NFD", char)[0]
+
+
+_FOLD = _table(lambda c: _base(c).lower())  # "Ễ" -> "e"
+_BASE = _table(_base)  # "Ễ" -> "E": diacritics off, case kept
+_LOWER = _table(str.lower)  # "Ễ" -> "ễ"
+
+
+@functools.lru_cache(maxsize=4096)  # every recognizer folds the same text; names fold the same words
+def fold_chars(text: str) -> str:
+    """Per character: lowercase base letter (``"Nguyễn Đ"`` -> ``"nguyen d"``); same length as ``text``."""
+    return text.translate(_FOLD)
+
+
+def base_chars(text: str) -> str:
+    """Per character: base letter, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``); same length as ``text``."""
+    return text.translate(_BASE)
+
+
+@functools.lru_cache(maxsize=4096)
+def lower_chars(text: str) -> str:
+    """Per character lowercase, diacritics kept; same length as ``text``."""
+    return text.translate(_LOWER)
+
+
+@functools.lru_cache(maxsize=1)
+def raw_words() -> dict[str, frozenset[str]]:
+    """The lists of ``words.yaml``, lowercase NFC (read once)."""
+    raw = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+    return {key: frozenset(unicodedata.normalize("NFC", str(w)).lower().strip() for w in values)
+            for key, values in raw.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def words() -> dict[str, frozenset[str]]:
+    """The lists of ``words.yaml``, folded (no case, no diacritics)."""
+    return {key: frozenset(fold_chars(w) for w in values) for key, values in raw_words().items()}
+
+
+def alternation(phrases, *, space: str = r"[\s.]*") -> str:
+    """A regex matching any of ``phrases``, a space in one matching ``space`` (any spacing and dots).
+
+    Written as a trie (``b(?:s|ac si)``): Python's ``re`` tries alternatives one by one, so a flat list
+    of hundreds of phrases costs hundreds of attempts at every position; a trie costs one per character.
+    Longer phrases win (every branch is greedy).
+    """
+    trie: dict = {}
+    for phrase in {" ".join(str(p).split()) for p in phrases if str(p).strip()}:
+        node = trie
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie(trie, space)
+
+
+def _trie(node: dict, space: str) -> str:
+    branches = [(space if char == " " else re.escape(char)) + _trie(child, space)
+                for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    if "" in node:
+        return f"(?:{body})?"
+    return body
+
+
+def keyword_regex(key: str, tail: str) -> re.Pattern:
+    """``<keyword of list key>`` then ``tail``, on folded text; keywords are word-bounded."""
+    return re.compile(rf"(?<![^\W_])(?:{alternation(words()[key])})(?![^\W_]){tail}")
