@@ -382,3 +382,21 @@ def test_an_identifying_value_inside_written_image_bytes_fails_the_leak_scan(tmp
     with pytest.raises(DeidError, match="data/train"):
         build(demo_config(out, split_sizes=(1, 0, 0)))
     assert not out.exists() and _leftovers(out) == []
+
+
+class _DigitPseudonymSource(_BadInputSource):
+    """A demo record whose patient pseudonym (HMAC hex under the demo key) happens to be all digits."""
+
+    def __init__(self, config=None):
+        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
+                schema.IMPRESSIONS: "Bóng tim to."}
+        self.items = [RawRecord("row:1", "s1", "demo-patient-175-000846", dict(good), lambda: _png(1))]
+
+
+def test_a_patient_pseudonym_that_is_all_digits_is_not_taken_for_a_record_number(tmp_path, monkeypatch):
+    from vixray_data.deid import pseudonym
+
+    assert pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846").isdigit()
+    monkeypatch.setattr(sources, "open_source", _DigitPseudonymSource)
+    result = build(demo_config(tmp_path / "vixray", split_sizes=(1, 0, 0)))
+    assert result.manifest["patients"][schema.TRAIN] == [pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846")]
