@@ -17,7 +17,7 @@ from vixray_data import build as build_module
 from vixray_data.build import build
 from vixray_data.config import BuildConfig
 from vixray_data.errors import RecordError
-from vixray_data.sources.imagefile import ImageFile, embedded_texts, png_chunks
+from vixray_data.sources.imagefile import ImageFile, embedded_texts, pixel_digest, png_chunks
 
 METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"eXIf", b"iCCP", b"tIME", b"prVt"}
 
@@ -103,6 +103,18 @@ def test_the_copy_reports_digests_of_the_file_and_of_its_decoded_pixels(tmp_path
     tagged = ImageFile(path=str(tmp_path / "tagged.png"), ref="b", fmt="png")()
     assert plain.file_sha256 != tagged.file_sha256  # different files ...
     assert plain.pixel_sha256 == tagged.pixel_sha256  # ... with the same pixels
+
+
+@pytest.mark.parametrize("image", [
+    Image.fromarray(noise((30, 40), 9)),  # L: hashed through the zero-copy Arrow export
+    Image.fromarray(noise((30, 40), 10, np.uint16)),  # I;16: likewise
+    Image.fromarray(noise((30, 40, 3), 11)),  # RGB: tobytes()
+    Image.new("L", (4200, 4200), 7),  # stored in several memory blocks: tobytes()
+], ids=["L", "I;16", "RGB", "large"])
+def test_the_pixel_digest_is_the_sha256_of_mode_size_and_pixel_bytes_whichever_way_it_reads_them(image):
+    import hashlib
+
+    assert pixel_digest(image) == hashlib.sha256(f"{image.mode}:{image.size}:".encode() + image.tobytes()).hexdigest()
 
 
 def test_embedded_texts_are_read_from_every_text_chunk_and_exif_without_decoding_the_pixels(tmp_path):

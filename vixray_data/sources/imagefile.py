@@ -111,9 +111,30 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
     raise ValueError("JPEG ends without EOI marker")
 
 
+#: Modes whose pixel storage is byte for byte what ``tobytes()`` returns (one band, no padding, no bit packing).
+_PLAIN_MODES = ("L", "P", "I;16")
+
+
 def pixel_digest(image) -> str:
-    """SHA-256 of a decoded Pillow image's mode, size and pixels: equal for pixel-identical files."""
-    return hashlib.sha256(f"{image.mode}:{image.size}:".encode() + image.tobytes()).hexdigest()
+    """SHA-256 of a decoded Pillow image's mode, size and pixels (``tobytes()``): equal for pixel-identical files.
+
+    Single-band images are hashed through Pillow's zero-copy Arrow export (Pillow >= 11.2) instead of a 1 MiB
+    ``tobytes()`` copy per 1024² image; same bytes, same digest. Other modes, images Pillow stores in several
+    memory blocks and older Pillow take ``tobytes()``.
+    """
+    digest = hashlib.sha256(f"{image.mode}:{image.size}:".encode())
+    if image.mode in _PLAIN_MODES and hasattr(image, "__arrow_c_array__"):
+        import pyarrow as pa
+
+        try:
+            pixels = pa.array(image)
+        except (ValueError, TypeError):  # e.g. rows not contiguous (large images): copy instead
+            pixels = None
+        if pixels is not None and pixels.offset == 0 and pixels.null_count == 0:
+            digest.update(pixels.buffers()[1])
+            return digest.hexdigest()
+    digest.update(image.tobytes())
+    return digest.hexdigest()
 
 
 def _clean_pixels(image):
