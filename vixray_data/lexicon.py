@@ -159,7 +159,8 @@ class TermIndex:
 
     def compatible(self, a: str | None, b: str | None) -> bool:
         """Two anatomy ids that name one place (``lung`` and ``lobe``; ``pleura`` and ``costophrenic_angle``)."""
-        return a == b or (a is not None and a in self.subject_groups and self.subject_groups[a] == self.subject_groups.get(b))
+        groups = self.subject_groups
+        return a == b or (a is not None and a in groups and groups[a] == groups.get(b))
 
 
 @lru_cache(maxsize=4)

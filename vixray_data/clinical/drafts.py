@@ -83,12 +83,16 @@ def _clause(upcoming: Sequence[Mention]) -> Iterator[Mention]:
         yield mention
 
 
-def _predicate_ahead(upcoming: Sequence[Mention]) -> bool:
-    """A finding, a normal state or a negation cue before the clause ends: a new statement begins."""
+def _predicate_ahead(upcoming: Sequence[Mention], *, cue_ends: bool) -> bool:
+    """A finding, a normal state or a negation cue before the clause ends: a new statement begins.
+
+    With ``cue_ends`` an uncertainty cue stops the search: in "Đám mờ nhu mô phổi phải nghĩ đến đụng
+    dập" the organ belongs to the opacity before it, and the cue opens the next statement.
+    """
     for mention in _clause(upcoming):
         if mention.kind in ("finding", "bare", "normal", "neg"):
             return True
-        if mention.kind == "anatomy":
+        if mention.kind == "anatomy" or (cue_ends and mention.kind == "unc"):
             return False
     return False
 
@@ -172,7 +176,8 @@ class Reader:
         weak = bool(term.positions)  # "thùy trên", "cạnh rốn phổi": a place that a later organ may refine
         g = self.draft
         if g.complete():
-            if _predicate_ahead(upcoming):  # "... mờ kính rải rác rốn phổi tăng đậm": a new statement
+            # "... mờ kính rải rác rốn phổi tăng đậm": a new statement
+            if _predicate_ahead(upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
             elif g.subject_kind == EXPLICIT:  # "Phổi phải đám mờ đáy phổi": the organ only says where
@@ -222,10 +227,9 @@ class Reader:
 
     def _on_bare(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         g = self.draft
-        if g.finding is not None:
-            if bind_bare(self.index, g.subject, m) is None:  # a size word after a finding: "nốt mờ to"
-                g.touch(m)
-                return
+        if g.finding is not None and bind_bare(self.index, g.subject, m) is None:
+            g.touch(m)  # a size word after a finding ("nốt mờ to") only describes it
+            return
         if g.complete():
             g = self.close(carry=True)
         g.finding = m

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..lexicon import TermIndex
-from .binding import bind_bare, bind_finding
+from .binding import bind_bare, bind_finding, organ_form
 from .drafts import EXPLICIT, HEADING, SOFT, WEAK, Draft
 
 PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
@@ -57,6 +57,12 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
     if m.kind == "bare":
         return subject, subject_text, side, position, bind_bare(index, subject, m)
     own = index.lexicon.findings[m.value].anatomy
+    if own is None:  # a device: the organ beside it only says where it lies
+        return subject, subject_text, side, position, m.value
+    if g.subject_kind == SOFT and not index.compatible(subject, own):
+        carried = organ_form(index, subject, m.surface)  # "Quai động mạch chủ vồng, vôi hóa thành"
+        if carried:
+            return subject, subject_text, side, position, carried
     if subject is None or (g.subject_kind in (SOFT, WEAK) and not index.compatible(subject, own)):
         if g.subject_kind != WEAK:
             subject_text = None
