@@ -3,7 +3,7 @@
 from collections import Counter
 
 import pytest
-from clinical_gold import load_gold, score_gold
+from clinical_gold import GOLD_PATH, load_gold, score_gold
 
 from vixray_data.clinical import extract_facts
 from vixray_data.evaluation import labels_from_facts
@@ -38,6 +38,12 @@ def test_every_label_scores_f1_of_at_least_095(scored):
 def test_extracted_facts_agree_with_the_annotated_facts(scored):
     assert scored.fact_precision >= 0.95 and scored.fact_recall >= 0.95
     assert scored.disagreements == []
+
+
+def test_the_held_out_sentences_agree_too():
+    scored = score_gold(load_gold(GOLD_PATH.with_name("clinical_heldout.yaml")))
+    assert scored.disagreements == []
+    assert {label: c.f1 for label, c in scored.labels.per_label.items() if c.support and c.f1 < 0.95} == {}
 
 
 def test_other_organ_findings_make_a_report_abnormal_but_add_no_chest_label(gold):

@@ -140,3 +140,25 @@ def test_a_finding_on_each_side_is_one_bilateral_fact():
 
 def replace_polarity(fact):
     return Fact(fact.subject, fact.finding, NEGATED, laterality=fact.laterality)
+
+
+@pytest.mark.parametrize("text", ["Trung thất không rộng", "Trung thất không to", "Trung thất bình thường",
+                                  "Trung thất không bị đẩy lệch"])
+def test_every_normal_mediastinum_phrase_is_one_normal_fact(text):
+    assert [(f.subject, f.finding, f.polarity) for f in extract_facts(text)] == [("mediastinum", None, NORMAL)]
+
+
+def test_a_description_with_a_cue_word_negates_nothing():
+    (fact,) = extract_facts("Đám mờ không đều thùy trên phổi phải")
+    assert (fact.finding, fact.polarity, fact.laterality) == ("opacity", PRESENT, "right")
+
+
+def test_a_lung_finding_said_of_the_hilum_is_a_perihilar_lung_finding():
+    (fact,) = extract_facts("Khối mờ lớn rốn phổi phải")
+    assert (fact.subject, fact.finding, fact.laterality, fact.position) == ("lung", "nodule", "right", ("perihilar",))
+
+
+def test_a_bare_word_said_again_or_of_an_organ_ahead_is_one_statement_each():
+    assert [f.finding for f in extract_facts("Rốn phổi trái to và đậm")] == ["hilar_enlargement"]
+    facts = extract_facts("Tràn dịch màng phổi trái đẩy lệch trung thất sang phải")
+    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", "right")]

@@ -110,7 +110,7 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @dataclass(frozen=True)
 class Term:
     """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
-    laterality | neg | unc | scope_end | word (a segmenter word only)."""
+    laterality | neg | unc | scope_end | modifier (a description read as plain words) | word (segmenter only)."""
 
     kind: str
     value: str  # concept id, side, severity level, subject of a normal phrase, or the cue itself
@@ -124,7 +124,7 @@ class Term:
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
 _KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "word": 10}
+              "severity": 8, "scope_end": 9, "modifier": 10, "word": 11}
 
 
 def tokens(form: str) -> tuple[str, ...]:
@@ -143,6 +143,8 @@ class TermIndex:
     subject_groups: dict[str, str]  # anatomy id -> the place it names for matching
     bilateral_prefix: frozenset[str]  # "hai" in "hai góc sườn hoành"
     normal_means: dict[str, str]  # subject -> the finding its normal state rules out (heart -> cardiomegaly)
+    negated_means_normal: dict[str, frozenset[str]]  # subject -> findings whose negation is its normal state
+    located_in: dict[str, tuple[str, str]]  # organ -> (the organ it is a place in, position id)
 
     def match(self, toks: Sequence[str], i: int, accept: Callable[[Term], bool] | None = None,
               ) -> tuple[int, tuple[Term, ...]]:
@@ -214,6 +216,9 @@ def term_index(path: str | None = None) -> TermIndex:
     for form in (raw.get("negation") or {}).get("scope_end") or ():
         form = normalize(form, lowercase=True)
         add(form, Term("scope_end", form, form))
+    for form in raw.get("modifiers") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("modifier", form, form))
     for word in raw.get("words") or ():
         word = normalize(word, lowercase=True)
         add(word, Term("word", word, word))
@@ -232,4 +237,6 @@ def term_index(path: str | None = None) -> TermIndex:
         subject_groups=groups,
         bilateral_prefix=prefix,
         normal_means=dict(matching.get("normal_means") or {}),
+        negated_means_normal={k: frozenset(v) for k, v in (matching.get("negated_means_normal") or {}).items()},
+        located_in={k: (v["organ"], v["position"]) for k, v in (matching.get("located_in") or {}).items()},
     )

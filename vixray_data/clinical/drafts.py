@@ -169,6 +169,10 @@ class Reader:
         self.close(carry=False)
         return self.drafts
 
+    def _bound(self, g: Draft) -> str | None:
+        assert g.finding is not None
+        return bind_bare(self.index, g.subject, g.finding) if g.finding.kind == "bare" else g.finding.value
+
     # -- events
     def _on_anatomy(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         term = m.term
@@ -227,9 +231,14 @@ class Reader:
 
     def _on_bare(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         g = self.draft
-        if g.finding is not None and bind_bare(self.index, g.subject, m) is None:
-            g.touch(m)  # a size word after a finding ("nốt mờ to") only describes it
-            return
+        if g.finding is not None:
+            meant = bind_bare(self.index, g.subject, m)
+            organ_ahead = any(a.kind == "anatomy" and a.term is not None and not a.term.positions
+                              and bind_bare(self.index, a.value, m) for a in _clause(upcoming))
+            if (meant is None and not organ_ahead) or (meant is not None and meant == self._bound(g)):
+                # a size word after a finding ("nốt mờ to 2 cm"), or the finding said again ("to và đậm")
+                g.touch(m)
+                return
         if g.complete():
             g = self.close(carry=True)
         g.finding = m

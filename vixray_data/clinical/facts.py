@@ -5,7 +5,10 @@
   belong to is dropped with its side.
 - "Trung thất không to": a negated bare form that does not fit its organ is that organ's normal state.
 - A normal state of an organ listed in ``fact_matching.normal_means`` is the negation of its size
-  finding: "Bóng tim bình thường" = "Bóng tim không to" = "Tim không lớn" = (heart, cardiomegaly, negated).
+  finding: "Bóng tim bình thường" = "Bóng tim không to" = "Tim không lớn" = (heart, cardiomegaly, negated);
+  for those in ``negated_means_normal`` it is the other way round: "Trung thất không rộng" = "Trung thất
+  bình thường" = (mediastinum, normal).
+- A lung finding said of the hilum (``located_in``) is a lung finding placed there: "Khối mờ rốn phổi".
 - The same finding stated once per side is one bilateral fact: "Tràn dịch màng phổi phải. Tràn dịch
   màng phổi trái." = "Tràn dịch màng phổi hai bên".
 """
@@ -72,7 +75,10 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
             position = ()
         return own, (subject_text if g.subject_kind == WEAK else None), side, position, m.value
     if g.subject_kind in (EXPLICIT, HEADING):
-        finding, _ = bind_finding(index, subject, m)
+        finding, fits = bind_finding(index, subject, m)
+        place = index.located_in.get(subject)
+        if not fits and place and index.compatible(place[0], own):  # "Khối mờ rốn phổi phải": a perihilar mass
+            return place[0], subject_text, side, (*position, place[1]), m.value
         return subject, subject_text, side, position, finding
     return subject, subject_text, side, position, m.value
 
@@ -85,6 +91,8 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
     def make(subject, subject_text, finding, polarity, side, position) -> Fact:
         if polarity == NORMAL and finding is None and subject in index.normal_means:
             finding, polarity = index.normal_means[subject], NEGATED
+        elif polarity == NEGATED and finding in index.negated_means_normal.get(subject, ()):
+            finding, polarity = None, NORMAL
         return Fact(subject, finding, polarity, certainty, side, tuple(dict.fromkeys(position)), g.severity, span,
                     subject_text, g.finding.surface if g.finding else None)
 
