@@ -162,3 +162,15 @@ def test_a_bare_word_said_again_or_of_an_organ_ahead_is_one_statement_each():
     assert [f.finding for f in extract_facts("Rốn phổi trái to và đậm")] == ["hilar_enlargement"]
     facts = extract_facts("Tràn dịch màng phổi trái đẩy lệch trung thất sang phải")
     assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", "right")]
+
+
+def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it():
+    text = "Phổi:\n+ Phải: nốt mờ thùy trên.\n+ Trái: bình thường.\nTim: to."
+    assert [(f.subject, f.finding, f.polarity, f.laterality) for f in extract_facts(text)] == [
+        ("lung", "nodule", PRESENT, "right"), ("lung", None, NORMAL, "left"), ("heart", "cardiomegaly", PRESENT, None)]
+
+
+@pytest.mark.parametrize("text", ["Tràn dịch màng phổi phải và trái", "Tràn dịch màng phổi bên phải và bên trái",
+                                  "Tràn dịch màng phổi hai bên", "Tràn dịch màng phổi phải. Tràn dịch màng phổi trái"])
+def test_right_and_left_of_one_finding_is_bilateral(text):
+    assert [(f.finding, f.laterality) for f in extract_facts(text)] == [("pleural_effusion", "bilateral")]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..lexicon import TermIndex, term_index
 from ..text import normalize
-from .drafts import Reader, heading_context
+from .drafts import Draft, Reader, heading_context
 from .facts import CERTAIN, NEGATED, NORMAL, POLARITIES, PRESENT, UNCERTAIN, Fact, draft_facts, merge_sides
 from .mentions import find_mentions
 from .statements import split_statements
@@ -47,13 +47,15 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
         normalized = normalized.lower()
     index = _index(lexicon_path)
     facts: list[Fact] = []
-    contexts: dict[tuple[int, int], object] = {}
+    contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
+
+    def context_of(span: tuple[int, int] | None, outer: Draft | None = None) -> Draft | None:
+        if span not in contexts:
+            contexts[span] = heading_context(find_mentions(normalized, *span, index), outer)
+        return contexts[span]
+
     for statement in split_statements(normalized):
-        context = None
-        if statement.heading is not None:
-            if statement.heading not in contexts:
-                contexts[statement.heading] = heading_context(find_mentions(normalized, *statement.heading, index))
-            context = contexts[statement.heading]
+        context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
         for draft in Reader(index, context).read(mentions):
             facts.extend(draft_facts(index, draft, normalized))

@@ -72,6 +72,8 @@ class Draft:
             self.position, self.position_soft = [], False
 
     def set_side(self, side: str) -> None:
+        if not self.lateral_soft and {self.laterality, side} == {"left", "right"}:
+            side = "bilateral"  # "phải và trái", "phổi phải, phổi trái": both sides of one statement
         self.laterality, self.lateral_soft = side, False
         self.side_on_subject = self.finding is None
 
@@ -106,8 +108,11 @@ def _finding_ahead(upcoming: Sequence[Mention]) -> bool:
     return False
 
 
-def heading_context(mentions: Sequence[Mention]) -> Draft | None:
-    """The organ, side and position a heading ("Phổi trái:", "Thùy trên phổi phải:") sets for what follows."""
+def heading_context(mentions: Sequence[Mention], outer: Draft | None = None) -> Draft | None:
+    """The organ, side and position a heading ("Phổi trái:", "Thùy trên phổi phải:") sets for what follows.
+
+    A heading that names only a side ("Phải:" under "Phổi:") takes the organ of the ``outer`` heading.
+    """
     ctx = Draft()
     for m in mentions:
         if m.kind == "anatomy" and m.term is not None:
@@ -120,6 +125,8 @@ def heading_context(mentions: Sequence[Mention]) -> Draft | None:
             ctx.laterality = m.value
         elif m.kind == "position":
             ctx.position.append(m.value)
+    if ctx.subject is None and ctx.laterality and outer is not None:
+        ctx.subject, ctx.subject_text, ctx.position = outer.subject, outer.subject_text, ctx.position or outer.position
     if ctx.subject is None:
         return None
     ctx.subject_kind, ctx.side_on_subject = HEADING, True

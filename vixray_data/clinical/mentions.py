@@ -36,7 +36,10 @@ class Mention:
 
 
 def _starts_finding(toks: list[str], i: int, index: TermIndex) -> bool:
-    return i < len(toks) and index.match(toks, i)[1][:1] != () and index.match(toks, i)[1][0].kind in FINDING_KINDS
+    if i >= len(toks):
+        return False
+    terms = index.match(toks, i)[1]
+    return bool(terms) and terms[0].kind in FINDING_KINDS
 
 
 def _negation_cut(toks: list[str], i: int, index: TermIndex) -> tuple[int, tuple[Term, ...]]:
