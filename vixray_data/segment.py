@@ -7,7 +7,8 @@ General segmenters mis-segment this domain (pyvi writes ``rải_rác_rốn``, le
 2. the backend segments it (``pyvi`` by default; ``underthesea`` or ``vncorenlp`` when installed;
    ``lexicon`` needs nothing: syllables joined only by the lexicon's word list);
 3. the lexicon's ``words`` (``xương sườn``, ``góc sườn hoành``, ``động mạch chủ`` ...) are joined by
-   longest match, and no token may straddle the boundary of any lexicon term (``rải_rác_rốn`` next to
+   longest match over the lexicon's one index (:func:`vixray_data.lexicon.term_index`, the fact
+   extractor's too), and no token may straddle the boundary of any lexicon term (``rải_rác_rốn`` next to
    ``rốn phổi`` becomes ``rải_rác`` ``rốn_phổi``): where the backend and the lexicon disagree, the
    lexicon wins. Phrase terms (``bóng tim to``) are not joined into one token.
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from ..lexicon import TermIndex
 from .binding import bind_bare, bind_finding, organ_form
 from .drafts import EXPLICIT, HEADING, SOFT, WEAK, Draft
+from .mentions import Mention
 
 PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
 POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL)
@@ -67,13 +68,11 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
         if carried:
             return subject, subject_text, side, position, carried
     if subject is None or (g.subject_kind in (SOFT, WEAK) and not index.compatible(subject, own)):
-        if g.subject_kind != WEAK:
-            subject_text = None
-        if g.lateral_soft:
-            side = None
-        if g.position_soft:
-            position = ()
-        return own, (subject_text if g.subject_kind == WEAK else None), side, position, m.value
+        # no organ, or one that only says where ("thùy trên") or was carried over: the finding's own organ
+        weak = g.subject_kind == WEAK
+        side = None if g.lateral_soft else side
+        position = () if g.position_soft else position
+        return own, subject_text if weak else None, side, position, m.value
     if g.subject_kind in (EXPLICIT, HEADING):
         finding, fits = bind_finding(index, subject, m)
         place = index.located_in.get(subject)
@@ -81,6 +80,14 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
             return place[0], subject_text, side, (*position, place[1]), m.value
         return subject, subject_text, side, position, finding
     return subject, subject_text, side, position, m.value
+
+
+def _shared(index: TermIndex, organ: str, mention: Mention) -> str | None:
+    """What a predicate shared with another organ means for it ("Bóng tim, trung thất không to")."""
+    if mention.kind == "bare":
+        return bind_bare(index, organ, mention)
+    found, fits = bind_finding(index, organ, mention)
+    return found if fits else None
 
 
 def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
@@ -114,10 +121,7 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
         if g.finding is None:
             facts.append(make(other, other_text, None, polarity, other_side, position))
             continue
-        shared = bind_bare(index, other, g.finding) if g.finding.kind == "bare" else None
-        if g.finding.kind == "finding":
-            found, fits = bind_finding(index, other, g.finding)
-            shared = found if fits else None
+        shared = _shared(index, other, g.finding)
         if shared:
             facts.append(make(other, other_text, shared, stated, other_side, position))
         elif stated == NEGATED:
