@@ -55,18 +55,6 @@ class Lexicon:
     labels: dict[str, str]  # label id -> English name
     raw: dict = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
 
-    def terms(self) -> tuple[str, ...]:
-        """Every multi-syllable surface form, longest first: what the segmenter must keep whole."""
-        forms: set[str] = set()
-        for group in (self.anatomy, self.findings, self.position):
-            for concept in group.values():
-                forms.update(concept.variants)
-                forms.add(normalize(concept.vi, lowercase=True))
-        for values in (*self.normal.values(), *self.severity.values(), *self.laterality.values()):
-            forms.update(values)
-        forms.update(self.negation_pre + self.negation_post + self.uncertainty)
-        return tuple(sorted((f for f in forms if " " in f), key=lambda s: (-len(s.split()), -len(s), s)))
-
 
 def _concepts(section: dict) -> dict[str, Concept]:
     out = {}
