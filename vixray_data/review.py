@@ -198,10 +198,11 @@ def _figures(review: Review) -> str:
     parts = ["<h2>Statistics (<code>vixray stats</code>)</h2>"]
     if review.table3:
         parts.append(f'<pre class="table3">{_e(review.table3)}</pre>')
+    parts.append('<div class="figures">')
     for path in review.figures:
         parts.append(f'<figure class="stat"><img alt="{_e(path.stem)}" src="{_data_uri(path.read_bytes(), "png")}">'
                      f"<figcaption>{_e(path.stem)}</figcaption></figure>")
-    return "\n".join(parts)
+    return "\n".join(parts) + "</div>"
 
 
 def _study(study: Study, size: int) -> str:
@@ -235,7 +236,8 @@ mark.redacted{background:#ffe066;padding:0 2px;border-radius:2px}
 .study{display:flex;gap:1em;border:1px solid #ddd;border-radius:4px;padding:.6em;margin:.6em 0}
 .study figure{margin:0;flex:0 0 auto}.study img{display:block;max-width:256px;background:#000}
 .study h4{margin:0}.meta{color:#555;margin:.2em 0}dt{font-weight:600;margin-top:.3em}dd{margin:0 0 0 1em}
-.empty{color:#999}figure.stat img{max-width:100%}pre{background:#f7f7f7;padding:.5em;overflow:auto}
+.empty{color:#999}.figures{display:flex;flex-wrap:wrap;gap:1em}figure.stat{margin:0;flex:1 1 45%}
+figure.stat img{max-width:100%}pre{background:#f7f7f7;padding:.5em;overflow:auto}
 """
 
 
@@ -262,7 +264,7 @@ def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
             f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
             f"<p>manifest sha256 <code>{_e(manifest_hash(m))}</code> · builder "
             f"{_e(m.get('builder', {}).get('name'))} {_e(m.get('builder', {}).get('version'))}</p>"
-            f"{synthetic}{_summary(review)}{_figures(review)}{''.join(sample)}</body></html>\n")
+            f"{synthetic}{_summary(review)}{''.join(sample)}{_figures(review)}</body></html>\n")
 
 
 def write_review(folder: Path, out: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
