@@ -177,6 +177,7 @@ def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | N
     else:
         expected_all = set().union(*reference_ids.values()) if reference_ids else set()
     out: dict[str, dict[str, list[str]]] = {}
+    used: set[str] = set()  # the reference ids of the splits the file covers
     for (stage, field_name), recs in sorted(groups.items()):
         if reference_ids is None:
             expected = expected_all
@@ -184,9 +185,10 @@ def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | N
             splits = {r.split for r in recs}
             expected = (expected_all if NO_SPLIT in splits else
                         set().union(*(reference_ids.get(split, set()) for split in splits)))
+        used |= expected
         seen = {r.id for r in recs}
         out[f"{stage}/{field_name}"] = {"missing": sorted(expected - seen), "extra": sorted(seen - expected)}
-    return IdCheck(reference=reference, references=len(expected_all), groups=out)
+    return IdCheck(reference=reference, references=len(used), groups=out)
 
 
 def pair_with(a: PredictionSet, b: PredictionSet) -> list[tuple[Prediction, Prediction]]:
