@@ -60,6 +60,8 @@ def _quiet_libraries() -> None:
 
         datasets.utils.logging.set_verbosity_error()
         huggingface_hub.utils.logging.set_verbosity_error()
+        if not sys.stderr.isatty():  # like ours, their progress bars are for terminals, not logs
+            datasets.disable_progress_bars()
     except ImportError:
         pass
 

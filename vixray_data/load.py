@@ -5,7 +5,9 @@ Everything goes through ``datasets.load_dataset`` (so a hub id takes the real hu
 release's columns (``image, findings, impressions, Ages, sex, view, Ghi chú, Kỹ thuật``; splits
 ``train/val/test``), other capitalisations, English or Vietnamese headers, ``Male``/``Female`` for
 ``Nam``/``Nữ``. Columns that cannot be mapped raise :class:`~vixray_data.errors.SchemaError` naming
-what is missing and what was found.
+what is missing and what was found. Values go through :mod:`vixray_data.values`, the builder's parsers:
+ages in months become years, ages above 89 become 90, an impossible value raises naming the split and row.
+A hub id that cannot be reached fails within seconds, in one line (:func:`load_hub_dataset`).
 """
 
 from __future__ import annotations
@@ -30,8 +32,6 @@ AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 #: Seconds the hub may take to answer the reachability check before a hub id is reported unreachable.
 PROBE_TIMEOUT_S = 5
-
-
 #: Columns a dataset cannot be used without; the others become null when absent.
 REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
 SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
