@@ -22,7 +22,7 @@ from . import schema
 from .errors import DeidError
 from .records import CleanRecord, RawRecord, Reject
 from .text import normalize
-from .values import age_years, parse_age, parse_sex, parse_view  # noqa: F401 - parse_age: the export reader's
+from .values import age_years, parse_age, parse_sex, parse_view  # noqa: F401 - sources/export.py imports parse_age here
 
 #: Public key for the synthetic demo corpus: its ids need no secrecy, only stability.
 DEMO_KEY = b"vixray-demo-corpus-public-key"

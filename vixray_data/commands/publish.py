@@ -22,8 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from ..publish import publish
 
+    if args.no_progress or not sys.stderr.isatty():  # the upload's bars are huggingface_hub's own
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     if not args.folder.is_dir():
         raise SourceError(f"{args.folder} is not a folder")
     publish(args.folder, repo=args.repo, private=args.private, revision=args.revision, dry_run=args.dry_run,
