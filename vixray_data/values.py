@@ -66,8 +66,8 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
 
 # -- values ----------------------------------------------------------------------------------------------
 
-#: Age units (DICOM's Y/M/W/D and the words reports use) -> days in that unit, for whole years.
-_AGE_UNITS: dict[str, float] = {"y": 365.25, "m": 365.25 / 12, "w": 7, "d": 1}
+#: Age units (DICOM's Y/M/W/D and the words reports use) -> how many make a year (whole years, rounded down).
+_AGE_UNITS: dict[str, int] = {"y": 1, "m": 12, "w": 52, "d": 365}
 _AGE_WORDS = {"tuoi": "y", "t": "y", "nam": "y", "year": "y", "years": "y", "yr": "y", "yrs": "y", "yo": "y",
               "thang": "m", "month": "m", "months": "m", "tuan": "w", "week": "w", "weeks": "w",
               "ngay": "d", "day": "d", "days": "d"}
@@ -108,7 +108,7 @@ def age_years(value: Any) -> int | None:
         unit = _AGE_WORDS.get(unit, unit) or "y"
         if unit not in _AGE_UNITS:
             raise ValueError("age has an unknown unit")
-        years = number if unit == "y" else int(number * _AGE_UNITS[unit] // _AGE_UNITS["y"])
+        years = number // _AGE_UNITS[unit]
     if not schema.AGE_MIN <= years <= schema.AGE_MAX:
         raise ValueError(f"impossible age (outside {schema.AGE_MIN}-{schema.AGE_MAX} years)")
     return years
