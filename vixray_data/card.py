@@ -64,16 +64,11 @@ def field_stats(folder: Path, manifest: dict) -> dict[str, dict[str, Any]]:
 
     Reads only the text and number columns (never the image column), so it is cheap on any build size.
     """
-    import pyarrow.parquet as pq
+    from .shards import read_columns
 
     columns = [name for name in schema.FIELDS if name != schema.IMAGE]
     out: dict[str, dict[str, Any]] = {}
-    for split, info in manifest["splits"].items():
-        rows: dict[str, list] = {name: [] for name in columns}
-        for shard in info.get("shards", ()):
-            table = pq.read_table(Path(folder) / shard["path"], columns=columns)
-            for name in columns:
-                rows[name].extend(table.column(name).to_pylist())
+    for split, rows in read_columns(folder, columns, manifest=manifest).items():
         ages = [a for a in rows[schema.AGE] if a is not None]
         stats: dict[str, Any] = {"rows": len(rows[schema.ID]),
                                  "age": _summary(ages, digits=1),
@@ -184,6 +179,24 @@ def _synthetic_block(manifest: dict) -> str:
             "describe\n> this synthetic build, not the ViX-Ray release.\n")
 
 
+#: Header keys of the data-use agreement: a synthetic build holds no patient data and is not gated.
+GATING_KEYS = ("extra_gated_heading", "extra_gated_prompt", "extra_gated_fields", "extra_gated_button_content")
+
+
+def _synthetic_prose(manifest: dict) -> dict[str, str]:
+    """For a synthetic build, the card's privacy and access prose says what it is; a real build keeps the template's."""
+    if not manifest.get("synthetic"):
+        return {}
+    return {"privacy": "This synthetic build describes no person: its records are generated. The release built from "
+                       "the hospital's export\n"
+                       "is pseudonymous, not anonymous, and its data-use agreement forbids "
+                       "re-identification.\n",
+            "access": "This synthetic build holds no patient data and is not gated. The release built from the "
+                      "hospital's export is:\n"
+                      "access requests ask for the fields of a data-use agreement and are "
+                      "reviewed by the maintainers.\n"}
+
+
 def fill(text: str, blocks: dict[str, str]) -> str:
     """Replace the body of each marked block named in ``blocks``; other blocks are left as they are."""
     def replace(match: re.Match) -> str:
@@ -212,7 +225,7 @@ def split_card(text: str) -> tuple[dict, str]:
 def header(manifest: dict, template_header: dict) -> dict:
     """The YAML header: the template's (licence, tags, gating) with the build's configs and dataset_info."""
     splits = manifest["splits"]
-    out = dict(template_header)
+    out = {k: v for k, v in template_header.items() if not (manifest.get("synthetic") and k in GATING_KEYS)}
     out["size_categories"] = [size_category(sum(i["num_examples"] for i in splits.values()))]
     out["configs"] = [{"config_name": "default",
                        "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]
@@ -270,7 +283,7 @@ def render_card(manifest: dict, *, folder: Path | None = None, template: Path | 
     text = Path(template or CARD_TEMPLATE).read_text(encoding="utf-8")
     template_header, body = split_card(text)
     blocks = {"synthetic": _synthetic_block(manifest), "build": _build_block(manifest), "fields": fields_block(),
-              "splits": _splits_block(manifest), "deid": _deid_block(manifest)}
+              "splits": _splits_block(manifest), "deid": _deid_block(manifest), **_synthetic_prose(manifest)}
     if folder is not None:
         blocks["stats"] = _stats_block(field_stats(folder, manifest))
         if analysis and (table := analysis_block(folder)) is not None:

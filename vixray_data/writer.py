@@ -166,10 +166,3 @@ class SplitWriter:
                                     max_row_group_bytes=max(groups, default=0)))
         self._parts = []
         return shards
-
-    def abort(self) -> None:
-        """Close and delete what was written (the builder removes the whole temp folder anyway)."""
-        self._close_shard()
-        for part in self._parts:
-            part.unlink(missing_ok=True)
-        self._parts = []

@@ -70,11 +70,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write where the residual-PHI scan found PHI kinds (JSON Lines: file, split, id, "
                              "column, category; never the value) for review")
     export = parser.add_argument_group("hospital exports")
-    export.add_argument("--table", type=Path, default=None, help="report/metadata table (CSV/XLSX), if not found")
-    export.add_argument("--key", dest="key_column", default=None, help="column joining the table to the images")
+    export.add_argument("--table", type=Path, default=None,
+                        help="report/metadata table: CSV, TSV, XLSX or JSONL (default: the one at SOURCE's top level)")
+    export.add_argument("--key", dest="key_column", default=None,
+                        help="column joining the table to the images (default: whichever of accession number, study "
+                             "UID, patient ID or file name matches)")
     export.add_argument("--columns", default=None,
                         help='schema field -> source column, e.g. findings="Mô tả",impressions="Kết luận", '
-                             "or a YAML/TOML file")
+                             "or a YAML/TOML file (default: recognised Vietnamese/English headers)")
     export.add_argument("--key-file", dest="deid_key_file", type=Path, default=None,
                         help="secret de-identification key file (else $VIXRAY_DEID_KEY)")
     export.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="DICOM: 8-bit windowed or 16-bit PNG")

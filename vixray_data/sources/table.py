@@ -19,44 +19,21 @@ import yaml
 from .. import schema
 from ..errors import SchemaError, SourceError
 from ..text import header_key
+from ..values import (  # noqa: F401 - the roles beyond the schema fields, named table.STUDY etc. by the readers
+    BIRTH_DATE,
+    FILE,
+    PATIENT,
+    PATIENT_NAME,
+    PHI_ROLES,
+    STUDY,
+    STUDY_DATE,
+    TABLE_ALIASES,
+)
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
-# Roles beyond the schema fields.
-STUDY = "study"  # join key: accession number, study instance UID, ...
-PATIENT = "patient"  # patient identifier: patient-level splits
-FILE = "file"  # image file name or relative path
-PATIENT_NAME = "patient_name"
-BIRTH_DATE = "birth_date"
-STUDY_DATE = "study_date"
-#: Identifying columns that are only read to be scrubbed and leak-scanned.
-PHI_ROLES = ("address", "phone", "national_id", "insurance", "institution", "physician")
-
-#: Header variants per role, compared after :func:`header_key` (lowercase, no diacritics, no punctuation).
-ALIASES: dict[str, tuple[str, ...]] = {
-    schema.AGE: ("age", "ages", "tuoi", "patientage", "dotuoi"),
-    schema.SEX: ("sex", "gender", "gioitinh", "gioi", "patientsex", "phai"),
-    schema.VIEW: ("view", "views", "tuthe", "viewposition", "position", "tuthechup"),
-    schema.NOTE: ("note", "notes", "ghichu", "comment", "comments"),
-    schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup", "protocol"),
-    schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketquamota", "description"),
-    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions"),
-    STUDY: ("accession", "accessionnumber", "accessionno", "sophieu", "maphieu", "studyinstanceuid",
-            "studyuid", "studyid", "machidinh", "sochidinh", "studykey"),
-    PATIENT: ("patientid", "mabn", "mabenhnhan", "pid", "mayte", "mabenhan", "patientkey"),
-    FILE: ("file", "filename", "filepath", "path", "image", "imagepath", "imagefile", "tenfile", "tentep",
-           "duongdan", "anh", "hinhanh"),
-    PATIENT_NAME: ("patientname", "name", "hoten", "hovaten", "tenbenhnhan", "hotenbenhnhan", "ten"),
-    BIRTH_DATE: ("birthdate", "dateofbirth", "dob", "patientbirthdate", "ngaysinh", "namsinh"),
-    STUDY_DATE: ("studydate", "ngaychup", "ngaythuchien", "ngaykham", "date", "ngay", "examdate"),
-    "address": ("address", "diachi", "patientaddress"),
-    "phone": ("phone", "telephone", "sdt", "sodienthoai", "dienthoai", "mobile"),
-    "national_id": ("cccd", "cmnd", "nationalid", "socccd", "socmnd", "idcard"),
-    "insurance": ("bhyt", "sobhyt", "mabhyt", "insurance", "insuranceid", "sothebhyt"),
-    "institution": ("institution", "institutionname", "hospital", "benhvien", "noichup", "coso"),
-    "physician": ("physician", "doctor", "bacsi", "bs", "bacsidocphim", "bacsichidinh", "referringphysician",
-                  "radiologist", "nguoidoc", "ktv", "operator"),
-}
+#: Role -> header variants, in the order roles are assigned; declared with the loader's in vixray_data.values.
+ALIASES: dict[str, tuple[str, ...]] = TABLE_ALIASES
 ROLES = tuple(ALIASES)
 REQUIRED_ROLES = (schema.FINDINGS, schema.IMPRESSIONS)
 
