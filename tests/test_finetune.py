@@ -27,26 +27,10 @@ sys.path.insert(0, str(EXAMPLES))
 
 import generate  # noqa: E402
 import train_sft  # noqa: E402
-from tiny_models import build_tiny_qwen, register_image_only_processor  # noqa: E402
 
 TINY_PIXELS = ["--max_pixels", "3136", "--min_pixels", "3136"]
 CPU_ARGS = ["--report_to", "none", "--dtype", "float32", "--bf16", "false", "--activation_checkpointing", "false",
             "--save_strategy", "no", "--logging_steps", "1", "--dataloader_pin_memory", "false", "--seed", "0"]
-
-
-@pytest.fixture(scope="session")
-def train_records(demo_dir):
-    return load_vixray(str(demo_dir), split=schema.TRAIN)
-
-
-@pytest.fixture(scope="session")
-def tiny_models(tmp_path_factory, train_records) -> dict[str, Path]:
-    """Tiny Qwen2-VL and Qwen2.5-VL checkpoints whose tokenizer was trained on the demo reports."""
-    register_image_only_processor()
-    texts = [r for col in (schema.FINDINGS, schema.IMPRESSIONS) for r in train_records[col]]
-    texts.append(conversation(train_records[0], stage=3)["messages"][1]["content"][1]["text"] + SYSTEM_PROMPT)
-    root = tmp_path_factory.mktemp("tiny")
-    return {family: build_tiny_qwen(root / family, texts, family=family) for family in ("qwen2_vl", "qwen2_5_vl")}
 
 
 @pytest.fixture(scope="session")
