@@ -20,14 +20,20 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
-from transformers import AutoModelForImageTextToText, AutoProcessor, HfArgumentParser
 
 from vixray_data import schema
 from vixray_data.conversations import STAGE_FIELDS
 from vixray_data.load import load_vixray
-from vixray_data.training import check_model_family, generation_batch, set_image_budget
+
+try:  # the [train] extra; without it even --help should say what to install, not print a traceback
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor, HfArgumentParser
+
+    from vixray_data.training import check_model_family, generation_batch, set_image_budget
+except ModuleNotFoundError as missing:
+    sys.exit(f"generate.py: {missing.name} is not installed; fine-tuning needs the training extra: "
+             "pip install 'vixray-data[train]'")
 
 log = logging.getLogger("generate")
 
