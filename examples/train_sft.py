@@ -4,7 +4,9 @@
 Stage 1 writes the findings, stage 2 the impressions, stage 3 is the two-turn conversation (findings, then
 "Kết luận bệnh nhân bị gì?" and the impressions). Loss is on the assistant turns only
 (``vixray_data.training.AssistantOnlyCollator``). Defaults are the paper's: 20 epochs, lr 3e-5, batch 8,
-gradient accumulation 4, AdamW, bf16, gradient checkpointing.
+gradient accumulation 4, AdamW, gradient checkpointing; precision, unless set, is bf16 where the GPU supports it
+(the paper's), else fp16 on CUDA, else fp32 with a warning. Failures a user can fix (no model, an unreachable hub
+id, a precision the machine lacks, a missing ``[train]`` extra) end in one line saying what to do.
 
 # Full fine-tuning, one GPU (Qwen2-VL-2B-Instruct, stage 1, the published dataset):
 accelerate launch examples/train_sft.py --config examples/configs/qwen2vl_2b_full.yaml --stage 1
