@@ -67,9 +67,9 @@ def unreachable(kind: str, name: str, cause: BaseException) -> UnreachableError:
                                 f"check that it holds a complete {kind}")
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
     why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else "the hub cannot be reached"
-    local = "--model_name_or_path ./folder" if kind == "model" else "--dataset ./vixray, built by `vixray build`"
-    return UnreachableError(f"{kind} {name!r} is not a local folder and {why}: pass a local path ({local}), or "
-                            f"download it once where the hub is reachable and rerun with HF_HUB_OFFLINE=1")
+    local = "a local folder in its place" + (", e.g. one built by `vixray build`" if kind == "dataset" else "")
+    return UnreachableError(f"{kind} {name!r} is not a local folder and {why}: give {local}, or download it once "
+                            f"where the hub is reachable and rerun with HF_HUB_OFFLINE=1")
 
 
 def pick_precision(bf16: bool | None, fp16: bool | None, *, use_cpu: bool = False) -> tuple[bool, bool]:
