@@ -9,6 +9,7 @@ mapping (``--columns findings="Mô tả",impressions="Kết luận"`` or a YAML/
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -98,30 +99,118 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table."""
+def read_table(path: Path, *, columns: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table.
+
+    Every way a table can be unreadable (empty, corrupt, not UTF-8, nested past reason, ...) is a
+    :class:`SourceError` naming the file. An XLSX workbook is read from the sheet that has the report
+    columns (``columns`` is the explicit ``--columns`` mapping).
+    """
     path = Path(path)
     kind = table_kind(path)
     try:
+        if path.stat().st_size == 0:
+            raise SourceError(f"table {path.name}: the file is empty (0 bytes)")
         if kind in ("csv", "tsv"):
             import pandas as pd
 
             frame = pd.read_csv(path, sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
                                 keep_default_na=False, encoding="utf-8-sig")
         elif kind == "xlsx":
-            import pandas as pd
-
-            frame = pd.read_excel(path, engine="openpyxl", dtype=object)
+            return _read_xlsx(path, columns)
         else:
             return _read_jsonl(path)
+    except SourceError:
+        raise
     except UnicodeDecodeError as exc:
         raise SourceError(f"table {path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except (ValueError, OSError) as exc:
+    except RecursionError as exc:
+        raise SourceError(f"table {path.name}: nested too deeply to read") from exc
+    except (ValueError, OSError, csv.Error) as exc:
         raise SourceError(f"table {path.name}: cannot read ({exc})") from exc
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl's KeyError/InvalidFileException, lxml errors, ...
+        raise SourceError(f"table {path.name}: cannot read ({type(exc).__name__}: not a valid {kind} file)") from exc
     headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     rows = [{h: _cell(v) for h, v in zip(headers, values, strict=True)}
             for values in frame.itertuples(index=False, name=None)]
     return headers, rows
+
+
+def _sheet(ws) -> tuple[list[str], list[tuple]]:
+    """Header row and data rows of a worksheet; blank rows and unnamed empty columns dropped."""
+    grid = [row for row in ws.iter_rows(values_only=True) if any(_cell(v) for v in row)]
+    if not grid:
+        return [], []
+    width = max(len(row) for row in grid)
+    grid = [tuple(row) + (None,) * (width - len(row)) for row in grid]
+    keep = [i for i in range(width) if grid[0][i] is not None or any(_cell(row[i]) for row in grid[1:])]
+    headers = [_cell(grid[0][i]) or f"Unnamed: {i}" for i in keep]
+    return headers, [tuple(row[i] for i in keep) for row in grid[1:]]
+
+
+def _has_columns(headers: list[str], columns: dict[str, str] | None) -> bool:
+    try:
+        map_columns(headers, explicit=columns)
+    except SchemaError:
+        return False
+    return True
+
+
+def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], list[dict[str, str]]]:
+    """The sheet holding the report columns (the only non-empty one, or the only one that maps).
+
+    Cells are read as Excel cached them; a formula whose result was never cached (a workbook written by a
+    script, never opened in Excel) would read as empty, so such cells are refused by name.
+    """
+    from openpyxl import load_workbook
+
+    values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = {ws.title: _sheet(ws) for ws in values.worksheets}
+    finally:
+        values.close()
+    filled = {name: sheet for name, sheet in sheets.items() if sheet[0]}
+    if not filled:
+        raise SourceError(f"table {path.name}: every sheet is empty ({', '.join(map(repr, sheets))})")
+    candidates = list(filled) if len(filled) == 1 else [n for n, (h, _) in filled.items() if _has_columns(h, columns)]
+    if len(candidates) != 1:
+        described = "; ".join(f"{name!r}: {len(rows)} row(s), columns {headers}"
+                              for name, (headers, rows) in filled.items())
+        which = "none has" if not candidates else f"{len(candidates)} have"
+        raise SourceError(f"table {path.name}: {len(filled)} sheets hold data and {which} the report columns "
+                          f"({described}); keep the report on one sheet or name its columns with --columns")
+    name = candidates[0]
+    headers, grid = filled[name]
+    _refuse_uncached_formulas(path, name, headers, grid)
+    rows = [{h: _cell(v) for h, v in zip(headers, row, strict=True)} for row in grid]
+    return headers, rows
+
+
+def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: list[tuple]) -> None:
+    """SourceError naming the cells (A1 style) that hold a formula without a cached value."""
+    if all(_cell(v) for row in grid for v in row):
+        return  # every cell has a value: none can be an uncached formula
+    from openpyxl import load_workbook
+
+    formulas = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = formulas[sheet]
+        cells = [cell.coordinate for row in ws.iter_rows() for cell in row
+                 if getattr(cell, "data_type", None) == "f"]
+    finally:
+        formulas.close()
+    if not cells:
+        return
+    cached = load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = cached[sheet]
+        empty = [c for c in cells if ws[c].value is None]
+    finally:
+        cached.close()
+    if empty:
+        shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        raise SourceError(f"table {path.name}: sheet {sheet!r} has formula cell(s) without a cached value ({shown}); "
+                          "open and save the workbook in Excel or LibreOffice so their values are stored")
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -135,6 +224,8 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SourceError(f"table {path.name} line {number}: invalid JSON ({exc.msg})") from exc
+            except RecursionError as exc:
+                raise SourceError(f"table {path.name} line {number}: JSON nested too deeply") from exc
             if not isinstance(obj, dict):
                 raise SourceError(f"table {path.name} line {number}: expected a JSON object")
             headers.update(dict.fromkeys(str(k) for k in obj))
