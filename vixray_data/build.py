@@ -381,7 +381,7 @@ def _build(config: BuildConfig, flight: _InFlight) -> BuildResult:
     deidentifier = deid.Deidentifier(key)
     screen = ocr.TextScreen(config.ocr_allow or ocr.DEFAULT_MARKERS) if config.ocr else None
     if screen is not None:
-        ocr.load_engine()  # fails now, before anything is read or written, when the extra is missing
+        ocr.require()  # fails now, before anything is read or written, when the extra is missing
     tmp = _prepare_out(out)
     try:
         with _terminate_as_interrupt():

@@ -92,9 +92,12 @@ class TextScreen:
         """Raise ``RecordError(burned_in_text)`` naming the boxes' locations when the image carries text."""
         from PIL import Image
 
-        with Image.open(io.BytesIO(data)) as image:
-            pixels = np.asarray(image)
-        found = self.unexpected(pixels)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                pixels = np.asarray(image)
+            found = self.unexpected(pixels)
+        except Exception as exc:  # an image the engine cannot read is not written unscreened
+            raise RecordError(ref, "unscreened_image", f"OCR failed ({type(exc).__name__})") from exc
         if found:
             where = "; ".join(box.location() for box in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
@@ -113,12 +116,19 @@ def to_uint8(pixels: np.ndarray) -> np.ndarray:
     return scaled.round().astype(np.uint8)
 
 
-def load_engine(threads: int = 1):
-    """A RapidOCR instance; SourceError with the install line when the ``ocr`` extra is missing."""
+def require() -> None:
+    """SourceError with the install line when the ``ocr`` extra is missing (checked before a build starts)."""
     try:
-        from rapidocr_onnxruntime import RapidOCR
+        import rapidocr_onnxruntime  # noqa: F401
     except ImportError as exc:
         raise SourceError("--ocr needs the OCR engine: pip install 'vixray-data[ocr]'") from exc
+
+
+def load_engine(threads: int = 1):
+    """A RapidOCR instance (one ONNX Runtime thread by default: the builder runs one per worker process)."""
+    require()
+    from rapidocr_onnxruntime import RapidOCR
+
     return RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
 
 
@@ -127,12 +137,3 @@ def parse_allow(text: str | None) -> tuple[str, ...]:
     if text is None:
         return DEFAULT_MARKERS
     return tuple(word.strip() for word in text.split(",") if word.strip())
-
-
-def available() -> bool:
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
-

@@ -57,6 +57,10 @@ PHI_KEYWORDS = frozenset("""
     StationName StudyComments StudyDescription StudyID StudyIDIssuer StudyInstanceUID TextComments TextString
     TopicAuthor TopicKeywords TopicSubject TopicTitle VerifyingObserverName VisitComments
     FrameOfReferenceUID StorageMediaFileSetUID ReferencedSOPInstanceUID
+    ContentSequence InstitutionCodeSequence OperatorIdentificationSequence OtherPatientIDsSequence
+    PerformingPhysicianIdentificationSequence PhysiciansOfRecordIdentificationSequence ProcedureCodeSequence
+    ReferencedPatientSequence ReferringPhysicianIdentificationSequence RequestAttributesSequence
+    RequestedProcedureCodeSequence PerformedProcedureCodeSequence
 """.split())  # noqa: SIM905 - one word per keyword reads better than 140 quoted strings
 #: Keyword endings that E.1-1's text attributes share (``...Description``, ``...Comments``, ``...Name`` ...).
 PHI_SUFFIXES = ("Description", "Comments", "Comment", "Name", "Names", "Address", "TelephoneNumbers", "PhoneNumber",
