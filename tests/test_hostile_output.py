@@ -162,3 +162,18 @@ def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_pat
     code = main(["-v", "build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32",
                  "--no-progress"])
     assert code == 70 and "Traceback" in capsys.readouterr().err
+
+
+def test_ocr_and_max_pixels_options_reach_the_build_config():
+    import argparse
+
+    from vixray_data.commands import build as command
+    from vixray_data.config import DEFAULT_MAX_PIXELS
+    from vixray_data.ocr import DEFAULT_MARKERS
+
+    parser = argparse.ArgumentParser()
+    command.add_arguments(parser)
+    plain = command.config_from_args(parser.parse_args([]))
+    assert (plain.ocr, plain.ocr_allow, plain.max_pixels) == (False, DEFAULT_MARKERS, DEFAULT_MAX_PIXELS)
+    chosen = command.config_from_args(parser.parse_args(["--ocr", "--ocr-allow", "L, R,ĐỨNG", "--max-pixels", "4000"]))
+    assert (chosen.ocr, chosen.ocr_allow, chosen.max_pixels) == (True, ("L", "R", "ĐỨNG"), 4000)

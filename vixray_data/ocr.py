@@ -94,6 +94,8 @@ class TextScreen:
 
         try:
             with Image.open(io.BytesIO(data)) as image:
+                if image.mode in ("P", "PA", "1", "LA", "CMYK", "YCbCr"):  # palette indices are not grey levels
+                    image = image.convert("RGB")
                 pixels = np.asarray(image)
             found = self.unexpected(pixels)
         except Exception as exc:  # an image the engine cannot read is not written unscreened

@@ -187,28 +187,30 @@ def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], l
 
 
 def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: list[tuple]) -> None:
-    """SourceError naming the cells (A1 style) that hold a formula without a cached value."""
+    """SourceError naming the cells (A1 style) that hold a formula without a cached value.
+
+    Only when some cell read empty (else no formula can be uncached); one streaming pass per view of the
+    workbook (read-only worksheets have no cheap random access).
+    """
     if all(_cell(v) for row in grid for v in row):
-        return  # every cell has a value: none can be an uncached formula
+        return
     from openpyxl import load_workbook
 
-    formulas = load_workbook(path, read_only=True, data_only=False)
-    try:
-        ws = formulas[sheet]
-        cells = [cell.coordinate for row in ws.iter_rows() for cell in row
-                 if getattr(cell, "data_type", None) == "f"]
-    finally:
-        formulas.close()
-    if not cells:
+    def cells(data_only: bool, keep) -> set[str]:
+        book = load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            return {cell.coordinate for row in book[sheet].iter_rows() for cell in row
+                    if hasattr(cell, "coordinate") and keep(cell)}
+        finally:
+            book.close()
+
+    formulas = cells(False, lambda cell: getattr(cell, "data_type", None) == "f")
+    if not formulas:
         return
-    cached = load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = cached[sheet]
-        empty = [c for c in cells if ws[c].value is None]
-    finally:
-        cached.close()
+    empty = formulas & cells(True, lambda cell: cell.value is None)
     if empty:
-        shown = ", ".join(empty[:10]) + (f" and {len(empty) - 10} more" if len(empty) > 10 else "")
+        ordered = sorted(empty, key=lambda c: (int("".join(filter(str.isdigit, c))), len(c), c))
+        shown = ", ".join(ordered[:10]) + (f" and {len(ordered) - 10} more" if len(ordered) > 10 else "")
         raise SourceError(f"table {path.name}: sheet {sheet!r} has formula cell(s) without a cached value ({shown}); "
                           "open and save the workbook in Excel or LibreOffice so their values are stored")
 
