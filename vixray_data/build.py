@@ -73,11 +73,14 @@ class BuildResult:
                 + (f" ({reasons})" if reasons else "") + f" → {self.out}" + "".join(self.warnings()))
 
     def warnings(self) -> list[str]:
-        """One line per split left empty (no shard written), saying why: too few patients to fill it."""
-        groups = self.counts.get("split_groups")
-        return [f"\n{split}: 0 records — only {groups} patient{'s' if groups != 1 else ''}"
-                if groups is not None else f"\n{split}: 0 records"
-                for split, v in self.counts["per_split"].items() if not v["written"]]
+        """One line per split left empty (no shard written), saying why: too few patients or records."""
+        c = self.counts
+        groups, splits = c.get("split_groups"), c["per_split"]
+        if groups is not None and groups < len(splits):
+            why = f"only {groups} patient{'s' if groups != 1 else ''}"
+        else:
+            why = f"only {c['written']} record(s) written" + (f" of {groups} patients" if groups is not None else "")
+        return [f"\n{split}: 0 records — {why}" for split, v in splits.items() if not v["written"]]
 
 
 # -- images in worker processes ---------------------------------------------------------------------
@@ -494,7 +497,7 @@ def _screening(screen: ocr.TextScreen | None) -> dict:
     if screen is None:
         return {"ocr": False, "statement": "pixels were not screened for burned-in text (build without --ocr); "
                                            "only images flagged BurnedInAnnotation were removed"}
-    return {"ocr": True, "engine": "rapidocr-onnxruntime", "allowed_words": sorted(screen.allowed),
+    return {"ocr": True, "engine": "rapidocr-onnxruntime", "allowed_words": list(screen.words),
             "statement": "every image was read with OCR; images with text beyond the allowed marker words "
                          "were rejected (burned_in_text)"}
 

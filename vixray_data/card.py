@@ -182,10 +182,11 @@ def _empty_splits_line(manifest: dict) -> str:
     empty = [s for s, v in per_split.items() if not v.get("written")]
     if not empty:
         return ""
-    groups = manifest.get("counts", {}).get("split_groups")
-    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records"
-            + (f" (only {groups} patient(s) to deal out)" if groups is not None else "")
-            + " and are left out of this card's configs.\n")
+    counts = manifest.get("counts", {})
+    groups = counts.get("split_groups")
+    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.get('written', 0)} record(s)"
+            + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
+            + ") and are left out of this card's configs.\n")
 
 
 def _build_block(manifest: dict) -> str:

@@ -61,7 +61,8 @@ class TextScreen:
     """OCR engine plus allow-list; one per process (ONNX Runtime sessions are not fork-safe)."""
 
     def __init__(self, allowed: Iterable[str] = DEFAULT_MARKERS, *, threads: int = 1) -> None:
-        self.allowed = frozenset(fold(w) for w in allowed)
+        self.words = tuple(dict.fromkeys(allowed))  # as given, for the card
+        self.allowed = frozenset(fold(w) for w in self.words)
         self.threads = threads
         self._engine = None
         self._pid = None
