@@ -412,6 +412,7 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     _strict_check(config, rejects)
 
     threads = _num_proc(config)
+    _SCREEN = screen  # before the probe: with --ocr, producing an image is real work (worker processes)
     workers = _use_workers(records, [i for v in plan.indices.values() for i in v], threads)
     splits_info: dict[str, dict] = {}
     written: dict[str, int] = {}
