@@ -16,7 +16,7 @@ import pydicom
 import pytest
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.filewriter import dcmwrite, write_dataset, write_file_meta_info
 from pydicom.uid import DeflatedExplicitVRLittleEndian, generate_uid
 from test_dicom import pixels, write_dicom
 from test_export import config, row, rows_of, write_csv
@@ -132,12 +132,17 @@ def test_dicom_files_are_found_by_content_not_by_name(tmp_path):
         "ACC-2": {"name": "1.2.840.113619.2.55.3.4071.119"},
         "ACC-3": {"name": "DIR1/IMG0003"},
         "ACC-4": {"name": "nopreamble.bin"},
+        "ACC-5": {"name": "DIR2/bare"},
     })
     raw = root / "images" / "nopreamble.bin"
-    raw.write_bytes(raw.read_bytes()[132:])  # the dataset without the 128-byte preamble and "DICM"
+    raw.write_bytes(raw.read_bytes()[132:])  # the file meta and dataset without the preamble and "DICM"
+    bare = pydicom.dcmread(root / "images" / "DIR2" / "bare")
+    del bare.file_meta
+    bare.preamble = None  # a bare implicit-VR dataset, as old modalities wrote them: no preamble, no file meta
+    dcmwrite(root / "images" / "DIR2" / "bare", bare, enforce_file_format=False, implicit_vr=True, little_endian=True)
     (root / "images" / "notes.txt").write_text("not an image", encoding="utf-8")
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 4, result.counts
+    assert result.counts["written"] == 5, result.counts
     assert result.counts["rejected"] == 0
 
 

@@ -278,7 +278,7 @@ def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = 
     from pydicom.errors import InvalidDicomError
     from pydicom.filereader import read_dataset as read_elements
     from pydicom.filewriter import write_file_meta_info
-    from pydicom.uid import ExplicitVRLittleEndian
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
     force = blob[128:132] != b"DICM"
     try:
@@ -286,6 +286,10 @@ def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = 
         with _quiet():
             if syntax != _DEFLATED:
                 ds = pydicom.dcmread(io.BytesIO(blob), force=force, stop_before_pixels=header_only)
+                if "TransferSyntaxUID" not in ds.file_meta:  # a bare dataset: the encoding it was read in
+                    implicit, little = ds.original_encoding
+                    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
                 if "Rows" in ds:
                     _check_budget(ds, ref, max_pixels)
                 return ds
