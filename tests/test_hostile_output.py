@@ -43,10 +43,11 @@ def test_a_symlink_leaving_the_export_is_rejected_and_never_read(tmp_path):
     Image.fromarray(np.full((16, 16), 201, np.uint8)).save(secret)
     (root / "images" / "img1.png").unlink()
     (root / "images" / "img1.png").symlink_to(secret)
+    (root / "images" / "more").symlink_to(secret.parent, target_is_directory=True)
     write_table(root, image_rows(2))
     result = build(config(root, tmp_path / "out"))
     assert result.counts["written"] == 1
-    assert "outside_export" in reasons_of(result.out)
+    assert reasons_of(result.out) == ["no_image", "outside_export", "outside_export"]  # the row, the file, the folder
     pixels = [np.asarray(Image.open(io.BytesIO(r["image"]["bytes"])))
               for r in pq.read_table(next((result.out / "data").glob("*.parquet"))).to_pylist()]
     assert all(int(p.max()) != 201 for p in pixels)

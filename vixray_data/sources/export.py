@@ -253,8 +253,7 @@ class ExportSource:
             except (OSError, RuntimeError):  # a symlink loop
                 resolved = None
             if resolved is None or not _within(resolved, root):  # a link (to a file or a folder) leaving the export
-                if resolved is None or not resolved.is_dir():
-                    self._outside.append(rel)
+                self._outside.append(rel)
                 continue
             if not path.is_file() or resolved == table:
                 continue
@@ -355,7 +354,7 @@ class ExportSource:
         self._stats["images"] = "dicom" if dicoms else "png/jpeg"
         self._stats["image_files"] = len(dicoms or images)
         for rel in self._outside:
-            yield Reject(self._file_ref(rel), "outside_export", "a symbolic link to a file outside the export folder")
+            yield Reject(self._file_ref(rel), "outside_export", "a symbolic link leaving the export folder (not read)")
         if dicoms:
             yield from self._iter_dicom(rows, dicoms)
         else:
