@@ -225,7 +225,9 @@ def _collect_phi(ds, phi: dict[str, str], prefix: str = "", everything: bool = F
         if binary is not None and len(binary) <= PRIVATE_MAX_BYTES and not binary.isascii():
             values |= decodings(binary)
         elif binary is not None and binary.isascii() and vr in ("OB", "UN"):
-            values.add(binary.decode("ascii").strip("\x00 "))
+            text = binary.decode("ascii").strip("\x00 ")
+            if text.isprintable():  # text stored as bytes; anything else is a binary value, not a name
+                values.add(text)
         for n, value in enumerate(sorted(v for v in values if v)):
             key = name if n == 0 else f"{name}.{n}"
             phi[key] = value
@@ -345,7 +347,8 @@ def read_info(path: Path, *, relpath: str, max_pixels: int = DEFAULT_MAX_PIXELS)
         raise RecordError(ref, "bad_pixel_data", f"pixel data has {len(pixel_data)} bytes, {frames} frame(s) of "
                           f"{rows}x{cols}x{bits}-bit need {needed}")
     phi: dict[str, str] = {}
-    tags = _collect_phi(ds, phi) + (len(ds.file_meta) if hasattr(ds, "file_meta") else 0)
+    with _quiet():  # pydicom's value warnings quote the value
+        tags = _collect_phi(ds, phi) + (len(ds.file_meta) if hasattr(ds, "file_meta") else 0)
     pixel_key = f"{rows}x{cols}x{bits}x{samples}:{ds.get('PhotometricInterpretation', '')}:".encode()
     if compressed:
         pixel_key += str(syntax).encode()
