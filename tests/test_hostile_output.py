@@ -178,3 +178,15 @@ def test_ocr_and_max_pixels_options_reach_the_build_config():
     assert (plain.ocr, plain.ocr_allow, plain.max_pixels) == (False, DEFAULT_MARKERS, DEFAULT_MAX_PIXELS)
     chosen = command.config_from_args(parser.parse_args(["--ocr", "--ocr-allow", "L, R,ĐỨNG", "--max-pixels", "4000"]))
     assert (chosen.ocr, chosen.ocr_allow, chosen.max_pixels) == (True, ("L", "R", "ĐỨNG"), 4000)
+
+
+def test_an_export_where_every_record_is_rejected_fails_with_the_reasons(tmp_path, capsys):
+    root = image_export(tmp_path / "export", n=2)
+    rows = image_rows(2)
+    for i, values in enumerate(rows):
+        values[-1] = f"missing{i}.png"  # no row names an existing file
+    write_table(root, rows)
+    code, _, err = run_build(tmp_path, root, capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "no record could be written" in err and "(no_image 2, no_report 2)" in err
+    assert not (tmp_path / "out").exists()

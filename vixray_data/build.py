@@ -461,6 +461,10 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
         else:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    if not any(written.values()):  # a dataset of no split would not load; say why instead
+        reasons = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r.reason for r in rejects).items()))
+        raise SourceError(f"no record could be written: {read} read, {len(rejects)} rejected"
+                          + (f" ({reasons})" if reasons else ""))
     flight.stage, flight.ref = "writing", schema.REJECTS
     with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
         for reject in rejects:
