@@ -8,8 +8,8 @@ before it is written and rejects those with text beyond an allow-list of markers
 
 The engine is RapidOCR (PP-OCRv4 detection and recognition on ONNX Runtime, models inside its wheel:
 ``pip install 'vixray-data[ocr]'``). Measured against Tesseract 5 with the Vietnamese model on
-synthetic radiographs (BENCHMARKS.md), Tesseract read words into the noise of every image, text or
-not, and was slower; RapidOCR found every drawn line and nothing on clean images.
+synthetic radiographs (BENCHMARKS.md), Tesseract read words into the noise of every image and missed
+the drawn lines; RapidOCR found every drawn line and nothing on clean images, at a similar speed.
 Its recogniser has no Vietnamese diacritics ("ĐỨNG" reads "DUNG"), so words are compared folded.
 
 Recognised text stays in memory: callers get box locations only.
@@ -35,7 +35,7 @@ DEFAULT_MARKERS: tuple[str, ...] = (
     "L", "R", "T", "P", "PA", "AP", *schema.VIEW_VALUES, "LATERAL", "LEFT", "RIGHT", "SUPINE", "ERECT", "UPRIGHT",
     "PORTABLE", "STANDING", "TRÁI", "PHẢI", "ĐỨNG", "NẰM", "NGỒI", "THẲNG", "NGHIÊNG",
 )
-#: Recognised characters that are not words: stray punctuation of a marker ("R.", "(L)").
+#: A word of recognised text; punctuation around a marker ("R.", "(L)") is not part of it.
 _WORD = re.compile(r"[^\W_]+")
 
 
