@@ -155,7 +155,33 @@ def _deid_block(manifest: dict) -> str:
             + f"\nLeak scan: {verdict} ({scan.get('values_checked', 0)} identifying value(s) searched for in "
               f"{scan.get('files_scanned', 0)} file(s)).\n"
             + f"\nRecords read {counts.get('read', 0)}, written {counts.get('written', 0)}, rejected "
-              f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n")
+              f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
+            + _screening_line(manifest) + _empty_splits_line(manifest))
+
+
+def _screening_line(manifest: dict) -> str:
+    """Whether the pixels were read for burned-in text; said plainly either way."""
+    screening = manifest.get("pixel_screening")
+    if screening is None:
+        return ""
+    if screening.get("ocr"):
+        return (f"\nPixel text: every image was read with OCR ({screening.get('engine')}); images carrying words "
+                f"beyond the radiographic markers {', '.join(screening.get('allowed_words', ()))} were rejected "
+                "(`burned_in_text`).\n")
+    return ("\n**Pixel text: the pixels of this build were not screened for burned-in text** (built without "
+            "`--ocr`); only images whose header flags burned-in annotation were removed.\n")
+
+
+def _empty_splits_line(manifest: dict) -> str:
+    per_split = manifest.get("counts", {}).get("per_split", {})
+    empty = [s for s, v in per_split.items() if not v.get("written")]
+    if not empty:
+        return ""
+    counts = manifest.get("counts", {})
+    groups = counts.get("split_groups")
+    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.get('written', 0)} record(s)"
+            + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
+            + ") and are left out of this card's configs.\n")
 
 
 def _build_block(manifest: dict) -> str:

@@ -1,7 +1,8 @@
 """``vixray`` command line: a thin layer over the library.
 
 Each subcommand is a module in ``vixray_data.commands`` with ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``run(args) -> int``. Library errors become one line and an exit code.
+``add_arguments(parser)`` and ``run(args) -> int``. Library errors become one line and an exit code;
+so does any other exception (``-v`` prints its trace).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
 from . import __version__
 from .errors import VixrayError
@@ -74,11 +76,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args._run(args) or 0)
     except VixrayError as exc:
+        _trace(args, exc.__cause__)
         print(f"vixray {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"vixray {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # no traceback reaches the user: its message may quote a value, so only the type
+        _trace(args, exc)
+        where = getattr(exc, "in_flight", None)  # set by the builder: the stage and record ref, never a value
+        print(f"vixray {args.command}: error: unexpected {type(exc).__name__}" + (f" while {where}" if where else "")
+              + f" (a bug, or an input we do not handle: run vixray -v {args.command} ... for the trace)",
+              file=sys.stderr)
+        return 70
+
+
+def _trace(args: argparse.Namespace, exc: BaseException | None) -> None:
+    """With ``-v``, the full trace of what went wrong (it may quote input values: for the operator only)."""
+    if args.verbose and exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
 
 
 if __name__ == "__main__":
