@@ -8,7 +8,6 @@ normalised onto the schema by the loader when its columns are not already canoni
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -69,36 +68,16 @@ def _is_release_folder(folder: Path) -> bool:
 
 def _from_built_folder(folder: Path) -> Corpus | None:
     """Read a folder written by ``vixray build``; ``None`` when its shards are not in the canonical schema."""
-    import pyarrow.parquet as pq
+    from vixray_data.shards import read_columns
 
-    manifest_path = folder / schema.MANIFEST
-    shards: dict[str, list[Path]] = {}
-    if manifest_path.is_file():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-            for split, info in manifest["splits"].items():
-                shards[split] = [folder / shard["path"] for shard in info["shards"]]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SourceError(f"{manifest_path}: unreadable manifest ({exc})") from exc
-    else:
-        for path in sorted((folder / "data").glob("*.parquet")):
-            shards.setdefault(path.name.split("-", 1)[0], []).append(path)
-    if not shards:
+    try:
+        splits = read_columns(folder, COLUMNS)
+    except SchemaError:
+        return None  # not canonical: let the loader normalise it
+    if not splits:
         return None
-    splits: dict[str, dict[str, list[Any]]] = {}
-    for split in _order(shards):
-        columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
-        for path in shards[split]:
-            if not path.is_file():
-                raise SourceError(f"{path}: shard listed in the manifest is missing")
-            names = set(pq.read_schema(path).names)
-            if not set(COLUMNS) <= names:
-                return None  # not canonical: let the loader normalise it
-            table = pq.read_table(path, columns=list(COLUMNS))
-            for c in COLUMNS:
-                columns[c].extend(table.column(c).to_pylist())
-        splits[split] = columns
-    return Corpus(splits=splits, origin=str(folder), published=_is_release_folder(folder))
+    return Corpus(splits={s: splits[s] for s in _order(splits)}, origin=str(folder),
+                  published=_is_release_folder(folder))
 
 
 def _without_image_decoding(ds):
@@ -142,7 +121,11 @@ def _load_raw(source: str, *, streaming: bool):
     """``datasets.load_dataset`` as the loader calls it, without its normalisation (done above, image-free)."""
     import datasets
 
+    from vixray_data.load import is_hub_id, load_hub_dataset
+
     try:
+        if is_hub_id(source):
+            return load_hub_dataset(source, streaming=streaming)  # one-line error when the hub is unreachable
         return datasets.load_dataset(source, streaming=streaming)
     except (FileNotFoundError, ValueError) as exc:
         raise SourceError(f"{source}: cannot load ({exc})") from exc

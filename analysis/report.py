@@ -12,6 +12,7 @@ from typing import Any
 
 from vixray_data import __version__, schema
 from vixray_data.lexicon import load_lexicon
+from vixray_data.progress import bar
 
 from . import figures
 from .corpus import Corpus, load_corpus
@@ -32,6 +33,7 @@ class StatsConfig:
     top: int = 20  # bars per frequency figure
     num_proc: int | None = None  # processes for segmentation / facts / phrases; None: all cores
     punctuation: bool = False  # count punctuation marks as tokens in Table 3 lengths (VnCoreNLP-style)
+    progress: bool = False  # a bar over the texts analysed, on a terminal's stderr
 
 
 @dataclass
@@ -76,18 +78,21 @@ def _analyse(job: tuple[str, str, bool]) -> tuple[list[str], list, list[str] | N
     return tokens, extract_facts(text), _pos_chunks(tokens if backend == "pyvi" else segment(text))
 
 
-def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | None) -> dict[str, tuple]:
+def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | None,
+                progress: bool = False) -> dict[str, tuple]:
     """Analyse every distinct non-empty text once, across processes: the run's dominant cost (pyvi's CRF)."""
     findings = {t for t in corpus.column(schema.FINDINGS) if t and t.strip()}
     texts = findings | {t for t in corpus.column(schema.IMPRESSIONS) if t and t.strip()}
     jobs = [(text, backend, phrases and text in findings) for text in sorted(texts)]
     workers = min(num_proc or os.cpu_count() or 1, max(1, len(jobs) // 200))
+    shown = {"enabled": progress, "total": len(jobs), "desc": "analysing reports", "unit": "text"}
     if workers <= 1:
-        results = list(map(_analyse, jobs))
+        results = list(bar(map(_analyse, jobs), **shown))
     else:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         with multiprocessing.get_context(method).Pool(workers) as pool:
-            results = pool.map(_analyse, jobs, chunksize=max(8, len(jobs) // (workers * 8)))
+            chunks = max(8, len(jobs) // (workers * 8))
+            results = list(bar(pool.imap(_analyse, jobs, chunksize=chunks), **shown))  # imap keeps the order
     log.debug("analysed %d distinct texts with %d process(es)", len(jobs), workers)
     return {job[0]: result for job, result in zip(jobs, results, strict=True)}
 
@@ -102,7 +107,8 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
     out.mkdir(parents=True, exist_ok=True)
     extractor = make_extractor(config.noun_phrases) if config.noun_phrases else None
     offline_phrases = extractor is not None and extractor.method == POS_LEXICON
-    done = _precompute(corpus, backend=config.backend, phrases=offline_phrases, num_proc=config.num_proc)
+    done = _precompute(corpus, backend=config.backend, phrases=offline_phrases, num_proc=config.num_proc,
+                       progress=config.progress)
     tokens = _memo(lambda text: segment(text, backend=config.backend), {t: r[0] for t, r in done.items()})
     length = len if config.punctuation else (lambda words: sum(map(is_word, words)))
     counts = {
@@ -147,7 +153,7 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
     (out / "report.md").write_text(render_report(corpus, t3, parts, diags, images, summary), encoding="utf-8")
     files += [out / "stats.json", out / "report.md"]
     result = StatsResult(corpus, t3, parts, diags, files)
-    log.info("statistics: %s", result.summary())
+    log.debug("statistics: %s", result.summary())  # the CLI prints the summary once
     return result
 
 

@@ -20,14 +20,28 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
-from transformers import AutoModelForImageTextToText, AutoProcessor, HfArgumentParser
 
 from vixray_data import schema
 from vixray_data.conversations import STAGE_FIELDS
+from vixray_data.errors import VixrayError
 from vixray_data.load import load_vixray
-from vixray_data.training import check_model_family, generation_batch, set_image_budget
+
+try:  # the [train] extra; without it even --help should say what to install, not print a traceback
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor, HfArgumentParser
+
+    from vixray_data.training import (
+        UnreachableError,
+        UnsupportedModelError,
+        check_model_family,
+        generation_batch,
+        set_image_budget,
+        unreachable,
+    )
+except ModuleNotFoundError as missing:
+    sys.exit(f"generate.py: {missing.name} is not installed; fine-tuning needs the training extra: "
+             "pip install 'vixray-data[train]'")
 
 log = logging.getLogger("generate")
 
@@ -87,7 +101,10 @@ def main(argv: list[str] | None = None) -> Path:
     fields = STAGE_FIELDS.get(args.stage)
     if fields is None:
         raise SystemExit(f"--stage must be one of {sorted(STAGE_FIELDS)}")
-    data = load_vixray(args.dataset, split=args.split)
+    try:
+        data = load_vixray(args.dataset, split=args.split)
+    except OSError as error:  # ConnectionError / OfflineModeIsEnabled for a hub id that cannot be reached
+        raise unreachable("dataset", args.dataset, error) from error
     if args.max_samples is not None:
         data = data.select(range(min(args.max_samples, len(data))))
     model, processor = load_model(args)
@@ -111,4 +128,7 @@ def main(argv: list[str] | None = None) -> Path:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    main(sys.argv[1:])
+    try:
+        main(sys.argv[1:])
+    except (VixrayError, UnreachableError, UnsupportedModelError) as error:
+        sys.exit(f"generate.py: {error}")

@@ -4,7 +4,9 @@
 Stage 1 writes the findings, stage 2 the impressions, stage 3 is the two-turn conversation (findings, then
 "Kết luận bệnh nhân bị gì?" and the impressions). Loss is on the assistant turns only
 (``vixray_data.training.AssistantOnlyCollator``). Defaults are the paper's: 20 epochs, lr 3e-5, batch 8,
-gradient accumulation 4, AdamW, bf16, gradient checkpointing.
+gradient accumulation 4, AdamW, gradient checkpointing; precision, unless set, is bf16 where the GPU supports it
+(the paper's), else fp16 on CUDA, else fp32 with a warning. Failures a user can fix (no model, an unreachable hub
+id, a precision the machine lacks, a missing ``[train]`` extra) end in one line saying what to do.
 
 # Full fine-tuning, one GPU (Qwen2-VL-2B-Instruct, stage 1, the published dataset):
 accelerate launch examples/train_sft.py --config examples/configs/qwen2vl_2b_full.yaml --stage 1
@@ -23,24 +25,36 @@ accelerate launch --config_file examples/accelerate/deepspeed_zero2.yaml --num_p
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 
-import torch
-from accelerate import PartialState
-from transformers import AutoModelForImageTextToText, AutoProcessor
-from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
-
 from vixray_data import schema
 from vixray_data.conversations import STAGE_FIELDS, has_targets, require_columns, require_values
+from vixray_data.errors import VixrayError
 from vixray_data.load import load_vixray
-from vixray_data.training import (
-    LANGUAGE_MODEL_LORA_TARGETS,
-    AssistantOnlyCollator,
-    ThroughputCallback,
-    check_model_family,
-    set_image_budget,
-)
+
+try:  # the [train] extra; without it even --help should say what to install, not print a traceback
+    import torch
+    from accelerate import PartialState
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+    from trl import ModelConfig, SFTConfig, SFTTrainer, TrlParser, get_peft_config, get_quantization_config
+
+    from vixray_data.training import (
+        LANGUAGE_MODEL_LORA_TARGETS,
+        AssistantOnlyCollator,
+        PrecisionError,
+        ThroughputCallback,
+        UnreachableError,
+        UnsupportedModelError,
+        check_model_family,
+        pick_precision,
+        set_image_budget,
+        unreachable,
+    )
+except ModuleNotFoundError as missing:
+    sys.exit(f"train_sft.py: {missing.name} is not installed; fine-tuning needs the training extra: "
+             "pip install 'vixray-data[train]'")
 
 log = logging.getLogger("train_sft")
 
@@ -56,14 +70,38 @@ class VixrayArguments:
     min_pixels: int | None = None
 
 
+@dataclass
+class TrainingArguments(SFTConfig):
+    """TRL's SFTConfig, except that precision left unset is picked from the hardware (``pick_precision``)."""
+
+    bf16: bool | None = field(default=None, metadata={
+        "help": "bf16 mixed precision. Unset: bf16 where the GPU supports it, else fp16 on CUDA, else fp32."})
+
+    def __post_init__(self):
+        self.bf16, self.fp16 = pick_precision(self.bf16, self.fp16, use_cpu=self.use_cpu)
+        super().__post_init__()
+
+
+def _load(kind: str, name: str, loader, *args, **kwargs):
+    """``loader(*args, **kwargs)``, with a hub id that cannot be reached turned into one clear line."""
+    try:
+        return loader(*args, **kwargs)
+    except OSError as error:  # ConnectionError, OfflineModeIsEnabled, transformers' "couldn't connect"
+        if isinstance(error, UnreachableError):
+            raise
+        raise unreachable(kind, name, error) from error
+
+
 def main(argv: list[str] | None = None) -> SFTTrainer:
-    parser = TrlParser((VixrayArguments, SFTConfig, ModelConfig))
+    parser = TrlParser((VixrayArguments, TrainingArguments, ModelConfig))
     vixray_args, training_args, model_args = parser.parse_args_and_config(argv)
 
     ################
     # Dataset (checked before any model is loaded)
     ################
-    train = load_vixray(vixray_args.dataset, split=vixray_args.train_split)
+    if training_args.log_level != "passive":  # e.g. debug: the collator logs the record ids of every batch
+        logging.getLogger("vixray_data").setLevel(training_args.get_process_log_level())
+    train = _load("dataset", vixray_args.dataset, load_vixray, vixray_args.dataset, split=vixray_args.train_split)
     require_columns(train.column_names, stage=vixray_args.stage, name=vixray_args.dataset)
     require_values(train.select_columns(list(STAGE_FIELDS[vixray_args.stage])), stage=vixray_args.stage,
                    name=f"{vixray_args.dataset}[{vixray_args.train_split}]")
@@ -77,7 +115,8 @@ def main(argv: list[str] | None = None) -> SFTTrainer:
                        vixray_args.train_split, " or ".join(targets))
     if vixray_args.max_train_samples is not None:
         train = train.select(range(min(vixray_args.max_train_samples, len(train))))
-    evaluation = load_vixray(vixray_args.dataset, split=vixray_args.eval_split) if vixray_args.eval_split else None
+    evaluation = (_load("dataset", vixray_args.dataset, load_vixray, vixray_args.dataset, split=vixray_args.eval_split)
+                  if vixray_args.eval_split else None)
 
     ################
     # Model & processor
@@ -85,12 +124,14 @@ def main(argv: list[str] | None = None) -> SFTTrainer:
     check_model_family(model_args.model_name_or_path, revision=model_args.model_revision)
     dtype = model_args.dtype if model_args.dtype in ("auto", None) else getattr(torch, model_args.dtype)
     quantization_config = get_quantization_config(model_args)
-    model = AutoModelForImageTextToText.from_pretrained(
-        model_args.model_name_or_path, revision=model_args.model_revision, dtype=dtype,
-        attn_implementation=model_args.attn_implementation, quantization_config=quantization_config,
-        # a quantised base sits whole on this process's GPU
-        device_map={"": PartialState().local_process_index} if quantization_config is not None else None)
-    processor = AutoProcessor.from_pretrained(model_args.model_name_or_path, revision=model_args.model_revision)
+    name, remote = model_args.model_name_or_path, training_args.trust_remote_code
+    model = _load("model", name, AutoModelForImageTextToText.from_pretrained,
+                  name, revision=model_args.model_revision, dtype=dtype, trust_remote_code=remote,
+                  attn_implementation=model_args.attn_implementation, quantization_config=quantization_config,
+                  # a quantised base sits whole on this process's GPU
+                  device_map={"": PartialState().local_process_index} if quantization_config is not None else None)
+    processor = _load("model", name, AutoProcessor.from_pretrained, name, revision=model_args.model_revision,
+                      trust_remote_code=remote)
     set_image_budget(processor, min_pixels=vixray_args.min_pixels, max_pixels=vixray_args.max_pixels)
     peft_config = get_peft_config(model_args)
     if peft_config is not None and model_args.lora_target_modules is None:
@@ -116,5 +157,10 @@ def main(argv: list[str] | None = None) -> SFTTrainer:
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO)
-    main(sys.argv[1:])
+    # the rank prefixes every line of a multi-process launch (RANK is set by accelerate / torchrun)
+    logging.basicConfig(level=logging.INFO, format=f"[rank {os.environ.get('RANK', '0')}] %(levelname)s %(name)s: "
+                                                   "%(message)s")
+    try:
+        main(sys.argv[1:])
+    except (VixrayError, UnreachableError, UnsupportedModelError, PrecisionError) as error:
+        sys.exit(f"train_sft.py: {error}")

@@ -33,3 +33,29 @@ def demo_build(tmp_path_factory) -> BuildResult:
 def demo_dir(demo_build) -> Path:
     """Path of the session demo build: ``datasets.load_dataset(str(demo_dir))`` loads it. Read-only."""
     return demo_build.out
+
+
+@pytest.fixture(scope="session")
+def train_records(demo_dir):
+    """The demo build's train split (canonical schema)."""
+    from vixray_data import schema
+    from vixray_data.load import load_vixray
+
+    return load_vixray(str(demo_dir), split=schema.TRAIN)
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory, train_records) -> dict[str, Path]:
+    """Tiny Qwen2-VL, Qwen2.5-VL and InternVL -hf checkpoints whose tokenizer was trained on the demo reports."""
+    from tiny_models import build_tiny_internvl, build_tiny_qwen, register_image_only_processor
+
+    from vixray_data import schema
+    from vixray_data.conversations import SYSTEM_PROMPT, conversation
+
+    register_image_only_processor()
+    texts = [r for col in (schema.FINDINGS, schema.IMPRESSIONS) for r in train_records[col]]
+    texts.append(conversation(train_records[0], stage=3)["messages"][1]["content"][1]["text"] + SYSTEM_PROMPT)
+    root = tmp_path_factory.mktemp("tiny")
+    models = {family: build_tiny_qwen(root / family, texts, family=family) for family in ("qwen2_vl", "qwen2_5_vl")}
+    models["internvl"] = build_tiny_internvl(root / "internvl", texts)
+    return models

@@ -146,3 +146,22 @@ def test_counts_on_the_demo_corpus_match_the_generators_ground_truth():
     assert +got == expected
     assert sum(expected.values()) > 300  # the sample really exercises the generator
     assert freq.without_positive == sum(t.normal for t in truths)  # normal studies get a normal impression
+
+
+def test_a_pericardial_effusion_is_its_own_diagnosis_never_a_pleural_one():
+    freq = diagnoses(corpus_of(impressions=["Bóng tim to, tràn dịch khoang màng tim.", "Tràn dịch màng phổi phải."]))
+    assert freq.rows["pericardial_effusion"].present == 1
+    assert freq.rows["pleural_effusion"].present == 1
+    assert freq.rows["cardiomegaly"].present == 1
+
+
+def test_heading_style_and_inline_reports_count_the_same_body_parts():
+    headed = body_parts(corpus_of(["Phổi trái: nốt mờ thùy trên. Màng phổi phải: dày dính."]))
+    inline = body_parts(corpus_of(["Nốt mờ thùy trên phổi trái. Dày dính màng phổi phải."]))
+    assert {k: r.present for k, r in headed.rows.items()} == {k: r.present for k, r in inline.rows.items()}
+    assert {"left", "upper_lobe"} <= set(headed.rows["lung"].qualifiers)
+
+
+def test_equivalent_normal_heart_phrases_count_as_one_negated_cardiomegaly():
+    freq = diagnoses(corpus_of(impressions=["Bóng tim không to.", "Bóng tim bình thường.", "Tim không lớn."]))
+    assert (freq.rows["cardiomegaly"].negated, freq.rows["cardiomegaly"].present) == (3, 0)

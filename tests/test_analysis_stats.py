@@ -168,7 +168,7 @@ def test_a_hub_id_is_streamed_through_the_loader_without_decoding_images(monkeyp
         stream = IterableDataset.from_generator(rows, features=features)
         return IterableDatasetDict({"train": stream, "val": stream})
 
-    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset)
+    monkeypatch.setattr("vixray_data.load.load_hub_dataset", fake_load_dataset)  # the real hub path: test_hub.py
     corpus = load_corpus(schema.HUB_ID)
     assert calls == [(schema.HUB_ID, True)]
     assert corpus.published and corpus.column(schema.AGE, schema.VALIDATION) == [60, 61, 62]

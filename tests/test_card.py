@@ -38,14 +38,25 @@ def test_card_yaml_parses_and_its_split_sizes_equal_the_manifest(demo_dir):
     assert header["size_categories"] == ["n<1K"]
 
 
-def test_card_header_carries_licence_tags_task_and_gating_fields(demo_dir):
-    header, _ = _readme(demo_dir)
+def test_card_header_carries_licence_tags_task_and_a_real_builds_gating_fields(demo_dir):
+    real = {**_manifest(demo_dir), "synthetic": False}  # the same build, as a hospital export would describe it
+    header, body = card.split_card(card.render_card(real, folder=demo_dir))
     assert header["language"] == ["vi"]
     assert header["task_categories"] == ["image-to-text"]
     assert set(header["tags"]) == {"medical", "chest-x-ray", "radiology-report-generation", "vietnamese"}
-    assert header["extra_gated_prompt"].strip()
+    assert "real patients" in header["extra_gated_prompt"]
     assert any("re-identify" in name for name in header["extra_gated_fields"])
     assert set(header["extra_gated_fields"].values()) <= {"text", "checkbox", "country", "date_picker"}
+    assert "The dataset is gated" in body
+
+
+def test_the_synthetic_demo_card_is_not_gated_and_never_speaks_of_real_patients(demo_dir):
+    header, body = _readme(demo_dir)
+    assert not [key for key in header if key.startswith("extra_gated")]
+    assert "real patient" not in (demo_dir / schema.CARD).read_text(encoding="utf-8")
+    blocks = card.blocks_of(body)
+    assert blocks["access"].startswith("This synthetic build holds no patient data and is not gated.")
+    assert blocks["privacy"].startswith("This synthetic build describes no person")
 
 
 def test_card_states_one_licence_in_yaml_and_text(demo_dir):

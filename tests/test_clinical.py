@@ -163,7 +163,7 @@ def test_text_without_clinical_terms_gives_no_facts():
 
 
 def test_one_predicate_shared_by_two_subjects_gives_two_facts():
-    assert keys("Tim, phổi bình thường.") == [("heart", None, NORMAL, None), ("lung", None, NORMAL, None)]
+    assert keys("Tim, phổi bình thường.") == [("heart", "cardiomegaly", NEGATED, None), ("lung", None, NORMAL, None)]
     assert keys("Bóng tim, trung thất không to") == [
         ("heart", "cardiomegaly", NEGATED, None),
         ("mediastinum", None, NORMAL, None),

@@ -50,3 +50,38 @@ def test_severity_laterality_and_normal_sections_cover_the_reports_wording():
     assert "nhẹ" in lexicon.severity["mild"] and "vừa" in lexicon.severity["moderate"]
     assert {"trái", "bên trái"} <= set(lexicon.laterality["left"]) and "hai bên" in lexicon.laterality["bilateral"]
     assert "trong giới hạn bình thường" in lexicon.normal["any"] and "nhọn" in lexicon.normal["costophrenic_angle"]
+
+
+def test_one_index_built_once_serves_the_segmenter_and_the_extractor():
+    from vixray_data import segment
+    from vixray_data.clinical import extract_facts
+    from vixray_data.lexicon import term_index
+
+    index = term_index()
+    assert term_index() is index
+    assert segment.term_index is term_index  # the segmenter reads the same cached index
+    size, (term,) = index.match(["tràn", "dịch", "màng", "tim", "."], 0)
+    assert (size, term.kind, term.value) == (4, "finding", "pericardial_effusion")
+    assert extract_facts("Tràn dịch màng tim.")[0].finding == "pericardial_effusion"
+
+
+def test_every_finding_belongs_to_a_known_organ_and_maps_to_a_known_label():
+    lexicon = load_lexicon()
+    for cid, finding in lexicon.findings.items():
+        assert finding.anatomy is None or finding.anatomy in lexicon.anatomy, cid
+        assert finding.label is None or finding.label in lexicon.labels, cid
+        assert set(finding.bare) <= set(finding.variants), cid
+
+
+def test_findings_of_other_organs_never_map_to_a_chest_label():
+    lexicon = load_lexicon()
+    others = {"pericardium", "clavicle", "scapula", "humerus", "spine", "soft_tissue", "abdomen"}
+    assert {cid: f.label for cid, f in lexicon.findings.items() if f.anatomy in others and f.label} == {}
+    assert lexicon.findings["bone_abnormality"].label is None  # was mapped to rib fracture
+    assert lexicon.findings["opacity"].label == "lung_opacity"  # was mapped to consolidation
+
+
+def test_bare_words_are_not_findings_by_themselves():
+    lexicon = load_lexicon()
+    assert {"to", "đậm", "tăng đậm"} <= set(lexicon.findings["hilar_enlargement"].bare)
+    assert "gãy" in lexicon.findings["rib_fracture"].bare and "xẹp" in lexicon.findings["atelectasis"].bare

@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-import io
-import json
 from pathlib import Path
 
 import datasets
-import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from PIL import Image
+from hubfake import png, release_folder
 
-from vixray_data import load as load_module
 from vixray_data import schema
 from vixray_data.errors import SchemaError, SourceError
 from vixray_data.load import load_vixray, map_columns, normalize_dataset
 
 
 def _png(value: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(np.full((8, 8), value, np.uint8)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png(value)
 
 
-def _published_folder(root: Path) -> Path:
-    """A local folder in the published release's schema: its columns, its split names, its README header."""
-    (root / "data").mkdir(parents=True)
-    for split, n in (("train", 4), ("val", 2), ("test", 2)):
-        table = pa.table({
-            "image": [{"bytes": _png(i), "path": f"{split}{i}.png"} for i in range(n)],
-            "findings": [f"Bóng tim to {split} {i}." for i in range(n)],
-            "impressions": ["Bóng tim to."] * n,
-            "Ages": [str(60 + i) for i in range(n)],
-            "sex": ["Male", "Female"] * (n // 2),
-            "view": ["PA"] * n,
-            "Ghi chú": ["Chụp Xquang ngực thẳng"] * n,
-            "Kỹ thuật": ["Chụp Xquang tim phổi thẳng"] * n,
-        }).replace_schema_metadata({"huggingface": json.dumps({"info": {"features": {"image": {"_type": "Image"}}}})})
-        pq.write_table(table, root / "data" / f"{split}-00000-of-00001.parquet")
-    header = "".join(f"  - split: {s}\n    path: data/{s}-*\n" for s in ("train", "val", "test"))
-    (root / "README.md").write_text(f"---\nconfigs:\n- config_name: default\n  data_files:\n{header}---\n# ViX-Ray\n")
-    return root
+def _published_folder(root: Path, **kwargs) -> Path:
+    return release_folder(root, **kwargs)
 
 
 def test_a_folder_in_the_published_schema_loads_onto_the_canonical_one(tmp_path):
@@ -97,17 +73,28 @@ def test_unmappable_columns_raise_naming_the_missing_and_the_found():
     assert "missing image, impressions" in message and "'picture'" in message and "'Ages'" in message
 
 
-def test_a_hub_id_goes_through_datasets_load_dataset(monkeypatch, demo_dir):
-    calls, real = [], datasets.load_dataset(str(demo_dir))
+def test_ages_follow_the_build_rules_months_and_over_89_capped(tmp_path):
+    folder = _published_folder(tmp_path / "release-ages-capped", ages={"val": ["030M", "95"]})  # own cache key
+    rows = load_vixray(str(folder), split="val")
+    assert rows["age"] == [2, 90]
 
-    def fake_load_dataset(path, **kwargs):
-        calls.append((path, kwargs))
-        return real
 
-    monkeypatch.setattr(load_module.datasets, "load_dataset", fake_load_dataset)
-    ds = load_vixray(schema.HUB_ID, split="dev", revision="main")
-    assert calls == [(schema.HUB_ID, {"streaming": False, "revision": "main"})]
-    assert ds.features == schema.FEATURES
+@pytest.mark.parametrize("streaming", [False, True])
+def test_an_impossible_age_is_an_error_naming_the_split_and_row_not_the_value(tmp_path, streaming):
+    folder = _published_folder(tmp_path / f"release-age-150-{streaming}", ages={"test": ["70", "150"]})
+    with pytest.raises(SchemaError, match=r"split test row 1: age: impossible age") as caught:
+        list(load_vixray(str(folder), split="test", streaming=streaming))
+    assert "150" not in str(caught.value)
+
+
+def test_an_unknown_sex_is_an_error_naming_the_row():
+    ds = datasets.Dataset.from_dict({"image": [{"bytes": _png(1), "path": None}] * 2, "findings": ["a", "b"],
+                                     "impressions": ["c", "d"], "sex": ["Nam", "Khác"]},
+                                    features=datasets.Features({"image": datasets.Image(),
+                                                                **{c: datasets.Value("string") for c in
+                                                                   ("findings", "impressions", "sex")}}))
+    with pytest.raises(SchemaError, match=r"split train row 1: sex: unknown sex"):
+        normalize_dataset(ds)
 
 
 def test_a_name_that_is_neither_a_folder_nor_a_hub_id_is_an_error(tmp_path):

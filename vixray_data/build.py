@@ -12,6 +12,7 @@ any failure removes the temporary folder and leaves an existing ``out`` as it wa
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import logging
@@ -28,7 +29,7 @@ from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,9 +37,9 @@ from typing import Any
 from PIL import Image
 from tqdm.auto import tqdm
 
-from . import __version__, card, croissant, deid, leakscan, phi, schema, sources
+from . import __version__, card, croissant, deid, leakscan, ocr, phi, schema, sources
 from .config import BuildConfig
-from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError, WorkerError
+from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError, VixrayError, WorkerError
 from .records import CleanRecord, EncodedImage, Reject, SeenImages
 from .split import plan_splits
 from .writer import SplitWriter, manifest_text
@@ -72,7 +73,17 @@ class BuildResult:
         per = ", ".join(f"{s} {v['written']}" for s, v in c["per_split"].items())
         reasons = ", ".join(f"{r} {n}" for r, n in c["rejected_by_reason"].items())
         return (f"read {c['read']} · written {c['written']} ({per}) · rejected {c['rejected']}"
-                + (f" ({reasons})" if reasons else "") + f" → {self.out}")
+                + (f" ({reasons})" if reasons else "") + f" → {self.out}" + "".join(self.warnings()))
+
+    def warnings(self) -> list[str]:
+        """One line per split left empty (no shard written), saying why: too few patients or records."""
+        c = self.counts
+        groups, splits = c.get("split_groups"), c["per_split"]
+        if groups is not None and groups < len(splits):
+            why = f"only {groups} patient{'s' if groups != 1 else ''}"
+        else:
+            why = f"only {c['written']} record(s) written" + (f" of {groups} patients" if groups is not None else "")
+        return [f"\n{split}: 0 records — {why}" for split, v in splits.items() if not v["written"]]
 
 
 # -- images in worker processes ---------------------------------------------------------------------
@@ -82,6 +93,15 @@ _JOBS: Sequence[CleanRecord] = ()
 #: Shared with the forked workers: per record, the pid of the worker producing it (0 when none), so a worker
 #: that dies (the OOM killer's SIGKILL) can be named with the record it held.
 _BUSY: Any = None
+#: The pixel text screen of ``--ocr`` (None without it); forked workers find it here like ``_JOBS``.
+_SCREEN: ocr.TextScreen | None = None
+
+
+def _screen(image: EncodedImage, ref: str) -> EncodedImage:
+    """Reject images carrying text beyond radiographic markers (``--ocr``); the bytes pass unchanged."""
+    if _SCREEN is not None:
+        _SCREEN.check(image.data, ref)
+    return image
 
 
 def check_image(image: EncodedImage, ref: str) -> EncodedImage:
@@ -108,7 +128,7 @@ def _produce(indices: Sequence[int]) -> list[tuple[int, EncodedImage | None, tup
         if busy is not None:
             busy[index] = pid
         try:
-            out.append((index, check_image(record.image(), record.ref), None))
+            out.append((index, _screen(check_image(record.image(), record.ref), record.ref), None))
         except RecordError as exc:
             out.append((index, None, (exc.reason, exc.detail)))
         if busy is not None:
@@ -185,15 +205,34 @@ def _alive(pid: int) -> bool:
 
 def _remove_stale_temps(out: Path) -> None:
     """Temp folders of builds that were killed (SIGKILL, power loss): the pid in their name is gone."""
-    for folder in out.parent.glob(f"{out.name}.tmp-*"):
+    places = [out.parent] + ([out] if out.is_dir() else [])
+    for folder in (f for place in places for f in place.glob(f"{out.name}.tmp-*")):
         match = re.fullmatch(re.escape(out.name) + r"\.tmp-(\d+)-\w+", folder.name)
         if match and folder.is_dir() and not _alive(int(match.group(1))):
             log.info("removing %s, left by an interrupted build", folder)
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _inside(out: Path) -> bool:
+    """Whether the temp folder must go inside ``out``: a mount point (a Docker volume) cannot be renamed,
+    and a folder on another device than its parent cannot receive a rename from it."""
+    if not out.is_dir():
+        return False
+    try:
+        return os.path.ismount(out) or out.stat().st_dev != out.parent.stat().st_dev
+    except OSError:
+        return False
+
+
 def _prepare_out(out: Path) -> Path:
-    """Create the temporary folder beside ``out``; refuse to replace a folder that is not a build."""
+    """Create the temporary folder beside ``out`` (inside it when ``out`` is a mount point); refuse to
+    replace a folder that is not a build. The folder gets the user's umask (mkdtemp makes it 0700)."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {out} exists and is not a folder")
@@ -203,36 +242,103 @@ def _prepare_out(out: Path) -> Path:
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(out)
-        return Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+        tmp = None
+        if not _inside(out):
+            try:
+                tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-{os.getpid()}-", dir=out.parent))
+            except PermissionError:  # a writable volume under a read-only parent
+                if not out.is_dir():
+                    raise
+        if tmp is None:
+            tmp = Path(tempfile.mkdtemp(prefix=f"{out.name}.tmp-{os.getpid()}-", dir=out))
+        os.chmod(tmp, 0o777 & ~_umask())
+        return tmp
     except OSError as exc:
         raise OutputError(f"cannot write output folder {out}: {exc.strerror or exc}") from exc
 
 
 def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` with renames only (same parent folder), so no reader sees half a build."""
+    """Replace ``out`` by ``tmp`` with renames only (same parent folder), so no reader sees half a build.
+
+    When ``out`` cannot be renamed (a mount point: EBUSY; or the temp folder is inside it), its
+    contents are swapped instead: old entries into a hidden folder, the new ones in, the old removed.
+    """
+    if tmp.parent == out:
+        _swap_contents(tmp, out)
+        return
     old = None
-    if out.exists():
-        old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
-        os.rmdir(old)
-        os.replace(out, old)
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f"{out.name}.old-", dir=out.parent))
+            os.rmdir(old)
+            os.replace(out, old)
+    except OSError as exc:
+        if exc.errno not in (errno.EBUSY, errno.EXDEV, errno.EPERM, errno.EACCES):
+            raise
+        _swap_contents(tmp, out)
+        return
     try:
         os.replace(tmp, out)
-    except OSError:
+    except OSError as exc:
         if old is not None:
             os.replace(old, out)
-        raise
+        if exc.errno not in (errno.EBUSY, errno.EXDEV) or not out.is_dir():
+            raise
+        _swap_contents(tmp, out)
+        return
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tuple[int, list[CleanRecord],
-                                                                                   list[Reject]]:
+def _swap_contents(tmp: Path, out: Path) -> None:
+    """Move ``out``'s entries aside and ``tmp``'s in (``shutil.move``: a rename, else a copy across devices)."""
+    out.mkdir(exist_ok=True)
+    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out))
+    moved_in: list[str] = []
+    try:
+        for entry in sorted(out.iterdir()):
+            if entry not in (tmp, old):
+                shutil.move(str(entry), str(old / entry.name))
+        for entry in sorted(tmp.iterdir()):
+            shutil.move(str(entry), str(out / entry.name))
+            moved_in.append(entry.name)
+    except BaseException:
+        for name in moved_in:  # put the previous build back
+            if (out / name).is_dir():
+                shutil.rmtree(out / name, ignore_errors=True)
+            else:
+                (out / name).unlink(missing_ok=True)
+        for entry in old.iterdir():
+            shutil.move(str(entry), str(out / entry.name))
+        shutil.rmtree(old, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@dataclass
+class _InFlight:
+    """What the build is doing, for the one line an unexpected exception becomes (refs only, never values)."""
+
+    stage: str = "starting"
+    ref: str | None = None
+
+    def describe(self) -> str:
+        return self.stage + (f" {self.ref}" if self.ref else "")
+
+
+def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier,
+             flight: _InFlight | None = None) -> tuple[int, list[CleanRecord], list[Reject]]:
+    flight = flight or _InFlight()
     read, records, rejects, seen = 0, [], [], {}
     items = tqdm(source, desc="reading", unit="rec", disable=not config.progress, leave=False,
                  total=len(source) if hasattr(source, "__len__") else None)
+    flight.stage = "reading the export"
     for item in items:
         read += 1
+        flight.stage, flight.ref = "de-identifying", item.ref
         result = item if isinstance(item, Reject) else deidentifier.process(item, scrub_text=False)
+        flight.stage = "reading the export after"
         if isinstance(result, CleanRecord) and result.id in seen:
             result = Reject(result.ref, "duplicate_id", f"same study id as {seen[result.id]}")
         if isinstance(result, Reject):
@@ -241,6 +347,7 @@ def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tu
         seen[result.id] = result.ref
         records.append(result)
     for record in records:  # every record's identifying values are known now: scrub them from every text
+        flight.stage, flight.ref = "scrubbing the text of", record.ref
         deidentifier.scrub_record(record)
     return read, records, rejects
 
@@ -300,17 +407,38 @@ def _use_workers(records: Sequence[CleanRecord], order: Sequence[int], num_proc:
 
 
 def build(config: BuildConfig) -> BuildResult:
-    """Build the dataset folder ``config.out`` (see the module docstring); returns counts and rejects."""
+    """Build the dataset folder ``config.out`` (see the module docstring); returns counts and rejects.
+
+    An exception that is not a library error leaves with ``in_flight`` set: the stage and the record being
+    processed (refs only), which the CLI prints as its one line.
+    """
+    flight = _InFlight()
+    try:
+        return _build(config, flight)
+    except VixrayError:
+        raise
+    except Exception as exc:
+        with suppress(AttributeError):  # a few built-in exception types take no attributes
+            exc.in_flight = flight.describe()
+        raise
+
+
+def _build(config: BuildConfig, flight: _InFlight) -> BuildResult:
     if config.source is not None and not Path(config.source).exists():
         raise SourceError(f"source {config.source} does not exist")
     out = Path(config.out)
+    flight.stage = "opening the export"
     source = sources.open_source(config)
     key = deid.resolve_key(config.deid_key_file, demo=bool(getattr(source, "is_demo", False)))
     deidentifier = deid.Deidentifier(key)
+    screen = ocr.TextScreen(config.ocr_allow or ocr.DEFAULT_MARKERS) if config.ocr else None
+    if screen is not None:
+        ocr.require()  # fails now, before anything is read or written, when the extra is missing
     tmp = _prepare_out(out)
     try:
         with _terminate_as_interrupt():
-            manifest, rejects = _build_into(tmp, config, source, deidentifier)
+            manifest, rejects = _build_into(tmp, config, source, deidentifier, screen=screen, flight=flight)
+            flight.stage, flight.ref = "moving the build into place at", None
             _swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -318,10 +446,13 @@ def build(config: BuildConfig) -> BuildResult:
     return BuildResult(out=out, manifest=manifest, rejects=rejects)
 
 
-def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deidentifier) -> tuple[dict, list]:
-    global _JOBS
-    read, records, rejects = _collect(config, source, deidentifier)
+def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deidentifier, *,
+                screen: ocr.TextScreen | None = None, flight: _InFlight | None = None) -> tuple[dict, list]:
+    global _JOBS, _SCREEN
+    flight = flight or _InFlight()
+    read, records, rejects = _collect(config, source, deidentifier, flight)
     _strict_check(config, rejects)
+    flight.stage, flight.ref = "splitting", None
     plan = plan_splits([r.patient for r in records], ids=[r.id for r in records], seed=config.seed,
                        ratios=config.split_ratios, sizes=config.split_sizes)
     for i in plan.surplus:
@@ -330,13 +461,14 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     _strict_check(config, rejects)
 
     threads = _num_proc(config)
+    _SCREEN = screen  # before the probe: with --ocr, producing an image is real work (worker processes)
     workers = _use_workers(records, [i for v in plan.indices.values() for i in v], threads)
     splits_info: dict[str, dict] = {}
     written: dict[str, int] = {}
     patients: dict[str, list[str]] = {}
     seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
     image_scan = leakscan.ImageScan(deidentifier.phi_values)  # image bytes scanned as written, not re-read
-    _JOBS = records
+    _JOBS, _SCREEN = records, screen
     if workers > 1:
         pool = _Workers(workers, records)
         submit = pool.submit
@@ -349,9 +481,13 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
         for split, indices in plan.indices.items():
             writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
             keys = set()
-            for index, image, error in _images(indices, submit, ahead=2 * max(workers, threads) + 2):
+            flight.stage = "producing the image of"
+            flight.ref = records[indices[0]].ref if indices else None
+            for position, (index, image, error) in enumerate(_images(indices, submit,
+                                                                      ahead=2 * max(workers, threads) + 2), 1):
                 bar.update()
                 record = records[index]
+                flight.ref = records[indices[position]].ref if position < len(indices) else None
                 duplicate = None if error else seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
                 if error is not None or duplicate is not None:
                     rejects.append(duplicate or Reject(record.ref, error[0], error[1]))
@@ -366,18 +502,24 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
                     keys.add(record.patient)
             shards = writer.close()
             written[split] = writer.num_rows
-            patients[split] = sorted(keys)
-            splits_info[split] = {"num_examples": writer.num_rows, "shards": [s.to_json() for s in shards]}
+            if writer.num_rows:  # an empty split is left out: no shard, no config (datasets refuses empty ones)
+                patients[split] = sorted(keys)
+                splits_info[split] = {"num_examples": writer.num_rows, "shards": [s.to_json() for s in shards]}
         bar.close()
     except BrokenProcessPool:
         raise pool.death() from None
     finally:
-        _JOBS = ()
+        _JOBS, _SCREEN = (), None
         if workers > 1:
             pool.close()
         else:
             pool.shutdown(wait=True, cancel_futures=True)
 
+    if not any(written.values()):  # a dataset of no split would not load; say why instead
+        reasons = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r.reason for r in rejects).items()))
+        raise SourceError(f"no record could be written: {read} read, {len(rejects)} rejected"
+                          + (f" ({reasons})" if reasons else ""))
+    flight.stage, flight.ref = "writing", schema.REJECTS
     with open(tmp / schema.REJECTS, "w", encoding="utf-8") as handle:
         for reject in rejects:
             handle.write(json.dumps(reject.to_json(), ensure_ascii=False, sort_keys=True) + "\n")
@@ -398,7 +540,9 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
             "rejected": len(rejects),
             "rejected_by_reason": dict(sorted(Counter(r.reason for r in rejects).items())),
             "per_split": {s: {"written": n} for s, n in written.items()},
+            "split_groups": plan.groups,
         },
+        "pixel_screening": _screening(screen),
         "limits": {"row_group_bytes": config.row_group_bytes, "shard_bytes": config.shard_bytes},
         "patients": patients,
         "deid": _audit(deidentifier),
@@ -423,6 +567,16 @@ def _residual_check(folder: Path, config: BuildConfig) -> None:
         raise DeidError(f"residual PHI scan: {len(hits)} span kind(s) left in the output ({where}"
                         + (", ..." if len(hits) > 5 else "") + "); nothing was written"
                         + ("" if config.report_residual else "; list them all with --report-residual PATH"))
+
+
+def _screening(screen: ocr.TextScreen | None) -> dict:
+    """What the manifest (and the card) say about text in the pixels."""
+    if screen is None:
+        return {"ocr": False, "statement": "pixels were not screened for burned-in text (build without --ocr); "
+                                           "only images flagged BurnedInAnnotation were removed"}
+    return {"ocr": True, "engine": "rapidocr-onnxruntime", "allowed_words": list(screen.words),
+            "statement": "every image was read with OCR; images with text beyond the allowed marker words "
+                         "were rejected (burned_in_text)"}
 
 
 def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier, config: BuildConfig) -> None:

@@ -63,16 +63,11 @@ def field_stats(folder: Path, manifest: dict) -> dict[str, dict[str, Any]]:
 
     Reads only the text and number columns (never the image column), so it is cheap on any build size.
     """
-    import pyarrow.parquet as pq
+    from .shards import read_columns
 
     columns = [name for name in schema.FIELDS if name != schema.IMAGE]
     out: dict[str, dict[str, Any]] = {}
-    for split, info in manifest["splits"].items():
-        rows: dict[str, list] = {name: [] for name in columns}
-        for shard in info.get("shards", ()):
-            table = pq.read_table(Path(folder) / shard["path"], columns=columns)
-            for name in columns:
-                rows[name].extend(table.column(name).to_pylist())
+    for split, rows in read_columns(folder, columns, manifest=manifest).items():
         ages = [a for a in rows[schema.AGE] if a is not None]
         stats: dict[str, Any] = {"rows": len(rows[schema.ID]),
                                  "age": _summary(ages, digits=1),
@@ -159,7 +154,33 @@ def _deid_block(manifest: dict) -> str:
             + f"\nLeak scan: {verdict} ({scan.get('values_checked', 0)} identifying value(s) searched for in "
               f"{scan.get('files_scanned', 0)} file(s)).\n"
             + f"\nRecords read {counts.get('read', 0)}, written {counts.get('written', 0)}, rejected "
-              f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n")
+              f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
+            + _screening_line(manifest) + _empty_splits_line(manifest))
+
+
+def _screening_line(manifest: dict) -> str:
+    """Whether the pixels were read for burned-in text; said plainly either way."""
+    screening = manifest.get("pixel_screening")
+    if screening is None:
+        return ""
+    if screening.get("ocr"):
+        return (f"\nPixel text: every image was read with OCR ({screening.get('engine')}); images carrying words "
+                f"beyond the radiographic markers {', '.join(screening.get('allowed_words', ()))} were rejected "
+                "(`burned_in_text`).\n")
+    return ("\n**Pixel text: the pixels of this build were not screened for burned-in text** (built without "
+            "`--ocr`); only images whose header flags burned-in annotation were removed.\n")
+
+
+def _empty_splits_line(manifest: dict) -> str:
+    per_split = manifest.get("counts", {}).get("per_split", {})
+    empty = [s for s, v in per_split.items() if not v.get("written")]
+    if not empty:
+        return ""
+    counts = manifest.get("counts", {})
+    groups = counts.get("split_groups")
+    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.get('written', 0)} record(s)"
+            + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
+            + ") and are left out of this card's configs.\n")
 
 
 def _build_block(manifest: dict) -> str:
@@ -181,6 +202,24 @@ def _synthetic_block(manifest: dict) -> str:
     return ("> [!WARNING]\n> **This build is the synthetic demo corpus, not patient data.** Its reports are composed "
             "from the\n> lexicon and its images are generated; it exists to test the tools offline. The figures below "
             "describe\n> this synthetic build, not the ViX-Ray release.\n")
+
+
+#: Header keys of the data-use agreement: a synthetic build holds no patient data and is not gated.
+GATING_KEYS = ("extra_gated_heading", "extra_gated_prompt", "extra_gated_fields", "extra_gated_button_content")
+
+
+def _synthetic_prose(manifest: dict) -> dict[str, str]:
+    """For a synthetic build, the card's privacy and access prose says what it is; a real build keeps the template's."""
+    if not manifest.get("synthetic"):
+        return {}
+    return {"privacy": "This synthetic build describes no person: its records are generated. The release built from "
+                       "the hospital's export\n"
+                       "is pseudonymous, not anonymous, and its data-use agreement forbids "
+                       "re-identification.\n",
+            "access": "This synthetic build holds no patient data and is not gated. The release built from the "
+                      "hospital's export is:\n"
+                      "access requests ask for the fields of a data-use agreement and are "
+                      "reviewed by the maintainers.\n"}
 
 
 def fill(text: str, blocks: dict[str, str]) -> str:
@@ -211,7 +250,7 @@ def split_card(text: str) -> tuple[dict, str]:
 def header(manifest: dict, template_header: dict) -> dict:
     """The YAML header: the template's (licence, tags, gating) with the build's configs and dataset_info."""
     splits = manifest["splits"]
-    out = dict(template_header)
+    out = {k: v for k, v in template_header.items() if not (manifest.get("synthetic") and k in GATING_KEYS)}
     out["size_categories"] = [size_category(sum(i["num_examples"] for i in splits.values()))]
     out["configs"] = [{"config_name": "default",
                        "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]
@@ -269,7 +308,7 @@ def render_card(manifest: dict, *, folder: Path | None = None, template: Path | 
     text = Path(template or CARD_TEMPLATE).read_text(encoding="utf-8")
     template_header, body = split_card(text)
     blocks = {"synthetic": _synthetic_block(manifest), "build": _build_block(manifest), "fields": fields_block(),
-              "splits": _splits_block(manifest), "deid": _deid_block(manifest)}
+              "splits": _splits_block(manifest), "deid": _deid_block(manifest), **_synthetic_prose(manifest)}
     if folder is not None:
         blocks["stats"] = _stats_block(field_stats(folder, manifest))
         if analysis and (table := analysis_block(folder)) is not None:

@@ -1,7 +1,8 @@
 """``vixray`` command line: a thin layer over the library.
 
 Each subcommand is a module in ``vixray_data.commands`` with ``NAME``, ``HELP``,
-``add_arguments(parser)`` and ``run(args) -> int``. Library errors become one line and an exit code.
+``add_arguments(parser)`` and ``run(args) -> int``. Library errors become one line and an exit code;
+so does any other exception (``-v`` prints its trace).
 """
 
 from __future__ import annotations
@@ -10,15 +11,28 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
+from . import __version__
 from .errors import VixrayError
 
-COMMANDS = ("build", "scan", "validate", "publish", "stats", "evaluate")
+COMMANDS = ("build", "scan", "validate", "publish", "stats", "evaluate", "review")
+
+
+class DefaultsFormatter(argparse.HelpFormatter):
+    """Every option's help ends with its default, unless the help already says it or there is none to show."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if not action.option_strings or "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return f"{text} (default: %(default)s)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vixray", description="Build, check, study, publish and score ViX-Ray.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, including the libraries' own")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         try:
@@ -27,23 +41,60 @@ def _parser() -> argparse.ArgumentParser:
             if exc.name and exc.name.startswith("vixray_data.commands"):
                 continue  # subcommand not shipped in this version
             raise
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP,
+                                 formatter_class=DefaultsFormatter)
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser
 
 
+#: Libraries whose info and warnings (``Repo card metadata block was not found``, retries, HTTP requests) are noise
+#: at the default level: shown with ``-v``. Their errors reach the user as our own one-line errors.
+NOISY_LOGGERS = ("datasets", "huggingface_hub", "httpx", "httpx2", "fsspec", "urllib3", "filelock")
+
+
+def _quiet_libraries() -> None:
+    for name in NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:  # datasets and huggingface_hub keep their own verbosity settings beside the logging tree
+        import datasets.utils.logging
+        import huggingface_hub.utils.logging
+
+        datasets.utils.logging.set_verbosity_error()
+        huggingface_hub.utils.logging.set_verbosity_error()
+        if not sys.stderr.isatty():  # like ours, their progress bars are for terminals, not logs
+            datasets.disable_progress_bars()
+    except ImportError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    if not args.verbose:
+        _quiet_libraries()
     try:
         return int(args._run(args) or 0)
     except VixrayError as exc:
+        _trace(args, exc.__cause__)
         print(f"vixray {args.command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"vixray {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # no traceback reaches the user: its message may quote a value, so only the type
+        _trace(args, exc)
+        where = getattr(exc, "in_flight", None)  # set by the builder: the stage and record ref, never a value
+        print(f"vixray {args.command}: error: unexpected {type(exc).__name__}" + (f" while {where}" if where else "")
+              + f" (a bug, or an input we do not handle: run vixray -v {args.command} ... for the trace)",
+              file=sys.stderr)
+        return 70
+
+
+def _trace(args: argparse.Namespace, exc: BaseException | None) -> None:
+    """With ``-v``, the full trace of what went wrong (it may quote input values: for the operator only)."""
+    if args.verbose and exc is not None:
+        traceback.print_exception(exc, file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ from pathlib import Path
 
 from . import schema
 
+#: Pixels (rows x columns x frames x samples) a DICOM file may declare: the largest radiography detectors are
+#: about 4300 x 4300 (18.5 million); above this a file is rejected from its header, before decoding.
+DEFAULT_MAX_PIXELS = 50_000_000
+
 
 @dataclass(frozen=True, kw_only=True)
 class BuildConfig:
@@ -31,3 +35,7 @@ class BuildConfig:
     bit_depth: int = 8  # DICOM: 8 (windowed) or 16 (full depth PNG)
     allow_burned_in: bool = False  # images flagged BurnedInAnnotation were reviewed by a person
     report_residual: Path | None = None  # write the residual-PHI scan's hits (locations, no values) here
+    # hostile exports
+    ocr: bool = False  # read every image with OCR; reject those with text beyond ocr_allow (needs the ocr extra)
+    ocr_allow: tuple[str, ...] | None = None  # allowed marker words; None: vixray_data.ocr.DEFAULT_MARKERS
+    max_pixels: int = DEFAULT_MAX_PIXELS  # DICOM: rows x columns x frames above this is rejected unread

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -21,15 +20,12 @@ from . import phi, schema
 from .errors import DeidError
 from .records import CleanRecord, RawRecord, Reject
 from .text import normalize
+from .values import age_years, parse_age, parse_sex, parse_view  # noqa: F401 - sources/export.py imports parse_age here
 
 #: Public key for the synthetic demo corpus: its ids need no secrecy, only stability.
 DEMO_KEY = b"vixray-demo-corpus-public-key"
 KEY_ENV = "VIXRAY_DEID_KEY"
 REDACTED = "___"
-
-_SEX = {"nam": schema.MALE, "m": schema.MALE, "male": schema.MALE, "nữ": schema.FEMALE, "nu": schema.FEMALE,
-        "f": schema.FEMALE, "female": schema.FEMALE}
-_VIEW = {"LATERAL": "LAT", "LAT.": "LAT", "POSTERO-ANTERIOR": "PA", "ANTERO-POSTERIOR": "AP"}
 
 
 def resolve_key(key_file: Path | None, *, demo: bool) -> bytes:
@@ -52,40 +48,6 @@ def pseudonym(key: bytes, *parts: str, length: int = 16) -> str:
     """Stable pseudonym of source identifiers (HMAC-SHA256, hex, truncated)."""
     message = "\x1f".join(parts).encode("utf-8")
     return hmac.new(key, message, hashlib.sha256).hexdigest()[:length]
-
-
-def _age_years(value) -> int | None:
-    """Years, uncapped; None when absent. Raises ValueError for unparseable or impossible ages."""
-    if value is None or (isinstance(value, float) and value != value) or str(value).strip() == "":
-        return None
-    text = normalize(str(value), lowercase=True)
-    text = re.sub(r"\s*(tuổi|t|years?|yrs?|yo)$", "y", text)
-    match = re.fullmatch(r"(\d{1,3})(?:\.0+)?\s*([ymwd]?)", text)
-    if not match:
-        raise ValueError("unparseable age")
-    number, unit = int(match.group(1)), match.group(2) or "y"
-    years = {"y": number, "m": number // 12, "w": number // 52, "d": number // 365}[unit]
-    if not schema.AGE_MIN <= years <= schema.AGE_MAX:
-        raise ValueError("impossible age (over 120 years)")
-    return years
-
-
-def parse_age(value) -> int | None:
-    """``72``, ``"72"``, ``"72 tuổi"``, ``"072Y"``, ``"030M"``, ``"010D"`` -> years (above 89: 90); None when absent.
-
-    Raises ValueError for unparseable or impossible (over 120) ages.
-    """
-    years = _age_years(value)
-    return None if years is None else min(years, schema.AGE_CAP)
-
-
-def parse_sex(value) -> str | None:
-    if value is None or str(value).strip() == "":
-        return None
-    sex = _SEX.get(normalize(str(value), lowercase=True))
-    if sex is None:
-        raise ValueError("unknown sex")
-    return sex
 
 
 # --------------------------------------------------------------------------- free-text scrubbing
@@ -173,7 +135,7 @@ class Deidentifier:
             return self._reject(raw, "not_text", f"column(s) for {', '.join(sorted(not_text))} hold a list or "
                                                  "object, not text")
         try:
-            years = _age_years(f.get(schema.AGE))
+            years = age_years(f.get(schema.AGE))
         except ValueError as exc:
             return self._reject(raw, "bad_age", f"{exc} in the age column")
         age = None if years is None else min(years, schema.AGE_CAP)
@@ -182,12 +144,10 @@ class Deidentifier:
         except ValueError as exc:
             return self._reject(raw, "bad_sex", f"{exc} in the sex column")
         fields = {schema.AGE: age, schema.SEX: sex}
-        view = normalize(str(f.get(schema.VIEW) or "")).upper() or None
-        view = _VIEW.get(view, view) if view else None
-        if view is not None and view not in schema.VIEW_VALUES:
-            return self._reject(raw, "bad_view", f"unknown view in the view column (expected one of "
-                                                 f"{', '.join(schema.VIEW_VALUES)})")
-        fields[schema.VIEW] = view
+        try:
+            fields[schema.VIEW] = parse_view(f.get(schema.VIEW))
+        except ValueError as exc:
+            return self._reject(raw, "bad_view", f"{exc} in the view column")
         for name in schema.TEXT_FIELDS:
             fields[name] = normalize(f.get(name)) or None
         for name in schema.REQUIRED_TEXT:

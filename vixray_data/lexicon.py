@@ -1,4 +1,5 @@
-"""Loader for the shared Vietnamese chest X-ray lexicon (``lexicon.yaml`` beside this file).
+"""Loader for the shared Vietnamese chest X-ray lexicon (``lexicon.yaml`` beside this file), and its one
+longest-match index (:func:`term_index`) that the word segmenter and the fact extractor both read.
 
 Every surface form is passed through :func:`vixray_data.text.normalize` (lowercased) on load, so a
 term written ``hoá`` in the file still matches ``hóa`` in a report.
@@ -6,6 +7,8 @@ term written ``hoá`` in the file still matches ``hóa`` in a report.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +19,9 @@ from .text import normalize
 
 LEXICON_PATH = Path(__file__).with_name("lexicon.yaml")
 
+#: How the index cuts text and forms into tokens: a syllable or word, or one punctuation mark.
+TOKEN = re.compile(r"\w+|[^\w\s]")
+
 
 @dataclass(frozen=True)
 class Concept:
@@ -24,9 +30,10 @@ class Concept:
     id: str
     vi: str
     en: str
-    variants: tuple[str, ...]
-    anatomy: str | None = None  # findings: default subject
-    label: str | None = None  # findings: clinical label
+    variants: tuple[str, ...]  # every surface form, ``bare`` ones included
+    anatomy: str | None = None  # findings: the organ the finding belongs to (its default subject)
+    label: str | None = None  # findings: clinical label; None for a finding with no label of its own
+    bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
 
 
 def _forms(values) -> tuple[str, ...]:
@@ -48,18 +55,6 @@ class Lexicon:
     labels: dict[str, str]  # label id -> English name
     raw: dict = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
 
-    def terms(self) -> tuple[str, ...]:
-        """Every multi-syllable surface form, longest first: what the segmenter must keep whole."""
-        forms: set[str] = set()
-        for group in (self.anatomy, self.findings, self.position):
-            for concept in group.values():
-                forms.update(concept.variants)
-                forms.add(normalize(concept.vi, lowercase=True))
-        for values in (*self.normal.values(), *self.severity.values(), *self.laterality.values()):
-            forms.update(values)
-        forms.update(self.negation_pre + self.negation_post + self.uncertainty)
-        return tuple(sorted((f for f in forms if " " in f), key=lambda s: (-len(s.split()), -len(s), s)))
-
 
 def _concepts(section: dict) -> dict[str, Concept]:
     out = {}
@@ -69,9 +64,10 @@ def _concepts(section: dict) -> dict[str, Concept]:
             id=cid,
             vi=normalize(spec["vi"]),
             en=spec["en"],
-            variants=_forms([*variants, spec["vi"]]) if "variants" in spec else _forms([spec["vi"]]),
+            variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ())]),
             anatomy=spec.get("anatomy"),
             label=spec.get("label"),
+            bare=_forms(spec.get("bare") or ()),
         )
     return out
 
@@ -93,4 +89,142 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         uncertainty=_forms(data["uncertainty"]),
         labels=dict(data.get("labels") or {}),
         raw=data,
+    )
+
+
+# --------------------------------------------------------------------------- the one index
+
+
+@dataclass(frozen=True)
+class Term:
+    """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
+    laterality | neg | unc | scope_end | modifier (a description read as plain words) | word (segmenter only)."""
+
+    kind: str
+    value: str  # concept id, side, severity level, subject of a normal phrase, or the cue itself
+    form: str = ""
+    lateral: str = ""  # an anatomy form that implies a side ("hai phổi")
+    positions: tuple[str, ...] = ()  # position terms inside the form ("gãy cung sau xương sườn")
+    headed: bool = False  # a finding form that opens with its organ ("bóng tim to")
+    names_organ: bool = False  # a finding form that contains its organ ("tràn dịch màng phổi")
+    candidates: tuple[str, ...] = ()  # bare forms: every finding the form may mean, bound by organ
+
+
+#: When one form has several meanings, the first of these kinds is what a report means by it.
+_KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
+              "severity": 8, "scope_end": 9, "modifier": 10, "word": 11}
+
+
+def tokens(form: str) -> tuple[str, ...]:
+    """The index's tokens of a (lowercased) form."""
+    return tuple(TOKEN.findall(form))
+
+
+@dataclass(frozen=True)
+class TermIndex:
+    """Every lexicon form by its token tuple, with the lengths to try per first token (longest first)."""
+
+    lexicon: Lexicon
+    table: dict[tuple[str, ...], tuple[Term, ...]]
+    sizes: dict[str, tuple[int, ...]]
+    finding_forms: dict[str, str]  # full finding form -> finding id ("bóng tim to" -> cardiomegaly)
+    subject_groups: dict[str, str]  # anatomy id -> the place it names for matching
+    bilateral_prefix: frozenset[str]  # "hai" in "hai góc sườn hoành"
+    normal_means: dict[str, str]  # subject -> the finding its normal state rules out (heart -> cardiomegaly)
+    negated_means_normal: dict[str, frozenset[str]]  # subject -> findings whose negation is its normal state
+    located_in: dict[str, tuple[str, str]]  # organ -> (the organ it is a place in, position id)
+
+    def match(self, toks: Sequence[str], i: int, accept: Callable[[Term], bool] | None = None,
+              ) -> tuple[int, tuple[Term, ...]]:
+        """The longest form starting at ``toks[i]`` (lowercased tokens) with a term ``accept`` takes."""
+        for size in self.sizes.get(toks[i], ()):
+            if i + size > len(toks):
+                continue
+            found = self.table.get(tuple(toks[i : i + size]))
+            if found and accept is not None:
+                found = tuple(t for t in found if accept(t))
+            if found:
+                return size, found
+        return 0, ()
+
+    def compatible(self, a: str | None, b: str | None) -> bool:
+        """Two anatomy ids that name one place (``lung`` and ``lobe``; ``pleura`` and ``costophrenic_angle``)."""
+        groups = self.subject_groups
+        return a == b or (a is not None and a in groups and groups[a] == groups.get(b))
+
+
+@lru_cache(maxsize=4)
+def term_index(path: str | None = None) -> TermIndex:
+    """The longest-match index over every form of the lexicon, built once per lexicon file."""
+    lex = load_lexicon(path) if path else load_lexicon()
+    raw = lex.raw
+    table: dict[tuple[str, ...], set[Term]] = {}
+    position_forms = {form: cid for cid, c in lex.position.items() for form in (*c.variants, c.vi.lower())}
+    lateral_forms = {form: side for side, forms in lex.laterality.items() for form in forms}
+    anatomy_keys = {tokens(form) for c in lex.anatomy.values() for form in c.variants}
+
+    def add(form: str, term: Term) -> None:
+        key = tokens(form)
+        if key:
+            table.setdefault(key, set()).add(term)
+
+    def inner_positions(form: str) -> tuple[str, ...]:
+        return tuple(sorted({cid for pf, cid in position_forms.items() if f" {pf} " in f" {form} "}))
+
+    def organ_at(form: str, *, head: bool) -> bool:
+        key = tokens(form)
+        if head:
+            return any(key[:n] in anatomy_keys for n in range(1, len(key)))
+        return any(key[i:j] in anatomy_keys for i in range(len(key)) for j in range(i + 1, len(key) + 1))
+
+    for cid, c in lex.anatomy.items():
+        for form in c.variants:
+            add(form, Term("anatomy", cid, form, lateral_forms.get(form, ""), inner_positions(form)))
+    finding_forms: dict[str, str] = {}
+    bare: dict[str, list[str]] = {}
+    for cid, c in lex.findings.items():
+        for form in (f for f in c.variants if f not in c.bare):
+            finding_forms[form] = cid
+            add(form, Term("finding", cid, form, "", inner_positions(form), organ_at(form, head=True),
+                           organ_at(form, head=False)))
+        for form in c.bare:
+            bare.setdefault(form, []).append(cid)
+    for form, cids in bare.items():
+        add(form, Term("bare", cids[0], form, candidates=tuple(cids)))
+    for form, cid in position_forms.items():
+        add(form, Term("position", cid, form))
+    for kind, section in (("normal", lex.normal), ("severity", lex.severity), ("laterality", lex.laterality)):
+        for value, forms in section.items():
+            for form in forms:
+                add(form, Term(kind, value, form))
+    for form in (*lex.negation_pre, *lex.negation_post):
+        add(form, Term("neg", form, form))
+    for form in lex.uncertainty:
+        add(form, Term("unc", form, form))
+    for form in (raw.get("negation") or {}).get("scope_end") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("scope_end", form, form))
+    for form in raw.get("modifiers") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("modifier", form, form))
+    for word in raw.get("words") or ():
+        word = normalize(word, lowercase=True)
+        add(word, Term("word", word, word))
+    frozen = {k: tuple(sorted(v, key=lambda t: (_KIND_RANK[t.kind], t.value))) for k, v in table.items()}
+    sizes: dict[str, set[int]] = {}
+    for key in frozen:
+        sizes.setdefault(key[0], set()).add(len(key))
+    matching = raw.get("fact_matching") or {}
+    groups = {member: group for group, members in (matching.get("subject_groups") or {}).items() for member in members}
+    prefix = frozenset(normalize(str(w), lowercase=True) for w in matching.get("bilateral_prefix") or ())
+    return TermIndex(
+        lexicon=lex,
+        table=frozen,
+        sizes={first: tuple(sorted(s, reverse=True)) for first, s in sizes.items()},
+        finding_forms=finding_forms,
+        subject_groups=groups,
+        bilateral_prefix=prefix,
+        normal_means=dict(matching.get("normal_means") or {}),
+        negated_means_normal={k: frozenset(v) for k, v in (matching.get("negated_means_normal") or {}).items()},
+        located_in={k: (v["organ"], v["position"]) for k, v in (matching.get("located_in") or {}).items()},
     )

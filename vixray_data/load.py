@@ -5,7 +5,9 @@ Everything goes through ``datasets.load_dataset`` (so a hub id takes the real hu
 release's columns (``image, findings, impressions, Ages, sex, view, Ghi chú, Kỹ thuật``; splits
 ``train/val/test``), other capitalisations, English or Vietnamese headers, ``Male``/``Female`` for
 ``Nam``/``Nữ``. Columns that cannot be mapped raise :class:`~vixray_data.errors.SchemaError` naming
-what is missing and what was found.
+what is missing and what was found. Values go through :mod:`vixray_data.values`, the builder's parsers:
+ages in months become years, ages above 89 become 90, an impossible value raises naming the split and row.
+A hub id that cannot be reached fails within seconds, in one line (:func:`load_hub_dataset`).
 """
 
 from __future__ import annotations
@@ -17,38 +19,26 @@ from typing import Any
 
 import datasets
 from datasets import Dataset, DatasetDict, Image, IterableDataset, IterableDatasetDict
+from datasets.exceptions import DatasetNotFoundError
 
 from . import schema
 from .errors import SchemaError, SourceError
 from .text import header_key, normalize
+from .values import DATASET_ALIASES, parse_age, parse_sex, parse_view
 
 log = logging.getLogger(__name__)
 
 AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
-
-
-#: Header variants (compared by :func:`vixray_data.text.header_key`) for each schema field.
-COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
-    schema.ID: ("id", "studyid", "imageid", "uid", "ma", "maso", "mahoso"),
-    schema.IMAGE: ("image", "images", "img", "anh", "xray", "imagepath", "anhxquang"),
-    schema.AGE: ("age", "ages", "tuoi", "patientage"),
-    schema.SEX: ("sex", "gender", "gioitinh", "gioi", "phai", "patientsex"),
-    schema.VIEW: ("view", "views", "viewposition", "tuthe", "tuthechup", "huongchup", "projection"),
-    schema.NOTE: ("note", "notes", "ghichu", "chuthich", "comment", "comments"),
-    schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup"),
-    schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketqua", "description"),
-    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions", "diagnosis",
-                         "chandoan"),
-}
+_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
+#: Seconds the hub may take to answer the reachability check before a hub id is reported unreachable.
+PROBE_TIMEOUT_S = 5
 #: Columns a dataset cannot be used without; the others become null when absent.
 REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
 SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
                                  "valid": schema.VALIDATION, "validation": schema.VALIDATION,
                                  "dev": schema.VALIDATION, "development": schema.VALIDATION,
                                  "test": schema.TEST, "testing": schema.TEST}
-_SEX = {"nam": schema.MALE, "male": schema.MALE, "m": schema.MALE, "man": schema.MALE,
-        "nu": schema.FEMALE, "female": schema.FEMALE, "f": schema.FEMALE, "woman": schema.FEMALE}
-_LOOKUP = {alias: field for field, aliases in COLUMN_ALIASES.items() for alias in aliases}
+_LOOKUP = {alias: field for field, aliases in DATASET_ALIASES.items() for alias in aliases}
 
 
 def map_columns(columns: list[str]) -> dict[str, str]:
@@ -73,35 +63,19 @@ def split_name(name: str) -> str:
     return SPLIT_ALIASES.get(str(name).lower(), str(name))
 
 
-def _age(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return None if value != value else int(value)
-    match = re.search(r"\d{1,3}", str(value))
-    return int(match.group(0)) if match else None
-
-
-def _sex(value: Any) -> str | None:
-    if value is None or str(value).strip() == "":
-        return None
-    return _SEX.get(header_key(value), str(value).strip())
-
-
-def _view(value: Any) -> str | None:
-    if value is None or str(value).strip() == "":
-        return None
-    text = str(value).strip().upper()
-    first = re.split(r"[\s(/-]+", text)[0]
-    return first if first in schema.VIEW_VALUES else text
-
-
 def _text(value: Any) -> str | None:
     return normalize(str(value)) or None if value is not None else None
 
 
-_CONVERT = {schema.AGE: _age, schema.SEX: _sex, schema.VIEW: _view, schema.NOTE: _text,
+_CONVERT = {schema.AGE: parse_age, schema.SEX: parse_sex, schema.VIEW: parse_view, schema.NOTE: _text,
             schema.TECHNIQUE: _text, schema.FINDINGS: _text, schema.IMPRESSIONS: _text}
+
+
+def _convert(field: str, value: Any, split: str, row: int) -> Any:
+    try:
+        return _CONVERT[field](value)
+    except ValueError as exc:  # the parsers never repeat the value (it may identify a patient)
+        raise SchemaError(f"split {split} row {row}: {field}: {exc}") from None
 
 
 def _columns(ds: Dataset | IterableDataset) -> list[str]:
@@ -135,7 +109,7 @@ def _normalize_split(ds: Dataset | IterableDataset, split: str) -> Dataset | Ite
                 out[field] = ([str(v) for v in batch[field]] if field in batch
                               else [f"{split}-{i:05d}" for i in indices])
             elif field in batch:
-                out[field] = [_CONVERT[field](v) for v in batch[field]]
+                out[field] = [_convert(field, v, split, i) for v, i in zip(batch[field], indices, strict=True)]
             else:
                 out[field] = [None] * len(indices)
         return out
@@ -161,6 +135,41 @@ def normalize_dataset(ds: AnyDataset, *, split: str = schema.TRAIN) -> AnyDatase
     return _normalize_split(ds, split_name(split))
 
 
+def is_hub_id(source: Any) -> bool:
+    """``ORG/NAME`` that is not an existing path: what ``datasets.load_dataset`` looks up on the hub."""
+    return isinstance(source, str) and not Path(source).exists() and _HUB_ID.fullmatch(source) is not None
+
+
+def _unreachable(repo_id: str, endpoint: str, why: str) -> SourceError:
+    return SourceError(f"cannot reach the Hugging Face hub at {endpoint} for {repo_id} ({why}); to work offline, "
+                       f"give a local folder instead: one written by `vixray build`, or the release downloaded with "
+                       f"`hf download {repo_id} --repo-type dataset --local-dir DIR` on a connected machine")
+
+
+def load_hub_dataset(repo_id: str, **kwargs: Any) -> Any:
+    """``datasets.load_dataset(repo_id, **kwargs)``, failing within seconds, in one line, when the hub is unreachable.
+
+    Offline (``HF_HUB_OFFLINE=1``) only ``datasets``' cache is used. Otherwise one request with a short timeout
+    checks the endpoint first: ``datasets`` and ``huggingface_hub`` would retry for tens of seconds.
+    """
+    endpoint = datasets.config.HF_ENDPOINT
+    if not datasets.config.HF_HUB_OFFLINE:
+        from huggingface_hub.utils import get_session
+
+        try:
+            get_session().head(f"{endpoint.rstrip('/')}/api/datasets/{repo_id}", timeout=PROBE_TIMEOUT_S)
+        except Exception as exc:  # any transport error (refused, DNS, timeout, proxy): the hub is not reachable
+            raise _unreachable(repo_id, endpoint, type(exc).__name__) from None
+    try:
+        return datasets.load_dataset(repo_id, **kwargs)
+    except ConnectionError as exc:  # datasets' own "Couldn't reach" errors, and offline mode without a cache
+        why = "HF_HUB_OFFLINE=1 and no cached copy" if datasets.config.HF_HUB_OFFLINE else type(exc).__name__
+        raise _unreachable(repo_id, endpoint, why) from None
+    except DatasetNotFoundError as exc:
+        raise SourceError(f"{repo_id}: {exc} (at {endpoint}); a gated dataset needs `hf auth login` after access "
+                          "is granted") from None
+
+
 def load_vixray(source: str | Path = schema.DEFAULT_OUT, split: str | None = None, streaming: bool = False,
                 **kwargs: Any) -> AnyDataset:
     """Load a built folder, a parquet file/folder in any supported schema, or a hub id, in the canonical schema.
@@ -175,8 +184,8 @@ def load_vixray(source: str | Path = schema.DEFAULT_OUT, split: str | None = Non
         ds = datasets.load_dataset("parquet", data_files={schema.TRAIN: str(path)}, streaming=streaming, **kwargs)
     elif path.is_dir():
         ds = datasets.load_dataset(str(path), streaming=streaming, **kwargs)
-    elif isinstance(source, str) and re.fullmatch(r"[\w.-]+/[\w.-]+", source):
-        ds = datasets.load_dataset(source, streaming=streaming, **kwargs)  # a hub id
+    elif is_hub_id(source):
+        ds = load_hub_dataset(str(source), streaming=streaming, **kwargs)
     else:
         raise SourceError(f"no dataset folder at {source!r} (build one with `vixray build`), and it is not a hub id "
                           f"like {schema.HUB_ID}")

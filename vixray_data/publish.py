@@ -103,12 +103,12 @@ def settings_url(repo: str, endpoint: str | None = None) -> str:
 
 
 def publish(folder: Path, *, repo: str, private: bool = False, revision: str | None = None, dry_run: bool = False,
-            sample: int | None = None, say: Callable[[str], None] = print) -> PublishPlan:
+            sample: int | None = None, say: Callable[[str], None] = print, progress: bool = False) -> PublishPlan:
     """Validate ``folder``, show what goes up, and (unless ``dry_run``) upload it to the dataset ``repo``.
 
-    ``say`` receives the lines meant for the user (the CLI prints them).
+    ``say`` receives the lines meant for the user (the CLI prints them); ``progress`` shows the validation's bars.
     """
-    validate(folder, sample=sample)  # raises ValidationError listing every problem
+    validate(folder, sample=sample, progress=progress)  # raises ValidationError listing every problem
     upload = plan(folder, repo)
     say(upload.describe())
     if dry_run:

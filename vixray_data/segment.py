@@ -7,7 +7,8 @@ General segmenters mis-segment this domain (pyvi writes ``rải_rác_rốn``, le
 2. the backend segments it (``pyvi`` by default; ``underthesea`` or ``vncorenlp`` when installed;
    ``lexicon`` needs nothing: syllables joined only by the lexicon's word list);
 3. the lexicon's ``words`` (``xương sườn``, ``góc sườn hoành``, ``động mạch chủ`` ...) are joined by
-   longest match, and no token may straddle the boundary of any lexicon term (``rải_rác_rốn`` next to
+   longest match over the lexicon's one index (:func:`vixray_data.lexicon.term_index`, the fact
+   extractor's too), and no token may straddle the boundary of any lexicon term (``rải_rác_rốn`` next to
    ``rốn phổi`` becomes ``rải_rác`` ``rốn_phổi``): where the backend and the lexicon disagree, the
    lexicon wins. Phrase terms (``bóng tim to``) are not joined into one token.
 
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from .errors import SegmenterError
-from .lexicon import load_lexicon
+from .lexicon import Term, TermIndex, term_index
 from .text import normalize
 
 BACKENDS: tuple[str, ...] = ("pyvi", "lexicon", "underthesea", "vncorenlp")
@@ -107,37 +108,22 @@ _SPLITTERS: dict[str, Callable[[str], list[str]]] = {
 # --------------------------------------------------------------------------- lexicon correction
 
 
-@lru_cache(maxsize=4)
-def _vocab(lexicon_path: str | None) -> tuple[dict[tuple[str, ...], bool], dict[str, tuple[int, ...]]]:
-    """Lowercased syllable tuples of the lexicon -> True for words (joined), False for phrases (bounded);
-    and, per first syllable, the term lengths starting with it (longest first), so most positions cost one lookup.
-    """
-    lexicon = load_lexicon(lexicon_path)
-    vocab: dict[tuple[str, ...], bool] = {tuple(term.split()): False for term in lexicon.terms()}
-    for word in lexicon.raw.get("words") or ():
-        key = tuple(normalize(word, lowercase=True).split())
-        if len(key) > 1:
-            vocab[key] = True
-    sizes: dict[str, set[int]] = {}
-    for key in vocab:
-        sizes.setdefault(key[0], set()).add(len(key))
-    return vocab, {first: tuple(sorted(s, reverse=True)) for first, s in sizes.items()}
-
-
-def _matches(lowered: list[str], vocab: dict[tuple[str, ...], bool], sizes: dict[str, tuple[int, ...]], *,
-             words: bool) -> list[tuple[int, int]]:
-    """Left-to-right longest matches of lexicon words (``words=True``) or of any term: (start, end) spans."""
+def _spans(lowered: list[str], index: TermIndex, *, words: bool) -> list[tuple[int, int]]:
+    """Left-to-right longest multi-syllable matches of lexicon words (``words=True``) or of any term."""
+    accept = _is_word_term if words else None
     spans, i, n = [], 0, len(lowered)
     while i < n:
-        for size in sizes.get(lowered[i], ()):
-            kind = vocab.get(tuple(lowered[i : i + size])) if i + size <= n else None
-            if kind is not None and (kind or not words):
-                spans.append((i, i + size))
-                i += size
-                break
+        size, _ = index.match(lowered, i, accept)
+        if size > 1:
+            spans.append((i, i + size))
+            i += size
         else:
             i += 1
     return spans
+
+
+def _is_word_term(term: Term) -> bool:
+    return term.kind == "word"
 
 
 def _correct(tokens: list[str], lexicon_path: str | None) -> list[str]:
@@ -148,11 +134,11 @@ def _correct(tokens: list[str], lexicon_path: str | None) -> list[str]:
         syllables.extend(part for part in token.split("_") if part)
     if not syllables:
         return []
-    vocab, sizes = _vocab(lexicon_path)
+    index = term_index(lexicon_path)
     lowered = [s.lower() for s in syllables]
-    for start, end in _matches(lowered, vocab, sizes, words=False):
+    for start, end in _spans(lowered, index, words=False):
         breaks.update((start, end))  # no token straddles a lexicon term
-    for start, end in _matches(lowered, vocab, sizes, words=True):
+    for start, end in _spans(lowered, index, words=True):
         breaks.difference_update(range(start + 1, end))  # lexicon words are one token
         breaks.update((start, end))
     breaks.discard(0)

@@ -22,6 +22,7 @@ class SplitPlan:
     indices: dict[str, list[int]]
     surplus: list[int]
     targets: dict[str, int]
+    groups: int = 0  # patients (records without a patient key count one each): splits cannot outnumber them
 
     def counts(self) -> dict[str, int]:
         return {name: len(idx) for name, idx in self.indices.items()}
@@ -61,6 +62,7 @@ def plan_splits(patients: Sequence[str | None], *, seed: int, ratios: Sequence[f
     No patient lands in two splits. With ``sizes`` summing to fewer records than given, the groups that
     fit nowhere are returned as ``surplus`` (the builder lists them as rejects); with ratios, every record
     is placed. ``ids`` (same length) key the records without a patient; defaults to their index.
+    Explicit ``sizes`` that whole patients cannot meet raise :class:`SplitError` naming the shortfall.
     """
     total = len(patients)
     targets = targets_for(total, ratios=ratios, sizes=sizes, names=names)
@@ -85,4 +87,12 @@ def plan_splits(patients: Sequence[str | None], *, seed: int, ratios: Sequence[f
         best = max(pool, key=lambda n: (deficit[n] / targets[n] if targets[n] else -len(placed[n]) - 1,
                                         -names.index(n)))
         placed[best].extend(members)
-    return SplitPlan(indices={n: sorted(v) for n, v in placed.items()}, surplus=sorted(surplus), targets=targets)
+    if sizes is not None:
+        short = [f"{n} would get {len(placed[n])} of {targets[n]}" for n in names if len(placed[n]) < targets[n]]
+        if short:
+            biggest = max((len(m) for m in groups.values()), default=0)
+            raise SplitError(f"split sizes {','.join(map(str, sizes))} cannot be met at patient level "
+                             f"({'; '.join(short)}): {len(groups)} patient(s), the largest with {biggest} "
+                             "record(s), and no patient is split across splits")
+    return SplitPlan(indices={n: sorted(v) for n, v in placed.items()}, surplus=sorted(surplus), targets=targets,
+                     groups=len(groups))

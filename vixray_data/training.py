@@ -10,6 +10,7 @@ and keeps labels only on the assistant turns' content and their closing ``<|im_e
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,8 +44,66 @@ DOCUMENTED_ROUTES: dict[str, str] = {
 LANGUAGE_MODEL_LORA_TARGETS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 
 
+#: The one install line for fine-tuning, named by every "missing dependency" message and both READMEs.
+TRAIN_INSTALL = "pip install 'vixray-data[train]'"
+
+
 class UnsupportedModelError(ValueError):
     """The checkpoint's family is not one the examples run; the message lists supported ones and routes."""
+
+
+class UnreachableError(OSError):
+    """A model or dataset id that is neither a local folder nor reachable on the hub; the message says what to do."""
+
+
+class PrecisionError(ValueError):
+    """The requested mixed precision cannot run on this machine; the message names the flag to change."""
+
+
+def unreachable(kind: str, name: str, cause: BaseException) -> UnreachableError:
+    """One-line error for a ``kind`` ("model", "dataset") id that could not be loaded from disk or the hub."""
+    if os.path.exists(name):
+        return UnreachableError(f"{kind} {name}: the local folder could not be read ({type(cause).__name__}); "
+                                f"check that it holds a complete {kind}")
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else "the hub cannot be reached"
+    local = "a local folder in its place" + (", e.g. one built by `vixray build`" if kind == "dataset" else "")
+    return UnreachableError(f"{kind} {name!r} is not a local folder and {why}: give {local}, or download it once "
+                            f"where the hub is reachable and rerun with HF_HUB_OFFLINE=1")
+
+
+def pick_precision(bf16: bool | None, fp16: bool | None, *, use_cpu: bool = False) -> tuple[bool, bool]:
+    """``(bf16, fp16)`` for the Trainer: what was set (flag, YAML or the accelerate config), else from the hardware.
+
+    Unset means bf16 where the GPU supports it, else fp16 on CUDA, else fp32 with a warning. A setting the machine
+    cannot run raises :class:`PrecisionError` naming the flag, instead of transformers' "Your setup doesn't support".
+    """
+    import torch
+
+    cuda = torch.cuda.is_available() and not use_cpu
+    bf16_ok = use_cpu or (cuda and torch.cuda.is_bf16_supported())
+    if bf16 is None and not fp16:
+        mixed = os.environ.get("ACCELERATE_MIXED_PRECISION", "no")  # set by `accelerate launch --mixed_precision`
+        if mixed in ("bf16", "fp16"):
+            bf16, fp16 = mixed == "bf16", mixed == "fp16"
+    if bf16 is None and not fp16:
+        if cuda:
+            return (True, False) if bf16_ok else (False, True)
+        log.warning("no CUDA GPU: training in fp32 on CPU (slow; meant for smoke tests). "
+                    "Pass --bf16 true --use_cpu true for bf16 on CPU.")
+        return False, False
+    bf16, fp16 = bool(bf16), bool(fp16)
+    if bf16 and fp16:
+        raise PrecisionError("--bf16 and --fp16 are both set; pick one")
+    if bf16 and not bf16_ok:
+        where = "this GPU has no bf16 (pre-Ampere): use --fp16 true" if cuda else "there is no CUDA GPU here"
+        raise PrecisionError(f"bf16 was requested (--bf16, the YAML's bf16: true or the accelerate config's "
+                             f"mixed_precision) but {where}; drop it to pick precision from the hardware, or pass "
+                             f"--bf16 false (or --mixed_precision no to accelerate launch)")
+    if fp16 and not cuda:
+        raise PrecisionError("fp16 was requested (--fp16 or the accelerate config's mixed_precision) but there is no "
+                             "CUDA GPU here; drop it to train in fp32")
+    return bf16, fp16
 
 
 def model_family(model_name_or_path: str, **kwargs: Any) -> str:
@@ -57,7 +116,13 @@ def model_family(model_name_or_path: str, **kwargs: Any) -> str:
 
 def check_model_family(model_name_or_path: str, **kwargs: Any) -> str:
     """The family of ``model_name_or_path`` if supported; else :class:`UnsupportedModelError` naming the options."""
-    family = model_family(model_name_or_path, **kwargs)
+    if not model_name_or_path:
+        raise UnsupportedModelError("no model given: pass --model_name_or_path (a hub id such as "
+                                    "Qwen/Qwen2-VL-2B-Instruct, or a local folder) or --config examples/configs/….yaml")
+    try:
+        family = model_family(model_name_or_path, **kwargs)
+    except OSError as error:
+        raise unreachable("model", model_name_or_path, error) from error
     if family in SUPPORTED_FAMILIES:
         return family
     supported = "; ".join(f"{k}: {v}" for k, v in SUPPORTED_FAMILIES.items())
@@ -93,6 +158,8 @@ class AssistantOnlyCollator:
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self._end_id
 
     def __call__(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        # which records each process trains on (``--log_level debug``; a multi-process launch checks the shards)
+        log.debug("collating records %s", ",".join(str(row.get(schema.ID, "?")) for row in rows))
         samples = [conversation(row, stage=self.stage) for row in rows]
         texts = [self.processor.apply_chat_template(s["messages"], tokenize=False) for s in samples]
         batch = self.processor(text=texts, images=[s["images"] for s in samples], padding=True,

@@ -23,6 +23,7 @@ from PIL import Image
 
 from . import card, leakscan, schema
 from .errors import ValidationError
+from .progress import bar
 from .writer import sha256_file
 
 log = logging.getLogger(__name__)
@@ -50,20 +51,21 @@ class ValidationReport:
 
 
 def validate(folder: Path, *, sample: int | None = None, seed: int = 0,
-             phi_values: list[str] | None = None) -> ValidationReport:
+             phi_values: list[str] | None = None, progress: bool = False) -> ValidationReport:
     """Validate ``folder``; raises :class:`~vixray_data.errors.ValidationError` listing every problem.
 
     ``sample`` decodes that many images (chosen with ``seed``) instead of all; ``phi_values`` re-runs the
-    leak scan with those identifying values on top of checking the recorded one.
+    leak scan with those identifying values on top of checking the recorded one; ``progress`` shows bars on a
+    terminal's stderr.
     """
-    report = check(folder, sample=sample, seed=seed, phi_values=phi_values)
+    report = check(folder, sample=sample, seed=seed, phi_values=phi_values, progress=progress)
     if report.problems:
         raise ValidationError(report.problems)
     return report
 
 
 def check(folder: Path, *, sample: int | None = None, seed: int = 0,
-          phi_values: list[str] | None = None) -> ValidationReport:
+          phi_values: list[str] | None = None, progress: bool = False) -> ValidationReport:
     """Like :func:`validate` but returns the report with its problems instead of raising."""
     folder = Path(folder)
     report = ValidationReport(folder=folder)
@@ -80,17 +82,21 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
         return report
     report.manifest_hash = sha256_file(manifest_path)
 
-    if list(splits) != list(schema.SPLITS):
-        problems.append(f"{schema.MANIFEST}: splits are {list(splits)}, expected {list(schema.SPLITS)}")
+    if not splits or list(splits) != [s for s in schema.SPLITS if s in splits]:  # empty splits are left out
+        problems.append(f"{schema.MANIFEST}: splits are {list(splits)}, expected {list(schema.SPLITS)} "
+                        "or the non-empty ones among them")
     limits = manifest.get("limits", {})
     row_group_limit = min(limits.get("row_group_bytes", schema.DEFAULT_ROW_GROUP_BYTES), schema.DEFAULT_ROW_GROUP_BYTES)
     shard_limit = min(limits.get("shard_bytes", schema.DEFAULT_SHARD_BYTES), schema.DEFAULT_SHARD_BYTES)
 
     ids: dict[str, tuple[str, int]] = {}
     images: list[tuple[str, int, int]] = []  # (shard path, row group, row within the group)
+    shards = bar(total=sum(len(info.get("shards", ())) for info in splits.values()), enabled=progress,
+                 desc="checking shards", unit="shard")
     for split, info in splits.items():
         rows = 0
         for shard in info.get("shards", ()):
+            shards.update()
             rows += _check_shard(folder, split, shard, row_group_limit, shard_limit, ids, images, problems)
             report.shards += 1
         report.rows[split] = rows
@@ -100,10 +106,11 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
         written = manifest.get("counts", {}).get("per_split", {}).get(split, {}).get("written")
         if written is not None and written != rows:
             problems.append(f"{schema.MANIFEST}: counts.per_split.{split}.written is {written}, shards hold {rows}")
+    shards.close()
     _check_extra_shards(folder, splits, problems)
     _check_card(folder, manifest, report, problems)
     _check_patients(manifest, problems)
-    report.images_checked = _check_images(folder, images, sample, seed, problems)
+    report.images_checked = _check_images(folder, images, sample, seed, problems, progress=progress)
     _check_leak_scan(folder, manifest, phi_values, problems)
     problems += [f"residual PHI: {leakscan.describe_residual(hit)}" for hit in leakscan.residual_scan(folder)]
     return report
@@ -225,8 +232,9 @@ def _check_patients(manifest: dict, problems: list[str]) -> None:
 
 
 def _check_images(folder: Path, images: list[tuple[str, int, int]], sample: int | None, seed: int,
-                  problems: list[str]) -> int:
+                  problems: list[str], *, progress: bool = False) -> int:
     chosen = images if sample is None or sample >= len(images) else random.Random(seed).sample(images, sample)
+    decoding = bar(total=len(chosen), enabled=progress, desc="decoding images", unit="img")
     by_group: dict[tuple[str, int], list[int]] = {}
     for rel, group, i in chosen:
         by_group.setdefault((rel, group), []).append(i)
@@ -246,6 +254,8 @@ def _check_images(folder: Path, images: list[tuple[str, int, int]], sample: int 
             except Exception as exc:  # PIL raises many types for corrupt data
                 problems.append(f"{where}: image does not decode ({type(exc).__name__}: {exc})")
             checked += 1
+            decoding.update()
+    decoding.close()
     return checked
 
 

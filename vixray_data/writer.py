@@ -150,8 +150,8 @@ class SplitWriter:
     def close(self) -> list[ShardInfo]:
         """Flush, close, rename the shards to their final ``-of-NNNNN`` names and describe them."""
         self._flush()
-        if not self._parts:  # an empty split still gets one (empty) shard so every split loads
-            self._open_shard()
+        if not self._parts:  # no rows: no shard (an empty shard makes datasets' split checks fail)
+            return []
         self._close_shard()
         count = len(self._parts)
         shards = []
@@ -166,10 +166,3 @@ class SplitWriter:
                                     max_row_group_bytes=max(groups, default=0)))
         self._parts = []
         return shards
-
-    def abort(self) -> None:
-        """Close and delete what was written (the builder removes the whole temp folder anyway)."""
-        self._close_shard()
-        for part in self._parts:
-            part.unlink(missing_ok=True)
-        self._parts = []

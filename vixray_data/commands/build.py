@@ -6,7 +6,8 @@ import argparse
 from pathlib import Path
 
 from .. import schema
-from ..config import BuildConfig
+from ..config import DEFAULT_MAX_PIXELS, BuildConfig
+from ..ocr import parse_allow
 from ..sources.table import parse_columns_option
 
 NAME = "build"
@@ -70,16 +71,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write where the residual-PHI scan found PHI kinds (JSON Lines: file, split, id, "
                              "column, category; never the value) for review")
     export = parser.add_argument_group("hospital exports")
-    export.add_argument("--table", type=Path, default=None, help="report/metadata table (CSV/XLSX), if not found")
-    export.add_argument("--key", dest="key_column", default=None, help="column joining the table to the images")
+    export.add_argument("--table", type=Path, default=None,
+                        help="report/metadata table: CSV, TSV, XLSX or JSONL (default: the one at SOURCE's top level)")
+    export.add_argument("--key", dest="key_column", default=None,
+                        help="column joining the table to the images (default: whichever of accession number, study "
+                             "UID, patient ID or file name matches)")
     export.add_argument("--columns", default=None,
                         help='schema field -> source column, e.g. findings="Mô tả",impressions="Kết luận", '
-                             "or a YAML/TOML file")
+                             "or a YAML/TOML file (default: recognised Vietnamese/English headers)")
     export.add_argument("--key-file", dest="deid_key_file", type=Path, default=None,
                         help="secret de-identification key file (else $VIXRAY_DEID_KEY)")
     export.add_argument("--bit-depth", type=int, choices=(8, 16), default=8, help="DICOM: 8-bit windowed or 16-bit PNG")
     export.add_argument("--allow-burned-in", action="store_true",
                         help="write images flagged with burned-in annotations (a person reviewed them)")
+    screen = parser.add_argument_group("hostile exports")
+    screen.add_argument("--ocr", action="store_true",
+                        help="read every image with OCR and reject those carrying text beyond radiographic markers "
+                             "(pip install 'vixray-data[ocr]')")
+    screen.add_argument("--ocr-allow", default=None, metavar="WORDS",
+                        help="comma-separated marker words images may carry (default: L,R,PA,AP,ĐỨNG,NẰM,...)")
+    screen.add_argument("--max-pixels", type=lambda t: _positive(t, minimum=1), default=DEFAULT_MAX_PIXELS,
+                        help=f"DICOM: reject files declaring more pixels than this, before decoding "
+                             f"(default {DEFAULT_MAX_PIXELS:,})")
 
 
 def config_from_args(args: argparse.Namespace) -> BuildConfig:
@@ -91,6 +104,7 @@ def config_from_args(args: argparse.Namespace) -> BuildConfig:
         table=args.table, key_column=args.key_column, columns=parse_columns_option(args.columns),
         deid_key_file=args.deid_key_file, bit_depth=args.bit_depth, allow_burned_in=args.allow_burned_in,
         report_residual=args.report_residual,
+        ocr=args.ocr, ocr_allow=parse_allow(args.ocr_allow), max_pixels=args.max_pixels,
     )
 
 

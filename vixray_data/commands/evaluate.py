@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 from pathlib import Path
 
 from ..errors import EvaluationError
@@ -21,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out", type=Path, default=None, help="write evaluation.json, evaluation.md, records.jsonl here"
     )
     parser.add_argument("--against", type=Path, default=None, help="a second system's JSONL: paired randomisation test")
+    parser.add_argument("--references", default=None, metavar="DATASET",
+                        help="a built folder or hub id whose split ids the predictions must cover (default: the ids "
+                             "the file names, each stage/field checked against the others)")
     parser.add_argument("--skip-invalid", action="store_true", help="skip malformed lines (listed) instead of failing")
     parser.add_argument(
         "--compat-ascii",
@@ -48,7 +52,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..evaluation import EvaluationOptions, compare, evaluate, pair_with, read_predictions, render_markdown
+    from ..evaluation import (
+        EvaluationOptions,
+        check_ids,
+        compare,
+        evaluate,
+        pair_with,
+        read_predictions,
+        render_markdown,
+    )
     from ..evaluation.judge import JudgeConfig, LLMJudge
 
     if bool(args.judge_url) != bool(args.judge_model):
@@ -81,6 +93,13 @@ def run(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     predictions = read_predictions(args.predictions, skip_invalid=args.skip_invalid)
+    ids = check_ids(predictions, _reference_ids(args.references) if args.references else None,
+                    reference=args.references or "")
+    print(ids.summary(), file=sys.stderr)
+    for group, found in ids.groups.items():
+        for kind in ("missing", "extra"):
+            if found[kind]:
+                print(f"  {group}: {len(found[kind])} {kind}, e.g. {', '.join(found[kind][:3])}", file=sys.stderr)
     try:
         result = evaluate(predictions.records, options=options)
     finally:
@@ -88,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
             _write_judge_outputs(out, judge)
     result["input"] = str(args.predictions)
     result["skipped_lines"] = predictions.skipped
+    result["ids"] = ids.as_dict()
     comparison = None
     if args.against:
         other = read_predictions(args.against, skip_invalid=args.skip_invalid)
@@ -106,6 +126,16 @@ def run(args: argparse.Namespace) -> int:
         log.info("wrote %s", out)
     print(markdown)
     return 0
+
+
+def _reference_ids(source: str) -> dict[str, set[str]]:
+    """Split -> ids of a built folder (its id column only) or of any dataset the loader reads."""
+    from .. import schema
+    from ..load import SPLIT_ALIASES, load_vixray
+
+    ds = load_vixray(source)  # canonical split names; a predictions file may use an alias (val, dev)
+    ids = {name: set(part.select_columns([schema.ID])[schema.ID]) for name, part in ds.items()}
+    return ids | {alias: ids[name] for alias, name in SPLIT_ALIASES.items() if name in ids}
 
 
 def _write_judge_outputs(out: Path, judge) -> None:

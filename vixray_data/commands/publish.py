@@ -17,14 +17,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--private", action="store_true", help="create the repository as private")
     parser.add_argument("--revision", metavar="BRANCH", help="branch to commit to (created when missing)")
     parser.add_argument("--dry-run", action="store_true", help="validate and list the files, upload nothing")
-    parser.add_argument("--sample", type=int, metavar="N", help="validate by decoding N images, not all")
+    parser.add_argument("--sample", type=int, metavar="N", help="validate by decoding N images (default: all)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (none when stderr is not a TTY)")
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from ..publish import publish
 
+    if args.no_progress or not sys.stderr.isatty():  # the upload's bars are huggingface_hub's own
+        from huggingface_hub.utils import disable_progress_bars
+
+        disable_progress_bars()
     if not args.folder.is_dir():
         raise SourceError(f"{args.folder} is not a folder")
     publish(args.folder, repo=args.repo, private=args.private, revision=args.revision, dry_run=args.dry_run,
-            sample=args.sample)
+            sample=args.sample, progress=not args.no_progress)
     return 0

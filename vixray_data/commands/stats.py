@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="count punctuation marks as tokens in Table 3 lengths (VnCoreNLP-style)")
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
     parser.add_argument("--top", type=int, default=20, help="bars per frequency figure")
-    parser.add_argument("--num-proc", type=int, default=None, help="processes for segmentation and parsing (all cores)")
+    parser.add_argument("--num-proc", type=int, default=None,
+                        help="processes for segmentation and parsing (default: all cores)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (none when stderr is not a TTY)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         top=args.top,
         num_proc=args.num_proc,
         punctuation=args.punctuation,
+        progress=not args.no_progress,
     )
     result = run_statistics(args.source, config)
     print(result.summary())

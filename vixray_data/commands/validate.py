@@ -19,6 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed choosing the --sample images")
     parser.add_argument("--phi-values", type=Path, metavar="FILE",
                         help="also leak-scan the folder for these identifying values (one per line)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars (none when stderr is not a TTY)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     if args.sample is not None and args.sample < 0:
         raise SourceError("--sample must be 0 or more")
     values = read_values(args.phi_values) if args.phi_values else None
-    report = check(args.folder, sample=args.sample, seed=args.seed, phi_values=values)
+    report = check(args.folder, sample=args.sample, seed=args.seed, phi_values=values, progress=not args.no_progress)
     if report.problems:
         for problem in report.problems:
             print(f"FAIL {problem}", file=sys.stderr)

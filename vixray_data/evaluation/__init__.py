@@ -11,7 +11,7 @@ from .facts import CorpusFactScore, FactScore, corpus_fact_scores, fact_scores, 
 from .judge import JudgeConfig, JudgeScore, LLMJudge
 from .labels import label_report, label_scores, labels_from_facts
 from .lexical import RougeScore, corpus_bleu, corpus_chrf, rouge, tokenize_ascii, tokenize_syllables, tokenize_words
-from .predictions import Prediction, PredictionSet, pair_with, read_predictions
+from .predictions import IdCheck, Prediction, PredictionSet, check_ids, pair_with, read_predictions
 from .report import EvaluationOptions, compare, evaluate, render_markdown, signatures
 from .stats import bootstrap_ci, paired_randomization
 
@@ -19,6 +19,7 @@ __all__ = [
     "CorpusFactScore",
     "EvaluationOptions",
     "FactScore",
+    "IdCheck",
     "JudgeConfig",
     "JudgeScore",
     "LLMJudge",
@@ -26,6 +27,7 @@ __all__ = [
     "PredictionSet",
     "RougeScore",
     "bootstrap_ci",
+    "check_ids",
     "compare",
     "corpus_bleu",
     "corpus_chrf",

@@ -18,7 +18,7 @@ from ..clinical import Fact, extract_facts, match_key
 
 OFFLINE_BACKEND = "offline"
 #: Bump when the matching rule changes: it is part of the fact-score signature.
-OFFLINE_VERSION = "1"
+OFFLINE_VERSION = "2"
 
 
 @dataclass(frozen=True)

@@ -49,36 +49,37 @@ class PredictionSet:
         return {r.key: r for r in self.records}
 
 
-def _parse(obj: object) -> tuple[Prediction | None, str]:
+def _problems(obj: object) -> list[str]:
+    """Everything wrong with one line's object (empty when it is a valid prediction)."""
     if not isinstance(obj, dict):
-        return None, f"expected a JSON object, got {type(obj).__name__}"
+        return [f"expected a JSON object, got {type(obj).__name__}"]
+    problems = []
     missing = [k for k in REQUIRED_KEYS if k not in obj]
     if missing:
-        return None, f"missing field(s) {', '.join(missing)}"
-    if obj["field"] not in SCORED_FIELDS:
-        return None, f"field {obj['field']!r} is not one of {', '.join(SCORED_FIELDS)}"
-    if obj["reference"] is None or not isinstance(obj["reference"], str):
-        return None, "reference must be a string"
-    if obj["prediction"] is not None and not isinstance(obj["prediction"], str):
-        return None, "prediction must be a string or null"
-    split = obj.get("split") or NO_SPLIT
-    if not isinstance(split, str):
-        return None, "split must be a string"
-    if not isinstance(obj["id"], str | int) or isinstance(obj["id"], bool) or obj["id"] == "":
-        return None, "id must be a non-empty string"
-    if not isinstance(obj["stage"], str | int) or isinstance(obj["stage"], bool):
-        return None, "stage must be a string or an integer"
-    return (
-        Prediction(
-            id=str(obj["id"]),
-            stage=str(obj["stage"]),
-            field=obj["field"],
-            prediction=obj["prediction"] or "",
-            reference=obj["reference"],
-            split=split,
-        ),
-        "",
-    )
+        problems.append(f"missing field(s) {', '.join(missing)}")
+    if "id" in obj and (not isinstance(obj["id"], str | int) or isinstance(obj["id"], bool) or obj["id"] == ""):
+        problems.append("id must be a non-empty string")
+    if "stage" in obj and (not isinstance(obj["stage"], str | int) or isinstance(obj["stage"], bool)):
+        problems.append("stage must be a string or an integer")
+    if "field" in obj and obj["field"] not in SCORED_FIELDS:
+        problems.append(f"field {obj['field']!r} is not one of {', '.join(SCORED_FIELDS)}")
+    if "prediction" in obj and obj["prediction"] is not None and not isinstance(obj["prediction"], str):
+        problems.append("prediction must be a string or null")
+    if "reference" in obj and not isinstance(obj["reference"], str):
+        problems.append("reference must be a string")
+    if obj.get("split") is not None and not isinstance(obj["split"], str):
+        problems.append("split must be a string")
+    return problems
+
+
+def _parse(obj: object) -> tuple[Prediction | None, list[str]]:
+    problems = _problems(obj)
+    if problems:
+        return None, problems
+    assert isinstance(obj, dict)
+    return Prediction(id=str(obj["id"]), stage=str(obj["stage"]), field=obj["field"],
+                      prediction=obj["prediction"] or "", reference=obj["reference"],
+                      split=obj.get("split") or NO_SPLIT), []
 
 
 def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> PredictionSet:
@@ -104,7 +105,7 @@ def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> Predict
             continue
         record, why = _parse(obj)
         if record is None:
-            problems.append(f"line {number}: {why}")
+            problems.append(f"line {number}: {'; '.join(why)}")
             continue
         record = Prediction(**{**record.__dict__, "line": number})
         if record.key in first_seen:
@@ -115,10 +116,10 @@ def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> Predict
         first_seen[record.key] = number
         records.append(record)
     if duplicates:  # never skipped: which of two predictions counts is not ours to guess
-        raise EvaluationError(f"{path}: {len(duplicates)} duplicate record(s): " + "; ".join(duplicates[:_MAX_LISTED]))
+        raise EvaluationError(f"{path}: {len(duplicates)} duplicate record(s): " + " | ".join(duplicates[:_MAX_LISTED]))
     if problems:
         if not skip_invalid:
-            listed = "; ".join(problems[:_MAX_LISTED]) + (" ..." if len(problems) > _MAX_LISTED else "")
+            listed = " | ".join(problems[:_MAX_LISTED]) + (" ..." if len(problems) > _MAX_LISTED else "")
             raise EvaluationError(
                 f"{path}: {len(problems)} invalid line(s) (use --skip-invalid to skip them): {listed}"
             )
@@ -127,6 +128,67 @@ def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> Predict
     if not records:
         raise EvaluationError(f"{path}: no predictions to score")
     return PredictionSet(path=str(path), records=records, skipped=problems)
+
+
+@dataclass
+class IdCheck:
+    """Prediction ids against the reference ids, per (stage, field): what is missing and what is extra.
+
+    Repeated (id, stage, field) lines never get this far: :func:`read_predictions` refuses them with their count.
+
+    The reference ids are those of the dataset split(s) when given, else every id the file names: then each
+    (stage, field) is checked against the others, so a stage that skipped records shows as missing.
+    """
+
+    reference: str  # where the reference ids come from
+    references: int
+    groups: dict[str, dict[str, list[str]]]  # "stage/field" -> {"missing": [...], "extra": [...]}
+
+    def count(self, kind: str) -> int:
+        return sum(len(g[kind]) for g in self.groups.values())
+
+    @property
+    def ok(self) -> bool:
+        return not (self.count("missing") or self.count("extra"))
+
+    def summary(self) -> str:
+        return (f"ids: {self.references} reference id(s) ({self.reference}), {len(self.groups)} stage/field group(s); "
+                f"missing {self.count('missing')}, extra {self.count('extra')}, duplicate 0 (refused when reading)")
+
+    def as_dict(self) -> dict:
+        return {"reference": self.reference, "references": self.references, "duplicates": 0,
+                "missing": self.count("missing"), "extra": self.count("extra"),
+                "groups": {k: {kind: len(v[kind]) for kind in v} | {f"{kind}_ids": v[kind][:_MAX_LISTED] for kind in v}
+                           for k, v in self.groups.items()}}
+
+
+def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | None = None,
+              *, reference: str = "") -> IdCheck:
+    """Which reference ids each (stage, field) lacks and which ids it has that are not references.
+
+    ``reference_ids`` maps split -> ids (a line's split selects its set; lines without a split use them all).
+    """
+    groups: dict[tuple[str, str], list[Prediction]] = {}
+    for rec in predictions.records:
+        groups.setdefault((rec.stage, rec.field), []).append(rec)
+    if reference_ids is None:
+        expected_all = {r.id for r in predictions.records}
+        reference = reference or "every id in the file"
+    else:
+        expected_all = set().union(*reference_ids.values()) if reference_ids else set()
+    out: dict[str, dict[str, list[str]]] = {}
+    used: set[str] = set()  # the reference ids of the splits the file covers
+    for (stage, field_name), recs in sorted(groups.items()):
+        if reference_ids is None:
+            expected = expected_all
+        else:
+            splits = {r.split for r in recs}
+            expected = (expected_all if NO_SPLIT in splits else
+                        set().union(*(reference_ids.get(split, set()) for split in splits)))
+        used |= expected
+        seen = {r.id for r in recs}
+        out[f"{stage}/{field_name}"] = {"missing": sorted(expected - seen), "extra": sorted(seen - expected)}
+    return IdCheck(reference=reference, references=len(used), groups=out)
 
 
 def pair_with(a: PredictionSet, b: PredictionSet) -> list[tuple[Prediction, Prediction]]:

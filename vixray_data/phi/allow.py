@@ -26,10 +26,11 @@ def _regexes() -> tuple[re.Pattern, re.Pattern]:
     """Phrases with their diacritics (``Lao`` is not ``Lão``, ``Ho`` not ``Hồ``); several-word phrases also without."""
     lexicon = load_lexicon()
     safe = lexicon.raw.get("deid_safe") or {}
-    phrases = set(lexicon.terms())
+    phrases: set[str] = set()
     for group in (lexicon.anatomy, lexicon.findings, lexicon.position):
         for concept in group.values():
             phrases.update(concept.variants)
+            phrases.add(concept.vi)
     for values in (*lexicon.normal.values(), *lexicon.severity.values(), *lexicon.laterality.values()):
         phrases.update(values)
     phrases.update(lexicon.negation_pre + lexicon.negation_post + lexicon.uncertainty)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import unicodedata
 import warnings
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,23 +21,66 @@ from pathlib import Path
 
 import numpy as np
 
+from ..config import DEFAULT_MAX_PIXELS
 from ..errors import RecordError
 from ..records import EncodedImage
-from ..text import strip_diacritics
 
-#: Header attributes whose values identify a person, a place or a time (collected, never written).
-PHI_KEYWORDS = (
-    "PatientName", "PatientID", "OtherPatientIDs", "OtherPatientNames", "PatientBirthDate", "PatientBirthName",
-    "PatientMotherBirthName", "PatientAddress", "PatientTelephoneNumbers", "MedicalRecordLocator",
-    "IssuerOfPatientID", "AccessionNumber", "StudyID", "StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID",
-    "InstitutionName", "InstitutionAddress", "ReferringPhysicianName",
-    "PerformingPhysicianName", "NameOfPhysiciansReadingStudy", "OperatorsName", "PhysiciansOfRecord",
-    "RequestingPhysician", "StationName", "DeviceSerialNumber", "StudyDate", "SeriesDate", "AcquisitionDate",
-    "ContentDate", "RequestedProcedureID", "ScheduledProcedureStepID", "PerformedProcedureStepID",
-)
-_TEXT_VRS = {"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "CS", "AE", "UI", "IS"}
+#: Text-valued attributes that DICOM PS3.15 Table E.1-1 (the Basic Application Level Confidentiality Profile)
+#: removes or cleans, by keyword: each value is collected as an identifying value of its record (scrubbed
+#: from the report text, searched for by the leak scan) and never written. Elements whose keyword ends in
+#: one of :data:`PHI_SUFFIXES`, every PN/DA/DT/TM element and every private element count too.
+PHI_KEYWORDS = frozenset("""
+    AccessionNumber AcquisitionComments AcquisitionDeviceProcessingDescription AcquisitionProtocolDescription
+    AdditionalPatientHistory AdmissionID AdmittingDiagnosesDescription Allergies BranchOfService CassetteID
+    CommentsOnThePerformedProcedureStep ContentCreatorName ContrastBolusAgent CountryOfResidence
+    CurrentPatientLocation DerivationDescription DetectorID DeviceDescription DeviceSerialNumber DeviceUID
+    DischargeDiagnosisDescription DistributionAddress DistributionName EthnicGroup GantryID GeneratorID
+    IdentifyingComments ImageComments ImagePresentationComments ImagingServiceRequestComments Impressions
+    InstitutionAddress InstitutionName InstitutionalDepartmentName InterpretationAuthor
+    InterpretationDiagnosisDescription InterpretationRecorder InterpretationText InterpretationTranscriber
+    IssuerOfAdmissionID IssuerOfPatientID MedicalAlerts MedicalRecordLocator MilitaryRank
+    ModifyingDeviceID ModifyingDeviceManufacturer NameOfPhysiciansReadingStudy
+    NamesOfIntendedRecipientsOfResults Occupation OperatorsName OrderCallbackPhoneNumber OrderEnteredBy
+    OrderEntererLocation OtherPatientIDs OtherPatientNames PatientAddress PatientBirthDate PatientBirthName
+    PatientComments PatientID PatientMotherBirthName PatientName PatientReligiousPreference PatientState
+    PatientTelephoneNumbers PatientTransportArrangements PerformedLocation PerformedProcedureStepDescription
+    PerformedProcedureStepID PerformingPhysicianName PersonAddress PersonName PersonTelephoneNumbers
+    PhysicianApprovingInterpretation PhysiciansOfRecord PlateID PreMedication ProtocolName
+    ReasonForStudy ReasonForTheImagingServiceRequest ReasonForTheRequestedProcedure ReferringPhysicianAddress
+    ReferringPhysicianName ReferringPhysicianTelephoneNumbers RegionOfResidence RequestedContrastAgent
+    RequestedProcedureComments RequestedProcedureDescription RequestedProcedureID RequestedProcedureLocation
+    RequestingPhysician RequestingService ResponsibleOrganization ResponsiblePerson ResultsComments
+    ResultsIDIssuer ScheduledPatientInstitutionResidence ScheduledPerformingPhysicianName
+    ScheduledProcedureStepDescription ScheduledProcedureStepID ScheduledProcedureStepLocation
+    ScheduledStationAETitle ScheduledStationName ScheduledStudyLocation ScheduledStudyLocationAETitle
+    SeriesDescription SeriesInstanceUID ServiceEpisodeDescription ServiceEpisodeID SOPInstanceUID SpecialNeeds
+    StationName StudyComments StudyDescription StudyID StudyIDIssuer StudyInstanceUID TextComments TextString
+    TopicAuthor TopicKeywords TopicSubject TopicTitle VerifyingObserverName VisitComments
+    FrameOfReferenceUID StorageMediaFileSetUID ReferencedSOPInstanceUID
+    ContentSequence InstitutionCodeSequence OperatorIdentificationSequence OtherPatientIDsSequence
+    PerformingPhysicianIdentificationSequence PhysiciansOfRecordIdentificationSequence ProcedureCodeSequence
+    ReferencedPatientSequence ReferringPhysicianIdentificationSequence RequestAttributesSequence
+    RequestedProcedureCodeSequence PerformedProcedureCodeSequence
+""".split())  # noqa: SIM905 - one word per keyword reads better than 140 quoted strings
+#: Keyword endings that E.1-1's text attributes share (``...Description``, ``...Comments``, ``...Name`` ...).
+PHI_SUFFIXES = ("Description", "Comments", "Comment", "Name", "Names", "Address", "TelephoneNumbers", "PhoneNumber",
+                "History", "ID", "IDs", "Location", "Institution", "Date", "Time", "DateTime")
+#: Attributes the reader keeps as fields (age, sex, view) or that describe the image, not a person.
+NOT_PHI = frozenset({"PatientAge", "PatientSex", "PatientSize", "PatientWeight", "ViewPosition", "Modality",
+                     "SpecificCharacterSet", "TransferSyntaxUID", "ManufacturerModelName", "CodingSchemeDesignator",
+                     "PhotometricInterpretation", "ImageType", "BurnedInAnnotation", "PatientIdentityRemoved",
+                     "TimezoneOffsetFromUTC", "BodyPartExamined", "PatientOrientation", "LossyImageCompression"})
+_TEXT_VRS = {"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "TM", "CS", "AE", "UI", "IS", "DS", "UR", "AS"}
+#: Private elements longer than this are binary blobs (thumbnails, vendor tables), not a name or an id.
+PRIVATE_MAX_BYTES = 4096
+#: Encodings tried on every non-ASCII identifying value besides the declared SpecificCharacterSet:
+#: exports write UTF-8 without declaring it, or Windows' Vietnamese code page (cp1258, combining accents).
+FALLBACK_ENCODINGS = ("utf-8", "cp1258")
 #: Join candidates: the header attributes a table key column may refer to.
 KEY_ATTRIBUTES = ("AccessionNumber", "StudyInstanceUID", "SOPInstanceUID", "PatientID", "StudyID")
+#: Header bytes inflated to read the image attributes of a deflated file before its pixels.
+_HEADER_BYTES = 4 * 2**20
+_DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 @dataclass
@@ -70,17 +115,38 @@ def _quiet():
         logger.setLevel(level)
 
 
-def is_dicom(path: Path) -> bool:
-    """``.dcm``/``.dicom`` files, or any extension-less file with the ``DICM`` preamble."""
-    suffix = path.suffix.lower()
-    if suffix in (".dcm", ".dicom", ".dic"):
-        return True
-    if suffix:
+def _looks_like_dataset(head: bytes) -> bool:
+    """A dataset without the 128-byte preamble starts with a group 0002/0008 element, explicit or implicit VR."""
+    if len(head) < 8 or head[:2] not in (b"\x02\x00", b"\x08\x00"):
         return False
+    vr = head[4:6]
+    if vr.isalpha() and vr.isupper():
+        return True
+    length = int.from_bytes(head[4:8], "little")  # implicit VR: a 4-byte length, small for a header element
+    return 0 < length < 1024
+
+
+def is_dicom(path: Path) -> bool:
+    """Found by content, whatever the name (``.IMA``, a UID, none): the ``DICM`` preamble, or a header
+    that parses without one. ``.dcm``/``.dicom``/``.dic`` files always count (a corrupt one is a reject)."""
+    if path.suffix.lower() in (".dcm", ".dicom", ".dic"):
+        return True
     try:
         with path.open("rb") as handle:
-            return handle.read(132)[128:132] == b"DICM"
+            head = handle.read(132)
     except OSError:
+        return False
+    if head[128:132] == b"DICM":
+        return True
+    if not _looks_like_dataset(head):
+        return False
+    import pydicom
+
+    try:
+        with _quiet():
+            ds = pydicom.dcmread(path, force=True, stop_before_pixels=True)
+        return any(k in ds for k in ("SOPClassUID", "Modality", "Rows"))
+    except Exception:
         return False
 
 
@@ -94,84 +160,174 @@ def _text(value) -> str:
     return str(value).strip().strip("\x00").strip()
 
 
-#: Words of acquisition protocols that private tags carry ("CHEST PA", "Ngực thẳng"): not names.
-#: ("nam" is left out: it is "male" and also a given name.)
-_PROTOCOL_TEXT = (
-    "chest thorax thoracic pa ap lat lateral left right portable standard default adult pediatric paediatric "
-    "routine supine erect upright bedside grid nogrid exposure detector image images processing dx cr dr xray "
-    "nguc thang nghieng phoi tim chup xquang quang x nguoi lon tre em truoc sau trai phai dung ngoi"
-)
-_PROTOCOL_WORDS = frozenset(_PROTOCOL_TEXT.split())
+def decodings(raw: bytes) -> set[str]:
+    """Every plausible text of ``raw`` bytes under :data:`FALLBACK_ENCODINGS` (NFC), printable ones only."""
+    out = set()
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            text = unicodedata.normalize("NFC", raw.decode(encoding)).strip("\x00 ")
+        except UnicodeDecodeError:
+            continue
+        if text and text.replace("\\", "").replace("^", " ").isprintable():
+            out.add(text)
+    return out
 
 
-def private_is_identifying(value: str) -> bool:
-    """Whether a private tag's free text may identify someone: IDs, dates, or name-like words.
-
-    Private tags also hold protocol names and flags; scrubbing those from report text would damage it
-    ("Chụp ___") and a leak scan for them would fail honest builds, so only these count: values with
-    both letters and digits, long digit runs, or several alphabetic words none of which is protocol
-    vocabulary.
-    """
-    import re
-
-    folded = strip_diacritics(value).lower()
-    letters, digits = any(c.isalpha() for c in folded), sum(c.isdigit() for c in folded)
-    if (letters and digits) or digits >= 6:
+def _identifying(keyword: str, vr: str, private: bool) -> bool:
+    if private:
         return True
-    words = re.findall(r"[a-z]+", folded)
-    return len(words) >= 2 and not any(w in _PROTOCOL_WORDS for w in words)
+    if not keyword or keyword in NOT_PHI or keyword.endswith(("ClassUID", "SyntaxUID")):  # standard's own UIDs
+        return False
+    return (keyword in PHI_KEYWORDS or vr in ("PN", "DA", "DT", "TM")
+            or (vr in _TEXT_VRS and keyword.endswith(PHI_SUFFIXES)))
 
 
-def _collect_phi(ds, phi: dict[str, str], prefix: str = "") -> int:
-    """Identifying values anywhere in the dataset (sequences included); returns the number of elements."""
+def _collect_phi(ds, phi: dict[str, str], prefix: str = "", everything: bool = False) -> int:
+    """Identifying values anywhere in the dataset (sequences included); returns the number of elements.
+
+    Each value is kept as the declared character set decodes it and, when its bytes are not ASCII, as
+    every fallback encoding decodes them (a UTF-8 name under ``ISO_IR 100`` is mojibake as declared).
+    Inside a sequence that is itself identifying (``everything``), every text element counts.
+    """
+    from pydicom.dataelem import RawDataElement
+
     count = 0
-    for elem in ds:
+    for tag in list(ds.keys()):
         count += 1
-        if elem.VR == "SQ":
+        raw = ds.get_item(tag)
+        raw_bytes = raw.value if isinstance(raw, RawDataElement) and isinstance(raw.value, bytes) else None
+        try:
+            elem = ds[tag]
+        except Exception:  # an element pydicom cannot convert: its bytes are all there is
+            elem = None
+        tag_ = raw.tag
+        private = tag_.is_private
+        if tag_ == 0x7FE00010 or (private and tag_.is_private_creator):  # creators name vendors, not people
+            continue
+        vr = elem.VR if elem is not None else (raw.VR or "UN")
+        keyword = (elem.keyword if elem is not None else "") or f"{tag_.group:04X},{tag_.element:04X}"
+        if vr == "SQ" and elem is not None:
+            inner = everything or private or keyword in PHI_KEYWORDS
             for i, item in enumerate(elem.value or ()):
-                count += _collect_phi(item, phi, f"{prefix}{elem.keyword or elem.tag}[{i}].")
+                count += _collect_phi(item, phi, f"{prefix}{keyword}[{i}].", inner)
             continue
-        if elem.tag == 0x7FE00010 or elem.tag.is_private_creator:  # creators name vendors, not people
+        if not (everything and vr in _TEXT_VRS) and not _identifying(keyword, vr, private):
             continue
-        if elem.tag.is_private and elem.VR in ("UN", "OB") and isinstance(elem.value, bytes) and len(elem.value) < 1024:
-            text = elem.value.decode("utf-8", "ignore").strip("\x00 ")
-            if len(text) >= 3 and text.isprintable() and private_is_identifying(text):
-                phi[f"dicom.{prefix}private.{elem.tag.group:04X},{elem.tag.element:04X}"] = text
+        if raw_bytes is not None and len(raw_bytes) > PRIVATE_MAX_BYTES:
             continue
-        if elem.VR not in _TEXT_VRS:
-            continue
-        keyword = elem.keyword or f"{elem.tag.group:04X},{elem.tag.element:04X}"
-        identifying = (
-            keyword in PHI_KEYWORDS
-            or elem.VR in ("PN", "DA", "DT")
-            or (elem.tag.is_private and elem.VR not in ("CS", "IS", "UI", "DS"))
-        )
-        if not identifying:
-            continue
-        value = _text(elem.value)
-        if not value or (elem.tag.is_private and elem.VR != "PN" and not private_is_identifying(value)):
-            continue
-        name = f"dicom.{prefix}{'private.' if elem.tag.is_private else ''}{keyword}"
-        phi[name] = value
-        for part in value.split("\\") if "\\" in value else ():
-            phi.setdefault(f"{name}.{len(phi)}", part)
+        name = f"dicom.{prefix}{'private.' if private else ''}{keyword}"
+        values = set()
+        if elem is not None and vr not in ("OB", "OW", "UN", "OD", "OF", "OL", "OV") and not isinstance(
+                elem.value, bytes):
+            values.add(_text(elem.value))
+        binary = raw_bytes if raw_bytes is not None else (elem.value if elem is not None and isinstance(
+            elem.value, bytes) else None)
+        if binary is not None and len(binary) <= PRIVATE_MAX_BYTES and not binary.isascii():
+            values |= decodings(binary)
+        elif binary is not None and binary.isascii() and vr in ("OB", "UN"):
+            text = binary.decode("ascii").strip("\x00 ")
+            if text.isprintable():  # text stored as bytes; anything else is a binary value, not a name
+                values.add(text)
+        for n, value in enumerate(sorted(v for v in values if v)):
+            key = name if n == 0 else f"{name}.{n}"
+            phi[key] = value
+            for part in value.split("\\") if "\\" in value else ():
+                phi.setdefault(f"{key}.{len(phi)}", part)
     return count
 
 
-def read_info(path: Path, *, relpath: str) -> DicomInfo:
-    """Header, identifying values and digests of one file. Raises RecordError for corrupt/truncated files."""
+def _meta_end(blob: bytes) -> tuple[int, str | None]:
+    """Offset where the dataset starts after the preamble and file meta group, and the transfer syntax UID."""
+    pos = 132 if blob[128:132] == b"DICM" else 0
+    syntax = None
+    while pos + 8 <= len(blob) and blob[pos:pos + 2] == b"\x02\x00":
+        element = int.from_bytes(blob[pos + 2:pos + 4], "little")
+        vr = blob[pos + 4:pos + 6]
+        if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN", b"UC", b"UR", b"OD", b"OL", b"OV", b"SV", b"UV"):
+            length, start = int.from_bytes(blob[pos + 8:pos + 12], "little"), pos + 12
+        else:
+            length, start = int.from_bytes(blob[pos + 6:pos + 8], "little"), pos + 8
+        if element == 0x0010:
+            syntax = blob[start:start + length].rstrip(b"\x00 ").decode("ascii", "replace")
+        pos = start + length
+    return pos, syntax
+
+
+def _declared_pixels(ds) -> tuple[int, int, int]:
+    """(pixels, bytes of one frame, frames) the header declares."""
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    samples, frames = int(ds.get("SamplesPerPixel", 1) or 1), int(ds.get("NumberOfFrames", 1) or 1)
+    bits = int(ds.BitsAllocated)
+    return rows * cols * samples * frames, rows * cols * samples * bits // 8, frames
+
+
+def _check_budget(ds, ref: str, max_pixels: int) -> None:
+    try:
+        pixels, _, frames = _declared_pixels(ds)
+    except Exception as exc:
+        raise RecordError(ref, "corrupt_dicom", f"image attributes unreadable ({type(exc).__name__})") from exc
+    if pixels > max_pixels:
+        raise RecordError(ref, "too_many_pixels", f"header declares {int(ds.Rows)}x{int(ds.Columns)}"
+                          + (f"x{frames} frames" if frames > 1 else "") + f" = {pixels:,} pixels, over "
+                          f"--max-pixels {max_pixels:,}; not decoded")
+
+
+def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = False):
+    """The dataset of a DICOM file's bytes, refusing from the header alone files declaring more than
+    ``max_pixels``. A deflated file (the whole dataset zlib-compressed: a 1 MB file can inflate to
+    gigabytes) is inflated piecewise: the header first, then at most the bytes its header declares."""
     import pydicom
     from pydicom.errors import InvalidDicomError
+    from pydicom.filereader import read_dataset as read_elements
+    from pydicom.filewriter import write_file_meta_info
+    from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-    ref = relpath
-    blob = path.read_bytes()
+    force = blob[128:132] != b"DICM"
     try:
-        with _quiet():  # broken files warn before they fail; the reject says why
-            ds = pydicom.dcmread(io.BytesIO(blob), force=False)
+        start, syntax = _meta_end(blob)
+        with _quiet():
+            if syntax != _DEFLATED:
+                ds = pydicom.dcmread(io.BytesIO(blob), force=force, stop_before_pixels=header_only)
+                if "TransferSyntaxUID" not in ds.file_meta:  # a bare dataset: the encoding it was read in
+                    implicit, little = ds.original_encoding
+                    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
+                                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+                if "Rows" in ds:
+                    _check_budget(ds, ref, max_pixels)
+                return ds
+            inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+            head = inflater.decompress(blob[start:], _HEADER_BYTES)
+            header = read_elements(io.BytesIO(head), False, True, stop_when=lambda tag, vr, length: tag == 0x7FE00010)
+            if "Rows" in header:
+                _check_budget(header, ref, max_pixels)
+            if header_only:
+                ds = pydicom.dcmread(io.BytesIO(blob[:start]), force=True, stop_before_pixels=True)
+                ds.update(header)
+                return ds
+            _, frame, frames = _declared_pixels(header)
+            body = head + inflater.decompress(inflater.unconsumed_tail, frame * frames + _HEADER_BYTES)
+            if inflater.unconsumed_tail:
+                raise RecordError(ref, "corrupt_dicom", "deflated data inflates past what its header declares")
+            meta = pydicom.dcmread(io.BytesIO(blob[:start]), force=True).file_meta
+            meta.TransferSyntaxUID = ExplicitVRLittleEndian
+            buffer = io.BytesIO()
+            buffer.write(b"\x00" * 128 + b"DICM")
+            write_file_meta_info(buffer, meta, enforce_standard=True)
+            return pydicom.dcmread(io.BytesIO(buffer.getvalue() + body))
+    except RecordError:
+        raise
     except InvalidDicomError as exc:
         raise RecordError(ref, "corrupt_dicom", "not a DICOM file") from exc
-    except Exception as exc:  # pydicom raises many types on truncated/garbled input
+    except Exception as exc:  # pydicom and zlib raise many types on truncated/garbled input
         raise RecordError(ref, "corrupt_dicom", type(exc).__name__) from exc
+
+
+def read_info(path: Path, *, relpath: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> DicomInfo:
+    """Header, identifying values and digests of one file. Raises RecordError for corrupt/truncated files
+    and for files declaring more than ``max_pixels`` (decided from the header, before any pixel is read)."""
+    ref = relpath
+    blob = path.read_bytes()
+    ds = read_dataset(blob, ref, max_pixels=max_pixels)
     if "PixelData" not in ds:
         raise RecordError(ref, "corrupt_dicom", "no pixel data")
     try:
@@ -183,11 +339,16 @@ def read_info(path: Path, *, relpath: str) -> DicomInfo:
         raise RecordError(ref, "corrupt_dicom", f"image attributes unreadable ({type(exc).__name__})") from exc
     syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
     compressed = bool(syntax is not None and syntax.is_compressed)
-    if not compressed and len(pixel_data) < rows * cols * samples * frames * bits // 8:
+    needed = rows * cols * samples * frames * bits // 8
+    if not compressed and len(pixel_data) < needed:
         raise RecordError(ref, "truncated_dicom",
                           f"pixel data has {len(pixel_data)} bytes, {rows}x{cols}x{bits}-bit needs more")
+    if not compressed and len(pixel_data) > needed + 1:  # one pad byte makes an odd length even
+        raise RecordError(ref, "bad_pixel_data", f"pixel data has {len(pixel_data)} bytes, {frames} frame(s) of "
+                          f"{rows}x{cols}x{bits}-bit need {needed}")
     phi: dict[str, str] = {}
-    tags = _collect_phi(ds, phi) + (len(ds.file_meta) if hasattr(ds, "file_meta") else 0)
+    with _quiet():  # pydicom's value warnings quote the value
+        tags = _collect_phi(ds, phi) + (len(ds.file_meta) if hasattr(ds, "file_meta") else 0)
     pixel_key = f"{rows}x{cols}x{bits}x{samples}:{ds.get('PhotometricInterpretation', '')}:".encode()
     if compressed:
         pixel_key += str(syntax).encode()
@@ -210,11 +371,8 @@ def read_info(path: Path, *, relpath: str) -> DicomInfo:
 
 def read_keys(path: Path) -> dict[str, str]:
     """Join keys of a file whose pixels are unusable (truncated): the header alone, {} when unreadable."""
-    import pydicom
-
     try:
-        with _quiet():
-            ds = pydicom.dcmread(path, stop_before_pixels=True)
+        ds = read_dataset(path.read_bytes(), "", max_pixels=2**63, header_only=True)
         return {k: _text(ds.get(k)) for k in KEY_ATTRIBUTES if _text(ds.get(k))}
     except Exception:
         return {}
@@ -335,14 +493,14 @@ class DicomImage:
     path: str
     ref: str  # pseudonymous reference for errors (never the path)
     bit_depth: int = 8
+    max_pixels: int = DEFAULT_MAX_PIXELS
 
     def __call__(self) -> EncodedImage:
-        import pydicom
-
         try:
-            ds = pydicom.dcmread(self.path)
-        except Exception as exc:
-            raise RecordError(self.ref, "corrupt_dicom", type(exc).__name__) from exc
+            blob = Path(self.path).read_bytes()
+        except OSError as exc:
+            raise RecordError(self.ref, "unreadable_file", exc.strerror or type(exc).__name__) from exc
+        ds = read_dataset(blob, self.ref, max_pixels=self.max_pixels)
         if int(ds.get("NumberOfFrames", 1) or 1) > 1:
             raise RecordError(self.ref, "multi_frame", f"{int(ds.NumberOfFrames)} frames; one image per study expected")
         try:
@@ -355,4 +513,9 @@ class DicomImage:
                 raise RecordError(self.ref, "unsupported_transfer_syntax",
                                   f"{name}: no pixel-data plugin installed (pip install 'vixray-data[dicom]')") from exc
             raise RecordError(self.ref, "undecodable_image", f"{name}: {type(exc).__name__}") from exc
-        return EncodedImage(data=encode_png(arr), ext="png")
+        if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
+            raise RecordError(self.ref, "bad_pixel_data", f"pixels decode to shape {arr.shape}, not one image")
+        try:
+            return EncodedImage(data=encode_png(arr), ext="png")
+        except Exception as exc:  # Pillow refuses shapes and types it cannot write
+            raise RecordError(self.ref, "undecodable_image", f"PNG encoder: {type(exc).__name__}") from exc

@@ -31,6 +31,19 @@ logger = logging.getLogger(__name__)
 IMAGE_SUFFIXES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg"}
 
 
+def _text_path(rel: str) -> str:
+    """A relative path as valid text: bytes that are not UTF-8 (``\\xff`` in a name) become U+FFFD.
+
+    Python hands such names over as lone surrogates, which no encoder accepts (the pseudonym, the
+    logs, rejects.jsonl); the real path is still used to read the file.
+    """
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
 # --------------------------------------------------------------------------- the source
 
 def _identifier_like(name: str) -> bool:
@@ -84,25 +97,44 @@ class ExportSource:
         return ref
 
     def _files(self) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+        """DICOM files (found by content, whatever their name) and PNG/JPEG files of the export.
+
+        Files reached through a symbolic link that leaves the export folder are kept aside in
+        ``self._outside`` (each becomes an ``outside_export`` reject): they are never read.
+        """
         dicoms, images, other = [], [], 0
+        self._outside: list[str] = []
         table = self._table.resolve()
+        root = self._root.resolve()
         for path in sorted(self._root.rglob("*")):
-            if not path.is_file() or any(p.startswith(".") for p in path.relative_to(self._root).parts):
+            parts = path.relative_to(self._root).parts
+            if any(p.startswith(".") for p in parts):
                 continue
-            if path.resolve() == table:
+            rel = _text_path(path.relative_to(self._root).as_posix())
+            try:
+                resolved = path.resolve()
+            except (OSError, RuntimeError):  # a symlink loop
+                resolved = None
+            if resolved is None or not _within(resolved, root):  # a link (to a file or a folder) leaving the export
+                self._outside.append(rel)
                 continue
-            rel = path.relative_to(self._root).as_posix()
+            if not path.is_file() or resolved == table:
+                continue
             if path.suffix.lower() in IMAGE_SUFFIXES:
                 images.append((rel, path))
             elif path.name.upper() == "DICOMDIR":  # the media index, not an image
                 other += 1
+            elif path.parent == self._root and path.suffix.lower() in tbl.TABLE_SUFFIXES:
+                continue
             elif dcm.is_dicom(path):
                 dicoms.append((rel, path))
-            elif path.parent != self._root or path.suffix.lower() not in tbl.TABLE_SUFFIXES:
+            else:
                 other += 1
         if other:
             logger.warning("%d file(s) in the export are neither DICOM nor PNG/JPEG; ignored", other)
         self._stats["other_files"] = other
+        if self._outside:
+            logger.warning("%d file(s) are links leaving the export folder; rejected unread", len(self._outside))
         if dicoms and images:
             raise SourceError(f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
                               " an export holds one kind")
@@ -111,7 +143,7 @@ class ExportSource:
         return dicoms, images
 
     def _rows(self) -> tuple[list[_Row], tbl.ColumnMap]:
-        headers, rows = tbl.read_table(self._table)
+        headers, rows = tbl.read_table(self._table, columns=self._config.columns)
         kind = self._stats["table"]
         cmap = tbl.map_columns(headers, explicit=self._config.columns, key_column=self._config.key_column,
                                table_name=f"{kind} table")
@@ -184,6 +216,8 @@ class ExportSource:
         dicoms, images = self._files()
         self._stats["images"] = "dicom" if dicoms else "png/jpeg"
         self._stats["image_files"] = len(dicoms or images)
+        for rel in self._outside:
+            yield Reject(self._file_ref(rel), "outside_export", "a symbolic link leaving the export folder (not read)")
         if dicoms:
             yield from self._iter_dicom(rows, dicoms)
         else:
@@ -226,7 +260,7 @@ class ExportSource:
         broken: list[tuple[str, RecordError, dict[str, str]]] = []  # unusable files, with keys when readable
         for rel, path in files:
             try:
-                info = dcm.read_info(path, relpath=self._file_ref(rel))
+                info = dcm.read_info(path, relpath=self._file_ref(rel), max_pixels=self._config.max_pixels)
             except RecordError as exc:
                 broken.append((rel, exc, dcm.read_keys(path)))
                 continue
@@ -291,7 +325,8 @@ class ExportSource:
             phi = {**info.phi, **row.phi, **self._file_phi(rel)}
             yield RawRecord(
                 ref=ref, study_key=row.study, patient_key=row.patient or info.keys["PatientID"] or None,
-                fields=fields, image=dcm.DicomImage(path=str(path), ref=ref, bit_depth=self._config.bit_depth),
+                fields=fields, image=dcm.DicomImage(path=str(path), ref=ref, bit_depth=self._config.bit_depth,
+                                     max_pixels=self._config.max_pixels),
                 phi=phi, flags=flags, pixel_digest=info.pixel_sha256,
             )
         for i, (rel, _, _) in enumerate(infos):

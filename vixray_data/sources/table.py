@@ -9,6 +9,7 @@ mapping (``--columns findings="Mô tả",impressions="Kết luận"`` or a YAML/
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,44 +20,21 @@ import yaml
 from .. import schema
 from ..errors import SchemaError, SourceError
 from ..text import header_key
+from ..values import (  # noqa: F401 - the roles beyond the schema fields, named table.STUDY etc. by the readers
+    BIRTH_DATE,
+    FILE,
+    PATIENT,
+    PATIENT_NAME,
+    PHI_ROLES,
+    STUDY,
+    STUDY_DATE,
+    TABLE_ALIASES,
+)
 
 TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
-# Roles beyond the schema fields.
-STUDY = "study"  # join key: accession number, study instance UID, ...
-PATIENT = "patient"  # patient identifier: patient-level splits
-FILE = "file"  # image file name or relative path
-PATIENT_NAME = "patient_name"
-BIRTH_DATE = "birth_date"
-STUDY_DATE = "study_date"
-#: Identifying columns that are only read to be scrubbed and leak-scanned.
-PHI_ROLES = ("address", "phone", "national_id", "insurance", "institution", "physician")
-
-#: Header variants per role, compared after :func:`header_key` (lowercase, no diacritics, no punctuation).
-ALIASES: dict[str, tuple[str, ...]] = {
-    schema.AGE: ("age", "ages", "tuoi", "patientage", "dotuoi"),
-    schema.SEX: ("sex", "gender", "gioitinh", "gioi", "patientsex", "phai"),
-    schema.VIEW: ("view", "views", "tuthe", "viewposition", "position", "tuthechup"),
-    schema.NOTE: ("note", "notes", "ghichu", "comment", "comments"),
-    schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup", "protocol"),
-    schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketquamota", "description"),
-    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions"),
-    STUDY: ("accession", "accessionnumber", "accessionno", "sophieu", "maphieu", "studyinstanceuid",
-            "studyuid", "studyid", "machidinh", "sochidinh", "studykey"),
-    PATIENT: ("patientid", "mabn", "mabenhnhan", "pid", "mayte", "mabenhan", "patientkey"),
-    FILE: ("file", "filename", "filepath", "path", "image", "imagepath", "imagefile", "tenfile", "tentep",
-           "duongdan", "anh", "hinhanh"),
-    PATIENT_NAME: ("patientname", "name", "hoten", "hovaten", "tenbenhnhan", "hotenbenhnhan", "ten"),
-    BIRTH_DATE: ("birthdate", "dateofbirth", "dob", "patientbirthdate", "ngaysinh", "namsinh"),
-    STUDY_DATE: ("studydate", "ngaychup", "ngaythuchien", "ngaykham", "date", "ngay", "examdate"),
-    "address": ("address", "diachi", "patientaddress"),
-    "phone": ("phone", "telephone", "sdt", "sodienthoai", "dienthoai", "mobile"),
-    "national_id": ("cccd", "cmnd", "nationalid", "socccd", "socmnd", "idcard"),
-    "insurance": ("bhyt", "sobhyt", "mabhyt", "insurance", "insuranceid", "sothebhyt"),
-    "institution": ("institution", "institutionname", "hospital", "benhvien", "noichup", "coso"),
-    "physician": ("physician", "doctor", "bacsi", "bs", "bacsidocphim", "bacsichidinh", "referringphysician",
-                  "radiologist", "nguoidoc", "ktv", "operator"),
-}
+#: Role -> header variants, in the order roles are assigned; declared with the loader's in vixray_data.values.
+ALIASES: dict[str, tuple[str, ...]] = TABLE_ALIASES
 ROLES = tuple(ALIASES)
 REQUIRED_ROLES = (schema.FINDINGS, schema.IMPRESSIONS)
 
@@ -103,26 +81,37 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table."""
+def read_table(path: Path, *, columns: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table.
+
+    Every way a table can be unreadable (empty, corrupt, not UTF-8, nested past reason, ...) is a
+    :class:`SourceError` naming the file. An XLSX workbook is read from the sheet that has the report
+    columns (``columns`` is the explicit ``--columns`` mapping).
+    """
     path = Path(path)
     kind = table_kind(path)
     try:
+        if path.stat().st_size == 0:
+            raise SourceError(f"table {path.name}: the file is empty (0 bytes)")
         if kind in ("csv", "tsv"):
             import pandas as pd
 
             frame = pd.read_csv(path, sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
                                 keep_default_na=False, encoding="utf-8-sig")
         elif kind == "xlsx":
-            import pandas as pd
-
-            frame = pd.read_excel(path, engine="openpyxl", dtype=object)
+            return _read_xlsx(path, columns)
         else:
             return _read_jsonl(path)
+    except (SourceError, SchemaError):
+        raise
     except UnicodeDecodeError as exc:
         raise SourceError(f"table {path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except (ValueError, OSError) as exc:
+    except RecursionError as exc:
+        raise SourceError(f"table {path.name}: nested too deeply to read") from exc
+    except (ValueError, OSError, csv.Error) as exc:
         raise SourceError(f"table {path.name}: cannot read ({exc})") from exc
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl's KeyError/InvalidFileException, lxml errors, ...
+        raise SourceError(f"table {path.name}: cannot read ({type(exc).__name__}: not a valid {kind} file)") from exc
     headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     _refuse_duplicates(path, headers)
     rows = [{h: _cell(v) for h, v in zip(headers, values, strict=True)}
@@ -133,7 +122,8 @@ def read_table(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 def _refuse_duplicates(path: Path, headers: list[str]) -> None:
     """Two columns of one name (pandas reads the second as ``name.1``): which one is the report is a guess."""
     seen = set(headers)
-    duplicates = sorted({m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen})
+    duplicates = sorted({m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen}
+                        | {h for h in headers if headers.count(h) > 1})
     if duplicates:
         raise SchemaError(f"table {path.name}: duplicate column header(s) {duplicates}; rename them so each column "
                           "has one name")
@@ -150,6 +140,86 @@ def _unique_keys(path: Path, number: int):
     return hook
 
 
+def _sheet(ws) -> tuple[list[str], list[tuple]]:
+    """Header row and data rows of a worksheet; blank rows and unnamed empty columns dropped."""
+    grid = [row for row in ws.iter_rows(values_only=True) if any(_cell(v) for v in row)]
+    if not grid:
+        return [], []
+    width = max(len(row) for row in grid)
+    grid = [tuple(row) + (None,) * (width - len(row)) for row in grid]
+    keep = [i for i in range(width) if grid[0][i] is not None or any(_cell(row[i]) for row in grid[1:])]
+    headers = [_cell(grid[0][i]) or f"Unnamed: {i}" for i in keep]
+    return headers, [tuple(row[i] for i in keep) for row in grid[1:]]
+
+
+def _has_columns(headers: list[str], columns: dict[str, str] | None) -> bool:
+    try:
+        map_columns(headers, explicit=columns)
+    except SchemaError:
+        return False
+    return True
+
+
+def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], list[dict[str, str]]]:
+    """The sheet holding the report columns (the only non-empty one, or the only one that maps).
+
+    Cells are read as Excel cached them; a formula whose result was never cached (a workbook written by a
+    script, never opened in Excel) would read as empty, so such cells are refused by name.
+    """
+    from openpyxl import load_workbook
+
+    values = load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = {ws.title: _sheet(ws) for ws in values.worksheets}
+    finally:
+        values.close()
+    filled = {name: sheet for name, sheet in sheets.items() if sheet[0]}
+    if not filled:
+        raise SourceError(f"table {path.name}: every sheet is empty ({', '.join(map(repr, sheets))})")
+    candidates = list(filled) if len(filled) == 1 else [n for n, (h, _) in filled.items() if _has_columns(h, columns)]
+    if len(candidates) != 1:
+        described = "; ".join(f"{name!r}: {len(rows)} row(s), columns {headers}"
+                              for name, (headers, rows) in filled.items())
+        which = "none has" if not candidates else f"{len(candidates)} have"
+        raise SourceError(f"table {path.name}: {len(filled)} sheets hold data and {which} the report columns "
+                          f"({described}); keep the report on one sheet or name its columns with --columns")
+    name = candidates[0]
+    headers, grid = filled[name]
+    _refuse_duplicates(path, headers)
+    _refuse_uncached_formulas(path, name, headers, grid)
+    rows = [{h: _cell(v) for h, v in zip(headers, row, strict=True)} for row in grid]
+    return headers, rows
+
+
+def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: list[tuple]) -> None:
+    """SourceError naming the cells (A1 style) that hold a formula without a cached value.
+
+    Only when some cell read empty (else no formula can be uncached); one streaming pass per view of the
+    workbook (read-only worksheets have no cheap random access).
+    """
+    if all(_cell(v) for row in grid for v in row):
+        return
+    from openpyxl import load_workbook
+
+    def cells(data_only: bool, keep) -> set[str]:
+        book = load_workbook(path, read_only=True, data_only=data_only)
+        try:
+            return {cell.coordinate for row in book[sheet].iter_rows() for cell in row
+                    if hasattr(cell, "coordinate") and keep(cell)}
+        finally:
+            book.close()
+
+    formulas = cells(False, lambda cell: getattr(cell, "data_type", None) == "f")
+    if not formulas:
+        return
+    empty = formulas & cells(True, lambda cell: cell.value is None)
+    if empty:
+        ordered = sorted(empty, key=lambda c: (int("".join(filter(str.isdigit, c))), len(c), c))
+        shown = ", ".join(ordered[:10]) + (f" and {len(ordered) - 10} more" if len(ordered) > 10 else "")
+        raise SourceError(f"table {path.name}: sheet {sheet!r} has formula cell(s) without a cached value ({shown}); "
+                          "open and save the workbook in Excel or LibreOffice so their values are stored")
+
+
 def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     headers: dict[str, None] = {}
     rows = []
@@ -161,6 +231,8 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
                 obj = json.loads(line, object_pairs_hook=_unique_keys(path, number))
             except json.JSONDecodeError as exc:
                 raise SourceError(f"table {path.name} line {number}: invalid JSON ({exc.msg})") from exc
+            except RecursionError as exc:
+                raise SourceError(f"table {path.name} line {number}: JSON nested too deeply") from exc
             if not isinstance(obj, dict):
                 raise SourceError(f"table {path.name} line {number}: expected a JSON object")
             headers.update(dict.fromkeys(str(k) for k in obj))

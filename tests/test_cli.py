@@ -1,0 +1,94 @@
+"""The command line a new user meets: --version, defaults in --help, one summary, progress only on a terminal,
+and no third-party log noise."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vixray_data import __version__, cli
+from vixray_data.progress import bar
+
+
+def _help(*command: str) -> None:
+    with pytest.raises(SystemExit) as done:
+        cli.main([*command, "--help"])
+    assert done.value.code == 0
+
+
+def test_version_prints_the_package_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0
+    assert capsys.readouterr().out.strip() == f"vixray {__version__}"
+
+
+def test_build_help_shows_every_default_and_every_table_format(capsys):
+    _help("build")
+    text = " ".join(capsys.readouterr().out.split())
+    for shown in ("split and demo seed (default: 175)", "demo corpus records (default: 5400)",
+                  "demo image width/height in pixels (default: 1024)", "(default: 100.0)", "(default: 500.0)",
+                  "(default: all cores)", "(default ./vixray", "(default: 8)",
+                  "report/metadata table: CSV, TSV, XLSX or JSONL"):
+        assert shown in text, shown
+
+
+@pytest.mark.parametrize("command", ["build", "scan", "validate", "publish", "stats", "evaluate", "review"])
+def test_every_option_with_a_default_shows_it_in_help(command, capsys):
+    parser = cli._parser()
+    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
+    _help(command)
+    text = " ".join(capsys.readouterr().out.split())
+    for action in sub._actions:
+        if action.option_strings and action.default not in (None, False, "==SUPPRESS==") and action.help:
+            assert f"default: {action.default}" in text or "default" in action.help, action.option_strings
+
+
+def test_stats_prints_its_summary_once(demo_dir, tmp_path, capsys):
+    assert cli.main(["stats", str(demo_dir), "--out", str(tmp_path / "stats"), "--segmenter", "lexicon",
+                     "--noun-phrases", "none", "--no-figures"]) == 0
+    captured = capsys.readouterr()
+    summaries = [line for line in (captured.out + captured.err).splitlines() if " reports from " in line]
+    assert len(summaries) == 1
+
+
+def test_validate_prints_one_summary_line(demo_dir, capsys):
+    assert cli.main(["validate", str(demo_dir), "--sample", "5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and out[0].startswith(f"OK {demo_dir}: ")
+
+
+def test_a_folder_without_data_gives_one_line_and_no_library_warnings(tmp_path):
+    folder = tmp_path / "examples"  # like the repository's examples/: a README without card metadata, no data
+    folder.mkdir()
+    (folder / "README.md").write_text("# Examples\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")} | {"HF_HOME": str(tmp_path / "hf")}
+    result = subprocess.run([sys.executable, "-m", "vixray_data.cli", "stats", str(folder), "--out",
+                             str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("vixray stats: error: ") and "metadata block" not in result.stderr
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bars_show_only_on_a_terminal_and_when_asked(monkeypatch):
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a pipe or a log file
+    assert bar(range(3), enabled=True).disable
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    assert not bar(range(3), enabled=True).disable
+    assert bar(range(3), enabled=False).disable  # --no-progress
+
+
+@pytest.mark.parametrize("command", [["validate", "x"], ["publish", "x", "--repo", "a/b"],
+                                     ["stats", "x", "--out", "o"]])
+def test_long_commands_take_no_progress(command):
+    args = cli._parser().parse_args([*command, "--no-progress"])
+    assert args.no_progress is True

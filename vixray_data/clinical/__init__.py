@@ -1,0 +1,69 @@
+"""Clinical statements and atomic facts from a Vietnamese chest X-ray report, through the lexicon.
+
+One pipeline, one small module per step, read top to bottom:
+
+1. :mod:`.statements` -- the normalised report cut into statements, each with its heading ("Phổi trái:");
+2. :mod:`.mentions` -- the lexicon terms of a statement, by the lexicon's one longest-match index
+   (:func:`vixray_data.lexicon.term_index`, shared with the word segmenter);
+3. :mod:`.drafts` -- mentions read into one draft per clinical statement (where statements begin,
+   which organ, side and cue each one has, and how far a negation or side reaches);
+4. :mod:`.facts` -- drafts made into canonical facts: findings bound to their organ (:mod:`.binding`),
+   equivalent phrasings made one fact.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..lexicon import TermIndex, term_index
+from ..text import normalize
+from .drafts import Draft, Reader, heading_context
+from .facts import CERTAIN, NEGATED, NORMAL, POLARITIES, PRESENT, UNCERTAIN, Fact, draft_facts, merge_sides
+from .mentions import find_mentions
+from .statements import split_statements
+
+__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "Fact", "extract_facts",
+           "lexicon_version", "match_key"]
+
+_LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
+
+
+def _index(lexicon_path: str | Path | None) -> TermIndex:
+    return term_index(str(lexicon_path) if lexicon_path else None)
+
+
+def lexicon_version(lexicon_path: str | Path | None = None) -> str:
+    """The lexicon version the facts were extracted with (part of every evaluation signature)."""
+    return _index(lexicon_path).lexicon.version
+
+
+def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -> list[Fact]:
+    """The atomic facts of a report, in reading order; ``[]`` when nothing is recognised."""
+    normalized = normalize(_LINE_BREAK.sub(". ", text) if text else text)  # a line break ends a statement
+    if not normalized:
+        return []
+    if len(normalized.lower()) != len(normalized):  # keep character offsets valid for the spans
+        normalized = normalized.lower()
+    index = _index(lexicon_path)
+    facts: list[Fact] = []
+    contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
+
+    def context_of(span: tuple[int, int] | None, outer: Draft | None = None) -> Draft | None:
+        if span not in contexts:
+            contexts[span] = heading_context(find_mentions(normalized, *span, index), outer)
+        return contexts[span]
+
+    for statement in split_statements(normalized):
+        context = context_of(statement.heading, context_of(statement.section))
+        mentions = find_mentions(normalized, statement.start, statement.end, index)
+        for draft in Reader(index, context).read(mentions):
+            facts.extend(draft_facts(index, draft, normalized))
+    return merge_sides(facts, index)
+
+
+def match_key(fact: Fact, *, lexicon_path: str | Path | None = None) -> tuple[str | None, str | None, str, str | None]:
+    """What two facts must share to match: subject (its matching group), finding, polarity, laterality."""
+    index = _index(lexicon_path)
+    subject = index.subject_groups.get(fact.subject, fact.subject) if fact.subject else None
+    return (subject, fact.finding, fact.polarity, fact.laterality)

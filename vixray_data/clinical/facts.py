@@ -1,0 +1,150 @@
+"""Step 4: drafts made into canonical facts, so that one clinical meaning is one fact.
+
+- The finding is bound to the draft's organ (:mod:`.binding`); a finding with no organ named takes
+  the organ it belongs to, and an organ carried over from an earlier statement that it does not
+  belong to is dropped with its side.
+- "Trung thất không to": a negated bare form that does not fit its organ is that organ's normal state.
+- A normal state of an organ listed in ``fact_matching.normal_means`` is the negation of its size
+  finding: "Bóng tim bình thường" = "Bóng tim không to" = "Tim không lớn" = (heart, cardiomegaly, negated);
+  for those in ``negated_means_normal`` it is the other way round: "Trung thất không rộng" = "Trung thất
+  bình thường" = (mediastinum, normal).
+- A lung finding said of the hilum (``located_in``) is a lung finding placed there: "Khối mờ rốn phổi".
+- The same finding stated once per side is one bilateral fact: "Tràn dịch màng phổi phải. Tràn dịch
+  màng phổi trái." = "Tràn dịch màng phổi hai bên".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ..lexicon import TermIndex
+from .binding import bind_bare, bind_finding, organ_form
+from .drafts import EXPLICIT, HEADING, SOFT, WEAK, Draft
+from .mentions import Mention
+
+PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
+POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL)
+CERTAIN, UNCERTAIN = "certain", "uncertain"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One clinical statement: a subject and one finding or state about it (contract 4)."""
+
+    subject: str | None
+    finding: str | None
+    polarity: str
+    certainty: str = CERTAIN
+    laterality: str | None = None
+    position: tuple[str, ...] = ()
+    severity: str | None = None
+    text: str = ""
+    subject_text: str | None = None
+    finding_text: str | None = None
+
+    def describe(self) -> str:
+        """A short, stable English rendering for reports and judge comparisons."""
+        parts = [self.subject or "-", self.finding or "(state)", self.polarity]
+        if self.laterality:
+            parts.append(self.laterality)
+        if self.certainty == UNCERTAIN:
+            parts.append("uncertain")
+        return "/".join(parts)
+
+
+def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | None, tuple[str, ...], str | None]:
+    """(subject, subject_text, laterality, position, finding) of a draft with a finding, after binding."""
+    m = g.finding
+    assert m is not None
+    subject, subject_text, side, position = g.subject, g.subject_text, g.laterality, tuple(g.position)
+    if m.kind == "bare":
+        return subject, subject_text, side, position, bind_bare(index, subject, m)
+    own = index.lexicon.findings[m.value].anatomy
+    if own is None:  # a device: the organ beside it only says where it lies
+        return subject, subject_text, side, position, m.value
+    if g.subject_kind == SOFT and not index.compatible(subject, own):
+        carried = organ_form(index, subject, m.surface)  # "Quai động mạch chủ vồng, vôi hóa thành"
+        if carried:
+            return subject, subject_text, side, position, carried
+    if subject is None or (g.subject_kind in (SOFT, WEAK) and not index.compatible(subject, own)):
+        # no organ, or one that only says where ("thùy trên") or was carried over: the finding's own organ
+        weak = g.subject_kind == WEAK
+        side = None if g.lateral_soft else side
+        position = () if g.position_soft else position
+        return own, subject_text if weak else None, side, position, m.value
+    if g.subject_kind in (EXPLICIT, HEADING):
+        finding, fits = bind_finding(index, subject, m)
+        place = index.located_in.get(subject)
+        if not fits and place and index.compatible(place[0], own):  # "Khối mờ rốn phổi phải": a perihilar mass
+            return place[0], subject_text, side, (*position, place[1]), m.value
+        return subject, subject_text, side, position, finding
+    return subject, subject_text, side, position, m.value
+
+
+def _shared(index: TermIndex, organ: str, mention: Mention) -> str | None:
+    """What a predicate shared with another organ means for it ("Bóng tim, trung thất không to")."""
+    if mention.kind == "bare":
+        return bind_bare(index, organ, mention)
+    found, fits = bind_finding(index, organ, mention)
+    return found if fits else None
+
+
+def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
+    """The facts one draft states (several when organs share a predicate: "Tim, phổi bình thường")."""
+    span = text[g.start : g.end].strip(" ,") if g.start is not None else ""
+    certainty = UNCERTAIN if g.uncertain else CERTAIN
+
+    def make(subject, subject_text, finding, polarity, side, position) -> Fact:
+        if polarity == NORMAL and finding is None and subject in index.normal_means:
+            finding, polarity = index.normal_means[subject], NEGATED
+        elif polarity == NEGATED and finding in index.negated_means_normal.get(subject, ()):
+            finding, polarity = None, NORMAL
+        return Fact(subject, finding, polarity, certainty, side, tuple(dict.fromkeys(position)), g.severity, span,
+                    subject_text, g.finding.surface if g.finding else None)
+
+    stated = NEGATED if g.negated else PRESENT
+    if g.finding is not None:
+        polarity = stated
+        subject, subject_text, side, position, finding = _bind(index, g)
+        if finding is None:  # a bare form with no organ it fits
+            if not (g.negated and subject is not None):
+                return []
+            polarity = NORMAL  # "Trung thất không to": a normal mediastinum
+    elif g.normal or (g.bare_negation and g.subject_kind in (EXPLICIT, WEAK, HEADING)):
+        polarity, finding = NORMAL, None
+        subject, subject_text, side, position = g.subject, g.subject_text, g.laterality, tuple(g.position)
+    else:
+        return []
+    facts = []
+    for other, other_text, other_side in g.pending:  # a predicate shared by several organs
+        if g.finding is None:
+            facts.append(make(other, other_text, None, polarity, other_side, position))
+            continue
+        shared = _shared(index, other, g.finding)
+        if shared:
+            facts.append(make(other, other_text, shared, stated, other_side, position))
+        elif stated == NEGATED:
+            facts.append(make(other, other_text, None, NORMAL, other_side, position))
+    facts.append(make(subject, subject_text, finding, polarity, side, position))
+    return facts
+
+
+def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
+    """One bilateral fact for a finding stated once on the right and once on the left of one organ."""
+
+    def key(f: Fact):
+        return (index.subject_groups.get(f.subject or "", f.subject), f.finding, f.polarity, f.certainty)
+
+    out = list(facts)
+    for i, fact in enumerate(out):
+        if fact is None or fact.laterality not in ("left", "right"):
+            continue
+        other = "left" if fact.laterality == "right" else "right"
+        for j in range(i + 1, len(out)):
+            twin = out[j]
+            if twin is not None and twin.laterality == other and key(twin) == key(fact):
+                out[i] = replace(fact, laterality="bilateral", text=f"{fact.text}; {twin.text}")
+                out[j] = None
+                break
+    return [f for f in out if f is not None]

@@ -1,0 +1,88 @@
+"""Step 2: the lexicon terms of a statement (its *mentions*), found by the lexicon's one longest-match index.
+
+Besides plain longest match, two readings need a look at the neighbours:
+
+- a negation cue followed by a finding is cut there: ``không to`` after ``bóng tim`` is the cue
+  ``không`` and the (bare) finding ``to``; ``không thấy bất thường xương`` is ``không thấy`` and the
+  finding ``bất thường xương``, not the normal phrase ``không thấy bất thường``;
+- a count word before an organ makes it bilateral (``hai góc sườn hoành``).
+
+Numbers are kept (``xương sườn III``, ``4,5,6``) so rib numbers can be read; a decimal size
+(``1,5 cm``) is one token and never a clause break.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from ..lexicon import Term, TermIndex
+
+_PIECE = re.compile(r"\d+(?:[.,/]\d+)+|\w+|[^\w\s]")
+ROMAN = {r: n for n, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), 1)}
+FINDING_KINDS = frozenset({"finding", "bare"})
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One term (or a number, comma, "và", other word) of a statement, with its span in the report."""
+
+    kind: str  # a Term kind, or "number" | "comma" | "and" | "word"
+    value: str
+    start: int
+    end: int
+    surface: str
+    term: Term | None = None
+
+
+def _starts_finding(toks: list[str], i: int, index: TermIndex) -> bool:
+    if i >= len(toks):
+        return False
+    terms = index.match(toks, i)[1]
+    return bool(terms) and terms[0].kind in FINDING_KINDS
+
+
+def _negation_cut(toks: list[str], i: int, index: TermIndex) -> tuple[int, tuple[Term, ...]]:
+    """The longest negation cue at ``i`` that leaves a finding right after it, if any."""
+    for cut in range(len(toks) - i, 0, -1):
+        cue = tuple(t for t in index.table.get(tuple(toks[i : i + cut]), ()) if t.kind == "neg")
+        if cue and _starts_finding(toks, i + cut, index):
+            return cut, cue
+    return 0, ()
+
+
+def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Mention]:
+    """The mentions of ``text[start:end]`` in order; offsets are positions in ``text``."""
+    spans = [(m.group(0).lower(), start + m.start(), start + m.end()) for m in _PIECE.finditer(text[start:end])]
+    toks = [s[0] for s in spans]
+    out: list[Mention] = []
+    i = 0
+    while i < len(toks):
+        tok, begin, stop = spans[i]
+        if tok == ",":
+            out.append(Mention("comma", tok, begin, stop, tok))
+            i += 1
+            continue
+        length, terms = index.match(toks, i)
+        if terms and (terms[0].kind == "normal" or (terms[0].kind == "neg" and length > 1)):
+            cut, cue = _negation_cut(toks, i, index)
+            if cut:
+                length, terms = cut, cue
+        if tok in index.bilateral_prefix and i + 1 < len(toks):
+            size, nxt = index.match(toks, i + 1)
+            if nxt and nxt[0].kind == "anatomy":
+                stop = spans[i + size][2]
+                term = replace(nxt[0], lateral="bilateral")
+                out.append(Mention("anatomy", term.value, begin, stop, text[begin:stop], term))
+                i += 1 + size
+                continue
+        if not terms:
+            numeric = tok.isdigit() or tok in ROMAN or (tok[:1].isdigit() and tok.replace(",", "").isdigit())
+            kind = "number" if numeric else ("and" if tok == "và" else "word")
+            out.append(Mention(kind, tok, begin, stop, text[begin:stop]))
+            i += 1
+            continue
+        stop = spans[i + length - 1][2]
+        out.append(Mention(terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0]))
+        i += length
+    return out

@@ -1,0 +1,277 @@
+"""A build on one page: ``vixray review DIR --out review.html``, for the people who sign off a release.
+
+The page is self-contained (inline CSS, images as small JPEG data URIs, no script, no network): it can be
+mailed to a privacy officer or opened on an offline machine. It shows the build's summary from
+``manifest.json`` (counts per split, rejects by reason, the de-identification audit, the leak-scan result),
+the figures ``vixray stats`` wrote when there are any, and a seeded sample of studies per split: thumbnail,
+age / sex / view and the report text, with every ``___`` replacement highlighted and any text that still
+matches a PHI pattern of the de-identifier flagged.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import random
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import deid, schema
+from .errors import SourceError
+from .shards import read_columns, shard_paths
+
+#: Longest side of a thumbnail, in pixels: enough to see a radiograph's layout, small enough to mail the page.
+THUMBNAIL_PX = 256
+_REDACTED = re.compile(re.escape(deid.REDACTED))
+_TEXT = (schema.FINDINGS, schema.IMPRESSIONS, schema.NOTE, schema.TECHNIQUE)
+
+
+@dataclass
+class Study:
+    split: str
+    row: int
+    values: dict[str, Any]  # schema fields; the image as its encoded bytes
+    residual: dict[str, list[str]] = field(default_factory=dict)  # field -> PHI rules its text still matches
+
+
+@dataclass
+class Review:
+    folder: Path
+    manifest: dict
+    studies: list[Study]
+    figures: list[Path]
+    table3: str | None
+
+    @property
+    def replacements(self) -> int:
+        return sum(len(_REDACTED.findall(s.values.get(f) or "")) for s in self.studies for f in _TEXT)
+
+
+def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = None) -> dict[str, list[int]]:
+    """Split -> row numbers to show: the rows of ``ids``, else ``sample`` rows per split drawn with ``seed``."""
+    by_split = read_columns(folder, [schema.ID])
+    if ids:
+        where = {rid: (split, row) for split, cols in by_split.items() for row, rid in enumerate(cols[schema.ID])}
+        unknown = [i for i in ids if i not in where]
+        if unknown:
+            raise SourceError(f"{folder}: no study with id {', '.join(unknown)}")
+        rows: dict[str, list[int]] = {}
+        for rid in ids:
+            split, row = where[rid]
+            rows.setdefault(split, []).append(row)
+        return {split: sorted(rows[split]) for split in by_split if split in rows}
+    rng = random.Random(seed)
+    return {split: sorted(rng.sample(range(len(cols[schema.ID])), min(sample, len(cols[schema.ID]))))
+            for split, cols in by_split.items()}
+
+
+def _read_rows(folder: Path, split: str, rows: list[int], manifest: dict) -> list[Study]:
+    """The chosen rows of one split, reading only the row groups that hold them."""
+    import pyarrow.parquet as pq
+
+    wanted, studies, offset = set(rows), [], 0
+    for path in shard_paths(folder, manifest)[split]:
+        parquet = pq.ParquetFile(path)
+        for group in range(parquet.metadata.num_row_groups):
+            n = parquet.metadata.row_group(group).num_rows
+            inside = sorted(r - offset for r in wanted if offset <= r < offset + n)
+            if inside:
+                table = parquet.read_row_group(group).take(inside).to_pylist()
+                for r, values in zip(inside, table, strict=True):
+                    image = values.get(schema.IMAGE) or {}
+                    values[schema.IMAGE] = image.get("bytes") if isinstance(image, dict) else None
+                    residual = {}
+                    for name in _TEXT:
+                        _, hits = deid.scrub(values.get(name) or "")
+                        if hits:
+                            residual[name] = sorted(hits)
+                    studies.append(Study(split, offset + r, values, residual))
+            offset += n
+    return studies
+
+
+def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
+            stats: Path | None = None) -> Review:
+    """What the page shows, read from ``folder`` (a build) and ``stats`` (default: ``folder/analysis``)."""
+    folder = Path(folder)
+    manifest_path = folder / schema.MANIFEST
+    if not manifest_path.is_file():
+        raise SourceError(f"{folder}: no {schema.MANIFEST} (not a folder written by `vixray build`)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{manifest_path}: unreadable ({type(exc).__name__})") from exc
+    studies = [s for split, rows in choose(folder, sample=sample, seed=seed, ids=ids).items()
+               for s in _read_rows(folder, split, rows, manifest)]
+    stats = Path(stats) if stats is not None else folder / "analysis"
+    figures = sorted(stats.glob("*.png")) if stats.is_dir() else []
+    table3 = (stats / "table3.md").read_text(encoding="utf-8") if (stats / "table3.md").is_file() else None
+    return Review(folder=folder, manifest=manifest, studies=studies, figures=figures, table3=table3)
+
+
+# -- rendering -----------------------------------------------------------------------------------------
+def _data_uri(data: bytes, kind: str) -> str:
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def thumbnail(data: bytes | None, size: int = THUMBNAIL_PX) -> str | None:
+    """A JPEG data URI of the image scaled to ``size`` px on its longest side; None when it does not decode."""
+    from PIL import Image
+
+    if not data:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.mode.startswith(("I", "F")):  # 16-bit and float radiographs: scale to 8 bits by their maximum
+                import numpy as np
+
+                array = np.asarray(image, dtype=np.float64)
+                image = Image.fromarray((array * (255.0 / max(float(array.max()), 1.0))).astype(np.uint8))
+            image = image.convert("L" if image.mode in ("L", "LA", "1") else "RGB")
+            image.thumbnail((size, size))
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=80)
+    except Exception:  # PIL raises many types for corrupt data; the page says so instead
+        return None
+    return _data_uri(buffer.getvalue(), "jpeg")
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def highlight(text: str | None) -> str:
+    """Escaped text with every ``___`` replacement wrapped in ``<mark class="redacted">``."""
+    if not text:
+        return '<span class="empty">(empty)</span>'
+    return '<mark class="redacted" title="replaced by de-identification">___</mark>'.join(
+        _e(part) for part in text.split(deid.REDACTED))
+
+
+def _table(head: list[str], rows: list[list[Any]], *, cls: str) -> str:
+    out = [f'<table class="{cls}"><thead><tr>', *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def _summary(review: Review) -> str:
+    m = review.manifest
+    counts = m.get("counts", {})
+    patients = m.get("patients", {})
+    rows = [[split, info.get("num_examples", 0), len(patients.get(split, ())), len(info.get("shards", ())),
+             f"{sum(s.get('bytes', 0) for s in info.get('shards', ())) / 1e6:.2f}"]
+            for split, info in m.get("splits", {}).items()]
+    parts = ["<h2>Build</h2>",
+             f"<p>Read {_e(counts.get('read', 0))} · written {_e(counts.get('written', 0))} · rejected "
+             f"{_e(counts.get('rejected', 0))}. Seed {_e(m.get('seed'))}; source {_e(m.get('source', {}).get('kind'))}."
+             "</p>",
+             _table(["split", "examples", "patients", "shards", "MB"], rows, cls="counts")]
+    reasons = counts.get("rejected_by_reason", {})
+    parts += ["<h3>Rejects by reason</h3>",
+              _table(["reason", "records"], [[r, n] for r, n in reasons.items()], cls="rejects") if reasons
+              else '<p class="rejects">No record rejected.</p>']
+    audit = [[k.replace("_", " "), ", ".join(f"{a} {b}" for a, b in v.items()) or "none" if isinstance(v, dict) else v]
+             for k, v in (m.get("deid") or {}).items()]
+    parts += ["<h3>De-identification audit</h3>", _table(["", "count"], audit, cls="deid")]
+    scan = m.get("leak_scan") or {}
+    clean = scan.get("clean") and not scan.get("hits")
+    verdict = "clean" if clean else f"{scan.get('hits', '?')} hit(s): not publishable"
+    parts.append(f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
+                 f"{_e(scan.get('values_checked', 0))} identifying value(s) searched for in "
+                 f"{_e(scan.get('files_scanned', 0))} file(s).</p>")
+    hits = scan.get("hit_details") or []
+    if hits:
+        parts.append(_table(["file", "where", "value sha256"],
+                            [[h.get("file"), h.get("where"), str(h.get("value_sha256", ""))[:16]] for h in hits],
+                            cls="leak-hits"))
+    return "\n".join(parts)
+
+
+def _figures(review: Review) -> str:
+    if not review.figures and not review.table3:
+        return ""
+    parts = ["<h2>Statistics (<code>vixray stats</code>)</h2>"]
+    if review.table3:
+        parts.append(f'<pre class="table3">{_e(review.table3)}</pre>')
+    parts.append('<div class="figures">')
+    for path in review.figures:
+        parts.append(f'<figure class="stat"><img alt="{_e(path.stem)}" src="{_data_uri(path.read_bytes(), "png")}">'
+                     f"<figcaption>{_e(path.stem)}</figcaption></figure>")
+    return "\n".join(parts) + "</div>"
+
+
+def _study(study: Study, size: int) -> str:
+    v = study.values
+    uri = thumbnail(v.get(schema.IMAGE), size)
+    image = (f'<img alt="radiograph {_e(v.get(schema.ID))}" src="{uri}">' if uri
+             else '<p class="bad">image does not decode</p>')
+    meta = " · ".join(f"{name} {_e(v.get(name) if v.get(name) is not None else '–')}"
+                      for name in (schema.AGE, schema.SEX, schema.VIEW))
+    texts = []
+    for name in _TEXT:
+        flag = ""
+        if name in study.residual:
+            flag = (f' <span class="residual">still matches PHI pattern(s): {_e(", ".join(study.residual[name]))}'
+                    "</span>")
+        texts.append(f'<dt>{_e(name)}</dt><dd class="{_e(name)}{" flagged" if flag else ""}">'
+                     f"{highlight(v.get(name))}{flag}</dd>")
+    return (f'<article class="study" data-id="{_e(v.get(schema.ID))}" data-split="{_e(study.split)}">'
+            f"<figure>{image}</figure><div><h4>{_e(v.get(schema.ID))} <small>{_e(study.split)} row {study.row}"
+            f'</small></h4><p class="meta">{meta}</p><dl>{"".join(texts)}</dl></div></article>')
+
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;margin-top:1.6em}table{border-collapse:collapse;margin:.4em 0}
+td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}th{background:#f4f4f4}
+.warning{background:#fff4d6;border:1px solid #e0b84c;padding:.5em 1em}
+.leak.ok strong{color:#17702d}.leak.bad strong,.bad{color:#b00020}
+mark.redacted{background:#ffe066;padding:0 2px;border-radius:2px}
+.residual{background:#b00020;color:#fff;padding:0 4px;border-radius:2px;font-size:.85em}
+.study{display:flex;gap:1em;border:1px solid #ddd;border-radius:4px;padding:.6em;margin:.6em 0}
+.study figure{margin:0;flex:0 0 auto}.study img{display:block;max-width:256px;background:#000}
+.study h4{margin:0}.meta{color:#555;margin:.2em 0}dt{font-weight:600;margin-top:.3em}dd{margin:0 0 0 1em}
+.empty{color:#999}.figures{display:flex;flex-wrap:wrap;gap:1em}figure.stat{margin:0;flex:1 1 45%}
+figure.stat img{max-width:100%}pre{background:#f7f7f7;padding:.5em;overflow:auto}
+"""
+
+
+def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
+    """The page's HTML: no script, no external reference, every image a data URI."""
+    m = review.manifest
+    from .card import manifest_hash
+
+    synthetic = ('<p class="warning"><strong>Synthetic demo build:</strong> generated records, not patient data.</p>'
+                 if m.get("synthetic") else "")
+    by_split: dict[str, list[Study]] = {}
+    for study in review.studies:
+        by_split.setdefault(study.split, []).append(study)
+    flagged = sum(bool(s.residual) for s in review.studies)
+    sample = [f"<h2>Sample</h2><p>{len(review.studies)} stud(ies) shown; {review.replacements} "
+              f'<mark class="redacted">___</mark> replacement(s) in their text; {flagged} with text that still '
+              "matches a PHI pattern.</p>"]
+    for split, studies in by_split.items():
+        sample.append(f'<section class="split" data-split="{_e(split)}"><h3>{_e(split)}</h3>')
+        sample += [_study(s, thumbnail_px) for s in studies]
+        sample.append("</section>")
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>ViX-Ray build review: {_e(review.folder.name)}</title><style>{_CSS}</style></head><body>"
+            f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
+            f"<p>manifest sha256 <code>{_e(manifest_hash(m))}</code> · builder "
+            f"{_e(m.get('builder', {}).get('name'))} {_e(m.get('builder', {}).get('version'))}</p>"
+            f"{synthetic}{_summary(review)}{''.join(sample)}{_figures(review)}</body></html>\n")
+
+
+def write_review(folder: Path, out: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
+                 stats: Path | None = None, thumbnail_px: int = THUMBNAIL_PX) -> Review:
+    """Collect and render the review page of ``folder`` into ``out``; returns what it shows."""
+    review = collect(folder, sample=sample, seed=seed, ids=ids, stats=stats)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render(review, thumbnail_px=thumbnail_px), encoding="utf-8")
+    return review
