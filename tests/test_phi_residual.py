@@ -64,3 +64,15 @@ def test_report_residual_option_reaches_the_build_config(tmp_path):
     add_arguments(parser)
     config = config_from_args(parser.parse_args(["--report-residual", str(tmp_path / "r.jsonl")]))
     assert config.report_residual == tmp_path / "r.jsonl"
+
+
+def test_the_builders_own_pseudonyms_are_not_record_numbers_but_anything_else_in_their_place_is(tmp_path):
+    _shard(tmp_path, {"a1": "Bóng tim không to."})
+    (tmp_path / schema.REJECTS).write_text(
+        json.dumps({"ref": "row 2 / file 123456789012", "reason": "no_report", "detail": ""}) + "\n"
+        + json.dumps({"ref": "file 0912345678", "reason": "no_report", "detail": ""}) + "\n", encoding="utf-8")
+    (tmp_path / schema.MANIFEST).write_text(json.dumps({"patients": {"train": ["1234567890123456", "079201001234"]}}),
+                                            encoding="utf-8")
+    lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
+    assert lines == ["manifest.json, column patients.train[1]: national_id",
+                     "rejects.jsonl, id line 2, column ref: phone"]

@@ -35,6 +35,9 @@ DEFAULT_MARKERS: tuple[str, ...] = (
     "L", "R", "T", "P", "PA", "AP", *schema.VIEW_VALUES, "LATERAL", "LEFT", "RIGHT", "SUPINE", "ERECT", "UPRIGHT",
     "PORTABLE", "STANDING", "TRÁI", "PHẢI", "ĐỨNG", "NẰM", "NGỒI", "THẲNG", "NGHIÊNG",
 )
+#: Recognition confidence below which a box is not text: rib and vessel edges overlapping the heart read as "3"
+#: or "e3" at 0.27-0.41 on clean demo radiographs; drawn words, small or inverted, score well above this.
+MIN_TEXT_SCORE = 0.5
 #: A word of recognised text; punctuation around a marker ("R.", "(L)") is not part of it.
 _WORD = re.compile(r"[^\W_]+")
 
@@ -77,7 +80,7 @@ class TextScreen:
 
     def boxes(self, pixels: np.ndarray) -> list[TextBox]:
         """Every text box found in ``pixels`` (2-D grey or H×W×3, any integer depth)."""
-        result, _ = self._ocr()(to_uint8(pixels), text_score=0.0)
+        result, _ = self._ocr()(to_uint8(pixels), text_score=MIN_TEXT_SCORE)
         out = []
         for points, text, _score in result or ():
             xs, ys = [int(p[0]) for p in points], [int(p[1]) for p in points]
