@@ -83,6 +83,8 @@ def test_card_split_table_and_audit_come_from_the_manifest(demo_dir):
     assert f"| ages capped | {manifest['deid']['ages_capped']} |" in blocks["deid"]
     assert "Leak scan: **clean**" in blocks["deid"]
     assert f"{manifest['leak_scan']['files_scanned']} file(s)" in blocks["deid"]
+    assert "Residual-PHI scan: **0 hit(s)** for name, " in blocks["deid"]
+    assert all(category in blocks["deid"] for category in manifest["residual_scan"]["categories"])
 
 
 def test_card_field_statistics_equal_counts_computed_from_the_shards(demo_dir):

@@ -120,10 +120,15 @@ def build_tiny_qwen(out: Path, texts: Iterable[str], *, family: str = "qwen2_vl"
     else:
         raise ValueError(f"unknown tiny family {family!r}")
     config = AutoConfig.for_model(family, text_config=text, vision_config=vision, tie_word_embeddings=False, **ids)
+    return _save_random_model(config, processor, out, seed=seed, pad=tokenizer.pad_token_id, eos=text["eos_token_id"])
+
+
+def _save_random_model(config, processor, out: Path, *, seed: int, pad: int, eos: int) -> Path:
+    """A randomly initialised model of ``config`` saved beside its processor: the checkpoint the tests load."""
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.eos_token_id = text["eos_token_id"]
+    model.generation_config.pad_token_id = pad
+    model.generation_config.eos_token_id = eos
     model.save_pretrained(out)
     processor.save_pretrained(out)
     return out
@@ -152,10 +157,4 @@ def build_tiny_internvl(out: Path, texts: Iterable[str], *, seed: int = 0) -> Pa
     config = InternVLConfig(text_config={"model_type": "qwen2", **text}, vision_config=vision,
                             image_token_id=tokenizer.context_image_token_id, image_seq_length=image_seq_length,
                             downsample_ratio=0.5, tie_word_embeddings=False)
-    torch.manual_seed(seed)
-    model = AutoModelForImageTextToText.from_config(config)
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.generation_config.eos_token_id = text["eos_token_id"]
-    model.save_pretrained(out)
-    processor.save_pretrained(out)
-    return out
+    return _save_random_model(config, processor, out, seed=seed, pad=tokenizer.pad_token_id, eos=text["eos_token_id"])

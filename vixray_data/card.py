@@ -153,9 +153,20 @@ def _deid_block(manifest: dict) -> str:
     return ("De-identification audit of this build:\n\n" + _table(["", "count"], rows)
             + f"\nLeak scan: {verdict} ({scan.get('values_checked', 0)} identifying value(s) searched for in "
               f"{scan.get('files_scanned', 0)} file(s)).\n"
+            + _residual_line(manifest)
             + f"\nRecords read {counts.get('read', 0)}, written {counts.get('written', 0)}, rejected "
               f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
             + _screening_line(manifest) + _empty_splits_line(manifest))
+
+
+def _residual_line(manifest: dict) -> str:
+    """The residual-PHI scan: the kinds looked for, where, and what it found (a build with hits is not written)."""
+    residual = manifest.get("residual_scan")
+    if residual is None:
+        return ""
+    kinds = ", ".join(residual.get("categories", ()))
+    return (f"\nResidual-PHI scan: **{residual.get('hits', 0)} hit(s)** for {kinds} "
+            f"in {residual.get('scanned', 'the output')}.\n")
 
 
 def _screening_line(manifest: dict) -> str:
