@@ -114,6 +114,8 @@ def test_the_page_shows_the_builds_counts_rejects_audit_and_leak_scan(demo_build
     assert audit["records in"] == str(manifest["deid"]["records_in"])
     assert "clean" in text and "Synthetic demo build" in text
     assert [t for t, a in page.tags if t == "p" and "leak" in a.get("class", "")]
+    assert "Residual-PHI scan" in text and f"{manifest['residual_scan']['hits']} hit(s)" in text
+    assert manifest["pixel_screening"]["statement"] in text
 
 
 def test_the_sample_is_seeded_per_split_and_every_sampled_id_is_on_the_page(demo_dir, tmp_path):

@@ -184,6 +184,14 @@ def _summary(review: Review) -> str:
     parts.append(f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
                  f"{_e(scan.get('values_checked', 0))} identifying value(s) searched for in "
                  f"{_e(scan.get('files_scanned', 0))} file(s).</p>")
+    residual = m.get("residual_scan")
+    if residual is not None:
+        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(residual.get("hits", 0))} '
+                     f"hit(s)</strong> for {_e(', '.join(residual.get('categories', ())))} in "
+                     f"{_e(residual.get('scanned', 'the output'))}.</p>")
+    screening = m.get("pixel_screening")
+    if screening is not None:
+        parts.append(f'<h3>Pixel text</h3><p class="screening">{_e(screening.get("statement", ""))}</p>')
     hits = scan.get("hit_details") or []
     if hits:
         parts.append(_table(["file", "where", "value sha256"],
