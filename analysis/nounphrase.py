@@ -5,7 +5,8 @@ that name body parts. That is the ``stanza`` method here, used when stanza and i
 are installed. Otherwise (the default offline) the ``pos+lexicon`` method chunks pyvi POS tags over the
 lexicon-corrected segmentation: a noun phrase is a maximal run of nominal tokens (N, Np, Nc, Nu, Ny,
 M, L tags, or a lexicon anatomy/position word whatever pyvi tagged it), extended by laterality words.
-Either way the body parts are read from each noun phrase by longest match against the lexicon.
+Either way the body parts are read from each noun phrase by longest match in the lexicon's one index
+(:func:`vixray_data.lexicon.term_index`), the matcher the segmenter and the fact extractor use.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vixray_data.lexicon import load_lexicon
+from vixray_data.lexicon import Term, TermIndex, term_index
+from vixray_data.lexicon import tokens as lexicon_tokens
 from vixray_data.segment import segment
 from vixray_data.text import normalize
 
@@ -106,22 +108,21 @@ class NounPhraseExtractor:
 
 def _lexicon_nominal(tokens: list[str]) -> list[bool]:
     """Tokens inside a lexicon anatomy term ("bóng mờ tim", "thùy trên"): nominal whatever pyvi tagged."""
-    index = _anatomy_index()
-    owner: list[int] = []  # syllable -> token index
-    syllables: list[str] = []
+    index = term_index()
+    owner: list[int] = []  # index token -> pyvi token
+    parts: list[str] = []
     for k, token in enumerate(tokens):
-        for part in token.lower().split("_"):
-            syllables.append(part)
+        for part in lexicon_tokens(token.replace("_", " ").lower()):
+            parts.append(part)
             owner.append(k)
-    flags = [token.replace("_", " ").lower() in index.nominal for token in tokens]
+    flags = [token.replace("_", " ").lower() in _nominal_forms() for token in tokens]
     i = 0
-    while i < len(syllables):
-        size = next((n for n in range(min(index.longest, len(syllables) - i), 1, -1)
-                     if tuple(syllables[i : i + n]) in index.forms), 1)  # fmt: skip
+    while i < len(parts):
+        size, _ = index.match(parts, i, _is_anatomy)
         if size > 1:
             for j in range(i, i + size):
                 flags[owner[j]] = True
-        i += size
+        i += max(size, 1)
     return flags
 
 
@@ -143,14 +144,14 @@ def _sentence_chunks(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
     if not tokens:
         return ()
-    index = _anatomy_index()
+    lateral_words = _lateral_words()
     words, tags = ViPosTagger.postagging(" ".join(tokens))
     nominal = _lexicon_nominal(list(words))
     chunks: list[list[str]] = []
     current: list[str] = []
     for word, tag, lexical in zip(words, tags, nominal, strict=True):
         key = word.replace("_", " ").lower()
-        if tag in _NOMINAL_TAGS or lexical or (current and key in index.lateral_words):
+        if tag in _NOMINAL_TAGS or lexical or (current and key in lateral_words):
             current.append(word)
         else:
             if current:
@@ -207,24 +208,31 @@ class Mention:
     number: int | None = None
 
 
-@dataclass(frozen=True)
-class _AnatomyIndex:
-    forms: dict[tuple[str, ...], str]  # syllables -> anatomy id
-    longest: int
-    lateral: dict[tuple[str, ...], str]  # syllables -> side
-    lateral_words: frozenset[str]
-    nominal: frozenset[str]  # lexicon words that are nominal whatever their POS tag
+def _is_anatomy(term: Term) -> bool:
+    return term.kind == "anatomy"
+
+
+def _is_lateral(term: Term) -> bool:
+    return term.kind == "laterality"
+
+
+def _names_anatomy(index: TermIndex, word: str) -> bool:
+    """A one-word anatomy form ("phổi", "tim"): a side word before it is the next body part's."""
+    return any(_is_anatomy(t) for t in index.table.get((word,), ()))
 
 
 @lru_cache(maxsize=1)
-def _anatomy_index() -> _AnatomyIndex:
-    lex = load_lexicon()
-    forms = {tuple(v.split()): cid for cid, c in lex.anatomy.items() for v in c.variants}
-    lateral = {tuple(v.split()): side for side, values in lex.laterality.items() for v in values}
-    nominal = {v for c in (*lex.anatomy.values(), *lex.position.values()) for v in c.variants}
-    nominal |= {normalize(c.vi, lowercase=True) for c in lex.position.values()}
-    lateral_words = {w for key in lateral for w in key} | {" ".join(key) for key in lateral}
-    return _AnatomyIndex(forms, max(map(len, forms)), lateral, frozenset(lateral_words), frozenset(nominal))
+def _nominal_forms() -> frozenset[str]:
+    """Anatomy and position forms of the lexicon: nominal whatever their POS tag."""
+    table = term_index().table
+    return frozenset(t.form for terms in table.values() for t in terms if t.kind in ("anatomy", "position"))
+
+
+@lru_cache(maxsize=1)
+def _lateral_words() -> frozenset[str]:
+    """Side forms and the words in them ("bên", "trái"), which extend a noun phrase they follow."""
+    forms = {t.form for terms in term_index().table.values() for t in terms if t.kind == "laterality"}
+    return frozenset(forms | {w for form in forms for w in form.split()})
 
 
 def anatomy_mentions(phrase: str) -> list[Mention]:
@@ -234,31 +242,27 @@ def anatomy_mentions(phrase: str) -> list[Mention]:
 
 @lru_cache(maxsize=1 << 16)  # report phrases repeat a lot ("Phổi hai bên", "rốn phổi")
 def _anatomy_mentions(phrase: str) -> tuple[Mention, ...]:
-    index = _anatomy_index()
-    syllables = normalize(phrase, lowercase=True).split()
+    index = term_index()
+    toks = lexicon_tokens(normalize(phrase, lowercase=True))
     mentions: list[Mention] = []
     i = 0
-    while i < len(syllables):
-        for size in range(min(index.longest, len(syllables) - i), 0, -1):
-            concept = index.forms.get(tuple(syllables[i : i + size]))
-            if concept:
-                break
-        else:
+    while i < len(toks):
+        size, found = index.match(toks, i, _is_anatomy)
+        if not size:
             i += 1
             continue
         j, number, side = i + size, None, None
-        while j < len(syllables) and tuple(syllables[j : j + 1]) not in index.forms:  # qualifiers that follow
-            word = syllables[j]
+        while j < len(toks) and not _names_anatomy(index, toks[j]):  # qualifiers up to a body-part word
+            word = toks[j]
             if number is None and (word.isdigit() or word in _ROMAN):
                 number = int(word) if word.isdigit() else _ROMAN[word]
                 j += 1
                 continue
-            hit = next((index.lateral[key] for n in (3, 2, 1) if (key := tuple(syllables[j : j + n])) in index.lateral),
-                       None)  # fmt: skip
-            if hit is None:
+            n, sides = index.match(toks, j, _is_lateral)
+            if not n:
                 break
-            side = hit
-            j += next(n for n in (3, 2, 1) if tuple(syllables[j : j + n]) in index.lateral)
-        mentions.append(Mention(concept, " ".join(syllables[i : i + size]), side, number))
+            side = sides[0].value
+            j += n
+        mentions.append(Mention(found[0].value, found[0].form, side, number))
         i += size
     return tuple(mentions)

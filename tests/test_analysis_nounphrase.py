@@ -45,6 +45,15 @@ def test_body_parts_in_a_phrase_come_with_side_and_rib_number():
     assert [m.concept for m in anatomy_mentions("thùy trên phổi trái")] == ["lobe", "lung"]
 
 
+def test_every_anatomy_form_of_the_lexicons_one_index_is_a_body_part_here():
+    from vixray_data.lexicon import term_index
+
+    forms = {t.form: t.value for terms in term_index().table.values() for t in terms if t.kind == "anatomy"}
+    assert forms
+    assert {form: [m.concept for m in anatomy_mentions(form)] for form in forms} == {
+        form: [concept] for form, concept in forms.items()}
+
+
 def test_the_offline_chunker_finds_the_anatomy_noun_phrases_of_a_paper_sentence():
     text = "Hình ảnh gãy cung xương sườn 2 bên trái. Bóng mờ tim không to. Nốt mờ cạnh rốn phổi trái."
     phrases = offline_extractor()(text)

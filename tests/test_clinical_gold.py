@@ -1,4 +1,4 @@
-"""The extractor and the labeler against 268 hand-annotated Vietnamese CXR sentences (tests/data/clinical_gold.yaml)."""
+"""The extractor and the labeler against 288 hand-annotated Vietnamese CXR sentences (tests/data/clinical_gold.yaml)."""
 
 from collections import Counter
 

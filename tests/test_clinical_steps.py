@@ -129,6 +129,19 @@ def test_every_normal_heart_phrase_is_one_fact(text):
     assert [(f.subject, f.finding, f.polarity) for f in extract_facts(text)] == [("heart", "cardiomegaly", NEGATED)]
 
 
+@pytest.mark.parametrize("text", ["Không thấy hình ảnh bất thường tim phổi", "Chưa thấy bất thường tim, phổi"])
+def test_a_normal_phrase_before_several_organs_is_the_normal_state_of_each(text):
+    assert [(f.subject, f.finding, f.polarity) for f in extract_facts(text)] == [
+        ("heart", "cardiomegaly", NEGATED), ("lung", None, NORMAL)]
+
+
+def test_increased_lung_markings_are_a_lung_finding_whichever_the_word_order():
+    for text in ("Tăng đậm vân phổi hai bên", "Vân phổi hai bên tăng đậm", "Phổi hai bên tăng đậm vân"):
+        assert [(f.subject, f.finding, f.laterality) for f in extract_facts(text)] == [
+            ("lung", "increased_markings", "bilateral")], text
+    assert [f.finding for f in extract_facts("Rốn phổi hai bên tăng đậm")] == ["hilar_enlargement"]
+
+
 def test_a_finding_on_each_side_is_one_bilateral_fact():
     right = Fact("pleura", "pleural_effusion", PRESENT, laterality="right", text="a")
     left = Fact("costophrenic_angle", "pleural_effusion", PRESENT, laterality="left", text="b")

@@ -39,6 +39,7 @@ class Draft:
     finding: Mention | None = None
     pending: list[tuple[str, str | None, str | None]] = field(default_factory=list)  # "Tim, phổi bình thường"
     normal: bool = False
+    normal_first: bool = False  # the normal phrase came before any organ: "Không thấy bất thường tim phổi"
     negated: bool = False
     own_negation: bool = False  # a cue inside this statement, not a shared one from before
     bare_negation: bool = False  # a cue with no finding after it: "Trung thất không giãn"
@@ -191,6 +192,16 @@ class Reader:
             if _predicate_ahead(upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
+            elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak
+                  and not self.index.compatible(g.subject, m.value)):
+                # "Không thấy bất thường tim phổi": every organ listed after the normal phrase shares it
+                g.pending.append((g.subject, g.subject_text, g.laterality))
+                g.laterality = None
+                g.subject, g.subject_text = m.value, m.surface
+                if term.lateral:
+                    g.set_side(term.lateral)
+                g.touch(m)
+                return
             elif g.subject_kind == EXPLICIT:  # "Phổi phải đám mờ đáy phổi": the organ only says where
                 g.position.extend(term.positions or (m.value,))
                 g.touch(m)
@@ -263,6 +274,7 @@ class Reader:
         self.neg_scope = False
         g.negated = g.own_negation = False
         g.normal = True
+        g.normal_first = g.subject is None
         g.touch(m)
 
     def _on_neg(self, m: Mention, upcoming: Sequence[Mention]) -> None:

@@ -6,7 +6,8 @@ head ("Bóng tim không to") and shared heads ("Không thấy tràn dịch, trà
 the fact negated, so it adds no label. Uncertain findings ("nghĩ đến", "theo dõi", "không loại
 trừ") follow the policy: ``positive`` (default, as CheXpert's U-Ones: a hedged finding is reported
 to the clinician) or ``negative``. ``no_finding`` is positive when the report states no finding as
-present (a finding without a label of its own, such as tuberculosis, still rules it out).
+present (a finding without a label of its own, such as bronchiectasis or a pericardial effusion, still
+rules it out).
 """
 
 from __future__ import annotations
