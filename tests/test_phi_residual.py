@@ -71,8 +71,9 @@ def test_the_builders_own_pseudonyms_are_not_record_numbers_but_anything_else_in
     (tmp_path / schema.REJECTS).write_text(
         json.dumps({"ref": "row 2 / file 123456789012", "reason": "no_report", "detail": ""}) + "\n"
         + json.dumps({"ref": "file 0912345678", "reason": "no_report", "detail": ""}) + "\n", encoding="utf-8")
-    (tmp_path / schema.MANIFEST).write_text(json.dumps({"patients": {"train": ["1234567890123456", "079201001234"]}}),
-                                            encoding="utf-8")
+    (tmp_path / schema.MANIFEST).write_text(json.dumps({
+        "patients": {"train": ["1234567890123456", "079201001234"]},
+        "source": {"lexicon_version": "2026.12.1", "note": "2026.12.1"}}), encoding="utf-8")
     lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
-    assert lines == ["manifest.json, column patients.train[1]: national_id",
+    assert lines == ["manifest.json, column patients.train[1]: national_id", "manifest.json, column source.note: date",
                      "rejects.jsonl, id line 2, column ref: phone"]

@@ -380,6 +380,8 @@ def _residual_hit(file: str, split: str | None, record: str | None, column: str,
 #: reference (``file`` + 12 hex digits). About 1 in 2,000 of them is all digits and would read as a record number.
 _PATIENT_PSEUDONYM = re.compile(r"[0-9a-f]{16}")
 _FILE_REF = re.compile(r"\bfile [0-9a-f]{12}\b")
+#: A version number the builder writes (its own, the lexicon's) under a key ending in ``version``.
+_VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
 
 
 def residual_scan(folder: Path) -> list[dict]:
@@ -423,6 +425,8 @@ def residual_scan(folder: Path) -> list[dict]:
     if manifest.is_file():
         for where, text in _json_paths(json.loads(manifest.read_text(encoding="utf-8")), ""):
             if where.startswith("patients") and _PATIENT_PSEUDONYM.fullmatch(text):  # the builder's HMAC pseudonyms
+                continue
+            if where.endswith("version") and _VERSION.fullmatch(text):  # "2026.12.1" is a release, not a date
                 continue
             hits += _residual_hit(schema.MANIFEST, None, None, where or "(top)", text)
     return hits
