@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import unicodedata
 import warnings
 import zlib
@@ -165,7 +166,10 @@ def _text(value) -> str:
 def needs_decodings(raw: bytes) -> bool:
     """Whether ``raw`` may read differently under another encoding: not ASCII, or holding a control byte
     that TCVN uses for a capital. Plain ASCII values (most of a header) skip the decoders."""
-    return not raw.isascii() or any(byte in raw for byte in legacy_vi.TCVN_CONTROL_LETTERS)
+    return not raw.isascii() or _TCVN_CONTROL.search(raw) is not None
+
+
+_TCVN_CONTROL = re.compile(b"[" + re.escape(legacy_vi.TCVN_CONTROL_LETTERS) + b"]")
 
 
 def decodings(raw: bytes) -> set[str]:

@@ -65,9 +65,8 @@ _VNI_LETTERS = {0xF4: "ơ", 0xF6: "ư", 0xF1: "đ", 0xED: "í", 0xEC: "ì", 0xE6
 _VNI_SINGLE = {**_VNI_LETTERS, **{b - 0x20: c.upper() for b, c in _VNI_LETTERS.items()}}
 
 
-def _lower_mark(byte: int) -> int:
-    """A capital's mark byte is the lowercase one minus 0x20; either case is accepted after either base."""
-    return byte + 0x20 if byte + 0x20 in _VNI_MARKS else byte
+#: A capital's mark byte is the lowercase one minus 0x20; either case is accepted after either base.
+_VNI_MARK = {**_VNI_MARKS, **{b - 0x20: v for b, v in _VNI_MARKS.items()}}
 
 
 def _cp1252(byte: int) -> str:
@@ -77,15 +76,18 @@ def _cp1252(byte: int) -> str:
         return chr(byte)
 
 
+#: Every byte read alone: a VNI single-byte letter, else the cp1252 character its font draws.
+_VNI_BYTE = [_VNI_SINGLE.get(b) or _cp1252(b) for b in range(256)]
+
+
 def decode_vni(raw: bytes) -> str:
     """``raw`` read as VNI-Windows, NFC: a base letter plus its mark byte become one letter."""
     out: list[str] = []
     i = 0
     while i < len(raw):
-        byte = raw[i]
-        letter = _VNI_SINGLE.get(byte) or _cp1252(byte)
+        letter = _VNI_BYTE[raw[i]]
         if i + 1 < len(raw):
-            marks, bases = _VNI_MARKS.get(_lower_mark(raw[i + 1]), ("", ""))
+            marks, bases = _VNI_MARK.get(raw[i + 1], ("", ""))
             if marks and letter.lower() in bases:
                 out.append(letter + marks)
                 i += 2
