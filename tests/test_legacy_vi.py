@@ -116,3 +116,12 @@ def test_legacy_encoded_patient_name_without_a_character_set_is_scrubbed_from_th
     for word in name.split():
         if len(word) > 2:
             assert word.lower() not in (record["findings"] + " " + record["impressions"]).lower()
+
+
+@pytest.mark.parametrize("encode", [tcvn3, vni], ids=["tcvn3", "vni"])
+def test_private_tag_bytes_in_a_legacy_encoding_are_decoded_too(tmp_path, encode):
+    path = write_dicom(tmp_path / "a.dcm", arr=pixels(6), private=None)
+    ds = pydicom.dcmread(path)
+    ds.private_block(0x0011, "HIS LEGACY", create=True).add_new(0x01, "UN", encode("Phạm Hùng"))
+    ds.save_as(path)
+    assert "Phạm Hùng" in dcm.read_info(path, relpath="x").phi.values()
