@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import re
 import unicodedata
 import warnings
 import zlib
@@ -24,6 +25,7 @@ import numpy as np
 from ..config import DEFAULT_MAX_PIXELS
 from ..errors import RecordError
 from ..records import EncodedImage
+from . import legacy_vi
 
 #: Text-valued attributes that DICOM PS3.15 Table E.1-1 (the Basic Application Level Confidentiality Profile)
 #: removes or cleans, by keyword: each value is collected as an identifying value of its record (scrubbed
@@ -74,8 +76,9 @@ _TEXT_VRS = {"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "TM", "CS", "
 #: Private elements longer than this are binary blobs (thumbnails, vendor tables), not a name or an id.
 PRIVATE_MAX_BYTES = 4096
 #: Encodings tried on every non-ASCII identifying value besides the declared SpecificCharacterSet:
-#: exports write UTF-8 without declaring it, or Windows' Vietnamese code page (cp1258, combining accents).
-FALLBACK_ENCODINGS = ("utf-8", "cp1258")
+#: exports write UTF-8 without declaring it, or Windows' Vietnamese code page (cp1258, combining accents),
+#: or the legacy TCVN3 and VNI-Windows font encodings (:mod:`.legacy_vi`, no Python codec).
+FALLBACK_ENCODINGS = ("utf-8", "cp1258", *legacy_vi.DECODERS)
 #: Join candidates: the header attributes a table key column may refer to.
 KEY_ATTRIBUTES = ("AccessionNumber", "StudyInstanceUID", "SOPInstanceUID", "PatientID", "StudyID")
 #: Header bytes inflated to read the image attributes of a deflated file before its pixels.
@@ -160,14 +163,28 @@ def _text(value) -> str:
     return str(value).strip().strip("\x00").strip()
 
 
+def needs_decodings(raw: bytes) -> bool:
+    """Whether ``raw`` may read differently under another encoding: not ASCII, or holding a control byte
+    that TCVN uses for a capital. Plain ASCII values (most of a header) skip the decoders."""
+    return not raw.isascii() or _TCVN_CONTROL.search(raw) is not None
+
+
+_TCVN_CONTROL = re.compile(b"[" + re.escape(legacy_vi.TCVN_CONTROL_LETTERS) + b"]")
+
+
 def decodings(raw: bytes) -> set[str]:
     """Every plausible text of ``raw`` bytes under :data:`FALLBACK_ENCODINGS` (NFC), printable ones only."""
-    out = set()
+    texts = set(legacy_vi.decodings(raw))
     for encoding in FALLBACK_ENCODINGS:
+        if encoding in legacy_vi.DECODERS:
+            continue
         try:
-            text = unicodedata.normalize("NFC", raw.decode(encoding)).strip("\x00 ")
+            texts.add(unicodedata.normalize("NFC", raw.decode(encoding)))
         except UnicodeDecodeError:
             continue
+    out = set()
+    for text in texts:
+        text = text.strip("\x00 ")
         if text and text.replace("\\", "").replace("^", " ").isprintable():
             out.add(text)
     return out
@@ -222,7 +239,7 @@ def _collect_phi(ds, phi: dict[str, str], prefix: str = "", everything: bool = F
             values.add(_text(elem.value))
         binary = raw_bytes if raw_bytes is not None else (elem.value if elem is not None and isinstance(
             elem.value, bytes) else None)
-        if binary is not None and len(binary) <= PRIVATE_MAX_BYTES and not binary.isascii():
+        if binary is not None and len(binary) <= PRIVATE_MAX_BYTES and needs_decodings(binary):
             values |= decodings(binary)
         elif binary is not None and binary.isascii() and vr in ("OB", "UN"):
             text = binary.decode("ascii").strip("\x00 ")
