@@ -83,6 +83,26 @@ def test_a_png_with_alpha_is_reencoded_without_it_and_the_same_colours(tmp_path)
     assert out.mode == "RGB" and np.array_equal(np.asarray(out), rgba[..., :3]) and not out.info
 
 
+def _rotated_jpeg(path: Path) -> Path:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    Image.fromarray(noise((16, 24, 3), 8)).save(path, format="JPEG", exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24), 6))), id="png-copy"),
+    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24, 4), 7), "RGBA")),
+                 id="png-alpha-reencoded"),
+    pytest.param(lambda p: _rotated_jpeg(p / "a.jpg"), id="jpeg-rotated-reencoded"),
+])
+def test_the_image_carries_the_decoded_pixels_of_the_bytes_written_for_ocr(tmp_path, make):
+    source = make(tmp_path)
+    out = ImageFile(path=str(source), ref="row 1", fmt="png" if source.suffix == ".png" else "jpeg")()
+    with Image.open(io.BytesIO(out.data)) as written:
+        assert out.pixels.mode == written.mode and np.array_equal(np.asarray(out.pixels), np.asarray(written))
+
+
 def test_a_png_with_a_damaged_pixel_chunk_is_rejected_as_undecodable(tmp_path):
     source = tmp_path / "bad.png"
     Image.fromarray(noise((32, 32), 6)).save(source)
