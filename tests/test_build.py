@@ -15,7 +15,6 @@ import pytest
 from conftest import DEMO_SEED, demo_config
 from PIL import Image
 
-from vixray_data import build as build_module
 from vixray_data import cli, schema, sources
 from vixray_data.build import build
 from vixray_data.commands.build import config_from_args
@@ -109,10 +108,9 @@ def test_demo_records_say_they_are_synthetic(demo_dir):
     assert all("synthetic" in note for note in notes)
 
 
-def test_two_builds_of_the_same_input_and_seed_are_byte_identical(tmp_path, monkeypatch):
+def test_two_builds_of_the_same_input_and_seed_are_byte_identical(tmp_path):
     first = build(demo_config(tmp_path / "a" / "vixray", demo_size=30, num_proc=1))
-    monkeypatch.setattr(build_module, "_POOL_MIN_SECONDS", 0.0)  # workers even for these tiny images
-    second = build(demo_config(tmp_path / "b" / "vixray", demo_size=30, num_proc=2))  # workers change nothing
+    second = build(demo_config(tmp_path / "b" / "vixray", demo_size=30, num_proc=2))  # worker processes change nothing
     assert _files(first.out) == _files(second.out)
     other_seed = build(demo_config(tmp_path / "c" / "vixray", demo_size=30, seed=DEMO_SEED + 1))
     assert _files(other_seed.out) != _files(first.out)
@@ -318,7 +316,7 @@ def test_temp_folders_of_killed_builds_are_removed_by_the_next_build(tmp_path):
 # -- worker processes --------------------------------------------------------------------------------
 class _KillerSource(_BadInputSource):
     """Twelve good records; the image of ``row:9`` kills the worker process producing it (as the OOM killer
-    would), but renders normally in the builder's own process (where it is timed to choose workers)."""
+    would), but renders normally in the builder's own process (which must never produce it)."""
 
     def __init__(self, config=None):
         import os
@@ -337,6 +335,47 @@ class _KillerSource(_BadInputSource):
                                 (lambda n=n: _png(n))) for n in range(1, 13)]
 
 
+class _WatchedSource(_BadInputSource):
+    """Twelve good records whose images note each time one is produced in the builder's own process."""
+
+    def __init__(self, config=None):
+        import os
+
+        main = os.getpid()
+        self.in_main: list[str] = []
+
+        def image(n):
+            if os.getpid() == main:
+                self.in_main.append(f"row:{n}")
+            return _png(n)
+
+        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
+                schema.IMPRESSIONS: "Bóng tim to."}
+        self.items = [RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(good), lambda n=n: image(n)) for n in range(1, 13)]
+
+
+def test_with_worker_processes_no_image_is_produced_in_the_main_process(tmp_path, monkeypatch):
+    opened: list[_WatchedSource] = []
+    monkeypatch.setattr(sources, "open_source", lambda config: opened.append(_WatchedSource()) or opened[-1])
+    result = build(demo_config(tmp_path / "vixray", num_proc=2, split_sizes=(12, 0, 0)))
+    assert result.counts["written"] == 12 and opened[0].in_main == []
+
+
+def test_file_copies_are_produced_in_threads_and_everything_else_in_worker_processes(tmp_path):
+    from vixray_data.build import _use_workers
+    from vixray_data.ocr import TextScreen
+    from vixray_data.records import CleanRecord
+    from vixray_data.sources.imagefile import ImageFile
+
+    copies = [CleanRecord(f"id{n}", None, {}, ImageFile(f"/x/{n}.png", f"row:{n}", "png"), f"row:{n}")
+              for n in range(4)]
+    drawn = [*copies[:3], CleanRecord("id9", None, {}, lambda: _png(9), "row:9")]
+    assert _use_workers(copies, 4, None) == 1  # threads
+    assert _use_workers(drawn, 4, None) == 4
+    assert _use_workers(copies, 4, TextScreen()) == 4  # OCR is real work
+    assert _use_workers(drawn, 1, None) == 1
+
+
 def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_the_previous_build(
         tmp_path, monkeypatch):
     import signal
@@ -346,8 +385,7 @@ def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_
     out = tmp_path / "vixray"
     build(demo_config(out, demo_size=10))
     before = _files(out)
-    monkeypatch.setattr(sources, "open_source", _KillerSource)
-    monkeypatch.setattr(build_module, "_POOL_MIN_SECONDS", 0.0)  # worker processes even for these tiny images
+    monkeypatch.setattr(sources, "open_source", _KillerSource)  # plain callables: worker processes
 
     def hung(signum, frame):
         raise TimeoutError("the build hung after its worker died")

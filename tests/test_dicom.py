@@ -219,3 +219,10 @@ def test_private_tags_are_all_identifying_even_when_their_words_are_protocol_wor
     info = dcm.read_info(path, relpath="x")
     assert "NGUYEN TIEN DUNG" in info.phi.values()
     assert not any(v == "BV175 PACS" for v in info.phi.values())  # the private creator names a vendor
+
+
+@pytest.mark.parametrize("bit_depth", [8, 16])
+def test_the_image_carries_the_pixels_its_png_decodes_to_so_ocr_reads_them_without_decoding(tmp_path, bit_depth):
+    image = dcm.DicomImage(path=str(write_dicom(tmp_path / "a.dcm", arr=pixels(7))), ref="r", bit_depth=bit_depth)()
+    written = png_pixels(image.data)
+    assert image.pixels.dtype == written.dtype and np.array_equal(image.pixels, written)

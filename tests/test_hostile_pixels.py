@@ -129,3 +129,39 @@ def test_screen_reads_encoded_image_bytes_and_raises_a_record_error(screen):
     with pytest.raises(RecordError) as caught:
         screen.check(buffer.getvalue(), "row 3 / file ab12")
     assert caught.value.reason == "burned_in_text" and "Sáu" not in str(caught.value)
+
+
+def _count_decodes(monkeypatch) -> list[str]:
+    """Every decode of encoded pixels Pillow starts in this process (one decoder per image: "zip" for PNG, "jpeg"),
+    by decoder name; "raw" (Pillow copying an array it is given, e.g. when the demo draws) decodes no file."""
+    from PIL import Image as PILImage
+
+    calls: list[str] = []
+    real = PILImage._getdecoder
+
+    def counted(mode, decoder_name, *args, **kwargs):
+        if decoder_name != "raw":
+            calls.append(decoder_name)
+        return real(mode, decoder_name, *args, **kwargs)
+
+    monkeypatch.setattr(PILImage, "_getdecoder", counted)
+    return calls
+
+
+def test_with_ocr_each_exported_image_is_decoded_once(tmp_path, monkeypatch):
+    from test_export import config
+
+    root = image_export(tmp_path / "export", [radiograph(20, 256), radiograph(21, 256), radiograph(22, 256)])
+    decodes = _count_decodes(monkeypatch)
+    result = build(config(root, tmp_path / "out", ocr=True, num_proc=1))
+    assert result.counts["written"] == 3 and result.rejects == []
+    assert decodes == ["zip"] * 3  # the copy's decode serves the check, the pixel digest and OCR
+
+
+def test_with_ocr_drawn_demo_images_are_never_decoded(tmp_path, monkeypatch):
+    from conftest import demo_config
+
+    decodes = _count_decodes(monkeypatch)
+    result = build(demo_config(tmp_path / "vixray", demo_size=4, demo_image_size=256, ocr=True, num_proc=1))
+    assert result.counts["written"] == 4
+    assert decodes == []  # OCR reads the drawn array, not the PNG made of it

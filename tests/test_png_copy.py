@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image, PngImagePlugin
 
-from vixray_data import build as build_module
 from vixray_data.build import build
 from vixray_data.config import BuildConfig
 from vixray_data.errors import RecordError
@@ -82,6 +81,26 @@ def test_a_png_with_alpha_is_reencoded_without_it_and_the_same_colours(tmp_path)
     source = png_with_metadata(tmp_path / "a.png", Image.fromarray(rgba, "RGBA"))
     out = Image.open(io.BytesIO(ImageFile(path=str(source), ref="row 1", fmt="png")().data))
     assert out.mode == "RGB" and np.array_equal(np.asarray(out), rgba[..., :3]) and not out.info
+
+
+def _rotated_jpeg(path: Path) -> Path:
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to display
+    Image.fromarray(noise((16, 24, 3), 8)).save(path, format="JPEG", exif=exif)
+    return path
+
+
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24), 6))), id="png-copy"),
+    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24, 4), 7), "RGBA")),
+                 id="png-alpha-reencoded"),
+    pytest.param(lambda p: _rotated_jpeg(p / "a.jpg"), id="jpeg-rotated-reencoded"),
+])
+def test_the_image_carries_the_decoded_pixels_of_the_bytes_written_for_ocr(tmp_path, make):
+    source = make(tmp_path)
+    out = ImageFile(path=str(source), ref="row 1", fmt="png" if source.suffix == ".png" else "jpeg")()
+    with Image.open(io.BytesIO(out.data)) as written:
+        assert out.pixels.mode == written.mode and np.array_equal(np.asarray(out.pixels), np.asarray(written))
 
 
 def test_a_png_with_a_damaged_pixel_chunk_is_rejected_as_undecodable(tmp_path):
@@ -153,7 +172,7 @@ def test_duplicates_are_decided_in_write_order_whatever_the_number_of_workers(tm
 
     config = _export(tmp_path / "export", tmp_path / "key")
     one = build(dataclasses.replace(config, out=tmp_path / "one", num_proc=1))
-    monkeypatch.setattr(build_module, "_POOL_MIN_SECONDS", 0.0)  # worker processes even for these tiny images
+    monkeypatch.setattr(ImageFile, "light", False)  # worker processes, not threads, for these file copies
     two = build(dataclasses.replace(config, out=tmp_path / "two", num_proc=2))
     files = [{p.relative_to(r.out).as_posix(): p.read_bytes() for p in sorted(r.out.rglob("*")) if p.is_file()}
              for r in (one, two)]

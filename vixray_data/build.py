@@ -1,9 +1,10 @@
 """The builder: source -> de-identify -> split -> images in workers -> parquet shards, atomically.
 
 Only text is held in memory (records carry lazy image callables); images are produced per split, in
-order, by a fork-based process pool (when producing one is real work: rendering, decoding, conversion) or a
-thread pool (when the bytes are only read and checked), a bounded number of chunks ahead, and streamed into
-:class:`~vixray_data.writer.SplitWriter`. Whatever needs decoded pixels happens once per image, in the workers;
+order, by a fork-based process pool (when producing one is real work: rendering, DICOM conversion, OCR) or a
+thread pool (when it is a file copy: read, checked, decoded once), a bounded number of chunks ahead, and streamed
+into :class:`~vixray_data.writer.SplitWriter`. Whatever needs decoded pixels (a copy's read check, pixel digest, OCR)
+reads the one decode (or drawing) of each image, in the workers, and nothing is produced in the main process;
 the duplicate check on the digests they return is made here, in write order, so the output does not depend on
 the number of workers. A worker that dies fails the build at once, naming the record it held. Output
 goes to a temporary folder beside ``config.out``, passes the leak scan, and only then replaces ``out``;
@@ -21,16 +22,14 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import tempfile
 import threading
-import time
 from collections import Counter, deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,11 +48,6 @@ log = logging.getLogger(__name__)
 _IMAGE_FORMATS = {"png": "PNG", "jpg": "JPEG", "jpeg": "JPEG"}
 #: Records handed to a worker at a time: large enough to amortise IPC, small enough to keep order cheap.
 _CHUNK = 8
-#: Worker processes pay off only when producing an image is real work (rendering, DICOM conversion); bytes
-#: that are merely read and checked cost more to pickle across processes than to handle in threads (file
-#: reads and checksums release the GIL). Seconds per image, measured on the first few.
-_POOL_MIN_SECONDS = 0.004
-_PROBE = 3
 
 
 @dataclass
@@ -98,10 +92,15 @@ _SCREEN: ocr.TextScreen | None = None
 
 
 def _screen(image: EncodedImage, ref: str) -> EncodedImage:
-    """Reject images carrying text beyond radiographic markers (``--ocr``); the bytes pass unchanged."""
+    """Reject images carrying text beyond radiographic markers (``--ocr``), reading the pixels the producer
+    decoded or drew (the bytes only for a producer that exposes none); the image comes back without its pixels,
+    so a worker holds one image's pixels at a time and none are pickled back."""
     if _SCREEN is not None:
-        _SCREEN.check(image.data, ref)
-    return image
+        if image.pixels is not None:
+            _SCREEN.check_pixels(image.pixels, ref)
+        else:
+            _SCREEN.check(image.data, ref)
+    return replace(image, pixels=None) if image.pixels is not None else image
 
 
 def check_image(image: EncodedImage, ref: str) -> EncodedImage:
@@ -390,20 +389,17 @@ def _num_proc(config: BuildConfig) -> int:
     return max(1, config.num_proc if config.num_proc is not None else (os.cpu_count() or 1))
 
 
-def _use_workers(records: Sequence[CleanRecord], order: Sequence[int], num_proc: int) -> int:
-    """``num_proc`` when images take real work to produce, else 1 (time a few; results are not kept)."""
-    global _JOBS
-    if num_proc <= 1 or len(order) <= _PROBE:
+def _use_workers(records: Sequence[CleanRecord], num_proc: int, screen: ocr.TextScreen | None) -> int:
+    """Worker processes (``num_proc``) when producing an image is real work: rendering (the demo), DICOM
+    conversion, OCR, or a producer that does not say otherwise; 1 (threads) when every image is a file copy
+    whose producer says it is ``light`` (reads, checksums and one decode release the GIL, and pickling the bytes
+    back from processes would cost more). Decided from the producers, without producing anything here."""
+    if num_proc <= 1 or len(records) <= 1:
         return 1
-    _JOBS = records
-    seconds = []
-    for index in order[:_PROBE]:
-        start = time.perf_counter()
-        _produce([index])
-        seconds.append(time.perf_counter() - start)
-    use = num_proc if statistics.median(seconds) >= _POOL_MIN_SECONDS else 1
-    log.debug("image production %.1f ms/image: %d process(es)", 1000 * statistics.median(seconds), use)
-    return use
+    if screen is None and all(getattr(record.image, "light", False) for record in records):
+        log.debug("images are file copies: %d thread(s)", num_proc)
+        return 1
+    return num_proc
 
 
 def build(config: BuildConfig) -> BuildResult:
@@ -461,8 +457,7 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
     _strict_check(config, rejects)
 
     threads = _num_proc(config)
-    _SCREEN = screen  # before the probe: with --ocr, producing an image is real work (worker processes)
-    workers = _use_workers(records, [i for v in plan.indices.values() for i in v], threads)
+    workers = _use_workers(records, threads, screen)
     splits_info: dict[str, dict] = {}
     written: dict[str, int] = {}
     patients: dict[str, list[str]] = {}

@@ -93,21 +93,37 @@ class TextScreen:
                 if any(fold(word) not in self.allowed for word in _WORD.findall(box.text))]
 
     def check(self, data: bytes, ref: str) -> None:
-        """Raise ``RecordError(burned_in_text)`` naming the boxes' locations when the image carries text."""
+        """Raise ``RecordError(burned_in_text)`` naming the boxes' locations when the encoded image carries text."""
         from PIL import Image
 
         try:
-            with Image.open(io.BytesIO(data)) as image:
-                if image.mode in ("P", "PA", "1", "LA", "CMYK", "YCbCr"):  # palette indices are not grey levels
-                    image = image.convert("RGB")
-                pixels = np.asarray(image)
-            found = self.unexpected(pixels)
+            image = Image.open(io.BytesIO(data))
+            image.load()
+        except Exception as exc:  # an image the engine cannot read is not written unscreened
+            raise RecordError(ref, "unscreened_image", f"OCR failed ({type(exc).__name__})") from exc
+        self.check_pixels(image, ref)
+
+    def check_pixels(self, pixels, ref: str) -> None:
+        """:meth:`check` for pixels already decoded (a Pillow image or a numpy array): the builder's workers pass
+        the pixels of the decode that checked the image, so an image is decoded once whatever screens it."""
+        try:
+            found = self.unexpected(as_array(pixels))
         except Exception as exc:  # an image the engine cannot read is not written unscreened
             raise RecordError(ref, "unscreened_image", f"OCR failed ({type(exc).__name__})") from exc
         if found:
             where = "; ".join(box.location() for box in found[:5])
             more = f" and {len(found) - 5} more" if len(found) > 5 else ""
             raise RecordError(ref, "burned_in_text", f"{len(found)} text box(es) at {where}{more}")
+
+
+def as_array(pixels) -> np.ndarray:
+    """A numpy array of a Pillow image (palette, bilevel, CMYK and YCbCr as RGB: palette indices are not grey
+    levels) or the array itself."""
+    if isinstance(pixels, np.ndarray):
+        return pixels
+    if pixels.mode in ("P", "PA", "1", "LA", "CMYK", "YCbCr"):
+        pixels = pixels.convert("RGB")
+    return np.asarray(pixels)
 
 
 def to_uint8(pixels: np.ndarray) -> np.ndarray:

@@ -20,6 +20,10 @@ class EncodedImage:
     # Set by sources whose duplicate check needs the decoded pixels: the builder compares them in write order.
     file_sha256: str | None = None  # of the source file
     pixel_sha256: str | None = None  # of its decoded pixels (mode, size, samples)
+    # The pixels the producer decoded or drew for these bytes (a loaded Pillow image or a numpy array), so the
+    # worker's pixel checks (``--ocr``) read them instead of decoding the bytes again. Set only by the producer
+    # and dropped by the builder's worker before the image leaves it: one image's pixels per worker, never pickled.
+    pixels: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass

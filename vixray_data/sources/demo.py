@@ -525,5 +525,7 @@ def encode_png(arr: np.ndarray) -> bytes:
 
 
 def render_png(spec: ImageSpec, size: int) -> EncodedImage:
-    """PNG bytes of :func:`render_array` (no metadata chunks, so identical for identical input)."""
-    return EncodedImage(encode_png(render_array(spec, size)), "png")
+    """PNG bytes of :func:`render_array` (no metadata chunks, so identical for identical input), with the drawn
+    array as the pixels (``--ocr`` reads them instead of decoding the PNG)."""
+    pixels = render_array(spec, size)
+    return EncodedImage(encode_png(pixels), "png", pixels=pixels)

@@ -533,6 +533,6 @@ class DicomImage:
         if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
             raise RecordError(self.ref, "bad_pixel_data", f"pixels decode to shape {arr.shape}, not one image")
         try:
-            return EncodedImage(data=encode_png(arr), ext="png")
+            return EncodedImage(data=encode_png(arr), ext="png", pixels=arr)  # the array written: what OCR reads
         except Exception as exc:  # Pillow refuses shapes and types it cannot write
             raise RecordError(self.ref, "undecodable_image", f"PNG encoder: {type(exc).__name__}") from exc

@@ -7,7 +7,8 @@ change: an alpha channel (dropped, as a radiograph has no transparency) or an EX
 EXIF would lose.
 
 :class:`ImageFile` runs in the builder's workers and decodes each image exactly once: that decode proves the
-written bytes are readable and gives the pixel digest the builder's duplicate check needs.
+written bytes are readable, gives the pixel digest the builder's duplicate check needs and the pixels ``--ocr``
+reads.
 :func:`embedded_texts` runs in the main process before de-identification (its values are scrubbed from report
 text and leak-scanned); it walks PNG chunks and parses JPEG headers only, never decoding pixels.
 """
@@ -155,22 +156,36 @@ def _clean_pixels(image):
     return Image.fromarray(np.asarray(image))
 
 
-def _encode_png(image) -> bytes:
+def _encode_png(image):
+    """PNG bytes of the image's clean pixels, and those pixels (what the bytes decode to)."""
+    clean = _clean_pixels(image)
     buffer = io.BytesIO()
-    _clean_pixels(image).save(buffer, format="PNG", compress_level=3)
-    return buffer.getvalue()
+    clean.save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue(), clean
+
+
+def _decode(data: bytes, Image):
+    """A Pillow image with its pixels loaded. Left open (it reads from memory, no file is held) because closing
+    it frees the pixels, which the builder's worker still reads (``--ocr``) before dropping the image."""
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
 
 
 @dataclass(frozen=True)
 class ImageFile:
     """Lazy image of one PNG/JPEG file: picklable for the builder's worker processes (see the module docstring).
 
-    Returns the metadata-free bytes with the file's SHA-256 and the pixel digest, for the duplicate check.
+    Returns the metadata-free bytes with the file's SHA-256, the pixel digest (for the duplicate check) and the
+    decoded pixels of the bytes written (for ``--ocr``: the one decode serves every check).
     """
 
     path: str
     ref: str
     fmt: str  # "png" | "jpeg"
+    #: Producing the image is a file copy (reads, checksums and one decode, all of which release the GIL), not
+    #: rendering or conversion: the builder produces these in threads, not worker processes (see build.py).
+    light = True
 
     def __call__(self) -> EncodedImage:
         from PIL import Image
@@ -178,39 +193,39 @@ class ImageFile:
         try:
             data = Path(self.path).read_bytes()
             if self.fmt == "png":
-                out, ext, pixels = self._png(data, Image)
+                out, ext, digest, pixels = self._png(data, Image)
             else:
-                out, ext, pixels = self._jpeg(data, Image)
+                out, ext, digest, pixels = self._jpeg(data, Image)
         except RecordError:
             raise
         except Exception as exc:  # PIL and the chunk walkers raise many types for corrupt data
             raise RecordError(self.ref, "undecodable_image", f"{self.fmt}: {type(exc).__name__}") from exc
-        return EncodedImage(data=out, ext=ext, file_sha256=hashlib.sha256(data).hexdigest(), pixel_sha256=pixels)
+        return EncodedImage(data=out, ext=ext, file_sha256=hashlib.sha256(data).hexdigest(), pixel_sha256=digest,
+                            pixels=pixels)
 
     @staticmethod
-    def _png(data: bytes, Image) -> tuple[bytes, str, str]:
+    def _png(data: bytes, Image) -> tuple[bytes, str, str, object]:
         if len(data) > 25 and data[25] in _ALPHA_TYPES:  # IHDR colour type: the pixels must change
-            with Image.open(io.BytesIO(data)) as image:
-                image.load()
-                return _encode_png(image), "png", pixel_digest(image)
+            image = _decode(data, Image)
+            encoded, clean = _encode_png(image)
+            return encoded, "png", pixel_digest(image), clean
         copy = strip_png_metadata(data)
-        with Image.open(io.BytesIO(copy)) as image:  # the one decode: the copy reads, and its pixels are hashed
-            image.load()
-            return copy, "png", pixel_digest(image)
+        image = _decode(copy, Image)  # the one decode: the copy reads, and its pixels are hashed
+        return copy, "png", pixel_digest(image), image
 
     @staticmethod
-    def _jpeg(data: bytes, Image) -> tuple[bytes, str, str]:
+    def _jpeg(data: bytes, Image) -> tuple[bytes, str, str, object]:
         from PIL import ImageOps
 
         with Image.open(io.BytesIO(data)) as original:  # headers only until load()
             orientation = original.getexif().get(0x0112, 1)
             if orientation not in (1, None):  # stripping EXIF would lose the rotation: re-encode upright
                 original.load()
-                return _encode_png(ImageOps.exif_transpose(original)), "png", pixel_digest(original)
+                encoded, upright = _encode_png(ImageOps.exif_transpose(original))
+                return encoded, "png", pixel_digest(original), upright
         stripped = strip_jpeg_metadata(data)
-        with Image.open(io.BytesIO(stripped)) as image:
-            image.load()
-            return stripped, "jpg", pixel_digest(image)
+        image = _decode(stripped, Image)
+        return stripped, "jpg", pixel_digest(image), image
 
 
 # --------------------------------------------------------------------------- embedded texts, without decoding
