@@ -9,7 +9,8 @@ once under ``--workdir`` and page-cached before timing. With a real key in ``VIX
 times these whole processes back to back (a paired run), wall clock from start to exit, imports included:
 
 * ``vixray build EXPORT --out X`` (the CLI: table read and mapping, de-identification, split, PNG copy
-  without metadata in worker processes, duplicate check, parquet, card, leak scan, atomic swap);
+  without metadata in worker threads (rendering, DICOM and OCR use processes), duplicate check, parquet, card,
+  leak scan, atomic swap);
 * ``datasets``: ``Dataset.from_dict`` (text columns + file paths) with an ``Image()`` feature, bytes embedded
   with ``embed_table_storage`` (what ``push_to_hub`` does), ``to_parquet``;
 * ``pyarrow``: file bytes and text columns into one table, ``pq.write_table`` (row groups of 100);
