@@ -27,7 +27,7 @@ import numpy as np
 
 from . import schema
 from .errors import RecordError, SourceError
-from .text import strip_diacritics
+from .text import fold
 
 #: Words a radiograph may carry: side markers, projections and positions (Vietnamese and English), and
 #: the schema's own view codes. Compared lowercase and without diacritics.
@@ -54,10 +54,6 @@ class TextBox:
 
     def location(self) -> str:
         return f"x={self.x} y={self.y} w={self.width} h={self.height}"
-
-
-def fold(word: str) -> str:
-    return strip_diacritics(word).lower()
 
 
 class TextScreen:
