@@ -46,6 +46,22 @@ def test_unreachable_model_id_names_it_and_says_what_to_do(demo_dir):
     assert "HF_HUB_OFFLINE=1" in line and "give a local folder in its place" in line
 
 
+def test_an_unanswering_hub_fails_a_model_id_at_once_without_hub_offline_set(demo_dir):
+    import socket
+
+    with socket.socket() as closed:  # a loopback port nobody listens on: the hub "does not answer"
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
+    env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", OMP_NUM_THREADS="1")
+    run = subprocess.run([sys.executable, str(TRAIN_SFT), "--dataset", str(demo_dir), "--max_steps", "1",
+                          "--model_name_or_path", "Qwen/Qwen2-VL-2B-Instruct"], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=ROOT)
+    assert run.returncode == 1
+    line = _last_line(run)
+    assert "model 'Qwen/Qwen2-VL-2B-Instruct' is not a local folder and the hub cannot be reached" in line
+
+
 def test_unreachable_dataset_id_names_it_and_says_what_to_do(monkeypatch, tmp_path):
     import train_sft
 

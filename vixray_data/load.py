@@ -146,20 +146,30 @@ def _unreachable(repo_id: str, endpoint: str, why: str) -> SourceError:
                        f"`hf download {repo_id} --repo-type dataset --local-dir DIR` on a connected machine")
 
 
+def require_hub(repo_id: str, *, repo_type: str = "dataset") -> None:
+    """One request with a short timeout: SourceError at once when the hub does not answer for ``repo_id``.
+
+    ``datasets``, ``transformers`` and ``huggingface_hub`` would retry for tens of seconds first. Nothing is
+    asked offline (``HF_HUB_OFFLINE=1``), where only the local cache serves.
+    """
+    if datasets.config.HF_HUB_OFFLINE:
+        return
+    from huggingface_hub.utils import get_session
+
+    endpoint = datasets.config.HF_ENDPOINT
+    try:
+        get_session().head(f"{endpoint.rstrip('/')}/api/{repo_type}s/{repo_id}", timeout=PROBE_TIMEOUT_S)
+    except Exception as exc:  # any transport error (refused, DNS, timeout, proxy): the hub is not reachable
+        raise _unreachable(repo_id, endpoint, type(exc).__name__) from None
+
+
 def load_hub_dataset(repo_id: str, **kwargs: Any) -> Any:
     """``datasets.load_dataset(repo_id, **kwargs)``, failing within seconds, in one line, when the hub is unreachable.
 
-    Offline (``HF_HUB_OFFLINE=1``) only ``datasets``' cache is used. Otherwise one request with a short timeout
-    checks the endpoint first: ``datasets`` and ``huggingface_hub`` would retry for tens of seconds.
+    Offline (``HF_HUB_OFFLINE=1``) only ``datasets``' cache is used; otherwise :func:`require_hub` checks first.
     """
     endpoint = datasets.config.HF_ENDPOINT
-    if not datasets.config.HF_HUB_OFFLINE:
-        from huggingface_hub.utils import get_session
-
-        try:
-            get_session().head(f"{endpoint.rstrip('/')}/api/datasets/{repo_id}", timeout=PROBE_TIMEOUT_S)
-        except Exception as exc:  # any transport error (refused, DNS, timeout, proxy): the hub is not reachable
-            raise _unreachable(repo_id, endpoint, type(exc).__name__) from None
+    require_hub(repo_id)
     try:
         return datasets.load_dataset(repo_id, **kwargs)
     except ConnectionError as exc:  # datasets' own "Couldn't reach" errors, and offline mode without a cache

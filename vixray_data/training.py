@@ -110,6 +110,14 @@ def model_family(model_name_or_path: str, **kwargs: Any) -> str:
     """``model_type`` of a checkpoint, read from its config.json without loading weights or remote code."""
     from transformers import PretrainedConfig
 
+    from .errors import SourceError
+    from .load import is_hub_id, require_hub
+
+    if is_hub_id(model_name_or_path):
+        try:
+            require_hub(model_name_or_path, repo_type="model")  # fail in seconds, not after transformers' retries
+        except SourceError as error:
+            raise unreachable("model", model_name_or_path, error) from None
     config, _ = PretrainedConfig.get_config_dict(model_name_or_path, **kwargs)
     return str(config.get("model_type", ""))
 
