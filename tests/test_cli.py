@@ -92,3 +92,9 @@ def test_progress_bars_show_only_on_a_terminal_and_when_asked(monkeypatch):
 def test_long_commands_take_no_progress(command):
     args = cli._parser().parse_args([*command, "--no-progress"])
     assert args.no_progress is True
+
+
+def test_build_draws_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    assert cli.main(["build", "--out", str(tmp_path / "vixray"), "--demo-size", "6", "--image-size", "32"]) == 0
+    err = capsys.readouterr().err
+    assert "reading" not in err and "writing" not in err and "\r" not in err

@@ -34,9 +34,8 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from tqdm.auto import tqdm
 
-from . import __version__, card, croissant, deid, leakscan, ocr, phi, schema, sources
+from . import __version__, card, croissant, deid, leakscan, ocr, phi, progress, schema, sources
 from .config import BuildConfig
 from .errors import DeidError, OutputError, RecordError, SourceError, StrictModeError, VixrayError, WorkerError
 from .records import CleanRecord, EncodedImage, Reject, SeenImages
@@ -330,8 +329,8 @@ def _collect(config: BuildConfig, source, deidentifier: deid.Deidentifier,
              flight: _InFlight | None = None) -> tuple[int, list[CleanRecord], list[Reject]]:
     flight = flight or _InFlight()
     read, records, rejects, seen = 0, [], [], {}
-    items = tqdm(source, desc="reading", unit="rec", disable=not config.progress, leave=False,
-                 total=len(source) if hasattr(source, "__len__") else None)
+    items = progress.bar(source, enabled=config.progress, desc="reading", unit="rec",
+                         total=len(source) if hasattr(source, "__len__") else None)
     flight.stage = "reading the export"
     for item in items:
         read += 1
@@ -471,8 +470,8 @@ def _build_into(tmp: Path, config: BuildConfig, source, deidentifier: deid.Deide
         pool = ThreadPoolExecutor(threads)
         submit = lambda chunk: pool.submit(_produce, chunk)  # noqa: E731
     try:
-        bar = tqdm(total=sum(len(v) for v in plan.indices.values()), desc="writing", unit="img",
-                   disable=not config.progress)
+        bar = progress.bar(total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing",
+                           unit="img")
         for split, indices in plan.indices.items():
             writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
             keys = set()
