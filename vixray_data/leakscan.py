@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .text import fold
+from .text import bytes_text, fold
 
 MIN_LENGTH = 3
 log = logging.getLogger(__name__)
@@ -163,14 +163,6 @@ class _Matcher:
 
 # --------------------------------------------------------------------------- what a file can carry
 
-def _bytes_text(data: bytes) -> str:
-    """UTF-8 when the bytes are UTF-8, else Latin-1 (every byte is a character: nothing is lost)."""
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
     """(where, text) for every non-pixel part of a PNG or JPEG: text chunks inflated, EXIF/ICC/COM raw."""
     if data[:8] == b"\x89PNG\r\n\x1a\n":
@@ -182,21 +174,21 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
             i += 12 + length
             if kind in ("IDAT", "IEND"):
                 continue
-            text = _bytes_text(body)
+            text = bytes_text(body)
             try:
                 if kind == "zTXt":
                     keyword, _, rest = body.partition(b"\0")
-                    text = _bytes_text(keyword) + " " + _bytes_text(zlib.decompress(rest[1:]))
+                    text = bytes_text(keyword) + " " + bytes_text(zlib.decompress(rest[1:]))
                 elif kind == "iTXt":
                     keyword, _, rest = body.partition(b"\0")
                     compressed, rest = rest[0], rest[2:]
                     language, _, rest = rest.partition(b"\0")
                     translated, _, payload = rest.partition(b"\0")
                     payload = zlib.decompress(payload) if compressed else payload
-                    text = " ".join(_bytes_text(p) for p in (keyword, language, translated, payload))
+                    text = " ".join(bytes_text(p) for p in (keyword, language, translated, payload))
                 elif kind == "iCCP":
                     name, _, rest = body.partition(b"\0")
-                    text = _bytes_text(name) + " " + _bytes_text(zlib.decompress(rest[1:]))
+                    text = bytes_text(name) + " " + bytes_text(zlib.decompress(rest[1:]))
             except (zlib.error, IndexError):
                 pass
             yield f"png {kind}", text
@@ -209,22 +201,16 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
             (length,) = struct.unpack(">H", data[i + 2:i + 4])
             if 0xE0 <= marker <= 0xEF or marker == 0xFE:
                 part = "COM" if marker == 0xFE else f"APP{marker - 0xE0}"
-                yield f"jpeg {part}", _bytes_text(data[i + 4:i + 2 + length])
+                yield f"jpeg {part}", bytes_text(data[i + 4:i + 2 + length])
             i += 2 + length
     else:
-        yield "bytes", _bytes_text(data)
+        yield "bytes", bytes_text(data)
 
 
 def _json_strings(obj, where: str) -> Iterator[tuple[str, str]]:
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield where, str(key)
-            yield from _json_strings(value, where)
-    elif isinstance(obj, list):
-        for item in obj:
-            yield from _json_strings(item, where)
-    elif isinstance(obj, str):
-        yield where, obj
+    """Every key and string value of a JSON document, all under one ``where``."""
+    for _, text in _json_paths(obj, ""):
+        yield where, text
 
 
 def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
@@ -235,7 +221,7 @@ def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, st
 
     parquet = pq.ParquetFile(path)
     for key, value in (parquet.metadata.metadata or {}).items():
-        yield "footer metadata", _bytes_text(key) + " " + _bytes_text(value)
+        yield "footer metadata", bytes_text(key) + " " + bytes_text(value)
     columns = None
     if not images:
         leaves = parquet.schema_arrow
@@ -301,7 +287,7 @@ def file_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
     if suffix in (".png", ".jpg", ".jpeg"):
         yield from image_texts(data)
         return
-    text = _bytes_text(data)
+    text = bytes_text(data)
     if suffix == ".json":
         try:
             yield from _json_strings(json.loads(text), "json")

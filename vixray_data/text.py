@@ -61,3 +61,11 @@ def fold(text: str) -> str:
 def header_key(text: str) -> str:
     """``"Giới tính"`` -> ``"gioitinh"``: how table and dataset headers are compared."""
     return re.sub(r"[^a-z0-9]", "", strip_diacritics(str(text)).lower())
+
+
+def bytes_text(data: bytes) -> str:
+    """UTF-8 when the bytes are UTF-8, else Latin-1 (every byte is a character: nothing is lost)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")

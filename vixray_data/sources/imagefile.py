@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import RecordError
 from ..records import EncodedImage
+from ..text import bytes_text
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Chunks a PNG copy keeps: the header, palette, pixel data and end, plus how to display the samples (gamma,
@@ -234,13 +235,6 @@ def _inflate(data: bytes) -> bytes:
     return zlib.decompressobj().decompress(data, _MAX_TEXT)
 
 
-def _text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
 def _exif_texts(exif, texts: dict[str, str]) -> None:
     for tag, value in exif.items():
         if isinstance(value, bytes):
@@ -268,14 +262,14 @@ def _png_texts(path: Path, texts: dict[str, str]) -> None:
             try:
                 keyword, _, rest = body.partition(b"\0")
                 if kind == b"tEXt":
-                    value = _text(rest)
+                    value = bytes_text(rest)
                 elif kind == b"zTXt":
-                    value = _text(_inflate(rest[1:]))
+                    value = bytes_text(_inflate(rest[1:]))
                 elif kind == b"iTXt":
                     compressed, rest = rest[:1] == b"\1", rest[2:]
                     _language, _, rest = rest.partition(b"\0")
                     _translated, _, payload = rest.partition(b"\0")
-                    value = _text(_inflate(payload) if compressed else payload)
+                    value = bytes_text(_inflate(payload) if compressed else payload)
                 else:
                     exif = Image.Exif()
                     exif.load(body)
@@ -283,7 +277,7 @@ def _png_texts(path: Path, texts: dict[str, str]) -> None:
                     continue
             except (zlib.error, ValueError, SyntaxError, struct.error):
                 continue  # a damaged text chunk: the worker's decode decides whether the file is usable
-            texts[f"png.text.{_text(keyword)}"] = value
+            texts[f"png.text.{bytes_text(keyword)}"] = value
 
 
 def embedded_texts(path: Path, fmt: str) -> dict[str, str]:
