@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from vixray_data import schema
-from vixray_data.deid import DEMO_KEY, Deidentifier, parse_age, pseudonym, resolve_key, scrub
+from vixray_data.deid import DEMO_KEY, Deidentifier, pseudonym, resolve_key, scrub
 from vixray_data.errors import DeidError
 from vixray_data.records import CleanRecord, EncodedImage, RawRecord, Reject
+from vixray_data.values import parse_age
 
 KEY = b"0123456789abcdef-secret"
 

@@ -584,13 +584,11 @@ def _write_meta(tmp: Path, manifest: dict, deidentifier: deid.Deidentifier, conf
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=tmp.parent))
     try:
         (meta / schema.MANIFEST).write_text(manifest_text(manifest), encoding="utf-8")
+        scan = leakscan.scan_folder(meta, deidentifier.phi_values)  # the manifest: all that meta holds so far
         card_text = card.render_card(manifest, folder=tmp)
         template = set(card.CARD_TEMPLATE.read_text(encoding="utf-8").splitlines())
         scanned = meta / ".scan"
         scanned.mkdir()
-        shutil.copy(meta / schema.MANIFEST, scanned / schema.MANIFEST)
-        scan = leakscan.scan_folder(scanned, deidentifier.phi_values)
-        (scanned / schema.MANIFEST).unlink()
         (scanned / schema.CARD).write_text("\n".join(line for line in card_text.splitlines() if line not in template),
                                            encoding="utf-8")
         words = [v for v in deidentifier.phi_values if not (v.strip().isdigit() and len(v.strip()) < 6)]

@@ -20,7 +20,7 @@ from . import phi, schema
 from .errors import DeidError
 from .records import CleanRecord, RawRecord, Reject
 from .text import normalize
-from .values import age_years, parse_age, parse_sex, parse_view  # noqa: F401 - sources/export.py imports parse_age here
+from .values import age_years, parse_sex, parse_view
 
 #: Public key for the synthetic demo corpus: its ids need no secrecy, only stability.
 DEMO_KEY = b"vixray-demo-corpus-public-key"
@@ -63,13 +63,10 @@ def scrub(text: str, *, own_values: set[str] | None = None,
     ``analyzer`` carries the build's listed values and id shapes (see :mod:`vixray_data.phi`);
     ``own_values`` is a shortcut for one record's values alone.
     """
-    if analyzer is None:
-        analyzer = phi.Analyzer(values=phi.ValueIndex(own_values)) if own_values else _PATTERNS_ONLY
-    spans = analyzer.find(text)
+    if analyzer is None and own_values:
+        analyzer = phi.Analyzer(values=phi.ValueIndex(own_values))
+    spans = analyzer.find(text) if analyzer is not None else phi.find_phi(text)
     return phi.redact(text, spans) if spans else (text, Counter())
-
-
-_PATTERNS_ONLY = phi.Analyzer()
 
 
 class Deidentifier:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import deid, schema
+from . import deid, phi, schema
 from .errors import SourceError
 from .shards import read_columns, shard_paths
 
@@ -86,7 +86,7 @@ def _read_rows(folder: Path, split: str, rows: list[int], manifest: dict) -> lis
                     values[schema.IMAGE] = image.get("bytes") if isinstance(image, dict) else None
                     residual = {}
                     for name in _TEXT:
-                        _, hits = deid.scrub(values.get(name) or "")
+                        hits = {span.category for span in phi.find_phi(values.get(name) or "")}
                         if hits:
                             residual[name] = sorted(hits)
                     studies.append(Study(split, offset + r, values, residual))

@@ -17,9 +17,10 @@ from pathlib import Path
 
 from .. import schema
 from ..config import BuildConfig
-from ..deid import NON_TEXT, parse_age, pseudonym, resolve_key
+from ..deid import NON_TEXT, pseudonym, resolve_key
 from ..errors import RecordError, SchemaError, SourceError
 from ..records import RawRecord, Reject, SeenImages
+from ..values import parse_age
 from . import dicom as dcm
 from . import table as tbl
 from .imagefile import ImageFile, embedded_texts, strip_jpeg_metadata
