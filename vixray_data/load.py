@@ -140,10 +140,11 @@ def is_hub_id(source: Any) -> bool:
     return isinstance(source, str) and not Path(source).exists() and _HUB_ID.fullmatch(source) is not None
 
 
-def _unreachable(repo_id: str, endpoint: str, why: str) -> SourceError:
+def _unreachable(repo_id: str, endpoint: str, why: str, repo_type: str = "dataset") -> SourceError:
+    built = " one written by `vixray build`, or" if repo_type == "dataset" else ""
     return SourceError(f"cannot reach the Hugging Face hub at {endpoint} for {repo_id} ({why}); to work offline, "
-                       f"give a local folder instead: one written by `vixray build`, or the release downloaded with "
-                       f"`hf download {repo_id} --repo-type dataset --local-dir DIR` on a connected machine")
+                       f"give a local folder instead:{built} the {repo_type} downloaded with "
+                       f"`hf download {repo_id} --repo-type {repo_type} --local-dir DIR` on a connected machine")
 
 
 def require_hub(repo_id: str, *, repo_type: str = "dataset") -> None:
@@ -160,7 +161,7 @@ def require_hub(repo_id: str, *, repo_type: str = "dataset") -> None:
     try:
         get_session().head(f"{endpoint.rstrip('/')}/api/{repo_type}s/{repo_id}", timeout=PROBE_TIMEOUT_S)
     except Exception as exc:  # any transport error (refused, DNS, timeout, proxy): the hub is not reachable
-        raise _unreachable(repo_id, endpoint, type(exc).__name__) from None
+        raise _unreachable(repo_id, endpoint, type(exc).__name__, repo_type) from None
 
 
 def load_hub_dataset(repo_id: str, **kwargs: Any) -> Any:
