@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from vixray_data import card, croissant, schema
+from vixray_data.manifest import Manifest
 
 
 def _readme(folder):
@@ -40,7 +41,7 @@ def test_card_yaml_parses_and_its_split_sizes_equal_the_manifest(demo_dir):
 
 def test_card_header_carries_licence_tags_task_and_a_real_builds_gating_fields(demo_dir):
     real = {**_manifest(demo_dir), "synthetic": False}  # the same build, as a hospital export would describe it
-    header, body = card.split_card(card.render_card(real, folder=demo_dir))
+    header, body = card.split_card(card.render_card(Manifest.from_json(real), folder=demo_dir))
     assert header["language"] == ["vi"]
     assert header["task_categories"] == ["image-to-text"]
     assert set(header["tags"]) == {"medical", "chest-x-ray", "radiology-report-generation", "vietnamese"}
@@ -101,7 +102,7 @@ def test_card_field_statistics_equal_counts_computed_from_the_shards(demo_dir):
                 findings_words += [len(t.split()) for t in table.column(schema.FINDINGS).to_pylist()]
     male_row = f"| sex = {schema.MALE} | " + " | ".join(str(sex[(s, schema.MALE)]) for s in schema.SPLITS) + " |"
     assert male_row in stats_block
-    train = card.field_stats(demo_dir, manifest)[schema.TRAIN]
+    train = card.field_stats(demo_dir)[schema.TRAIN]
     assert train[schema.FINDINGS]["words"]["max"] == max(findings_words)
     assert train[schema.FINDINGS]["words"]["min"] == min(findings_words)
     assert train["rows"] == manifest["splits"][schema.TRAIN]["num_examples"]
@@ -112,11 +113,11 @@ def test_synthetic_warning_shows_only_for_a_synthetic_build(demo_dir):
     assert "synthetic demo corpus, not patient data" in card.blocks_of(_readme(demo_dir)[1])["synthetic"]
     real = copy.deepcopy(manifest)
     real["synthetic"] = False
-    assert card.blocks_of(card.split_card(card.render_card(real))[1])["synthetic"] == ""
+    assert card.blocks_of(card.split_card(card.render_card(Manifest.from_json(real)))[1])["synthetic"] == ""
 
 
 def test_card_without_shards_says_statistics_were_not_computed(demo_dir):
-    rendered = card.render_card(_manifest(demo_dir))
+    rendered = card.render_card(Manifest.read(demo_dir))
     assert card.blocks_of(rendered)["stats"].startswith("Not computed")
     assert yaml.safe_load(rendered.split("---\n")[1])["dataset_info"]["splits"][0]["num_examples"] == 48
 

@@ -1,0 +1,15 @@
+"""The builder: a hospital export (or the demo corpus) in, a de-identified, hub-ready dataset folder out.
+
+One module per job, in the order the build runs them:
+
+* ``pipeline``: the stages, collect → de-identify → split → write → scan → seal, and :func:`build`;
+* ``images``: producing, checking and screening the images in a pool of worker processes or threads;
+* ``leak_scan``: every listed identifying value, in its spellings, in every file written;
+* ``residual_scan``: any kind of PHI left in the text written;
+* ``seal``: rejects.jsonl, manifest.json, README.md and croissant.json, each scanned before it joins the build;
+* ``output``: the temporary folder beside ``out`` and the atomic swap into place.
+"""
+
+from .pipeline import BuildResult, build
+
+__all__ = ["BuildResult", "build"]
