@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import datasets
 import pyarrow.parquet as pq
@@ -129,6 +130,20 @@ def test_template_field_table_and_features_are_the_schemas():
     assert header["dataset_info"]["features"] == card.features_yaml()
     assert header["license"] == "cc-by-nc-sa-4.0"
     assert set(card.FIELD_MEANINGS) == set(schema.FIELDS)
+
+
+def test_the_packaged_template_is_the_repositorys_dataset_card_byte_for_byte():
+    """The wheel renders cards from vixray_data/templates/dataset_card.md; DATASET_CARD.md at the top of the
+    repository is the same file (after editing one: cp vixray_data/templates/dataset_card.md DATASET_CARD.md)."""
+    top_level = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
+    assert card.CARD_TEMPLATE.read_bytes() == top_level.read_bytes()
+
+
+def test_statistics_gathered_while_writing_equal_those_read_from_the_shards(demo_dir):
+    """The builder feeds the card's statistics row by row; rendering the same manifest from the shards gives the
+    same card, byte for byte."""
+    assert card.render_card(Manifest.read(demo_dir), folder=demo_dir) == \
+        (demo_dir / schema.CARD).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("n", "label"), [(60, "n<1K"), (999, "n<1K"), (5400, "1K<n<10K"), (10_000, "10K<n<100K")])

@@ -164,6 +164,29 @@ def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_pat
     assert code == 70 and "Traceback" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("module", "name", "stage"), [
+    ("residual_scan", "residual_scan", "scanning the output for residual PHI"),
+    ("leak_scan", "scan_folder", "scanning the output for identifying values"),
+    ("card", "render_card", "writing manifest.json, README.md and croissant.json"),
+    ("output", "swap_in", "moving the build into place"),
+])
+def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in(tmp_path, capsys, monkeypatch,
+                                                                                  module, name, stage):
+    """Each stage names itself on entry: a failure in the card or the final swap is not put on rejects.jsonl."""
+    import importlib
+
+    def explode(*args, **kwargs):
+        raise TypeError("a bug")
+
+    target = importlib.import_module(f"vixray_data.{module}" if module == "card" else f"vixray_data.build.{module}")
+    monkeypatch.setattr(target, name, explode)
+    code = main(["build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 70
+    assert f"unexpected TypeError while {stage} (a bug" in err
+    assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == []
+
+
 def test_ocr_and_max_pixels_options_reach_the_build_config():
     import argparse
 

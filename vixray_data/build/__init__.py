@@ -10,6 +10,21 @@ One module per job, in the order the build runs them:
 * ``output``: the temporary folder beside ``out`` and the atomic swap into place.
 """
 
-from .pipeline import BuildResult, build
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pipeline import BuildResult, build
 
 __all__ = ["BuildResult", "build"]
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, like vixray_data/__init__: `vixray scan` and `vixray validate` import the two scans without the
+    # pipeline's images, parquet writer and source readers
+    if name in __all__:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

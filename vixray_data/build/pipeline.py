@@ -118,25 +118,8 @@ def _build_into(tmp: Path, config: BuildConfig, source: sources.Source, deidenti
     plan = _split(config, collected, flight)
     written = _write(tmp, config, collected, plan, screen, deidentifier.phi_values, flight)
     scan = _scan(tmp, config, written, deidentifier.phi_values, flight)
-    flight.enter(f"writing {schema.MANIFEST}, {schema.CARD} and {croissant.CROISSANT}")
-    manifest = Manifest(
-        builder=Builder(name="vixray-data", version=__version__),
-        seed=config.seed,
-        source=source.summary(),
-        splits=written.splits,
-        counts=Counts(read=collected.read, written=sum(written.per_split.values()), rejected=len(collected.rejects),
-                      rejected_by_reason=dict(sorted(Counter(r.reason for r in collected.rejects).items())),
-                      per_split={s: SplitCounts(n) for s, n in written.per_split.items()}, split_groups=plan.groups),
-        pixel_screening=seal.pixel_screening(screen),
-        limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),
-        patients=written.patients,
-        deid=_audit(deidentifier),
-        leak_scan=scan.summary(),
-        residual_scan=ResidualScanSummary(hits=0, categories=residual_scan.CATEGORIES, scanned=residual_scan.SCANNED),
-        synthetic=bool(getattr(source, "is_demo", False)),
-    )
-    seal.seal(tmp, manifest, values=deidentifier.phi_values, stats=written.stats,
-              report_residual=config.report_residual)
+    manifest = _seal(tmp, config, source, deidentifier, screen, collected=collected, plan=plan, written=written,
+                     scan=scan, flight=flight)
     return manifest, collected.rejects
 
 
@@ -263,6 +246,33 @@ def _scan(tmp: Path, config: BuildConfig, written: _Written, values: set[str],
         raise DeidError(f"leak scan found {len(scan.hits)} identifying value(s) in the output "
                         f"({', '.join(sorted({h['file'] for h in scan.hits}))}); nothing was written")
     return scan
+
+
+# -- seal: the manifest, the card and croissant.json, each leak-scanned --------------------------------------
+def _seal(tmp: Path, config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier,
+          screen: ocr.TextScreen | None, *, collected: _Collected, plan: SplitPlan, written: _Written,
+          scan: leak_scan.ScanResult, flight: InFlight) -> Manifest:
+    flight.enter(f"writing {schema.MANIFEST}, {schema.CARD} and {croissant.CROISSANT}")
+    rejects = collected.rejects
+    manifest = Manifest(
+        builder=Builder(name="vixray-data", version=__version__),
+        seed=config.seed,
+        source=source.summary(),
+        splits=written.splits,
+        counts=Counts(read=collected.read, written=sum(written.per_split.values()), rejected=len(rejects),
+                      rejected_by_reason=dict(sorted(Counter(r.reason for r in rejects).items())),
+                      per_split={s: SplitCounts(n) for s, n in written.per_split.items()}, split_groups=plan.groups),
+        pixel_screening=seal.pixel_screening(screen),
+        limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),
+        patients=written.patients,
+        deid=_audit(deidentifier),
+        leak_scan=scan.summary(),
+        residual_scan=ResidualScanSummary(hits=0, categories=residual_scan.CATEGORIES, scanned=residual_scan.SCANNED),
+        synthetic=bool(getattr(source, "is_demo", False)),
+    )
+    seal.seal(tmp, manifest, values=deidentifier.phi_values, stats=written.stats,
+              report_residual=config.report_residual)
+    return manifest
 
 
 def _strict_check(config: BuildConfig, rejects: list[Reject]) -> None:
