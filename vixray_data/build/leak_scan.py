@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import struct
 import unicodedata
 import zlib
@@ -36,8 +35,6 @@ from pathlib import Path
 from ..manifest import LeakScanSummary
 from ..text import bytes_text, fold
 from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
-
-log = logging.getLogger(__name__)
 
 
 @dataclass

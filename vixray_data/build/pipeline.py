@@ -10,7 +10,6 @@ saying what the build was doing and which record it held (refs only, never value
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
@@ -26,8 +25,6 @@ from ..records import CleanRecord, Reject, SeenImages
 from ..split import SplitPlan, plan_splits
 from ..writer import SplitWriter
 from . import images, leak_scan, output, residual_scan, seal
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
