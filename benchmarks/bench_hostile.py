@@ -42,7 +42,7 @@ def bench_build(count: int, image_size: int, repeats: int) -> None:
                                      progress=False, ocr=ocr)
                 start = time.perf_counter()
                 result = build(config)
-                rates[ocr].append(result.counts["written"] / (time.perf_counter() - start))
+                rates[ocr].append(result.counts.written / (time.perf_counter() - start))
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
     print(f"build {count} x {image_size} px: without --ocr {off:.1f} img/s, with --ocr {on:.2f} img/s "
           f"({off / on:.0f}x slower)")

@@ -78,7 +78,7 @@ def test_loaded_images_decode_at_the_configured_size(demo_dir):
 
 def test_manifest_describes_every_shard_and_counts_add_up(demo_dir, demo_build):
     manifest = json.loads((demo_dir / schema.MANIFEST).read_text(encoding="utf-8"))
-    assert manifest == demo_build.manifest
+    assert manifest == demo_build.manifest.to_json()
     assert manifest["builder"]["name"] == "vixray-data" and manifest["seed"] == DEMO_SEED
     assert manifest["synthetic"] is True and manifest["source"]["synthetic"] is True
     assert manifest["leak_scan"]["clean"] is True
@@ -147,29 +147,29 @@ def test_a_failing_first_build_leaves_no_folder_behind(tmp_path, monkeypatch):
 def test_row_groups_and_shards_stay_under_their_byte_limits(tmp_path):
     row_group_bytes, shard_bytes = 12_000, 40_000
     result = build(demo_config(tmp_path / "vixray", row_group_bytes=row_group_bytes, shard_bytes=shard_bytes))
-    train = result.manifest["splits"][schema.TRAIN]["shards"]
+    train = result.manifest.splits[schema.TRAIN].shards
     assert len(train) > 1
-    assert [Path(s["path"]).name for s in train] == [
+    assert [Path(s.path).name for s in train] == [
         f"train-{i:05d}-of-{len(train):05d}.parquet" for i in range(len(train))]
-    for info in result.manifest["splits"].values():
-        for shard in info["shards"]:
-            path = result.out / shard["path"]
+    for info in result.manifest.splits.values():
+        for shard in info.shards:
+            path = result.out / shard.path
             meta = pq.ParquetFile(path).metadata
             assert path.stat().st_size <= shard_bytes
             assert meta.num_row_groups > 1 or meta.num_rows < 4
             for g in range(meta.num_row_groups):
                 assert meta.row_group(g).total_byte_size <= row_group_bytes
-            assert shard["max_row_group_bytes"] <= row_group_bytes
-    assert result.manifest["limits"] == {"row_group_bytes": row_group_bytes, "shard_bytes": shard_bytes}
+            assert shard.max_row_group_bytes <= row_group_bytes
+    assert result.manifest.limits.to_json() == {"row_group_bytes": row_group_bytes, "shard_bytes": shard_bytes}
     assert sum(datasets.load_dataset(str(result.out)).num_rows.values()) == 60
 
 
 def test_explicit_split_sizes_are_honoured_and_the_rest_is_listed_as_rejected(tmp_path):
     result = build(demo_config(tmp_path / "vixray", split_sizes=(40, 8, 8)))
-    per_split = {s: v["written"] for s, v in result.counts["per_split"].items()}
+    per_split = {s: v.written for s, v in result.counts.per_split.items()}
     assert sum(per_split.values()) <= 56 and abs(per_split[schema.TRAIN] - 40) <= 1
-    assert result.counts["read"] == result.counts["written"] + result.counts["rejected"] == 60
-    assert set(result.counts["rejected_by_reason"]) == {"not_in_split_sizes"}
+    assert result.counts.read == result.counts.written + result.counts.rejected == 60
+    assert set(result.counts.rejected_by_reason) == {"not_in_split_sizes"}
 
 
 # -- bad input ---------------------------------------------------------------------------------------
@@ -213,8 +213,8 @@ def test_bad_records_are_listed_in_rejects_with_their_reason_and_counted(tmp_pat
                        "row:5": "bad_age", "row:6": "bad_image_format", "row:7": "unreadable_row"}
     assert all(line["detail"] for line in lines)
     counts = result.counts
-    assert (counts["read"], counts["written"], counts["rejected"]) == (7, 1, 6)
-    assert counts["rejected_by_reason"]["bad_age"] == 1
+    assert (counts.read, counts.written, counts.rejected) == (7, 1, 6)
+    assert counts.rejected_by_reason["bad_age"] == 1
     assert "rejected 6" in result.summary_line()
 
 
@@ -358,11 +358,11 @@ def test_with_worker_processes_no_image_is_produced_in_the_main_process(tmp_path
     opened: list[_WatchedSource] = []
     monkeypatch.setattr(sources, "open_source", lambda config: opened.append(_WatchedSource()) or opened[-1])
     result = build(demo_config(tmp_path / "vixray", num_proc=2, split_sizes=(12, 0, 0)))
-    assert result.counts["written"] == 12 and opened[0].in_main == []
+    assert result.counts.written == 12 and opened[0].in_main == []
 
 
 def test_file_copies_are_produced_in_threads_and_everything_else_in_worker_processes(tmp_path):
-    from vixray_data.build import _use_workers
+    from vixray_data.build.images import use_workers
     from vixray_data.ocr import TextScreen
     from vixray_data.records import CleanRecord
     from vixray_data.sources.imagefile import ImageFile
@@ -370,10 +370,10 @@ def test_file_copies_are_produced_in_threads_and_everything_else_in_worker_proce
     copies = [CleanRecord(f"id{n}", None, {}, ImageFile(f"/x/{n}.png", f"row:{n}", "png"), f"row:{n}")
               for n in range(4)]
     drawn = [*copies[:3], CleanRecord("id9", None, {}, lambda: _png(9), "row:9")]
-    assert _use_workers(copies, 4, None) == 1  # threads
-    assert _use_workers(drawn, 4, None) == 4
-    assert _use_workers(copies, 4, TextScreen()) == 4  # OCR is real work
-    assert _use_workers(drawn, 1, None) == 1
+    assert use_workers(copies, 4, None) == 1  # threads
+    assert use_workers(drawn, 4, None) == 4
+    assert use_workers(copies, 4, TextScreen()) == 4  # OCR is real work
+    assert use_workers(drawn, 1, None) == 1
 
 
 def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_the_previous_build(
@@ -447,4 +447,4 @@ def test_a_patient_pseudonym_that_is_all_digits_is_not_taken_for_a_record_number
     assert pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846").isdigit()
     monkeypatch.setattr(sources, "open_source", _DigitPseudonymSource)
     result = build(demo_config(tmp_path / "vixray", split_sizes=(1, 0, 0)))
-    assert result.manifest["patients"][schema.TRAIN] == [pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846")]
+    assert result.manifest.patients[schema.TRAIN] == (pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846"),)

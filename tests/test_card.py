@@ -7,6 +7,7 @@ import hashlib
 import json
 import shutil
 from collections import Counter
+from pathlib import Path
 
 import datasets
 import pyarrow.parquet as pq
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from vixray_data import card, croissant, schema
+from vixray_data.manifest import Manifest
 
 
 def _readme(folder):
@@ -40,7 +42,7 @@ def test_card_yaml_parses_and_its_split_sizes_equal_the_manifest(demo_dir):
 
 def test_card_header_carries_licence_tags_task_and_a_real_builds_gating_fields(demo_dir):
     real = {**_manifest(demo_dir), "synthetic": False}  # the same build, as a hospital export would describe it
-    header, body = card.split_card(card.render_card(real, folder=demo_dir))
+    header, body = card.split_card(card.render_card(Manifest.from_json(real), folder=demo_dir))
     assert header["language"] == ["vi"]
     assert header["task_categories"] == ["image-to-text"]
     assert set(header["tags"]) == {"medical", "chest-x-ray", "radiology-report-generation", "vietnamese"}
@@ -101,7 +103,7 @@ def test_card_field_statistics_equal_counts_computed_from_the_shards(demo_dir):
                 findings_words += [len(t.split()) for t in table.column(schema.FINDINGS).to_pylist()]
     male_row = f"| sex = {schema.MALE} | " + " | ".join(str(sex[(s, schema.MALE)]) for s in schema.SPLITS) + " |"
     assert male_row in stats_block
-    train = card.field_stats(demo_dir, manifest)[schema.TRAIN]
+    train = card.field_stats(demo_dir)[schema.TRAIN]
     assert train[schema.FINDINGS]["words"]["max"] == max(findings_words)
     assert train[schema.FINDINGS]["words"]["min"] == min(findings_words)
     assert train["rows"] == manifest["splits"][schema.TRAIN]["num_examples"]
@@ -112,11 +114,11 @@ def test_synthetic_warning_shows_only_for_a_synthetic_build(demo_dir):
     assert "synthetic demo corpus, not patient data" in card.blocks_of(_readme(demo_dir)[1])["synthetic"]
     real = copy.deepcopy(manifest)
     real["synthetic"] = False
-    assert card.blocks_of(card.split_card(card.render_card(real))[1])["synthetic"] == ""
+    assert card.blocks_of(card.split_card(card.render_card(Manifest.from_json(real)))[1])["synthetic"] == ""
 
 
 def test_card_without_shards_says_statistics_were_not_computed(demo_dir):
-    rendered = card.render_card(_manifest(demo_dir))
+    rendered = card.render_card(Manifest.read(demo_dir))
     assert card.blocks_of(rendered)["stats"].startswith("Not computed")
     assert yaml.safe_load(rendered.split("---\n")[1])["dataset_info"]["splits"][0]["num_examples"] == 48
 
@@ -128,6 +130,20 @@ def test_template_field_table_and_features_are_the_schemas():
     assert header["dataset_info"]["features"] == card.features_yaml()
     assert header["license"] == "cc-by-nc-sa-4.0"
     assert set(card.FIELD_MEANINGS) == set(schema.FIELDS)
+
+
+def test_the_packaged_template_is_the_repositorys_dataset_card_byte_for_byte():
+    """The wheel renders cards from vixray_data/templates/dataset_card.md; DATASET_CARD.md at the top of the
+    repository is the same file (after editing one: cp vixray_data/templates/dataset_card.md DATASET_CARD.md)."""
+    top_level = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
+    assert card.CARD_TEMPLATE.read_bytes() == top_level.read_bytes()
+
+
+def test_statistics_gathered_while_writing_equal_those_read_from_the_shards(demo_dir):
+    """The builder feeds the card's statistics row by row; rendering the same manifest from the shards gives the
+    same card, byte for byte."""
+    assert card.render_card(Manifest.read(demo_dir), folder=demo_dir) == \
+        (demo_dir / schema.CARD).read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(("n", "label"), [(60, "n<1K"), (999, "n<1K"), (5400, "1K<n<10K"), (10_000, "10K<n<100K")])

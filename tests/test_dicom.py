@@ -180,14 +180,6 @@ def test_garbage_with_dcm_extension_is_corrupt_dicom(tmp_path):
         dcm.read_info(path, relpath="file y")
 
 
-def test_age_is_computed_from_birth_and_study_dates_in_several_formats():
-    assert dcm.age_from_dates("19520314", "20240105") == 71
-    assert dcm.age_from_dates("14/03/1952", "2024-03-14") == 72
-    assert dcm.age_from_dates("1952-03-14 00:00:00", "14.03.2024") == 72
-    assert dcm.age_from_dates("20250101", "20240101") is None
-    assert dcm.age_from_dates("", "20240101") is None
-
-
 def test_voi_lut_sequence_wins_over_the_window(tmp_path):
     from pydicom import dcmread
 

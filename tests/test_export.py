@@ -203,7 +203,7 @@ def test_dicom_export_output_contains_no_planted_identifier(dicom_build):
     leaks = [(where, value) for value in planted_values(root) for form in spellings_of(value)
              for where, blob in texts if form.encode() in blob]
     assert not leaks
-    assert result.manifest["leak_scan"]["clean"] and result.manifest["leak_scan"]["values_checked"] > 40
+    assert result.manifest.leak_scan.clean and result.manifest.leak_scan.values_checked > 40
 
 
 def test_dicom_export_keeps_age_sex_view_and_clinical_text(dicom_build):
@@ -223,16 +223,16 @@ def test_dicom_export_keeps_age_sex_view_and_clinical_text(dicom_build):
 
 def test_dicom_export_audit_counts_dropped_tags_and_replaced_spans(dicom_build):
     _, result = dicom_build
-    audit = result.manifest["deid"]
+    audit = result.manifest.deid
     assert audit["tags_dropped"] > 20 * len(GOOD)
     assert audit["spans_replaced"][schema.FINDINGS] >= len(GOOD)  # the doctor
     assert audit["spans_replaced"][schema.IMPRESSIONS] >= len(GOOD)  # the patient's own name
     assert audit["spans_replaced"][schema.NOTE] >= len(GOOD)  # the phone
     assert audit["ages_capped"] == 1 and audit["ages_from_dates"] >= 1
     assert "secret key" in audit["pseudonyms"]
-    summary = json.dumps(result.manifest["source"])
+    summary = json.dumps(result.manifest.source)
     assert "bao_cao" not in summary and "NGUYEN" not in summary
-    assert set(result.manifest["source"]["transfer_syntaxes"]) >= {
+    assert set(result.manifest.source["transfer_syntaxes"]) >= {
         ExplicitVRLittleEndian.name, RLELossless.name, JPEG2000Lossless.name, JPEGBaseline8Bit.name}
 
 
@@ -247,10 +247,10 @@ def test_bad_input_is_listed_in_rejects_with_its_reason(dicom_build, reason):
 
 def test_every_input_is_accounted_for(dicom_build):
     root, result = dicom_build
-    counts = result.manifest["counts"]
-    assert counts["read"] == counts["written"] + counts["rejected"]
-    assert counts["written"] == len(GOOD) and counts["rejected"] == sum(BAD.values())
-    assert counts["rejected_by_reason"] == BAD
+    counts = result.manifest.counts
+    assert counts.read == counts.written + counts.rejected
+    assert counts.written == len(GOOD) and counts.rejected == sum(BAD.values())
+    assert counts.rejected_by_reason == BAD
 
 
 def test_burned_in_images_are_written_when_reviewed(tmp_path):
@@ -258,7 +258,7 @@ def test_burned_in_images_are_written_when_reviewed(tmp_path):
     write_dicom(root / "a.dcm", arr=pixels(1), burned_in="YES", tags=dicom_tags("ACC-1", "BN1", "A^B^C"))
     write_csv(root / "t.csv", [row("ACC-1", pid="BN1", name="A B C")])
     result = build(config(root, tmp_path / "out", allow_burned_in=True))
-    assert result.manifest["counts"]["written"] == 1 and result.manifest["deid"]["burned_in_reviewed"] == 1
+    assert result.manifest.counts.written == 1 and result.manifest.deid["burned_in_reviewed"] == 1
 
 
 def test_sixteen_bit_build_writes_16_bit_pngs(tmp_path):
@@ -290,7 +290,7 @@ def test_two_studies_of_one_patient_land_in_the_same_split(tmp_path):
         studies = {split_of[pseudonym(KEY, "study", f"ACC-{p:02d}-{s}")] for s in range(2)}
         assert len(studies) == 1
     assert len(set(split_of.values())) >= 2
-    patients = result.manifest["patients"]
+    patients = result.manifest.patients
     assert sum(len(v) for v in patients.values()) == 12 == len(set().union(*patients.values()))
 
 
@@ -359,7 +359,7 @@ def test_a_report_field_that_is_a_list_is_rejected_not_written_as_a_repr(tmp_pat
     (root / "t.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
     result = build(config(root, tmp_path / "out"))
     rejects = (result.out / schema.REJECTS).read_text(encoding="utf-8")
-    assert result.counts["written"] == 1 and '"reason": "not_text"' in rejects
+    assert result.counts.written == 1 and '"reason": "not_text"' in rejects
     assert "Tám" not in rejects and "[" not in json.loads(rejects.splitlines()[0])["detail"]
 
 
@@ -371,7 +371,7 @@ def test_real_source_without_key_is_refused(tmp_path, monkeypatch):
     with pytest.raises(DeidError, match="VIXRAY_DEID_KEY"):
         build(BuildConfig(source=root, out=tmp_path / "out", progress=False))
     monkeypatch.setenv("VIXRAY_DEID_KEY", KEY.decode())
-    assert build(BuildConfig(source=root, out=tmp_path / "out", progress=False, num_proc=1)).counts["written"] == 1
+    assert build(BuildConfig(source=root, out=tmp_path / "out", progress=False, num_proc=1)).counts.written == 1
 
 
 # --------------------------------------------------------------------------- image folder + XLSX / JSONL
@@ -427,7 +427,7 @@ def test_image_folder_export_strips_text_chunks_exif_and_comments(image_build):
     values = set(IMAGE_PHI.values()) | {"TRUONG_THI_LAN_0.png", "LAN_jpeg", "BN55501234", "Trương Thị Lan"}
     texts = output_texts(result.out)
     assert not [(w, v) for v in values for form in spellings_of(v) for w, blob in texts if form.encode() in blob]
-    assert result.manifest["leak_scan"]["clean"]
+    assert result.manifest.leak_scan.clean
     records = rows_of(result.out)
     assert len(records) == 5
     jpeg = next(r for r in records if r[schema.IMAGE]["path"].endswith(".jpg"))
@@ -442,11 +442,11 @@ def test_image_folder_export_strips_text_chunks_exif_and_comments(image_build):
 
 def test_image_folder_export_rejects_undecodable_and_pixel_identical_images(image_build):
     _, result = image_build
-    counts = result.manifest["counts"]
-    assert counts["rejected_by_reason"] == {"undecodable_image": 1, "duplicate_pixels": 1}
-    assert counts["read"] == counts["written"] + counts["rejected"] == 7
+    counts = result.manifest.counts
+    assert counts.rejected_by_reason == {"undecodable_image": 1, "duplicate_pixels": 1}
+    assert counts.read == counts.written + counts.rejected == 7
     assert {r[schema.SEX] for r in rows_of(result.out)} == {"Nữ", "Nam"}
-    assert result.manifest["source"]["table"] == "xlsx" and result.manifest["source"]["images"] == "png/jpeg"
+    assert result.manifest.source["table"] == "xlsx" and result.manifest.source["images"] == "png/jpeg"
 
 
 def test_jsonl_table_with_a_file_column_joins_images_by_name(tmp_path):
@@ -581,5 +581,5 @@ def test_the_cards_own_text_is_no_leak_when_a_value_equals_a_number_in_it(tmp_pa
         writer.writeheader()
         writer.writerow(table)
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 1 and result.manifest["leak_scan"]["clean"]
+    assert result.counts.written == 1 and result.manifest.leak_scan.clean
     assert "Hospital 175" in (result.out / schema.CARD).read_text(encoding="utf-8")

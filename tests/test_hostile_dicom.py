@@ -71,7 +71,7 @@ def test_report_text_repeating_header_descriptions_is_scrubbed(tmp_path):
     echo = " ".join(f"{v}." for k, v in E11_TEXT.items() if k != "OperatorsName")
     root = export_with(tmp_path / "export", {"ACC-1": {"tags": E11_TEXT}}, reports={"ACC-1": echo})
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 1
+    assert result.counts.written == 1
     findings = rows_of(result.out)[0]["findings"]
     assert findings.startswith("Bóng tim không to.")
     for keyword, value in E11_TEXT.items():
@@ -144,8 +144,8 @@ def test_dicom_files_are_found_by_content_not_by_name(tmp_path):
     dcmwrite(root / "images" / "DIR2" / "bare", bare, enforce_file_format=False, implicit_vr=True, little_endian=True)
     (root / "images" / "notes.txt").write_text("not an image", encoding="utf-8")
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 5, result.counts
-    assert result.counts["rejected"] == 0
+    assert result.counts.written == 5, result.counts
+    assert result.counts.rejected == 0
 
 
 def _segment(data: bytes) -> bytes:
@@ -202,7 +202,7 @@ def test_deflated_file_within_budget_still_decodes(tmp_path):
 def test_max_pixels_rejects_an_oversize_file_in_a_build(tmp_path):
     root = export_with(tmp_path / "export", {"ACC-1": {"arr": pixels(4, size=64)}, "ACC-2": {"arr": pixels(5)}})
     result = build(config(root, tmp_path / "out", max_pixels=32 * 32))
-    assert result.counts["written"] == 1
+    assert result.counts.written == 1
     assert "too_many_pixels" in rejects_of(result.out).values()
 
 
@@ -213,7 +213,7 @@ def test_single_frame_pixel_data_twice_the_frame_length_is_a_reject(tmp_path):
     ds.PixelData = ds.PixelData * 2
     ds.save_as(path)
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 1
+    assert result.counts.written == 1
     assert "bad_pixel_data" in rejects_of(result.out).values()
 
 

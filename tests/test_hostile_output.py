@@ -20,9 +20,8 @@ from PIL import Image
 from test_export import config
 from test_hostile_tables import IMAGE_HEADERS, image_export, image_rows, run_build
 
-from vixray_data import build as build_module
 from vixray_data import deid
-from vixray_data.build import build
+from vixray_data.build import build, output
 from vixray_data.cli import main
 from vixray_data.validate import validate
 
@@ -46,7 +45,7 @@ def test_a_symlink_leaving_the_export_is_rejected_and_never_read(tmp_path):
     (root / "images" / "more").symlink_to(secret.parent, target_is_directory=True)
     write_table(root, image_rows(2))
     result = build(config(root, tmp_path / "out"))
-    assert result.counts["written"] == 1
+    assert result.counts.written == 1
     assert reasons_of(result.out) == ["no_image", "outside_export", "outside_export"]  # the row, the file, the folder
     pixels = [np.asarray(Image.open(io.BytesIO(r["image"]["bytes"])))
               for r in pq.read_table(next((result.out / "data").glob("*.parquet"))).to_pylist()]
@@ -64,10 +63,10 @@ def test_out_that_cannot_be_renamed_gets_its_contents_swapped(tmp_path, monkeypa
             raise OSError(errno.EBUSY, "Device or resource busy")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(build_module.os, "replace", busy)
+    monkeypatch.setattr(output.os, "replace", busy)
     result = build(demo_config(out, demo_size=20, seed=9))
     assert out.stat().st_ino == inode  # the same folder, new contents
-    assert result.counts["read"] == 20
+    assert result.counts.read == 20
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["read"] == 20
     assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", "croissant.json", "data", "manifest.json",
                                                             "rejects.jsonl"])
@@ -78,10 +77,10 @@ def test_out_that_cannot_be_renamed_gets_its_contents_swapped(tmp_path, monkeypa
 def test_out_on_a_mount_point_builds_inside_it(tmp_path, monkeypatch):
     out = tmp_path / "volume"
     out.mkdir()
-    monkeypatch.setattr(build_module.os.path, "ismount", lambda path: Path(path) == out)
+    monkeypatch.setattr(output.os.path, "ismount", lambda path: Path(path) == out)
     seen = []
-    real = build_module._swap_in
-    monkeypatch.setattr(build_module, "_swap_in", lambda tmp, dst: (seen.append(tmp.parent), real(tmp, dst)))
+    real = output.swap_in
+    monkeypatch.setattr(output, "swap_in", lambda tmp, dst: (seen.append(tmp.parent), real(tmp, dst)))
     build(demo_config(out, demo_size=12))
     assert seen == [out]
     assert (out / "manifest.json").is_file() and not any(p.name.startswith("volume.") for p in out.iterdir())
@@ -163,6 +162,29 @@ def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_pat
     code = main(["-v", "build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32",
                  "--no-progress"])
     assert code == 70 and "Traceback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("module", "name", "stage"), [
+    ("residual_scan", "residual_scan", "scanning the output for residual PHI"),
+    ("leak_scan", "scan_folder", "scanning the output for identifying values"),
+    ("card", "render_card", "writing manifest.json, README.md and croissant.json"),
+    ("output", "swap_in", "moving the build into place"),
+])
+def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in(tmp_path, capsys, monkeypatch,
+                                                                                  module, name, stage):
+    """Each stage names itself on entry: a failure in the card or the final swap is not put on rejects.jsonl."""
+    import importlib
+
+    def explode(*args, **kwargs):
+        raise TypeError("a bug")
+
+    target = importlib.import_module(f"vixray_data.{module}" if module == "card" else f"vixray_data.build.{module}")
+    monkeypatch.setattr(target, name, explode)
+    code = main(["build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 70
+    assert f"unexpected TypeError while {stage} (a bug" in err
+    assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == []
 
 
 def test_ocr_and_max_pixels_options_reach_the_build_config():

@@ -93,15 +93,15 @@ def test_ocr_build_rejects_the_image_with_a_name_naming_the_box_never_the_text(t
     root = image_export(tmp_path / "export", [radiograph(10), draw(radiograph(11), "HOÀNG VĂN THÁI", (20, 30), 28),
                                               draw(radiograph(12), "R", (460, 20), 36)])
     result = build(config(root, tmp_path / "out", ocr=True))
-    assert result.counts["written"] == 2
+    assert result.counts.written == 2
     rejects = [json.loads(line) for line in (result.out / "rejects.jsonl").open(encoding="utf-8")]
     assert [r["reason"] for r in rejects] == ["burned_in_text"]
     assert "x=" in rejects[0]["detail"] and "y=" in rejects[0]["detail"]
     everything = b"".join(p.read_bytes() for p in result.out.rglob("*") if p.is_file())
     for word in ("HOÀNG", "HOANG", "THÁI", "THAI"):
         assert word.encode() not in everything
-    manifest = result.manifest["pixel_screening"]
-    assert manifest["ocr"] is True and "ĐỨNG" in manifest["allowed_words"]
+    screening = result.manifest.pixel_screening
+    assert screening.ocr is True and "ĐỨNG" in screening.allowed_words
     assert "every image was read with OCR" in (result.out / "README.md").read_text(encoding="utf-8")
 
 
@@ -109,7 +109,7 @@ def test_clean_demo_images_pass_the_screen(tmp_path):
     from conftest import demo_config
 
     result = build(demo_config(tmp_path / "vixray", demo_size=8, demo_image_size=512, ocr=True))
-    assert result.counts["written"] == 8 and result.rejects == []
+    assert result.counts.written == 8 and result.rejects == []
 
 
 def test_ocr_without_the_engine_installed_fails_before_anything_is_written(tmp_path, monkeypatch):
@@ -154,7 +154,7 @@ def test_with_ocr_each_exported_image_is_decoded_once(tmp_path, monkeypatch):
     root = image_export(tmp_path / "export", [radiograph(20, 256), radiograph(21, 256), radiograph(22, 256)])
     decodes = _count_decodes(monkeypatch)
     result = build(config(root, tmp_path / "out", ocr=True, num_proc=1))
-    assert result.counts["written"] == 3 and result.rejects == []
+    assert result.counts.written == 3 and result.rejects == []
     assert decodes == ["zip"] * 3  # the copy's decode serves the check, the pixel digest and OCR
 
 
@@ -163,5 +163,5 @@ def test_with_ocr_drawn_demo_images_are_never_decoded(tmp_path, monkeypatch):
 
     decodes = _count_decodes(monkeypatch)
     result = build(demo_config(tmp_path / "vixray", demo_size=4, demo_image_size=256, ocr=True, num_proc=1))
-    assert result.counts["written"] == 4
+    assert result.counts.written == 4
     assert decodes == []  # OCR reads the drawn array, not the PNG made of it

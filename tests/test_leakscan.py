@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image, PngImagePlugin
 
+from vixray_data.build.leak_scan import scan_folder, spellings, value_hash
 from vixray_data.cli import main
-from vixray_data.leakscan import scan_folder, spellings, value_hash
 
 NAME = "Nguyễn Văn An"
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vixray_data import deid, phi, schema
-from vixray_data.leakscan import describe_residual, residual_scan
+from vixray_data.build.residual_scan import describe_residual, residual_scan
 from vixray_data.records import EncodedImage, RawRecord
 
 REPORT = "Bóng tim không to. Người đọc: Trần Thị Hoa. Liên hệ 0912 345 678."

@@ -177,5 +177,5 @@ def test_duplicates_are_decided_in_write_order_whatever_the_number_of_workers(tm
     files = [{p.relative_to(r.out).as_posix(): p.read_bytes() for p in sorted(r.out.rglob("*")) if p.is_file()}
              for r in (one, two)]
     assert files[0] == files[1]
-    assert one.counts["rejected_by_reason"] == {"duplicate_file": 1, "duplicate_pixels": 2}
-    assert one.counts["written"] == 9 and one.manifest["leak_scan"]["clean"]
+    assert one.counts.rejected_by_reason == {"duplicate_file": 1, "duplicate_pixels": 2}
+    assert one.counts.written == 9 and one.manifest.leak_scan.clean

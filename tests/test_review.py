@@ -104,7 +104,7 @@ def _review(folder: Path, out: Path, *args: str) -> Page:
 
 def test_the_page_shows_the_builds_counts_rejects_audit_and_leak_scan(demo_build, tmp_path):
     page = _review(demo_build.out, tmp_path / "review.html", "--sample", "2")
-    manifest = demo_build.manifest
+    manifest = demo_build.manifest.to_json()
     counts = {row[0]: int(row[1]) for row in page.cells["counts"][1:]}
     assert counts == {s: info["num_examples"] for s, info in manifest["splits"].items()}
     text = " ".join(page.text)

@@ -13,6 +13,7 @@ from vixray_data.values import (
     DATASET_ALIASES,
     FIELD_ALIASES,
     TABLE_ALIASES,
+    age_from_dates,
     age_years,
     parse_age,
     parse_sex,
@@ -100,3 +101,11 @@ def test_aliases_are_header_keys_and_no_alias_names_two_fields():
             for alias in variants:
                 assert header_key(alias) == alias
                 assert seen.setdefault(alias, name) == name, alias
+
+
+def test_age_is_computed_from_birth_and_study_dates_in_several_formats():
+    assert age_from_dates("19520314", "20240105") == 71
+    assert age_from_dates("14/03/1952", "2024-03-14") == 72
+    assert age_from_dates("1952-03-14 00:00:00", "14.03.2024") == 72
+    assert age_from_dates("20250101", "20240101") is None
+    assert age_from_dates("", "20240101") is None

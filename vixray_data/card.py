@@ -1,27 +1,31 @@
-"""Render the dataset card (a build's README.md) from DATASET_CARD.md and the build's own figures.
+"""Render the dataset card (a build's README.md) from the card template and the build's own figures.
 
-The template's prose is written by people; everything the build knows is filled in here, into blocks
-marked ``<!-- vixray:NAME -->...<!-- /vixray:NAME -->``: the YAML ``configs``/``dataset_info``/size category,
-the field table (from :mod:`vixray_data.schema`), split sizes, field statistics (text columns of the
-written shards; images are never decoded), the de-identification audit, the leak scan and the manifest
-hash. So the card cannot drift from the data, and ``vixray validate`` checks it did not.
+The template (``vixray_data/templates/dataset_card.md``, shipped in the package; the repository's top-level
+``DATASET_CARD.md`` is the same file, which a test checks) is prose written by people; everything the build knows is
+filled in here, into blocks marked ``<!-- vixray:NAME -->...<!-- /vixray:NAME -->``: the YAML
+``configs``/``dataset_info``/size category, the field table (from :mod:`vixray_data.schema`), split sizes, field
+statistics (:class:`FieldStats`, gathered as the builder writes the rows, or from the text columns of the shards;
+images are never decoded), the de-identification audit, the leak scan and the manifest hash. So the card cannot
+drift from the data, and ``vixray validate`` checks it did not.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import statistics
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from . import schema
-from .writer import manifest_text
+from .manifest import Manifest
 
-CARD_TEMPLATE = Path(__file__).resolve().parent.parent / "DATASET_CARD.md"
+#: The card template, inside the package (an installed wheel has no repository around it).
+CARD_TEMPLATE = resources.files("vixray_data") / "templates" / "dataset_card.md"
 _BLOCK = re.compile(r"(<!-- vixray:(?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /vixray:(?P=name) -->)", re.S)
 
 #: What each field means (the card's structure table). Keys are the schema's names, never retyped strings.
@@ -39,12 +43,12 @@ FIELD_MEANINGS: dict[str, str] = {
 }
 
 
+def template_text(template: Path | None = None) -> str:
+    """The card template's text: ``template`` when given, else the packaged one."""
+    return (Path(template) if template is not None else CARD_TEMPLATE).read_text(encoding="utf-8")
+
+
 # -- figures -------------------------------------------------------------------------------------------
-def manifest_hash(manifest: dict) -> str:
-    """sha256 of the manifest.json bytes the builder writes for ``manifest`` (its exact text)."""
-    return hashlib.sha256(manifest_text(manifest).encode("utf-8")).hexdigest()
-
-
 def size_category(n: int) -> str:
     """The hub's ``size_categories`` value for ``n`` examples."""
     for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M")):
@@ -58,33 +62,82 @@ def features_yaml() -> list[dict[str, str]]:
     return [{"name": name, "dtype": dtype} for name, dtype in schema.DTYPES.items()]
 
 
-def field_stats(folder: Path, manifest: dict) -> dict[str, dict[str, Any]]:
-    """Per split: rows, age, sex and view counts, and word counts of the report fields, from the shards.
+@dataclass
+class _Running:
+    """min / mean / max of whole numbers, kept as they arrive (the mean as fmean would give it: sum over count)."""
 
-    Reads only the text and number columns (never the image column), so it is cheap on any build size.
-    """
+    count: int = 0
+    total: int = 0
+    low: int | None = None
+    high: int | None = None
+
+    def add(self, value: int) -> None:
+        self.count += 1
+        self.total += value
+        self.low = value if self.low is None else min(self.low, value)
+        self.high = value if self.high is None else max(self.high, value)
+
+    def summary(self, *, digits: int) -> dict[str, Any] | None:
+        if not self.count:
+            return None
+        return {"min": self.low, "mean": round(self.total / self.count, digits), "max": self.high}
+
+
+@dataclass
+class _SplitStats:
+    rows: int = 0
+    age: _Running = field(default_factory=_Running)
+    sex: Counter = field(default_factory=Counter)
+    view: Counter = field(default_factory=Counter)
+    non_empty: Counter = field(default_factory=Counter)
+    words: dict[str, _Running] = field(default_factory=lambda: {name: _Running() for name in schema.TEXT_FIELDS})
+
+
+class FieldStats:
+    """The card's field statistics, gathered row by row: per split, rows, age, sex and view counts, and word counts
+    of the report fields. The builder feeds every row it writes, so the card needs no second read of the shards;
+    :func:`field_stats` feeds it from a built folder's shards."""
+
+    def __init__(self) -> None:
+        self._splits: dict[str, _SplitStats] = {}
+
+    def add(self, split: str, row: Mapping[str, Any]) -> None:
+        """One row of ``split`` (the schema's fields; the image is not looked at)."""
+        stats = self._splits.setdefault(split, _SplitStats())
+        stats.rows += 1
+        if row.get(schema.AGE) is not None:
+            stats.age.add(row[schema.AGE])
+        for name, counter in ((schema.SEX, stats.sex), (schema.VIEW, stats.view)):
+            if row.get(name):
+                counter[row[name]] += 1
+        for name in schema.TEXT_FIELDS:
+            text = row.get(name)
+            if text and text.strip():
+                stats.non_empty[name] += 1
+                stats.words[name].add(len(text.split()))
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        """Per split (in the order first seen): ``rows``, ``age``, ``sex``, ``view`` and, per text field, ``non_empty``
+        and ``words`` (min / mean / max, or None when there is none)."""
+        out: dict[str, dict[str, Any]] = {}
+        for split, stats in self._splits.items():
+            out[split] = {"rows": stats.rows, "age": stats.age.summary(digits=1),
+                          "sex": dict(sorted(stats.sex.items())), "view": dict(sorted(stats.view.items()))}
+            for name in schema.TEXT_FIELDS:
+                out[split][name] = {"non_empty": stats.non_empty[name], "words": stats.words[name].summary(digits=1)}
+        return out
+
+
+def field_stats(folder: Path, manifest: Manifest | None = None) -> dict[str, dict[str, Any]]:
+    """:class:`FieldStats` of a built folder, from its shards' text and number columns (never the image column)."""
     from .shards import read_columns
 
     columns = [name for name in schema.FIELDS if name != schema.IMAGE]
-    out: dict[str, dict[str, Any]] = {}
-    for split, rows in read_columns(folder, columns, manifest=manifest).items():
-        ages = [a for a in rows[schema.AGE] if a is not None]
-        stats: dict[str, Any] = {"rows": len(rows[schema.ID]),
-                                 "age": _summary(ages, digits=1),
-                                 "sex": dict(sorted(Counter(s for s in rows[schema.SEX] if s).items())),
-                                 "view": dict(sorted(Counter(v for v in rows[schema.VIEW] if v).items()))}
-        for name in schema.TEXT_FIELDS:
-            texts = rows[name]
-            stats[name] = {"non_empty": sum(1 for t in texts if t and t.strip()),
-                           "words": _summary([len(t.split()) for t in texts if t and t.strip()], digits=1)}
-        out[split] = stats
-    return out
-
-
-def _summary(values: list[float], *, digits: int) -> dict[str, float] | None:
-    if not values:
-        return None
-    return {"min": min(values), "mean": round(statistics.fmean(values), digits), "max": max(values)}
+    stats = FieldStats()
+    for split, values in read_columns(folder, columns, manifest=manifest).items():
+        for i in range(len(values[schema.ID])):
+            stats.add(split, {name: values[name][i] for name in columns})
+    return stats.result()
 
 
 # -- blocks --------------------------------------------------------------------------------------------
@@ -101,20 +154,16 @@ def fields_block() -> str:
     return _table(["field", "type", "meaning"], rows)
 
 
-def _splits_block(manifest: dict) -> str:
-    splits = manifest["splits"]
-    total = sum(info["num_examples"] for info in splits.values())
+def _splits_block(manifest: Manifest) -> str:
+    total = manifest.num_examples
+    patients = manifest.patients or {}
     rows = []
-    for split, info in splits.items():
-        n = info["num_examples"]
-        shards = info.get("shards", ())
-        rows.append([f"`{split}`", n, f"{100 * n / total:.1f}%" if total else "–",
-                     len(manifest.get("patients", {}).get(split, ())), len(shards),
-                     f"{sum(s['bytes'] for s in shards) / 1e6:.2f}"])
-    rows.append(["**total**", total, "100%" if total else "–",
-                 sum(len(v) for v in manifest.get("patients", {}).values()),
-                 sum(len(i.get("shards", ())) for i in splits.values()),
-                 f"{sum(s['bytes'] for i in splits.values() for s in i.get('shards', ())) / 1e6:.2f}"])
+    for split, info in manifest.splits.items():
+        n = info.num_examples
+        rows.append([f"`{split}`", n, f"{100 * n / total:.1f}%" if total else "–", len(patients.get(split, ())),
+                     len(info.shards), f"{info.bytes / 1e6:.2f}"])
+    rows.append(["**total**", total, "100%" if total else "–", sum(len(v) for v in patients.values()),
+                 len(manifest.shards()), f"{sum(s.bytes for s in manifest.shards()) / 1e6:.2f}"])
     return _table(["split", "examples", "share", "patients", "shards", "MB"], rows)
 
 
@@ -139,76 +188,69 @@ def _stats_block(stats: dict[str, dict[str, Any]]) -> str:
               "Table 3 counts VnCoreNLP words, so its figures are smaller.\n")
 
 
-def _deid_block(manifest: dict) -> str:
-    audit = manifest.get("deid") or {}
+def _deid_block(manifest: Manifest) -> str:
     rows = []
-    for key, value in audit.items():
+    for key, value in manifest.deid.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
         rows.append([key.replace("_", " "), value])
-    scan = manifest.get("leak_scan") or {}
-    counts = manifest.get("counts", {})
-    reasons = ", ".join(f"{r} {n}" for r, n in counts.get("rejected_by_reason", {}).items()) or "none"
-    verdict = "**clean**" if scan.get("clean") else f"**{scan.get('hits', '?')} hit(s): not publishable**"
+    scan, counts = manifest.leak_scan, manifest.counts
+    reasons = ", ".join(f"{r} {n}" for r, n in counts.rejected_by_reason.items()) or "none"
+    verdict = "**clean**" if scan and scan.clean else f"**{scan.hits if scan else '?'} hit(s): not publishable**"
     return ("De-identification audit of this build:\n\n" + _table(["", "count"], rows)
-            + f"\nLeak scan: {verdict} ({scan.get('values_checked', 0)} identifying value(s) searched for in "
-              f"{scan.get('files_scanned', 0)} file(s)).\n"
+            + f"\nLeak scan: {verdict} ({scan.values_checked if scan else 0} identifying value(s) searched for in "
+              f"{scan.files_scanned if scan else 0} file(s)).\n"
             + _residual_line(manifest)
-            + f"\nRecords read {counts.get('read', 0)}, written {counts.get('written', 0)}, rejected "
-              f"{counts.get('rejected', 0)} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
+            + f"\nRecords read {counts.read}, written {counts.written}, rejected "
+              f"{counts.rejected} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
             + _screening_line(manifest) + _empty_splits_line(manifest))
 
 
-def _residual_line(manifest: dict) -> str:
+def _residual_line(manifest: Manifest) -> str:
     """The residual-PHI scan: the kinds looked for, where, and what it found (a build with hits is not written)."""
-    residual = manifest.get("residual_scan")
+    residual = manifest.residual_scan
     if residual is None:
         return ""
-    kinds = ", ".join(residual.get("categories", ()))
-    return (f"\nResidual-PHI scan: **{residual.get('hits', 0)} hit(s)** for {kinds} "
-            f"in {residual.get('scanned', 'the output')}.\n")
+    return (f"\nResidual-PHI scan: **{residual.hits} hit(s)** for {', '.join(residual.categories)} "
+            f"in {residual.scanned}.\n")
 
 
-def _screening_line(manifest: dict) -> str:
+def _screening_line(manifest: Manifest) -> str:
     """Whether the pixels were read for burned-in text; said plainly either way."""
-    screening = manifest.get("pixel_screening")
+    screening = manifest.pixel_screening
     if screening is None:
         return ""
-    if screening.get("ocr"):
-        return (f"\nPixel text: every image was read with OCR ({screening.get('engine')}); images carrying words "
-                f"beyond the radiographic markers {', '.join(screening.get('allowed_words', ()))} were rejected "
+    if screening.ocr:
+        return (f"\nPixel text: every image was read with OCR ({screening.engine}); images carrying words "
+                f"beyond the radiographic markers {', '.join(screening.allowed_words or ())} were rejected "
                 "(`burned_in_text`).\n")
     return ("\n**Pixel text: the pixels of this build were not screened for burned-in text** (built without "
             "`--ocr`); only images whose header flags burned-in annotation were removed.\n")
 
 
-def _empty_splits_line(manifest: dict) -> str:
-    per_split = manifest.get("counts", {}).get("per_split", {})
-    empty = [s for s, v in per_split.items() if not v.get("written")]
+def _empty_splits_line(manifest: Manifest) -> str:
+    counts = manifest.counts
+    empty = [s for s, c in counts.per_split.items() if not c.written]
     if not empty:
         return ""
-    counts = manifest.get("counts", {})
-    groups = counts.get("split_groups")
-    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.get('written', 0)} record(s)"
+    groups = counts.split_groups
+    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.written} record(s)"
             + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
             + ") and are left out of this card's configs.\n")
 
 
-def _build_block(manifest: dict) -> str:
-    builder = manifest.get("builder", {})
-    source = manifest.get("source", {})
+def _build_block(manifest: Manifest) -> str:
     return _table(["", ""], [
-        ["builder", f"{builder.get('name', '?')} {builder.get('version', '?')}"],
-        ["source", source.get("kind", "?")],
-        ["seed", manifest.get("seed")],
-        ["manifest hash (sha256 of `manifest.json`)", f"`{manifest_hash(manifest)}`"],
-        ["row-group / shard limits (bytes)",
-         f"{manifest.get('limits', {}).get('row_group_bytes')} / {manifest.get('limits', {}).get('shard_bytes')}"],
+        ["builder", f"{manifest.builder.name} {manifest.builder.version}"],
+        ["source", manifest.source.get("kind", "?")],
+        ["seed", manifest.seed],
+        ["manifest hash (sha256 of `manifest.json`)", f"`{manifest.sha256()}`"],
+        ["row-group / shard limits (bytes)", f"{manifest.limits.row_group_bytes} / {manifest.limits.shard_bytes}"],
     ])
 
 
-def _synthetic_block(manifest: dict) -> str:
-    if not manifest.get("synthetic"):
+def _synthetic_block(manifest: Manifest) -> str:
+    if not manifest.synthetic:
         return ""
     return ("> [!WARNING]\n> **This build is the synthetic demo corpus, not patient data.** Its reports are composed "
             "from the\n> lexicon and its images are generated; it exists to test the tools offline. The figures below "
@@ -219,9 +261,9 @@ def _synthetic_block(manifest: dict) -> str:
 GATING_KEYS = ("extra_gated_heading", "extra_gated_prompt", "extra_gated_fields", "extra_gated_button_content")
 
 
-def _synthetic_prose(manifest: dict) -> dict[str, str]:
+def _synthetic_prose(manifest: Manifest) -> dict[str, str]:
     """For a synthetic build, the card's privacy and access prose says what it is; a real build keeps the template's."""
-    if not manifest.get("synthetic"):
+    if not manifest.synthetic:
         return {}
     return {"privacy": "This synthetic build describes no person: its records are generated. The release built from "
                        "the hospital's export\n"
@@ -258,19 +300,19 @@ def split_card(text: str) -> tuple[dict, str]:
 
 
 # -- the card ------------------------------------------------------------------------------------------
-def header(manifest: dict, template_header: dict) -> dict:
+def header(manifest: Manifest, template_header: dict) -> dict:
     """The YAML header: the template's (licence, tags, gating) with the build's configs and dataset_info."""
-    splits = manifest["splits"]
-    out = {k: v for k, v in template_header.items() if not (manifest.get("synthetic") and k in GATING_KEYS)}
-    out["size_categories"] = [size_category(sum(i["num_examples"] for i in splits.values()))]
+    splits = manifest.splits
+    out = {k: v for k, v in template_header.items() if not (manifest.synthetic and k in GATING_KEYS)}
+    out["size_categories"] = [size_category(manifest.num_examples)]
     out["configs"] = [{"config_name": "default",
                        "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]
     out["dataset_info"] = {
         "features": features_yaml(),
         # num_bytes also keys the `datasets` cache: without it a rebuilt folder of the same name and split
         # sizes loads the previous build's cached Arrow files (the local cache key ignores file contents)
-        "splits": [{"name": s, "num_bytes": sum(x["bytes"] for x in info.get("shards", ())),
-                    "num_examples": info["num_examples"]} for s, info in splits.items()],
+        "splits": [{"name": s, "num_bytes": info.bytes, "num_examples": info.num_examples}
+                   for s, info in splits.items()],
     }
     return out
 
@@ -300,31 +342,31 @@ def refresh_card(folder: Path, *, analysis: bool = True, template: Path | None =
 
     The manifest is not touched, so the manifest hash on the card stays that of the build.
     """
-    import json
-
     folder = Path(folder)
-    manifest = json.loads((folder / schema.MANIFEST).read_text(encoding="utf-8"))
+    manifest = Manifest.read(folder)
     text = render_card(manifest, folder=folder, template=template, analysis=analysis)
     (folder / schema.CARD).write_text(text, encoding="utf-8")
     return text
 
 
-def render_card(manifest: dict, *, folder: Path | None = None, template: Path | None = None,
-                analysis: bool = False) -> str:
+def render_card(manifest: Manifest, *, folder: Path | None = None, stats: FieldStats | None = None,
+                template: Path | None = None, analysis: bool = False) -> str:
     """README.md text for a built folder described by ``manifest``.
 
-    ``folder`` (the folder holding the shards) adds the field statistics (and, with ``analysis``, the
-    analysis package's Table 3); without it those blocks keep the template's text.
+    The field statistics come from ``stats`` (gathered as the rows were written), else from the shards of
+    ``folder``; with neither, that block says it was not computed. ``folder`` with ``analysis`` adds the
+    analysis package's Table 3.
     """
-    text = Path(template or CARD_TEMPLATE).read_text(encoding="utf-8")
-    template_header, body = split_card(text)
+    template_header, body = split_card(template_text(template))
     blocks = {"synthetic": _synthetic_block(manifest), "build": _build_block(manifest), "fields": fields_block(),
               "splits": _splits_block(manifest), "deid": _deid_block(manifest), **_synthetic_prose(manifest)}
-    if folder is not None:
+    if stats is not None:
+        blocks["stats"] = _stats_block(stats.result())
+    elif folder is not None:
         blocks["stats"] = _stats_block(field_stats(folder, manifest))
-        if analysis and (table := analysis_block(folder)) is not None:
-            blocks["analysis"] = table
     else:
         blocks["stats"] = "Not computed for this card (rendered without the shards).\n"
+    if folder is not None and analysis and (table := analysis_block(folder)) is not None:
+        blocks["analysis"] = table
     return ("---\n" + yaml.safe_dump(header(manifest, template_header), allow_unicode=True, sort_keys=False, width=120)
             + "---\n" + fill(body, blocks))

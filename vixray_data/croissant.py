@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from . import schema
+from .manifest import Manifest
 
 CROISSANT = "croissant.json"
 CONFORMS_TO = "http://mlcommons.org/croissant/1.0"
@@ -61,24 +62,23 @@ def _field(name: str, dtype: str) -> dict[str, Any]:
     return field
 
 
-def croissant(manifest: dict, *, name: str = "ViX-Ray", url: str | None = None) -> dict[str, Any]:
+def croissant(manifest: Manifest, *, name: str = "ViX-Ray", url: str | None = None) -> dict[str, Any]:
     """The Croissant JSON-LD document for a build described by ``manifest``."""
     return _document(manifest, name=name, url=url, context=CONTEXT)
 
 
-def _document(manifest: dict, *, name: str, url: str | None, context: dict) -> dict[str, Any]:
-    total = sum(info["num_examples"] for info in manifest["splits"].values())
+def _document(manifest: Manifest, *, name: str, url: str | None, context: dict) -> dict[str, Any]:
     description = ("Vietnamese chest radiographs with radiologist-written findings and impressions "
-                   f"(Military Hospital 175, Ho Chi Minh City); this build: {total} examples in "
-                   + ", ".join(f"{s} {i['num_examples']}" for s, i in manifest["splits"].items()) + ".")
-    if manifest.get("synthetic"):
+                   f"(Military Hospital 175, Ho Chi Minh City); this build: {manifest.num_examples} examples in "
+                   + ", ".join(f"{s} {i.num_examples}" for s, i in manifest.splits.items()) + ".")
+    if manifest.synthetic:
         description = "SYNTHETIC DEMO CORPUS, not patient data. " + description
-    shards = [s for info in manifest["splits"].values() for s in info.get("shards", ())]
-    distribution = [{"@type": "cr:FileObject", "@id": s["path"], "name": s["path"], "contentUrl": s["path"],
-                     "contentSize": f"{s['bytes']} B", "encodingFormat": "application/x-parquet",
-                     "sha256": s["sha256"]} for s in shards]
+    shards = manifest.shards()
+    distribution = [{"@type": "cr:FileObject", "@id": s.path, "name": s.path, "contentUrl": s.path,
+                     "contentSize": f"{s.bytes} B", "encodingFormat": "application/x-parquet",
+                     "sha256": s.sha256} for s in shards]
     distribution.append({"@type": "cr:FileSet", "@id": "parquet-files", "name": "parquet-files",
-                         "containedIn": [{"@id": s["path"]} for s in shards],
+                         "containedIn": [{"@id": s.path} for s in shards],
                          "encodingFormat": "application/x-parquet", "includes": "data/*.parquet"})
     return {
         "@context": context,
@@ -92,7 +92,7 @@ def _document(manifest: dict, *, name: str, url: str | None, context: dict) -> d
                    "arXiv 2603.15513"),
         "inLanguage": "vi",
         "keywords": ["medical", "chest-x-ray", "radiology-report-generation", "vietnamese"],
-        "version": manifest.get("builder", {}).get("version", "0.0.0"),
+        "version": manifest.builder.version,
         "isAccessibleForFree": False,
         "distribution": distribution,
         "recordSet": [{"@type": "cr:RecordSet", "@id": "default", "name": "default",
@@ -101,7 +101,7 @@ def _document(manifest: dict, *, name: str, url: str | None, context: dict) -> d
     }
 
 
-def croissant_text(manifest: dict, **kwargs: Any) -> str:
+def croissant_text(manifest: Manifest, **kwargs: Any) -> str:
     """croissant.json text (fixed key order, so identical builds give identical files)."""
     return json.dumps(croissant(manifest, **kwargs), ensure_ascii=False, indent=2) + "\n"
 

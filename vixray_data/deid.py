@@ -25,7 +25,6 @@ from .values import age_years, parse_sex, parse_view
 #: Public key for the synthetic demo corpus: its ids need no secrecy, only stability.
 DEMO_KEY = b"vixray-demo-corpus-public-key"
 KEY_ENV = "VIXRAY_DEID_KEY"
-REDACTED = "___"
 
 
 def resolve_key(key_file: Path | None, *, demo: bool) -> bytes:

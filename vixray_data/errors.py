@@ -15,6 +15,10 @@ class SourceError(VixrayError):
     exit_code = 2
 
 
+class ManifestError(SourceError):
+    """A folder's manifest.json is missing, unreadable, or not a build's manifest (names the file and the key)."""
+
+
 class SchemaError(VixrayError):
     """Columns cannot be mapped onto the canonical schema."""
 

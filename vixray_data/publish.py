@@ -17,8 +17,8 @@ from pathlib import Path
 
 from . import schema
 from .errors import PublishError
+from .manifest import Manifest
 from .validate import validate
-from .writer import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def plan(folder: Path, repo: str, *, batch_bytes: int = BATCH_BYTES) -> PublishP
         if current:
             batches.append(current)
         batches.append(meta)
-    return PublishPlan(folder=folder, repo=repo, files=files, manifest_hash=sha256_file(folder / schema.MANIFEST),
+    return PublishPlan(folder=folder, repo=repo, files=files, manifest_hash=Manifest.read(folder).sha256(),
                        batches=batches)
 
 

@@ -13,20 +13,20 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import deid, phi, schema
+from . import phi, schema
 from .errors import SourceError
+from .manifest import Manifest
 from .shards import read_columns, shard_paths
 
 #: Longest side of a thumbnail, in pixels: enough to see a radiograph's layout, small enough to mail the page.
 THUMBNAIL_PX = 256
-_REDACTED = re.compile(re.escape(deid.REDACTED))
+_REDACTED = re.compile(re.escape(phi.REDACTED))
 _TEXT = (schema.FINDINGS, schema.IMPRESSIONS, schema.NOTE, schema.TECHNIQUE)
 
 
@@ -41,7 +41,7 @@ class Study:
 @dataclass
 class Review:
     folder: Path
-    manifest: dict
+    manifest: Manifest
     studies: list[Study]
     figures: list[Path]
     table3: str | None
@@ -51,9 +51,10 @@ class Review:
         return sum(len(_REDACTED.findall(s.values.get(f) or "")) for s in self.studies for f in _TEXT)
 
 
-def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = None) -> dict[str, list[int]]:
+def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = None,
+           manifest: Manifest | None = None) -> dict[str, list[int]]:
     """Split -> row numbers to show: the rows of ``ids``, else ``sample`` rows per split drawn with ``seed``."""
-    by_split = read_columns(folder, [schema.ID])
+    by_split = read_columns(folder, [schema.ID], manifest=manifest)
     if ids:
         where = {rid: (split, row) for split, cols in by_split.items() for row, rid in enumerate(cols[schema.ID])}
         unknown = [i for i in ids if i not in where]
@@ -69,7 +70,7 @@ def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = 
             for split, cols in by_split.items()}
 
 
-def _read_rows(folder: Path, split: str, rows: list[int], manifest: dict) -> list[Study]:
+def _read_rows(folder: Path, split: str, rows: list[int], manifest: Manifest) -> list[Study]:
     """The chosen rows of one split, reading only the row groups that hold them."""
     import pyarrow.parquet as pq
 
@@ -98,14 +99,8 @@ def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | No
             stats: Path | None = None) -> Review:
     """What the page shows, read from ``folder`` (a build) and ``stats`` (default: ``folder/analysis``)."""
     folder = Path(folder)
-    manifest_path = folder / schema.MANIFEST
-    if not manifest_path.is_file():
-        raise SourceError(f"{folder}: no {schema.MANIFEST} (not a folder written by `vixray build`)")
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{manifest_path}: unreadable ({type(exc).__name__})") from exc
-    studies = [s for split, rows in choose(folder, sample=sample, seed=seed, ids=ids).items()
+    manifest = Manifest.read(folder)
+    studies = [s for split, rows in choose(folder, sample=sample, seed=seed, ids=ids, manifest=manifest).items()
                for s in _read_rows(folder, split, rows, manifest)]
     stats = Path(stats) if stats is not None else folder / "analysis"
     figures = sorted(stats.glob("*.png")) if stats.is_dir() else []
@@ -148,8 +143,8 @@ def highlight(text: str | None) -> str:
     """Escaped text with every ``___`` replacement wrapped in ``<mark class="redacted">``."""
     if not text:
         return '<span class="empty">(empty)</span>'
-    return '<mark class="redacted" title="replaced by de-identification">___</mark>'.join(
-        _e(part) for part in text.split(deid.REDACTED))
+    return f'<mark class="redacted" title="replaced by de-identification">{phi.REDACTED}</mark>'.join(
+        _e(part) for part in text.split(phi.REDACTED))
 
 
 def _table(head: list[str], rows: list[list[Any]], *, cls: str) -> str:
@@ -161,38 +156,37 @@ def _table(head: list[str], rows: list[list[Any]], *, cls: str) -> str:
 
 def _summary(review: Review) -> str:
     m = review.manifest
-    counts = m.get("counts", {})
-    patients = m.get("patients", {})
-    rows = [[split, info.get("num_examples", 0), len(patients.get(split, ())), len(info.get("shards", ())),
-             f"{sum(s.get('bytes', 0) for s in info.get('shards', ())) / 1e6:.2f}"]
-            for split, info in m.get("splits", {}).items()]
+    counts = m.counts
+    patients = m.patients or {}
+    rows = [[split, info.num_examples, len(patients.get(split, ())), len(info.shards), f"{info.bytes / 1e6:.2f}"]
+            for split, info in m.splits.items()]
     parts = ["<h2>Build</h2>",
-             f"<p>Read {_e(counts.get('read', 0))} · written {_e(counts.get('written', 0))} · rejected "
-             f"{_e(counts.get('rejected', 0))}. Seed {_e(m.get('seed'))}; source {_e(m.get('source', {}).get('kind'))}."
+             f"<p>Read {_e(counts.read)} · written {_e(counts.written)} · rejected "
+             f"{_e(counts.rejected)}. Seed {_e(m.seed)}; source {_e(m.source.get('kind'))}."
              "</p>",
              _table(["split", "examples", "patients", "shards", "MB"], rows, cls="counts")]
-    reasons = counts.get("rejected_by_reason", {})
+    reasons = counts.rejected_by_reason
     parts += ["<h3>Rejects by reason</h3>",
               _table(["reason", "records"], [[r, n] for r, n in reasons.items()], cls="rejects") if reasons
               else '<p class="rejects">No record rejected.</p>']
     audit = [[k.replace("_", " "), ", ".join(f"{a} {b}" for a, b in v.items()) or "none" if isinstance(v, dict) else v]
-             for k, v in (m.get("deid") or {}).items()]
+             for k, v in m.deid.items()]
     parts += ["<h3>De-identification audit</h3>", _table(["", "count"], audit, cls="deid")]
-    scan = m.get("leak_scan") or {}
-    clean = scan.get("clean") and not scan.get("hits")
-    verdict = "clean" if clean else f"{scan.get('hits', '?')} hit(s): not publishable"
+    scan = m.leak_scan
+    clean = scan is not None and scan.clean and not scan.hits
+    verdict = "clean" if clean else f"{scan.hits if scan else '?'} hit(s): not publishable"
     parts.append(f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
-                 f"{_e(scan.get('values_checked', 0))} identifying value(s) searched for in "
-                 f"{_e(scan.get('files_scanned', 0))} file(s).</p>")
-    residual = m.get("residual_scan")
+                 f"{_e(scan.values_checked if scan else 0)} identifying value(s) searched for in "
+                 f"{_e(scan.files_scanned if scan else 0)} file(s).</p>")
+    residual = m.residual_scan
     if residual is not None:
-        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(residual.get("hits", 0))} '
-                     f"hit(s)</strong> for {_e(', '.join(residual.get('categories', ())))} in "
-                     f"{_e(residual.get('scanned', 'the output'))}.</p>")
-    screening = m.get("pixel_screening")
+        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(residual.hits)} '
+                     f"hit(s)</strong> for {_e(', '.join(residual.categories))} in "
+                     f"{_e(residual.scanned)}.</p>")
+    screening = m.pixel_screening
     if screening is not None:
-        parts.append(f'<h3>Pixel text</h3><p class="screening">{_e(screening.get("statement", ""))}</p>')
-    hits = scan.get("hit_details") or []
+        parts.append(f'<h3>Pixel text</h3><p class="screening">{_e(screening.statement)}</p>')
+    hits = scan.hit_details if scan else ()
     if hits:
         parts.append(_table(["file", "where", "value sha256"],
                             [[h.get("file"), h.get("where"), str(h.get("value_sha256", ""))[:16]] for h in hits],
@@ -252,17 +246,15 @@ figure.stat img{max-width:100%}pre{background:#f7f7f7;padding:.5em;overflow:auto
 def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
     """The page's HTML: no script, no external reference, every image a data URI."""
     m = review.manifest
-    from .card import manifest_hash
-
     synthetic = ('<p class="warning"><strong>Synthetic demo build:</strong> generated records, not patient data.</p>'
-                 if m.get("synthetic") else "")
+                 if m.synthetic else "")
     by_split: dict[str, list[Study]] = {}
     for study in review.studies:
         by_split.setdefault(study.split, []).append(study)
     flagged = sum(bool(s.residual) for s in review.studies)
     sample = [f"<h2>Sample</h2><p>{len(review.studies)} stud(ies) shown; {review.replacements} "
-              f'<mark class="redacted">___</mark> replacement(s) in their text; {flagged} with text that still '
-              "matches a PHI pattern.</p>"]
+              f'<mark class="redacted">{phi.REDACTED}</mark> replacement(s) in their text; {flagged} with text that '
+              "still matches a PHI pattern.</p>"]
     for split, studies in by_split.items():
         sample.append(f'<section class="split" data-split="{_e(split)}"><h3>{_e(split)}</h3>')
         sample += [_study(s, thumbnail_px) for s in studies]
@@ -270,8 +262,8 @@ def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>ViX-Ray build review: {_e(review.folder.name)}</title><style>{_CSS}</style></head><body>"
             f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
-            f"<p>manifest sha256 <code>{_e(manifest_hash(m))}</code> · builder "
-            f"{_e(m.get('builder', {}).get('name'))} {_e(m.get('builder', {}).get('version'))}</p>"
+            f"<p>manifest sha256 <code>{_e(m.sha256())}</code> · builder "
+            f"{_e(m.builder.name)} {_e(m.builder.version)}</p>"
             f"{synthetic}{_summary(review)}{''.join(sample)}{_figures(review)}</body></html>\n")
 
 

@@ -9,6 +9,7 @@ builder and the CLI never import ``datasets`` (about 0.6 s) for a type declarati
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 ID = "id"
@@ -69,6 +70,12 @@ SHARD_PATTERN = "data/{split}-{index:05d}-of-{count:05d}.parquet"
 MANIFEST = "manifest.json"
 REJECTS = "rejects.jsonl"
 CARD = "README.md"
+
+
+def split_order(names: Iterable[str]) -> list[str]:
+    """``names`` in :data:`SPLITS` order, any other split name after them, sorted."""
+    given = set(names)
+    return [s for s in SPLITS if s in given] + sorted(given - set(SPLITS))
 
 
 def _arrow_schema():

@@ -4,39 +4,32 @@ the corpus statistics and the review page. Only the columns asked for are read; 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from . import schema
 from .errors import SchemaError, SourceError
+from .manifest import Manifest
 
 
-def shard_paths(folder: Path, manifest: dict | None = None) -> dict[str, list[Path]]:
-    """Split -> its shard files, from ``manifest`` (or the folder's manifest.json), else from ``data/*.parquet``."""
+def shard_paths(folder: Path, manifest: Manifest | None = None) -> dict[str, list[Path]]:
+    """Split -> its shard files, from ``manifest`` (or the folder's manifest.json), else from ``data/*.parquet``.
+
+    Raises :class:`~vixray_data.errors.ManifestError` for a manifest.json that cannot be read.
+    """
     folder = Path(folder)
-    manifest_path = folder / schema.MANIFEST
-    if manifest is None and manifest_path.is_file():
-        try:
-            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise SourceError(f"{manifest_path}: unreadable manifest ({type(exc).__name__})") from exc
-    shards: dict[str, list[Path]] = {}
+    if manifest is None and (folder / schema.MANIFEST).is_file():
+        manifest = Manifest.read(folder)
     if manifest is not None:
-        try:
-            for split, info in manifest["splits"].items():
-                shards[split] = [folder / shard["path"] for shard in info.get("shards", ())]
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise SourceError(f"{manifest_path}: unreadable manifest (no splits/shards: {exc})") from exc
-        return shards
+        return {split: [folder / shard.path for shard in info.shards] for split, info in manifest.splits.items()}
+    shards: dict[str, list[Path]] = {}
     for path in sorted((folder / "data").glob("*.parquet")):
         shards.setdefault(path.name.split("-", 1)[0], []).append(path)
-    known = [s for s in schema.SPLITS if s in shards]
-    return {s: shards[s] for s in known + sorted(set(shards) - set(known))}
+    return {split: shards[split] for split in schema.split_order(shards)}
 
 
 def read_columns(folder: Path, columns: tuple[str, ...] | list[str], *,
-                 manifest: dict | None = None) -> dict[str, dict[str, list[Any]]]:
+                 manifest: Manifest | None = None) -> dict[str, dict[str, list[Any]]]:
     """Split -> column -> values, for ``columns`` of every shard of ``folder``, in shard and row order.
 
     Raises SourceError for a listed shard that is missing and SchemaError for a shard without one of ``columns``.

@@ -12,7 +12,6 @@ given identifying values, a fresh one).
 from __future__ import annotations
 
 import io
-import json
 import logging
 import random
 from dataclasses import dataclass, field
@@ -21,8 +20,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 from PIL import Image
 
-from . import card, leakscan, schema
-from .errors import ValidationError
+from . import card, schema
+from .build import leak_scan, residual_scan
+from .errors import ManifestError, ValidationError
+from .manifest import Manifest, ShardInfo
 from .progress import bar
 from .writer import sha256_file
 
@@ -70,56 +71,51 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
     folder = Path(folder)
     report = ValidationReport(folder=folder)
     problems = report.problems
-    manifest_path = folder / schema.MANIFEST
-    if not manifest_path.is_file():
-        problems.append(f"{manifest_path}: missing (not a ViX-Ray build)")
-        return report
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        splits = manifest["splits"]
-    except (json.JSONDecodeError, KeyError, UnicodeDecodeError) as exc:
-        problems.append(f"{manifest_path}: unreadable ({type(exc).__name__}: {exc})")
+        manifest = Manifest.read(folder)
+    except ManifestError as exc:
+        problems.append(str(exc))
         return report
-    report.manifest_hash = sha256_file(manifest_path)
+    report.manifest_hash = sha256_file(folder / schema.MANIFEST)
 
+    splits = manifest.splits
     if not splits or list(splits) != [s for s in schema.SPLITS if s in splits]:  # empty splits are left out
         problems.append(f"{schema.MANIFEST}: splits are {list(splits)}, expected {list(schema.SPLITS)} "
                         "or the non-empty ones among them")
-    limits = manifest.get("limits", {})
-    row_group_limit = min(limits.get("row_group_bytes", schema.DEFAULT_ROW_GROUP_BYTES), schema.DEFAULT_ROW_GROUP_BYTES)
-    shard_limit = min(limits.get("shard_bytes", schema.DEFAULT_SHARD_BYTES), schema.DEFAULT_SHARD_BYTES)
+    row_group_limit = min(manifest.limits.row_group_bytes, schema.DEFAULT_ROW_GROUP_BYTES)
+    shard_limit = min(manifest.limits.shard_bytes, schema.DEFAULT_SHARD_BYTES)
 
     ids: dict[str, tuple[str, int]] = {}
     images: list[tuple[str, int, int]] = []  # (shard path, row group, row within the group)
-    shards = bar(total=sum(len(info.get("shards", ())) for info in splits.values()), enabled=progress,
-                 desc="checking shards", unit="shard")
+    shards = bar(total=len(manifest.shards()), enabled=progress, desc="checking shards", unit="shard")
     for split, info in splits.items():
         rows = 0
-        for shard in info.get("shards", ()):
+        for shard in info.shards:
             shards.update()
             rows += _check_shard(folder, split, shard, row_group_limit, shard_limit, ids, images, problems)
             report.shards += 1
         report.rows[split] = rows
-        if rows != info.get("num_examples"):
-            problems.append(f"{schema.MANIFEST}: split {split} says num_examples {info.get('num_examples')}, "
+        if rows != info.num_examples:
+            problems.append(f"{schema.MANIFEST}: split {split} says num_examples {info.num_examples}, "
                             f"its shards hold {rows} rows")
-        written = manifest.get("counts", {}).get("per_split", {}).get(split, {}).get("written")
-        if written is not None and written != rows:
-            problems.append(f"{schema.MANIFEST}: counts.per_split.{split}.written is {written}, shards hold {rows}")
+        counted = manifest.counts.per_split.get(split)
+        if counted is not None and counted.written != rows:
+            problems.append(f"{schema.MANIFEST}: counts.per_split.{split}.written is {counted.written}, "
+                            f"shards hold {rows}")
     shards.close()
-    _check_extra_shards(folder, splits, problems)
+    _check_extra_shards(folder, manifest, problems)
     _check_card(folder, manifest, report, problems)
     _check_patients(manifest, problems)
     report.images_checked = _check_images(folder, images, sample, seed, problems, progress=progress)
     _check_leak_scan(folder, manifest, phi_values, problems)
-    problems += [f"residual PHI: {leakscan.describe_residual(hit)}" for hit in leakscan.residual_scan(folder)]
+    problems += [f"residual PHI: {residual_scan.describe_residual(hit)}" for hit in residual_scan.residual_scan(folder)]
     return report
 
 
-def _check_shard(folder: Path, split: str, shard: dict, row_group_limit: int, shard_limit: int,
+def _check_shard(folder: Path, split: str, shard: ShardInfo, row_group_limit: int, shard_limit: int,
                  ids: dict[str, tuple[str, int]], images: list, problems: list[str]) -> int:
     """Checks one shard; returns its row count (0 when unreadable)."""
-    rel = shard.get("path", "?")
+    rel = shard.path
     path = folder / rel
     if not path.is_file():
         problems.append(f"{rel}: listed in {schema.MANIFEST} but missing")
@@ -127,8 +123,8 @@ def _check_shard(folder: Path, split: str, shard: dict, row_group_limit: int, sh
     if not Path(rel).name.startswith(f"{split}-"):
         problems.append(f"{rel}: listed under split {split} but named for another split")
     digest = sha256_file(path)
-    if digest != shard.get("sha256"):
-        problems.append(f"{rel}: sha256 {digest[:16]}… does not match the manifest's {str(shard.get('sha256'))[:16]}…")
+    if digest != shard.sha256:
+        problems.append(f"{rel}: sha256 {digest[:16]}… does not match the manifest's {shard.sha256[:16]}…")
     size = path.stat().st_size
     if size > shard_limit:
         problems.append(f"{rel}: {size} bytes, over the shard limit of {shard_limit}")
@@ -138,8 +134,8 @@ def _check_shard(folder: Path, split: str, shard: dict, row_group_limit: int, sh
         problems.append(f"{rel}: not readable as parquet ({type(exc).__name__}: {exc})")
         return 0
     meta = parquet.metadata
-    if meta.num_rows != shard.get("num_rows"):
-        problems.append(f"{rel}: {meta.num_rows} rows, the manifest says {shard.get('num_rows')}")
+    if meta.num_rows != shard.num_rows:
+        problems.append(f"{rel}: {meta.num_rows} rows, the manifest says {shard.num_rows}")
     for group in range(meta.num_row_groups):
         group_bytes = meta.row_group(group).total_byte_size
         if group_bytes > row_group_limit:
@@ -178,15 +174,15 @@ def _check_shard(folder: Path, split: str, shard: dict, row_group_limit: int, sh
     return meta.num_rows
 
 
-def _check_extra_shards(folder: Path, splits: dict, problems: list[str]) -> None:
-    listed = {s["path"] for info in splits.values() for s in info.get("shards", ())}
+def _check_extra_shards(folder: Path, manifest: Manifest, problems: list[str]) -> None:
+    listed = {shard.path for shard in manifest.shards()}
     for path in sorted((folder / "data").glob("*.parquet")):
         rel = path.relative_to(folder).as_posix()
         if rel not in listed:
             problems.append(f"{rel}: parquet file not listed in {schema.MANIFEST} (would be loaded as data)")
 
 
-def _check_card(folder: Path, manifest: dict, report: ValidationReport, problems: list[str]) -> None:
+def _check_card(folder: Path, manifest: Manifest, report: ValidationReport, problems: list[str]) -> None:
     path = folder / schema.CARD
     if not path.is_file():
         problems.append(f"{schema.CARD}: missing (the dataset card)")
@@ -200,9 +196,9 @@ def _check_card(folder: Path, manifest: dict, report: ValidationReport, problems
     if info.get("features") != card.features_yaml():
         problems.append(f"{schema.CARD}: dataset_info.features differ from the schema")
     yaml_splits = {s.get("name"): s for s in info.get("splits") or []}
-    if list(yaml_splits) != list(manifest["splits"]):
+    if list(yaml_splits) != list(manifest.splits):
         problems.append(f"{schema.CARD}: dataset_info.splits {list(yaml_splits)} differ from the manifest's "
-                        f"{list(manifest['splits'])}")
+                        f"{list(manifest.splits)}")
     for split, rows in report.rows.items():
         n = yaml_splits.get(split, {}).get("num_examples")
         if split in yaml_splits and n != rows:
@@ -210,16 +206,16 @@ def _check_card(folder: Path, manifest: dict, report: ValidationReport, problems
                             "(datasets.load_dataset would fail)")
     configs = header.get("configs") or []
     declared = [d.get("split") for c in configs for d in c.get("data_files") or []]
-    if declared != list(manifest["splits"]):
+    if declared != list(manifest.splits):
         problems.append(f"{schema.CARD}: configs declare splits {declared}, "
-                        f"the manifest has {list(manifest['splits'])}")
+                        f"the manifest has {list(manifest.splits)}")
     if report.manifest_hash not in body:
         problems.append(f"{schema.CARD}: does not show the manifest hash {report.manifest_hash[:16]}… "
                         "(card and manifest.json are from different builds)")
 
 
-def _check_patients(manifest: dict, problems: list[str]) -> None:
-    patients = manifest.get("patients")
+def _check_patients(manifest: Manifest, problems: list[str]) -> None:
+    patients = manifest.patients
     if patients is None:
         problems.append(f"{schema.MANIFEST}: no patients section (cannot check patient-level splits)")
         return
@@ -259,16 +255,16 @@ def _check_images(folder: Path, images: list[tuple[str, int, int]], sample: int 
     return checked
 
 
-def _check_leak_scan(folder: Path, manifest: dict, phi_values: list[str] | None, problems: list[str]) -> None:
-    scan = manifest.get("leak_scan")
-    if not isinstance(scan, dict) or "clean" not in scan:
+def _check_leak_scan(folder: Path, manifest: Manifest, phi_values: list[str] | None, problems: list[str]) -> None:
+    scan = manifest.leak_scan
+    if scan is None:
         problems.append(f"{schema.MANIFEST}: no leak-scan result recorded")
-    elif not scan.get("clean") or scan.get("hits"):
-        files = sorted({h.get("file", "?") for h in scan.get("hit_details", ())})
-        problems.append(f"{schema.MANIFEST}: the recorded leak scan is not clean ({scan.get('hits')} hit(s)"
+    elif not scan.clean or scan.hits:
+        files = sorted({h.get("file", "?") for h in scan.hit_details})
+        problems.append(f"{schema.MANIFEST}: the recorded leak scan is not clean ({scan.hits} hit(s)"
                         + (f" in {', '.join(files)}" if files else "") + ")")
     if phi_values:
-        result = leakscan.scan_folder(folder, phi_values)
+        result = leak_scan.scan_folder(folder, phi_values)
         for hit in result.hits:
             problems.append(f"{hit['file']}: leak scan hit in {hit['where']} "
                             f"(value sha256 {hit['value_sha256'][:16]}…)")

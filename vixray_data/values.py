@@ -1,15 +1,17 @@
-"""Header aliases and value parsers, declared once: the loader, the export table reader and the de-identifier use them.
+"""Header aliases, value parsers and the spellings of identifying values, declared once: the loader, the export
+table reader, the DICOM reader, the de-identifier's scrub and the leak scan use them.
 
 A header is compared by :func:`vixray_data.text.header_key` (lowercase, no diacritics, no punctuation).
 A value parser returns the schema's value (or ``None`` when the cell is empty) and raises ``ValueError``
 when it cannot: its message describes the problem and never repeats the value, which may be identifying;
-the caller adds the record, row or file.
+the caller adds the record, row or file. Date parsers return ``None`` for what is not a date.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from typing import Any
 
 from . import schema
@@ -142,3 +144,70 @@ def parse_view(value: Any) -> str | None:
         if view in schema.VIEW_VALUES:
             return view
     raise ValueError(f"unknown view (expected one of {', '.join(schema.VIEW_VALUES)})")
+
+
+# -- dates -----------------------------------------------------------------------------------------------
+
+def parse_date(text: str) -> date | None:
+    """``19520314``, ``1952-03-14``, ``14/03/1952``, ``14-03-1952``, ``14.03.1952`` (ISO datetimes too)."""
+    text = (text or "").strip()
+    patterns = ((r"(\d{4})(\d{2})(\d{2})", "ymd"), (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?", "ymd"),
+                (r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T].*)?", "dmy"))
+    for pattern, order in patterns:
+        match = re.fullmatch(pattern, text)
+        if match:
+            x, y, z = (int(g) for g in match.groups())
+            year, month, day = (x, y, z) if order == "ymd" else (z, y, x)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def age_from_dates(birth: str, at: str) -> int | None:
+    """Whole years between two dates (DICOM ``YYYYMMDD`` or table formats); None when either is unusable."""
+    b, a = parse_date(birth), parse_date(at)
+    if b is None or a is None or a < b:
+        return None
+    return a.year - b.year - ((a.month, a.day) < (b.month, b.day))
+
+
+# -- spellings of an identifying value: what the scrub (phi.values) and the leak scan both search for ----------
+
+#: Shorter values are not searched for: they would match inside any text.
+MIN_LENGTH = 3
+
+
+def as_date(value: str) -> date | None:
+    """The date an identifying value is, when it is written as one (a whole value, not a date inside text)."""
+    if not re.fullmatch(r"\d{8}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T][\d:.]+)?", value):
+        return None
+    return parse_date(value)
+
+
+def date_spellings(day: date) -> set[str]:
+    """The usual ways a date is written: ``YYYYMMDD`` and ``YYYY-MM-DD``, ``DD-MM-YYYY``, ``D-M-YYYY`` with
+    ``-``, ``/`` or ``.``."""
+    d, m, y = day.day, day.month, day.year
+    forms = {f"{y:04d}{m:02d}{d:02d}"}
+    for sep in "-/.":
+        forms |= {f"{y:04d}{sep}{m:02d}{sep}{d:02d}", f"{d:02d}{sep}{m:02d}{sep}{y:04d}", f"{d}{sep}{m}{sep}{y:04d}"}
+    return forms
+
+
+def person_name_orders(value: str) -> list[tuple[str, ...]]:
+    """The word orders a DICOM person name is written in, for each of its representations (``=``-separated):
+    as stored (family given middle), Vietnamese (family middle given) from three parts on, given name first from
+    two parts on. Empty for a value that is not a DICOM name (no ``^``)."""
+    orders: list[tuple[str, ...]] = []
+    for representation in value.split("=") if "^" in value else ():
+        parts = tuple(p.strip() for p in representation.split("^") if p.strip())
+        if not parts:
+            continue
+        orders.append(parts)
+        if len(parts) >= 3:
+            orders.append((parts[0], *parts[2:], parts[1]))
+        if len(parts) >= 2:
+            orders.append((*parts[1:], parts[0]))
+    return orders

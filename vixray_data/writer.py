@@ -12,8 +12,6 @@ compression, no image statistics), so the same rows give byte-identical files.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from . import schema
+from .manifest import ShardInfo
 
 #: Image bytes are already compressed (PNG/JPEG): storing them again compressed only costs time.
 _COMPRESSION = {f"{schema.IMAGE}.bytes": "NONE", f"{schema.IMAGE}.path": "SNAPPY",
@@ -36,22 +35,6 @@ ROW_GROUP_OVERHEAD = 4096
 FILE_OVERHEAD = 8192
 
 
-@dataclass(frozen=True)
-class ShardInfo:
-    """One written shard, as the manifest lists it."""
-
-    path: str  # relative to the output folder, posix
-    sha256: str
-    bytes: int
-    num_rows: int
-    row_groups: int
-    max_row_group_bytes: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "num_rows": self.num_rows,
-                "row_groups": self.row_groups, "max_row_group_bytes": self.max_row_group_bytes}
-
-
 def row_bytes(row: dict[str, Any]) -> int:
     """Estimated bytes a row takes in a row group: its image bytes, its text, a fixed overhead."""
     size = ROW_OVERHEAD
@@ -64,11 +47,6 @@ def row_bytes(row: dict[str, Any]) -> int:
         elif value is not None:
             size += 8
     return size
-
-
-def manifest_text(manifest: dict) -> str:
-    """The exact text of manifest.json (fixed key order and indentation: part of determinism)."""
-    return json.dumps(manifest, ensure_ascii=False, indent=2) + "\n"
 
 
 def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:

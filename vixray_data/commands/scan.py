@@ -21,7 +21,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..leakscan import describe_residual, read_values, residual_scan, scan_folder
+    from ..build.leak_scan import read_values, scan_folder
+    from ..build.residual_scan import describe_residual, residual_scan
 
     if not args.folder.is_dir():
         raise SourceError(f"{args.folder} is not a folder")

@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..leakscan import read_values
+    from ..build.leak_scan import read_values
     from ..validate import check
 
     if not args.folder.is_dir():

@@ -14,27 +14,41 @@ from .contact import find_addresses, find_contacts
 from .dates import find_ages, find_dates
 from .names import find_names
 from .numbers import IdShapes, find_insurance, find_national_ids, find_phones, find_record_numbers
-from .spans import CATEGORIES, Span
+from .spans import (
+    ADDRESS,
+    AGE,
+    CATEGORIES,
+    DATE,
+    EMAIL,
+    INSURANCE,
+    IP,
+    NAME,
+    NATIONAL_ID,
+    PHONE,
+    RECORD,
+    URL,
+    VALUE,
+    Span,
+)
 from .values import ValueIndex
 
+#: What replaces each PHI span in the text (the review page highlights it).
 REDACTED = "___"
 
-#: The recognizers, one per category (contacts hold e-mail, URL and IP). Order breaks ties when two
-#: spans of different categories cover the same text: the more specific first.
-RECOGNIZERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
-    ("email/url/ip", find_contacts),
-    ("insurance", find_insurance),
-    ("national_id", find_national_ids),
-    ("phone", find_phones),
-    ("date", find_dates),
-    ("age_over_89", find_ages),
-    ("record_number", find_record_numbers),
-    ("address", find_addresses),
-    ("name", find_names),
+#: The recognizers, each with the categories it finds. Their order breaks ties when two spans of different
+#: categories cover the same text: the more specific first; a listed value (the build's own) comes last.
+RECOGNIZERS: tuple[tuple[tuple[str, ...], Callable[[str], list[Span]]], ...] = (
+    ((EMAIL, URL, IP), find_contacts),
+    ((INSURANCE,), find_insurance),
+    ((NATIONAL_ID,), find_national_ids),
+    ((PHONE,), find_phones),
+    ((DATE,), find_dates),
+    ((AGE,), find_ages),
+    ((RECORD,), find_record_numbers),
+    ((ADDRESS,), find_addresses),
+    ((NAME,), find_names),
 )
-_RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insurance", "national_id", "phone", "date",
-                                                   "age_over_89", "record_number", "address", "name",
-                                                   "identifying_value"))}
+_RANK = {category: i for i, category in enumerate([c for found, _ in RECOGNIZERS for c in found] + [VALUE])}
 #: Spans of these categories separated only by these characters become one ("123 Lê Lợi, Quận 1").
 _JOIN = {"address": " ,-", "date": " ,", "name": " "}
 

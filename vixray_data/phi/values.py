@@ -15,10 +15,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 from .spans import VALUE, Span, fold_chars, lower_chars
 
 _TOKEN = re.compile(r"[^\W_]+")
-MIN_LENGTH = 3
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -26,9 +26,7 @@ def _tokens(text: str) -> tuple[str, ...]:
 
 
 def _date_forms(value: str) -> set[str]:
-    from ..leakscan import _as_date, date_spellings
-
-    day = _as_date(value)
+    day = as_date(value)
     return date_spellings(day) if day is not None else set()
 
 
@@ -38,13 +36,7 @@ def value_forms(value: str) -> set[tuple[str, ...]]:
     if len(value) < MIN_LENGTH:
         return set()
     forms: set[tuple[str, ...]] = set()
-    orders = [value]
-    for representation in value.split("=") if "^" in value else ():  # DICOM PN: family^given^middle
-        parts = [p.strip() for p in representation.split("^") if p.strip()]
-        if len(parts) >= 2:
-            orders += [" ".join(parts), " ".join([*parts[1:], parts[0]])]
-        if len(parts) >= 3:
-            orders.append(" ".join([parts[0], *parts[2:], parts[1]]))
+    orders = [value] + [" ".join(order) for order in person_name_orders(value) if len(order) >= 2]
     for text in orders:
         words = _tokens(fold_chars(text))
         if not words:

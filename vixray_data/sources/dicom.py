@@ -17,7 +17,6 @@ import warnings
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -393,33 +392,6 @@ def read_keys(path: Path) -> dict[str, str]:
         return {k: _text(ds.get(k)) for k in KEY_ATTRIBUTES if _text(ds.get(k))}
     except Exception:
         return {}
-
-
-def age_from_dates(birth: str, at: str) -> int | None:
-    """Whole years between two dates (DICOM ``YYYYMMDD`` or table formats); None when either is unusable."""
-    b, a = parse_date(birth), parse_date(at)
-    if b is None or a is None or a < b:
-        return None
-    return a.year - b.year - ((a.month, a.day) < (b.month, b.day))
-
-
-def parse_date(text: str) -> date | None:
-    """``19520314``, ``1952-03-14``, ``14/03/1952``, ``14-03-1952``, ``14.03.1952`` (ISO datetimes too)."""
-    import re
-
-    text = (text or "").strip()
-    patterns = ((r"(\d{4})(\d{2})(\d{2})", "ymd"), (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?", "ymd"),
-                (r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T].*)?", "dmy"))
-    for pattern, order in patterns:
-        match = re.fullmatch(pattern, text)
-        if match:
-            x, y, z = (int(g) for g in match.groups())
-            year, month, day = (x, y, z) if order == "ymd" else (z, y, x)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
-    return None
 
 
 def _output_range(ds, arr: np.ndarray, voi_applied: str) -> tuple[float, float]:

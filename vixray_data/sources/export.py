@@ -20,7 +20,7 @@ from ..config import BuildConfig
 from ..deid import NON_TEXT, pseudonym, resolve_key
 from ..errors import RecordError, SchemaError, SourceError
 from ..records import RawRecord, Reject, SeenImages
-from ..values import parse_age
+from ..values import age_from_dates, parse_age
 from . import dicom as dcm
 from . import table as tbl
 from .imagefile import ImageFile, embedded_texts, strip_jpeg_metadata
@@ -193,7 +193,7 @@ class ExportSource:
                 return value
             except ValueError:
                 continue
-        computed = dcm.age_from_dates(birth, at)
+        computed = age_from_dates(birth, at)
         if computed is not None:
             flags["age_from_dates"] = True
             return str(computed)

@@ -185,7 +185,7 @@ class ImageFile:
     ref: str
     fmt: str  # "png" | "jpeg"
     #: Producing the image is a file copy (reads, checksums and one decode, all of which release the GIL), not
-    #: rendering or conversion: the builder produces these in threads, not worker processes (see build.py).
+    #: rendering or conversion: the builder produces these in threads, not worker processes (see build/images.py).
     light = True
 
     def __call__(self) -> EncodedImage:

@@ -1,6 +1,5 @@
-"""Leak scan: look for every identifying value seen in the inputs in everything a built folder holds;
-and the residual-PHI scan (:func:`residual_scan`): look for any *kind* of PHI left in what a build wrote
-from data, with the category recognizers of :mod:`vixray_data.phi` and not the scrub's replacement step.
+"""The leak scan: look for every identifying value seen in the inputs, in its spellings, in everything a folder
+holds (the builder runs it on what it wrote; ``vixray scan`` and ``vixray validate --phi-values`` on any folder).
 
 A plain byte grep is not enough: parquet pages are compressed (snappy/zstd), JSON escapes non-ASCII
 (``Nguy\\u1ec5n``) and PNG ``zTXt``/``iTXt`` chunks are deflated. So every file is turned into the
@@ -14,9 +13,9 @@ texts it can carry before searching:
   searched, so a short numeric ID cannot "hit" a byte count); PNG/JPEG files: as image values above;
 * anything else: its bytes as UTF-8.
 
-Each value is searched in its common spellings: DICOM person names (``NGUYEN^VAN^AN`` as
-``NGUYEN VAN AN`` and in Vietnamese order), dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
-friends, NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
+Each value is searched in its common spellings (:mod:`vixray_data.values`: DICOM person names as
+``NGUYEN VAN AN`` and in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
+friends), NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
 case- and diacritic-insensitively. A hit needs a non-alphanumeric character (or the text's edge) on
 both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym. Results hold a SHA-256 of the
 value, never the value.
@@ -26,20 +25,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
-import re
 import struct
 import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 
-from .text import bytes_text, fold
-
-MIN_LENGTH = 3
-log = logging.getLogger(__name__)
+from ..manifest import LeakScanSummary
+from ..text import bytes_text, fold
+from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 
 
 @dataclass
@@ -52,28 +47,16 @@ class ScanResult:
     def clean(self) -> bool:
         return not self.hits
 
+    def summary(self) -> LeakScanSummary:
+        """The manifest's ``leak_scan`` section."""
+        return LeakScanSummary(values_checked=self.values_checked, files_scanned=self.files_scanned,
+                               hits=len(self.hits), hit_details=tuple(self.hits), clean=self.clean)
+
     def to_json(self) -> dict:
-        return {"values_checked": self.values_checked, "files_scanned": self.files_scanned,
-                "hits": len(self.hits), "hit_details": self.hits, "clean": self.clean}
+        return self.summary().to_json()
 
 
 # --------------------------------------------------------------------------- spellings of a value
-
-def _as_date(value: str) -> date | None:
-    from .sources.dicom import parse_date
-
-    if not re.fullmatch(r"\d{8}|\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T][\d:.]+)?", value):
-        return None
-    return parse_date(value)
-
-
-def date_spellings(day: date) -> set[str]:
-    d, m, y = day.day, day.month, day.year
-    forms = {f"{y:04d}{m:02d}{d:02d}"}
-    for sep in "-/.":
-        forms |= {f"{y:04d}{sep}{m:02d}{sep}{d:02d}", f"{d:02d}{sep}{m:02d}{sep}{y:04d}", f"{d}{sep}{m}{sep}{y:04d}"}
-    return forms
-
 
 def spellings(value: str) -> tuple[set[str], set[str]]:
     """(exact spellings, folded spellings) under which ``value`` is searched; both empty when too short."""
@@ -83,19 +66,11 @@ def spellings(value: str) -> tuple[set[str], set[str]]:
     if len(value) < MIN_LENGTH:
         return exact, folded
     exact.add(value)
-    day = _as_date(value)
+    day = as_date(value)
     if day is not None:
         exact |= date_spellings(day)
-    for representation in value.split("=") if "^" in value else ():  # DICOM PN: alphabetic=ideographic=phonetic
-        parts = [p.strip() for p in representation.split("^") if p.strip()]
-        if not parts:
-            continue
-        forms = {" ".join(parts)}
-        if len(parts) >= 3:  # family^given^middle -> Vietnamese order "family middle given"
-            forms.add(" ".join([parts[0], *parts[2:], parts[1]]))
-        if len(parts) >= 2:
-            forms.add(" ".join([*parts[1:], parts[0]]))
-        exact |= {f for f in forms if len(f) >= MIN_LENGTH}
+    names = {" ".join(order) for order in person_name_orders(value)}  # DICOM PN: alphabetic=ideographic=phonetic
+    exact |= {name for name in names if len(name) >= MIN_LENGTH}
     for form in list(exact):
         if " " in form.strip() and day is None:
             folded.add(fold(form))
@@ -209,7 +184,7 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
 
 def _json_strings(obj, where: str) -> Iterator[tuple[str, str]]:
     """Every key and string value of a JSON document, all under one ``where``."""
-    for _, text in _json_paths(obj, ""):
+    for _, text in json_paths(obj, ""):
         yield where, text
 
 
@@ -353,86 +328,15 @@ def read_values(path: Path) -> list[str]:
     return [line.strip() for line in Path(path).read_text(encoding="utf-8-sig").splitlines() if line.strip()]
 
 
-# --------------------------------------------------------------------------- residual PHI, by kind
-
-def _residual_hit(file: str, split: str | None, record: str | None, column: str, text: str) -> list[dict]:
-    from .phi import find_phi
-
-    return [{"file": file, "split": split, "id": record, "column": column, "category": category}
-            for category in sorted({span.category for span in find_phi(text)})]
-
-
-#: What the builder itself writes in place of identifiers: a study/patient pseudonym (16 hex digits) and a file
-#: reference (``file`` + 12 hex digits). About 1 in 2,000 of them is all digits and would read as a record number.
-_PATIENT_PSEUDONYM = re.compile(r"[0-9a-f]{16}")
-_FILE_REF = re.compile(r"\bfile [0-9a-f]{12}\b")
-#: A version number the builder writes (its own, the lexicon's) under a key ending in ``version``.
-_VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
-
-
-def residual_scan(folder: Path) -> list[dict]:
-    """Spans of any PHI kind left in what a build wrote from data, found by the category recognizers.
-
-    Covers every text column of every shard (``data/*.parquet``), ``rejects.jsonl`` and ``manifest.json``
-    (string values); not the card, whose text is the project's template. Each hit names file, split,
-    record id, column and category, never the value. Independent of the scrub's replacement step.
-    """
-    import pyarrow.parquet as pq
-
-    from . import schema
-
-    folder = Path(folder)
-    hits: list[dict] = []
-    for path in sorted((folder / "data").glob("*.parquet")):
-        rel = path.relative_to(folder).as_posix()
-        split = path.name.split("-")[0]
-        try:
-            table = pq.read_table(path, columns=[schema.ID, *schema.TEXT_FIELDS])
-        except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
-            log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
-            continue
-        ids = table.column(schema.ID).to_pylist()
-        for name in schema.TEXT_FIELDS:
-            for record, text in zip(ids, table.column(name).to_pylist(), strict=True):
-                if text:
-                    hits += _residual_hit(rel, split, record, name, text)
-    rejects = folder / schema.REJECTS
-    if rejects.is_file():
-        for number, line in enumerate(rejects.read_text(encoding="utf-8").splitlines(), 1):
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError:
-                obj = {"line": line}
-            for key, value in (obj.items() if isinstance(obj, dict) else ()):
-                if isinstance(value, str):
-                    value = _FILE_REF.sub("file <pseudonym>", value) if key == "ref" else value
-                    hits += _residual_hit(schema.REJECTS, None, f"line {number}", key, value)
-    manifest = folder / schema.MANIFEST
-    if manifest.is_file():
-        for where, text in _json_paths(json.loads(manifest.read_text(encoding="utf-8")), ""):
-            if where.startswith("patients") and _PATIENT_PSEUDONYM.fullmatch(text):  # the builder's HMAC pseudonyms
-                continue
-            if where.endswith("version") and _VERSION.fullmatch(text):  # "2026.12.1" is a release, not a date
-                continue
-            hits += _residual_hit(schema.MANIFEST, None, None, where or "(top)", text)
-    return hits
-
-
-def _json_paths(obj, path: str) -> Iterator[tuple[str, str]]:
+def json_paths(obj, path: str) -> Iterator[tuple[str, str]]:
     """(dotted path, string) for every key and string value of a JSON document."""
     if isinstance(obj, dict):
         for key, value in obj.items():
             child = f"{path}.{key}" if path else str(key)
             yield path or "(keys)", str(key)
-            yield from _json_paths(value, child)
+            yield from json_paths(value, child)
     elif isinstance(obj, list):
         for i, item in enumerate(obj):
-            yield from _json_paths(item, f"{path}[{i}]")
+            yield from json_paths(item, f"{path}[{i}]")
     elif isinstance(obj, str):
         yield path, obj
-
-
-def describe_residual(hit: dict) -> str:
-    """One line naming where a residual hit is (no value)."""
-    parts = [hit["file"]] + [f"{key} {hit[key]}" for key in ("split", "id", "column") if hit.get(key)]
-    return f"{', '.join(parts)}: {hit['category']}"
