@@ -16,8 +16,8 @@ from typing import Any
 
 from datasets import DatasetDict
 
-from vixray_data import schema
-from vixray_data.errors import SchemaError, SourceError
+from .. import schema
+from ..errors import SchemaError, SourceError
 
 log = logging.getLogger(__name__)
 _HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
@@ -68,7 +68,7 @@ def _is_release_folder(folder: Path) -> bool:
 
 def _from_built_folder(folder: Path) -> Corpus | None:
     """Read a folder written by ``vixray build``; ``None`` when its shards are not in the canonical schema."""
-    from vixray_data.shards import read_columns
+    from ..shards import read_columns
 
     try:
         splits = read_columns(folder, COLUMNS)
@@ -96,7 +96,7 @@ def _from_dataset_dict(dataset_dict, origin: str) -> Corpus:
     if not set(COLUMNS) <= names:
         from datasets import IterableDatasetDict
 
-        from vixray_data.load import normalize_dataset  # the loader owns the column mapping
+        from ..load import normalize_dataset  # the loader owns the column mapping
 
         parts = {split: _without_image_decoding(ds) for split, ds in dataset_dict.items()}
         dataset_dict = normalize_dataset(IterableDatasetDict(parts) if _streaming(parts) else DatasetDict(parts))
@@ -121,7 +121,7 @@ def _load_raw(source: str, *, streaming: bool):
     """``datasets.load_dataset`` as the loader calls it, without its normalisation (done above, image-free)."""
     import datasets
 
-    from vixray_data.load import is_hub_id, load_hub_dataset
+    from ..load import is_hub_id, load_hub_dataset
 
     try:
         if is_hub_id(source):
