@@ -1,14 +1,11 @@
-"""Corpus statistics and figures for ViX-Ray: Table 3, Figure 2a/2b frequencies, plots and ``report.md``.
+"""``python -m analysis SOURCE --out DIR``: the corpus statistics, runnable from the repository's top level.
 
-Run as ``python -m analysis SOURCE --out DIR`` or ``vixray stats SOURCE --out DIR``; from Python::
-
-    from analysis import StatsConfig, run_statistics
-    run_statistics("vixray", StatsConfig(out=Path("stats")))
+The library is :mod:`vixray_data.statistics` (it ships in the wheel); this folder only keeps the command the paper's
+readers know. ``from analysis import run_statistics`` still works from a checkout.
 """
 
 from __future__ import annotations
 
-from .corpus import Corpus, load_corpus
-from .report import StatsConfig, StatsResult, run_statistics
+from vixray_data.statistics import Corpus, StatsConfig, StatsResult, load_corpus, run_statistics
 
 __all__ = ["Corpus", "StatsConfig", "StatsResult", "load_corpus", "run_statistics"]

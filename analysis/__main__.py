@@ -1,4 +1,4 @@
-"""``python -m analysis SOURCE --out DIR``: the same command as ``vixray stats``."""
+"""``python -m analysis SOURCE --out DIR``: the same command as ``vixray stats`` (:mod:`vixray_data.statistics`)."""
 
 from __future__ import annotations
 

@@ -61,7 +61,7 @@ def gold_figures() -> None:
 def time_stats(runs: int, unique: str = "") -> float:
     from bench_stats import clear_caches, demo_dict
 
-    from analysis import StatsConfig, run_statistics
+    from vixray_data.statistics import StatsConfig, run_statistics
 
     dataset = demo_dict(5400, unique=unique)
     times = []

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 
-from analysis import StatsConfig, run_statistics
 from vixray_data import schema
 from vixray_data.sources.demo import DemoSource
+from vixray_data.statistics import StatsConfig, run_statistics
 
 COLUMNS = (schema.AGE, schema.SEX, schema.VIEW, schema.FINDINGS, schema.IMPRESSIONS)
 
@@ -53,8 +53,8 @@ def demo_dict(size: int, *, unique: str = "") -> DatasetDict:
 
 
 def clear_caches() -> None:
-    from analysis import nounphrase
     from vixray_data import segment
+    from vixray_data.statistics import nounphrase
 
     segment._segment_sentence.cache_clear()
     nounphrase._sentence_chunks.cache_clear()

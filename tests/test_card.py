@@ -185,7 +185,7 @@ def test_croissant_context_is_mlcroissants_own():
 
 
 def test_refresh_card_adds_table3_and_keeps_the_build_valid(demo_dir, tmp_path):
-    pytest.importorskip("analysis.table3")
+    pytest.importorskip("vixray_data.statistics.table3")
     from vixray_data.validate import validate
 
     folder = shutil.copytree(demo_dir, tmp_path / "vixray")

@@ -132,4 +132,4 @@ def test_worker_processes_give_the_same_report_as_one_process(tmp_path, monkeypa
     one = evaluate(records, options=EvaluationOptions(resamples=50, words=False, workers=1))
     two = evaluate(records, options=EvaluationOptions(resamples=50, words=False, workers=2))
     assert render_markdown(one) == render_markdown(two)
-    assert one["_records"] == two["_records"]
+    assert one.details == two.details

@@ -100,3 +100,47 @@ def test_without_the_hub_every_hub_command_says_what_it_could_not_reach_in_one_l
     assert REPO in lines[0] and "vixray build" in lines[0] and "local folder" in lines[0]
     assert ("HF_HUB_OFFLINE=1" in lines[0]) == (how == "offline")
     assert "SourceError: cannot reach the Hugging Face hub" in load.stderr  # the library raises the same, typed
+
+
+MESSAGES_FROM_EVERY_READER = f"""
+import json
+from vixray_data.load import load_vixray
+from vixray_data.statistics import load_corpus
+from vixray_data.training import check_model_family, unreachable
+calls = {{"loader": lambda: load_vixray({REPO!r}), "stats": lambda: load_corpus({REPO!r}),
+         "training, model": lambda: check_model_family({REPO!r})}}
+out = {{}}
+for name, call in calls.items():
+    try:
+        call()
+    except Exception as exc:
+        out[name] = str(exc)
+out["training, dataset"] = str(unreachable("dataset", {REPO!r}, ConnectionError("refused")))
+print(json.dumps(out))
+"""
+
+
+def _hub_message(endpoint: str, repo_type: str, why: str) -> str:
+    instead = "one written by `vixray build`, or " if repo_type == "dataset" else ""
+    return (f"cannot reach the Hugging Face hub at {endpoint} for {REPO} ({why}); to work offline, give a local "
+            f"folder instead: {instead}the {repo_type} downloaded with `hf download {REPO} --repo-type {repo_type} "
+            f"--local-dir DIR` on a connected machine")
+
+
+def test_the_loader_the_statistics_and_training_word_an_unreachable_hub_the_same_way(tmp_path):
+    endpoint = f"http://127.0.0.1:{_closed_port()}"
+    offline = _run(["-c", MESSAGES_FROM_EVERY_READER], tmp_path, HF_ENDPOINT=endpoint, HF_HUB_OFFLINE="1")
+    assert offline.returncode == 0, offline.stderr
+    said = json.loads(offline.stdout.strip().splitlines()[-1])
+    dataset = _hub_message(endpoint, "dataset", "HF_HUB_OFFLINE=1 and no cached copy")
+    assert said == {"loader": dataset, "stats": dataset, "training, dataset": dataset,
+                    "training, model": _hub_message(endpoint, "model", "HF_HUB_OFFLINE=1 and no cached copy")}
+
+    online = _run(["-c", MESSAGES_FROM_EVERY_READER], tmp_path, HF_ENDPOINT=endpoint)
+    assert online.returncode == 0, online.stderr
+    said = json.loads(online.stdout.strip().splitlines()[-1])
+    probe_error = said["loader"].split("(", 1)[1].split(")", 1)[0]  # the transport's exception type, e.g. ConnectError
+    assert said == {"loader": _hub_message(endpoint, "dataset", probe_error),
+                    "stats": _hub_message(endpoint, "dataset", probe_error),
+                    "training, dataset": _hub_message(endpoint, "dataset", "ConnectionError"),
+                    "training, model": _hub_message(endpoint, "model", probe_error)}

@@ -25,3 +25,8 @@ def test_features_stay_importable_from_the_package_and_the_schema_module():
     from vixray_data.schema import FEATURES
 
     assert vixray_data.FEATURES is FEATURES is schema.FEATURES
+
+
+def test_splits_are_listed_train_validation_test_then_any_others_by_name():
+    assert schema.split_order(["zeta", "test", "alpha", "train"]) == ["train", "test", "alpha", "zeta"]
+    assert schema.split_order({"validation": 1, "test": 2}) == ["validation", "test"]

@@ -324,8 +324,8 @@ def analysis_block(folder: Path) -> str | None:
     which is why the builder does not do it on every build.
     """
     try:
-        from analysis.corpus import load_corpus
-        from analysis.table3 import table3
+        from .statistics.corpus import load_corpus
+        from .statistics.table3 import table3
     except ImportError:
         return None
     folder = Path(folder)

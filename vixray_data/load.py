@@ -13,7 +13,6 @@ A hub id that cannot be reached fails within seconds, in one line (:func:`load_h
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,13 @@ from datasets.exceptions import DatasetNotFoundError
 
 from . import schema
 from .errors import SchemaError, SourceError
+from .hub import endpoint, is_hub_id, require_hub, unreachable_message
 from .text import header_key, normalize
 from .values import DATASET_ALIASES, parse_age, parse_sex, parse_view
 
 log = logging.getLogger(__name__)
 
 AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
-_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
-#: Seconds the hub may take to answer the reachability check before a hub id is reported unreachable.
-PROBE_TIMEOUT_S = 5
 #: Columns a dataset cannot be used without; the others become null when absent.
 REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
 SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
@@ -130,54 +127,23 @@ def normalize_dataset(ds: AnyDataset, *, split: str = schema.TRAIN) -> AnyDatase
             if canonical in parts:
                 raise SchemaError(f"two splits map to {canonical!r}: {', '.join(ds)}")
             parts[canonical] = _normalize_split(part, canonical)
-        order = [s for s in schema.SPLITS if s in parts] + [s for s in parts if s not in schema.SPLITS]
-        return type(ds)({name: parts[name] for name in order})
+        return type(ds)({name: parts[name] for name in schema.split_order(parts)})
     return _normalize_split(ds, split_name(split))
-
-
-def is_hub_id(source: Any) -> bool:
-    """``ORG/NAME`` that is not an existing path: what ``datasets.load_dataset`` looks up on the hub."""
-    return isinstance(source, str) and not Path(source).exists() and _HUB_ID.fullmatch(source) is not None
-
-
-def _unreachable(repo_id: str, endpoint: str, why: str, repo_type: str = "dataset") -> SourceError:
-    built = " one written by `vixray build`, or" if repo_type == "dataset" else ""
-    return SourceError(f"cannot reach the Hugging Face hub at {endpoint} for {repo_id} ({why}); to work offline, "
-                       f"give a local folder instead:{built} the {repo_type} downloaded with "
-                       f"`hf download {repo_id} --repo-type {repo_type} --local-dir DIR` on a connected machine")
-
-
-def require_hub(repo_id: str, *, repo_type: str = "dataset") -> None:
-    """One request with a short timeout: SourceError at once when the hub does not answer for ``repo_id``.
-
-    ``datasets``, ``transformers`` and ``huggingface_hub`` would retry for tens of seconds first. Nothing is
-    asked offline (``HF_HUB_OFFLINE=1``), where only the local cache serves.
-    """
-    if datasets.config.HF_HUB_OFFLINE:
-        return
-    from huggingface_hub.utils import get_session
-
-    endpoint = datasets.config.HF_ENDPOINT
-    try:
-        get_session().head(f"{endpoint.rstrip('/')}/api/{repo_type}s/{repo_id}", timeout=PROBE_TIMEOUT_S)
-    except Exception as exc:  # any transport error (refused, DNS, timeout, proxy): the hub is not reachable
-        raise _unreachable(repo_id, endpoint, type(exc).__name__, repo_type) from None
 
 
 def load_hub_dataset(repo_id: str, **kwargs: Any) -> Any:
     """``datasets.load_dataset(repo_id, **kwargs)``, failing within seconds, in one line, when the hub is unreachable.
 
-    Offline (``HF_HUB_OFFLINE=1``) only ``datasets``' cache is used; otherwise :func:`require_hub` checks first.
+    Offline (``HF_HUB_OFFLINE=1``) only ``datasets``' cache is used; otherwise :func:`~vixray_data.hub.require_hub`
+    checks first.
     """
-    endpoint = datasets.config.HF_ENDPOINT
     require_hub(repo_id)
     try:
         return datasets.load_dataset(repo_id, **kwargs)
     except ConnectionError as exc:  # datasets' own "Couldn't reach" errors, and offline mode without a cache
-        why = "HF_HUB_OFFLINE=1 and no cached copy" if datasets.config.HF_HUB_OFFLINE else type(exc).__name__
-        raise _unreachable(repo_id, endpoint, why) from None
+        raise SourceError(unreachable_message(repo_id, exc)) from None
     except DatasetNotFoundError as exc:
-        raise SourceError(f"{repo_id}: {exc} (at {endpoint}); a gated dataset needs `hf auth login` after access "
+        raise SourceError(f"{repo_id}: {exc} (at {endpoint()}); a gated dataset needs `hf auth login` after access "
                           "is granted") from None
 
 

@@ -47,6 +47,13 @@ SPLITS: tuple[str, ...] = (TRAIN, VALIDATION, TEST)
 #: Default 8:1:1 split ratio (paper §3.3).
 SPLIT_RATIOS: tuple[float, ...] = (0.8, 0.1, 0.1)
 
+
+def split_order(names: Iterable[str]) -> list[str]:
+    """``names`` in the order every listing uses: the schema's splits as in :data:`SPLITS`, then any others by name."""
+    given = set(names)
+    return [s for s in SPLITS if s in given] + sorted(given - set(SPLITS))
+
+
 #: The hospital's Vietnamese sex values, and what the schema accepts.
 MALE, FEMALE = "Nam", "Nữ"
 SEX_VALUES: tuple[str, ...] = (MALE, FEMALE)

@@ -61,15 +61,21 @@ class PrecisionError(ValueError):
 
 
 def unreachable(kind: str, name: str, cause: BaseException) -> UnreachableError:
-    """One-line error for a ``kind`` ("model", "dataset") id that could not be loaded from disk or the hub."""
+    """One-line error for a ``kind`` ("model", "dataset") id that could not be loaded from disk or the hub.
+
+    A hub id gets the toolkit's one message for an unreachable hub (:func:`vixray_data.hub.unreachable_message`).
+    """
+    if isinstance(cause, UnreachableError):
+        return cause
     if os.path.exists(name):
         return UnreachableError(f"{kind} {name}: the local folder could not be read ({type(cause).__name__}); "
                                 f"check that it holds a complete {kind}")
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-    why = "HF_HUB_OFFLINE is set and it is not in the local cache" if offline else "the hub cannot be reached"
-    local = "a local folder in its place" + (", e.g. one built by `vixray build`" if kind == "dataset" else "")
-    return UnreachableError(f"{kind} {name!r} is not a local folder and {why}: give {local}, or download it once "
-                            f"where the hub is reachable and rerun with HF_HUB_OFFLINE=1")
+    from .errors import SourceError
+    from .hub import unreachable_message
+
+    if isinstance(cause, SourceError):  # the hub probe's own error already says it in those words
+        return UnreachableError(str(cause))
+    return UnreachableError(unreachable_message(name, cause, repo_type=kind))
 
 
 def pick_precision(bf16: bool | None, fp16: bool | None, *, use_cpu: bool = False) -> tuple[bool, bool]:
@@ -111,7 +117,7 @@ def model_family(model_name_or_path: str, **kwargs: Any) -> str:
     from transformers import PretrainedConfig
 
     from .errors import SourceError
-    from .load import is_hub_id, require_hub
+    from .hub import is_hub_id, require_hub
 
     if is_hub_id(model_name_or_path):
         try:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from pathlib import Path
@@ -51,95 +50,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     judge.add_argument("--compare-judges", action="store_true", help="agreement between offline and LLM backends")
 
 
-def run(args: argparse.Namespace) -> int:
-    from ..evaluation import (
-        EvaluationOptions,
-        check_ids,
-        compare,
-        evaluate,
-        pair_with,
-        read_predictions,
-        render_markdown,
-    )
+def _options(args: argparse.Namespace):
+    """The scoring options (and the LLM judge, when asked for) that the arguments describe."""
+    from ..evaluation import EvaluationOptions
     from ..evaluation.judge import JudgeConfig, LLMJudge
 
     if bool(args.judge_url) != bool(args.judge_model):
         raise EvaluationError("--judge-url and --judge-model go together")
     if args.compare_judges and not args.judge_url:
         raise EvaluationError("--compare-judges needs --judge-url and --judge-model")
-    out = args.out
     judge = None
     if args.judge_url:
-        cache = args.judge_cache or (out / "judge-cache" if out else Path(".vixray-judge-cache"))
-        judge = LLMJudge(
-            JudgeConfig(
-                url=args.judge_url,
-                model=args.judge_model,
-                cache_dir=cache,
-                api_key_env=args.judge_key_env,
-                retries=args.judge_retries,
-            )
-        )
-    options = EvaluationOptions(
-        words=False if args.no_words else None,
-        compat_ascii=args.compat_ascii,
-        resamples=args.bootstrap,
-        trials=args.trials,
-        seed=args.seed,
-        uncertain=args.uncertain,
-        judge=judge,
-        compare_judges=args.compare_judges,
-        progress=True,
-        workers=args.workers,
-    )
+        cache = args.judge_cache or (args.out / "judge-cache" if args.out else Path(".vixray-judge-cache"))
+        judge = LLMJudge(JudgeConfig(url=args.judge_url, model=args.judge_model, cache_dir=cache,
+                                     api_key_env=args.judge_key_env, retries=args.judge_retries))
+    return EvaluationOptions(words=False if args.no_words else None, compat_ascii=args.compat_ascii,
+                             resamples=args.bootstrap, trials=args.trials, seed=args.seed, uncertain=args.uncertain,
+                             judge=judge, compare_judges=args.compare_judges, progress=True, workers=args.workers)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..evaluation import check_ids, compare, evaluate, pair_with, read_predictions, reference_ids
+
+    options = _options(args)
     predictions = read_predictions(args.predictions, skip_invalid=args.skip_invalid)
-    ids = check_ids(predictions, _reference_ids(args.references) if args.references else None,
+    ids = check_ids(predictions, reference_ids(args.references) if args.references else None,
                     reference=args.references or "")
-    print(ids.summary(), file=sys.stderr)
-    for group, found in ids.groups.items():
-        for kind in ("missing", "extra"):
-            if found[kind]:
-                print(f"  {group}: {len(found[kind])} {kind}, e.g. {', '.join(found[kind][:3])}", file=sys.stderr)
+    print(ids.report(), file=sys.stderr)
     try:
-        result = evaluate(predictions.records, options=options)
-    finally:
-        if judge is not None and out is not None:
-            _write_judge_outputs(out, judge)
-    result["input"] = str(args.predictions)
-    result["skipped_lines"] = predictions.skipped
-    result["ids"] = ids.as_dict()
-    comparison = None
+        result = evaluate(predictions, options=options, ids=ids)
+    finally:  # the judge's replies are kept even when scoring stops half-way
+        if options.judge is not None and args.out is not None:
+            options.judge.write_outputs(args.out)
     if args.against:
         other = read_predictions(args.against, skip_invalid=args.skip_invalid)
-        comparison = compare(pair_with(predictions, other), options=options)
-        comparison["a"], comparison["b"] = str(args.predictions), str(args.against)
-        result["comparison"] = comparison
-    records = result.pop("_records")
-    markdown = render_markdown(result, comparison=comparison)
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "evaluation.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
-        (out / "evaluation.md").write_text(markdown, encoding="utf-8")
-        with (out / "records.jsonl").open("w", encoding="utf-8") as fh:
-            for rec in records:
-                fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        log.info("wrote %s", out)
-    print(markdown)
+        result.comparison = compare(pair_with(predictions, other), options=options,
+                                    names=(predictions.path, other.path))
+    if args.out is not None:
+        result.write(args.out)
+        log.info("wrote %s", args.out)
+    print(result.markdown())
     return 0
-
-
-def _reference_ids(source: str) -> dict[str, set[str]]:
-    """Split -> ids of a built folder (its id column only) or of any dataset the loader reads."""
-    from .. import schema
-    from ..load import SPLIT_ALIASES, load_vixray
-
-    ds = load_vixray(source)  # canonical split names; a predictions file may use an alias (val, dev)
-    ids = {name: set(part.select_columns([schema.ID])[schema.ID]) for name, part in ds.items()}
-    return ids | {alias: ids[name] for alias, name in SPLIT_ALIASES.items() if name in ids}
-
-
-def _write_judge_outputs(out: Path, judge) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "judge_outputs.jsonl").open("w", encoding="utf-8") as fh:
-        for entry in judge.outputs:
-            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")

@@ -1,4 +1,4 @@
-"""``vixray stats SOURCE --out DIR``: Table 3, Figure 2 frequencies, figures and report.md (see ``analysis``)."""
+"""``vixray stats SOURCE --out DIR``: Table 3, Figure 2 frequencies, plots, report.md (``vixray_data.statistics``)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis import StatsConfig, run_statistics
+    from ..statistics import StatsConfig, run_statistics
 
     config = StatsConfig(
         out=args.out,

@@ -11,20 +11,26 @@ from .facts import CorpusFactScore, FactScore, corpus_fact_scores, fact_scores, 
 from .judge import JudgeConfig, JudgeScore, LLMJudge
 from .labels import label_report, label_scores, labels_from_facts
 from .lexical import RougeScore, corpus_bleu, corpus_chrf, rouge, tokenize_ascii, tokenize_syllables, tokenize_words
-from .predictions import IdCheck, Prediction, PredictionSet, check_ids, pair_with, read_predictions
+from .predictions import IdCheck, Prediction, PredictionSet, check_ids, pair_with, read_predictions, reference_ids
 from .report import EvaluationOptions, compare, evaluate, render_markdown, signatures
+from .result import Comparison, EvaluationResult, GroupResult, Metric, RecordDetail
 from .stats import bootstrap_ci, paired_randomization
 
 __all__ = [
+    "Comparison",
     "CorpusFactScore",
     "EvaluationOptions",
+    "EvaluationResult",
     "FactScore",
+    "GroupResult",
     "IdCheck",
     "JudgeConfig",
     "JudgeScore",
     "LLMJudge",
+    "Metric",
     "Prediction",
     "PredictionSet",
+    "RecordDetail",
     "RougeScore",
     "bootstrap_ci",
     "check_ids",
@@ -42,6 +48,7 @@ __all__ = [
     "pair_with",
     "paired_randomization",
     "read_predictions",
+    "reference_ids",
     "render_markdown",
     "rouge",
     "signatures",

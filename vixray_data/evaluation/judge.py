@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 PROMPT_VERSION = "vi-1"
 DEFAULT_KEY_ENV = "VIXRAY_JUDGE_API_KEY"
 LLM_BACKEND = "llm"
+#: Where :meth:`LLMJudge.write_outputs` puts every reply of a run, in the output folder.
+OUTPUTS_FILE = "judge_outputs.jsonl"
 
 SYSTEM_PROMPT = (
     "Bạn là bác sĩ chẩn đoán hình ảnh, đánh giá báo cáo X-quang ngực bằng tiếng Việt. Chỉ trả lời bằng JSON."
@@ -138,6 +140,16 @@ class LLMJudge:
 
     def signature(self) -> str:
         return f"backend:{LLM_BACKEND}|model:{self.config.model}|prompt:{PROMPT_VERSION}|temp:0"
+
+    def write_outputs(self, folder: Path) -> Path:
+        """Every reply used this run, raw text included, to ``folder/judge_outputs.jsonl`` (for audit)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / OUTPUTS_FILE
+        with path.open("w", encoding="utf-8") as fh:
+            for entry in self.outputs:
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return path
 
     # -- the protocol
     def decompose(self, text: str | None) -> list[str]:

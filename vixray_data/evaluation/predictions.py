@@ -155,11 +155,29 @@ class IdCheck:
         return (f"ids: {self.references} reference id(s) ({self.reference}), {len(self.groups)} stage/field group(s); "
                 f"missing {self.count('missing')}, extra {self.count('extra')}, duplicate 0 (refused when reading)")
 
+    def report(self) -> str:
+        """The summary, then per group how many ids are missing or extra with the first few of them."""
+        lines = [self.summary()]
+        for group, found in self.groups.items():
+            for kind in ("missing", "extra"):
+                if found[kind]:
+                    lines.append(f"  {group}: {len(found[kind])} {kind}, e.g. {', '.join(found[kind][:3])}")
+        return "\n".join(lines)
+
     def as_dict(self) -> dict:
         return {"reference": self.reference, "references": self.references, "duplicates": 0,
                 "missing": self.count("missing"), "extra": self.count("extra"),
                 "groups": {k: {kind: len(v[kind]) for kind in v} | {f"{kind}_ids": v[kind][:_MAX_LISTED] for kind in v}
                            for k, v in self.groups.items()}}
+
+
+def reference_ids(source: str) -> dict[str, set[str]]:
+    """Split -> ids of a built folder or hub id (its id column only), under split aliases too (``val``, ``dev``)."""
+    from ..load import SPLIT_ALIASES, load_vixray
+
+    ds = load_vixray(source)  # canonical split names; a predictions file may use an alias (val, dev)
+    ids = {name: set(part.select_columns([schema.ID])[schema.ID]) for name, part in ds.items()}
+    return ids | {alias: ids[name] for alias, name in SPLIT_ALIASES.items() if name in ids}
 
 
 def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | None = None,

@@ -4,7 +4,8 @@ Records are grouped by (stage, field, split). Per group: ROUGE-1/2/L on syllable
 words when available, and rouge-score's ASCII tokens in compatibility mode), corpus BLEU-4 and chrF
 (sacrebleu), offline fact precision/recall (mean over records and pooled), clinical-label F1, and
 the LLM judge's precision/recall when one is configured. Figures are percentages; each carries a
-seeded bootstrap 95% interval and every metric family a signature saying how it was made.
+seeded bootstrap 95% interval and every metric family a signature saying how it was made. The figures come back
+as an :class:`~vixray_data.evaluation.result.EvaluationResult`, which writes the output files.
 """
 
 from __future__ import annotations
@@ -26,10 +27,19 @@ from .. import __version__, schema
 from ..clinical import extract_facts
 from ..lexicon import LEXICON_PATH, load_lexicon
 from . import lexical
-from .facts import OFFLINE_BACKEND, OFFLINE_VERSION, corpus_fact_scores, match_facts
+from .facts import OFFLINE_BACKEND, OFFLINE_VERSION, CorpusFactScore, FactScore, corpus_fact_scores, match_facts
 from .judge import PROMPT_VERSION, LLMJudge
-from .labels import UNCERTAIN_POSITIVE, label_scores, labels_from_facts
-from .predictions import NO_SPLIT, Prediction
+from .labels import UNCERTAIN_POSITIVE, LabelScores, label_scores, labels_from_facts
+from .predictions import NO_SPLIT, IdCheck, Prediction, PredictionSet
+from .result import (
+    Comparison,
+    EvaluationResult,
+    GroupComparison,
+    GroupResult,
+    JudgeAgreement,
+    Metric,
+    RecordDetail,
+)
 from .stats import (
     DEFAULT_RESAMPLES,
     DEFAULT_TRIALS,
@@ -108,9 +118,9 @@ class _Scored:
 
     per_record: dict[str, np.ndarray]  # metric -> values in [0, 100]
     corpus_stats: dict[str, np.ndarray]  # bleu/chrf -> per-record statistics
-    records: list[dict]
-    facts: dict
-    labels: dict
+    records: list[RecordDetail]
+    facts: CorpusFactScore
+    labels: LabelScores
 
 
 def _features(kinds: tuple[str, ...], text: str) -> list:
@@ -182,12 +192,12 @@ def _score_group(
         tokenizations.append(("ascii_", lexical.ASCII))
     iterator = tqdm(records, desc="scoring", disable=not options.progress, leave=False)
     for rec in iterator:
-        detail = {"id": rec.id, "stage": rec.stage, "field": rec.field, "split": rec.split}
+        rouge = {}
         for prefix, kind in tokenizations:
             score = lexical.rouge_tokens(cache.get(kind, rec.prediction), cache.get(kind, rec.reference))
             for name, value in score.as_dict().items():
                 per[prefix + name].append(100 * value)
-            detail[f"{prefix}rouge"] = score.as_dict()
+            rouge[prefix] = score.as_dict()
         pred_facts, ref_facts = cache.get("facts", rec.prediction), cache.get("facts", rec.reference)
         fs = match_facts(pred_facts, ref_facts)
         fact_scores_list.append(fs)
@@ -197,16 +207,16 @@ def _score_group(
         rl = labels_from_facts(ref_facts, uncertain=options.uncertain)
         pred_labels.append(pl)
         ref_labels.append(rl)
-        detail["facts"] = fs.as_dict()
-        detail["labels"] = {"prediction": sorted(pl), "reference": sorted(rl)}
+        js = on_offline = None
         if options.judge is not None:
             js = options.judge.score(rec.prediction, rec.reference)
             per["judge_precision"].append(100 * js.precision)
             per["judge_recall"].append(100 * js.recall)
-            detail["judge"] = js.as_dict()
             if options.compare_judges:
-                detail["judge_on_offline_facts"] = _judge_offline_facts(options.judge, fs)
-        details.append(detail)
+                on_offline = _judge_offline_facts(options.judge, fs)
+        details.append(RecordDetail(id=rec.id, stage=rec.stage, field=rec.field, split=rec.split, rouge=rouge,
+                                    facts=fs, labels_prediction=tuple(sorted(pl)), labels_reference=tuple(sorted(rl)),
+                                    judge=js, judge_on_offline_facts=on_offline))
     predictions = [r.prediction for r in records]
     references = [r.reference for r in records]
     stats = {
@@ -215,10 +225,10 @@ def _score_group(
     }
     corpus = corpus_fact_scores(fact_scores_list)
     labels = label_scores(pred_labels, ref_labels, uncertain=options.uncertain)
-    return _Scored({k: np.asarray(v) for k, v in per.items()}, stats, details, corpus.as_dict(), labels.as_dict())
+    return _Scored({k: np.asarray(v) for k, v in per.items()}, stats, details, corpus, labels)
 
 
-def _judge_offline_facts(judge: LLMJudge, fs) -> dict:
+def _judge_offline_facts(judge: LLMJudge, fs: FactScore) -> dict[str, list[bool]]:
     """The judge's matching on the offline extractor's statements: per-fact agreement needs the same facts."""
     pred = [p.text for p, _ in fs.matched] + [f.text for f in fs.unmatched_prediction]
     ref = [r.text for _, r in fs.matched] + [f.text for f in fs.unmatched_reference]
@@ -236,21 +246,19 @@ def _scorer(metric) -> Callable[[np.ndarray], float]:
     return partial(lexical.score_from_statistics, metric)
 
 
-def _group_metrics(scored: _Scored, options: EvaluationOptions, seed: int) -> dict[str, dict]:
+def _group_metrics(scored: _Scored, options: EvaluationOptions, seed: int) -> dict[str, Metric]:
     out = {}
     for name, values in scored.per_record.items():
         ci = bootstrap_ci(values, resamples=options.resamples, seed=seed)
-        out[name] = {"value": float(values.mean()) if values.size else 0.0, "ci95": ci.as_list()}
+        out[name] = Metric(float(values.mean()) if values.size else 0.0, ci)
     for name, metric in (("bleu", lexical.bleu_metric()), ("chrf", lexical.chrf_metric())):
         stats, score = scored.corpus_stats[name], _scorer(metric)
         value = score(stats.sum(axis=0)) if len(stats) else 0.0
-        ci = bootstrap_ci_corpus(stats, score, resamples=options.resamples, seed=seed)
-        out[name] = {"value": value, "ci95": ci.as_list()}
-    facts = scored.facts
-    out["fact_precision_pooled"] = {"value": 100 * facts["precision_pooled"], "ci95": None}
-    out["fact_recall_pooled"] = {"value": 100 * facts["recall_pooled"], "ci95": None}
-    out["label_micro_f1"] = {"value": 100 * scored.labels["micro_f1"], "ci95": None}
-    out["label_macro_f1"] = {"value": 100 * scored.labels["macro_f1"], "ci95": None}
+        out[name] = Metric(value, bootstrap_ci_corpus(stats, score, resamples=options.resamples, seed=seed))
+    out["fact_precision_pooled"] = Metric(100 * scored.facts.precision_pooled)
+    out["fact_recall_pooled"] = Metric(100 * scored.facts.recall_pooled)
+    out["label_micro_f1"] = Metric(100 * scored.labels.micro_f1)
+    out["label_macro_f1"] = Metric(100 * scored.labels.macro_f1)
     return out
 
 
@@ -269,22 +277,23 @@ def _split_rank(name: str) -> int:
     return SPLIT_ORDER.index(name) if name in SPLIT_ORDER else len(SPLIT_ORDER)
 
 
-def _agreement(scored: list[dict]) -> dict:
+def _agreement(scored: list[RecordDetail]) -> JudgeAgreement:
     """Offline vs LLM backend: per-fact agreement (Cohen's kappa) and per-record correlation."""
-    off_p = [r["facts"]["precision"] for r in scored]
-    off_r = [r["facts"]["recall"] for r in scored]
-    llm_p = [r["judge"]["precision"] for r in scored]
-    llm_r = [r["judge"]["recall"] for r in scored]
-    a = [x for r in scored for x in r.get("judge_on_offline_facts", {}).get("offline", [])]
-    b = [x for r in scored for x in r.get("judge_on_offline_facts", {}).get("judge", [])]
-    return {
-        "records": len(scored),
-        "facts_compared": len(a),
-        "per_fact_agreement": (sum(x == y for x, y in zip(a, b, strict=True)) / len(a)) if a else None,
-        "per_fact_kappa": _kappa(a, b),
-        "precision_pearson": _pearson(off_p, llm_p),
-        "recall_pearson": _pearson(off_r, llm_r),
-    }
+    judged = [(r, r.judge) for r in scored if r.judge is not None]  # every record, when a judge ran
+    off_p = [r.facts.precision for r, _ in judged]
+    off_r = [r.facts.recall for r, _ in judged]
+    llm_p = [j.precision for _, j in judged]
+    llm_r = [j.recall for _, j in judged]
+    a = [x for r in scored for x in (r.judge_on_offline_facts or {}).get("offline", [])]
+    b = [x for r in scored for x in (r.judge_on_offline_facts or {}).get("judge", [])]
+    return JudgeAgreement(
+        records=len(scored),
+        facts_compared=len(a),
+        per_fact_agreement=(sum(x == y for x, y in zip(a, b, strict=True)) / len(a)) if a else None,
+        per_fact_kappa=_kappa(a, b),
+        precision_pearson=_pearson(off_p, llm_p),
+        recall_pearson=_pearson(off_r, llm_r),
+    )
 
 
 def _pearson(x: Sequence[float], y: Sequence[float]) -> float | None:
@@ -303,8 +312,15 @@ def _kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
     return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def evaluate(records: Sequence[Prediction], *, options: EvaluationOptions | None = None) -> dict:
-    """Every figure for a list of predictions (see the module docstring); JSON-serialisable."""
+def evaluate(records: Sequence[Prediction] | PredictionSet, *, options: EvaluationOptions | None = None,
+             ids: IdCheck | None = None) -> EvaluationResult:
+    """Every figure for a list of predictions (see the module docstring).
+
+    Given a read :class:`~vixray_data.evaluation.predictions.PredictionSet`, the result also names its file and
+    skipped lines; ``ids`` is the id check to report beside the scores.
+    """
+    source = records if isinstance(records, PredictionSet) else None
+    records = source.records if source is not None else records
     options = options or EvaluationOptions()
     words = lexical.segmenter_available() if options.words is None else options.words
     if options.words is None and not words:
@@ -312,41 +328,34 @@ def evaluate(records: Sequence[Prediction], *, options: EvaluationOptions | None
     groups = []
     all_details = []
     cache = _cache_for(records, options, words)
+    judging = options.compare_judges and options.judge is not None
     for index, ((stage, field_name, split), recs) in enumerate(_groups(records).items()):
         scored = _score_group(recs, options, words, cache)
-        groups.append(
-            {
-                "stage": stage,
-                "field": field_name,
-                "split": split,
-                "records": len(recs),
-                "metrics": _group_metrics(scored, options, seed=options.seed + index),
-                "facts": scored.facts,
-                "labels": scored.labels,
-            }
-        )
-        if options.compare_judges and options.judge is not None:
-            groups[-1]["judge_agreement"] = _agreement(scored.records)
+        groups.append(GroupResult(stage=stage, field=field_name, split=split, records=len(recs),
+                                  metrics=_group_metrics(scored, options, seed=options.seed + index),
+                                  facts=scored.facts, labels=scored.labels,
+                                  judge_agreement=_agreement(scored.records) if judging else None))
         all_details.extend(scored.records)
-    result = {
-        "tool": {"name": "vixray-data", "version": __version__},
-        "scale": "percent",
-        "records": len(records),
-        "word_level": words,
-        "signatures": signatures(options, words=words),
-        "bootstrap": {"resamples": options.resamples, "seed": options.seed, "confidence": 0.95},
-        "fact_backend": "llm" if options.judge is not None else OFFLINE_BACKEND,
-        "uncertain_policy": options.uncertain,
-        "groups": groups,
-    }
-    if options.compare_judges and options.judge is not None:
-        result["judge_agreement"] = _agreement(all_details)
-    result["_records"] = all_details  # per-record detail; the CLI writes it to records.jsonl
-    return result
+    return EvaluationResult(
+        records=len(records),
+        word_level=words,
+        signatures=signatures(options, words=words),
+        resamples=options.resamples,
+        seed=options.seed,
+        fact_backend="llm" if options.judge is not None else OFFLINE_BACKEND,
+        uncertain_policy=options.uncertain,
+        groups=groups,
+        details=all_details,
+        judge_agreement=_agreement(all_details) if judging else None,
+        input=source.path if source is not None else None,
+        skipped_lines=source.skipped if source is not None else None,
+        ids=ids,
+    )
 
 
-def compare(pairs: Sequence[tuple[Prediction, Prediction]], *, options: EvaluationOptions | None = None) -> dict:
-    """Paired approximate randomisation, system A vs B, per group and metric."""
+def compare(pairs: Sequence[tuple[Prediction, Prediction]], *, options: EvaluationOptions | None = None,
+            names: tuple[str, str] | None = None) -> Comparison:
+    """Paired approximate randomisation, system A vs B, per group and metric; ``names`` says which files A and B are."""
     options = options or EvaluationOptions()
     words = lexical.segmenter_available() if options.words is None else options.words
     plain = EvaluationOptions(**{**options.__dict__, "judge": None, "compare_judges": False})
@@ -373,16 +382,9 @@ def compare(pairs: Sequence[tuple[Prediction, Prediction]], *, options: Evaluati
                 trials=min(options.trials, 1000),
                 seed=seed,
             )
-        out.append(
-            {
-                "stage": key[0],
-                "field": key[1],
-                "split": key[2],
-                "records": len(items),
-                "tests": {k: v.as_dict() for k, v in tests.items()},
-            }
-        )
-    return {"method": "paired approximate randomisation (two-sided, add-one)", "seed": options.seed, "groups": out}
+        out.append(GroupComparison(stage=key[0], field=key[1], split=key[2], records=len(items), tests=tests))
+    a, b = names if names is not None else (None, None)
+    return Comparison(seed=options.seed, groups=out, a=a, b=b)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -392,8 +394,17 @@ def _fmt(metric: dict | None) -> str:
     return "–" if metric is None else f"{metric['value']:.2f}"
 
 
-def render_markdown(result: dict, *, comparison: dict | None = None) -> str:
-    """The paper's layout (stage × field rows; per split R-1, R-2, R-L, BLEU, Precision, Recall), then the rest."""
+def render_markdown(result: EvaluationResult | dict, *, comparison: Comparison | dict | None = None) -> str:
+    """The paper's layout (stage × field rows; per split R-1, R-2, R-L, BLEU, Precision, Recall), then the rest.
+
+    Rendered from the ``evaluation.json`` document (a result's, or one read back), so the two always agree; the
+    comparison is the result's own unless one is given.
+    """
+    if isinstance(result, EvaluationResult):
+        comparison = result.comparison if comparison is None else comparison
+        result = result.as_dict()
+    if isinstance(comparison, Comparison):
+        comparison = comparison.as_dict()
     groups = result["groups"]
     splits = sorted({g["split"] for g in groups}, key=_split_rank)
     rows: dict[tuple[str, str], dict[str, dict]] = defaultdict(dict)

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vixray_data import __version__, schema
-from vixray_data.lexicon import load_lexicon
-from vixray_data.progress import bar
-
+from .. import __version__, schema
+from ..lexicon import load_lexicon
+from ..progress import bar
 from . import figures
 from .corpus import Corpus, load_corpus
 from .frequencies import Frequencies, body_parts, diagnoses
@@ -66,9 +65,8 @@ def _memo(function, cache: dict[Any, Any] | None = None):
 
 def _analyse(job: tuple[str, str, bool]) -> tuple[list[str], list, list[str] | None]:
     """Per distinct text (in a worker): words, atomic facts, and offline noun phrases when asked."""
-    from vixray_data.clinical import extract_facts
-    from vixray_data.segment import segment
-
+    from ..clinical import extract_facts
+    from ..segment import segment
     from .nounphrase import _pos_chunks
 
     text, backend, phrases = job
@@ -99,8 +97,8 @@ def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | 
 
 def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
     """Read ``source`` (folder, hub id or DatasetDict; images never decoded) and write everything to ``config.out``."""
-    from vixray_data.clinical import extract_facts
-    from vixray_data.segment import is_word, segment
+    from ..clinical import extract_facts
+    from ..segment import is_word, segment
 
     corpus = load_corpus(source)
     out = Path(config.out)

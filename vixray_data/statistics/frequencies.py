@@ -7,8 +7,8 @@ Counted by canonical lexicon concept, never by raw string, from the atomic facts
 surface forms that produced it.
 
 Figure 2a also carries the paper's own measure: body parts named in noun phrases of the findings
-(:mod:`analysis.nounphrase`, Stanza when installed, else POS tags + lexicon), with the side and rib
-number written beside them ("xương sườn 2 bên trái").
+(:mod:`vixray_data.statistics.nounphrase`, Stanza when installed, else POS tags + lexicon), with the side and
+rib number written beside them ("xương sườn 2 bên trái").
 """
 
 from __future__ import annotations
@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vixray_data import schema
-from vixray_data.lexicon import load_lexicon
-
+from .. import schema
+from ..lexicon import load_lexicon
 from .corpus import Corpus
 from .nounphrase import NounPhraseExtractor, anatomy_mentions
 
@@ -29,7 +28,7 @@ PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
 
 
 def _fact_extractor() -> Callable[[str], list]:
-    from vixray_data.clinical import extract_facts  # contract 4 (Engineer E)
+    from ..clinical import extract_facts  # contract 4 (Engineer E)
 
     return extract_facts
 

@@ -14,9 +14,8 @@ import json
 from dataclasses import asdict, dataclass
 from statistics import fmean
 
-from vixray_data import schema
-from vixray_data.segment import is_word, segment
-
+from .. import schema
+from ..segment import is_word, segment
 from .corpus import Corpus
 
 OVERALL = "overall"

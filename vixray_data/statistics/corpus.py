@@ -9,18 +9,17 @@ normalised onto the schema by the loader when its columns are not already canoni
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from datasets import DatasetDict
 
-from vixray_data import schema
-from vixray_data.errors import SchemaError, SourceError
+from .. import schema
+from ..errors import SchemaError, SourceError
+from ..hub import is_hub_id
 
 log = logging.getLogger(__name__)
-_HUB_ID = re.compile(r"[\w.-]+/[\w.-]+")
 
 #: The columns the statistics read: everything but the id, the image and the free-text notes.
 COLUMNS: tuple[str, ...] = (schema.AGE, schema.SEX, schema.VIEW, schema.FINDINGS, schema.IMPRESSIONS)
@@ -53,11 +52,6 @@ def _from_columns(split: str, columns: dict[str, list[Any]], origin: str) -> dic
     return {c: list(columns[c]) for c in COLUMNS}
 
 
-def _order(splits: dict[str, Any]) -> list[str]:
-    known = [s for s in schema.SPLITS if s in splits]
-    return known + sorted(s for s in splits if s not in schema.SPLITS)
-
-
 def _is_release_folder(folder: Path) -> bool:
     for name in (schema.MANIFEST, schema.CARD):
         path = folder / name
@@ -68,7 +62,7 @@ def _is_release_folder(folder: Path) -> bool:
 
 def _from_built_folder(folder: Path) -> Corpus | None:
     """Read a folder written by ``vixray build``; ``None`` when its shards are not in the canonical schema."""
-    from vixray_data.shards import read_columns
+    from ..shards import read_columns
 
     try:
         splits = read_columns(folder, COLUMNS)
@@ -76,7 +70,7 @@ def _from_built_folder(folder: Path) -> Corpus | None:
         return None  # not canonical: let the loader normalise it
     if not splits:
         return None
-    return Corpus(splits={s: splits[s] for s in _order(splits)}, origin=str(folder),
+    return Corpus(splits={s: splits[s] for s in schema.split_order(splits)}, origin=str(folder),
                   published=_is_release_folder(folder))
 
 
@@ -96,12 +90,12 @@ def _from_dataset_dict(dataset_dict, origin: str) -> Corpus:
     if not set(COLUMNS) <= names:
         from datasets import IterableDatasetDict
 
-        from vixray_data.load import normalize_dataset  # the loader owns the column mapping
+        from ..load import normalize_dataset  # the loader owns the column mapping
 
         parts = {split: _without_image_decoding(ds) for split, ds in dataset_dict.items()}
         dataset_dict = normalize_dataset(IterableDatasetDict(parts) if _streaming(parts) else DatasetDict(parts))
     splits = {}
-    for split in _order(dataset_dict):
+    for split in schema.split_order(dataset_dict):
         ds = dataset_dict[split].select_columns(list(COLUMNS))  # the image column is dropped, never decoded
         columns = {c: [] for c in COLUMNS}
         for batch in ds.iter(batch_size=1000):
@@ -121,7 +115,7 @@ def _load_raw(source: str, *, streaming: bool):
     """``datasets.load_dataset`` as the loader calls it, without its normalisation (done above, image-free)."""
     import datasets
 
-    from vixray_data.load import is_hub_id, load_hub_dataset
+    from ..load import load_hub_dataset
 
     try:
         if is_hub_id(source):
@@ -147,7 +141,7 @@ def load_corpus(source: Any, *, streaming: bool = True) -> Corpus:
         corpus = _from_dataset_dict(_load_raw(str(path), streaming=streaming), origin=str(path))
         corpus.published = corpus.published or _is_release_folder(path)
         return corpus
-    if path.exists() or not _HUB_ID.fullmatch(str(source)):
+    if not is_hub_id(str(source)):
         raise SourceError(f"{source}: not a dataset folder or a hub id (like {schema.HUB_ID}); "
                           "give a built folder, a hub id or a DatasetDict")  # fmt: skip
     corpus = _from_dataset_dict(_load_raw(str(source), streaming=streaming), origin=str(source))

@@ -4,11 +4,11 @@ from collections import Counter
 
 import pytest
 
-from analysis.corpus import Corpus
-from analysis.frequencies import body_parts, diagnoses
-from analysis.nounphrase import offline_extractor
 from vixray_data import schema
 from vixray_data.sources.demo import DemoSource
+from vixray_data.statistics.corpus import Corpus
+from vixray_data.statistics.frequencies import body_parts, diagnoses
+from vixray_data.statistics.nounphrase import offline_extractor
 
 # The radiologists' sentences quoted in the paper (Table 2 and Appendix A).
 TABLE2_FINDINGS = (

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vixray_data.lexicon import Term, TermIndex, term_index
-from vixray_data.lexicon import tokens as lexicon_tokens
-from vixray_data.segment import segment
-from vixray_data.text import normalize
+from ..lexicon import Term, TermIndex, term_index
+from ..lexicon import tokens as lexicon_tokens
+from ..segment import segment
+from ..text import normalize
 
 log = logging.getLogger(__name__)
 

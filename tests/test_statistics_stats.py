@@ -7,12 +7,12 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import Dataset, DatasetDict
 
-from analysis import StatsConfig, load_corpus, run_statistics
 from analysis.__main__ import main as analysis_main
-from analysis.table3 import OVERALL, PAPER_TABLE3, table3
 from vixray_data import schema
 from vixray_data.cli import main as vixray_main
 from vixray_data.errors import SchemaError
+from vixray_data.statistics import StatsConfig, load_corpus, run_statistics
+from vixray_data.statistics.table3 import OVERALL, PAPER_TABLE3, table3
 
 JUNK_IMAGE = {"bytes": b"not an image at all", "path": "x.png"}  # decoding it would raise
 

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from analysis.nounphrase import (
+from vixray_data.statistics.nounphrase import (
     POS_LEXICON,
     Mention,
     Tree,
@@ -73,7 +73,7 @@ def test_a_missing_stanza_falls_back_to_the_offline_method_with_one_log_line(cap
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_stanza)
-    with caplog.at_level(logging.INFO, logger="analysis.nounphrase"):
+    with caplog.at_level(logging.INFO, logger="vixray_data.statistics.nounphrase"):
         extractor = make_extractor("auto")
     assert extractor.method == POS_LEXICON
     assert len(caplog.records) == 1 and "Stanza unavailable" in caplog.records[0].getMessage()

@@ -15,8 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from vixray_data import schema  # noqa: E402
-
+from .. import schema  # noqa: E402
 from .corpus import Corpus  # noqa: E402
 from .frequencies import Frequencies  # noqa: E402
 from .table3 import Table3  # noqa: E402
