@@ -32,12 +32,14 @@ try:  # the [train] extra; without it even --help should say what to install, no
     from transformers import AutoModelForImageTextToText, AutoProcessor, HfArgumentParser
 
     from vixray_data.training import (
+        RemoteCodeError,
         UnreachableError,
         UnsupportedModelError,
         check_model_family,
+        checked_load,
         generation_batch,
+        quiet_peft_alias,
         set_image_budget,
-        unreachable,
     )
 except ModuleNotFoundError as missing:
     sys.exit(f"generate.py: {missing.name} is not installed; fine-tuning needs the training extra: "
@@ -50,19 +52,24 @@ log = logging.getLogger("generate")
 class GenerateArguments:
     model: str = field(metadata={"help": "Checkpoint dir or hub id; or a LoRA adapter dir (base read from it)."})
     output: str = field(metadata={"help": "Predictions JSONL to write."})
-    stage: int = 1
-    dataset: str = schema.HUB_ID
-    split: str = schema.TEST
+    stage: int = field(default=1, metadata={
+        "help": "1: findings, 2: impressions, 3: findings, then impressions after the model's own findings."})
+    dataset: str = field(default=schema.HUB_ID, metadata={"help": "Hub id or local built folder (e.g. ./vixray)."})
+    split: str = field(default=schema.TEST, metadata={"help": "Split to generate for."})
     base_model: str | None = field(default=None, metadata={"help": "Override the adapter's base model."})
-    batch_size: int = 8
-    max_new_tokens: int = 512
-    do_sample: bool = False
-    num_beams: int = 1
-    max_samples: int | None = None
-    max_pixels: int | None = 256 * 28 * 28
-    min_pixels: int | None = None
+    batch_size: int = field(default=8, metadata={"help": "Records per generate() call (left-padded)."})
+    max_new_tokens: int = field(default=512, metadata={"help": "Longest answer, in tokens, per turn."})
+    do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
+    num_beams: int = field(default=1, metadata={"help": "Beam search width; 1: no beam search."})
+    max_samples: int | None = field(default=None, metadata={"help": "Only the first N records; None: all."})
+    max_pixels: int | None = field(default=256 * 28 * 28, metadata={
+        "help": "Pixel budget per X-ray for Qwen-VL, as in training (~256 visual tokens); InternVL ignores it."})
+    min_pixels: int | None = field(default=None, metadata={
+        "help": "Smallest pixel count an X-ray is scaled up to (Qwen-VL); None: the processor's own."})
     dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16 or float32."})
-    device: str | None = field(default=None, metadata={"help": "Default: cuda when available, else cpu."})
+    device: str | None = field(default=None, metadata={"help": "None: cuda when available, else cpu."})
+    trust_remote_code: bool = field(default=False, metadata={
+        "help": "Run the checkpoint's own code (auto_map in its config files) to load it; only for code you trust."})
 
 
 def load_model(args: GenerateArguments):
@@ -73,15 +80,21 @@ def load_model(args: GenerateArguments):
                                else args.model)
     check_model_family(base)
     dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
-    model = AutoModelForImageTextToText.from_pretrained(base, dtype=dtype)
+    remote = args.trust_remote_code  # always passed: left unset, transformers would ask on the terminal
+    model = checked_load("model", base, AutoModelForImageTextToText.from_pretrained, base, dtype=dtype,
+                         trust_remote_code=remote)
     if adapter:
         from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
-    try:
-        processor = AutoProcessor.from_pretrained(args.model)  # the trainer saves the processor beside the weights
-    except (OSError, ValueError):
-        processor = AutoProcessor.from_pretrained(base)
+        with quiet_peft_alias():
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
+    try:  # the trainer saves the processor beside the weights
+        processor = checked_load("model", args.model, AutoProcessor.from_pretrained, args.model,
+                                 trust_remote_code=remote)
+    except (OSError, ValueError) as error:
+        if isinstance(error, RemoteCodeError):
+            raise
+        processor = checked_load("model", base, AutoProcessor.from_pretrained, base, trust_remote_code=remote)
     set_image_budget(processor, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     return model.to(device).eval(), processor
@@ -97,14 +110,12 @@ def _generate(model, processor, records, args: GenerateArguments, findings=None)
 
 
 def main(argv: list[str] | None = None) -> Path:
-    (args,) = HfArgumentParser(GenerateArguments).parse_args_into_dataclasses(argv)
+    parser = HfArgumentParser(GenerateArguments, description=__doc__.split("\n\n")[0])
+    (args,) = parser.parse_args_into_dataclasses(argv)
     fields = STAGE_FIELDS.get(args.stage)
     if fields is None:
         raise SystemExit(f"--stage must be one of {sorted(STAGE_FIELDS)}")
-    try:
-        data = load_vixray(args.dataset, split=args.split)
-    except OSError as error:  # ConnectionError / OfflineModeIsEnabled for a hub id that cannot be reached
-        raise unreachable("dataset", args.dataset, error) from error
+    data = checked_load("dataset", args.dataset, load_vixray, args.dataset, split=args.split)
     if args.max_samples is not None:
         data = data.select(range(min(args.max_samples, len(data))))
     model, processor = load_model(args)
@@ -130,5 +141,5 @@ if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
     try:
         main(sys.argv[1:])
-    except (VixrayError, UnreachableError, UnsupportedModelError) as error:
+    except (VixrayError, UnreachableError, UnsupportedModelError, RemoteCodeError) as error:
         sys.exit(f"generate.py: {error}")

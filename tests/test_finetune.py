@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ import train_sft  # noqa: E402
 
 TINY_PIXELS = ["--max_pixels", "3136", "--min_pixels", "3136"]
 CPU_ARGS = ["--report_to", "none", "--dtype", "float32", "--bf16", "false", "--activation_checkpointing", "false",
-            "--save_strategy", "no", "--logging_steps", "1", "--dataloader_pin_memory", "false", "--seed", "0"]
+            "--save_strategy", "no", "--logging_steps", "1", "--seed", "0"]
 
 
 @pytest.fixture(scope="session")
@@ -226,3 +227,64 @@ def test_records_without_the_stage_target_are_dropped_with_a_count_not_crashed_o
         trainer = _train(tiny_models["qwen2_vl"], data, tmp_path / "out", "--stage", "2", "--max_steps", "1")
     assert len(trainer.train_dataset) == 2
     assert "dropped 2 of 4 train records with an empty impressions" in caplog.text
+
+
+def _options_without_help(help_text: str) -> list[str]:
+    """Options in argparse ``--help`` output whose description is empty or shows no default."""
+    body = help_text.split("\noptions:\n", 1)[1]
+    entries = re.split(r"\n(?=  -)", "\n" + body)
+    missing = []
+    for entry in filter(str.strip, entries):
+        flags, _, inline = entry.strip("\n").split("\n", 1)[0].strip().partition("  ")
+        text = " ".join([inline, *(line.strip() for line in entry.strip("\n").split("\n")[1:])]).strip()
+        if flags.startswith("-h, --help"):
+            continue
+        if not text or "(default:" not in text:
+            missing.append(flags)
+    return missing
+
+
+@pytest.mark.parametrize("script", [train_sft, generate], ids=["train_sft.py", "generate.py"])
+def test_every_option_of_the_example_scripts_has_help_and_shows_its_default(script, capsys):
+    with pytest.raises(SystemExit) as stop:
+        script.main(["--help"])
+    assert stop.value.code == 0
+    help_text = capsys.readouterr().out
+    assert help_text.count("\n  --") > (100 if script is train_sft else 15)
+    assert "--trust_remote_code" in help_text and "--stage" in help_text
+    assert _options_without_help(help_text) == []
+    assert _options_without_help(help_text + "  --undocumented UNDOCUMENTED\n") == ["--undocumented UNDOCUMENTED"]
+
+
+#: Warnings a user should never see from a plain run: deprecations and noise from the training stack.
+NOISY = (FutureWarning, DeprecationWarning, UserWarning)
+STACK = ("transformers", "trl", "torch", "peft", "accelerate")
+
+
+@pytest.mark.parametrize("extra", [[], ["--use_peft", "true", "--lora_r", "4"]], ids=["full", "lora"])
+def test_a_plain_cpu_run_of_train_sft_prints_no_deprecation_or_pin_memory_warning(tiny_models, demo_dir, tmp_path,
+                                                                                  extra):
+    import warnings
+
+    # the defaults of a user's first run: no checkpointing or pin-memory flags (picked by the script)
+    argv = ["--model_name_or_path", str(tiny_models["qwen2_vl"]), "--dataset", str(demo_dir), "--stage", "1",
+            "--output_dir", str(tmp_path / "out"), "--max_steps", "1", "--per_device_train_batch_size", "2",
+            "--report_to", "none", "--save_strategy", "no", *TINY_PIXELS, *extra]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer = train_sft.main(argv)
+    noisy = [f"{w.category.__name__} {w.filename}:{w.lineno}: {w.message}" for w in caught
+             if issubclass(w.category, NOISY) and any(f"/{package}/" in w.filename for package in STACK)]
+    assert noisy == []
+    assert trainer.args.activation_checkpointing is True  # the paper's setting, under transformers 5's name
+    assert trainer.args.dataloader_pin_memory is False  # no accelerator here
+
+
+def test_pin_memory_and_checkpointing_follow_the_flags_when_given():
+    from trl import ModelConfig, TrlParser
+
+    parser = TrlParser((train_sft.VixrayArguments, train_sft.TrainingArguments, ModelConfig))
+    _, training, _ = parser.parse_args_and_config(["--dataloader_pin_memory", "true",
+                                                   "--activation_checkpointing", "false"])
+    assert (training.dataloader_pin_memory, training.activation_checkpointing) == (True, False)
+    assert training.gradient_checkpointing is False  # the old name mirrors the new one for code that reads it

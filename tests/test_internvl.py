@@ -31,7 +31,7 @@ import generate  # noqa: E402
 import train_sft  # noqa: E402
 
 CPU_ARGS = ["--report_to", "none", "--dtype", "float32", "--activation_checkpointing", "false", "--save_strategy", "no",
-            "--logging_steps", "1", "--dataloader_pin_memory", "false", "--seed", "0"]
+            "--logging_steps", "1", "--seed", "0"]
 
 
 @pytest.fixture(scope="module")

@@ -40,7 +40,7 @@ def _launch(config: Path, model: Path, data: Path, out: Path, stage: int) -> sub
                "--per_device_train_batch_size", "2", "--max_pixels", "3136", "--min_pixels", "3136",
                "--use_cpu", "true", "--activation_checkpointing", "false",
                "--output_dir", str(out), "--report_to", "none", "--save_strategy", "no", "--seed", "0",
-               "--log_level", "debug", "--log_level_replica", "debug", "--dataloader_pin_memory", "false"]
+               "--log_level", "debug", "--log_level_replica", "debug"]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
 

@@ -152,3 +152,56 @@ def test_set_precision_is_kept_and_the_accelerate_config_counts_as_set(monkeypat
     with pytest.raises(PrecisionError, match="fp16 was requested"):
         pick_precision(None, True)
     assert pick_precision(True, False, use_cpu=True) == (True, False)  # bf16 on CPU, asked for explicitly
+
+
+def _remote_code_checkpoint(tiny_model: Path, out: Path) -> Path:
+    """A copy of a tiny checkpoint whose processor is its own code: ``auto_map`` names a module written beside it.
+
+    The model class is transformers' own (a supported family); the processor class exists only in
+    ``vixray_custom_processing.py``, so loading it needs ``trust_remote_code`` as a hub remote-code checkpoint does.
+    """
+    import shutil
+
+    shutil.copytree(tiny_model, out, ignore=shutil.ignore_patterns("tiny_processing.py"))
+    shutil.copy(ROOT / "tests" / "tiny_processing.py", out / "vixray_custom_processing.py")
+    custom = "vixray_custom_processing.ImageOnlyQwen2VLProcessor"
+    for name in ("processor_config.json", "tokenizer_config.json"):
+        settings = json.loads((out / name).read_text())
+        settings["auto_map"] = {"AutoProcessor": custom}
+        settings.get("image_processor", {}).pop("auto_map", None)
+        (out / name).write_text(json.dumps(settings))
+    return out
+
+
+def _remote_code_line(script: str, model: Path) -> str:
+    return (f"{script}: model {model}: the checkpoint ships its own code (auto_map in its config files), which runs "
+            f"only with --trust_remote_code true; pass it if you trust that code")
+
+
+@pytest.fixture(scope="module")
+def remote_code_model(tiny_models, tmp_path_factory) -> Path:
+    return _remote_code_checkpoint(tiny_models["qwen2_vl"], tmp_path_factory.mktemp("remote") / "ckpt")
+
+
+def test_train_sft_on_a_checkpoint_with_its_own_code_says_to_pass_trust_remote_code(remote_code_model, demo_dir,
+                                                                                    tmp_path):
+    run = _run("--dataset", str(demo_dir), "--max_steps", "1", "--model_name_or_path", str(remote_code_model),
+               "--output_dir", str(tmp_path / "out"), "--report_to", "none")
+    assert run.returncode == 1
+    assert _last_line(run) == _remote_code_line("train_sft.py", remote_code_model)
+    assert "Do you wish to run the custom code" not in run.stderr + run.stdout  # no prompt on a terminal either
+
+
+def test_generate_on_a_checkpoint_with_its_own_code_says_to_pass_trust_remote_code_and_runs_with_it(
+        remote_code_model, demo_dir, tmp_path):
+    generate = (str(ROOT / "examples" / "generate.py"),)
+    common = ("--model", str(remote_code_model), "--dataset", str(demo_dir), "--max_samples", "1",
+              "--max_new_tokens", "2", "--output", str(tmp_path / "p.jsonl"))
+    run = _run(*common, python=generate)
+    assert run.returncode == 1
+    assert _last_line(run) == _remote_code_line("generate.py", remote_code_model)
+    assert "Do you wish to run the custom code" not in run.stderr + run.stdout
+    assert not (tmp_path / "p.jsonl").exists()
+    run = _run(*common, "--trust_remote_code", "true", python=generate)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert len((tmp_path / "p.jsonl").read_text(encoding="utf-8").splitlines()) == 1

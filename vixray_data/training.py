@@ -1,17 +1,29 @@
 """Pieces the fine-tuning examples share: the assistant-only collator, model-family checks, LoRA targets.
 
-Why a collator of our own: TRL's vision collator trains on the whole sequence unless the chat template
-carries ``{% generation %}`` markers, which Qwen's does not; with full-sequence loss every image token, the
-system text and the prompt are trained on. :class:`AssistantOnlyCollator` takes raw schema records, builds the
-stage's conversation (:mod:`vixray_data.conversations`), tokenises text and images with the model's processor,
-and keeps labels only on the assistant turns' content and their closing ``<|im_end|>``.
+Why a collator of our own when TRL has ``SFTTrainer(assistant_only_loss=True)``: with TRL 1.16 that path does not
+give the project's label mask for every supported family (``tests/test_trl_masks.py`` compares them on each
+family's real chat template, all three stages, so a TRL upgrade that closes the gap shows up there):
+
+- InternVL -hf: TRL refuses. Its template has no ``{% generation %}`` markers and TRL ships no training template
+  for it (``get_training_chat_template`` raises "patching is not supported for this template").
+- Qwen2-VL / Qwen2.5-VL: TRL swaps in its own training template, whose generation span also covers the newline
+  after each ``<|im_end|>``, a token the model never generates (decoding stops at ``<|im_end|>``).
+- ``max_length``: TRL cuts at the end of the sequence, so a long answer can lose all its labels without a word,
+  and a cut through image tokens stops with the processor's "Mismatch in image token count", naming no record.
+
+So TRL's :class:`~trl.trainer.sft_trainer.DataCollatorForVisionLanguageModeling` renders the chat template,
+processes the images and pads, and :class:`AssistantOnlyCollator` adds only what TRL cannot do: the stage's
+conversation built from raw schema records (:mod:`vixray_data.conversations`), labels on the assistant turns'
+content and their closing ``<|im_end|>`` alone, and truncation that never cuts image or prompt tokens.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,13 +158,49 @@ def check_model_family(model_name_or_path: str, **kwargs: Any) -> str:
         f"Supported: {supported}. Documented routes for other models (examples/README.md): {routes}.")
 
 
+class RemoteCodeError(ValueError):
+    """A checkpoint whose model, processor or tokenizer is its own code (``auto_map``), loaded without the flag."""
+
+
+def checked_load(kind: str, name: str, loader: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``loader(*args, **kwargs)`` (``from_pretrained``, ``load_vixray``), with failures a user can fix as one line.
+
+    An id that cannot be reached becomes :func:`unreachable`; transformers' refusal to run a checkpoint's own code
+    (a ``ValueError`` that names ``trust_remote_code``, there is no narrower type) becomes :class:`RemoteCodeError`
+    naming the script flag. Pass ``trust_remote_code`` explicitly: left unset, transformers asks on the terminal.
+    """
+    try:
+        return loader(*args, **kwargs)
+    except UnreachableError:
+        raise
+    except OSError as error:  # ConnectionError, OfflineModeIsEnabled, transformers' "couldn't connect"
+        raise unreachable(kind, name, error) from error
+    except ValueError as error:
+        if "trust_remote_code" not in str(error):
+            raise
+        raise RemoteCodeError(f"{kind} {name}: the checkpoint ships its own code (auto_map in its config files), "
+                              f"which runs only with --trust_remote_code true; pass it if you trust that "
+                              f"code") from None
+
+
+@contextlib.contextmanager
+def quiet_peft_alias() -> Iterator[None]:
+    """Silence the FutureWarning PEFT (0.21) causes when it wraps a model by reading transformers 5's deprecated
+    ``is_gradient_checkpointing``: the user can do nothing about it. Only that message, only inside the block."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
+
+
 @dataclass
 class AssistantOnlyCollator:
     """Schema records -> model inputs for ``stage``, with loss only on the assistant turns.
 
-    ``max_length`` never cuts image tokens or the prompt: a longer sample loses only the tail of its last assistant
-    turn; when even the prompt does not fit, :class:`ValueError` names the record. The ChatML markers
-    (``<|im_start|>assistant\\n`` ... ``<|im_end|>``) are shared by Qwen2-VL, Qwen2.5-VL and InternVL -hf.
+    Rendering, image processing and padding are TRL's vision collator's; the labels and the truncation are ours
+    (the module docstring says why). ``max_length`` never cuts image tokens or the prompt: a longer sample loses
+    only the tail of its last assistant turn; when even the prompt does not fit, :class:`ValueError` names the
+    record. The ChatML markers (``<|im_start|>assistant\\n`` ... ``<|im_end|>``) are shared by Qwen2-VL,
+    Qwen2.5-VL and InternVL -hf.
     """
 
     processor: Any
@@ -164,20 +212,21 @@ class AssistantOnlyCollator:
     _end_id: int = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
         if self.stage not in STAGE_FIELDS:
             raise ValueError(f"stage must be one of {sorted(STAGE_FIELDS)}, got {self.stage!r}")
         tokenizer = getattr(self.processor, "tokenizer", self.processor)
         self._header_ids = tokenizer.encode(self.assistant_header, add_special_tokens=False)
         self._end_id = tokenizer.convert_tokens_to_ids(self.turn_end)
         self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self._end_id
+        # no max_length (TRL would cut through image tokens) and no assistant_only_loss: both are done here
+        self._render = DataCollatorForVisionLanguageModeling(self.processor)
 
     def __call__(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         # which records each process trains on (``--log_level debug``; a multi-process launch checks the shards)
         log.debug("collating records %s", ",".join(str(row.get(schema.ID, "?")) for row in rows))
-        samples = [conversation(row, stage=self.stage) for row in rows]
-        texts = [self.processor.apply_chat_template(s["messages"], tokenize=False) for s in samples]
-        batch = self.processor(text=texts, images=[s["images"] for s in samples], padding=True,
-                               padding_side="right", return_tensors="pt")
+        batch = self._render([conversation(row, stage=self.stage) for row in rows])
         labels = batch["input_ids"].clone()
         labels[:] = IGNORE_INDEX
         keep = []
