@@ -79,12 +79,6 @@ REJECTS = "rejects.jsonl"
 CARD = "README.md"
 
 
-def split_order(names: Iterable[str]) -> list[str]:
-    """``names`` in :data:`SPLITS` order, any other split name after them, sorted."""
-    given = set(names)
-    return [s for s in SPLITS if s in given] + sorted(given - set(SPLITS))
-
-
 def _arrow_schema():
     """The parquet schema ``datasets`` writes for :data:`FEATURES` (same fields and ``huggingface`` metadata)."""
     import pyarrow as pa
