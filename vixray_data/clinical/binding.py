@@ -37,7 +37,7 @@ def bind_bare(index: TermIndex, organ: str | None, mention: Mention) -> str | No
             anatomy = findings[cid].anatomy
             if anatomy == organ if strict else index.compatible(organ, anatomy):
                 return cid
-    return organ_form(index, organ, mention.surface)
+    return organ_form(index, organ, mention.form)
 
 
 def bind_finding(index: TermIndex, organ: str, mention: Mention) -> tuple[str, bool]:
@@ -45,5 +45,5 @@ def bind_finding(index: TermIndex, organ: str, mention: Mention) -> tuple[str, b
     own = index.lexicon.findings[mention.value].anatomy
     if own is None or index.compatible(organ, own):
         return mention.value, True
-    found = organ_form(index, organ, mention.surface)
+    found = organ_form(index, organ, mention.form)
     return (found, True) if found else (OTHER, False)

@@ -64,7 +64,7 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
     if own is None:  # a device: the organ beside it only says where it lies
         return subject, subject_text, side, position, m.value
     if g.subject_kind == SOFT and not index.compatible(subject, own):
-        carried = organ_form(index, subject, m.surface)  # "Quai động mạch chủ vồng, vôi hóa thành"
+        carried = organ_form(index, subject, m.form)  # "Quai động mạch chủ vồng, vôi hóa thành"
         if carried:
             return subject, subject_text, side, position, carried
     if subject is None or (g.subject_kind in (SOFT, WEAK) and not index.compatible(subject, own)):

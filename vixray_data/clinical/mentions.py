@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, replace
 
 from ..lexicon import Term, TermIndex
+from .spelling import respell, speller
 
 _PIECE = re.compile(r"\d+(?:[.,/]\d+)+|\w+|[^\w\s]")
 ROMAN = {r: n for n, r in enumerate(("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"), 1)}
@@ -31,8 +32,13 @@ class Mention:
     value: str
     start: int
     end: int
-    surface: str
+    surface: str  # as written in the report
     term: Term | None = None
+    canon: str = ""  # the words in the lexicon's spelling ("tràn dịch màng phổi" for "TDMP")
+
+    @property
+    def form(self) -> str:
+        return self.canon or self.surface.lower()
 
 
 def _starts_finding(toks: list[str], i: int, index: TermIndex) -> bool:
@@ -53,8 +59,10 @@ def _negation_cut(toks: list[str], i: int, index: TermIndex) -> tuple[int, tuple
 
 def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Mention]:
     """The mentions of ``text[start:end]`` in order; offsets are positions in ``text``."""
-    spans = [(m.group(0).lower(), start + m.start(), start + m.end()) for m in _PIECE.finditer(text[start:end])]
+    written = [(m.group(0).lower(), start + m.start(), start + m.end()) for m in _PIECE.finditer(text[start:end])]
+    spans = [(w.text, w.start, w.end) for w in respell(index, written)]
     toks = [s[0] for s in spans]
+    side_letters = speller(index).side_letters
     out: list[Mention] = []
     i = 0
     while i < len(toks):
@@ -73,9 +81,15 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
             if nxt and nxt[0].kind == "anatomy":
                 stop = spans[i + size][2]
                 term = replace(nxt[0], lateral="bilateral")
-                out.append(Mention("anatomy", term.value, begin, stop, text[begin:stop], term))
+                out.append(Mention("anatomy", term.value, begin, stop, text[begin:stop], term,
+                                   " ".join(toks[i : i + 1 + size])))
                 i += 1 + size
                 continue
+        if not terms and tok in side_letters and out and out[-1].kind in ("anatomy", "finding", "bare", "number"):
+            # "phổi P", "xương sườn 5 T": a letter for a side right after what it is the side of
+            out.append(Mention("laterality", side_letters[tok], begin, stop, text[begin:stop]))
+            i += 1
+            continue
         if not terms:
             numeric = tok.isdigit() or tok in ROMAN or (tok[:1].isdigit() and tok.replace(",", "").isdigit())
             kind = "number" if numeric else ("and" if tok == "và" else "word")
@@ -83,6 +97,7 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
             i += 1
             continue
         stop = spans[i + length - 1][2]
-        out.append(Mention(terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0]))
+        out.append(Mention(terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0],
+                           " ".join(toks[i : i + length])))
         i += length
     return out
