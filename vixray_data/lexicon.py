@@ -34,6 +34,7 @@ class Concept:
     anatomy: str | None = None  # findings: the organ the finding belongs to (its default subject)
     label: str | None = None  # findings: clinical label; None for a finding with no label of its own
     bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
+    strict: tuple[str, ...] = ()  # bare forms that mean this finding only of its own organ, not of a related one
 
 
 def _forms(values) -> tuple[str, ...]:
@@ -64,10 +65,11 @@ def _concepts(section: dict) -> dict[str, Concept]:
             id=cid,
             vi=normalize(spec["vi"]),
             en=spec["en"],
-            variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ())]),
+            variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
             anatomy=spec.get("anatomy"),
             label=spec.get("label"),
-            bare=_forms(spec.get("bare") or ()),
+            bare=_forms([*(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
+            strict=_forms(spec.get("bare_strict") or ()),
         )
     return out
 
@@ -98,7 +100,8 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @dataclass(frozen=True)
 class Term:
     """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
-    laterality | neg | unc | scope_end | modifier (a description read as plain words) | word (segmenter only)."""
+    laterality | neg | unc | scope_end | filler (a word a negation reaches past: "không thấy *hình ảnh* tràn dịch")
+    | modifier (a description read as plain words) | word (segmenter only)."""
 
     kind: str
     value: str  # concept id, side, severity level, subject of a normal phrase, or the cue itself
@@ -112,7 +115,7 @@ class Term:
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
 _KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "modifier": 10, "word": 11}
+              "severity": 8, "scope_end": 9, "filler": 10, "modifier": 11, "word": 12}
 
 
 def tokens(form: str) -> tuple[str, ...]:
@@ -204,6 +207,9 @@ def term_index(path: str | None = None) -> TermIndex:
     for form in (raw.get("negation") or {}).get("scope_end") or ():
         form = normalize(form, lowercase=True)
         add(form, Term("scope_end", form, form))
+    for form in (raw.get("negation") or {}).get("fillers") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("filler", form, form))
     for form in raw.get("modifiers") or ():
         form = normalize(form, lowercase=True)
         add(form, Term("modifier", form, form))

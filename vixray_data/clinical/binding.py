@@ -2,7 +2,9 @@
 
 - A *bare* form (``to``, ``gãy``, ``xẹp``, ``tù``) means the finding of the organ it is said of:
   ``to`` of the heart is cardiomegaly, of the hilum hilar enlargement; ``gãy`` of a rib is a rib
-  fracture, of the clavicle a clavicle fracture; with no fitting organ it means nothing.
+  fracture, of the clavicle a clavicle fracture; with no fitting organ it means nothing. A *strict* bare
+  form means its finding only of the finding's own organ (``tăng`` of the lung markings, not of a nodule
+  in the lung: "Vân phổi hai bên tăng", not "Nốt mờ phổi phải tăng kích thước").
 - A full form said of an organ it does not belong to is looked up with that organ
   (``tràn dịch`` + ``màng tim`` is ``tràn dịch màng tim``); failing that it is ``other_finding``:
   abnormal, never a chest label.
@@ -35,7 +37,9 @@ def bind_bare(index: TermIndex, organ: str | None, mention: Mention) -> str | No
     for strict in (True, False):
         for cid in candidates:
             anatomy = findings[cid].anatomy
-            if anatomy == organ if strict else index.compatible(organ, anatomy):
+            if strict and anatomy == organ:
+                return cid
+            if not strict and index.compatible(organ, anatomy) and mention.form not in findings[cid].strict:
                 return cid
     return organ_form(index, organ, mention.form)
 

@@ -292,6 +292,7 @@ class Reader:
         g.touch(m)
 
     def _on_unc(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        self.neg_scope = False  # "Không có X, theo dõi Y": what is hedged is not denied
         g = self.draft
         if g.complete():
             g = self.close(carry=True)

@@ -42,10 +42,13 @@ class Mention:
 
 
 def _starts_finding(toks: list[str], i: int, index: TermIndex) -> bool:
-    if i >= len(toks):
-        return False
-    terms = index.match(toks, i)[1]
-    return bool(terms) and terms[0].kind in FINDING_KINDS
+    """A finding begins at ``i``, perhaps after words a negation reaches past ("hình ảnh", "tổn thương dạng")."""
+    while i < len(toks):
+        size, terms = index.match(toks, i)
+        if not terms or terms[0].kind != "filler":
+            return bool(terms) and terms[0].kind in FINDING_KINDS
+        i += size
+    return False
 
 
 def _negation_cut(toks: list[str], i: int, index: TermIndex) -> tuple[int, tuple[Term, ...]]:
