@@ -137,7 +137,7 @@ def negated_labels(facts) -> set[str]:
             findings = (fact.finding,)
         elif fact.polarity == "normal" and fact.finding is None:
             findings = tuple(index.negated_means_normal.get(fact.subject, ()))
-        out.update(lex.findings[f].label for f in findings if f in lex.findings and lex.findings[f].label)
+        out.update(label for f in findings if f in lex.findings for label in lex.findings[f].labels)
     return out
 
 
@@ -148,8 +148,9 @@ def predicted_sides(facts) -> dict[str, str | None]:
     lex = load_lexicon()
     sides: dict[str, set[str | None]] = {}
     for fact in facts:
-        if fact.polarity == "present" and fact.finding in lex.findings and lex.findings[fact.finding].label:
-            sides.setdefault(lex.findings[fact.finding].label, set()).add(fact.laterality)
+        if fact.polarity == "present" and fact.finding in lex.findings:
+            for label in lex.findings[fact.finding].labels:
+                sides.setdefault(label, set()).add(fact.laterality)
     out = {}
     for label, seen in sides.items():
         said = seen - {None}

@@ -32,7 +32,12 @@ class Concept:
     en: str
     variants: tuple[str, ...]  # every surface form, ``bare`` ones included
     anatomy: str | None = None  # findings: the organ the finding belongs to (its default subject)
-    label: str | None = None  # findings: clinical label; None for a finding with no label of its own
+    labels: tuple[str, ...] = ()  # findings: clinical labels (one, or two for "tràn dịch tràn khí"); none: no label
+
+    @property
+    def label(self) -> str | None:
+        """The finding's (first) clinical label; None for a finding with no label of its own."""
+        return self.labels[0] if self.labels else None
     bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
     strict: tuple[str, ...] = ()  # bare forms that mean this finding only of its own organ, not of a related one
 
@@ -57,6 +62,10 @@ class Lexicon:
     raw: dict = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
 
 
+def _labels(value) -> tuple[str, ...]:
+    return () if value is None else (value,) if isinstance(value, str) else tuple(value)
+
+
 def _concepts(section: dict) -> dict[str, Concept]:
     out = {}
     for cid, spec in (section or {}).items():
@@ -67,7 +76,7 @@ def _concepts(section: dict) -> dict[str, Concept]:
             en=spec["en"],
             variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
             anatomy=spec.get("anatomy"),
-            label=spec.get("label"),
+            labels=_labels(spec.get("label")),
             bare=_forms([*(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
             strict=_forms(spec.get("bare_strict") or ()),
         )

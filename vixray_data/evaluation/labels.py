@@ -41,9 +41,7 @@ def labels_from_facts(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSIT
         if fact.certainty == UNCERTAIN and uncertain == UNCERTAIN_NEGATIVE:
             continue
         abnormal = True  # a finding without a label of its own ("lao phổi") is still not "no finding"
-        label = lex.findings[fact.finding].label
-        if label and label in lex.labels:
-            positive.add(label)
+        positive.update(label for label in lex.findings[fact.finding].labels if label in lex.labels)
     if not abnormal and NO_FINDING in lex.labels:
         positive.add(NO_FINDING)
     return positive
