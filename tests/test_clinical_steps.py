@@ -174,7 +174,8 @@ def test_a_lung_finding_said_of_the_hilum_is_a_perihilar_lung_finding():
 def test_a_bare_word_said_again_or_of_an_organ_ahead_is_one_statement_each():
     assert [f.finding for f in extract_facts("Rốn phổi trái to và đậm")] == ["hilar_enlargement"]
     facts = extract_facts("Tràn dịch màng phổi trái đẩy lệch trung thất sang phải")
-    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", "right")]
+    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", None)]
+    assert "toward:right" in facts[1].position  # where the shift goes is kept, as a place, not as a side
 
 
 def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it():

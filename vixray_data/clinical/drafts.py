@@ -80,20 +80,23 @@ class Draft:
 
 
 def _clause(upcoming: Sequence[Mention]) -> Iterator[Mention]:
+    """The mentions up to the next comma or scope-ending word ("kèm", "nhưng"): one clause."""
     for mention in upcoming:
-        if mention.kind == "comma":
+        if mention.kind in ("comma", "scope_end"):
             return
         yield mention
 
 
-def _predicate_ahead(upcoming: Sequence[Mention], *, cue_ends: bool) -> bool:
+def _predicate_ahead(index: TermIndex, organ: str, upcoming: Sequence[Mention], *, cue_ends: bool) -> bool:
     """A finding, a normal state or a negation cue before the clause ends: a new statement begins.
 
-    With ``cue_ends`` an uncertainty cue stops the search: in "Đám mờ nhu mô phổi phải nghĩ đến đụng
-    dập" the organ belongs to the opacity before it, and the cue opens the next statement.
+    A bare form counts only if it means something of ``organ`` ("Nốt mờ thùy trên phổi phải tăng kích
+    thước": ``tăng`` says nothing of the lung, so the lung is the nodule's). With ``cue_ends`` an
+    uncertainty cue stops the search: in "Đám mờ nhu mô phổi phải nghĩ đến đụng dập" the organ belongs
+    to the opacity before it, and the cue opens the next statement.
     """
     for mention in _clause(upcoming):
-        if mention.kind in ("finding", "bare", "normal", "neg"):
+        if mention.kind in ("finding", "normal", "neg") or (mention.kind == "bare" and bind_bare(index, organ, mention)):
             return True
         if mention.kind == "anatomy" or (cue_ends and mention.kind == "unc"):
             return False
@@ -128,8 +131,8 @@ def heading_context(mentions: Sequence[Mention], outer: Draft | None = None) -> 
             ctx.position.append(m.value)
     if ctx.subject is None and ctx.laterality and outer is not None:
         ctx.subject, ctx.subject_text, ctx.position = outer.subject, outer.subject_text, ctx.position or outer.position
-    if ctx.subject is None:
-        return None
+    if ctx.subject is None and not ctx.laterality:
+        return None  # "Kết luận:", "Mô tả:"; a side alone ("Bên phải:") still gives its side
     ctx.subject_kind, ctx.side_on_subject = HEADING, True
     return ctx
 
@@ -141,6 +144,7 @@ class Reader:
         self.index, self.context = index, context
         self.drafts: list[Draft] = []
         self.neg_scope = self.unc_scope = self.after_rib = False
+        self.previous: Mention | None = None
         self.draft = self._fresh()
 
     def _fresh(self) -> Draft:
@@ -159,7 +163,7 @@ class Reader:
         nxt = self._fresh()
         if carry and g.subject is not None:
             nxt.subject, nxt.subject_text, nxt.subject_kind = g.subject, g.subject_text, SOFT
-            if g.side_on_subject:
+            if g.side_on_subject and not (self.context and self.context.laterality):  # a heading's side stays
                 nxt.laterality, nxt.lateral_soft, nxt.side_on_subject = g.laterality, True, True
                 nxt.position, nxt.position_soft = list(g.position), True
         self.draft = nxt
@@ -170,6 +174,7 @@ class Reader:
             handler = getattr(self, f"_on_{m.kind}", None)
             if handler is not None:
                 handler(m, mentions[i + 1 :])
+            self.previous = m
             if m.kind in ("anatomy", "finding", "bare"):
                 self.after_rib = self.draft.subject == "rib" or m.value == "rib_fracture"
             elif m.kind not in ("number", "comma", "and", "laterality", "position"):
@@ -187,9 +192,14 @@ class Reader:
         assert term is not None
         weak = bool(term.positions)  # "thùy trên", "cạnh rốn phổi": a place that a later organ may refine
         g = self.draft
+        if g.complete() and self.previous is not None and self.previous.kind == "locative":
+            # "đám mờ nhỏ sát vòm hoành": an organ after a word of place only says where
+            g.position.extend(term.positions or (m.value,))
+            g.touch(m)
+            return
         if g.complete():
             # "... mờ kính rải rác rốn phổi tăng đậm": a new statement
-            if _predicate_ahead(upcoming, cue_ends=g.subject_kind != EXPLICIT):
+            if _predicate_ahead(self.index, m.value, upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
             elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak
@@ -253,7 +263,8 @@ class Reader:
             meant = bind_bare(self.index, g.subject, m)
             organ_ahead = any(a.kind == "anatomy" and a.term is not None and not a.term.positions
                               and bind_bare(self.index, a.value, m) for a in _clause(upcoming))
-            if (meant is None and not organ_ahead) or (meant is not None and meant == self._bound(g)):
+            after_comma = self.previous is not None and self.previous.kind == "comma"
+            if not after_comma and ((meant is None and not organ_ahead) or (meant is not None and meant == self._bound(g))):
                 # a size word after a finding ("nốt mờ to 2 cm"), or the finding said again ("to và đậm")
                 g.touch(m)
                 return
@@ -309,6 +320,11 @@ class Reader:
         else:
             g.set_side(m.value)
         g.touch(m)
+
+    def _on_direction(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        if m.value in ("left", "right"):  # where a shift goes: not the side of what is shifted
+            self.draft.position.append(f"toward:{m.value}")
+        self.draft.touch(m)
 
     def _on_position(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         self.draft.add_positions([m.value])

@@ -70,7 +70,7 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
     i = 0
     while i < len(toks):
         tok, begin, stop = spans[i]
-        if tok == ",":
+        if tok in (",", "/"):  # "VIÊM PHỔI THÙY DƯỚI / THEO DÕI TRÀN DỊCH": a slash separates like a comma
             out.append(Mention("comma", tok, begin, stop, tok))
             i += 1
             continue
@@ -81,6 +81,13 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
                 length, terms = cut, cue
         if tok in index.bilateral_prefix and i + 1 < len(toks):
             size, nxt = index.match(toks, i + 1)
+            if nxt and nxt[0].kind == "finding" and nxt[0].headed:  # "Hai rốn phổi đậm": both hila
+                stop = spans[i + size][2]
+                out.append(Mention("finding", nxt[0].value, spans[i + 1][1], stop, text[spans[i + 1][1] : stop],
+                                   nxt[0], " ".join(toks[i + 1 : i + 1 + size])))
+                out.append(Mention("laterality", "bilateral", begin, spans[i][2], text[begin : spans[i][2]]))
+                i += 1 + size
+                continue
             if nxt and nxt[0].kind == "anatomy":
                 stop = spans[i + size][2]
                 term = replace(nxt[0], lateral="bilateral")
