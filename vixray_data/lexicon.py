@@ -111,7 +111,7 @@ class Term:
     """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
     laterality | direction (a side that is not the finding's: "đẩy trung thất *sang phải*", "*bên phải nhiều hơn*") |
     locative ("sát", "chồng lên": the organ after it only says where) |
-    neg | unc | scope_end | filler (a word a negation reaches past: "không thấy *hình ảnh* tràn dịch")
+    neg | unc | scope_end | join (a scope end that also ends the clause: "kèm", "nhưng") | filler (a word a negation reaches past: "không thấy *hình ảnh* tràn dịch")
     | modifier (a description read as plain words) | word (segmenter only)."""
 
     kind: str
@@ -126,7 +126,7 @@ class Term:
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
 _KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13, "word": 14}
+              "severity": 8, "scope_end": 9, "join": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13, "word": 14}
 
 
 def tokens(form: str) -> tuple[str, ...]:
@@ -215,9 +215,10 @@ def term_index(path: str | None = None) -> TermIndex:
         add(form, Term("neg", form, form))
     for form in lex.uncertainty:
         add(form, Term("unc", form, form))
-    for form in (raw.get("negation") or {}).get("scope_end") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("scope_end", form, form))
+    for kind in ("scope_end", "joins"):
+        for form in (raw.get("negation") or {}).get(kind) or ():
+            form = normalize(form, lowercase=True)
+            add(form, Term("join" if kind == "joins" else kind, form, form))
     for form in (raw.get("negation") or {}).get("fillers") or ():
         form = normalize(form, lowercase=True)
         add(form, Term("filler", form, form))

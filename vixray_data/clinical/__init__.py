@@ -20,7 +20,7 @@ from ..lexicon import TermIndex, term_index
 from ..text import normalize
 from .drafts import Draft, Reader, heading_context
 from .facts import CERTAIN, NEGATED, NORMAL, POLARITIES, PRESENT, UNCERTAIN, Fact, draft_facts, merge_sides
-from .mentions import find_mentions
+from .mentions import FINDING_KINDS, find_mentions
 from .statements import split_statements
 
 __all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "Fact", "extract_facts",
@@ -54,7 +54,17 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
             contexts[span] = heading_context(find_mentions(normalized, *span, index), outer)
         return contexts[span]
 
+    headings_read: set[tuple[int, int]] = set()
     for statement in split_statements(normalized):
+        for heading in (statement.section, statement.heading):
+            # "Di chứng lao phổi: dải xơ ...": a heading that states a finding is a statement too
+            if heading is not None and heading not in headings_read:
+                headings_read.add(heading)
+                mentions = find_mentions(normalized, *heading, index)
+                if any(m.kind in FINDING_KINDS for m in mentions):
+                    outer = context_of(statement.section) if heading != statement.section else None
+                    for draft in Reader(index, outer).read(mentions):
+                        facts.extend(draft_facts(index, draft, normalized))
         context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
         for draft in Reader(index, context).read(mentions):

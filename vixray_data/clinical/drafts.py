@@ -12,7 +12,7 @@ Scopes:
   after the finding is that finding's own and ends with it ("Tràn khí màng phổi phải, không thấy
   tràn dịch": the effusion has no side);
 - a negation cue before a finding covers the findings listed after it until a new organ, a normal
-  statement, a scope-ending word (``negation.scope_end``) or the sentence end; a cue after the
+  statement, a scope-ending word (``negation.scope_end``, ``negation.joins``) or the sentence end; a cue after the
   finding ("Bóng tim không to") covers that finding only;
 - an uncertainty cue ("nghĩ đến", "theo dõi") covers the rest of the sentence.
 """
@@ -82,7 +82,7 @@ class Draft:
 def _clause(upcoming: Sequence[Mention]) -> Iterator[Mention]:
     """The mentions up to the next comma or scope-ending word ("kèm", "nhưng"): one clause."""
     for mention in upcoming:
-        if mention.kind in ("comma", "scope_end"):
+        if mention.kind in ("comma", "join"):
             return
         yield mention
 
@@ -212,7 +212,8 @@ class Reader:
                     g.set_side(term.lateral)
                 g.touch(m)
                 return
-            elif g.subject_kind == EXPLICIT:  # "Phổi phải đám mờ đáy phổi": the organ only says where
+            elif g.subject_kind == EXPLICIT or (g.subject_kind == WEAK and not self.index.compatible(g.subject, m.value)):
+                # "Phổi phải đám mờ đáy phổi", "Khuyết cung sau xương sườn 5 ... lồng ngực": the organ only says where
                 g.position.extend(term.positions or (m.value,))
                 g.touch(m)
                 return
@@ -312,6 +313,8 @@ class Reader:
 
     def _on_scope_end(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         self.neg_scope = False
+
+    _on_join = _on_scope_end  # "kèm", "nhưng": ends a shared negation, and the clause
 
     def _on_laterality(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         g = self.draft

@@ -6,8 +6,9 @@ forgive is declared in the lexicon's ``spelling`` section; this module applies i
 
 1. an abbreviation is replaced by the words it stands for (longest first: ``k phổi`` before ``k``);
 2. a word that is neither a lexicon word nor a common word, with one character wrong (missing, extra,
-   replaced or two swapped), takes a lexicon word's spelling when that completes a lexicon form of at
-   least ``typo_min_length`` characters and no other correction does;
+   replaced or two swapped; in a word shorter than ``typo_min_word`` letters only a tone mark), takes a
+   lexicon word's spelling when that completes a lexicon form of two words or more and at least
+   ``typo_min_length`` characters, and no other correction does;
 3. words written without diacritics take the lexicon's spelling where, together, they spell one lexicon
    form (``mo kinh`` is ``mờ kính``); a single unaccented word does so alone only when it spells one
    lexicon word and is not declared ambiguous (``khong`` is ``không``; ``sang`` may be ``sáng`` or
@@ -193,11 +194,14 @@ def _form_at(sp: Speller, words: Sequence[str], i: int, *, minimum: int = 1) -> 
 def _typo_fixes(sp: Speller, words: list[str]) -> None:
     """Correct in place the unknown words that one edit turns into the word of one long lexicon form."""
     for i, word in enumerate(words):
-        if word in sp.known or len(word) < sp.typo_min_word or not word.isalpha():
+        if word in sp.known or len(word) < 2 or not word.isalpha() or (len(word) < sp.typo_min_word
+                                                                       and not _accented(word)):
             continue
         keys = (word, *_deletions(word))
         candidates = {c for key in keys for c in sp.neighbours.get(key, ())
                       if one_edit(c, word) or (not _accented(word) and one_edit(fold(c), word))}
+        if len(word) < sp.typo_min_word:  # a short word: only a slipped tone mark ("kẻ" for "kẽ", "mơ" for "mờ")
+            candidates = {c for c in candidates if fold(c) == fold(word)}
         fixes = set()
         for candidate in candidates:
             trial = [*words[:i], candidate, *words[i + 1 :]]
