@@ -145,6 +145,7 @@ class Reader:
         self.drafts: list[Draft] = []
         self.neg_scope = self.unc_scope = self.after_rib = False
         self.previous: Mention | None = None
+        self.explained = False  # the current draft's cause was read ("do" + an organ): the rest of the clause is it
         self.draft = self._fresh()
 
     def _fresh(self) -> Draft:
@@ -171,6 +172,11 @@ class Reader:
 
     def read(self, mentions: Sequence[Mention]) -> list[Draft]:
         for i, m in enumerate(mentions):
+            if self.explained:  # the words of a cause already read ("do mất bóng mờ phần mềm")
+                if m.kind not in ("comma", "join"):
+                    self.draft.touch(m)
+                    continue
+                self.explained = False
             handler = getattr(self, f"_on_{m.kind}", None)
             if handler is not None:
                 handler(m, mentions[i + 1 :])
@@ -323,6 +329,18 @@ class Reader:
         else:
             g.set_side(m.value)
         g.touch(m)
+
+    def _on_cause(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        """"tăng sáng do mất bóng mờ phần mềm": a finding caused by the chest wall or a breast is theirs."""
+        g = self.draft
+        if g.finding is None:
+            return
+        outside = (self.index.lexicon.raw.get("causes") or {}).get("outside") or ()
+        for a in _clause(upcoming):
+            if a.kind == "anatomy" and a.value in outside:
+                g.subject, g.subject_text, g.subject_kind = a.value, a.surface, EXPLICIT
+                self.explained = True
+                return
 
     def _on_direction(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         if m.value in ("left", "right"):  # where a shift goes: not the side of what is shifted
