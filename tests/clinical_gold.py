@@ -12,7 +12,7 @@ import yaml
 
 from vixray_data.clinical import UNCERTAIN, Fact, extract_facts
 from vixray_data.evaluation import label_scores, labels_from_facts, match_facts
-from vixray_data.evaluation.labels import LabelScores
+from vixray_data.evaluation.labels import LabelScores, report_state
 
 GOLD_PATH = Path(__file__).with_name("data") / "clinical_gold.yaml"
 
@@ -115,16 +115,6 @@ def load_blind(path: Path = BLIND_PATH) -> list[BlindItem]:
     return items
 
 
-def predicted_state(facts, labels: set[str]) -> str:
-    """normal | abnormal | unrecognised, as the labeler reports the sentence."""
-    from vixray_data.evaluation import labels as labels_module
-
-    state = getattr(labels_module, "report_state", None)
-    if state is not None:
-        return state(facts)
-    return "normal" if "no_finding" in labels else "abnormal"  # the rules before issue 19 had no third state
-
-
 def negated_labels(facts) -> set[str]:
     """Labels of the findings the facts state absent (a normal mediastinum rules out its widening and shift)."""
     from vixray_data.lexicon import load_lexicon, term_index
@@ -223,7 +213,7 @@ def score_blind(items: list[BlindItem]) -> BlindScore:
                   if label in negated and label not in labels]
         read_sides = predicted_sides(facts)
         checks = tuple((label, side, read_sides.get(label)) for label, side in sorted(item.sides.items()))
-        results.append(BlindResult(item, frozenset(labels), frozenset(negated), predicted_state(facts, labels),
+        results.append(BlindResult(item, frozenset(labels), frozenset(negated), report_state(facts),
                                    tuple(flips), checks))
     known = set(label_names())
     unknown = frozenset(label for item in items for label in item.labels | item.negated if label not in known)

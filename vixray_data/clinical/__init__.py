@@ -17,14 +17,27 @@ import re
 from pathlib import Path
 
 from ..lexicon import TermIndex, term_index
-from ..text import normalize
+from ..text import fold, normalize
 from .drafts import Draft, Reader, heading_context
-from .facts import CERTAIN, NEGATED, NORMAL, POLARITIES, PRESENT, UNCERTAIN, Fact, draft_facts, merge_sides
+from .facts import (
+    CERTAIN,
+    NEGATED,
+    NORMAL,
+    POLARITIES,
+    PRESENT,
+    UNCERTAIN,
+    UNRECOGNISED,
+    Fact,
+    draft_facts,
+    merge_sides,
+    unread_facts,
+)
 from .mentions import FINDING_KINDS, find_mentions
+from .spelling import speller
 from .statements import split_statements
 
-__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "Fact", "extract_facts",
-           "lexicon_version", "match_key"]
+__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "UNRECOGNISED", "Fact",
+           "extract_facts", "lexicon_version", "match_key"]
 
 _LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
 
@@ -46,6 +59,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
     if len(normalized.lower()) != len(normalized):  # keep character offsets valid for the spans
         normalized = normalized.lower()
     index = _index(lexicon_path)
+    known = speller(index).known
     facts: list[Fact] = []
     contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
 
@@ -67,13 +81,24 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
                         facts.extend(draft_facts(index, draft, normalized))
         context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
-        for draft in Reader(index, context).read(mentions):
-            facts.extend(draft_facts(index, draft, normalized))
+        reader = Reader(index, context)
+        covered = []
+        for draft in reader.read(mentions):
+            stated = draft_facts(index, draft, normalized)
+            if stated and draft.start is not None:
+                covered.append((draft.start, draft.end))
+            facts.extend(stated)
+        facts.extend(unread_facts(index, known, mentions, covered, reader.clause_negated, normalized))
     return merge_sides(facts, index)
 
 
 def match_key(fact: Fact, *, lexicon_path: str | Path | None = None) -> tuple[str | None, str | None, str, str | None]:
-    """What two facts must share to match: subject (its matching group), finding, polarity, laterality."""
+    """What two facts must share to match: subject (its matching group), finding, polarity, laterality.
+
+    An unrecognised statement matches only the same words (case and diacritics aside) on the other side.
+    """
     index = _index(lexicon_path)
     subject = index.subject_groups.get(fact.subject, fact.subject) if fact.subject else None
+    if fact.polarity == UNRECOGNISED:
+        return (subject, fold(fact.text), fact.polarity, None)
     return (subject, fact.finding, fact.polarity, fact.laterality)

@@ -146,6 +146,7 @@ class Reader:
         self.neg_scope = self.unc_scope = self.after_rib = False
         self.previous: Mention | None = None
         self.explained = False  # the current draft's cause was read ("do" + an organ): the rest of the clause is it
+        self.clause_negated: list[bool] = [False]  # per clause: a shared negation was open when it began
         self.draft = self._fresh()
 
     def _fresh(self) -> Draft:
@@ -180,6 +181,8 @@ class Reader:
             handler = getattr(self, f"_on_{m.kind}", None)
             if handler is not None:
                 handler(m, mentions[i + 1 :])
+            if m.kind in ("comma", "join"):
+                self.clause_negated.append(self.neg_scope)
             self.previous = m
             if m.kind in ("anatomy", "finding", "bare"):
                 self.after_rib = self.draft.subject == "rib" or m.value == "rib_fracture"

@@ -9,6 +9,9 @@
   for those in ``negated_means_normal`` it is the other way round: "Trung thất không rộng" = "Trung thất
   bình thường" = (mediastinum, normal).
 - A lung finding said of the hilum (``located_in``) is a lung finding placed there: "Khối mờ rốn phổi".
+- A clause that states nothing readable but holds a word the lexicon does not know (nor lists as a common
+  word), or a finding word that fits no organ there, is one ``unrecognised`` fact: the report is then
+  never read as normal, and the side written in it belongs to nothing.
 - The same finding stated once per side is one bilateral fact: "Tràn dịch màng phổi phải. Tràn dịch
   màng phổi trái." = "Tràn dịch màng phổi hai bên".
 """
@@ -23,8 +26,9 @@ from .binding import bind_bare, bind_finding, organ_form
 from .drafts import EXPLICIT, HEADING, SOFT, WEAK, Draft
 from .mentions import Mention
 
-PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
-POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL)
+PRESENT, NEGATED, NORMAL, UNRECOGNISED = "present", "negated", "normal", "unrecognised"
+#: ``unrecognised``: a clause that states something the lexicon cannot read (see :func:`unread_facts`)
+POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL, UNRECOGNISED)
 CERTAIN, UNCERTAIN = "certain", "uncertain"
 
 
@@ -130,6 +134,42 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
     return facts
 
 
+def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:
+    """The mentions cut at commas and joining words ("kèm", "nhưng")."""
+    out: list[list[Mention]] = [[]]
+    for m in mentions:
+        if m.kind in ("comma", "join"):
+            out.append([])
+        else:
+            out[-1].append(m)
+    return out
+
+
+def unread_facts(index: TermIndex, known: frozenset[str], mentions: Sequence[Mention],
+                 covered: Sequence[tuple[int, int]], negated: Sequence[bool], text: str) -> list[Fact]:
+    """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read.
+
+    ``covered``: the spans of the statements that gave facts; ``negated[k]``: a shared negation was open when
+    clause ``k`` began ("Không thấy tràn dịch, <anything>" denies it). A clause with a negation cue or advice
+    ("đề nghị chụp CT có tiêm thuốc cản quang") may hold any words.
+    """
+    out = []
+    for k, clause in enumerate(_clauses(mentions)):
+        if not clause or (k < len(negated) and negated[k]):
+            continue
+        if any(m.kind in ("neg", "advice") for m in clause):
+            continue
+        if any(start <= m.start and m.end <= end for m in clause for start, end in covered):
+            continue
+        unread = [m for m in clause if m.kind in ("finding", "bare")
+                  or (m.kind == "word" and m.value.isalpha() and m.value not in known)]
+        if unread:
+            organ = next((m.value for m in clause if m.kind == "anatomy"), None)
+            span = text[clause[0].start : clause[-1].end].strip(" .")
+            out.append(Fact(organ, None, UNRECOGNISED, text=span, subject_text=None))
+    return out
+
+
 def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
     """One bilateral fact for a finding stated once on the right and once on the left of one organ."""
 
@@ -138,7 +178,7 @@ def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
 
     out = list(facts)
     for i, fact in enumerate(out):
-        if fact is None or fact.laterality not in ("left", "right"):
+        if fact is None or fact.laterality not in ("left", "right") or fact.polarity == UNRECOGNISED:
             continue
         other = "left" if fact.laterality == "right" else "right"
         for j in range(i + 1, len(out)):

@@ -98,7 +98,7 @@ def _compile(index: TermIndex) -> Speller:
         spellings = forms.setdefault(tuple(fold(w) for w in key), [])
         if key not in spellings:
             spellings.append(key)
-    common = {w for phrase in spec.get("common_words") or () for w in words(phrase)}
+    common = {w for phrase in index.lexicon.raw.get("common_words") or () for w in words(phrase)}
     neighbours: dict[str, set[str]] = {}
     for word in lexicon_words:
         for variant in {word, fold(word)}:
