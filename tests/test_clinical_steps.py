@@ -138,7 +138,8 @@ def test_a_normal_phrase_before_several_organs_is_the_normal_state_of_each(text)
 def test_increased_lung_markings_are_a_lung_finding_whichever_the_word_order():
     for text in ("Tăng đậm vân phổi hai bên", "Vân phổi hai bên tăng đậm", "Phổi hai bên tăng đậm vân",
                  "Vân phổi hai bên tăng"):  # the markings are a place in the lung: they match as the lung
-        assert [match_key(f) for f in extract_facts(text)] == [("lung", "increased_markings", PRESENT, "bilateral")], text
+        keys = [match_key(f) for f in extract_facts(text)]
+        assert keys == [("lung", "increased_markings", PRESENT, "bilateral")], text
     assert [f.finding for f in extract_facts("Rốn phổi hai bên tăng đậm")] == ["hilar_enlargement"]
 
 

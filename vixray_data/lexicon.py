@@ -109,10 +109,11 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @dataclass(frozen=True)
 class Term:
     """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
-    laterality | direction (a side that is not the finding's: "đẩy trung thất *sang phải*", "*bên phải nhiều hơn*") |
-    locative ("sát", "chồng lên": the organ after it only says where) | cause ("do") | advice ("đề nghị") |
-    neg | unc | scope_end | join (a scope end that also ends the clause: "kèm", "nhưng") | filler (a word a negation reaches past: "không thấy *hình ảnh* tràn dịch")
-    | modifier (a description read as plain words) | word (segmenter only)."""
+    laterality | direction (a side that is not the finding's: "đẩy trung thất *sang phải*", "*bên phải nhiều
+    hơn*") | locative ("sát", "chồng lên": the organ after it only says where) | cause ("do") | advice ("đề
+    nghị") | neg | unc | scope_end | join (a scope end that also ends the clause: "kèm", "nhưng") | filler (a
+    word a negation reaches past: "không thấy *hình ảnh* tràn dịch") | modifier (a description read as plain
+    words) | word (segmenter only)."""
 
     kind: str
     value: str  # concept id, side, severity level, subject of a normal phrase, or the cue itself
@@ -126,7 +127,8 @@ class Term:
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
 _KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "join": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13, "cause": 14, "advice": 15, "word": 16}
+              "severity": 8, "scope_end": 9, "join": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13,
+              "cause": 14, "advice": 15, "word": 16}
 
 
 def tokens(form: str) -> tuple[str, ...]:

@@ -96,7 +96,9 @@ def _predicate_ahead(index: TermIndex, organ: str, upcoming: Sequence[Mention], 
     to the opacity before it, and the cue opens the next statement.
     """
     for mention in _clause(upcoming):
-        if mention.kind in ("finding", "normal", "neg") or (mention.kind == "bare" and bind_bare(index, organ, mention)):
+        if mention.kind in ("finding", "normal", "neg"):
+            return True
+        if mention.kind == "bare" and bind_bare(index, organ, mention):
             return True
         if mention.kind == "anatomy" or (cue_ends and mention.kind == "unc"):
             return False
@@ -221,8 +223,9 @@ class Reader:
                     g.set_side(term.lateral)
                 g.touch(m)
                 return
-            elif g.subject_kind == EXPLICIT or (g.subject_kind == WEAK and not self.index.compatible(g.subject, m.value)):
-                # "Phổi phải đám mờ đáy phổi", "Khuyết cung sau xương sườn 5 ... lồng ngực": the organ only says where
+            elif g.subject_kind == EXPLICIT or (g.subject_kind == WEAK
+                                                 and not self.index.compatible(g.subject, m.value)):
+                # "Phổi phải đám mờ đáy phổi", "Khuyết cung sau xương sườn 5 ... lồng ngực": it only says where
                 g.position.extend(term.positions or (m.value,))
                 g.touch(m)
                 return
@@ -274,7 +277,8 @@ class Reader:
             organ_ahead = any(a.kind == "anatomy" and a.term is not None and not a.term.positions
                               and bind_bare(self.index, a.value, m) for a in _clause(upcoming))
             after_comma = self.previous is not None and self.previous.kind == "comma"
-            if not after_comma and ((meant is None and not organ_ahead) or (meant is not None and meant == self._bound(g))):
+            said_again = meant is not None and meant == self._bound(g)
+            if not after_comma and ((meant is None and not organ_ahead) or said_again):
                 # a size word after a finding ("nốt mờ to 2 cm"), or the finding said again ("to và đậm")
                 g.touch(m)
                 return
