@@ -30,6 +30,7 @@ from .facts import (
     Fact,
     draft_facts,
     merge_sides,
+    share_sides,
     unread_facts,
 )
 from .mentions import FINDING_KINDS, find_mentions
@@ -82,12 +83,13 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
         context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
         reader = Reader(index, context)
-        covered = []
+        covered, sentence = [], []
         for draft in reader.read(mentions):
             stated = draft_facts(index, draft, normalized)
             if stated and draft.start is not None:
                 covered.append((draft.start, draft.end))
-            facts.extend(stated)
+            sentence.extend(stated)
+        facts.extend(share_sides(sentence, index))
         facts.extend(unread_facts(index, known, mentions, covered, reader.clause_negated, normalized))
     return merge_sides(facts, index)
 

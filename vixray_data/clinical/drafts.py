@@ -264,6 +264,8 @@ class Reader:
                 if g.subject_kind == SOFT:
                     g.drop_soft()
                 g.subject, g.subject_text = organ, None
+            elif g.subject_kind == SOFT:
+                g.subject_text = None  # "..., theo dõi viêm phổi": the organ in a diagnosis's name places nothing
             g.subject_kind = EXPLICIT
             g.lateral_soft = g.position_soft = False
         if term.positions:

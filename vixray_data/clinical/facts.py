@@ -111,6 +111,8 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
     if g.finding is not None:
         polarity = stated
         subject, subject_text, side, position, finding = _bind(index, g)
+        if g.subject_kind == SOFT:
+            subject_text = None  # the organ was written for the statement before, not this one
         if finding is None:  # a bare form with no organ it fits
             if not (g.negated and subject is not None):
                 return []
@@ -132,6 +134,39 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
             facts.append(make(other, other_text, None, NORMAL, other_side, position))
     facts.append(make(subject, subject_text, finding, polarity, side, position))
     return facts
+
+
+def share_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
+    """A finding written with no organ and no side of its own, in one sentence with a finding of the same organ
+    that has a side, is at that side: the place is said once for both.
+
+    - listed before it, with the same polarity and certainty: "Thâm nhiễm và đông đặc rải rác hai phổi",
+      "Dải xơ, nốt vôi đỉnh phổi trái" (both sides bilateral / left);
+    - after it, with the same polarity: what interprets or follows it there ("Đám mờ thùy dưới phổi phải,
+      hướng tới viêm phổi": a right pneumonia; "... đỉnh phổi trái, di chứng lao cũ").
+
+    An organ written without a side ("xơ hóa phổi") means the organ as a whole, so it takes no side.
+    """
+
+    def group(f: Fact):
+        return index.subject_groups.get(f.subject or "", f.subject)
+
+    def open_(f: Fact) -> bool:
+        return f.laterality is None and f.subject_text is None and f.finding is not None and f.polarity != UNRECOGNISED
+
+    out = list(facts)
+    for i in range(len(out) - 2, -1, -1):  # right to left, so a list of three shares the last one's side
+        a, b = out[i], out[i + 1]
+        same = group(a) == group(b) and (a.polarity, a.certainty) == (b.polarity, b.certainty)
+        if open_(a) and b.laterality and same:
+            out[i] = replace(a, laterality=b.laterality)
+    for i, b in enumerate(out):
+        if not open_(b):
+            continue
+        a = next((f for f in reversed(out[:i]) if f.laterality and f.polarity != UNRECOGNISED), None)
+        if a is not None and group(a) == group(b) and a.polarity == b.polarity:
+            out[i] = replace(b, laterality=a.laterality)
+    return out
 
 
 def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:

@@ -5,7 +5,8 @@ Besides plain longest match, two readings need a look at the neighbours:
 - a negation cue followed by a finding is cut there: ``không to`` after ``bóng tim`` is the cue
   ``không`` and the (bare) finding ``to``; ``không thấy bất thường xương`` is ``không thấy`` and the
   finding ``bất thường xương``, not the normal phrase ``không thấy bất thường``;
-- a count word before an organ makes it bilateral (``hai góc sườn hoành``).
+- a count word before an organ, a headed finding or an apex/base makes it bilateral (``hai góc sườn
+  hoành``, ``hai rốn phổi đậm``, ``hai đáy``).
 
 Numbers are kept (``xương sườn III``, ``4,5,6``) so rib numbers can be read; a decimal size
 (``1,5 cm``) is one token and never a clause break.
@@ -81,6 +82,13 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
                 length, terms = cut, cue
         if tok in index.bilateral_prefix and i + 1 < len(toks):
             size, nxt = index.match(toks, i + 1)
+            if nxt and nxt[0].kind == "position" and nxt[0].value in ("apex", "base"):  # "hai đáy": both bases
+                stop = spans[i + size][2]
+                out.append(Mention("position", nxt[0].value, spans[i + 1][1], stop, text[spans[i + 1][1] : stop],
+                                   nxt[0], " ".join(toks[i + 1 : i + 1 + size])))
+                out.append(Mention("laterality", "bilateral", begin, spans[i][2], text[begin : spans[i][2]]))
+                i += 1 + size
+                continue
             if nxt and nxt[0].kind == "finding" and nxt[0].headed:  # "Hai rốn phổi đậm": both hila
                 stop = spans[i + size][2]
                 out.append(Mention("finding", nxt[0].value, spans[i + 1][1], stop, text[spans[i + 1][1] : stop],
