@@ -5,6 +5,8 @@ Besides plain longest match, two readings need a look at the neighbours:
 - a negation cue followed by a finding is cut there: ``không to`` after ``bóng tim`` is the cue
   ``không`` and the (bare) finding ``to``; ``không thấy bất thường xương`` is ``không thấy`` and the
   finding ``bất thường xương``, not the normal phrase ``không thấy bất thường``;
+- a ratio's value after its name is the finding it measures, or the organ's normal state (``chỉ số tim
+  ngực 0,58``: cardiomegaly; ``0,45``: a heart not enlarged);
 - a count word before an organ, a headed finding or an apex/base makes it bilateral (``hai góc sườn
   hoành``, ``hai rốn phổi đậm``, ``hai đáy``).
 
@@ -59,6 +61,28 @@ def _negation_cut(toks: list[str], i: int, index: TermIndex) -> tuple[int, tuple
         if cue and _starts_finding(toks, i + cut, index):
             return cut, cue
     return 0, ()
+
+
+_RATIO_VALUE = re.compile(r"0[.,]\d+")
+_RATIO_SKIP = frozenset({"khoảng", "=", "là", "(", ":", "~", "<", ">", "≈", "đo", "được"})
+
+
+def _ratio(index: TermIndex, organ: Mention, spans, i: int) -> tuple[Mention, int] | None:
+    """After a ratio's name ("chỉ số tim ngực 0,58"): its value read as the finding it measures, or as normal."""
+    rule = (index.lexicon.raw.get("ratios") or {}).get(organ.value) if organ.kind == "anatomy" else None
+    if not rule or organ.form not in {f.lower() for f in rule["forms"]}:
+        return None
+    j = i
+    while j < len(spans) and j < i + 4 and spans[j][0] in _RATIO_SKIP:
+        j += 1
+    if j >= len(spans) or not _RATIO_VALUE.fullmatch(spans[j][0]):
+        return None
+    tok, begin, stop = spans[j]
+    if float(tok.replace(",", ".")) > float(rule["above"]):
+        term = Term("finding", rule["finding"], tok)
+    else:
+        term = Term("normal", organ.value, tok)
+    return Mention(term.kind, term.value, begin, stop, tok, term, tok), j + 1
 
 
 def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Mention]:
@@ -118,4 +142,8 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
         out.append(Mention(terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0],
                            " ".join(toks[i : i + length])))
         i += length
+        measured = _ratio(index, out[-1], spans, i)
+        if measured is not None:
+            out.append(measured[0])
+            i = measured[1]
     return out
