@@ -6,8 +6,8 @@ gold set (tests/data/clinical_gold.yaml), and the stats / evaluate timings again
     .venv/bin/python benchmarks/bench_clinical.py --blind tests/data/clinical_blind.yaml --no-timings
 
 Prints a markdown table (label, support, precision, recall, F1) under the default uncertainty policy
-(a hedged finding counts), the fact-pair agreement (gold facts matched one-to-one on subject group,
-finding, polarity and side), the extractor's speed on the gold sentences, then:
+(a hedged finding counts), the fact agreement (gold facts supported by the extracted ones and the reverse,
+on subject group, finding, polarity and side), the extractor's speed on the gold sentences, then:
 
 - ``vixray stats`` (the whole run with figures) on 5,400 demo reports, target < 30 s, and on the same
   reports with every sentence made distinct (bench_stats.py's stress case, reported for comparison);
@@ -52,8 +52,9 @@ def gold_figures() -> None:
         print(f"| {label} | {c.support} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} |")
     print(f"\nmicro F1 {scored.labels.micro_f1:.3f}, macro F1 {scored.labels.macro_f1:.3f}; lowest F1 "
           f"{min(c.f1 for c in scored.labels.per_label.values()):.3f}")
-    print(f"fact pairs: {scored.matched} of {scored.fact_pairs} gold facts matched, {scored.extracted} extracted "
-          f"(precision {scored.fact_precision:.3f}, recall {scored.fact_recall:.3f}); "
+    print(f"facts: {scored.matched} of {scored.fact_pairs} gold facts supported by the {scored.extracted} extracted, "
+          f"{scored.supported} of these by the gold ones (precision {scored.fact_precision:.3f}, recall "
+          f"{scored.fact_recall:.3f}); "
           f"{scored.items_exact}/{len(items)} items exact")
     for text, missed, extra in scored.disagreements:
         print(f"  disagreement: {text!r} missed {missed} extra {extra}")

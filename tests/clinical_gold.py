@@ -46,13 +46,14 @@ class GoldScore:
     labels: LabelScores
     fact_pairs: int  # gold facts
     extracted: int
-    matched: int
+    matched: int  # gold facts supported by the extracted ones
+    supported: int  # extracted facts supported by the gold ones
     items_exact: int  # items whose extracted facts equal the gold facts (as matching keys)
     disagreements: list[tuple[str, list[str], list[str]]]  # text, missed gold facts, extra extracted facts
 
     @property
     def fact_precision(self) -> float:
-        return self.matched / self.extracted if self.extracted else 0.0
+        return self.supported / self.extracted if self.extracted else 0.0
 
     @property
     def fact_recall(self) -> float:
@@ -62,7 +63,7 @@ class GoldScore:
 def score_gold(items: list[GoldItem]) -> GoldScore:
     """Per-label scores of the labeler and fact-pair agreement of the extractor against the gold set."""
     predicted, reference = [], []
-    gold_n = extracted_n = matched_n = exact = 0
+    gold_n = extracted_n = matched_n = supported_n = exact = 0
     disagreements = []
     for item in items:
         facts = extract_facts(item.text)
@@ -71,13 +72,15 @@ def score_gold(items: list[GoldItem]) -> GoldScore:
         score = match_facts(facts, item.facts)
         gold_n += len(item.facts)
         extracted_n += len(facts)
-        matched_n += len(score.matched)
+        matched_n += len(score.covered_reference)
+        supported_n += len(score.matched)
         if score.unmatched_prediction or score.unmatched_reference:
             disagreements.append((item.text, [f.text for f in score.unmatched_reference],
                                   [f.describe() for f in score.unmatched_prediction]))
         else:
             exact += 1
-    return GoldScore(label_scores(predicted, reference), gold_n, extracted_n, matched_n, exact, disagreements)
+    return GoldScore(label_scores(predicted, reference), gold_n, extracted_n, matched_n, supported_n, exact,
+                     disagreements)
 
 
 

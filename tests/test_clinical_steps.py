@@ -186,6 +186,12 @@ def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it()
 
 
 @pytest.mark.parametrize("text", ["Tràn dịch màng phổi phải và trái", "Tràn dịch màng phổi bên phải và bên trái",
-                                  "Tràn dịch màng phổi hai bên", "Tràn dịch màng phổi phải. Tràn dịch màng phổi trái"])
+                                  "Tràn dịch màng phổi hai bên"])
 def test_right_and_left_of_one_finding_is_bilateral(text):
     assert [(f.finding, f.laterality) for f in extract_facts(text)] == [("pleural_effusion", "bilateral")]
+
+
+def test_one_finding_stated_once_per_side_is_two_facts_that_merge_only_for_matching():
+    facts = extract_facts("Tràn dịch màng phổi phải. Tràn dịch màng phổi trái")
+    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "right"), ("pleural_effusion", "left")]
+    assert [f.laterality for f in merge_sides(facts, INDEX)] == ["bilateral"]

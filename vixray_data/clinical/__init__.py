@@ -29,7 +29,6 @@ from .facts import (
     UNRECOGNISED,
     Fact,
     draft_facts,
-    merge_sides,
     share_sides,
     unread_facts,
 )
@@ -91,7 +90,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
             sentence.extend(stated)
         facts.extend(share_sides(sentence, index))
         facts.extend(unread_facts(index, known, mentions, covered, reader.clause_negated, normalized))
-    return merge_sides(facts, index)
+    return facts
 
 
 def match_key(fact: Fact, *, lexicon_path: str | Path | None = None) -> tuple[str | None, str | None, str, str | None]:

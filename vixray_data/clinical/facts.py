@@ -12,8 +12,10 @@
 - A clause that states nothing readable but holds a word the lexicon does not know (nor lists as a common
   word), or a finding word that fits no organ there, is one ``unrecognised`` fact: the report is then
   never read as normal, and the side written in it belongs to nothing.
-- The same finding stated once per side is one bilateral fact: "Tràn dịch màng phổi phải. Tràn dịch
-  màng phổi trái." = "Tràn dịch màng phổi hai bên".
+- Facts are never merged: "Tràn dịch màng phổi phải. Tràn dịch màng phổi trái." states two facts. That the
+  pair means "Tràn dịch màng phổi hai bên" is an equivalence the fact matcher applies (:func:`merge_sides`,
+  used by :mod:`vixray_data.evaluation.facts`), so it decides whether a fact is supported, never how many
+  facts were stated.
 """
 
 from __future__ import annotations
@@ -206,7 +208,8 @@ def unread_facts(index: TermIndex, known: frozenset[str], mentions: Sequence[Men
 
 
 def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
-    """One bilateral fact for a finding stated once on the right and once on the left of one organ."""
+    """The facts with a finding stated once on the right and once on the left of one organ as one bilateral fact
+    (an equivalence for matching; extraction keeps both statements)."""
 
     def key(f: Fact):
         return (index.subject_groups.get(f.subject or "", f.subject), f.finding, f.polarity, f.certainty)
