@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..lexicon import TermIndex, tokens
 from ..text import normalize, strip_diacritics
@@ -37,6 +38,7 @@ class Token:
     end: int
 
 
+@lru_cache(maxsize=1 << 16)
 def fold(word: str) -> str:
     """The word without diacritics (``đ`` becomes ``d``)."""
     return strip_diacritics(word)
@@ -71,7 +73,9 @@ class Speller:
     side_letters: dict[str, str]  # "p" -> "right": a side letter, read as one only after what it is the side of
     forms: dict[tuple[str, ...], tuple[tuple[str, ...], ...]]  # folded lexicon form -> its spellings
     form_sizes: dict[str, tuple[int, ...]]  # folded first word -> form lengths, longest first
+    longest_form: int
     known: frozenset[str]  # lexicon words and common words (as written, and folded): never typos
+    exact: frozenset[str]  # lexicon words and common words as the lexicon writes them
     ambiguous: frozenset[str]  # folded words never respelled alone
     in_context: dict[str, tuple[str, frozenset[str], frozenset[str]]]  # word -> (spelling, after, not before)
     typo_min_length: int
@@ -124,7 +128,9 @@ def _compile(index: TermIndex) -> Speller:
         side_letters=_side_letters(index, spec),
         forms={k: tuple(v) for k, v in forms.items()},
         form_sizes=sizes(forms),
+        longest_form=max(len(key) for key in forms),
         known=frozenset(lexicon_words | common | {fold(w) for w in lexicon_words | common}),
+        exact=frozenset(lexicon_words | common),
         ambiguous=frozenset(fold(normalize(str(w), lowercase=True)) for w in spec.get("unaccented_ambiguous") or ()),
         in_context=in_context,
         typo_min_length=int(spec.get("typo_min_length", 10)),
@@ -217,13 +223,22 @@ def _typo_fixes(sp: Speller, words: list[str]) -> None:
 def respell(index: TermIndex, written: Sequence[tuple[str, int, int]]) -> list[Token]:
     """The words of a statement (lowercased, with their spans) in the lexicon's spelling."""
     sp = speller(index)
+    if all(w in sp.exact or not w.isalpha() for w, _, _ in written) and not any(
+            fold(w) in sp.abbreviation_sizes for w, _, _ in written):
+        return [Token(*w) for w in written]  # every word as the lexicon spells it: nothing to respell
     toks = _expand(sp, written)
     words = [t.text for t in toks]
     _typo_fixes(sp, words)
+    # where the next word not spelled as the lexicon spells it is: a form can only be respelled if it has one
+    next_odd, odd = [len(words)] * (len(words) + 1), len(words)
+    for k in range(len(words) - 1, -1, -1):
+        if words[k].isalpha() and words[k] not in sp.exact:
+            odd = k
+        next_odd[k] = odd
     i = 0
     while i < len(words):
         exact = index.match(words, i)[0] if words[i] in index.sizes else 0
-        found = _form_at(sp, words, i)
+        found = _form_at(sp, words, i) if next_odd[i] < i + sp.longest_form else None
         if found is not None and found[0] > exact:
             size, form = found
             words[i : i + size] = form
