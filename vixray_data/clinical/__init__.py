@@ -59,7 +59,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
     if len(normalized.lower()) != len(normalized):  # keep character offsets valid for the spans
         normalized = normalized.lower()
     index = _index(lexicon_path)
-    known = speller(index).known
+    common = speller(index).common
     facts: list[Fact] = []
     contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
 
@@ -89,7 +89,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
                 covered.append((draft.start, draft.end))
             sentence.extend(stated)
         facts.extend(share_sides(sentence, index))
-        facts.extend(unread_facts(index, known, mentions, covered, reader.clause_negated, normalized))
+        facts.extend(unread_facts(index, common, mentions, covered, reader.clause_negated, normalized))
     return facts
 
 

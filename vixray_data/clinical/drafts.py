@@ -208,9 +208,12 @@ class Reader:
             g.position.extend(term.positions or (m.value,))
             g.touch(m)
             return
+        after_comma = (self.previous is not None and self.previous.kind in ("comma", "join")
+                       and not (g.normal_first and g.finding is None))  # "Chưa thấy bất thường tim, phổi": a list
         if g.complete():
-            # "... mờ kính rải rác rốn phổi tăng đậm": a new statement
-            if _predicate_ahead(self.index, m.value, upcoming, cue_ends=g.subject_kind != EXPLICIT):
+            # "... mờ kính rải rác rốn phổi tăng đậm": a new statement; so is an organ after a comma once a
+            # statement is complete ("Tim không to, phổi phải <unread>": the side is not the heart's)
+            if after_comma or _predicate_ahead(self.index, m.value, upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
             elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak

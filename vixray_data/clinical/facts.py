@@ -182,9 +182,11 @@ def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:
     return out
 
 
-def unread_facts(index: TermIndex, known: frozenset[str], mentions: Sequence[Mention],
+def unread_facts(index: TermIndex, common: frozenset[str], mentions: Sequence[Mention],
                  covered: Sequence[tuple[int, int]], negated: Sequence[bool], text: str) -> list[Fact]:
-    """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read.
+    """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read:
+    a word no term took that is not a ``common_words`` entry ("kén" of "kén khí", alone, is unread), or a
+    finding word that fit no organ.
 
     ``covered``: the spans of the statements that gave facts; ``negated[k]``: a shared negation was open when
     clause ``k`` began ("Không thấy tràn dịch, <anything>" denies it). A clause with a negation cue or advice
@@ -192,14 +194,14 @@ def unread_facts(index: TermIndex, known: frozenset[str], mentions: Sequence[Men
     """
     out = []
     for k, clause in enumerate(_clauses(mentions)):
-        if not clause or (k < len(negated) and negated[k]):
-            continue
+        if not clause or (k < len(negated) and negated[k] and clause[0].kind != "anatomy"):
+            continue  # under a shared negation, unless a new organ ended it
         if any(m.kind in ("neg", "advice") for m in clause):
             continue
         if any(start <= m.start and m.end <= end for m in clause for start, end in covered):
             continue
         unread = [m for m in clause if m.kind in ("finding", "bare")
-                  or (m.kind == "word" and m.value.isalpha() and m.value not in known)]
+                  or (m.kind == "word" and m.value.isalpha() and m.value not in common)]
         if unread:
             organ = next((m.value for m in clause if m.kind == "anatomy"), None)
             span = text[clause[0].start : clause[-1].end].strip(" .")

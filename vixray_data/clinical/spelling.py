@@ -76,6 +76,7 @@ class Speller:
     longest_form: int
     known: frozenset[str]  # lexicon words and common words (as written, and folded): never typos
     exact: frozenset[str]  # lexicon words and common words as the lexicon writes them
+    common: frozenset[str]  # the common words (as written, and folded): words that say nothing clinical
     ambiguous: frozenset[str]  # folded words never respelled alone
     in_context: dict[str, tuple[str, frozenset[str], frozenset[str]]]  # word -> (spelling, after, not before)
     typo_min_length: int
@@ -131,6 +132,7 @@ def _compile(index: TermIndex) -> Speller:
         longest_form=max(len(key) for key in forms),
         known=frozenset(lexicon_words | common | {fold(w) for w in lexicon_words | common}),
         exact=frozenset(lexicon_words | common),
+        common=frozenset(common | {fold(w) for w in common}),
         ambiguous=frozenset(fold(normalize(str(w), lowercase=True)) for w in spec.get("unaccented_ambiguous") or ()),
         in_context=in_context,
         typo_min_length=int(spec.get("typo_min_length", 10)),
