@@ -195,3 +195,50 @@ def test_one_finding_stated_once_per_side_is_two_facts_that_merge_only_for_match
     facts = extract_facts("Tràn dịch màng phổi phải. Tràn dịch màng phổi trái")
     assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "right"), ("pleural_effusion", "left")]
     assert [f.laterality for f in merge_sides(facts, INDEX)] == ["bilateral"]
+
+
+# --------------------------------------------------------------------------- side scope (issue 19)
+
+
+def sides(text):
+    return [(f.finding, f.laterality) for f in extract_facts(text) if f.finding]
+
+
+def test_a_shift_direction_is_not_the_side_of_the_finding_that_shifts_or_of_its_cause():
+    assert sides("Tràn khí màng phổi trái lượng nhiều, đẩy trung thất sang phải.") == [
+        ("pneumothorax", "left"), ("mediastinal_shift", None)]
+    assert sides("Xẹp thùy trên phổi phải, khí quản lệch phải.") == [("atelectasis", "right"), ("tracheal_deviation", None)]
+
+
+def test_both_sides_with_one_worse_is_bilateral():
+    assert sides("Tràn dịch màng phổi hai bên, bên trái nhiều hơn.") == [("pleural_effusion", "bilateral")]
+    assert sides("Thâm nhiễm hai phổi, ưu thế bên phải.") == [("infiltrate", "bilateral")]
+
+
+def test_a_comparison_with_the_other_side_gives_no_side():
+    assert sides("Rốn phổi trái đậm hơn bên phải.") == [("hilar_enlargement", "left")]
+
+
+def test_a_side_belongs_to_the_finding_it_follows():
+    assert sides("Tràn khí màng phổi phải, không thấy tràn dịch.") == [("pneumothorax", "right"), ("pleural_effusion", None)]
+
+
+def test_a_place_said_once_after_a_list_is_the_place_of_the_list():
+    assert sides("Dải xơ và nốt vôi đỉnh phổi trái.") == [("fibrosis", "left"), ("calcification", "left")]
+    assert sides("Xơ hóa phổi, nốt vôi đỉnh phổi trái.")[0] == ("fibrosis", None)  # an organ of its own, no side
+
+
+def test_a_diagnosis_that_interprets_a_finding_is_at_its_side():
+    assert sides("Đám mờ đáy phổi trái, nghĩ đến viêm phổi.") == [("opacity", "left"), ("pneumonia", "left")]
+    assert sides("Đám mờ đáy phổi trái. Theo dõi viêm phổi.")[1] == ("pneumonia", None)  # another sentence
+
+
+def test_the_side_of_an_unread_phrase_attaches_to_nothing():
+    facts = extract_facts("Bóng tim không to, phổi phải có vùng giảm tưới máu.")
+    assert [(f.subject, f.polarity, f.laterality) for f in facts] == [
+        ("heart", NEGATED, None), ("lung", "unrecognised", None)]
+
+
+def test_a_side_heading_gives_its_side_and_a_lung_heading_its_side_to_the_pleura():
+    assert sides("Bên trái: tràn dịch màng phổi lượng ít.") == [("pleural_effusion", "left")]
+    assert sides("Phổi phải: đám mờ thùy giữa, tù góc sườn hoành.") == [("opacity", "right"), ("pleural_effusion", "right")]

@@ -40,6 +40,7 @@ class Concept:
         return self.labels[0] if self.labels else None
     bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
     strict: tuple[str, ...] = ()  # bare forms that mean this finding only of its own organ, not of a related one
+    directional: bool = False  # a side written after it is where it goes ("khí quản lệch phải"), not a side
 
 
 def _forms(values) -> tuple[str, ...]:
@@ -79,6 +80,7 @@ def _concepts(section: dict) -> dict[str, Concept]:
             labels=_labels(spec.get("label")),
             bare=_forms([*(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
             strict=_forms(spec.get("bare_strict") or ()),
+            directional=bool(spec.get("directional")),
         )
     return out
 

@@ -193,6 +193,10 @@ class Reader:
         self.close(carry=False)
         return self.drafts
 
+    def _directional(self, g: Draft) -> bool:
+        meant = self._bound(g)
+        return meant is not None and meant in self.index.lexicon.findings and self.index.lexicon.findings[meant].directional
+
     def _bound(self, g: Draft) -> str | None:
         assert g.finding is not None
         return bind_bare(self.index, g.subject, g.finding) if g.finding.kind == "bare" else g.finding.value
@@ -338,6 +342,8 @@ class Reader:
         g = self.draft
         if self.after_rib and m.surface[:1].isdigit():  # "xương sườn 2 bên trái": rib 2, not "2 bên"
             g.position.append(f"rib:{int(m.surface.split()[0])}")
+        elif g.finding is not None and m.value in ("left", "right") and self._directional(g):
+            g.position.append(f"toward:{m.value}")  # "khí quản lệch phải": where it goes, not a side
         else:
             g.set_side(m.value)
         g.touch(m)
