@@ -22,7 +22,8 @@ def keys(text):
     return [(f.subject, f.finding, f.polarity, f.laterality) for f in extract_facts(text)]
 
 
-@pytest.mark.parametrize("text", ["Bóng tim khong to.", "Bong tim ko to.", "Tim k to.", "Tim kh to", "BÓNG TIM KHÔNG TO"])
+@pytest.mark.parametrize("text", ["Bóng tim khong to.", "Bong tim ko to.", "Tim k to.", "Tim kh to",
+                                  "BÓNG TIM KHÔNG TO"])
 def test_not_without_diacritics_or_abbreviated_still_negates(text):
     assert keys(text) == [("heart", "cardiomegaly", NEGATED, None)]
     assert label_report(text) == {"no_finding"}
@@ -92,7 +93,8 @@ def test_a_slip_that_would_make_a_short_or_an_ambiguous_form_is_left_alone():
 
 
 def test_one_edit_counts_replacements_insertions_deletions_and_swaps():
-    assert one_edit("phổi", "phổj") and one_edit("phổi", "phổii") and one_edit("phổi", "phổ") and one_edit("dịch", "dcịh")
+    assert one_edit("phổi", "phổj") and one_edit("phổi", "phổii") and one_edit("phổi", "phổ")
+    assert one_edit("dịch", "dcịh")
     assert not one_edit("phổi", "phổi") and not one_edit("phổi", "pổj")
 
 

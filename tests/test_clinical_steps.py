@@ -207,7 +207,8 @@ def sides(text):
 def test_a_shift_direction_is_not_the_side_of_the_finding_that_shifts_or_of_its_cause():
     assert sides("Tràn khí màng phổi trái lượng nhiều, đẩy trung thất sang phải.") == [
         ("pneumothorax", "left"), ("mediastinal_shift", None)]
-    assert sides("Xẹp thùy trên phổi phải, khí quản lệch phải.") == [("atelectasis", "right"), ("tracheal_deviation", None)]
+    assert sides("Xẹp thùy trên phổi phải, khí quản lệch phải.") == [
+        ("atelectasis", "right"), ("tracheal_deviation", None)]
 
 
 def test_both_sides_with_one_worse_is_bilateral():
@@ -220,7 +221,8 @@ def test_a_comparison_with_the_other_side_gives_no_side():
 
 
 def test_a_side_belongs_to_the_finding_it_follows():
-    assert sides("Tràn khí màng phổi phải, không thấy tràn dịch.") == [("pneumothorax", "right"), ("pleural_effusion", None)]
+    assert sides("Tràn khí màng phổi phải, không thấy tràn dịch.") == [
+        ("pneumothorax", "right"), ("pleural_effusion", None)]
 
 
 def test_a_place_said_once_after_a_list_is_the_place_of_the_list():
@@ -241,4 +243,5 @@ def test_the_side_of_an_unread_phrase_attaches_to_nothing():
 
 def test_a_side_heading_gives_its_side_and_a_lung_heading_its_side_to_the_pleura():
     assert sides("Bên trái: tràn dịch màng phổi lượng ít.") == [("pleural_effusion", "left")]
-    assert sides("Phổi phải: đám mờ thùy giữa, tù góc sườn hoành.") == [("opacity", "right"), ("pleural_effusion", "right")]
+    assert sides("Phổi phải: đám mờ thùy giữa, tù góc sườn hoành.") == [
+        ("opacity", "right"), ("pleural_effusion", "right")]

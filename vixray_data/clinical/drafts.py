@@ -194,8 +194,8 @@ class Reader:
         return self.drafts
 
     def _directional(self, g: Draft) -> bool:
-        meant = self._bound(g)
-        return meant is not None and meant in self.index.lexicon.findings and self.index.lexicon.findings[meant].directional
+        meant, findings = self._bound(g), self.index.lexicon.findings
+        return meant is not None and meant in findings and findings[meant].directional
 
     def _bound(self, g: Draft) -> str | None:
         assert g.finding is not None
