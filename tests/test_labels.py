@@ -2,9 +2,9 @@
 
 import pytest
 
+from vixray_data.clinical import extract_facts
 from vixray_data.errors import EvaluationError
 from vixray_data.evaluation import label_report, label_scores
-from vixray_data.clinical import extract_facts
 from vixray_data.evaluation.labels import label_names, labels_from_facts, report_state
 
 
