@@ -70,15 +70,15 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
 
     headings_read: set[tuple[int, int]] = set()
     for statement in split_statements(normalized):
+        titled: list[Fact] = []  # "Di chứng lao phổi: dải xơ ...": a heading that states a finding is a statement too
         for heading in (statement.section, statement.heading):
-            # "Di chứng lao phổi: dải xơ ...": a heading that states a finding is a statement too
             if heading is not None and heading not in headings_read:
                 headings_read.add(heading)
                 mentions = find_mentions(normalized, *heading, index)
                 if any(m.kind in FINDING_KINDS for m in mentions):
                     outer = context_of(statement.section) if heading != statement.section else None
                     for draft in Reader(index, outer).read(mentions):
-                        facts.extend(draft_facts(index, draft, normalized))
+                        titled.extend(draft_facts(index, draft, normalized))
         context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
         reader = Reader(index, context)
@@ -88,7 +88,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
             if stated and draft.start is not None:
                 covered.append((draft.start, draft.end))
             sentence.extend(stated)
-        facts.extend(share_sides(sentence, index))
+        facts.extend(share_sides([*titled, *sentence], index))  # the heading's finding is placed by what follows
         facts.extend(unread_facts(index, common, mentions, covered, reader.clause_negated, normalized))
     return facts
 
