@@ -4,11 +4,13 @@ One pipeline, one small module per step, read top to bottom:
 
 1. :mod:`.statements` -- the normalised report cut into statements, each with its heading ("Phổi trái:");
 2. :mod:`.mentions` -- the lexicon terms of a statement, by the lexicon's one longest-match index
-   (:func:`vixray_data.lexicon.term_index`, shared with the word segmenter);
+   (:func:`vixray_data.lexicon.term_index`, shared with the word segmenter), after :mod:`.spelling` has
+   respelled what reports type fast (abbreviations, no diacritics, side letters, one-character typos);
 3. :mod:`.drafts` -- mentions read into one draft per clinical statement (where statements begin,
    which organ, side and cue each one has, and how far a negation or side reaches);
 4. :mod:`.facts` -- drafts made into canonical facts: findings bound to their organ (:mod:`.binding`),
-   equivalent phrasings made one fact.
+   equivalent phrasings one canonical form, a place said once shared by the facts it applies to, and one
+   ``unrecognised`` fact per clause that states something the lexicon cannot read.
 """
 
 from __future__ import annotations
