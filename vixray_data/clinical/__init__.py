@@ -91,7 +91,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
                 covered.append((draft.start, draft.end))
             sentence.extend(stated)
         facts.extend(share_sides([*titled, *sentence], index))  # the heading's finding is placed by what follows
-        facts.extend(unread_facts(index, common, mentions, covered, reader.clause_negated, normalized))
+        facts.extend(unread_facts(common, mentions, covered, reader.clause_negated, normalized))
     return facts
 
 

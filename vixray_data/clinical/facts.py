@@ -182,8 +182,8 @@ def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:
     return out
 
 
-def unread_facts(index: TermIndex, common: frozenset[str], mentions: Sequence[Mention],
-                 covered: Sequence[tuple[int, int]], negated: Sequence[bool], text: str) -> list[Fact]:
+def unread_facts(common: frozenset[str], mentions: Sequence[Mention], covered: Sequence[tuple[int, int]],
+                 negated: Sequence[bool], text: str) -> list[Fact]:
     """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read:
     a word no term took that is not a ``common_words`` entry ("kén" of "kén khí", alone, is unread), or a
     finding word that fit no organ.

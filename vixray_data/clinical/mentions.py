@@ -70,7 +70,7 @@ _RATIO_SKIP = frozenset({"khoảng", "=", "là", "(", ":", "~", "<", ">", "≈",
 def _ratio(index: TermIndex, organ: Mention, spans, i: int) -> tuple[Mention, int] | None:
     """After a ratio's name ("chỉ số tim ngực 0,58"): its value read as the finding it measures, or as normal."""
     rule = (index.lexicon.raw.get("ratios") or {}).get(organ.value) if organ.kind == "anatomy" else None
-    if not rule or organ.form not in {f.lower() for f in rule["forms"]}:
+    if not rule or organ.form not in rule["forms"]:  # the lexicon writes them lowercased, as matched
         return None
     j = i
     while j < len(spans) and j < i + 4 and spans[j][0] in _RATIO_SKIP:
