@@ -1,9 +1,11 @@
-"""The extractor and the labeler against 288 hand-annotated Vietnamese CXR sentences (tests/data/clinical_gold.yaml)."""
+"""The extractor and the labeler against the hand-annotated Vietnamese CXR sentences: the gold set
+(tests/data/clinical_gold.yaml), the first held-out set, and the blind set of issue 19 (clinical_blind.yaml,
+written without reading the rules; scored once before any rule changed, a development set since)."""
 
 from collections import Counter
 
 import pytest
-from clinical_gold import GOLD_PATH, load_gold, score_gold
+from clinical_gold import GOLD_PATH, load_blind, load_gold, score_blind, score_gold
 
 from vixray_data.clinical import extract_facts
 from vixray_data.evaluation import labels_from_facts
@@ -57,3 +59,20 @@ def test_uncertain_findings_drop_out_under_the_negative_policy(gold):
     assert len(hedged) >= 10
     for item in hedged:
         assert labels_from_facts(extract_facts(item.text), uncertain="negative") <= {"no_finding"}, item.text
+
+
+@pytest.fixture(scope="module")
+def blind():
+    return score_blind(load_blind())
+
+
+def test_the_blind_set_scores_at_least_095_per_label_with_support_five(blind):
+    assert blind.unknown_labels == frozenset()
+    low = {label: round(c.f1, 3) for label, c in blind.labels.per_label.items() if c.support >= 5 and c.f1 < 0.95}
+    assert low == {}
+
+
+def test_the_blind_set_has_no_polarity_flip_and_no_silent_normal(blind):
+    assert blind.flips == []
+    assert blind.state_confusion().get(("abnormal", "normal"), 0) == 0
+    assert blind.state_confusion().get(("normal", "normal"), 0) == sum(r.item.state == "normal" for r in blind.results)

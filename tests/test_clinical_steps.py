@@ -2,7 +2,7 @@
 
 import pytest
 
-from vixray_data.clinical import NEGATED, NORMAL, PRESENT, Fact, extract_facts
+from vixray_data.clinical import NEGATED, NORMAL, PRESENT, Fact, extract_facts, match_key
 from vixray_data.clinical.binding import OTHER, bind_bare, bind_finding
 from vixray_data.clinical.drafts import Reader, heading_context
 from vixray_data.clinical.facts import merge_sides
@@ -136,9 +136,10 @@ def test_a_normal_phrase_before_several_organs_is_the_normal_state_of_each(text)
 
 
 def test_increased_lung_markings_are_a_lung_finding_whichever_the_word_order():
-    for text in ("Tăng đậm vân phổi hai bên", "Vân phổi hai bên tăng đậm", "Phổi hai bên tăng đậm vân"):
-        assert [(f.subject, f.finding, f.laterality) for f in extract_facts(text)] == [
-            ("lung", "increased_markings", "bilateral")], text
+    for text in ("Tăng đậm vân phổi hai bên", "Vân phổi hai bên tăng đậm", "Phổi hai bên tăng đậm vân",
+                 "Vân phổi hai bên tăng"):  # the markings are a place in the lung: they match as the lung
+        keys = [match_key(f) for f in extract_facts(text)]
+        assert keys == [("lung", "increased_markings", PRESENT, "bilateral")], text
     assert [f.finding for f in extract_facts("Rốn phổi hai bên tăng đậm")] == ["hilar_enlargement"]
 
 
@@ -174,7 +175,8 @@ def test_a_lung_finding_said_of_the_hilum_is_a_perihilar_lung_finding():
 def test_a_bare_word_said_again_or_of_an_organ_ahead_is_one_statement_each():
     assert [f.finding for f in extract_facts("Rốn phổi trái to và đậm")] == ["hilar_enlargement"]
     facts = extract_facts("Tràn dịch màng phổi trái đẩy lệch trung thất sang phải")
-    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", "right")]
+    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "left"), ("mediastinal_shift", None)]
+    assert "toward:right" in facts[1].position  # where the shift goes is kept, as a place, not as a side
 
 
 def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it():
@@ -184,6 +186,62 @@ def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it()
 
 
 @pytest.mark.parametrize("text", ["Tràn dịch màng phổi phải và trái", "Tràn dịch màng phổi bên phải và bên trái",
-                                  "Tràn dịch màng phổi hai bên", "Tràn dịch màng phổi phải. Tràn dịch màng phổi trái"])
+                                  "Tràn dịch màng phổi hai bên"])
 def test_right_and_left_of_one_finding_is_bilateral(text):
     assert [(f.finding, f.laterality) for f in extract_facts(text)] == [("pleural_effusion", "bilateral")]
+
+
+def test_one_finding_stated_once_per_side_is_two_facts_that_merge_only_for_matching():
+    facts = extract_facts("Tràn dịch màng phổi phải. Tràn dịch màng phổi trái")
+    assert [(f.finding, f.laterality) for f in facts] == [("pleural_effusion", "right"), ("pleural_effusion", "left")]
+    assert [f.laterality for f in merge_sides(facts, INDEX)] == ["bilateral"]
+
+
+# --------------------------------------------------------------------------- side scope (issue 19)
+
+
+def sides(text):
+    return [(f.finding, f.laterality) for f in extract_facts(text) if f.finding]
+
+
+def test_a_shift_direction_is_not_the_side_of_the_finding_that_shifts_or_of_its_cause():
+    assert sides("Tràn khí màng phổi trái lượng nhiều, đẩy trung thất sang phải.") == [
+        ("pneumothorax", "left"), ("mediastinal_shift", None)]
+    assert sides("Xẹp thùy trên phổi phải, khí quản lệch phải.") == [
+        ("atelectasis", "right"), ("tracheal_deviation", None)]
+
+
+def test_both_sides_with_one_worse_is_bilateral():
+    assert sides("Tràn dịch màng phổi hai bên, bên trái nhiều hơn.") == [("pleural_effusion", "bilateral")]
+    assert sides("Thâm nhiễm hai phổi, ưu thế bên phải.") == [("infiltrate", "bilateral")]
+
+
+def test_a_comparison_with_the_other_side_gives_no_side():
+    assert sides("Rốn phổi trái đậm hơn bên phải.") == [("hilar_enlargement", "left")]
+
+
+def test_a_side_belongs_to_the_finding_it_follows():
+    assert sides("Tràn khí màng phổi phải, không thấy tràn dịch.") == [
+        ("pneumothorax", "right"), ("pleural_effusion", None)]
+
+
+def test_a_place_said_once_after_a_list_is_the_place_of_the_list():
+    assert sides("Dải xơ và nốt vôi đỉnh phổi trái.") == [("fibrosis", "left"), ("calcification", "left")]
+    assert sides("Xơ hóa phổi, nốt vôi đỉnh phổi trái.")[0] == ("fibrosis", None)  # an organ of its own, no side
+
+
+def test_a_diagnosis_that_interprets_a_finding_is_at_its_side():
+    assert sides("Đám mờ đáy phổi trái, nghĩ đến viêm phổi.") == [("opacity", "left"), ("pneumonia", "left")]
+    assert sides("Đám mờ đáy phổi trái. Theo dõi viêm phổi.")[1] == ("pneumonia", None)  # another sentence
+
+
+def test_the_side_of_an_unread_phrase_attaches_to_nothing():
+    facts = extract_facts("Bóng tim không to, phổi phải có vùng giảm tưới máu.")
+    assert [(f.subject, f.polarity, f.laterality) for f in facts] == [
+        ("heart", NEGATED, None), ("lung", "unrecognised", None)]
+
+
+def test_a_side_heading_gives_its_side_and_a_lung_heading_its_side_to_the_pleura():
+    assert sides("Bên trái: tràn dịch màng phổi lượng ít.") == [("pleural_effusion", "left")]
+    assert sides("Phổi phải: đám mờ thùy giữa, tù góc sườn hoành.") == [
+        ("opacity", "right"), ("pleural_effusion", "right")]

@@ -65,9 +65,32 @@ def test_different_findings_on_one_subject_do_not_match():
     assert pr("Bóng tim không to.", "Bóng tim to.") == (0.0, 0.0)
 
 
-def test_each_fact_matches_at_most_one_fact():
+def test_two_statements_of_one_fact_are_two_facts_each_supported():
+    # the paper counts stated atomic facts; an equivalence decides support, never the count (issue 19)
     score = fact_scores("Bóng tim to. Bóng mờ tim to.", "Bóng tim to.")
-    assert (score.precision, score.recall, len(score.matched)) == (0.5, 1.0, 1)
+    assert (score.n_prediction, score.n_reference, score.precision, score.recall) == (2, 1, 1.0, 1.0)
+
+
+def test_two_heart_statements_of_a_generated_report_both_count_and_both_are_supported():
+    # the shape of the paper's Appendix D multi-turn example (Table 15): "Bóng mờ tim không to" and "các cung
+    # tim trong giới hạn sinh lý" are two atomic facts, each supported by the reference's heart statement
+    prediction = "Bóng mờ tim không to, các cung tim trong giới hạn sinh lý. Tràn dịch màng phổi phải."
+    score = fact_scores(prediction, "Bóng tim không to. Phổi hai bên sáng.")
+    assert (score.n_prediction, len(score.matched), score.n_reference, len(score.covered_reference)) == (3, 2, 2, 1)
+    assert (score.precision, score.recall) == (pytest.approx(2 / 3), 0.5)
+
+
+def test_one_side_is_supported_by_both_sides_but_does_not_cover_them():
+    score = fact_scores("Tràn dịch màng phổi phải.", "Tràn dịch màng phổi hai bên.")
+    assert (score.precision, score.recall) == (1.0, 0.0)
+    score = fact_scores("Tràn dịch màng phổi phải. Tràn dịch màng phổi trái.", "Tràn dịch màng phổi hai bên.")
+    assert (score.n_prediction, score.precision, score.recall) == (2, 1.0, 1.0)
+
+
+def test_an_unread_statement_matches_only_the_same_words():
+    score = fact_scores("Hình ảnh lạ dạng vệt ở thùy trên phổi phải.", "Hình ảnh lạ dạng vệt ở thùy trên phổi phải.")
+    assert (score.n_prediction, score.precision, score.recall) == (1, 1.0, 1.0)
+    assert fact_scores("Hình ảnh lạ dạng vệt ở thùy trên phổi phải.", "Hình ảnh lạ dạng nốt.").precision == 0.0
 
 
 def test_severity_and_certainty_do_not_block_a_match():
@@ -82,7 +105,7 @@ def test_an_empty_prediction_scores_zero_and_zero():
 
 
 def test_texts_without_facts_are_reported_not_crashed_on():
-    score = fact_scores("Không đọc được phim.", "Ảnh chụp mờ, đề nghị chụp lại.")
+    score = fact_scores("Không đọc được phim.", "So với phim cũ, đề nghị chụp lại.")
     assert (score.precision, score.recall) == (0.0, 0.0)
     assert not score.prediction_has_facts and not score.reference_has_facts
     corpus = corpus_fact_scores([score])

@@ -2,9 +2,10 @@
 
 import pytest
 
+from vixray_data.clinical import extract_facts
 from vixray_data.errors import EvaluationError
 from vixray_data.evaluation import label_report, label_scores
-from vixray_data.evaluation.labels import label_names
+from vixray_data.evaluation.labels import label_names, labels_from_facts, report_state
 
 
 def test_positive_findings_give_their_labels():
@@ -39,7 +40,8 @@ def test_shared_negation_does_not_reach_a_new_subject():
 )
 def test_uncertain_findings_follow_the_stated_policy(text):
     assert label_report(text) == {"interstitial_lung_disease"}
-    assert label_report(text, uncertain="negative") == {"no_finding"}
+    # dropped under the negative policy, but that states nothing normal either: no "no_finding"
+    assert label_report(text, uncertain="negative") == set()
 
 
 def test_unknown_policy_is_an_error():
@@ -93,4 +95,44 @@ def test_micro_and_macro_f1_with_support_are_hand_counted():
 
 def test_a_finding_without_its_own_label_still_rules_out_no_finding():
     assert label_report("Giãn phế quản thùy dưới phổi trái.") == set()
-    assert label_report("Theo dõi giãn phế quản.", uncertain="negative") == {"no_finding"}
+    assert label_report("Theo dõi giãn phế quản. Tim không to.", uncertain="negative") == {"no_finding"}
+
+
+# --------------------------------------------------------------------------- no silent normal (issue 19)
+
+
+@pytest.mark.parametrize("text", [
+    "Phổi hai bên sáng. Bóng tim không to. Hình ảnh dạng kén thùy dưới phổi phải.",  # a word the lexicon lacks
+    "Tim không to. Khí quản bị chèn ép.",
+    "Góc sườn hoành nhọn, có hơi trong thành ruột.",
+])
+def test_a_report_with_an_unread_clause_is_unrecognised_never_normal(text):
+    facts = extract_facts(text)
+    assert report_state(facts) == "unrecognised"
+    assert "no_finding" not in labels_from_facts(facts)
+    assert any(f.polarity == "unrecognised" for f in facts)
+
+
+def test_normality_must_be_stated_for_no_finding():
+    assert report_state(extract_facts("Tim không to, hai phổi sáng.")) == "normal"
+    assert label_report("Không thấy tràn dịch màng phổi.") == {"no_finding"}  # a finding ruled out states it too
+    for silent in ("", "Chụp phim ngực thẳng.", "So với phim cũ."):  # nothing stated: nothing to trust
+        assert report_state(extract_facts(silent)) == "unrecognised"
+        assert label_report(silent) == set()
+
+
+def test_an_abnormal_finding_decides_the_state_whatever_else_is_unread():
+    facts = extract_facts("Bóng tim to. Hình ảnh dạng kén thùy dưới phổi phải.")
+    assert report_state(facts) == "abnormal"
+    assert labels_from_facts(facts) == {"cardiomegaly"}
+
+
+def test_unread_content_under_a_negation_or_after_advice_is_no_reason_for_doubt():
+    assert label_report("Không thấy hình ảnh dạng kén, tim không to.") == {"no_finding"}
+    assert label_report("Tim phổi bình thường. Đề nghị chụp CT có tiêm thuốc cản quang.") == {"no_finding"}
+
+
+def test_the_report_state_follows_the_uncertainty_policy():
+    facts = extract_facts("Theo dõi tràn dịch màng phổi phải. Tim không to.")
+    assert report_state(facts) == "abnormal"
+    assert report_state(facts, uncertain="negative") == "normal"

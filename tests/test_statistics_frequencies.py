@@ -165,3 +165,12 @@ def test_heading_style_and_inline_reports_count_the_same_body_parts():
 def test_equivalent_normal_heart_phrases_count_as_one_negated_cardiomegaly():
     freq = diagnoses(corpus_of(impressions=["Bóng tim không to.", "Bóng tim bình thường.", "Tim không lớn."]))
     assert (freq.rows["cardiomegaly"].negated, freq.rows["cardiomegaly"].present) == (3, 0)
+
+
+def test_a_text_with_a_statement_the_lexicon_cannot_read_is_counted_apart_never_as_normal():
+    parts = body_parts(corpus_of(["Bóng tim không to. Hình ảnh dạng kén thùy dưới phổi phải.",
+                                  "Bóng tim không to. Hai phổi sáng."]))  # fmt: skip
+    assert (parts.unrecognised, parts.without_positive) == (1, 1)
+    lobe = parts.rows["lobe"]  # the unread statement names the lower lobe: it is counted there, as unread
+    assert (lobe.unrecognised, lobe.present, lobe.normal) == (1, 0, 0)
+    assert parts.to_json()["unrecognised"] == 1 and "1 stating nothing present but" in parts.to_markdown()

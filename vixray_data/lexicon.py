@@ -32,8 +32,15 @@ class Concept:
     en: str
     variants: tuple[str, ...]  # every surface form, ``bare`` ones included
     anatomy: str | None = None  # findings: the organ the finding belongs to (its default subject)
-    label: str | None = None  # findings: clinical label; None for a finding with no label of its own
+    labels: tuple[str, ...] = ()  # findings: clinical labels (one, or two for "tràn dịch tràn khí"); none: no label
+
+    @property
+    def label(self) -> str | None:
+        """The finding's (first) clinical label; None for a finding with no label of its own."""
+        return self.labels[0] if self.labels else None
     bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
+    strict: tuple[str, ...] = ()  # bare forms that mean this finding only of its own organ, not of a related one
+    directional: bool = False  # a side written after it is where it goes ("khí quản lệch phải"), not a side
 
 
 def _forms(values) -> tuple[str, ...]:
@@ -56,6 +63,10 @@ class Lexicon:
     raw: dict = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
 
 
+def _labels(value) -> tuple[str, ...]:
+    return () if value is None else (value,) if isinstance(value, str) else tuple(value)
+
+
 def _concepts(section: dict) -> dict[str, Concept]:
     out = {}
     for cid, spec in (section or {}).items():
@@ -64,10 +75,12 @@ def _concepts(section: dict) -> dict[str, Concept]:
             id=cid,
             vi=normalize(spec["vi"]),
             en=spec["en"],
-            variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ())]),
+            variants=_forms([*variants, spec["vi"], *(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
             anatomy=spec.get("anatomy"),
-            label=spec.get("label"),
-            bare=_forms(spec.get("bare") or ()),
+            labels=_labels(spec.get("label")),
+            bare=_forms([*(spec.get("bare") or ()), *(spec.get("bare_strict") or ())]),
+            strict=_forms(spec.get("bare_strict") or ()),
+            directional=bool(spec.get("directional")),
         )
     return out
 
@@ -98,7 +111,11 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
 @dataclass(frozen=True)
 class Term:
     """What one surface form means. ``kind``: anatomy | finding | bare | position | normal | severity |
-    laterality | neg | unc | scope_end | modifier (a description read as plain words) | word (segmenter only)."""
+    laterality | direction (a side that is not the finding's: "đẩy trung thất *sang phải*", "*bên phải nhiều
+    hơn*") | locative ("sát", "chồng lên": the organ after it only says where) | cause ("do") | advice ("đề
+    nghị") | neg | unc | scope_end | join (a scope end that also ends the clause: "kèm", "nhưng") | filler (a
+    word a negation reaches past: "không thấy *hình ảnh* tràn dịch") | modifier (a description read as plain
+    words) | word (segmenter only)."""
 
     kind: str
     value: str  # concept id, side, severity level, subject of a normal phrase, or the cue itself
@@ -112,7 +129,8 @@ class Term:
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
 _KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "modifier": 10, "word": 11}
+              "severity": 8, "scope_end": 9, "join": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13,
+              "cause": 14, "advice": 15, "word": 16}
 
 
 def tokens(form: str) -> tuple[str, ...]:
@@ -201,9 +219,26 @@ def term_index(path: str | None = None) -> TermIndex:
         add(form, Term("neg", form, form))
     for form in lex.uncertainty:
         add(form, Term("unc", form, form))
-    for form in (raw.get("negation") or {}).get("scope_end") or ():
+    for kind in ("scope_end", "joins"):
+        for form in (raw.get("negation") or {}).get(kind) or ():
+            form = normalize(form, lowercase=True)
+            add(form, Term("join" if kind == "joins" else kind, form, form))
+    for form in (raw.get("negation") or {}).get("fillers") or ():
         form = normalize(form, lowercase=True)
-        add(form, Term("scope_end", form, form))
+        add(form, Term("filler", form, form))
+    for value, forms in (raw.get("directions") or {}).items():
+        for form in forms:
+            form = normalize(form, lowercase=True)
+            add(form, Term("direction", value, form))
+    for form in raw.get("advice") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("advice", form, form))
+    for form in (raw.get("causes") or {}).get("words") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("cause", form, form))
+    for form in raw.get("locatives") or ():
+        form = normalize(form, lowercase=True)
+        add(form, Term("locative", form, form))
     for form in raw.get("modifiers") or ():
         form = normalize(form, lowercase=True)
         add(form, Term("modifier", form, form))

@@ -4,11 +4,13 @@ One pipeline, one small module per step, read top to bottom:
 
 1. :mod:`.statements` -- the normalised report cut into statements, each with its heading ("Phổi trái:");
 2. :mod:`.mentions` -- the lexicon terms of a statement, by the lexicon's one longest-match index
-   (:func:`vixray_data.lexicon.term_index`, shared with the word segmenter);
+   (:func:`vixray_data.lexicon.term_index`, shared with the word segmenter), after :mod:`.spelling` has
+   respelled what reports type fast (abbreviations, no diacritics, side letters, one-character typos);
 3. :mod:`.drafts` -- mentions read into one draft per clinical statement (where statements begin,
    which organ, side and cue each one has, and how far a negation or side reaches);
 4. :mod:`.facts` -- drafts made into canonical facts: findings bound to their organ (:mod:`.binding`),
-   equivalent phrasings made one fact.
+   equivalent phrasings one canonical form, a place said once shared by the facts it applies to, and one
+   ``unrecognised`` fact per clause that states something the lexicon cannot read.
 """
 
 from __future__ import annotations
@@ -17,14 +19,27 @@ import re
 from pathlib import Path
 
 from ..lexicon import TermIndex, term_index
-from ..text import normalize
+from ..text import fold, normalize
 from .drafts import Draft, Reader, heading_context
-from .facts import CERTAIN, NEGATED, NORMAL, POLARITIES, PRESENT, UNCERTAIN, Fact, draft_facts, merge_sides
-from .mentions import find_mentions
+from .facts import (
+    CERTAIN,
+    NEGATED,
+    NORMAL,
+    POLARITIES,
+    PRESENT,
+    UNCERTAIN,
+    UNRECOGNISED,
+    Fact,
+    draft_facts,
+    share_sides,
+    unread_facts,
+)
+from .mentions import FINDING_KINDS, find_mentions
+from .spelling import speller
 from .statements import split_statements
 
-__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "Fact", "extract_facts",
-           "lexicon_version", "match_key"]
+__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "UNRECOGNISED", "Fact",
+           "extract_facts", "lexicon_version", "match_key"]
 
 _LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
 
@@ -46,6 +61,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
     if len(normalized.lower()) != len(normalized):  # keep character offsets valid for the spans
         normalized = normalized.lower()
     index = _index(lexicon_path)
+    common = speller(index).common
     facts: list[Fact] = []
     contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
 
@@ -54,16 +70,38 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
             contexts[span] = heading_context(find_mentions(normalized, *span, index), outer)
         return contexts[span]
 
+    headings_read: set[tuple[int, int]] = set()
     for statement in split_statements(normalized):
+        titled: list[Fact] = []  # "Di chứng lao phổi: dải xơ ...": a heading that states a finding is a statement too
+        for heading in (statement.section, statement.heading):
+            if heading is not None and heading not in headings_read:
+                headings_read.add(heading)
+                mentions = find_mentions(normalized, *heading, index)
+                if any(m.kind in FINDING_KINDS for m in mentions):
+                    outer = context_of(statement.section) if heading != statement.section else None
+                    for draft in Reader(index, outer).read(mentions):
+                        titled.extend(draft_facts(index, draft, normalized))
         context = context_of(statement.heading, context_of(statement.section))
         mentions = find_mentions(normalized, statement.start, statement.end, index)
-        for draft in Reader(index, context).read(mentions):
-            facts.extend(draft_facts(index, draft, normalized))
-    return merge_sides(facts, index)
+        reader = Reader(index, context)
+        covered, sentence = [], []
+        for draft in reader.read(mentions):
+            stated = draft_facts(index, draft, normalized)
+            if stated and draft.start is not None:
+                covered.append((draft.start, draft.end))
+            sentence.extend(stated)
+        facts.extend(share_sides([*titled, *sentence], index))  # the heading's finding is placed by what follows
+        facts.extend(unread_facts(common, mentions, covered, reader.clause_negated, normalized))
+    return facts
 
 
 def match_key(fact: Fact, *, lexicon_path: str | Path | None = None) -> tuple[str | None, str | None, str, str | None]:
-    """What two facts must share to match: subject (its matching group), finding, polarity, laterality."""
+    """What two facts must share to match: subject (its matching group), finding, polarity, laterality.
+
+    An unrecognised statement matches only the same words (case and diacritics aside) on the other side.
+    """
     index = _index(lexicon_path)
     subject = index.subject_groups.get(fact.subject, fact.subject) if fact.subject else None
+    if fact.polarity == UNRECOGNISED:
+        return (subject, fold(fact.text), fact.polarity, None)
     return (subject, fact.finding, fact.polarity, fact.laterality)

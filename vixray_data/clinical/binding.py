@@ -2,7 +2,9 @@
 
 - A *bare* form (``to``, ``gãy``, ``xẹp``, ``tù``) means the finding of the organ it is said of:
   ``to`` of the heart is cardiomegaly, of the hilum hilar enlargement; ``gãy`` of a rib is a rib
-  fracture, of the clavicle a clavicle fracture; with no fitting organ it means nothing.
+  fracture, of the clavicle a clavicle fracture; with no fitting organ it means nothing. A *strict* bare
+  form means its finding only of the finding's own organ (``tăng`` of the lung markings, not of a nodule
+  in the lung: "Vân phổi hai bên tăng", not "Nốt mờ phổi phải tăng kích thước").
 - A full form said of an organ it does not belong to is looked up with that organ
   (``tràn dịch`` + ``màng tim`` is ``tràn dịch màng tim``); failing that it is ``other_finding``:
   abnormal, never a chest label.
@@ -35,9 +37,11 @@ def bind_bare(index: TermIndex, organ: str | None, mention: Mention) -> str | No
     for strict in (True, False):
         for cid in candidates:
             anatomy = findings[cid].anatomy
-            if anatomy == organ if strict else index.compatible(organ, anatomy):
+            if strict and anatomy == organ:
                 return cid
-    return organ_form(index, organ, mention.surface)
+            if not strict and index.compatible(organ, anatomy) and mention.form not in findings[cid].strict:
+                return cid
+    return organ_form(index, organ, mention.form)
 
 
 def bind_finding(index: TermIndex, organ: str, mention: Mention) -> tuple[str, bool]:
@@ -45,5 +49,5 @@ def bind_finding(index: TermIndex, organ: str, mention: Mention) -> tuple[str, b
     own = index.lexicon.findings[mention.value].anatomy
     if own is None or index.compatible(organ, own):
         return mention.value, True
-    found = organ_form(index, organ, mention.surface)
+    found = organ_form(index, organ, mention.form)
     return (found, True) if found else (OTHER, False)

@@ -12,7 +12,7 @@ Scopes:
   after the finding is that finding's own and ends with it ("Tràn khí màng phổi phải, không thấy
   tràn dịch": the effusion has no side);
 - a negation cue before a finding covers the findings listed after it until a new organ, a normal
-  statement, a scope-ending word (``negation.scope_end``) or the sentence end; a cue after the
+  statement, a scope-ending word (``negation.scope_end``, ``negation.joins``) or the sentence end; a cue after the
   finding ("Bóng tim không to") covers that finding only;
 - an uncertainty cue ("nghĩ đến", "theo dõi") covers the rest of the sentence.
 """
@@ -80,20 +80,25 @@ class Draft:
 
 
 def _clause(upcoming: Sequence[Mention]) -> Iterator[Mention]:
+    """The mentions up to the next comma or scope-ending word ("kèm", "nhưng"): one clause."""
     for mention in upcoming:
-        if mention.kind == "comma":
+        if mention.kind in ("comma", "join"):
             return
         yield mention
 
 
-def _predicate_ahead(upcoming: Sequence[Mention], *, cue_ends: bool) -> bool:
+def _predicate_ahead(index: TermIndex, organ: str, upcoming: Sequence[Mention], *, cue_ends: bool) -> bool:
     """A finding, a normal state or a negation cue before the clause ends: a new statement begins.
 
-    With ``cue_ends`` an uncertainty cue stops the search: in "Đám mờ nhu mô phổi phải nghĩ đến đụng
-    dập" the organ belongs to the opacity before it, and the cue opens the next statement.
+    A bare form counts only if it means something of ``organ`` ("Nốt mờ thùy trên phổi phải tăng kích
+    thước": ``tăng`` says nothing of the lung, so the lung is the nodule's). With ``cue_ends`` an
+    uncertainty cue stops the search: in "Đám mờ nhu mô phổi phải nghĩ đến đụng dập" the organ belongs
+    to the opacity before it, and the cue opens the next statement.
     """
     for mention in _clause(upcoming):
-        if mention.kind in ("finding", "bare", "normal", "neg"):
+        if mention.kind in ("finding", "normal", "neg"):
+            return True
+        if mention.kind == "bare" and bind_bare(index, organ, mention):
             return True
         if mention.kind == "anatomy" or (cue_ends and mention.kind == "unc"):
             return False
@@ -128,8 +133,8 @@ def heading_context(mentions: Sequence[Mention], outer: Draft | None = None) -> 
             ctx.position.append(m.value)
     if ctx.subject is None and ctx.laterality and outer is not None:
         ctx.subject, ctx.subject_text, ctx.position = outer.subject, outer.subject_text, ctx.position or outer.position
-    if ctx.subject is None:
-        return None
+    if ctx.subject is None and not ctx.laterality:
+        return None  # "Kết luận:", "Mô tả:"; a side alone ("Bên phải:") still gives its side
     ctx.subject_kind, ctx.side_on_subject = HEADING, True
     return ctx
 
@@ -141,6 +146,9 @@ class Reader:
         self.index, self.context = index, context
         self.drafts: list[Draft] = []
         self.neg_scope = self.unc_scope = self.after_rib = False
+        self.previous: Mention | None = None
+        self.explained = False  # the current draft's cause was read ("do" + an organ): the rest of the clause is it
+        self.clause_negated: list[bool] = [False]  # per clause: a shared negation was open when it began
         self.draft = self._fresh()
 
     def _fresh(self) -> Draft:
@@ -159,7 +167,7 @@ class Reader:
         nxt = self._fresh()
         if carry and g.subject is not None:
             nxt.subject, nxt.subject_text, nxt.subject_kind = g.subject, g.subject_text, SOFT
-            if g.side_on_subject:
+            if g.side_on_subject and not (self.context and self.context.laterality):  # a heading's side stays
                 nxt.laterality, nxt.lateral_soft, nxt.side_on_subject = g.laterality, True, True
                 nxt.position, nxt.position_soft = list(g.position), True
         self.draft = nxt
@@ -167,15 +175,27 @@ class Reader:
 
     def read(self, mentions: Sequence[Mention]) -> list[Draft]:
         for i, m in enumerate(mentions):
+            if self.explained:  # the words of a cause already read ("do mất bóng mờ phần mềm")
+                if m.kind not in ("comma", "join"):
+                    self.draft.touch(m)
+                    continue
+                self.explained = False
             handler = getattr(self, f"_on_{m.kind}", None)
             if handler is not None:
                 handler(m, mentions[i + 1 :])
+            if m.kind in ("comma", "join"):
+                self.clause_negated.append(self.neg_scope)
+            self.previous = m
             if m.kind in ("anatomy", "finding", "bare"):
                 self.after_rib = self.draft.subject == "rib" or m.value == "rib_fracture"
             elif m.kind not in ("number", "comma", "and", "laterality", "position"):
                 self.after_rib = False
         self.close(carry=False)
         return self.drafts
+
+    def _directional(self, g: Draft) -> bool:
+        meant, findings = self._bound(g), self.index.lexicon.findings
+        return meant is not None and meant in findings and findings[meant].directional
 
     def _bound(self, g: Draft) -> str | None:
         assert g.finding is not None
@@ -187,9 +207,17 @@ class Reader:
         assert term is not None
         weak = bool(term.positions)  # "thùy trên", "cạnh rốn phổi": a place that a later organ may refine
         g = self.draft
+        if g.complete() and self.previous is not None and self.previous.kind == "locative":
+            # "đám mờ nhỏ sát vòm hoành": an organ after a word of place only says where
+            g.position.extend(term.positions or (m.value,))
+            g.touch(m)
+            return
+        after_comma = (self.previous is not None and self.previous.kind in ("comma", "join")
+                       and not (g.normal_first and g.finding is None))  # "Chưa thấy bất thường tim, phổi": a list
         if g.complete():
-            # "... mờ kính rải rác rốn phổi tăng đậm": a new statement
-            if _predicate_ahead(upcoming, cue_ends=g.subject_kind != EXPLICIT):
+            # "... mờ kính rải rác rốn phổi tăng đậm": a new statement; so is an organ after a comma once a
+            # statement is complete ("Tim không to, phổi phải <unread>": the side is not the heart's)
+            if after_comma or _predicate_ahead(self.index, m.value, upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
             elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak
@@ -202,7 +230,9 @@ class Reader:
                     g.set_side(term.lateral)
                 g.touch(m)
                 return
-            elif g.subject_kind == EXPLICIT:  # "Phổi phải đám mờ đáy phổi": the organ only says where
+            elif g.subject_kind == EXPLICIT or (g.subject_kind == WEAK
+                                                 and not self.index.compatible(g.subject, m.value)):
+                # "Phổi phải đám mờ đáy phổi", "Khuyết cung sau xương sườn 5 ... lồng ngực": it only says where
                 g.position.extend(term.positions or (m.value,))
                 g.touch(m)
                 return
@@ -241,6 +271,8 @@ class Reader:
                 if g.subject_kind == SOFT:
                     g.drop_soft()
                 g.subject, g.subject_text = organ, None
+            elif g.subject_kind == SOFT:
+                g.subject_text = None  # "..., theo dõi viêm phổi": the organ in a diagnosis's name places nothing
             g.subject_kind = EXPLICIT
             g.lateral_soft = g.position_soft = False
         if term.positions:
@@ -253,7 +285,9 @@ class Reader:
             meant = bind_bare(self.index, g.subject, m)
             organ_ahead = any(a.kind == "anatomy" and a.term is not None and not a.term.positions
                               and bind_bare(self.index, a.value, m) for a in _clause(upcoming))
-            if (meant is None and not organ_ahead) or (meant is not None and meant == self._bound(g)):
+            after_comma = self.previous is not None and self.previous.kind == "comma"
+            said_again = meant is not None and meant == self._bound(g)
+            if not after_comma and ((meant is None and not organ_ahead) or said_again):
                 # a size word after a finding ("nốt mờ to 2 cm"), or the finding said again ("to và đậm")
                 g.touch(m)
                 return
@@ -292,6 +326,7 @@ class Reader:
         g.touch(m)
 
     def _on_unc(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        self.neg_scope = False  # "Không có X, theo dõi Y": what is hedged is not denied
         g = self.draft
         if g.complete():
             g = self.close(carry=True)
@@ -301,13 +336,34 @@ class Reader:
     def _on_scope_end(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         self.neg_scope = False
 
+    _on_join = _on_scope_end  # "kèm", "nhưng": ends a shared negation, and the clause
+
     def _on_laterality(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         g = self.draft
         if self.after_rib and m.surface[:1].isdigit():  # "xương sườn 2 bên trái": rib 2, not "2 bên"
             g.position.append(f"rib:{int(m.surface.split()[0])}")
+        elif g.finding is not None and m.value in ("left", "right") and self._directional(g):
+            g.position.append(f"toward:{m.value}")  # "khí quản lệch phải": where it goes, not a side
         else:
             g.set_side(m.value)
         g.touch(m)
+
+    def _on_cause(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        """"tăng sáng do mất bóng mờ phần mềm": a finding caused by the chest wall or a breast is theirs."""
+        g = self.draft
+        if g.finding is None:
+            return
+        outside = (self.index.lexicon.raw.get("causes") or {}).get("outside") or ()
+        for a in _clause(upcoming):
+            if a.kind == "anatomy" and a.value in outside:
+                g.subject, g.subject_text, g.subject_kind = a.value, a.surface, EXPLICIT
+                self.explained = True
+                return
+
+    def _on_direction(self, m: Mention, upcoming: Sequence[Mention]) -> None:
+        if m.value in ("left", "right"):  # where a shift goes: not the side of what is shifted
+            self.draft.position.append(f"toward:{m.value}")
+        self.draft.touch(m)
 
     def _on_position(self, m: Mention, upcoming: Sequence[Mention]) -> None:
         self.draft.add_positions([m.value])

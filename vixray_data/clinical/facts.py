@@ -9,8 +9,13 @@
   for those in ``negated_means_normal`` it is the other way round: "Trung thất không rộng" = "Trung thất
   bình thường" = (mediastinum, normal).
 - A lung finding said of the hilum (``located_in``) is a lung finding placed there: "Khối mờ rốn phổi".
-- The same finding stated once per side is one bilateral fact: "Tràn dịch màng phổi phải. Tràn dịch
-  màng phổi trái." = "Tràn dịch màng phổi hai bên".
+- A clause that states nothing readable but holds a word the lexicon does not know (nor lists as a common
+  word), or a finding word that fits no organ there, is one ``unrecognised`` fact: the report is then
+  never read as normal, and the side written in it belongs to nothing.
+- Facts are never merged: "Tràn dịch màng phổi phải. Tràn dịch màng phổi trái." states two facts. That the
+  pair means "Tràn dịch màng phổi hai bên" is an equivalence the fact matcher applies (:func:`merge_sides`,
+  used by :mod:`vixray_data.evaluation.facts`), so it decides whether a fact is supported, never how many
+  facts were stated.
 """
 
 from __future__ import annotations
@@ -23,8 +28,9 @@ from .binding import bind_bare, bind_finding, organ_form
 from .drafts import EXPLICIT, HEADING, SOFT, WEAK, Draft
 from .mentions import Mention
 
-PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
-POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL)
+PRESENT, NEGATED, NORMAL, UNRECOGNISED = "present", "negated", "normal", "unrecognised"
+#: ``unrecognised``: a clause that states something the lexicon cannot read (see :func:`unread_facts`)
+POLARITIES: tuple[str, ...] = (PRESENT, NEGATED, NORMAL, UNRECOGNISED)
 CERTAIN, UNCERTAIN = "certain", "uncertain"
 
 
@@ -64,7 +70,7 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
     if own is None:  # a device: the organ beside it only says where it lies
         return subject, subject_text, side, position, m.value
     if g.subject_kind == SOFT and not index.compatible(subject, own):
-        carried = organ_form(index, subject, m.surface)  # "Quai động mạch chủ vồng, vôi hóa thành"
+        carried = organ_form(index, subject, m.form)  # "Quai động mạch chủ vồng, vôi hóa thành"
         if carried:
             return subject, subject_text, side, position, carried
     if subject is None or (g.subject_kind in (SOFT, WEAK) and not index.compatible(subject, own)):
@@ -107,6 +113,8 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
     if g.finding is not None:
         polarity = stated
         subject, subject_text, side, position, finding = _bind(index, g)
+        if g.subject_kind == SOFT:
+            subject_text = None  # the organ was written for the statement before, not this one
         if finding is None:  # a bare form with no organ it fits
             if not (g.negated and subject is not None):
                 return []
@@ -130,15 +138,87 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
     return facts
 
 
+def share_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
+    """A finding written with no organ and no side of its own, in one sentence with a finding of the same organ
+    that has a side, is at that side: the place is said once for both.
+
+    - listed before it, with the same polarity and certainty: "Thâm nhiễm và đông đặc rải rác hai phổi",
+      "Dải xơ, nốt vôi đỉnh phổi trái" (both sides bilateral / left);
+    - after it, with the same polarity: what interprets or follows it there ("Đám mờ thùy dưới phổi phải,
+      hướng tới viêm phổi": a right pneumonia; "... đỉnh phổi trái, di chứng lao cũ").
+
+    An organ written without a side ("xơ hóa phổi") means the organ as a whole, so it takes no side.
+    """
+
+    def group(f: Fact):
+        return index.subject_groups.get(f.subject or "", f.subject)
+
+    def open_(f: Fact) -> bool:
+        return f.laterality is None and f.subject_text is None and f.finding is not None and f.polarity != UNRECOGNISED
+
+    out = list(facts)
+    for i in range(len(out) - 2, -1, -1):  # right to left, so a list of three shares the last one's side
+        a, b = out[i], out[i + 1]
+        same = group(a) == group(b) and (a.polarity, a.certainty) == (b.polarity, b.certainty)
+        if open_(a) and b.laterality and same:
+            out[i] = replace(a, laterality=b.laterality)
+    for i, b in enumerate(out):
+        if not open_(b):
+            continue
+        a = next((f for f in reversed(out[:i]) if f.laterality and f.polarity != UNRECOGNISED), None)
+        if a is not None and group(a) == group(b) and a.polarity == b.polarity:
+            out[i] = replace(b, laterality=a.laterality)
+    return out
+
+
+def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:
+    """The mentions cut at commas and joining words ("kèm", "nhưng")."""
+    out: list[list[Mention]] = [[]]
+    for m in mentions:
+        if m.kind in ("comma", "join"):
+            out.append([])
+        else:
+            out[-1].append(m)
+    return out
+
+
+def unread_facts(common: frozenset[str], mentions: Sequence[Mention], covered: Sequence[tuple[int, int]],
+                 negated: Sequence[bool], text: str) -> list[Fact]:
+    """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read:
+    a word no term took that is not a ``common_words`` entry ("kén" of "kén khí", alone, is unread), or a
+    finding word that fit no organ.
+
+    ``covered``: the spans of the statements that gave facts; ``negated[k]``: a shared negation was open when
+    clause ``k`` began ("Không thấy tràn dịch, <anything>" denies it). A clause with a negation cue or advice
+    ("đề nghị chụp CT có tiêm thuốc cản quang") may hold any words.
+    """
+    out = []
+    for k, clause in enumerate(_clauses(mentions)):
+        if not clause or (k < len(negated) and negated[k] and clause[0].kind != "anatomy"):
+            continue  # under a shared negation, unless a new organ ended it
+        if any(m.kind in ("neg", "advice") for m in clause):
+            continue
+        if any(start <= m.start and m.end <= end for m in clause for start, end in covered):
+            continue
+        unread = [m for m in clause if m.kind in ("finding", "bare")
+                  or (m.kind == "word" and m.value.isalpha() and m.value not in common)]
+        if unread:
+            organ = next((m.value for m in clause if m.kind == "anatomy"), None)
+            span = text[clause[0].start : clause[-1].end].strip(" .")
+            out.append(Fact(organ, None, UNRECOGNISED, text=span, subject_text=None))
+    return out
+
+
 def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
-    """One bilateral fact for a finding stated once on the right and once on the left of one organ."""
+    """The facts with a finding stated once on the right and once on the left of one organ as one bilateral fact
+    (an equivalence for matching; extraction keeps both statements)."""
 
     def key(f: Fact):
         return (index.subject_groups.get(f.subject or "", f.subject), f.finding, f.polarity, f.certainty)
 
     out = list(facts)
     for i, fact in enumerate(out):
-        if fact is None or fact.laterality not in ("left", "right"):
+        if fact is None or fact.laterality not in ("left", "right") or fact.polarity == UNRECOGNISED:
             continue
         other = "left" if fact.laterality == "right" else "right"
         for j in range(i + 1, len(out)):

@@ -5,9 +5,14 @@ A report is positive for a label when it states a finding mapped to that label (
 head ("Bóng tim không to") and shared heads ("Không thấy tràn dịch, tràn khí màng phổi") all make
 the fact negated, so it adds no label. Uncertain findings ("nghĩ đến", "theo dõi", "không loại
 trừ") follow the policy: ``positive`` (default, as CheXpert's U-Ones: a hedged finding is reported
-to the clinician) or ``negative``. ``no_finding`` is positive when the report states no finding as
-present (a finding without a label of its own, such as bronchiectasis or a pericardial effusion, still
-rules it out).
+to the clinician) or ``negative``.
+
+Every report also has a *state* (:func:`report_state`): ``abnormal`` when it states a finding as present
+(a finding without a label of its own, such as bronchiectasis or a pericardial effusion, counts);
+else ``unrecognised`` when a clause of it could not be read (the extractor's ``unrecognised`` facts), or
+when it states nothing at all; else ``normal``, which needs normality stated: a normal state or a finding
+ruled out. ``no_finding`` is positive only for a ``normal`` report, so the labeler's "normal" can be
+trusted: an abnormality the lexicon lacks makes a report ``unrecognised``, never normal.
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..clinical import PRESENT, UNCERTAIN, Fact, extract_facts
+from ..clinical import NEGATED, NORMAL, PRESENT, UNCERTAIN, UNRECOGNISED, Fact, extract_facts
 from ..errors import EvaluationError
 from ..lexicon import load_lexicon
 
 UNCERTAIN_POSITIVE, UNCERTAIN_NEGATIVE = "positive", "negative"
 UNCERTAINTY_POLICIES: tuple[str, ...] = (UNCERTAIN_POSITIVE, UNCERTAIN_NEGATIVE)
 NO_FINDING = "no_finding"
+NORMAL_STATE, ABNORMAL_STATE, UNRECOGNISED_STATE = "normal", "abnormal", UNRECOGNISED
+REPORT_STATES: tuple[str, ...] = (NORMAL_STATE, ABNORMAL_STATE, UNRECOGNISED_STATE)
 
 
 def label_names() -> dict[str, str]:
@@ -29,22 +36,34 @@ def label_names() -> dict[str, str]:
     return dict(load_lexicon().labels)
 
 
-def labels_from_facts(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSITIVE) -> set[str]:
-    """The positive labels of a report's facts under an uncertainty policy."""
+def _check(uncertain: str) -> None:
     if uncertain not in UNCERTAINTY_POLICIES:
         raise EvaluationError(f"unknown uncertainty policy {uncertain!r}; use one of {UNCERTAINTY_POLICIES}")
+
+
+def _counts(fact: Fact, uncertain: str) -> bool:
+    """A finding stated present that counts under the policy."""
+    return (fact.finding is not None and fact.polarity == PRESENT
+            and not (fact.certainty == UNCERTAIN and uncertain == UNCERTAIN_NEGATIVE))
+
+
+def report_state(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSITIVE) -> str:
+    """``abnormal``, ``unrecognised`` or ``normal`` (see the module docstring)."""
+    _check(uncertain)
+    if any(_counts(f, uncertain) for f in facts):
+        return ABNORMAL_STATE
+    if any(f.polarity == UNRECOGNISED for f in facts):
+        return UNRECOGNISED_STATE
+    return NORMAL_STATE if any(f.polarity in (NORMAL, NEGATED) for f in facts) else UNRECOGNISED_STATE
+
+
+def labels_from_facts(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSITIVE) -> set[str]:
+    """The positive labels of a report's facts under an uncertainty policy (``no_finding`` for a normal one)."""
+    _check(uncertain)
     lex = load_lexicon()
-    positive, abnormal = set(), False
-    for fact in facts:
-        if fact.finding is None or fact.polarity != PRESENT:
-            continue
-        if fact.certainty == UNCERTAIN and uncertain == UNCERTAIN_NEGATIVE:
-            continue
-        abnormal = True  # a finding without a label of its own ("lao phổi") is still not "no finding"
-        label = lex.findings[fact.finding].label
-        if label and label in lex.labels:
-            positive.add(label)
-    if not abnormal and NO_FINDING in lex.labels:
+    positive = {label for f in facts if _counts(f, uncertain) for label in lex.findings[f.finding].labels
+                if label in lex.labels}
+    if NO_FINDING in lex.labels and report_state(facts, uncertain=uncertain) == NORMAL_STATE:
         positive.add(NO_FINDING)
     return positive
 

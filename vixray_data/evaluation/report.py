@@ -231,9 +231,9 @@ def _score_group(
 def _judge_offline_facts(judge: LLMJudge, fs: FactScore) -> dict[str, list[bool]]:
     """The judge's matching on the offline extractor's statements: per-fact agreement needs the same facts."""
     pred = [p.text for p, _ in fs.matched] + [f.text for f in fs.unmatched_prediction]
-    ref = [r.text for _, r in fs.matched] + [f.text for f in fs.unmatched_reference]
+    ref = [r.text for r in fs.covered_reference] + [f.text for f in fs.unmatched_reference]
     offline_pred = [True] * len(fs.matched) + [False] * len(fs.unmatched_prediction)
-    offline_ref = [True] * len(fs.matched) + [False] * len(fs.unmatched_reference)
+    offline_ref = [True] * len(fs.covered_reference) + [False] * len(fs.unmatched_reference)
     pairs = judge.match(pred, ref) if pred and ref else []
     judge_pred = [False] * len(pred)
     judge_ref = [False] * len(ref)

@@ -25,8 +25,10 @@ log = logging.getLogger(__name__)
 FONT = "DejaVu Sans"
 FORMATS: tuple[str, ...] = ("png", "svg")
 _STYLE = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110}
-_POLARITY_COLOURS = (("present", "#c0392b"), ("uncertain", "#e67e22"), ("negated", "#2980b9"), ("normal", "#95a5a6"))
-_POLARITY_VI = {"present": "có", "uncertain": "nghi ngờ", "negated": "phủ định", "normal": "bình thường"}
+_POLARITY_COLOURS = (("present", "#c0392b"), ("uncertain", "#e67e22"), ("negated", "#2980b9"), ("normal", "#95a5a6"),
+                     ("unrecognised", "#7d3c98"))
+_POLARITY_VI = {"present": "có", "uncertain": "nghi ngờ", "negated": "phủ định", "normal": "bình thường",
+                "unrecognised": "chưa đọc được"}
 _SPLIT_VI = {schema.TRAIN: "train", schema.VALIDATION: "validation (dev)", schema.TEST: "test"}
 
 

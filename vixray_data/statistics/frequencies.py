@@ -24,7 +24,7 @@ from ..lexicon import load_lexicon
 from .corpus import Corpus
 from .nounphrase import NounPhraseExtractor, anatomy_mentions
 
-PRESENT, NEGATED, NORMAL = "present", "negated", "normal"
+PRESENT, NEGATED, NORMAL, UNRECOGNISED = "present", "negated", "normal", "unrecognised"  # fact polarities
 
 
 def _fact_extractor() -> Callable[[str], list]:
@@ -46,6 +46,7 @@ class Row:
     uncertain: int = 0  # positive, hedged ("nghĩ đến", "theo dõi")
     negated: int = 0  # ruled out ("Bóng tim không to", "không thấy tràn dịch")
     normal: int = 0  # a normal-state statement about the body part ("Góc sườn hoành hai bên nhọn")
+    unrecognised: int = 0  # a statement naming the body part that the lexicon could not read
     reports: int = 0  # reports naming the concept at all
     noun_phrases: int = 0  # 2a: mentions inside noun phrases (the paper's measure), repeats included
     variants: Counter = field(default_factory=Counter)  # surface form -> mentions
@@ -62,7 +63,7 @@ class Row:
     @property
     def mentions(self) -> int:
         """Bar length: reports by polarity (a report naming the part with no polarity counts once)."""
-        return max(self.present + self.uncertain + self.negated + self.normal, self.reports)
+        return max(self.present + self.uncertain + self.negated + self.normal + self.unrecognised, self.reports)
 
     def label(self, severity_vi: dict[str, str]) -> str:
         vi = self.vi if self.severity is None else f"{self.vi} ({severity_vi.get(self.severity, self.severity)})"
@@ -73,6 +74,7 @@ class Row:
         return {
             "concept": self.concept, "severity": self.severity, "vi": self.vi, "en": self.en,
             "present": self.present, "uncertain": self.uncertain, "negated": self.negated, "normal": self.normal,
+            "unrecognised": self.unrecognised,
             "reports": self.reports, "noun_phrases": self.noun_phrases,
             "variants": dict(self.variants.most_common()), "qualifiers": dict(self.qualifiers.most_common()),
         }  # fmt: skip
@@ -89,6 +91,7 @@ class Frequencies:
     texts: int
     empty: int
     without_positive: int = 0  # non-empty texts stating no concept as present (e.g. a normal impression)
+    unrecognised: int = 0  # ... of the others: texts stating nothing present but a statement the lexicon cannot read
 
     def sorted_rows(self, *, by: str = "mentions") -> list[Row]:
         return sorted(self.rows.values(), key=lambda r: (-getattr(r, by), -r.mentions, r.key))
@@ -96,25 +99,28 @@ class Frequencies:
     def to_json(self) -> dict:
         return {
             "name": self.name, "field": self.field, "method": self.method, "texts": self.texts, "empty": self.empty,
-            "without_positive": self.without_positive, "rows": [r.to_json() for r in self.sorted_rows()],
+            "without_positive": self.without_positive, "unrecognised": self.unrecognised,
+            "rows": [r.to_json() for r in self.sorted_rows()],
         }  # fmt: skip
 
     def to_markdown(self, *, limit: int | None = None) -> str:
         severity_vi = _severity_vi()
         has_np = any(r.noun_phrases for r in self.rows.values())
-        head = "| concept | present | uncertain | negated | normal | any |" + (" noun phrases |" if has_np else "")
+        head = ("| concept | present | uncertain | negated | normal | unread | any |"
+                + (" noun phrases |" if has_np else ""))
         lines = [f"*{self.method}*; {self.texts} texts, {self.empty} empty, {self.without_positive} stating nothing "
-                 "as present. Counts are reports (a report stating a concept twice counts once) per polarity"
-                 + ("; *noun phrases* counts every mention." if has_np else "."), "",
+                 f"as present, {self.unrecognised} stating nothing present but a statement the lexicon could not "
+                 "read (never counted as normal). Counts are reports (a report stating a concept twice counts once) "
+                 "per polarity" + ("; *noun phrases* counts every mention." if has_np else "."), "",
                  head + " surface forms; qualifiers |",
-                 "|---|---:|---:|---:|---:|---:|" + ("---:|" if has_np else "") + "---|"]  # fmt: skip
+                 "|---|---:|---:|---:|---:|---:|---:|" + ("---:|" if has_np else "") + "---|"]  # fmt: skip
         for row in self.sorted_rows()[:limit]:
             forms = ", ".join(f"{form} ({n})" for form, n in row.variants.most_common(6))
             if row.qualifiers:
                 forms += "; " + ", ".join(f"{q} ({n})" for q, n in row.qualifiers.most_common(4))
             np_cell = f" {row.noun_phrases} |" if has_np else ""
             lines.append(f"| {row.label(severity_vi)} | {row.present} | {row.uncertain} | {row.negated} | {row.normal} "
-                         f"| {row.reports} |{np_cell} {forms} |")  # fmt: skip
+                         f"| {row.unrecognised} | {row.reports} |{np_cell} {forms} |")  # fmt: skip
         return "\n".join(lines) + "\n"
 
     def write(self, out_dir: str | Path, stem: str) -> None:
@@ -144,6 +150,8 @@ def _anatomy_of(fact, lex) -> tuple[str | None, str | None]:
 
 
 def _category(fact) -> str:
+    if fact.polarity == UNRECOGNISED:
+        return "unrecognised"
     if fact.polarity == NEGATED:
         return "negated"
     if fact.polarity == NORMAL:
@@ -155,7 +163,7 @@ def _count(texts: Iterable[str | None], *, kind: str, extractor, noun_phrases: N
     """Per report: which concepts it states, with which polarity; rows count reports, not repeats."""
     lex = load_lexicon()
     rows: dict[str, Row] = {}
-    n = empty = without_positive = 0
+    n = empty = without_positive = unrecognised = 0
 
     def row_for(concept, severity=None) -> Row:
         key = concept.id if severity is None else f"{concept.id}:{severity}"
@@ -168,7 +176,8 @@ def _count(texts: Iterable[str | None], *, kind: str, extractor, noun_phrases: N
             continue
         seen: dict[str, set[str]] = {}  # row key -> polarity categories in this report
         qualifiers: dict[str, set[str]] = {}
-        for fact in extractor(text):
+        facts = extractor(text)
+        for fact in facts:
             if kind == "anatomy":
                 cid, surface = _anatomy_of(fact, lex)
                 if cid not in lex.anatomy:
@@ -196,35 +205,38 @@ def _count(texts: Iterable[str | None], *, kind: str, extractor, noun_phrases: N
                         extra.append(f"rib:{mention.number}")
                     qualifiers.setdefault(row.key, set()).update(extra)
         if not any(c in ("present", "uncertain") for categories in seen.values() for c in categories):
-            without_positive += 1
+            if any(f.polarity == UNRECOGNISED for f in facts):
+                unrecognised += 1  # not a normal text: something in it could not be read
+            else:
+                without_positive += 1
         for key, categories in seen.items():
             row = rows[key]
             row.reports += 1
             for category in categories:
                 setattr(row, category, getattr(row, category) + 1)
             row.qualifiers.update(qualifiers.get(key, ()))
-    return rows, n, empty, without_positive
+    return rows, n, empty, without_positive, unrecognised
 
 
 def body_parts(
     corpus: Corpus, *, noun_phrases: NounPhraseExtractor | None = None, extractor=None, split: str | None = None
 ) -> Frequencies:
     """Figure 2a: anatomy concepts of the findings, by polarity, plus noun-phrase mentions."""
-    rows, n, empty, none = _count(
+    rows, n, empty, none, unread = _count(
         corpus.column(schema.FINDINGS, split), kind="anatomy", extractor=extractor or _fact_extractor(),
         noun_phrases=noun_phrases,
     )  # fmt: skip
     method = f"subjects of vixray_data.clinical.extract_facts (lexicon {load_lexicon().version})"
     if noun_phrases is not None:
         method += f"; noun-phrase mentions by {noun_phrases.method}"
-    return Frequencies("Figure 2a: body parts in findings", schema.FINDINGS, rows, method, n, empty, none)
+    return Frequencies("Figure 2a: body parts in findings", schema.FINDINGS, rows, method, n, empty, none, unread)
 
 
 def diagnoses(corpus: Corpus, *, extractor=None, split: str | None = None) -> Frequencies:
     """Figure 2b: finding concepts of the impressions, one row per (concept, severity), by polarity."""
-    rows, n, empty, none = _count(
+    rows, n, empty, none, unread = _count(
         corpus.column(schema.IMPRESSIONS, split), kind="finding", extractor=extractor or _fact_extractor(),
         noun_phrases=None,
     )  # fmt: skip
     method = f"findings of vixray_data.clinical.extract_facts (lexicon {load_lexicon().version}), severity kept apart"
-    return Frequencies("Figure 2b: diagnoses in impressions", schema.IMPRESSIONS, rows, method, n, empty, none)
+    return Frequencies("Figure 2b: diagnoses in impressions", schema.IMPRESSIONS, rows, method, n, empty, none, unread)
