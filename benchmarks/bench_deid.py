@@ -21,13 +21,20 @@ median of ``--runs`` passes over the corpus (no text is cached between passes).
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
 import statistics
+import sys
 import time
+import unicodedata
 from collections import Counter
+from pathlib import Path
 
 from vixray_data import phi
 from vixray_data.lexicon import load_lexicon
+from vixray_data.phi.places import is_coarse_place
+from vixray_data.text import fold, normalize
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
           "Dương", "Lý", "Đinh", "Trương", "Cao", "Mai"]
@@ -241,13 +248,308 @@ def _ner_spans(text: str) -> list[phi.Span]:
     return spans
 
 
+# --------------------------------------------------------------------------- text nobody here wrote
+
+#: PhoNER_COVID19's splits this benchmark reads. Its test split is kept by others as an independent check and is
+#: never opened here; the data are read by path and nothing from them is written anywhere.
+PHONER_SPLITS = ("train_syllable.json", "dev_syllable.json")
+_NO_SPACE_BEFORE = frozenset(",.;:!?)]}%…")
+_NO_SPACE_AFTER = frozenset("([{")
+_QUOTES = frozenset("\"'“”‘’")
+
+
+def detokenize(words: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The sentence as it was written (``24 - 7`` -> ``24-7``, ``7 / 3`` -> ``7/3``, ``( 26`` -> ``(26``, no space
+    before ``,`` ``.`` ``)``, quotes against what they quote) and each word's (start, end) in it.
+
+    Each word is passed through :func:`vixray_data.text.normalize` first, so the sentence is already in the form
+    the de-identifier sees (a word that normalises to nothing, a lone zero-width space, takes no room)."""
+    words = [normalize(w) for w in words]
+    text, offsets, open_quote = "", [], False
+    glue_next = True
+    for i, word in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        glue = glue_next or not word or word[0] in _NO_SPACE_BEFORE
+        if word in ("-", "/") and prev and nxt and (word == "/" or prev[-1:].isdigit() or nxt[:1].isdigit()):
+            glue = True
+        if prev in ("-", "/") and text.endswith(prev) and text[-len(prev) - 1:-len(prev)] != " ":
+            glue = True
+        if word in _QUOTES:
+            glue = open_quote  # a closing quote sticks to what it closes
+        glue_next = word[-1:] in _NO_SPACE_AFTER or (word in _QUOTES and not open_quote) or not word
+        if word in _QUOTES:
+            open_quote = not open_quote
+        if text and not glue:
+            text += " "
+        offsets.append((len(text), len(text) + len(word)))
+        text += word
+    return text, offsets
+
+
+def _entities(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(type, first word, last word + 1) of each BIO entity."""
+    out, i = [], 0
+    while i < len(tags):
+        tag = tags[i]
+        if tag == "O":
+            i += 1
+            continue
+        kind, j = tag[2:], i + 1
+        while j < len(tags) and tags[j] == f"I-{kind}":
+            j += 1
+        out.append((kind, i, j))
+        i = j
+    return out
+
+
+_YEAR_ONLY = re.compile(r"(?:năm\s*)?(?:19|20)\d{2}", re.IGNORECASE)
+
+
+def phoner_target(kind: str, text: str) -> str | None:
+    """What the benchmark asks of a PhoNER entity: a must-find row, ``keep``, an informative row, or None.
+
+    * NAME, PATIENT_ID: must-find.
+    * DATE: must-find when finer than a year, i.e. it holds a day or a month (``24-7``, ``7/3``, ``tháng 8``,
+      ``tháng 8-2020``, ``mùng 7 tết``; HIPAA counts every element of a date but the year). A year alone
+      (``năm 2020``) and a date with no number in it (``hôm qua``, relative) are an informative row.
+    * LOCATION: must-find when it is not just a province / centrally-run city, a country or a larger region
+      (:func:`vixray_data.phi.places.is_coarse_place`); those are an informative row.
+    * AGE: must-find above 89. SYMPTOM_AND_DISEASE: must be kept whole.
+    """
+    if kind == "NAME":
+        return "name"
+    if kind == "PATIENT_ID":
+        return "patient_id"
+    if kind == "DATE":
+        if not any(c.isdigit() for c in text) or _YEAR_ONLY.fullmatch(text.strip()):
+            return "date (year only or no number; not scored)"
+        return "date"
+    if kind == "LOCATION":
+        return "location (province/country; not scored)" if is_coarse_place(text) else "location"
+    if kind == "AGE":
+        digits = re.findall(r"\d+", text)
+        return "age > 89" if digits and int(digits[0]) > 89 else None
+    if kind == "SYMPTOM_AND_DISEASE":
+        return "keep"
+    return None
+
+
+_FACILITY = re.compile(r"(?i)(?:bệnh viện|bv|trung tâm|phòng khám|trạm y tế|sân bay|quán|bar|chợ|trường|khách sạn|"
+                       r"chung cư|nhà|công ty|siêu thị|khu|tòa|cửa khẩu|đền|chùa|nhà thờ|bến|cảng|ga|làng|"
+                       r"karaoke|quầy|cơ sở|cửa hàng|điểm|nhà máy|doanh trại)\b")
+_UNIT = re.compile(r"(?i)(?:quận|huyện|phường|xã|thị trấn|thị xã|thôn|ấp|xóm|bản|tổ|khu phố|khối|đường|phố|ngõ|"
+                   r"ngách|hẻm|kiệt|số|thành phố|tp|tx|tt|p|q)\b\.?")
+
+
+_SHAPE_WORDS = frozenset({"thang", "ngay", "mung", "tet", "nam", "sang", "trua", "chieu", "toi", "dem", "bn", "am",
+                          "lich", "hom", "ca", "benh", "nhan", "so"})
+
+
+def _shape(text: str) -> str:
+    """Digits as 9, words as ``w``/``W`` unless a date or case-number keyword: a kind, never a value."""
+    text = re.sub(r"\d+", "9", text)
+    return re.sub(r"[^\W\d_]+", lambda m: fold(m.group(0)) if fold(m.group(0)) in _SHAPE_WORDS else
+                  "W" if m.group(0)[:1].isupper() else "w", text)
+
+
+def miss_type(row: str, text: str, before: str) -> str:
+    """A miss's kind, from its shape and the word before it (never the text itself): what the report lists."""
+    shape = _shape(text)
+    if row == "date":
+        return shape
+    if row == "patient_id":
+        lead = fold(before).split()[-2:]
+        if lead[-1:] in (["nhan"], ["bn"]) or lead == ["ca", "benh"]:
+            return "after bệnh nhân / BN / ca bệnh: " + shape
+        if lead[-1:] in (["va"], [","], ["-"]) or before.rstrip().endswith((",", "-")):
+            return "in a list: " + shape
+        return "other: " + shape
+    if row == "name":
+        tokens = text.split()
+        if all(re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", t) for t in tokens) \
+                or re.fullmatch(r"[A-ZĐ]{2,3}\.?", text):
+            return "initials"
+        kind = "one word" if len(tokens) == 1 else f"{min(len(tokens), 4)} words"
+        return kind + (", all capitals" if text.isupper() else "")
+    if row == "location":
+        if _FACILITY.match(text):
+            return "facility + name"
+        if _UNIT.match(text):
+            return "unit word + name"
+        if all(w[:1].isupper() or w[:1].isdigit() for w in text.split()):
+            return "bare capitalised name"
+        return "other"
+    return shape if row == "age > 89" else "other"
+
+
+def _coverage(text: str, spans) -> bytearray:
+    covered = bytearray(len(text))
+    for span in spans:
+        covered[span.start:span.end] = b"\x01" * (span.end - span.start)
+    return covered
+
+
+def _found(text: str, covered: bytearray, a: int, b: int) -> bool:
+    return all(covered[k] for k in range(a, b) if text[k].isalnum())
+
+
+def score_phoner(folder: Path, *, show: int = 0) -> dict:
+    """Recall per must-find row, the kept rate of SYMPTOM_AND_DISEASE and the miss types, on train + dev."""
+    planted, found, misses, examples = Counter(), Counter(), {}, {}
+    sentences = changed = 0
+    for name in PHONER_SPLITS:
+        with open(Path(folder) / name, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                text, offsets = detokenize(item["words"])
+                sentences += 1
+                if normalize(text) != text:  # the de-identifier would see another string: count it, score as is
+                    changed += 1
+                covered = _coverage(text, phi.find_phi(normalize(text)) if normalize(text) == text else
+                                    phi.find_phi(text))
+                for kind, i, j in _entities(item["tags"]):
+                    a, b = offsets[i][0], offsets[j - 1][1]
+                    row = phoner_target(kind, text[a:b])
+                    if row is None:
+                        continue
+                    planted[row] += 1
+                    ok = not any(covered[a:b]) if row == "keep" else _found(text, covered, a, b)
+                    found[row] += ok
+                    if not ok and row != "keep" and "not scored" not in row:
+                        kind_ = miss_type(row, text[a:b], text[:a])
+                        misses.setdefault(row, Counter())[kind_] += 1
+                        if show and len(examples.setdefault(row, [])) < show:
+                            examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                    elif not ok and row == "keep" and show and len(examples.setdefault(row, [])) < show:
+                        examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+    return {"sentences": sentences, "changed": changed, "planted": planted, "found": found, "misses": misses,
+            "examples": examples}
+
+
+def print_phoner(result: dict) -> None:
+    planted, found = result["planted"], result["found"]
+    print(f"PhoNER_COVID19 train + dev: {result['sentences']} sentences "
+          f"({result['changed']} changed by normalize)\n")
+    print("| row | entities | found | recall |")
+    print("|---|---:|---:|---:|")
+    for row in ("name", "date", "location", "patient_id", "age > 89"):
+        if planted[row]:
+            print(f"| {row} | {planted[row]} | {found[row]} | **{found[row] / planted[row]:.4f}** |")
+    for row in sorted(r for r in planted if "not scored" in r):
+        print(f"| {row} | {planted[row]} | {found[row]} | {found[row] / planted[row]:.4f} |")
+    keep = planted["keep"]
+    print(f"\nSYMPTOM_AND_DISEASE kept whole: {found['keep']}/{keep} = **{found['keep'] / keep:.4f}**\n")
+    print("Misses by kind (shape: digits as 9; the word before for patient ids; no text):")
+    for row in ("name", "date", "location", "patient_id", "age > 89"):
+        kinds = result["misses"].get(row)
+        if kinds:
+            listed = ", ".join(f"{k} {n}" for k, n in kinds.most_common(12))
+            print(f"- {row}: {listed}" + (f" (+{len(kinds) - 12} more kinds)" if len(kinds) > 12 else ""))
+    for row, lines in result["examples"].items():  # --show-misses: to the terminal only, never to a file
+        print(f"\n# {row}", file=sys.stderr)
+        for line in lines:
+            print("   " + line, file=sys.stderr)
+
+
+def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
+    out, at = [], text.find(phrase)
+    while phrase and at >= 0:
+        out.append((at, at + len(phrase)))
+        at = text.find(phrase, at + 1)
+    return out
+
+
+def score_blind(path: Path, *, show: int = 0) -> dict:
+    """Recall per category and per tag, and the kept rate, on a blind set (JSON lines: id, field, text, phi:
+    [{text, category}], keep: [phrases], tags). Text and phrases go through ``normalize`` as the de-identifier's
+    fields do; a phrase found nowhere in its text is counted as unlocatable, not scored."""
+    planted, found, by_tag, tag_found = Counter(), Counter(), Counter(), Counter()
+    kept = keep = unlocatable = records = invisible = 0
+    examples: list[str] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            records += 1
+            text = normalize(item["text"])
+            spans = phi.find_phi(text)
+            covered = _coverage(text, spans)
+            written = phi.redact(text, spans)[0]
+            invisible += any(unicodedata.category(c) == "Cf" for c in written)
+            tags = item.get("tags") or []
+            for entry in item.get("phi") or []:
+                where = _occurrences(text, normalize(entry["text"]))
+                if not where:
+                    unlocatable += 1
+                    continue
+                category = entry.get("category") or "?"
+                ok = all(_found(text, covered, a, b) for a, b in where)
+                planted[category] += 1
+                found[category] += ok
+                for tag in tags:
+                    by_tag[tag] += 1
+                    tag_found[tag] += ok
+                if not ok and show and len(examples) < show:
+                    a, b = where[0]
+                    examples.append(f"{category}: {text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+            for phrase in item.get("keep") or []:
+                where = _occurrences(text, normalize(phrase))
+                if not where:
+                    unlocatable += 1
+                    continue
+                keep += 1
+                ok = not any(any(covered[a:b]) for a, b in where)
+                kept += ok
+                if not ok and show and len(examples) < show:
+                    a, b = where[0]
+                    examples.append(f"keep: {text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+    return {"records": records, "planted": planted, "found": found, "by_tag": by_tag, "tag_found": tag_found,
+            "keep": keep, "kept": kept, "unlocatable": unlocatable, "invisible": invisible, "examples": examples}
+
+
+def print_blind(result: dict) -> None:
+    planted, found = result["planted"], result["found"]
+    total_p, total_f = sum(planted.values()), sum(found.values())
+    print(f"blind set: {result['records']} texts, {total_p} PHI values, {result['keep']} phrases to keep "
+          f"({result['unlocatable']} phrases not found verbatim in their text, not scored)\n")
+    print("| category | values | found | recall |")
+    print("|---|---:|---:|---:|")
+    for category in sorted(planted):
+        print(f"| {category} | {planted[category]} | {found[category]} | {found[category] / planted[category]:.4f} |")
+    print(f"| **all** | {total_p} | {total_f} | **{total_f / max(total_p, 1):.4f}** |\n")
+    print("| tag | values | found | recall |")
+    print("|---|---:|---:|---:|")
+    for tag in sorted(result["by_tag"]):
+        n, f = result["by_tag"][tag], result["tag_found"][tag]
+        print(f"| {tag} | {n} | {f} | {f / n:.4f} |")
+    print(f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
+          f"written texts holding an invisible format character: {result['invisible']}")
+    for line in result["examples"]:  # --show-misses: to the terminal only
+        print("   " + line, file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=600)
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
+    parser.add_argument("--phoner", type=Path, metavar="DIR",
+                        help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead")
+    parser.add_argument("--blind", type=Path, metavar="PATH", help="score a blind set (JSON lines) instead")
+    parser.add_argument("--show-misses", type=int, default=0, metavar="N",
+                        help="print N missed examples per row to stderr (development; never commit them)")
     args = parser.parse_args()
+    if args.phoner or args.blind:
+        if args.phoner:
+            print_phoner(score_phoner(args.phoner, show=args.show_misses))
+        if args.blind:
+            print_blind(score_blind(args.blind, show=args.show_misses))
+        return
 
     records, values = corpus(args.records, args.seed)
     deidentifier_values = phi.ValueIndex(values)
