@@ -1,19 +1,31 @@
-"""De-identification on a labelled synthetic corpus: recall and precision per PHI category, clinical text kept, speed.
+"""De-identification: recall per PHI category and clinical text kept, on a labelled synthetic corpus, on
+PhoNER_COVID19 (train + dev) and on a blind set written by someone who never saw the rules; speed.
 
-    .venv/bin/python benchmarks/bench_deid.py                  # 600 reports, seed 10, 3 timing runs
+    .venv/bin/python benchmarks/bench_deid.py                  # synthetic: 600 reports, seed 10, 3 timing runs
     .venv/bin/python benchmarks/bench_deid.py --records 600 --seed 10 --runs 3 --ner   # + underthesea's CRF NER
+    .venv/bin/python benchmarks/bench_deid.py --phoner /work/phoner       # PhoNER_COVID19 train + dev, by path
+    .venv/bin/python benchmarks/bench_deid.py --blind /work/blind/deid/blind_deid.jsonl
 
-The corpus is generated here, not read: each report mixes clinical sentences that must survive (the
-lexicon's demo sentences and a list of look-alikes: eponyms, abbreviations, vertebra levels, rib lists,
-fractions, measurements, years, all-caps lines) with PHI planted in the forms reports use, each planted span
-labelled with its category. Every record has its own identifiers (name, patient id, accession, birth date,
-phone), listed to the de-identifier as a hospital table would, and some reports name *another* record's
-patient. The names here are written in this file (not read from ``phi/words.yaml``); a few use a family
-name outside the list and no title: the documented blind spot, reported on its own row.
+**Synthetic.** Generated here, not read. Each report holds three clinical sentences that must survive, each used
+once in the corpus (:func:`clinical_sentences`: made combinatorially from the lexicon, findings with organ, side,
+position and severity, normal states, negations, uncertainty, devices, eponyms, abbreviations, vertebra and rib
+levels, rib lists, fractions, sizes, ratios, doses, ages under 90, durations, bare years; plus the lexicon's demo
+sentences and ``CLINICAL_EXTRA``), and PHI planted in the forms reports use, each planted span labelled with its
+category. Every record has its own identifiers (name, patient id, accession, birth date, phone), listed to the
+de-identifier as a hospital table would, and some reports name *another* record's patient. A report is written
+in one of :data:`STYLES`: as typed, in capitals with or without diacritics, in Title Case, or without
+diacritics. The names here are written in this file (not read from ``phi/words.yaml``); a few use a family name
+outside the list and no title, reported on their own row.
 
-A planted span counts as found when every letter and digit of it is replaced (a comma between two replaced
-pieces of an address may stay); a detected span is a
-true positive when it overlaps a planted one; a clinical sentence is kept when none of it is replaced.
+**PhoNER_COVID19** (VinAI; research use, no redistribution): read by path, train and dev only (its test split
+is kept by others as an independent check and is never opened), tokenisation undone (:func:`detokenize`), each
+sentence scored with ``phi.find_phi``. Must-find: NAME, DATE finer than a year, sub-province LOCATION,
+PATIENT_ID, AGE > 89 (:func:`phoner_target` says what each means); must-keep: SYMPTOM_AND_DISEASE. Only counts and
+kinds of misses are printed (``--show-misses`` prints examples to stderr for development; never commit them).
+
+A planted span or entity counts as found when every letter and digit of it lies inside detected spans (a
+comma between two replaced pieces of an address may stay); a detected span is a true positive when it overlaps a
+planted one; a clinical sentence or symptom is kept when none of its characters is replaced.
 Speed: the full scrub (all recognizers, the corpus-wide value index and id shapes, replacement) per record,
 median of ``--runs`` passes over the corpus (no text is cached between passes).
 """
@@ -165,12 +177,110 @@ def _clinical_reports(n: int, seed: int) -> list[list[str]]:
     return out
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def clinical_sentences(rng: random.Random) -> list[str]:
+    """Every clinical sentence the templates below make from the lexicon (findings with their organ, side,
+    position and severity; normal states; negated and uncertain findings; devices; eponyms and abbreviations;
+    vertebra and rib levels, rib lists, fractions, sizes, ratios, doses, ages under 90, durations, bare years),
+    plus the lexicon's demo sentences and ``CLINICAL_EXTRA``: distinct, in a seeded order."""
+    lex = load_lexicon()
+    safe = lex.raw["deid_safe"]
+    sides = [p for values in lex.laterality.values() for p in values]
+    severities = [p for values in lex.severity.values() for p in values]
+    positions = [c.vi for c in lex.position.values()]
+    organ = {cid: c.variants for cid, c in lex.anatomy.items()}
+    devices = lex.findings["support_device"].variants
+    findings = [(v, c.anatomy) for c in lex.findings.values() if c.anatomy for v in c.variants
+                if v not in c.bare and len(v) > 3 and v.islower()]
+    out: set[str] = set()
+    for form, anatomy in findings:
+        for side in sides:
+            out.add(f"{_cap(form)} {side}.")
+            out.add(f"{_cap(form)} {rng.choice(positions)} {rng.choice(organ[anatomy])} {side}, "
+                    f"{rng.choice(severities)}.")
+            out.add(f"{_cap(rng.choice(lex.negation_pre))} {form} {side}.")
+            out.add(f"{_cap(rng.choice(lex.uncertainty))} {form} {rng.choice(organ[anatomy])} {side}.")
+    for subject, phrases in lex.normal.items():
+        targets = [v for c in organ.values() for v in c] if subject == "any" else organ[subject]
+        for phrase in phrases:
+            for target in targets:
+                out.add(f"{_cap(target)} {rng.choice(['', 'hai bên ', '2 bên '])}{phrase}.")
+    for device in devices:
+        out.add(f"{_cap(device)} đầu ở {rng.choice(organ['abdomen'] + organ['trachea'])}.")
+        out.add(f"Đặt {device} đúng vị trí, đầu cách carina {rng.randint(2, 7)} cm.")
+    for eponym in safe["eponyms"]:
+        out.add(f"Dấu hiệu {eponym} {rng.choice(sides)}.")
+        out.add(f"Theo dõi hội chứng {eponym}.")
+    history = ["COPD", "BPTNMT", "THA", "ĐTĐ", "HIV", "TB", "TBC", "ARDS", "HPQ", "UTP", "VPQ", "COVID-19", "K phổi"]
+    for a in history:
+        for b in history:
+            if a != b:
+                out.add(f"Tiền sử {a}, {b}.")
+    for a in ("CT", "CLVT", "MSCT", "MRI", "XQ", "Xquang", "X quang"):
+        out.add(f"Đề nghị chụp {a} ngực có cản quang.")
+        out.add(f"Đối chiếu {a} ngực cũ: tổn thương không đổi.")
+    for level in range(1, 13):
+        out.add(f"Xẹp đốt sống T{level}.")
+        out.add(f"Thoái hóa T{level}-T{level + 1}." if level < 12 else "Thoái hóa T12-L1.")
+        for side in ("trái", "phải"):
+            out.add(f"Gãy cung sau xương sườn {level} {side}.")
+            out.add(f"Gãy cung trước xương sườn {level} bên {side}, can xương.")
+            if level <= 10:
+                out.add(f"Can xương sườn {level}-{level + 1}-{level + 2} bên {side}.")
+                out.add(f"Gãy cũ cung sau xương sườn {level}, {level + 1}, {level + 2} bên {side} đã can.")
+    for level in range(1, 5):
+        out.add(f"Thoái hóa L{level}-L{level + 1}, gai xương.")
+    for third in ("1/3", "2/3"):
+        for part in ("trên", "giữa", "dưới"):
+            for side in sides:
+                out.add(f"Tổn thương {third} {part} phổi {side}.")
+    for size in range(3, 40):
+        out.add(f"Nốt mờ {size} mm thùy {rng.choice(['trên', 'giữa', 'dưới'])} phổi {rng.choice(sides)}.")
+        out.add(f"Khối mờ kích thước {size}x{rng.randint(10, 60)} mm cạnh rốn phổi {rng.choice(sides)}.")
+        out.add(f"Nốt mờ đường kính {size / 10:.1f} cm".replace(".", ",") + f" đáy phổi {rng.choice(sides)}.")
+    for ratio in range(45, 70):
+        out.add(f"Chỉ số tim ngực 0,{ratio}.")
+        out.add(f"Bóng tim to, CTR 0.{ratio}.")
+    for spo2 in range(85, 100):
+        out.add(f"SpO2 {spo2}%, thở oxy {rng.randint(1, 6)} lít/phút.")
+    for kv in range(90, 126, 5):
+        for mas in range(2, 9):
+            out.add(f"Chụp thẳng sau trước, {kv} kV, {mas} mAs.")
+    for age in range(18, 90):
+        out.add(f"BN {rng.choice(['Nam', 'Nữ', 'nam', 'nữ'])}, {age} tuổi.")
+        out.add(f"Bệnh nhân {rng.choice(['Nam', 'Nữ'])} {age}t, {rng.choice(['ho kéo dài', 'sốt', 'khó thở'])}.")
+    for n in range(1, 13):
+        for unit in ("ngày", "tuần", "tháng"):
+            out.add(f"Chụp lại sau {n} {unit} điều trị.")
+            out.add(f"So với phim chụp {n} {unit} trước: tổn thương thu nhỏ.")
+    for year in range(2010, 2026):
+        out.add(f"So sánh phim cũ năm {year}: không thay đổi.")
+    demo = {t["text"] if isinstance(t, dict) else t for region in lex.raw["demo"]["regions"].values()
+            for t in region.get("normal", [])}
+    ordered = sorted(out | demo | set(CLINICAL_EXTRA))
+    rng.shuffle(ordered)
+    return ordered
+
+
+#: How a whole report is written (length-preserving: labels keep their offsets). Hospitals' systems and typists
+#: write reports in capitals, with or without diacritics, in Title Case, or without diacritics at all.
+STYLES = {
+    "sentence case": lambda t: t,
+    "ALL CAPS": str.upper,
+    "ALL CAPS, no diacritics": lambda t: phi.spans.base_chars(t).upper(),
+    "Title Case": lambda t: re.sub(r"(?<![^\s(\[\"'])([^\W\d_])", lambda m: m.group(1).upper(), t),
+    "no diacritics": phi.spans.base_chars,
+}
+_STYLE_WEIGHTS = (4, 1, 1, 1, 1)
+
+
 def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
     """Labelled reports and the identifying values the table lists for them."""
     rng = random.Random(seed)
-    clinical = sorted({t["text"] if isinstance(t, dict) else t
-                       for region in load_lexicon().raw["demo"]["regions"].values()
-                       for t in region.get("normal", [])}) + CLINICAL_EXTRA
+    clinical = iter(clinical_sentences(random.Random(seed + 1)))  # each sentence used once
     people = [_person(rng) for _ in range(n)]
     values: list[str] = []
     records = []
@@ -181,7 +291,7 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
                    f"09{i:08d}"]
         pieces: list[tuple[str, str | None]] = []
         for _ in range(3):
-            pieces.append((rng.choice(clinical), "clinical"))
+            pieces.append((next(clinical), "clinical"))
             text, category = _phi(rng)
             pieces.append((text, category))
         own = rng.choice([f"{family} {middle} {given}".lower(), " ".join(_ascii(w) for w in person).upper(),
@@ -195,7 +305,7 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
         text, labels = "", []
         for piece, category in pieces:
             start = len(text)
-            text += piece + ". "
+            text += (piece.rstrip(".") if category == "clinical" else piece) + ". "
             if category == "clinical":
                 labels.append(("clinical", start, start + len(piece.rstrip("."))))
             elif category in (OWN, UNANCHORED):
@@ -206,14 +316,19 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
             else:
                 a, b = _span_of(piece, category)
                 labels.append((category, start + a, start + b))
-        records.append({"text": text.strip(), "labels": labels})
+        style = rng.choices(list(STYLES), weights=_STYLE_WEIGHTS)[0]
+        written = STYLES[style](text.strip())
+        assert len(written) == len(text.strip()), style  # offsets carry over
+        records.append({"text": written, "labels": labels, "style": style})
     return records, values
 
 
 def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
     found, planted, kept, clinical = Counter(), Counter(), 0, 0
     detected, true_detected = Counter(), Counter()
+    styles: dict[str, Counter] = {}
     for record in records:
+        style = styles.setdefault(record.get("style", "sentence case"), Counter())
         text = record["text"]
         spans = analyzer.find(text) + (extra(text) if extra else [])
         covered = [False] * len(text)
@@ -224,14 +339,20 @@ def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
             if category == "clinical":
                 clinical += 1
                 kept += not any(covered[a:b])
+                style["clinical"] += 1
+                style["kept"] += not any(covered[a:b])
                 continue
             planted[category] += 1
-            found[category] += all(covered[k] for k in range(a, b) if text[k].isalnum())
+            hit = all(covered[k] for k in range(a, b) if text[k].isalnum())
+            found[category] += hit
+            if category != UNANCHORED:
+                style["planted"] += 1
+                style["found"] += hit
         for span in spans:
             detected[span.category] += 1
             true_detected[span.category] += any(a < span.end and span.start < b for _, a, b in phi_labels)
     return {"found": found, "planted": planted, "kept": kept, "clinical": clinical, "detected": detected,
-            "true": true_detected}
+            "true": true_detected, "styles": styles}
 
 
 def _ner_spans(text: str) -> list[phi.Span]:
@@ -573,8 +694,17 @@ def main() -> None:
         print(f"| {category} | {n} | {t} | {t / n:.1%} |")
     n, t = sum(result["detected"].values()), sum(result["true"].values())
     print(f"| **all** | {n} | {t} | **{t / n:.2%}** |\n")
+    distinct = len({r["text"][a:b].lower() for r in records for c, a, b in r["labels"] if c == "clinical"})
     print(f"clinical sentences kept whole: {result['kept']}/{result['clinical']} = "
-          f"{result['kept'] / result['clinical']:.2%}")
+          f"{result['kept'] / result['clinical']:.2%} ({distinct} distinct)\n")
+    print("| report written in | reports | PHI found | recall | clinical kept | kept |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for style in STYLES:
+        c = result["styles"].get(style, Counter())
+        n = sum(1 for r in records if r["style"] == style)
+        print(f"| {style} | {n} | {c['found']}/{c['planted']} | {c['found'] / max(c['planted'], 1):.2%} | "
+              f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |")
+    print()
 
     clinical_only = [" ".join(rng_sentences) for rng_sentences in _clinical_reports(len(records), args.seed)]
     for label, texts in (("labelled reports", [r["text"] for r in records]), ("clinical-only reports", clinical_only)):
