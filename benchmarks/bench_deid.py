@@ -583,12 +583,21 @@ def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
     return out
 
 
+def _to_normalized(raw: str, at: int) -> int:
+    """Where offset ``at`` of ``raw`` lands in ``normalize(raw)`` (which composes, collapses and may drop
+    characters): the length of the normalised prefix, measured before a character that survives normalising."""
+    return len(normalize(raw[:at] + "x")) - 1
+
+
 def score_blind(path: Path, *, show: int = 0) -> dict:
     """Recall per category and per tag, and the kept rate, on a blind set (JSON lines: id, field, text, phi:
-    [{text, category}], keep: [phrases], tags). Text and phrases go through ``normalize`` as the de-identifier's
-    fields do; a phrase found nowhere in its text is counted as unlocatable, not scored."""
+    [{text, category, start, end}], keep: [phrases], tags). The text goes through ``normalize`` as the
+    de-identifier's fields do; each span's offsets (its first occurrence when it has none; every occurrence for a
+    keep phrase) are carried into the normalised text. A value is found when every letter and digit of it lies
+    inside detected spans, a phrase kept when none of its characters does."""
     planted, found, by_tag, tag_found = Counter(), Counter(), Counter(), Counter()
     kept = keep = unlocatable = records = invisible = 0
+    keep_by_tag, kept_by_tag = Counter(), Counter()
     examples: list[str] = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
@@ -596,40 +605,47 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
                 continue
             item = json.loads(line)
             records += 1
-            text = normalize(item["text"])
+            raw = item["text"]
+            text = normalize(raw)
             spans = phi.find_phi(text)
             covered = _coverage(text, spans)
             written = phi.redact(text, spans)[0]
             invisible += any(unicodedata.category(c) == "Cf" for c in written)
             tags = item.get("tags") or []
             for entry in item.get("phi") or []:
-                where = _occurrences(text, normalize(entry["text"]))
-                if not where:
+                start = entry.get("start")
+                if start is None:
+                    start = raw.find(entry["text"])
+                if start < 0:
                     unlocatable += 1
                     continue
+                a, b = _to_normalized(raw, start), _to_normalized(raw, start + len(entry["text"]))
                 category = entry.get("category") or "?"
-                ok = all(_found(text, covered, a, b) for a, b in where)
+                ok = _found(text, covered, a, b)
                 planted[category] += 1
                 found[category] += ok
                 for tag in tags:
                     by_tag[tag] += 1
                     tag_found[tag] += ok
                 if not ok and show and len(examples) < show:
-                    a, b = where[0]
-                    examples.append(f"{category}: {text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                    examples.append(f"{category} {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
             for phrase in item.get("keep") or []:
-                where = _occurrences(text, normalize(phrase))
+                where = _occurrences(raw, phrase)
                 if not where:
                     unlocatable += 1
                     continue
                 keep += 1
-                ok = not any(any(covered[a:b]) for a, b in where)
+                ok = not any(any(covered[_to_normalized(raw, a):_to_normalized(raw, b)]) for a, b in where)
                 kept += ok
+                for tag in tags:
+                    keep_by_tag[tag] += 1
+                    kept_by_tag[tag] += ok
                 if not ok and show and len(examples) < show:
-                    a, b = where[0]
-                    examples.append(f"keep: {text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                    a, b = _to_normalized(raw, where[0][0]), _to_normalized(raw, where[0][1])
+                    examples.append(f"keep {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
     return {"records": records, "planted": planted, "found": found, "by_tag": by_tag, "tag_found": tag_found,
-            "keep": keep, "kept": kept, "unlocatable": unlocatable, "invisible": invisible, "examples": examples}
+            "keep": keep, "kept": kept, "keep_by_tag": keep_by_tag, "kept_by_tag": kept_by_tag,
+            "unlocatable": unlocatable, "invisible": invisible, "examples": examples}
 
 
 def print_blind(result: dict) -> None:
@@ -642,11 +658,13 @@ def print_blind(result: dict) -> None:
     for category in sorted(planted):
         print(f"| {category} | {planted[category]} | {found[category]} | {found[category] / planted[category]:.4f} |")
     print(f"| **all** | {total_p} | {total_f} | **{total_f / max(total_p, 1):.4f}** |\n")
-    print("| tag | values | found | recall |")
-    print("|---|---:|---:|---:|")
-    for tag in sorted(result["by_tag"]):
+    print("| tag | values | found | recall | phrases to keep | kept |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for tag in sorted(set(result["by_tag"]) | set(result["keep_by_tag"])):
         n, f = result["by_tag"][tag], result["tag_found"][tag]
-        print(f"| {tag} | {n} | {f} | {f / n:.4f} |")
+        kn, kk = result["keep_by_tag"][tag], result["kept_by_tag"][tag]
+        print(f"| {tag} | {n} | {f} | {f / n:.4f} | {kn} | {kk / kn:.4f} |" if n else
+              f"| {tag} | 0 | 0 | – | {kn} | {kk / max(kn, 1):.4f} |")
     print(f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
           f"written texts holding an invisible format character: {result['invisible']}")
     for line in result["examples"]:  # --show-misses: to the terminal only
