@@ -10,8 +10,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 from .allow import allowed_spans
+from .cases import find_case_numbers
 from .contact import find_addresses, find_contacts
 from .dates import find_ages, find_dates
+from .datewords import find_word_ages, find_word_dates
+from .ethnic import find_ethnic_names
+from .facilities import find_facilities
+from .ids import find_other_ids
+from .initials import find_initials
+from .kin import find_kin_names
+from .localities import find_localities
 from .names import find_names
 from .numbers import IdShapes, find_insurance, find_national_ids, find_phones, find_record_numbers
 from .spans import CATEGORIES, Span
@@ -27,14 +35,23 @@ RECOGNIZERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
     ("national_id", find_national_ids),
     ("phone", find_phones),
     ("date", find_dates),
+    ("date_in_words", find_word_dates),
     ("age_over_89", find_ages),
+    ("age_in_words", find_word_ages),
     ("record_number", find_record_numbers),
+    ("case_number", find_case_numbers),
+    ("other_id", find_other_ids),
     ("address", find_addresses),
+    ("locality", find_localities),
+    ("facility", find_facilities),
     ("name", find_names),
+    ("initials", find_initials),
+    ("kin_name", find_kin_names),
+    ("ethnic_name", find_ethnic_names),
 )
 _RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insurance", "national_id", "phone", "date",
-                                                   "age_over_89", "record_number", "address", "name",
-                                                   "identifying_value"))}
+                                                   "age_over_89", "record_number", "other_id", "address",
+                                                   "facility", "name", "identifying_value"))}
 #: Spans of these categories separated only by these characters become one ("123 Lê Lợi, Quận 1").
 _JOIN = {"address": " ,-", "date": " ,", "name": " "}
 

@@ -11,10 +11,15 @@ from __future__ import annotations
 import functools
 import re
 
+from .places import is_coarse_place
 from .spans import ADDRESS, EMAIL, IP, URL, Span, alternation, fold_chars, keyword_regex, lower_chars, raw_words, words
 
-_CAP = r"[A-ZĐÀ-Ỹ][^\W\d_]*"  # a capitalised word (original case)
-_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}"
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_AT = r"\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\(\s*a\s*\)|\s+at\s+)\s*"
+_DOT = r"\s*(?:\.|\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\s+dot\s+|\s+chấm\s+)\s*"
+_TLD = r"(?:com|vn|net|org|edu|gov|info|io|co|me|biz|us|uk|jp|kr|cn|au|fr|de|sg|asia)"
+_CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"  # a capitalised word (original case), "M'gar" included
+_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/]))?"  # "Phú Nhi 2"
 
 
 @functools.lru_cache(maxsize=1)
@@ -22,6 +27,11 @@ def _regexes() -> dict[str, re.Pattern]:
     units = alternation(words()["admin_units"])
     return {
         "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+        # written around a filter: "an [at] gmail [dot] com", "an (at) bv (dot) vn", "an(a)yahoo.com", "an @ x . vn"
+        "email_disguised": re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}(?![\w])",
+                                      re.IGNORECASE),
+        # IPv6: groups of hex digits joined by colons, "::" for a run of zeros (checked in find_contacts)
+        "ipv6": re.compile(r"(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE),
         "url": re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
@@ -35,6 +45,8 @@ def _regexes() -> dict[str, re.Pattern]:
 
 
 _DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io)\b")
+_VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
+_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\sat\s|\s@\s|\{\s*at\s*\}")
 
 
 def find_contacts(text: str) -> list[Span]:
@@ -45,14 +57,39 @@ def find_contacts(text: str) -> list[Span]:
     spans = []
     if "@" in text:
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email"].finditer(text)]
+    if "@" in text or _DISGUISED.search(text):
+        spans += [Span(m.start(), m.end(), EMAIL) for m in r["email_disguised"].finditer(text)]
+    if text.count(":") >= 2:
+        for m in r["ipv6"].finditer(text):
+            groups = m.group(0).split(":")
+            if ("::" in m.group(0) and len([g for g in groups if g]) >= 2) or \
+                    (len(groups) >= 6 and all(groups) and any(len(g) >= 3 or not g.isdigit() for g in groups)):
+                spans.append(Span(m.start(), m.end(), IP))
     if "://" in text or "www." in text.lower() or _DOMAIN.search(text):
         spans += [Span(m.start(), m.end(), URL) for m in r["url"].finditer(text)]
     if "." in text:
-        spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)]
+        spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)
+                  if not _VERSION.search(text[max(0, m.start() - 14):m.start()])]
     return spans
 
 
-_UNIT_NAME = re.compile(rf"\d{{1,3}}(?![\w])|{_NAMEWORDS}")
+_UNIT_NAME = re.compile(rf"\d{{1,3}}[A-Za-z]?(?:/\d{{1,3}})*(?![\w])|{_NAMEWORDS}")
+#: Abbreviated units: one or two letters, a name or a number after them ("P. Tân Mai", "Q.1", "H. Quảng Điền").
+_SHORT = ("q", "p", "tt", "tx", "kp", "tp", "kv", "h", "x")
+_CHAIN_AFTER = re.compile(rf"\s*,\s*({_NAMEWORDS})(?![^\W_])")
+_CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
+
+
+def _unaccented(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written without diacritics?"""
+    start = max(text.rfind(".", 0, at - 1), text.rfind("\n", 0, at)) + 1
+    ends = [i for i in (text.find(". ", at), text.find("\n", at)) if i >= 0]
+    return text[start:min(ends, default=len(text))].isascii()
+
+
+def _chain_word_ok(run: str) -> bool:
+    """A capitalised run joined to an address by a comma is part of it unless it is a province or a heading."""
+    return not is_coarse_place(run) and fold_chars(run.split()[0]) not in ("benh", "bn", "bs", "sdt", "dt", "lien")
 
 
 def find_addresses(text: str) -> list[Span]:
@@ -80,17 +117,47 @@ def find_addresses(text: str) -> list[Span]:
             continue
         unit = folded[match.start():match.end()].strip(" .")
         written = lower[match.start():match.end()].strip(" .")
+        dotted = "." in folded[match.start():match.end()]
+        short = unit in _SHORT
         if written not in raw_words()["admin_units"] and not written.isascii():
             continue  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
-        if len(unit) <= 3 and written.isascii() and unit not in ("q", "p", "tt", "tx", "kp", "tp", "kv"):
-            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view)
-        short = unit in ("q", "p", "tt", "tx", "kp", "tp")
-        if not short and "." in folded[match.start():match.end()]:
+        if written.isascii() and len(unit) <= 3 and not short and not _unaccented(text, match.start()):
+            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view) in accented text
+        if not short and dotted:
             continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
-        if short and not (text[match.start()].isupper() and name.group(0)[:1].isdigit()):
-            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3"
-        if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit():
+        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or dotted)):
+            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"
+        if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name.group(0)[:1].isdigit()):
+            continue  # "H." / "X." only before a name
+        if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit() \
+                and not re.match(r"\d+[/A-Za-z]", name.group(0)):
             continue  # "đường 2" is too weak alone; a street with a house number is found above
+        if unit in ("tp", "thanh pho") and is_coarse_place("tp " + name.group(0)):
+            continue  # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
         spans.append(Span(match.start(), name.end(), ADDRESS))
-    spans += [Span(*m.span(1), ADDRESS) for m in r["key"].finditer(folded) if m.group(1).strip()]
-    return spans
+    for m in r["key"].finditer(folded):
+        start, end = m.span(1)
+        content = re.sub(r"_{3,}", "", text[start:end])  # the redaction marker is never an address
+        if not any(c.isalnum() for c in content) or is_coarse_place(content.strip(" ,;:-")):
+            continue
+        while text[start] in " _,;:-":
+            start += 1
+        spans.append(Span(start, end, ADDRESS))
+    return [_chained(text, span) for span in spans]
+
+
+def _up_to_comma(text: str, start: int) -> str:
+    """The piece of an address list that starts at ``start``: up to the next comma, semicolon or sentence end."""
+    end = re.search(r",|;|\.\s|\.$|$", text[start:])
+    return text[start:start + end.start()]
+
+
+def _chained(text: str, span: Span) -> Span:
+    """An address with the comma-joined places around it that are not provinces: "Buôn Đôn, huyện Buôn Đôn",
+    "ngõ 80 đường Láng, Đống Đa"."""
+    start, end = span.start, span.end
+    while (m := _CHAIN_AFTER.match(text, end)) and _chain_word_ok(_up_to_comma(text, m.start(1))):
+        end = m.end(1)
+    while (m := _CHAIN_BEFORE.search(text[max(0, start - 40):start])) and _chain_word_ok(m.group(1)):
+        start -= len(text[max(0, start - 40):start]) - m.start(1)
+    return span if (start, end) == (span.start, span.end) else Span(start, end, ADDRESS)

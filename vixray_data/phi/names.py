@@ -21,7 +21,7 @@ import re
 
 from .spans import NAME, Span, alternation, base_chars, fold_chars, lower_chars, raw_words, words
 
-_TOKEN = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Bia" is one word
 _MAX_WORDS = 5
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
@@ -40,7 +40,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     exact = _title_regex(titles)
     loose = _title_regex({fold_chars(t) for t in titles if " " in t})
     colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*:\s*")
-    families = sorted(w["family_strong"] | w["family_weak"], key=len, reverse=True)
+    families = sorted(w["family_strong"] | w["family_weak"] | w["family_ethnic"], key=len, reverse=True)
     camel = re.compile(rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
                        r"(?:[A-Z][a-z]*){1,3}(?![^\W_])")
     return exact, loose, colon, camel
@@ -53,7 +53,7 @@ def _family_regex() -> re.Pattern:
 
 @functools.lru_cache(maxsize=1)
 def _families() -> frozenset[str]:
-    return words()["family_strong"] | words()["family_weak"]
+    return words()["family_strong"] | words()["family_weak"] | words()["family_ethnic"]
 
 
 def _in(word: str, key: str) -> bool:
@@ -64,7 +64,9 @@ def _in(word: str, key: str) -> bool:
 def _family(word: str) -> str | None:
     if fold_chars(word) not in _families():
         return None
-    return "strong" if _in(word, "family_strong") else "weak" if _in(word, "family_weak") else None
+    if _in(word, "family_strong") or _in(word, "family_ethnic"):
+        return "strong"
+    return "weak" if _in(word, "family_weak") else None
 
 
 def _capitalised(word: str) -> bool:

@@ -29,8 +29,11 @@ INSURANCE = "insurance"
 RECORD = "record_number"
 URL = "url"
 IP = "ip"
+FACILITY = "facility"  # a named hospital, airport, market, school ... (where the patient was)
+OTHER_ID = "other_id"  # another identifying number: vehicle plate, bank account or card, IMEI, service number
 VALUE = "identifying_value"  # a value the source listed (any record's name, id, date, ...), in its spellings
-CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, NATIONAL_ID, INSURANCE, RECORD, URL, IP, VALUE)
+CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, FACILITY, NATIONAL_ID, INSURANCE, RECORD, OTHER_ID, URL, IP,
+              VALUE)
 
 
 @dataclass(frozen=True, order=True)

@@ -1,0 +1,74 @@
+"""Names written as initials or with abbreviated parts: ``N.H.N.``, ``T.G.B.``, ``L.T.M``, ``Tr.T.Hoa``,
+``Ng.V.Hg``, ``Đ.Th.Ph``, ``Ng. Thị Thảo``, ``Vũ Th. Hằng``, and, in lower case, ``n.v.a``.
+
+An initial is a capital, or a Vietnamese onset of two or three letters, and a dot (``N.``, ``Th.``, ``Ngh.``). A name is
+two or more initials in a row (the last may lack its dot or be a whole word), or one initial of a two-letter onset
+(``Ng.``, ``Tr.``, ``Th.`` ...) or followed by a middle name (``Ph. Văn Toàn``) among capitalised words. Dotted
+abbreviations of the lexicon (``P.A.`` for PA) are not names. Matched on the text with its diacritics taken off
+(case kept), so ``Đ.Th.Ph`` is ``D.Th.Ph``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..lexicon import load_lexicon
+from .spans import NAME, Span, base_chars, lower_chars, raw_words, words
+
+_INITIAL = r"(?:Ngh|Ng|Nh|Ph|Th|Tr|Ch|Kh|Gi|Qu|Gh|[A-Z])\."  # a capital, or an onset of two or three letters
+#: Two or more initials (a space may stand between them), the last one's dot optional or a whole word after it
+#: with no space ("N.H.N", "Tr.T.Hoa"); or one initial with a word run on ("T.Hoa").
+_CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a-z]*)?|{_INITIAL}[A-Z][a-z]+)(?![\w])")
+_LOWER = re.compile(r"(?<![\w.])(?:[a-z]\.){2,4}[a-z]\.?(?![\w])")
+_ONE = re.compile(rf"(?<![\w.])(?:[A-Z][a-z]+\s)?{_INITIAL}\s?[A-Z][a-z]*(?:\s[A-Z][a-z]*){{0,2}}(?![\w])")
+_ONSETS = ("Ng", "Ngh", "Nh", "Ph", "Tr", "Th", "Ch", "Kh", "Gi", "Qu", "Gh")
+
+
+@functools.lru_cache(maxsize=1)
+def _not_names() -> frozenset[str]:
+    """Dotted forms that are clinical abbreviations (``P.A.``), and English ones (``e.g.``, ``v.v.`` etc.)."""
+    safe = load_lexicon().raw.get("deid_safe") or {}
+    return frozenset({str(a).upper() for a in safe.get("abbreviations") or () if str(a).isalpha()} |
+                     {"EG", "IE", "VV", "AM", "PM"})
+
+
+_TITLES = re.compile(r"(?:Bn|Bs|Dr|Ts|Ths|Gs|Pgs|Ks|Cn|Mr|Mrs|Ms|Ktv|Dd)\.\s?", re.IGNORECASE)
+
+
+def _title_length(chain: str) -> int:
+    """Length of a title abbreviation that opens ``chain`` (``Bn. Đ.Th.Ph``: ``Bn. ``), else 0."""
+    m = _TITLES.match(chain)
+    return m.end() if m else 0
+
+
+def _middle(word: str) -> bool:
+    """A middle name, with its diacritics ("Bá" is, "Bà" is not), or without when written without any."""
+    return lower_chars(word) in raw_words()["middle"] or (word.isascii() and word.lower() in words()["middle"])
+
+
+def find_initials(text: str) -> list[Span]:
+    """Names written with initials (see the module docstring)."""
+    if not text or "." not in text:
+        return []
+    based = base_chars(text)
+    spans = []
+    for m in _CHAIN.finditer(based):
+        start = m.start() + _title_length(m.group(0))
+        letters = re.sub(r"[^A-Za-z]", "", based[start:m.end()])
+        if letters.upper() in _not_names() or not re.search(r"[A-Z].*[.A-Z]", based[start:m.end()]):
+            continue
+        spans.append(Span(start, m.end(), NAME))
+    for m in _LOWER.finditer(based):
+        if re.sub(r"[^a-z]", "", m.group(0)).upper() not in _not_names():
+            spans.append(Span(m.start(), m.end(), NAME))
+    for m in _ONE.finditer(based):
+        if _title_length(m.group(0)):
+            continue
+        original = text[m.start():m.end()]
+        parts = original.replace(".", " ").split()
+        abbreviated = [p for p in parts if f"{p}." in original and len(p) <= 3]
+        if any(base_chars(p) in _ONSETS for p in abbreviated) or any(_middle(p) for p in parts
+                                                                     if p not in abbreviated):
+            spans.append(Span(m.start(), m.end(), NAME))
+    return spans
