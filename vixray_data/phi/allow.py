@@ -44,6 +44,21 @@ def _regexes() -> tuple[re.Pattern, re.Pattern]:
             re.compile(rf"(?<![^\W_])(?:{_alternation(loose)})(?![^\W_])"))
 
 
+@functools.lru_cache(maxsize=1)
+def clinical_words() -> frozenset[str]:
+    """Every word of the lexicon's clinical phrases (anatomy, findings, positions, normal states, severity, sides,
+    negation, uncertainty), lower case with diacritics: what a Title Case report capitalises."""
+    lexicon = load_lexicon()
+    phrases: set[str] = set()
+    for group in (lexicon.anatomy, lexicon.findings, lexicon.position):
+        for concept in group.values():
+            phrases.update(concept.variants)
+    for values in (*lexicon.normal.values(), *lexicon.severity.values(), *lexicon.laterality.values()):
+        phrases.update(values)
+    phrases.update(lexicon.negation_pre + lexicon.negation_post + lexicon.uncertainty)
+    return frozenset(w for p in phrases for w in lower_chars(normalize(p)).split() if w.isalpha())
+
+
 def allowed_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every allow-listed phrase in ``text``: case-insensitively, and for phrases of
     several words also without diacritics."""

@@ -6,6 +6,7 @@ residual scan after a build uses detection only, so a weakened replacement canno
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
@@ -67,11 +68,38 @@ def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
     return span if end == span.end else Span(span.start, max(end, span.start), span.category)
 
 
+def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span | None:
+    """Clinical vocabulary wins over a name or place read into it. A name that starts inside a clinical phrase of
+    several words (``TRAN DICH MANG PHOI TRAI``: the family name Trần read into tràn dịch) starts after the phrase,
+    and is dropped when less than two words are left; a place or facility whose capitalised words are all clinical
+    (``đường Kerley A``) is dropped."""
+    if span.category == "name":
+        for a, b in allowed:
+            if a <= span.start < b and " " in text[a:b].strip():
+                rest = text[b:span.end]
+                skipped = len(rest) - len(rest.lstrip(" ,.;:-"))
+                start = b + skipped
+                if len(text[start:span.end].split()) < 2:
+                    return None
+                span = Span(start, span.end, span.category)
+        return span
+    if span.category in ("address", "facility"):
+        capitals = [m for m in _WORD.finditer(text, span.start, span.end) if m.group(0)[:1].isupper()]
+        if capitals and all(any(a <= m.start() and m.end() <= b for a, b in allowed) for m in capitals):
+            return None
+    return span
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+
+
 def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:
-    """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), then merge
-    overlapping ones (the longer one's category wins; ties go to the more specific) and join neighbouring
-    pieces of one address or date."""
+    """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), let clinical
+    vocabulary win over a name or place read into it, then merge overlapping ones (the longer one's category wins;
+    ties go to the more specific) and join neighbouring pieces of one address or date."""
     spans = [_trim(s, text, allowed) if s.category in ("name", "address") and allowed else s for s in spans]
+    if allowed:
+        spans = [s for s in (_clinical_first(s, text, allowed) for s in spans) if s is not None]
     kept = [s for s in spans if s.end > s.start and not any(a <= s.start and s.end <= b for a, b in allowed)]
     kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
     out: list[Span] = []

@@ -12,14 +12,27 @@ import functools
 import re
 
 from .places import is_coarse_place
-from .spans import ADDRESS, EMAIL, IP, URL, Span, alternation, fold_chars, keyword_regex, lower_chars, raw_words, words
+from .spans import (
+    ADDRESS,
+    EMAIL,
+    IP,
+    URL,
+    Span,
+    alternation,
+    case_uninformative,
+    fold_chars,
+    keyword_regex,
+    lower_chars,
+    raw_words,
+    words,
+)
 
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
 _AT = r"\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\(\s*a\s*\)|\s+at\s+)\s*"
 _DOT = r"\s*(?:\.|\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\s+dot\s+|\s+chấm\s+)\s*"
 _TLD = r"(?:com|vn|net|org|edu|gov|info|io|co|me|biz|us|uk|jp|kr|cn|au|fr|de|sg|asia)"
 _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"  # a capitalised word (original case), "M'gar" included
-_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/]))?"  # "Phú Nhi 2"
+_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/])(?!\s*[^\W\d_]))?"  # "Phú Nhi 2", not "... 15 năm"
 
 
 @functools.lru_cache(maxsize=1)
@@ -103,6 +116,9 @@ def find_addresses(text: str) -> list[Span]:
     for m in r["street"].finditer(text):
         if m.group(0).split()[-1].isupper():
             continue  # "SƯỜN 5 TRÁI" in an all-caps report is not a street
+        if case_uninformative(text, m.start()) and not re.search(r"(?i)\b(?:đường|phố|ngõ|hẻm|kiệt|số|duong|pho)\b",
+                                                                  m.group(0)):
+            continue  # "93 Tuổi, Gãy Xương Sườn" in Title Case: a street needs its keyword there
         words_ = m.group(0).split()
         after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
@@ -136,6 +152,9 @@ def find_addresses(text: str) -> list[Span]:
             continue  # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
         spans.append(Span(match.start(), name.end(), ADDRESS))
     for m in r["key"].finditer(folded):
+        key = lower[m.start():m.start(1)].strip(" :.")
+        if key not in raw_words()["address_keys"] and not key.isascii():
+            continue  # with diacritics they must be right: "loại trừ" is not "trú"
         start, end = m.span(1)
         content = re.sub(r"_{3,}", "", text[start:end])  # the redaction marker is never an address
         if not any(c.isalnum() for c in content) or is_coarse_place(content.strip(" ,;:-")):
@@ -154,8 +173,10 @@ def _up_to_comma(text: str, start: int) -> str:
 
 def _chained(text: str, span: Span) -> Span:
     """An address with the comma-joined places around it that are not provinces: "Buôn Đôn, huyện Buôn Đôn",
-    "ngõ 80 đường Láng, Đống Đa"."""
+    "ngõ 80 đường Láng, Đống Đa" (not in a sentence in capitals or Title Case, where every word is capitalised)."""
     start, end = span.start, span.end
+    if case_uninformative(text, start):
+        return span
     while (m := _CHAIN_AFTER.match(text, end)) and _chain_word_ok(_up_to_comma(text, m.start(1))):
         end = m.end(1)
     while (m := _CHAIN_BEFORE.search(text[max(0, start - 40):start])) and _chain_word_ok(m.group(1)):

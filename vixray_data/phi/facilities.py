@@ -76,7 +76,8 @@ def find_facilities(text: str) -> list[Span]:
     folded = fold_chars(text)
     lower = lower_chars(text)
     heads = [m.span() for m in _head(False).finditer(lower)]
-    heads += [m.span() for m in _head(True).finditer(folded) if text[m.start():m.end()].isascii()]
+    heads += [m.span() for m in _head(True).finditer(folded)  # without diacritics only a head of several words:
+              if text[m.start():m.end()].isascii() and " " in folded[m.start():m.end()]]  # "TRAI" is not "trại"
     spans = []
     for m_start, m_end in sorted(set(heads)):
         end = _name_end(text, folded, m_end)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import NAME, Span, alternation, fold_chars, lower_chars, raw_words, words
+from .spans import NAME, Span, alternation, case_uninformative, fold_chars, lower_chars, raw_words, words
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _MAX_WORDS = 4
@@ -48,6 +48,8 @@ def find_kin_names(text: str) -> list[Span]:
         if first is None:
             continue
         named = "ten" in fold_chars(links).split()
+        if not named and case_uninformative(text, at):
+            continue  # "CHI SO TIM NGUC": in capitals or Title Case a kinship word alone anchors nothing
         if first.group(0)[:1].isupper():
             end, count, word = first.end(), 1, first
             while count < _MAX_WORDS:

@@ -18,7 +18,7 @@ import functools
 import re
 
 from .places import is_coarse_place, place_key
-from .spans import ADDRESS, Span, alternation, fold_chars, lower_chars, raw_words, words
+from .spans import ADDRESS, Span, alternation, case_uninformative, fold_chars, lower_chars, raw_words, words
 
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
 _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
@@ -46,15 +46,6 @@ def _anchor_words(folded: bool) -> frozenset[str]:
     return frozenset(x for x in w["titles"] | w["kin_heads"] | w["case_nouns"] if " " not in x) | extra
 
 
-def _uninformative(text: str, at: int) -> bool:
-    """Is the sentence around ``at`` written all in capitals or in Title Case (capitals say nothing there)?"""
-    start = max(text.rfind(".", 0, at), text.rfind("\n", 0, at), text.rfind(";", 0, at)) + 1
-    ends = [i for i in (text.find(".", at), text.find("\n", at), text.find(";", at)) if i >= 0]
-    sentence = text[start:min(ends, default=len(text))]
-    letters = re.findall(r"[^\W\d_]{2,}", sentence)
-    return len(letters) >= 3 and all(w[:1].isupper() for w in letters)
-
-
 def _place(run: str) -> bool:
     """A run of capitalised words that may be a place: not coarse, not opened by an organisation or a title."""
     first = run.split()[0]
@@ -72,11 +63,11 @@ def find_localities(text: str) -> list[Span]:
     spans = []
     for m in after.finditer(lower):
         run = _RUN_AT.match(text, m.end())
-        if run and _place(run.group(0)) and not _uninformative(text, m.end()):
+        if run and _place(run.group(0)) and not case_uninformative(text, m.end()):
             spans.append(Span(run.start(), run.end(), ADDRESS))
     for m in before.finditer(text):
         nxt = _coarse_prefix(m.group(2))
-        if not nxt or _uninformative(text, m.start()):
+        if not nxt or case_uninformative(text, m.start()):
             continue
         start = m.start(1)
         run = text[start:m.end(1)]

@@ -19,7 +19,18 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import NAME, Span, alternation, base_chars, fold_chars, lower_chars, raw_words, words
+from .spans import (
+    NAME,
+    Span,
+    alternation,
+    base_chars,
+    case_uninformative,
+    fold_chars,
+    lower_chars,
+    raw_words,
+    unaccented,
+    words,
+)
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Bia" is one word
 _MAX_WORDS = 5
@@ -56,17 +67,25 @@ def _families() -> frozenset[str]:
     return words()["family_strong"] | words()["family_weak"] | words()["family_ethnic"]
 
 
-def _in(word: str, key: str) -> bool:
-    """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``)."""
-    return lower_chars(word) in raw_words()[key] or (word.isascii() and word.lower() in words()[key])
+def _in(word: str, key: str, loose: bool = True) -> bool:
+    """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``) and
+    ``loose``. A lower-case word without diacritics in a sentence that has them is an ordinary word spelled as it
+    is (``do``, ``trong``, ``ho``), so the callers of lower-case names pass ``loose`` only for unaccented text."""
+    return lower_chars(word) in raw_words()[key] or (loose and word.isascii() and word.lower() in words()[key])
 
 
-def _family(word: str) -> str | None:
+def _family(word: str, loose: bool = True) -> str | None:
     if fold_chars(word) not in _families():
         return None
-    if _in(word, "family_strong") or _in(word, "family_ethnic"):
-        return "strong"
-    return "weak" if _in(word, "family_weak") else None
+    if _in(word, "family_strong", loose) or lower_chars(word) in raw_words()["family_ethnic"]:
+        return "strong"  # highland names only as written: folded, "Quàng" would be "quang"
+    return "weak" if _in(word, "family_weak", loose) else None
+
+
+def _loose(text: str, word: str, at: int) -> bool:
+    """May a word written without diacritics stand for a name written with them? Capitalised, or in an unaccented
+    sentence."""
+    return word[:1].isupper() or unaccented(text, at)
 
 
 def _capitalised(word: str) -> bool:
@@ -106,12 +125,17 @@ def _end(text: str, toks: list[tuple[int, int]], j: int) -> int:
 
 def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> int:
     """A lower-case name after a title: family name, middle names, one given name."""
-    if _family(text[slice(*toks[i])]) is None:
+    first = text[slice(*toks[i])]
+    loose = _loose(text, first, toks[i][0])
+    family = _family(first, loose)
+    if family is None:
         return i
     j = i + 1
-    while j < len(toks) and j - i < _MAX_WORDS - 1 \
-            and _in(text[slice(*toks[j])], "middle"):
+    while j < len(toks) and j - i < _MAX_WORDS - 1 and folded[toks[j - 1][1]:toks[j][0]].strip() == "" \
+            and _in(text[slice(*toks[j])], "middle", loose):
         j += 1
+    if family == "weak" and j == i + 1:
+        return i  # "BN ho kéo dài", "chồng ho ra máu": a family name that is also a word needs a middle name
     gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
     initial = toks[j - 1][1] - toks[j - 1][0] == 1
     if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
@@ -135,6 +159,9 @@ def find_names(text: str) -> list[Span]:
         if k is None or a_end in anchor_starts:  # "ThS.BS. An": the next word is another title
             continue
         word = text[slice(*toks[k])]
+        if _capitalised(word) and case_uninformative(text, toks[k][0]) and _family(word) is None \
+                and not colon.fullmatch(folded, a_start, a_end):
+            continue  # "Bệnh Nhân Khó Thở": in Title Case or capitals a title anchors only a family name
         if _capitalised(word):
             j = _run(text, toks, k, upper=None)
         else:
@@ -152,13 +179,15 @@ def find_names(text: str) -> list[Span]:
             continue
         start = toks[k][0]
         word = text[slice(*toks[k])]
-        family = _family(word)
+        loose = _loose(text, word, start)
+        family = _family(word, loose)
         if family is None:
             continue
         if not _capitalised(word):  # lower case, no title: family + middle name + given name
             j = _lower_name(text, folded, toks, k)
             middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
-            if j - k >= 3 and _in(middle, "middle") and (family == "strong" or fold_chars(middle) in ("van", "thi")):
+            if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or
+                                                                 fold_chars(middle) in ("van", "thi")):
                 spans.append(Span(start, toks[j - 1][1], NAME))
             continue
         j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)

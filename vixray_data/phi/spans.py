@@ -93,6 +93,41 @@ def words() -> dict[str, frozenset[str]]:
     return {key: frozenset(fold_chars(w) for w in values) for key, values in raw_words().items()}
 
 
+_SENTENCE_END = re.compile(r"[.!?;\n]\s")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
+def sentence_at(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the sentence around offset ``at``: between sentence marks (``. `` ``; `` a line break)."""
+    start = 0
+    for m in _SENTENCE_END.finditer(text, 0, at):
+        start = m.end()
+    m = _SENTENCE_END.search(text, at)
+    return start, (m.start() + 1 if m else len(text))
+
+
+def case_uninformative(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written so that capitals say nothing: all in capitals, or in Title Case (every
+    word capitalised, clinical words too)? A name's capitals cannot mark it there. A line of proper nouns
+    (``123 Lê Lợi, Quận 1``) is not Title Case: it has no capitalised clinical word."""
+    start, end = sentence_at(text, at)
+    words_ = _LETTERS.findall(text, start, end)
+    if len(words_) < 3 or not all(w[:1].isupper() for w in words_):
+        return False
+    if all(w.isupper() for w in words_):
+        return True
+    from .allow import clinical_words  # the lexicon's words; imported late (allow imports this module)
+
+    clinical = clinical_words()
+    return any(lower_chars(w) in clinical for w in words_)
+
+
+def unaccented(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written without diacritics (then ``ho`` may be ``Hồ``)?"""
+    start, end = sentence_at(text, at)
+    return text[start:end].isascii()
+
+
 def alternation(phrases, *, space: str = r"[\s.]*") -> str:
     """A regex matching any of ``phrases``, a space in one matching ``space`` (any spacing and dots).
 
