@@ -155,9 +155,10 @@ def _phi(rng: random.Random) -> tuple[str, str]:
 
 def _span_of(text: str, category: str) -> tuple[int, int]:
     """The part of a planted text that is PHI (the keyword before it is not: ``Mã BN: ___``)."""
-    for key in ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
-                "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ",
-                "Số vào viện ", "mã y tế ", "Accession No. ", "BS ", "hẻm ", *sorted(TITLES, key=len, reverse=True)):
+    keys = ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
+            "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ", "Số vào viện ",
+            "mã y tế ", "Accession No. ", "BS ", "hẻm ", *TITLES)
+    for key in sorted(keys, key=len, reverse=True):  # the longest first: "BS CKI" is a title, not "BS" + a name
         if text.startswith(key) and len(text) > len(key):
             return len(key.rstrip()) + 1, len(text)
     if category == "age_over_89" and " tuổi" in text:

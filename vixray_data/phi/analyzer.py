@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 
-from .allow import allowed_spans
+from .allow import allowed_spans, clinical_words, clinical_words_folded
 from .cases import find_case_numbers
 from .contact import find_addresses, find_contacts
 from .dates import find_ages, find_dates
@@ -21,9 +21,9 @@ from .ids import find_other_ids
 from .initials import find_initials
 from .kin import find_kin_names
 from .localities import find_localities
-from .names import find_names
+from .names import family_kind, find_names
 from .numbers import IdShapes, find_insurance, find_national_ids, find_phones, find_record_numbers
-from .spans import CATEGORIES, Span
+from .spans import CATEGORIES, Span, case_uninformative, fold_chars, lower_chars, words
 from .values import ValueIndex
 
 REDACTED = "___"
@@ -74,14 +74,19 @@ def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Sp
     and is dropped when less than two words are left; a place or facility whose capitalised words are all clinical
     (``đường Kerley A``) is dropped."""
     if span.category == "name":
-        for a, b in allowed:
+        cut = False
+        for a, b in sorted(allowed):
             if a <= span.start < b and " " in text[a:b].strip():
                 rest = text[b:span.end]
-                skipped = len(rest) - len(rest.lstrip(" ,.;:-"))
-                start = b + skipped
+                start = b + len(rest) - len(rest.lstrip(" ,.;:-"))
                 if len(text[start:span.end].split()) < 2:
                     return None
-                span = Span(start, span.end, span.category)
+                span, cut = Span(start, span.end, span.category), True
+        if cut and family_kind(text[span.start:span.end].split()[0]) is None:
+            return None  # what is left no longer starts with a family name: it was clinical text read as a name
+        if case_uninformative(text, span.start) and not _titled(text, span.start) \
+                and _all_clinical(text[span.start:span.end], span.start, allowed):
+            return None  # "KHONG TRAN DICH MANG TIM", "DINH HAI TRUONG PHOI": every word is clinical
         return span
     if span.category in ("address", "facility"):
         capitals = [m for m in _WORD.finditer(text, span.start, span.end) if m.group(0)[:1].isupper()]
@@ -91,6 +96,37 @@ def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Sp
 
 
 _WORD = re.compile(r"[^\W\d_]+")
+
+
+_TITLE_BEFORE = re.compile(r"([^\W\d_]+)[\s.:]*$")
+
+
+def _titled(text: str, start: int) -> bool:
+    """Does a title that makes what follows a name stand just before ``start`` (``BS DO HOA``; not ``BN``)?"""
+    m = _TITLE_BEFORE.search(text[max(0, start - 12):start])
+    if m is None:
+        return False
+    word = fold_chars(m.group(1))
+    return word in words()["titles"] and word not in words()["titles_weak"]
+
+
+def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> bool:
+    """Is every word of ``name`` clinical (inside an allowed phrase, or a word of the lexicon, read without
+    diacritics when written without), and is it not shaped like a name (a family name, then Văn or Thị)?"""
+    words_ = list(_WORD.finditer(name))
+    if len(words_) >= 2 and fold_chars(words_[1].group(0)) in ("van", "thi") and family_kind(words_[0].group(0)):
+        return False  # "TRAN VAN HOANH" is a name even though tràn, vân and hoành are clinical words
+    clinical = clinical_words(safe=True)
+    folded_clinical = clinical_words_folded()
+    for m in words_:
+        start, end = offset + m.start(), offset + m.end()
+        if any(a <= start and end <= b for a, b in allowed):
+            continue
+        word = m.group(0)
+        if lower_chars(word) in clinical or (word.isascii() and word.lower() in folded_clinical):
+            continue
+        return False
+    return True
 
 
 def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:

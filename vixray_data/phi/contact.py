@@ -28,6 +28,7 @@ from .spans import (
 )
 
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_NHA = r"[Nn](?:hà|HÀ|ha|HA)"  # "nhà" of "số nhà", any case, diacritics or none
 _AT = r"\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\(\s*a\s*\)|\s+at\s+)\s*"
 _DOT = r"\s*(?:\.|\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\s+dot\s+|\s+chấm\s+)\s*"
 _TLD = r"(?:com|vn|net|org|edu|gov|info|io|co|me|biz|us|uk|jp|kr|cn|au|fr|de|sg|asia)"
@@ -49,7 +50,8 @@ def _regexes() -> dict[str, re.Pattern]:
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
-        "street": re.compile(rf"(?<![\w/.,-])(?:[Ss]ố\s+(?:nhà\s+)?)?\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
+        "street": re.compile(rf"(?<![\w/.,-])(?:[Ss][ốỐoO]\s+(?:{_NHA}\s+)?)?"
+                             rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
                              rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
         # unit keyword (folded) + number or capitalised name (checked in the original)
         "unit": re.compile(rf"(?<![^\W_])(?:{units})(?![^\W\d_])\s*\.?\s*(?=[\w])"),
@@ -93,6 +95,12 @@ _CHAIN_AFTER = re.compile(rf"\s*,\s*({_NAMEWORDS})(?![^\W_])")
 _CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
 
 
+#: Words after a number that make it a count or a measure, never a house number (folded).
+_NOT_STREETS = frozenset({"tuoi", "thang", "nam", "ngay", "tuan", "lan", "gio", "phut", "giay", "mm", "cm", "kg",
+                          "ml", "lit", "vien", "goi", "nguoi", "ca", "benh", "do", "not", "o", "cai", "dot", "xuong",
+                          "suon", "khoi", "nhip", "kv", "mas"})
+
+
 def _unaccented(text: str, at: int) -> bool:
     """Is the sentence around ``at`` written without diacritics?"""
     start = max(text.rfind(".", 0, at - 1), text.rfind("\n", 0, at)) + 1
@@ -114,19 +122,21 @@ def find_addresses(text: str) -> list[Span]:
     lower = lower_chars(text)
     spans = []
     for m in r["street"].finditer(text):
-        if m.group(0).split()[-1].isupper():
-            continue  # "SƯỜN 5 TRÁI" in an all-caps report is not a street
-        if case_uninformative(text, m.start()) and not re.search(r"(?i)\b(?:đường|phố|ngõ|hẻm|kiệt|số|duong|pho)\b",
-                                                                  m.group(0)):
-            continue  # "93 Tuổi, Gãy Xương Sườn" in Title Case: a street needs its keyword there
         words_ = m.group(0).split()
         after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
             continue  # "số 28 Fr": a size, not a street
+        if after_number and fold_chars(after_number[0].strip(",")) in _NOT_STREETS:
+            continue  # "48 Tuổi", "3 Tháng": a count, not a street
         unit_after = r["unit"].match(folded, m.end() + len(text[m.end():]) - len(text[m.end():].lstrip(" ,")))
+        before = folded[max(0, m.start() - 8):m.start()]
+        keyed = re.search(r"\b(?:duong|pho|ngo|hem|kiet|so|ngach)\b", fold_chars(m.group(0)) + " " + before)
+        if (case_uninformative(text, m.start()) or m.group(0).split()[-1].isupper()) and not (keyed or unit_after):
+            continue  # "93 Tuổi, Gãy Xương Sườn", "SƯỜN 5 TRÁI": in capitals a street needs its keyword or a unit
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
             continue  # "2000 Image Compression": a Vietnamese street has diacritics, a keyword or a unit after
         spans.append(Span(m.start(), m.end(), ADDRESS))
+    pending: list[Span] = []
     for match in r["unit"].finditer(folded):
         name = _UNIT_NAME.match(text, match.end())
         if name is None:
@@ -139,6 +149,8 @@ def find_addresses(text: str) -> list[Span]:
             continue  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
         if written.isascii() and len(unit) <= 3 and not short and not _unaccented(text, match.start()):
             continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view) in accented text
+        weak = (written.isascii() and not short or case_uninformative(text, match.start())) \
+            and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
         if not short and dotted:
             continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
         if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or dotted)):
@@ -150,11 +162,23 @@ def find_addresses(text: str) -> list[Span]:
             continue  # "đường 2" is too weak alone; a street with a house number is found above
         if unit in ("tp", "thanh pho") and is_coarse_place("tp " + name.group(0)):
             continue  # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
-        spans.append(Span(match.start(), name.end(), ADDRESS))
+        (pending if weak else spans).append(Span(match.start(), name.end(), ADDRESS))
+    # Unaccented or in capitals ("QUAN DAY PHE QUAN", "TO TRAI", "ĐƯỜNG KÍNH") a unit with a name needs company:
+    # another piece of address joined to it by a comma, or a province after it ("xa Phu Hoa Dong, huyen Cu Chi").
+    joined = True
+    while joined and pending:
+        joined = False
+        for span in list(pending):
+            if any(_adjacent(text, span, other) for other in spans):
+                spans.append(span)
+                pending.remove(span)
+                joined = True
     for m in r["key"].finditer(folded):
         key = lower[m.start():m.start(1)].strip(" :.")
         if key not in raw_words()["address_keys"] and not key.isascii():
             continue  # with diacritics they must be right: "loại trừ" is not "trú"
+        if key.isascii() and key in ("tru", "que") and ":" not in text[m.start():m.start(1)]:
+            continue  # without diacritics "tru"/"que" are also "trừ", "quế": only as a heading, "Tru:"
         start, end = m.span(1)
         content = re.sub(r"_{3,}", "", text[start:end])  # the redaction marker is never an address
         if not any(c.isalnum() for c in content) or is_coarse_place(content.strip(" ,;:-")):
@@ -163,6 +187,21 @@ def find_addresses(text: str) -> list[Span]:
             start += 1
         spans.append(Span(start, end, ADDRESS))
     return [_chained(text, span) for span in spans]
+
+
+def _adjacent(text: str, a: Span, b: Span) -> bool:
+    """Are two address pieces joined by a comma (or overlapping)?"""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return second.start <= first.end or text[first.end:second.start].strip() in (",", ";", "-")
+
+
+def _another_unit(text: str, folded: str, at: int) -> bool:
+    """Does another administrative unit, or a province, follow ``at`` after a comma?"""
+    m = re.match(r"\s*[,;-]\s*", text[at:at + 4])
+    if m is None:
+        return False
+    rest = at + m.end()
+    return bool(_regexes()["unit"].match(folded, rest)) or is_coarse_place(_up_to_comma(text, rest))
 
 
 def _up_to_comma(text: str, start: int) -> str:

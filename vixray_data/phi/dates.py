@@ -58,7 +58,7 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
     # leftmost wins, longer forms listed first; a lookahead on the first character skips most positions fast
     dates = (re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
              re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"))
-    day_month = re.compile(rf"{_B}({_D})\s?([-/.–])\s?({_M})(?![\w/]|[.,\-–]\d|\s?[-/.–]\s?\d)")
+    day_month = re.compile(rf"{_B}({_D})\s?([-/.–])\s?({_M})(?![\w/]|[.,\-–]\d|\s?[-/–]\s?\d)")
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
     age = re.compile(r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
                      r"|(?<![^\W_])(?:tuoi|age)\s*[:]?\s*(\d{2,3})(?![\w.,]\d|\d)")

@@ -29,6 +29,8 @@ _STOP = frozenset({"ở", "tại", "từ", "và", "với", "trên", "ngày", "l�
                    "người", "bệnh", "ca", "phòng", "do", "nơi"})
 _STOP_ASCII = frozenset(fold_chars(w) for w in _STOP)
 _NUMBERED = frozenset({"số", "sở", "đoàn", "khu"})
+_NUMBERED_HEADS = ("benh vien", "bv", "su doan", "trung doan", "tieu doan", "lu doan", "doanh trai", "trai", "khu",
+                   "benh xa", "phong kham", "tram y te")
 
 
 def _stop(word: str) -> bool:
@@ -43,8 +45,10 @@ def _head(folded: bool) -> re.Pattern:
     return re.compile(rf"(?<![^\W_])(?:{heads})(?![^\W_])")
 
 
-def _name_end(text: str, folded: str, at: int) -> int:
-    """End of the facility name that starts after ``at`` (``at`` itself when there is none)."""
+def _name_end(text: str, folded: str, at: int, numbered: bool = False) -> int:
+    """End of the facility name that starts after ``at`` (``at`` itself when there is none); a number right after
+    the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Sư đoàn 241``; not ``phế
+    trường 2 bên``)."""
     tokens = []
     pos = at
     while len(tokens) < _MAX_WORDS:
@@ -57,7 +61,7 @@ def _name_end(text: str, folded: str, at: int) -> int:
     for i, token in enumerate(tokens):
         word = token.group(1)
         prev = lower_chars(tokens[i - 1].group(1)) if i else ""
-        if word[:1].isupper() or (word.isdigit() and (i == 0 or prev in _NUMBERED)):
+        if word[:1].isupper() or (word.isdigit() and (i == 0 and numbered or prev in _NUMBERED)):
             end, named = token.end(1), True
             continue
         if word.isdigit() or (_stop(word) and i):
@@ -80,7 +84,8 @@ def find_facilities(text: str) -> list[Span]:
               if text[m.start():m.end()].isascii() and " " in folded[m.start():m.end()]]  # "TRAI" is not "trại"
     spans = []
     for m_start, m_end in sorted(set(heads)):
-        end = _name_end(text, folded, m_end)
+        numbered = fold_chars(text[m_start:m_end]).startswith(_NUMBERED_HEADS)
+        end = _name_end(text, folded, m_end, numbered)
         if end == m_end:
             continue
         start = m_start

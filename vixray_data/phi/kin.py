@@ -15,6 +15,7 @@ import re
 
 from .spans import NAME, Span, alternation, case_uninformative, fold_chars, lower_chars, raw_words, words
 
+_ASCII_MARK = "\x00"  # appended to the links of a kinship word written without diacritics
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _MAX_WORDS = 4
 
@@ -41,13 +42,17 @@ def find_kin_names(text: str) -> list[Span]:
         starts.setdefault(m.end(), m.group(1))
     for m in loose.finditer(folded):
         if text[m.start():m.end()].isascii():  # written without diacritics: "chong ten hung"
-            starts.setdefault(m.end(), m.group(1))
+            starts.setdefault(m.end(), m.group(1) + _ASCII_MARK)
     spans = []
     for at, links in sorted(starts.items()):
         first = _WORD.match(text, at)
         if first is None:
             continue
+        ascii_head = links.endswith(_ASCII_MARK)
+        links = links.removesuffix(_ASCII_MARK)
         named = "ten" in fold_chars(links).split()
+        if ascii_head and not named and first.group(0).isupper() and len(first.group(0)) <= 4:
+            continue  # "Tien su DTD": without diacritics "su" is also "sử", and an acronym is no given name
         if not named and case_uninformative(text, at):
             continue  # "CHI SO TIM NGUC": in capitals or Title Case a kinship word alone anchors nothing
         if first.group(0)[:1].isupper():

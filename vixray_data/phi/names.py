@@ -82,6 +82,11 @@ def _family(word: str, loose: bool = True) -> str | None:
     return "weak" if _in(word, "family_weak", loose) else None
 
 
+def family_kind(word: str) -> str | None:
+    """``"strong"``, ``"weak"`` or None: is ``word`` a listed family name (see :func:`_family`)?"""
+    return _family(word) if word else None
+
+
 def _loose(text: str, word: str, at: int) -> bool:
     """May a word written without diacritics stand for a name written with them? Capitalised, or in an unaccented
     sentence."""
