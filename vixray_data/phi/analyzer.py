@@ -23,6 +23,7 @@ from .kin import find_kin_names
 from .localities import find_localities
 from .names import family_kind, find_names
 from .numbers import IdShapes, find_insurance, find_national_ids, find_phones, find_record_numbers
+from .proper import find_proper_names
 from .spans import CATEGORIES, Span, case_uninformative, fold_chars, lower_chars, words
 from .values import ValueIndex
 
@@ -49,6 +50,7 @@ RECOGNIZERS: tuple[tuple[str, Callable[[str], list[Span]]], ...] = (
     ("initials", find_initials),
     ("kin_name", find_kin_names),
     ("ethnic_name", find_ethnic_names),
+    ("proper_name", find_proper_names),
 )
 _RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insurance", "national_id", "phone", "date",
                                                    "age_over_89", "record_number", "other_id", "address",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import RECORD, Span, alternation, fold_chars, words
+from ..text import strip_diacritics
+from .spans import RECORD, Span, alternation, fold_chars, lower_chars, words
 
 _NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)|\d+"
-#: What may follow a number that is not a case number (folded).
-_UNITS = (r"tuoi|t|y|yo|kg|g|gram|cm|mm|m|ml|l|lit|lan|ngay|tuan|thang|nam|gio|h|phut|giay|%|ben|nguoi|ca|vien|"
-          r"mui|lieu|do|dot|phim|nhip|mmhg|bpm|kv|mas|hu")
+#: What may follow a number that is not a case number, with diacritics ("74 tuân thủ" is no "tuần").
+_UNITS = (r"tuổi|t|y|yo|kg|g|gram|cm|mm|m|ml|l|lít|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|%|bên|viên|"
+          r"mũi|liều|độ|đợt|phim|nhịp|mmhg|bpm|kv|mas|hu")
 
 
 @functools.lru_cache(maxsize=1)
@@ -28,19 +29,35 @@ def _regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     return head, more, unit
 
 
+@functools.lru_cache(maxsize=1)
+def _ascii_unit() -> re.Pattern:
+    return re.compile(rf"\s*(?:{strip_diacritics(_UNITS)})(?![^\W_])")
+
+
+def _unit(lower: str, at: int) -> bool:
+    """A unit after the number at ``at`` (its diacritics must be right unless the word is written without any)."""
+    _, _, unit = _regexes()
+    if unit.match(lower, at):
+        return True
+    word = re.match(r"\s*\S+", lower[at:at + 12])
+    return bool(word and word.group(0).isascii() and _ascii_unit().match(lower, at))
+
+
 def find_case_numbers(text: str) -> list[Span]:
     """Case numbers of ``text`` (see the module docstring), each number its own span."""
     if not text or not any(c.isdigit() for c in text):
         return []
     folded = fold_chars(text)
-    head, more, unit = _regexes()
+    lower = lower_chars(text)
+    head, more, _ = _regexes()
     spans = []
     for match in head.finditer(folded):
-        if unit.match(folded, match.end(1)):
+        if _unit(lower, match.end(1)):
             continue  # "bệnh nhân 72 tuổi"
-        spans.append(Span(*match.span(1), RECORD))
+        start = match.start() if re.fullmatch(r"bn\s?", folded[match.start():match.start(1)]) else match.start(1)
+        spans.append(Span(start, match.end(1), RECORD))  # "BN 565", "BN565": the code as a whole
         at = match.end()
-        while (nxt := more.match(folded, at)) is not None and not unit.match(folded, nxt.end(1)):
+        while (nxt := more.match(folded, at)) is not None and not _unit(lower, nxt.end(1)):
             spans.append(Span(*nxt.span(1), RECORD))
             at = nxt.end()
     return spans

@@ -179,14 +179,36 @@ def find_addresses(text: str) -> list[Span]:
             continue  # with diacritics they must be right: "loại trừ" is not "trú"
         if key.isascii() and key in ("tru", "que") and ":" not in text[m.start():m.start(1)]:
             continue  # without diacritics "tru"/"que" are also "trừ", "quế": only as a heading, "Tru:"
-        start, end = m.span(1)
-        content = re.sub(r"_{3,}", "", text[start:end])  # the redaction marker is never an address
-        if not any(c.isalnum() for c in content) or is_coarse_place(content.strip(" ,;:-")):
-            continue
-        while text[start] in " _,;:-":
-            start += 1
-        spans.append(Span(start, end, ADDRESS))
+        span = _keyed_clause(text, folded, *m.span(1))
+        if span is not None:
+            spans.append(span)
     return [_chained(text, span) for span in spans]
+
+
+def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
+    """The address after a key: its comma-joined pieces while each opens with a number, a capital or a unit word,
+    up to a province (not included) or a piece of the sentence going on ("quê Quảng Nam, có bệnh nền ..."). The
+    redaction marker is never an address and never makes one: "Địa chỉ: ___, Hà Nội" has none."""
+    first, last = None, None
+    at = start
+    for piece in re.finditer(r"[^,]+", text[start:end]):
+        a, b = start + piece.start(), start + piece.end()
+        content = text[a:b].strip()
+        if not content:
+            continue
+        if not re.sub(r"_{3,}", "", content).strip(" ;:-()"):
+            at = b
+            continue  # the marker alone: a replaced piece
+        lead = a + len(text[a:b]) - len(text[a:b].lstrip(" _:;-("))
+        opens = text[lead:lead + 1]
+        if is_coarse_place(content.strip(" ;:-()")) or not (opens.isdigit() or opens.isupper() or
+                                                          _regexes()["unit"].match(folded, lead)):
+            break
+        first = lead if first is None else first
+        last = a + len(text[a:b].rstrip())
+        at = b
+    del at
+    return Span(first, last, ADDRESS) if first is not None else None
 
 
 def _adjacent(text: str, a: Span, b: Span) -> bool:

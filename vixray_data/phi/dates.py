@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import AGE, DATE, Span, fold_chars, keyword_regex
+from .spans import AGE, DATE, Span, fold_chars, keyword_regex, lower_chars
 
 _D = r"(?:0?[1-9]|[12]\d|3[01])"
 _M = r"(?:0?[1-9]|1[0-2])"
@@ -58,7 +58,9 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
     # leftmost wins, longer forms listed first; a lookahead on the first character skips most positions fast
     dates = (re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
              re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"))
-    day_month = re.compile(rf"{_B}({_D})\s?([-/.–])\s?({_M})(?![\w/]|[.,\-–]\d|\s?[-/–]\s?\d)")
+    # a day and a month; a day range before them is part of it ("21-24/7"), so a dash may stand before the day
+    day_month = re.compile(rf"(?<![\w/.,])(?:({_D})\s?[-–]\s?)?({_D})\s?([-/.–])\s?({_M})"
+                           rf"(?![\w/]|[.,]\d|\s?/\s?\d)")
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
     age = re.compile(r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
                      r"|(?<![^\W_])(?:tuoi|age)\s*[:]?\s*(\d{2,3})(?![\w.,]\d|\d)")
@@ -67,10 +69,13 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
 
 #: Words after which numbers are ribs, vertebrae, grades, counts or sizes (folded), and units after a range.
 _NUMBERING = re.compile(r"(?:xuong suon|suon|cung sau|cung truoc|cung ben|cung|dot song|dot|do|lan|giai doan|type|"
-                        r"loai|nhom|khoang lien suon|lien suon|khe|phan thuy|tang|lop|bac|so|thu|kich thuoc|"
-                        r"duong kinh|cach|khoang|tu|den)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$")
-_UNIT_AFTER = re.compile(r"\s?(?:mm|cm|m|ml|l|lit|kg|g|mg|%|lan|ngay|tuan|thang|nam|gio|h|phut|giay|tuoi|do|"
-                         r"cai|not|o|vien|goi|mmhg|bpm|kv|mas|ml/phut|l/phut|lit/phut|x)(?![^\W_])")
+                        r"loai|nhom|khoang lien suon|lien suon|khe|phan thuy|tang|lop|bac|kich thuoc|"
+                        r"duong kinh)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$")
+#: ... units after a range, with their diacritics ("ở nhà" is no "ổ"), matched on the lower-cased text.
+_UNIT_AFTER = re.compile(r"\s?(?:mm|cm|m|ml|l|lít|kg|g|mg|%|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|tuổi|độ|"
+                         r"cái|nốt|ổ|viên|gói|mmhg|bpm|kv|mas|ml/phút|l/phút|lít/phút|x)(?![^\W_])")
+_UNIT_AFTER_ASCII = re.compile(r"\s?(?:lit|lan|ngay|tuan|thang|nam|gio|phut|giay|tuoi|do|cai|not|vien|goi)"
+                               r"(?![^\W_])")
 _LUNG_PART = re.compile(r"\s?(?:tren|giua|duoi|trong|ngoai|phoi|phe truong|truong phoi|the tich|duong kinh|chu vi|"
                         r"day|dinh|ngang|sau|truoc|canh|ben|thuy|nhu mo|khoang)(?![^\W_])")
 _DATE_WORDS = re.compile(r"(?:ngay|hom|phim|chup|tu|den|toi|sang|chieu|toi|trua|dem|mung|mong|vao|luc|nay|qua|"
@@ -80,18 +85,24 @@ _DATE_WORDS = re.compile(r"(?:ngay|hom|phim|chup|tu|den|toi|sang|chieu|toi|trua|
 @functools.lru_cache(maxsize=1)
 def _month_only() -> re.Pattern:
     """A month without its day: ``tháng 8``, ``giữa tháng 12`` (not a duration: ``3 tháng``)."""
-    return re.compile(rf"(?<![^\W_])thang\s*({_M})(?![\w/.,:-]|\s*(?:tuoi|nam tuoi|\d))")
+    return re.compile(rf"(?<![^\W_])thang\s*({_M})(?![\w/]|[.,:-]\d|\s*(?:tuoi|nam tuoi|\d))")
 
 
-def _day_month(folded: str, match: re.Match) -> bool:
+def _day_month(folded: str, lower: str, match: re.Match) -> bool:
     """Is this day-month pair a date, not a rib pair, a range with its unit, a fraction or a decimal?"""
-    day, sep, month = int(match.group(1)), match.group(2), int(match.group(3))
+    lead, day, sep, month = match.group(1), int(match.group(2)), match.group(3), int(match.group(4))
     before = folded[max(0, match.start() - 40):match.start()]
     after = folded[match.end():match.end() + 16]
+    written = lower[match.end():match.end() + 16]
     if _NUMBERING.search(before.rstrip()) and not _DATE_WORDS.search(before.rstrip()):
         return False  # xương sườn 3 - 4, độ 1-2
-    if _UNIT_AFTER.match(after):
+    if _UNIT_AFTER.match(written) or (written.isascii() and _UNIT_AFTER_ASCII.match(written)):
         return False  # 2-3 mm, 5-7 ngày, 1.7 m2
+    third = re.match(r"\s?[-–]\s?(\d{1,2})(?!\d)", after)
+    run = [int(lead)] if lead else []
+    run += [day, month] + ([int(third.group(1))] if third else [])
+    if sep in "-–" and len(run) >= 3 and _consecutive(run):
+        return False  # 4-5-6: consecutive ribs or levels
     if sep == "/" and day < month <= 4 and (_LUNG_PART.match(after) or before.rstrip().endswith(("khoang", "chiem"))):
         return False  # 1/3 dưới, 3/4 phế trường
     if sep == ".":
@@ -99,7 +110,7 @@ def _day_month(folded: str, match: re.Match) -> bool:
     return True
 
 
-_LISTED_DAY = re.compile(r"(?<![\w.,/-])(0?[1-9]|[12]\d|3[01])\s*(?:,|va|-|–|den|toi|hoac)\s*$")
+_LISTED_DAY = re.compile(r"(?<![\w.,/])(0?[1-9]|[12]\d|3[01])\s*(?:,|va|-|–|den|toi|hoac)\s*$")
 
 
 def _listed_days(folded: str, start: int) -> int:
@@ -120,6 +131,7 @@ def find_dates(text: str) -> list[Span]:
     if not text or not any(c.isdigit() for c in text):
         return []
     folded = fold_chars(text)
+    lower = lower_chars(text)
     dates, day_month, birth, _ = _regexes()
     spans = []
     for match in (m for regex in dates for m in regex.finditer(folded)):
@@ -129,7 +141,7 @@ def find_dates(text: str) -> list[Span]:
         lead = re.match(r"ngay\s*", match.group(0))  # keep the word "ngày": "ngày ___"
         spans.append(Span(match.start() + (lead.end() if lead else 0), match.end(), DATE))
     for match in day_month.finditer(folded):  # 24-7, 7/3, 3 - 9; 12.10 after a date word
-        if _day_month(folded, match):
+        if _day_month(folded, lower, match):
             spans.append(Span(_listed_days(folded, match.start()), match.end(), DATE))
     spans += [Span(m.start(), m.end(), DATE) for m in _month_only().finditer(folded)
               if not re.search(r"\d\s*$", folded[max(0, m.start() - 4):m.start()])]  # not "3 tháng 8 ngày"

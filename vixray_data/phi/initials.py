@@ -3,7 +3,9 @@
 
 An initial is a capital, or a Vietnamese onset of two or three letters, and a dot (``N.``, ``Th.``, ``Ngh.``). A name is
 two or more initials in a row (the last may lack its dot or be a whole word), or one initial of a two-letter onset
-(``Ng.``, ``Tr.``, ``Th.`` ...) or followed by a middle name (``Ph. Văn Toàn``) among capitalised words. Dotted
+(``Ng.``, ``Tr.``, ``Th.`` ...) or followed by a middle name (``Ph. Văn Toàn``) among capitalised words; or one
+initial alone in the middle of a sentence (``Ngày 22-8, P. cũng đi khám``), not after an organ or a number
+(``phổi P. có``). Dotted
 abbreviations of the lexicon (``P.A.`` for PA) are not names. Matched on the text with its diacritics taken off
 (case kept), so ``Đ.Th.Ph`` is ``D.Th.Ph``.
 """
@@ -14,12 +16,16 @@ import functools
 import re
 
 from ..lexicon import load_lexicon
+from .allow import clinical_words
 from .spans import NAME, Span, base_chars, lower_chars, raw_words, words
 
 _INITIAL = r"(?:Ngh|Ng|Nh|Ph|Th|Tr|Ch|Kh|Gi|Qu|Gh|[A-Z])\."  # a capital, or an onset of two or three letters
 #: Two or more initials (a space may stand between them), the last one's dot optional or a whole word after it
 #: with no space ("N.H.N", "Tr.T.Hoa"); or one initial with a word run on ("T.Hoa").
 _CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a-z]*)?|{_INITIAL}[A-Z][a-z]+)(?![\w])")
+#: One initial alone in the middle of a sentence: "T. có đi chơi", "Ngày 22-8, P. cũng đi khám", "và N. đều".
+_LONE = re.compile(r"(?<![\w.(/-])[A-Z]\.(?=\s*,|\s+[a-z])")
+_PREVIOUS = re.compile(r"([^\W_]+)\s*$")
 _LOWER = re.compile(r"(?<![\w.])(?:[a-z]\.){2,4}[a-z]\.?(?![\w])")
 _ONE = re.compile(rf"(?<![\w.])(?:[A-Z][a-z]+\s)?{_INITIAL}\s?[A-Z][a-z]*(?:\s[A-Z][a-z]*){{0,2}}(?![\w])")
 _ONSETS = ("Ng", "Ngh", "Nh", "Ph", "Tr", "Th", "Ch", "Kh", "Gi", "Qu", "Gh")
@@ -59,6 +65,11 @@ def find_initials(text: str) -> list[Span]:
         if letters.upper() in _not_names() or not re.search(r"[A-Z].*[.A-Z]", based[start:m.end()]):
             continue
         spans.append(Span(start, m.end(), NAME))
+    for m in _LONE.finditer(based):  # not a side after an organ or a number: "phổi P. có", "sườn 5 T."
+        prev = _PREVIOUS.search(text[max(0, m.start() - 20):m.start()])
+        if prev is not None and (prev.group(1).isdigit() or lower_chars(prev.group(1)) in clinical_words()):
+            continue
+        spans.append(Span(m.start(), m.end(), NAME))
     for m in _LOWER.finditer(based):
         if re.sub(r"[^a-z]", "", m.group(0)).upper() not in _not_names():
             spans.append(Span(m.start(), m.end(), NAME))

@@ -128,7 +128,7 @@ def _end(text: str, toks: list[tuple[int, int]], j: int) -> int:
     return end + 1 if toks[j - 1][1] - toks[j - 1][0] == 1 and text[end:end + 1] == "." else end
 
 
-def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> int:
+def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int, colon: bool = False) -> int:
     """A lower-case name after a title: family name, middle names, one given name."""
     first = text[slice(*toks[i])]
     loose = _loose(text, first, toks[i][0])
@@ -139,8 +139,9 @@ def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> 
     while j < len(toks) and j - i < _MAX_WORDS - 1 and folded[toks[j - 1][1]:toks[j][0]].strip() == "" \
             and _in(text[slice(*toks[j])], "middle", loose):
         j += 1
-    if family == "weak" and j == i + 1:
-        return i  # "BN ho kéo dài", "chồng ho ra máu": a family name that is also a word needs a middle name
+    if j == i + 1 and not colon:
+        return i  # "BN ho kéo dài", "bệnh nhân ung thư": in lower case a family name needs a middle name after
+        # it, except after a role's colon ("KTV: lan")
     gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
     initial = toks[j - 1][1] - toks[j - 1][0] == 1
     if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
@@ -170,7 +171,7 @@ def find_names(text: str) -> list[Span]:
         if _capitalised(word):
             j = _run(text, toks, k, upper=None)
         else:
-            j = _lower_name(text, folded, toks, k)
+            j = _lower_name(text, folded, toks, k, colon=bool(colon.fullmatch(folded, a_start, a_end)))
             if j == k and colon.fullmatch(folded, a_start, a_end):
                 j = k
                 while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \

@@ -1,0 +1,69 @@
+"""Capitalised Vietnamese words in the middle of a sentence: a name or a place said alone, with no title, kinship
+word or address before it (``tiếp xúc gần với Hiền``, ``dập ổ dịch Hạ Lôi``, ``sức khỏe của Oanh``).
+
+In a sentence written in mixed case, a word capitalised in the middle of the sentence is a proper noun. A run of
+such words is returned as a name when it is
+* not the first word of a sentence, a heading, a bracket or a quotation (``Kết luận: Tràn dịch``);
+* made of Vietnamese syllables (``Hiền``, ``Hạ Lôi``; not ``Kerley``, ``Carestream``, ``Covid``, ``COPD``:
+  foreign words, eponyms, brands and acronyms stay);
+* not a province, a centrally-run city or a country (``places.yaml``), and not opened by the word of an
+  organisation, an office, a holiday, a people or a report heading (``proper_not_names`` in ``words.yaml``);
+and the analyzer drops it when it is clinical vocabulary (the allow-list). Sentences in capitals or in Title
+Case are skipped: capitals say nothing there.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from .places import is_coarse_place
+from .spans import NAME, Span, case_uninformative, fold_chars, lower_chars, raw_words
+
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_RUN = re.compile(rf"(?<![^\W_])[{_UPPER}][^\W\d_]*(?:[ \-][{_UPPER}][^\W\d_]*)*(?![^\W_])")
+#: A Vietnamese syllable without its diacritics: onset, vowels, final.
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
+_OPENS = re.compile(r"(?:^|[.!?:;\n(\[\"“‘'…•*>-])\s*$")
+
+
+@functools.lru_cache(maxsize=1)
+def _not_names() -> tuple[frozenset[str], int]:
+    phrases = raw_words()["proper_not_names"] | raw_words()["titles"] | raw_words()["kin_heads"] | \
+        raw_words()["case_nouns"] | raw_words()["facility_heads"] | raw_words()["admin_units"]
+    return frozenset(phrases), max(len(p.split()) for p in phrases)
+
+
+def _vietnamese(word: str) -> bool:
+    """One Vietnamese syllable, capitalised, not an acronym, not a single letter."""
+    if len(word) < 2 or (word.isupper() and len(word) > 1) or not word[1:].islower():
+        return False
+    return bool(_SYLLABLE.fullmatch(fold_chars(word).lower()))
+
+
+def find_proper_names(text: str) -> list[Span]:
+    """Runs of capitalised Vietnamese words in the middle of a sentence (see the module docstring)."""
+    if not text:
+        return []
+    spans = []
+    not_names, longest = _not_names()
+    for m in _RUN.finditer(text):
+        start, end = m.span()
+        words = m.group(0).replace("-", " ").split()
+        # a title, kinship word or heading opening the run is no part of it: "Ông Sơn" -> "Sơn"
+        n = next((n for n in range(min(longest, len(words)), 0, -1)
+                  if lower_chars(" ".join(words[:n])) in not_names), 0)
+        if n:
+            if lower_chars(" ".join(words[:n])) in raw_words()["proper_not_names"]:
+                continue
+            skip = len(" ".join(m.group(0).split()[:n])) if " " in m.group(0) else len(m.group(0))
+            start += skip + 1
+            words = words[n:]
+        elif _OPENS.search(text[max(0, start - 4):start]):
+            continue  # the first word of a sentence, a heading or a bracket
+        if not words or not all(_vietnamese(w) for w in words) or is_coarse_place(" ".join(words)):
+            continue
+        if case_uninformative(text, start):
+            continue
+        spans.append(Span(start, end, NAME))
+    return spans
