@@ -91,7 +91,7 @@ def find_contacts(text: str) -> list[Span]:
 _UNIT_NAME = re.compile(rf"\d{{1,3}}[A-Za-z]?(?:/\d{{1,3}})*(?![\w])|{_NAMEWORDS}")
 #: Abbreviated units: one or two letters, a name or a number after them ("P. Tân Mai", "Q.1", "H. Quảng Điền").
 _SHORT = ("q", "p", "tt", "tx", "kp", "tp", "kv", "h", "x")
-_CHAIN_AFTER = re.compile(rf"\s*,\s*({_NAMEWORDS})(?![^\W_])")
+_CHAIN_AFTER = re.compile(rf"\s*[,(]\s*({_NAMEWORDS})(?![^\W_])")  # ", Đống Đa", " (Mê Linh)"
 _CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
 
 

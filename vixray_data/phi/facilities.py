@@ -15,18 +15,23 @@ from __future__ import annotations
 import functools
 import re
 
+from .allow import allowed_spans
 from .spans import FACILITY, Span, alternation, fold_chars, lower_chars, raw_words, words
 
-_WORD = re.compile(r"\s([^\W_]+(?:['’][^\W_]+)?)")
-_MAX_WORDS = 10
+_WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+)*)")  # "TP.HCM" is one word
+_MAX_WORDS = 12
 _LOOKAHEAD = 5
+_TRAIL = 5  # lower-case words after the last capitalised word of a name
 #: Words that end a facility's name: the sentence goes on (with diacritics: "cơ sở" goes on, "có" does not).
 _STOP = frozenset({"ở", "tại", "từ", "và", "với", "trên", "ngày", "lúc", "đã", "được", "để", "nhưng", "là", "cho",
                    "về", "đến", "tới", "khám", "nằm", "có", "không", "khi", "thì", "sau", "trước", "trong", "vào",
                    "ra", "lên", "xuống", "cùng", "của", "này", "đó", "nên", "vì", "hiện", "đang", "sẽ", "bị", "hôm",
                    "sáng", "chiều", "tối", "đêm", "tháng", "năm", "giờ", "tuần", "lần", "chuyển", "nhập", "xuất",
                    "qua", "theo", "gồm", "bao", "rồi", "mới", "các", "nhiều", "một", "hai", "ba", "bốn", "nhân",
-                   "người", "bệnh", "ca", "phòng", "do", "nơi"})
+                   "người", "bệnh", "ca", "phòng", "do", "nơi", "thăm", "chữa", "làm", "đi", "ăn", "uống", "mua",
+                   "bán", "gặp", "nhận", "báo", "lấy", "xét", "cách", "phát", "công", "ghi", "ngoài", "điều", "hết",
+                   "khỏi", "tử", "mất", "chết", "đưa", "giữ", "tiếp", "hỗ", "kết", "xin", "gửi", "trả",
+                   "vẫn", "còn", "cũng", "đều", "mà", "hay", "hoặc", "như", "tuy", "nếu"})
 _STOP_ASCII = frozenset(fold_chars(w) for w in _STOP)
 _NUMBERED = frozenset({"số", "sở", "đoàn", "khu"})
 _NUMBERED_HEADS = ("benh vien", "bv", "su doan", "trung doan", "tieu doan", "lu doan", "doanh trai", "trai", "khu",
@@ -45,10 +50,12 @@ def _head(folded: bool) -> re.Pattern:
     return re.compile(rf"(?<![^\W_])(?:{heads})(?![^\W_])")
 
 
-def _name_end(text: str, folded: str, at: int, numbered: bool = False) -> int:
+def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_starts: frozenset[int] = frozenset()
+              ) -> int:
     """End of the facility name that starts after ``at`` (``at`` itself when there is none); a number right after
     the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Sư đoàn 241``; not ``phế
-    trường 2 bên``)."""
+    trường 2 bên``). The lower-case words after its last capitalised one end where a clinical phrase starts
+    (``clinical_starts``: ``tại Bệnh viện Bạch Mai ho sốt``)."""
     tokens = []
     pos = at
     while len(tokens) < _MAX_WORDS:
@@ -68,9 +75,21 @@ def _name_end(text: str, folded: str, at: int, numbered: bool = False) -> int:
             break
         ahead = tokens[i + 1:i + 1 + _LOOKAHEAD]
         reach = next((k for k, t in enumerate(ahead) if _stop(t.group(1))), len(ahead))
-        if not any(t.group(1)[:1].isupper() or t.group(1).isdigit() for t in ahead[:reach]):
-            break
+        if any(t.group(1)[:1].isupper() or t.group(1).isdigit() for t in ahead[:reach]):
+            continue  # "Đa khoa tỉnh Nam Định": lower-case words that lead to the capitalised ones
+        if named and not _stop(word) and not word.isdigit() and token.start(1) not in clinical_starts \
+                and i - _last_capital(tokens, i) <= _TRAIL:
+            end = token.end(1)  # "Bệnh nhiệt đới trung ương": the rest of a name begun with a capital
+            continue
+        break
     return end if named else at
+
+
+def _last_capital(tokens: list[re.Match], i: int) -> int:
+    return max((k for k in range(i) if tokens[k].group(1)[:1].isupper() or tokens[k].group(1).isdigit()), default=-99)
+
+
+
 
 
 def find_facilities(text: str) -> list[Span]:
@@ -83,18 +102,19 @@ def find_facilities(text: str) -> list[Span]:
     heads += [m.span() for m in _head(True).finditer(folded)  # without diacritics only a head of several words:
               if text[m.start():m.end()].isascii() and " " in folded[m.start():m.end()]]  # "TRAI" is not "trại"
     spans = []
+    clinical = frozenset(a for a, _ in allowed_spans(text)) if heads else frozenset()
     for m_start, m_end in sorted(set(heads)):
         numbered = fold_chars(text[m_start:m_end]).startswith(_NUMBERED_HEADS)
-        end = _name_end(text, folded, m_end, numbered)
+        end = _name_end(text, folded, m_end, numbered, clinical)
         if end == m_end:
             continue
         start = m_start
-        dept = re.search(r"(?<![^\W_])khoa\s[^,.;()]{1,40}?\s*[-–,]\s*$", folded[max(0, start - 50):start])
+        dept = re.search(r"(?<![^\W_])khoa\s[^,.;()]{1,40}?\s*[-–,]?\s*$", folded[max(0, start - 50):start])
         if dept:
             start -= len(folded[max(0, start - 50):start]) - dept.start()
         spans.append(Span(start, end, FACILITY))
     for m in re.finditer(r"(?<![^\W_])Viện(?![^\W_])", text):  # "Viện Vệ sinh Dịch tễ" (not "nhập viện")
-        end = _name_end(text, folded, m.end())
+        end = _name_end(text, folded, m.end(), clinical_starts=frozenset(a for a, _ in allowed_spans(text)))
         if end > m.end():
             spans.append(Span(m.start(), end, FACILITY))
     return spans

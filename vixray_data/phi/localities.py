@@ -4,7 +4,8 @@
   Rẫy``): the capitalised words after it;
 * before a province, a centrally-run city or a country (``Duy Xuyên, Quảng Nam``; ``Tây Hồ, Hà Nội``;
   ``TP Đông Hà (tỉnh Quảng Trị)``): the capitalised words before it, and the comma-joined ones before those
-  (``Hoàng Hoa Thám, Tây Hồ, Hà Nội``).
+  (``Hoàng Hoa Thám, Tây Hồ, Hà Nội``);
+* listed with provinces or countries (``TP HCM, Cần Thơ, Hội An và Huế``): the other capitalised members.
 
 What is a province, a centrally-run city or a country is ``places.yaml``; those alone are not PHI and are never
 returned. Capitals carry the signal, so a sentence written all in capitals or in Title Case (no word in lower
@@ -79,6 +80,22 @@ def find_localities(text: str) -> list[Span]:
                 break
             start -= len(text[max(0, start - 40):start]) - prev.start(1)
         spans.append(Span(start, m.end(1), ADDRESS))
+    spans += _listed(text)
+    return spans
+
+
+_MEMBER = re.compile(rf"({_RUN})(?=\s*(?:,|và|hoặc|\.|;|\)|$))")
+
+
+def _listed(text: str) -> list[Span]:
+    """Members of a list of places that holds a province or a country (``Cần Thơ, Hội An và Huế``)."""
+    spans = []
+    for m in re.finditer(rf"{_RUN}(?:\s*(?:,|và|hoặc)\s*{_RUN}){{2,}}", text):
+        members = [x for x in _MEMBER.finditer(text, m.start(), m.end())]
+        if len(members) < 3 or not any(is_coarse_place(x.group(1)) for x in members) or \
+                case_uninformative(text, m.start()):
+            continue
+        spans += [Span(*x.span(1), ADDRESS) for x in members if not is_coarse_place(x.group(1)) and _place(x.group(1))]
     return spans
 
 

@@ -53,13 +53,16 @@ def find_proper_names(text: str) -> list[Span]:
         # a title, kinship word or heading opening the run is no part of it: "Ông Sơn" -> "Sơn"
         n = next((n for n in range(min(longest, len(words)), 0, -1)
                   if lower_chars(" ".join(words[:n])) in not_names), 0)
+        opening = bool(_OPENS.search(text[max(0, start - 4):start]))
         if n:
             if lower_chars(" ".join(words[:n])) in raw_words()["proper_not_names"]:
                 continue
-            skip = len(" ".join(m.group(0).split()[:n])) if " " in m.group(0) else len(m.group(0))
-            start += skip + 1
-            words = words[n:]
-        elif _OPENS.search(text[max(0, start - 4):start]):
+            if opening or not all(_vietnamese(w) for w in words[:n]) or n == len(words):
+                skip = len(" ".join(m.group(0).split()[:n])) if " " in m.group(0) else len(m.group(0))
+                start += skip + 1
+                words = words[n:]
+            # else a capitalised "Bà", "Ba" in the middle of a sentence opens a place: "Bà Rịa", "Ba Đình"
+        elif opening:
             continue  # the first word of a sentence, a heading or a bracket
         if not words or not all(_vietnamese(w) for w in words) or is_coarse_place(" ".join(words)):
             continue
