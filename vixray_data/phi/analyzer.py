@@ -78,7 +78,7 @@ def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Sp
     if span.category == "name":
         cut = False
         for a, b in sorted(allowed):
-            if a <= span.start < b and " " in text[a:b].strip():
+            if a <= span.start < b and len(_WORD.findall(text, a, b)) >= 2:
                 rest = text[b:span.end]
                 start = b + len(rest) - len(rest.lstrip(" ,.;:-"))
                 if len(text[start:span.end].split()) < 2:

@@ -11,7 +11,7 @@ import functools
 import re
 
 from ..text import strip_diacritics
-from .spans import RECORD, Span, alternation, fold_chars, lower_chars, words
+from .spans import RECORD, Span, alternation, fold_chars, lower_chars, sentence_at, words
 
 _NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)|\d+"
 #: What may follow a number that is not a case number, with diacritics ("74 tuân thủ" is no "tuần").
@@ -22,9 +22,10 @@ _UNITS = (r"tuổi|t|y|yo|kg|g|gram|cm|mm|m|ml|l|lít|lần|ngày|tuần|tháng|
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     nouns = alternation(words()["case_nouns"], space=r"\s+")
-    head = re.compile(rf"(?<![^\W_])(?:{nouns})(?:\s+(?:mac\s+|nhiem\s+)?(?:covid-?19|covid|ncov|sars-cov-2))?"
-                      rf"(?:\s+(?:so|thu|ma so))?\s*[:.#]?\s*\"?({_NUMBER})(?![^\W_])\"?")
-    more = re.compile(rf"\s*(?:,|va|-|–|den|toi|hoac)\s*\"?({_NUMBER})(?![^\W_])\"?")
+    virus = r"(?:covid-?19|covid|ncov|sars-cov-2|corona|virus corona|virus)"
+    head = re.compile(rf"(?<![^\W_])(?:(?:{nouns})(?:\s+(?:mac\s+|nhiem\s+)?{virus})?(?:\s+(?:so|thu|ma so))?"
+                      rf"|(?:tu|gom|gom cac|cac|ghi nhan|bao gom)\s+so)\s*[:.#]?\s*\"?({_NUMBER})(?![^\W_])\"?")
+    more = re.compile(rf"\s*(?:,|va|-|–|den|toi|hoac)\s*(?:so\s+|thu\s+)?\"?({_NUMBER})(?![^\W_])\"?")
     unit = re.compile(rf"\s*(?:{_UNITS})(?![^\W_])")
     return head, more, unit
 
@@ -41,6 +42,10 @@ def _unit(lower: str, at: int) -> bool:
         return True
     word = re.match(r"\s*\S+", lower[at:at + 12])
     return bool(word and word.group(0).isascii() and _ascii_unit().match(lower, at))
+
+
+_CASE_WORD = re.compile(r"(?<![^\W_])(?:benh nhan|bn|ca benh|ca nhiem|ca mac|ca duong tinh|nguoi benh|benh nhi|"
+                        r"truong hop|ca)(?![^\W_])")
 
 
 def find_case_numbers(text: str) -> list[Span]:
@@ -60,4 +65,26 @@ def find_case_numbers(text: str) -> list[Span]:
         while (nxt := more.match(folded, at)) is not None and not _unit(lower, nxt.end(1)):
             spans.append(Span(*nxt.span(1), RECORD))
             at = nxt.end()
+    return spans + _listed(text, folded, lower)
+
+
+_LIST = re.compile(r"(?<![\w.,/-])(\d{2,5})(?:\s*(?:,|va|-|–|den|hoac)\s*\d{2,5}(?![\w.,/]\d|[^\W\d_])){1,}")
+_RIBS = re.compile(r"(?:xuong suon|suon|cung|dot song|dot|do|lan|giai doan|type|loai|nhom|lien suon)[\s\w]{0,12}$")
+
+
+def _listed(text: str, folded: str, lower: str) -> list[Span]:
+    """Numbers listed in a sentence about cases (``có hai ca nặng, gồm 416 và 418``; ``(350, 351, 352)``): two or
+    more numbers, one of them above 12, none with a unit after it and not after a rib or grade word."""
+    spans = []
+    if not _CASE_WORD.search(folded):
+        return spans
+    for m in _LIST.finditer(folded):
+        numbers = [(d.start(), d.end()) for d in re.finditer(r"\d+", m.group(0))]
+        values = [int(m.group(0)[a:b]) for a, b in numbers]
+        start, end = sentence_at(text, m.start())
+        if max(values) <= 12 or not _CASE_WORD.search(folded, start, end) or \
+                _RIBS.search(folded[max(0, m.start() - 30):m.start()]) or \
+                any(_unit(lower, m.start() + b) for _, b in numbers):
+            continue
+        spans += [Span(m.start() + a, m.start() + b, RECORD) for a, b in numbers]
     return spans

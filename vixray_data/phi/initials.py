@@ -16,15 +16,14 @@ import functools
 import re
 
 from ..lexicon import load_lexicon
-from .allow import clinical_words
 from .spans import NAME, Span, base_chars, lower_chars, raw_words, words
 
 _INITIAL = r"(?:Ngh|Ng|Nh|Ph|Th|Tr|Ch|Kh|Gi|Qu|Gh|[A-Z])\."  # a capital, or an onset of two or three letters
 #: Two or more initials (a space may stand between them), the last one's dot optional or a whole word after it
 #: with no space ("N.H.N", "Tr.T.Hoa"); or one initial with a word run on ("T.Hoa").
-_CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a-z]*)?|{_INITIAL}[A-Z][a-z]+)(?![\w])")
+_CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a-z]*)?|{_INITIAL}[A-Z][a-z]*)(?![\w])")
 #: One initial alone in the middle of a sentence: "T. có đi chơi", "Ngày 22-8, P. cũng đi khám", "và N. đều".
-_LONE = re.compile(r"(?<![\w.(/-])[A-Z]\.(?=\s*,|\s+[a-z])")
+_LONE = re.compile(r"(?<![\w.(/-])[A-Z]\.(?=\s*[,;)]|\s+[a-z]|\s*$)")
 _PREVIOUS = re.compile(r"([^\W_]+)\s*$")
 _LOWER = re.compile(r"(?<![\w.])(?:[a-z]\.){2,4}[a-z]\.?(?![\w])")
 _ONE = re.compile(rf"(?<![\w.])(?:[A-Z][a-z]+\s)?{_INITIAL}\s?[A-Z][a-z]*(?:\s[A-Z][a-z]*){{0,2}}(?![\w])")
@@ -40,6 +39,15 @@ def _not_names() -> frozenset[str]:
 
 
 _TITLES = re.compile(r"(?:Bn|Bs|Dr|Ts|Ths|Gs|Pgs|Ks|Cn|Mr|Mrs|Ms|Ktv|Dd)\.\s?", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=1)
+def _organ_words() -> frozenset[str]:
+    """Words of the lexicon's organs, findings, positions and sides: after one, "P." and "T." are sides."""
+    lexicon = load_lexicon()
+    forms = [v for group in (lexicon.anatomy, lexicon.findings, lexicon.position) for c in group.values()
+             for v in c.variants] + [p for values in lexicon.laterality.values() for p in values]
+    return frozenset(w for form in forms for w in lower_chars(form).split())
 
 
 def _title_length(chain: str) -> int:
@@ -67,7 +75,7 @@ def find_initials(text: str) -> list[Span]:
         spans.append(Span(start, m.end(), NAME))
     for m in _LONE.finditer(based):  # not a side after an organ or a number: "phổi P. có", "sườn 5 T."
         prev = _PREVIOUS.search(text[max(0, m.start() - 20):m.start()])
-        if prev is not None and (prev.group(1).isdigit() or lower_chars(prev.group(1)) in clinical_words()):
+        if prev is not None and (prev.group(1).isdigit() or lower_chars(prev.group(1)) in _organ_words()):
             continue
         spans.append(Span(m.start(), m.end(), NAME))
     for m in _LOWER.finditer(based):
