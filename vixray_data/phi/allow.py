@@ -70,12 +70,13 @@ def clinical_words_folded() -> frozenset[str]:
     return frozenset(fold_chars(w) for w in clinical_words(safe=True))
 
 
-def allowed_spans(text: str) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=256)  # the analyzer and the facility recognizer ask for the same text
+def allowed_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of every allow-listed phrase in ``text``: case-insensitively, and for phrases of
     several words also without diacritics."""
     if not text:
-        return []
+        return ()
     exact, loose = _regexes()
-    return [m.span() for m in exact.finditer(lower_chars(text))] + [
+    return tuple([m.span() for m in exact.finditer(lower_chars(text))] + [
         m.span() for m in loose.finditer(fold_chars(text))
-        if " " in m.group(0) or "-" in m.group(0) or text[m.start():m.end()].isascii()]  # one word: "Nu" is Nữ
+        if " " in m.group(0) or "-" in m.group(0) or text[m.start():m.end()].isascii()])  # one word: "Nu" is Nữ

@@ -6,6 +6,7 @@ residual scan after a build uses detection only, so a weakened replacement canno
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -57,13 +58,14 @@ _RANK = {category: i for i, category in enumerate(("email", "url", "ip", "insura
                                                    "facility", "name", "identifying_value"))}
 #: Spans of these categories separated only by these characters become one ("123 Lê Lợi, Quận 1").
 _JOIN = {"address": " ,-", "date": " ,", "name": " "}
+_LONGEST_PHRASE = 80  # characters: no clinical phrase of the lexicon is longer
 
 
 def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
     """Cut a name or address where an allowed phrase begins inside it and runs on past its end: in
     "Người đọc: Trần Thị Hoa Kết luận: ..." (a line break normalised away) the name stops before "Kết luận"."""
     end = span.end
-    for a, b in allowed:
+    for a, b in allowed.starting_within(span.start + 1, span.end):
         if span.start < a < end < b:
             end = a
     end = len(text[:end].rstrip(" \t\r\n,;:"))
@@ -77,7 +79,7 @@ def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Sp
     (``đường Kerley A``) is dropped."""
     if span.category == "name":
         cut = False
-        for a, b in sorted(allowed):
+        for a, b in allowed.starting_within(span.start - _LONGEST_PHRASE, span.end):
             if a <= span.start < b and len(_WORD.findall(text, a, b)) >= 2:
                 rest = text[b:span.end]
                 start = b + len(rest) - len(rest.lstrip(" ,.;:-"))
@@ -92,9 +94,13 @@ def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Sp
         return span
     if span.category in ("address", "facility"):
         capitals = [m for m in _WORD.finditer(text, span.start, span.end) if m.group(0)[:1].isupper()]
-        if capitals and all(any(a <= m.start() and m.end() <= b for a, b in allowed) for m in capitals):
+        if capitals and all(_inside(allowed, m.start(), m.end()) for m in capitals):
             return None
     return span
+
+
+def _inside(allowed: _Allowed, start: int, end: int) -> bool:
+    return allowed.contains(start, end)
 
 
 _WORD = re.compile(r"[^\W\d_]+")
@@ -122,7 +128,7 @@ def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> boo
     folded_clinical = clinical_words_folded()
     for m in words_:
         start, end = offset + m.start(), offset + m.end()
-        if any(a <= start and end <= b for a, b in allowed):
+        if allowed.contains(start, end):
             continue
         word = m.group(0)
         if lower_chars(word) in clinical or (word.isascii() and word.lower() in folded_clinical):
@@ -131,14 +137,37 @@ def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> boo
     return True
 
 
+class _Allowed(list):
+    """The allowed spans, sorted, with the furthest end reached by any of them up to each one: "is (start, end)
+    inside one of them" costs a bisection, not a pass over all of them."""
+
+    def __init__(self, allowed: Iterable[tuple[int, int]]) -> None:
+        super().__init__(sorted(allowed))
+        self._starts = [a for a, _ in self]
+        self._reach, furthest = [], -1
+        for _, b in self:
+            furthest = max(furthest, b)
+            self._reach.append(furthest)
+
+    def starting_within(self, start: int, end: int) -> list[tuple[int, int]]:
+        """The allowed spans that start in [start, end), in order."""
+        return self[bisect.bisect_left(self._starts, start):bisect.bisect_left(self._starts, end)]
+
+    def contains(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self._starts, start) - 1
+        return k >= 0 and self._reach[k] >= end
+
+
 def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:
     """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), let clinical
     vocabulary win over a name or place read into it, then merge overlapping ones (the longer one's category wins;
     ties go to the more specific) and join neighbouring pieces of one address or date."""
+    allowed = allowed if isinstance(allowed, _Allowed) else _Allowed(allowed)
+    spans = set(spans)  # several recognizers often find the same span
     spans = [_trim(s, text, allowed) if s.category in ("name", "address") and allowed else s for s in spans]
     if allowed:
         spans = [s for s in (_clinical_first(s, text, allowed) for s in spans) if s is not None]
-    kept = [s for s in spans if s.end > s.start and not any(a <= s.start and s.end <= b for a, b in allowed)]
+    kept = [s for s in spans if s.end > s.start and not allowed.contains(s.start, s.end)]
     kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
     out: list[Span] = []
     for span in kept:

@@ -11,7 +11,7 @@ import functools
 import re
 
 from ..text import strip_diacritics
-from .spans import RECORD, Span, alternation, fold_chars, lower_chars, sentence_at, words
+from .spans import RECORD, Span, alternation, fold_chars, has_digit, lower_chars, sentence_at, words
 
 _NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)|\d+"
 #: What may follow a number that is not a case number, with diacritics ("74 tuân thủ" is no "tuần").
@@ -50,7 +50,7 @@ _CASE_WORD = re.compile(r"(?<![^\W_])(?:benh nhan|bn|ca benh|ca nhiem|ca mac|ca 
 
 def find_case_numbers(text: str) -> list[Span]:
     """Case numbers of ``text`` (see the module docstring), each number its own span."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     lower = lower_chars(text)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import AGE, DATE, Span, fold_chars, keyword_regex, lower_chars
+from .spans import AGE, DATE, Span, fold_chars, has_digit, keyword_regex, lower_chars
 
 _D = r"(?:0?[1-9]|[12]\d|3[01])"
 _M = r"(?:0?[1-9]|1[0-2])"
@@ -128,7 +128,7 @@ def _consecutive(numbers: list[int]) -> bool:
 
 def find_dates(text: str) -> list[Span]:
     """Date and time spans of ``text``, birth years included."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     lower = lower_chars(text)
@@ -151,7 +151,7 @@ def find_dates(text: str) -> list[Span]:
 
 def find_ages(text: str) -> list[Span]:
     """Ages above 89 written in text (``95 tuổi``, ``97t``, ``Tuổi: 92``): the number is the span."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     spans = []
     for match in _regexes()[3].finditer(fold_chars(text)):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import OTHER_ID, Span, fold_chars, keyword_regex
+from .spans import OTHER_ID, Span, fold_chars, has_digit, keyword_regex
 
 _PLATE = re.compile(r"(?<![\w.-])\d{2}[A-Z]{1,2}\d?\s?[-.]?\s?\d{3}[.\s]?\d{1,2}(?![\w]|[.,]\d)")
 _CARD = re.compile(r"(?<![\w.-])\d{4}([\s-]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?(?![\w]|[.,]\d)")
@@ -34,7 +34,7 @@ def _digits(text: str) -> int:
 
 def find_other_ids(text: str) -> list[Span]:
     """Plates, cards, keyed codes and long digit-group runs (see the module docstring)."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     spans = [Span(m.start(), m.end(), OTHER_ID) for m in _PLATE.finditer(text)]
     spans += [Span(m.start(), m.end(), OTHER_ID) for m in _CARD.finditer(text)]

@@ -25,6 +25,8 @@ _CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a
 #: One initial alone in the middle of a sentence: "T. có đi chơi", "Ngày 22-8, P. cũng đi khám", "và N. đều".
 _LONE = re.compile(r"(?<![\w.(/-])[A-Z]\.(?=\s*[,;)]|\s+[a-z]|\s*$)")
 _PREVIOUS = re.compile(r"([^\W_]+)\s*$")
+#: A letter (or two or three) with a dot after it, not inside a word: the only way any initial starts.
+_HINT = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,3}\.")
 _LOWER = re.compile(r"(?<![\w.])(?:[a-z]\.){2,4}[a-z]\.?(?![\w])")
 _ONE = re.compile(rf"(?<![\w.])(?:[A-Z][a-z]+\s)?{_INITIAL}\s?[A-Z][a-z]*(?:\s[A-Z][a-z]*){{0,2}}(?![\w])")
 _ONSETS = ("Ng", "Ngh", "Nh", "Ph", "Tr", "Th", "Ch", "Kh", "Gi", "Qu", "Gh")
@@ -63,7 +65,7 @@ def _middle(word: str) -> bool:
 
 def find_initials(text: str) -> list[Span]:
     """Names written with initials (see the module docstring)."""
-    if not text or "." not in text:
+    if not text or not _HINT.search(text):
         return []
     based = base_chars(text)
     spans = []

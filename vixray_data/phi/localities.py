@@ -19,7 +19,17 @@ import functools
 import re
 
 from .places import is_coarse_place, place_key
-from .spans import ADDRESS, Span, alternation, case_uninformative, fold_chars, lower_chars, raw_words, words
+from .spans import (
+    ADDRESS,
+    Span,
+    alternation,
+    capital_runs,
+    case_uninformative,
+    fold_chars,
+    lower_chars,
+    raw_words,
+    words,
+)
 
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
 _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
@@ -33,11 +43,9 @@ _NOT_PLACES = frozenset({"khoa", "phòng", "bộ", "sở", "ban", "ủy", "độ
 
 
 @functools.lru_cache(maxsize=1)
-def _regexes() -> tuple[re.Pattern, re.Pattern]:
+def _regexes() -> re.Pattern:
     where = alternation(raw_words()["locatives"], space=r"\s+")
-    after = re.compile(rf"(?<![^\W_])(?:{where})\s+(?=[^\W\d_])")
-    before = re.compile(rf"({_RUN})(?=\s*(?:,\s*|\(\s*|-\s*)((?:tỉnh|thành phố|tp\.?)?\s*{_RUN}))")
-    return after, before
+    return re.compile(rf"(?<![^\W_])(?:{where})\s+(?=[^\W\d_])")
 
 
 @functools.lru_cache(maxsize=2)
@@ -59,48 +67,51 @@ def find_localities(text: str) -> list[Span]:
     """Places below the province without a unit word (see the module docstring)."""
     if not text:
         return []
-    after, before = _regexes()
+    after = _regexes()
     lower = lower_chars(text)
     spans = []
     for m in after.finditer(lower):
         run = _RUN_AT.match(text, m.end())
         if run and _place(run.group(0)) and not case_uninformative(text, m.end()):
             spans.append(Span(run.start(), run.end(), ADDRESS))
-    for m in before.finditer(text):
-        nxt = _coarse_prefix(m.group(2))
-        if not nxt or case_uninformative(text, m.start()):
+    runs = capital_runs(text)
+    for i in range(len(runs) - 1):  # a run of capitals just before a province: "Duy Xuyên, Quảng Nam"
+        (start, end), (nxt_start, nxt_end) = runs[i], runs[i + 1]
+        gap = _GAP.fullmatch(text, end, nxt_start)
+        if gap is None or not _coarse_prefix(text[nxt_start:nxt_end], gap.group(1)) \
+                or not _place(text[start:end]) or case_uninformative(text, start):
             continue
-        start = m.start(1)
-        run = text[start:m.end(1)]
-        if not _place(run):
-            continue
-        while True:  # "Hoàng Hoa Thám, Tây Hồ, Hà Nội": the comma-joined places before it too
-            prev = re.search(rf"({_RUN})\s*,\s*$", text[max(0, start - 40):start])
-            if prev is None or not _place(prev.group(1)):
-                break
-            start -= len(text[max(0, start - 40):start]) - prev.start(1)
-        spans.append(Span(start, m.end(1), ADDRESS))
-    spans += _listed(text)
+        k = i
+        while k > 0 and text[runs[k - 1][1]:runs[k][0]].strip() == "," and _place(text[slice(*runs[k - 1])]):
+            k -= 1  # "Hoàng Hoa Thám, Tây Hồ, Hà Nội": the comma-joined places before it too
+        spans.append(Span(runs[k][0], end, ADDRESS))
+    spans += _listed(text, runs)
     return spans
 
 
-_MEMBER = re.compile(rf"({_RUN})(?=\s*(?:,|và|hoặc|\.|;|\)|$))")
+_GAP = re.compile(r"\s*[,(\-]\s*((?:tỉnh|thành phố|tp\.?)\s+)?")
+_LIST_GAP = re.compile(r"\s*(?:,|,?\s*và|,?\s*hoặc)\s*")
 
 
-def _listed(text: str) -> list[Span]:
+def _listed(text: str, runs: tuple[tuple[int, int], ...]) -> list[Span]:
     """Members of a list of places that holds a province or a country (``Cần Thơ, Hội An và Huế``)."""
-    spans = []
-    for m in re.finditer(rf"{_RUN}(?:\s*(?:,|và|hoặc)\s*{_RUN}){{2,}}", text):
-        members = [x for x in _MEMBER.finditer(text, m.start(), m.end())]
-        if len(members) < 3 or not any(is_coarse_place(x.group(1)) for x in members) or \
-                case_uninformative(text, m.start()):
+    spans, group = [], []
+    for k, run in enumerate(runs):
+        group.append(run)
+        joined = k + 1 < len(runs) and _LIST_GAP.fullmatch(text, run[1], runs[k + 1][0])
+        if joined:
             continue
-        spans += [Span(*x.span(1), ADDRESS) for x in members if not is_coarse_place(x.group(1)) and _place(x.group(1))]
+        members = [text[a:b] for a, b in group]
+        if len(group) >= 3 and any(is_coarse_place(m) for m in members) and not case_uninformative(text, group[0][0]):
+            spans += [Span(a, b, ADDRESS) for (a, b), m in zip(group, members, strict=True)
+                      if not is_coarse_place(m) and _place(m)]
+        group = []
     return spans
 
 
-def _coarse_prefix(run: str) -> bool:
-    """Does ``run`` start with a province, a centrally-run city or a country (``Quảng Nam``, ``tỉnh Quảng Trị``)?"""
+def _coarse_prefix(run: str, prefix: str | None = None) -> bool:
+    """Does ``run`` start with a province, a centrally-run city or a country (``Quảng Nam``, ``tỉnh Quảng Trị``,
+    ``TP Đông Hà``: a city's name after ``TP`` ends the address before it)?"""
     words_ = run.split()
-    return any(is_coarse_place(" ".join(words_[:n])) for n in range(len(words_), 0, -1)) or \
+    return bool(prefix) or any(is_coarse_place(" ".join(words_[:n])) for n in range(len(words_), 0, -1)) or \
         place_key(run).startswith(("tinh ", "tp "))

@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from .spans import INSURANCE, NATIONAL_ID, PHONE, RECORD, Span, fold_chars, keyword_regex
+from .spans import INSURANCE, NATIONAL_ID, PHONE, RECORD, Span, fold_chars, has_digit, keyword_regex
 
 _SEP = r"[\s.\-]?"
 
@@ -56,7 +56,7 @@ def _digits(text: str) -> int:
 
 
 def find_phones(text: str) -> list[Span]:
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
@@ -71,7 +71,7 @@ def find_phones(text: str) -> list[Span]:
 
 def find_national_ids(text: str) -> list[Span]:
     """CCCD (12 digits) and CMND (9 digits) as bare numbers or after a keyword, grouped or not."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
@@ -83,7 +83,7 @@ def find_national_ids(text: str) -> list[Span]:
 
 def find_insurance(text: str) -> list[Span]:
     """BHYT codes: two letters and 13 digits (``DN4797915123456``, ``dn 4 79 79 15 123 456``), any case."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
@@ -94,7 +94,7 @@ def find_insurance(text: str) -> list[Span]:
 
 def find_record_numbers(text: str, shapes: IdShapes | None = None) -> list[Span]:
     """Record / accession / patient numbers: after a keyword, by shape, or shaped like the export's ids."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()

@@ -18,10 +18,8 @@ import functools
 import re
 
 from .places import is_coarse_place
-from .spans import NAME, Span, case_uninformative, fold_chars, lower_chars, raw_words
+from .spans import NAME, Span, capital_runs, case_uninformative, fold_chars, lower_chars, raw_words
 
-_UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
-_RUN = re.compile(rf"(?<![^\W_])[{_UPPER}][^\W\d_]*(?:[ \-][{_UPPER}][^\W\d_]*)*(?![^\W_])")
 #: A Vietnamese syllable without its diacritics: onset, vowels, final.
 _SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
 _OPENS = re.compile(r"(?:^|[.!?:;\n(\[\"“‘'…•*>-])\s*$")
@@ -34,6 +32,7 @@ def _not_names() -> tuple[frozenset[str], int]:
     return frozenset(phrases), max(len(p.split()) for p in phrases)
 
 
+@functools.lru_cache(maxsize=4096)
 def _vietnamese(word: str) -> bool:
     """One Vietnamese syllable, capitalised, not an acronym, not a single letter."""
     if len(word) < 2 or (word.isupper() and len(word) > 1) or not word[1:].islower():
@@ -47,9 +46,9 @@ def find_proper_names(text: str) -> list[Span]:
         return []
     spans = []
     not_names, longest = _not_names()
-    for m in _RUN.finditer(text):
-        start, end = m.span()
-        words = m.group(0).replace("-", " ").split()
+    for start, end in capital_runs(text):
+        run = text[start:end]
+        words = run.replace("-", " ").split()
         # a title, kinship word or heading opening the run is no part of it: "Ông Sơn" -> "Sơn"
         n = next((n for n in range(min(longest, len(words)), 0, -1)
                   if lower_chars(" ".join(words[:n])) in not_names), 0)
@@ -58,7 +57,7 @@ def find_proper_names(text: str) -> list[Span]:
             if lower_chars(" ".join(words[:n])) in raw_words()["proper_not_names"]:
                 continue
             if opening or not all(_vietnamese(w) for w in words[:n]) or n == len(words):
-                skip = len(" ".join(m.group(0).split()[:n])) if " " in m.group(0) else len(m.group(0))
+                skip = len(" ".join(run.split()[:n])) if " " in run else len(run)
                 start += skip + 1
                 words = words[n:]
             # else a capitalised "Bà", "Ba" in the middle of a sentence opens a place: "Bà Rịa", "Ba Đình"

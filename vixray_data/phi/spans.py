@@ -7,6 +7,7 @@ original, and reads case from the original where case matters (names).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -97,20 +98,47 @@ _SENTENCE_END = re.compile(r"[.!?;\n]\s")
 _LETTERS = re.compile(r"[^\W\d_]{2,}")
 
 
+#: Capital Latin letters (Vietnamese ones included), for a regex class.
+UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_CAPITAL_WORD = rf"[{UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
+_CAPITAL_RUN = re.compile(rf"(?<![^\W_]){_CAPITAL_WORD}(?:[ \-]{_CAPITAL_WORD})*(?![^\W_])")
+
+
+@functools.lru_cache(maxsize=256)
+def capital_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each run of capitalised words joined by single spaces or hyphens, read once per text."""
+    return tuple(m.span() for m in _CAPITAL_RUN.finditer(text))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    """Does ``text`` hold a digit (the number recognizers' quick exit)?"""
+    return _DIGIT.search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    return (0, *(m.end() for m in _SENTENCE_END.finditer(text)))
+
+
 def sentence_at(text: str, at: int) -> tuple[int, int]:
     """(start, end) of the sentence around offset ``at``: between sentence marks (``. `` ``; `` a line break)."""
-    start = 0
-    for m in _SENTENCE_END.finditer(text, 0, at):
-        start = m.end()
-    m = _SENTENCE_END.search(text, at)
-    return start, (m.start() + 1 if m else len(text))
+    starts = _sentence_starts(text)
+    k = bisect.bisect_right(starts, at) - 1
+    return starts[k], (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))
 
 
 def case_uninformative(text: str, at: int) -> bool:
     """Is the sentence around ``at`` written so that capitals say nothing: all in capitals, or in Title Case (every
     word capitalised, clinical words too)? A name's capitals cannot mark it there. A line of proper nouns
     (``123 Lê Lợi, Quận 1``) is not Title Case: it has no capitalised clinical word."""
-    start, end = sentence_at(text, at)
+    return _uninformative(text, *sentence_at(text, at))
+
+
+@functools.lru_cache(maxsize=1024)
+def _uninformative(text: str, start: int, end: int) -> bool:
     words_ = _LETTERS.findall(text, start, end)
     if len(words_) < 3 or not all(w[:1].isupper() for w in words_):
         return False
