@@ -46,6 +46,7 @@ from pathlib import Path
 from vixray_data import phi
 from vixray_data.lexicon import load_lexicon
 from vixray_data.phi.places import is_coarse_place
+from vixray_data.phi.safelist import find_unexplained
 from vixray_data.text import fold, normalize
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
@@ -505,6 +506,38 @@ def miss_type(row: str, text: str, before: str) -> str:
     return shape if row == "age > 89" else "other"
 
 
+def redact_mapped(text: str, spans) -> tuple[str, list[int]]:
+    """The written text and, for each character of ``text``, where it stands in it (-1: replaced)."""
+    written, where, last = [], [-1] * len(text), 0
+    at = 0
+    for span in sorted(spans):
+        if span.start < last:
+            continue
+        for k in range(last, span.start):
+            where[k] = at + (k - last)
+        written.append(text[last:span.start])
+        at += span.start - last
+        written.append(phi.REDACTED)
+        at += len(phi.REDACTED)
+        last = span.end
+    for k in range(last, len(text)):
+        where[k] = at + (k - last)
+    written.append(text[last:])
+    return "".join(written), where
+
+
+def second_detector(text: str, spans, entities: list[tuple[int, int]]) -> tuple[bool, list[bool]]:
+    """Run the safe-list detector on the scrubbed text: (does it flag anything, for each entity the scrub left
+    (an alphanumeric character of it written), does it flag one of its characters)."""
+    written, where = redact_mapped(text, spans)
+    flagged = _coverage(written, find_unexplained(written))
+    hits = []
+    for a, b in entities:
+        positions = [where[k] for k in range(a, b) if where[k] >= 0 and text[k].isalnum()]
+        hits.append(any(flagged[p] for p in positions))
+    return any(flagged), hits
+
+
 def _coverage(text: str, spans) -> bytearray:
     covered = bytearray(len(text))
     for span in spans:
@@ -518,7 +551,7 @@ def _found(text: str, covered: bytearray, a: int, b: int) -> bool:
 
 def score_phoner(folder: Path, *, show: int = 0) -> dict:
     """Recall per must-find row, the kept rate of SYMPTOM_AND_DISEASE and the miss types, on train + dev."""
-    planted, found, misses, examples = Counter(), Counter(), {}, {}
+    planted, found, misses, examples, second = Counter(), Counter(), {}, {}, Counter()
     sentences = changed = 0
     for name in PHONER_SPLITS:
         with open(Path(folder) / name, encoding="utf-8") as handle:
@@ -530,8 +563,9 @@ def score_phoner(folder: Path, *, show: int = 0) -> dict:
                 sentences += 1
                 if normalize(text) != text:  # the de-identifier would see another string: count it, score as is
                     changed += 1
-                covered = _coverage(text, phi.find_phi(normalize(text)) if normalize(text) == text else
-                                    phi.find_phi(text))
+                spans = phi.find_phi(text)
+                covered = _coverage(text, spans)
+                left = []  # must-find entities the scrub did not take whole
                 for kind, i, j in _entities(item["tags"]):
                     a, b = offsets[i][0], offsets[j - 1][1]
                     row = phoner_target(kind, text[a:b])
@@ -541,14 +575,21 @@ def score_phoner(folder: Path, *, show: int = 0) -> dict:
                     ok = not any(covered[a:b]) if row == "keep" else _found(text, covered, a, b)
                     found[row] += ok
                     if not ok and row != "keep" and "not scored" not in row:
+                        left.append((a, b))
+                    if not ok and row != "keep" and "not scored" not in row:
                         kind_ = miss_type(row, text[a:b], text[:a])
                         misses.setdefault(row, Counter())[kind_] += 1
                         if show and len(examples.setdefault(row, [])) < show:
                             examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
                     elif not ok and row == "keep" and show and len(examples.setdefault(row, [])) < show:
                         examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                any_flag, hits = second_detector(text, spans, left)
+                second["left"] += len(left)
+                second["left_flagged"] += sum(hits)
+                second["clean"] += not left
+                second["clean_flagged"] += any_flag and not left
     return {"sentences": sentences, "changed": changed, "planted": planted, "found": found, "misses": misses,
-            "examples": examples}
+            "examples": examples, "second": second}
 
 
 def print_phoner(result: dict) -> None:
@@ -570,6 +611,10 @@ def print_phoner(result: dict) -> None:
         if kinds:
             listed = ", ".join(f"{k} {n}" for k, n in kinds.most_common(12))
             print(f"- {row}: {listed}" + (f" (+{len(kinds) - 12} more kinds)" if len(kinds) > 12 else ""))
+    s = result["second"]
+    print(f"\nSecond detector (safe list) on the scrubbed sentences: flags {s['left_flagged']}/{s['left']} of the "
+          f"must-find entities the scrub left; flags {s['clean_flagged']}/{s['clean']} = "
+          f"{s['clean_flagged'] / max(s['clean'], 1):.1%} of the sentences the scrub left with none")
     for row, lines in result["examples"].items():  # --show-misses: to the terminal only, never to a file
         print(f"\n# {row}", file=sys.stderr)
         for line in lines:
@@ -598,7 +643,7 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
     inside detected spans, a phrase kept when none of its characters does."""
     planted, found, by_tag, tag_found = Counter(), Counter(), Counter(), Counter()
     kept = keep = unlocatable = records = invisible = 0
-    keep_by_tag, kept_by_tag = Counter(), Counter()
+    keep_by_tag, kept_by_tag, second = Counter(), Counter(), Counter()
     examples: list[str] = []
     with open(path, encoding="utf-8") as handle:
         for line in handle:
@@ -611,6 +656,7 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
             spans = phi.find_phi(text)
             covered = _coverage(text, spans)
             written = phi.redact(text, spans)[0]
+            left = []
             invisible += any(unicodedata.category(c) == "Cf" for c in written)
             tags = item.get("tags") or []
             for entry in item.get("phi") or []:
@@ -623,6 +669,8 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
                 a, b = _to_normalized(raw, start), _to_normalized(raw, start + len(entry["text"]))
                 category = entry.get("category") or "?"
                 ok = _found(text, covered, a, b)
+                if not ok:
+                    left.append((a, b))
                 planted[category] += 1
                 found[category] += ok
                 for tag in tags:
@@ -630,6 +678,11 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
                     tag_found[tag] += ok
                 if not ok and show and len(examples) < show:
                     examples.append(f"{category} {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+            any_flag, hits = second_detector(text, spans, left)
+            second["left"] += len(left)
+            second["left_flagged"] += sum(hits)
+            second["clean"] += not left
+            second["clean_flagged"] += any_flag and not left
             for phrase in item.get("keep") or []:
                 where = _occurrences(raw, phrase)
                 if not where:
@@ -646,7 +699,7 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
                     examples.append(f"keep {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
     return {"records": records, "planted": planted, "found": found, "by_tag": by_tag, "tag_found": tag_found,
             "keep": keep, "kept": kept, "keep_by_tag": keep_by_tag, "kept_by_tag": kept_by_tag,
-            "unlocatable": unlocatable, "invisible": invisible, "examples": examples}
+            "unlocatable": unlocatable, "invisible": invisible, "examples": examples, "second": second}
 
 
 def print_blind(result: dict) -> None:
@@ -668,6 +721,10 @@ def print_blind(result: dict) -> None:
               f"| {tag} | 0 | 0 | – | {kn} | {kk / max(kn, 1):.4f} |")
     print(f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
           f"written texts holding an invisible format character: {result['invisible']}")
+    s = result["second"]
+    print(f"second detector (safe list) on the scrubbed texts: flags {s['left_flagged']}/{s['left']} of the values "
+          f"the scrub left; flags {s['clean_flagged']}/{s['clean']} = {s['clean_flagged'] / max(s['clean'], 1):.1%} "
+          f"of the texts the scrub left with none")
     for line in result["examples"]:  # --show-misses: to the terminal only
         print("   " + line, file=sys.stderr)
 

@@ -98,7 +98,8 @@ def find_record_numbers(text: str, shapes: IdShapes | None = None) -> list[Span]
         return []
     folded = fold_chars(text)
     r = _regexes()
-    spans = [Span(*m.span(1), RECORD) for m in r["record_key"].finditer(folded)]
+    spans = [Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/")), RECORD)  # not the sentence's full stop
+             for m in r["record_key"].finditer(folded)]
     spans += [Span(m.start(), m.end(), RECORD) for m in _CODE.finditer(text) if _digits(m.group(0)) >= 4]
     spans += [Span(m.start(), m.end(), RECORD) for m in r["digits"].finditer(folded)
               if _digits(m.group(0)) >= 6 and " " not in m.group(0)]

@@ -15,6 +15,7 @@ them): a token is explained when it is
   something clinical (a word before it: ``xương sườn 5``, ``độ II``, ``lần 2``), a decimal ratio (``0,55``), a
   fraction of a lung (``1/3``), a run of consecutive rib numbers (``10-11-12``), a year after ``năm``, or a
   level written in the lexicon's patterns (``T12``, ``L1-L2``);
+* a province, a centrally-run city, a country or a larger region (``places.yaml``: too coarse to identify);
 * the redaction marker ``___`` or punctuation.
 
 Anything else is a :class:`Span` of category ``unexplained_word`` (letters), ``unexplained_number`` (digits) or
@@ -35,6 +36,7 @@ import yaml
 
 from ..lexicon import load_lexicon
 from ..text import normalize, strip_diacritics
+from .places import coarse_places
 from .spans import Span
 
 SAFE_WORDS_PATH = Path(__file__).with_name("safe_words.yaml")
@@ -46,6 +48,7 @@ MARKER = "___"
 _TOKEN = re.compile(r"_{3,}|[^\W_]+")
 _SENTENCE_START = re.compile(r"(?:^|[.!?:;•\n(\[\"'“‘\-–*>])\s*$")
 _MAX_COMPOUND = 4
+_SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
 _ROMAN = re.compile(r"(?:II|III|IV|VI|VII|VIII|IX|XI|XII)")
 _DIMENSIONS = re.compile(r"(\d+)[x×](\d+)", re.IGNORECASE)
 
@@ -59,18 +62,18 @@ def _ascii_fold(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
-    """(compounds of 2+ syllables, entries written with capitals) of pyvi's list.
+def _dictionary() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(compounds of 2+ syllables, entries written with capitals, one-syllable words) of pyvi's list.
 
     Not used without diacritics: a name written without them often folds into a dictionary word
     (``Nguyen Van`` is ``nguyên văn``, "verbatim"); ``safe_words.yaml``'s own compounds are."""
     spec = importlib.util.find_spec("pyvi")
     if spec is None or not spec.submodule_search_locations:
-        return frozenset(), frozenset()
+        return frozenset(), frozenset(), frozenset()
     path = Path(next(iter(spec.submodule_search_locations))) / "models" / "words.txt"
     if not path.is_file():
-        return frozenset(), frozenset()
-    compounds, capitals = set(), set()
+        return frozenset(), frozenset(), frozenset()
+    compounds, capitals, singles = set(), set(), set()
     for line in path.read_text(encoding="utf-8").splitlines():
         entry = normalize(line)
         if not entry:
@@ -79,12 +82,14 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str]]:
             capitals.add(entry)
         if " " in entry:
             compounds.add(entry.lower())
-    return frozenset(compounds), frozenset(capitals)
+        elif entry == entry.lower():
+            singles.add(entry)
+    return frozenset(compounds), frozenset(capitals), frozenset(singles)
 
 
 @functools.lru_cache(maxsize=1)
 def _words() -> dict[str, frozenset[str]]:
-    raw = yaml.safe_load(SAFE_WORDS_PATH.read_text(encoding="utf-8"))
+    raw = _words_raw()
     out = {key: frozenset(_lower(str(w)) for w in values) for key, values in raw.items()}
     lexicon = _lexicon_words()
     out["single_ascii"] = frozenset(_ascii_fold(w) for w in out["single"] | out["english"])
@@ -122,19 +127,32 @@ def _lexicon_words() -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=1)
-def _lexicon_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+def _words_raw() -> dict:
+    return yaml.safe_load(SAFE_WORDS_PATH.read_text(encoding="utf-8"))
+
+
+def alternation_of(names) -> str:
+    forms = {normalize(str(n)) for n in names} | {strip_diacritics(normalize(str(n))) for n in names}
+    return "|".join(re.escape(f).replace(r"\ ", r"[\s\-]+") for f in sorted(forms, key=len, reverse=True))
+
+
+@functools.lru_cache(maxsize=1)
+def _lexicon_regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     """(phrases with diacritics, phrases of several words without, the lexicon's level/measurement patterns)."""
     safe = load_lexicon().raw.get("deid_safe") or {}
     exact = set(_lexicon_phrases())
     loose = {_ascii_fold(p) for p in exact if " " in p}
 
     def regex(forms: set[str]) -> re.Pattern:
-        body = "|".join(re.escape(f).replace(r"\ ", r"[\s\-]+") for f in sorted(forms, key=len, reverse=True))
+        body = "|".join(re.escape(f).replace(r"\ ", r"[\s.\-]+") for f in sorted(forms, key=len, reverse=True))
         return re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])")
 
     patterns = "|".join(f"(?:{p})" for p in safe.get("patterns") or ())
     levels = re.compile(rf"(?<![^\W_])(?:{patterns})(?![^\W_])", re.IGNORECASE) if patterns else re.compile(r"(?!)")
-    return regex(exact), regex(loose), levels
+    peoples = alternation_of(_words_raw()["peoples"])
+    people = re.compile(rf"(?<![^\W_])(?:dân tộc|người|đồng bào|dan toc|nguoi|dong bao)\s+(?:{peoples})(?![^\W_])",
+                        re.IGNORECASE)
+    return regex(exact), regex(loose | set(coarse_places())), levels, people
 
 
 def _covered(matches, n: int) -> bytearray:
@@ -212,8 +230,9 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
         if unit and _unit_ok(unit, value, words) and not dated:
             tail = text[end + unit_match.end():end + unit_match.end() + 3]
             return not (_ascii_fold(unit) in ("thang", "gio", "ngay") and re.match(r"\s?\d", tail))
-        if len(value) <= 2 and _numbered(before, words):
-            return True
+        if len(value) <= 2 and (_numbered(before, words) or not dated):
+            return True  # one or two digits alone count something (a bed, a dose, a step); after a date word
+            # ("ngày 19") they are a day
         return bool(prev) and prev[-1] == "nam" and bool(re.fullmatch(r"(?:19|20)\d\d", value))  # a year alone
     ints = [int(n) for n in numbers]
     if len(numbers) == 2 and seps[0] in (".", ","):  # a decimal: 0,55; 1.7 m2 (not 1.035, a thousands group)
@@ -238,16 +257,17 @@ def find_unexplained(text: str) -> list[Span]:
     if not text:
         return []
     words = _words()
-    compounds, capitals = _dictionary()
-    exact, loose, levels = _lexicon_regexes()
+    compounds, capitals, singles = _dictionary()
+    exact, loose, levels, people = _lexicon_regexes()
     lowered, folded = text.lower(), _ascii_fold(text)
     same_length = len(lowered) == len(text) and len(folded) == len(text)
     allowed = _covered(exact.finditer(lowered), len(text)) if same_length else bytearray(len(text))
     if same_length:
         for m in loose.finditer(folded):
             allowed[m.start():m.end()] = b"\x01" * (m.end() - m.start())
-    for m in levels.finditer(text):
-        allowed[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+    for regex in (levels, people):
+        for m in regex.finditer(text):
+            allowed[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     tokens = list(_TOKEN.finditer(text))
     informative = _case_informative(text, tokens)
     explained = [False] * len(tokens)
@@ -308,7 +328,7 @@ def find_unexplained(text: str) -> list[Span]:
         if k and tokens[k - 1].group(0).isdigit() and text[tokens[k - 1].end():token.start()] in ("", " ") \
                 and runs.get(tokens[k - 1].start()) and _unit_ok(value, "1", words):
             continue  # the unit of an explained number: "28 Fr"
-        if _word_explained(text, token, informative[k], words, capitals):
+        if _word_explained(text, token, informative[k], words, capitals, singles):
             continue
         spans.append(Span(token.start(), token.end(), WORD))
     return _join(spans, text)
@@ -319,7 +339,12 @@ def _starts_sentence(text: str, start: int) -> bool:
 
 
 def _word_explained(text: str, token: re.Match, informative: bool, words: dict[str, frozenset[str]],
-                    capitals: frozenset[str]) -> bool:
+                    capitals: frozenset[str], singles: frozenset[str]) -> bool:
+    """A word is explained by the lexicon (any case), a dictionary entry written with capitals, the closed list
+    of ``safe_words.yaml``, or, written in lower case with its diacritics in a mixed-case sentence, any one-syllable
+    word of pyvi's dictionary (a name there would be capitalised). A capitalised word in the middle of a mixed-case
+    sentence is a proper noun; in capitals, Title Case or without diacritics only the closed list explains a word
+    (a name looks like words there)."""
     value = token.group(0)
     low = value.lower()
     if value in capitals or _ROMAN.fullmatch(value):
@@ -330,7 +355,14 @@ def _word_explained(text: str, token: re.Match, informative: bool, words: dict[s
         return False  # a proper noun in a mixed-case sentence
     if low in words["single"] or low in words["english"]:
         return True
-    return value.isascii() and low in words["single_ascii"]
+    if not informative or value.isascii():
+        pass
+    elif value.islower() or (value[1:].islower() and _starts_sentence(text, token.start())):
+        return low in singles  # lower case, or capitalised only because it opens the sentence
+    if value.isascii():
+        # a foreign word in lower case (heparin, amikacin, damoiseau): no Vietnamese syllable, so no Vietnamese name
+        return low in words["single_ascii"] or (value.islower() and len(value) >= 4 and not _SYLLABLE.fullmatch(low))
+    return False
 
 
 def _join(spans: list[Span], text: str) -> list[Span]:
