@@ -43,10 +43,11 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-from vixray_data import phi
+from vixray_data import phi, schema
 from vixray_data.lexicon import load_lexicon
 from vixray_data.phi.places import is_coarse_place
 from vixray_data.phi.safelist import find_unexplained
+from vixray_data.sources.demo import DemoSource
 from vixray_data.text import fold, normalize
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
@@ -169,8 +170,6 @@ def _span_of(text: str, category: str) -> tuple[int, int]:
 
 def _clinical_reports(n: int, seed: int) -> list[list[str]]:
     """Reports as the demo generator writes them (findings and impressions, no PHI): the common case."""
-    from vixray_data.sources.demo import DemoSource
-
     source = DemoSource(size=n, seed=seed, image_size=16)
     out = []
     for i in range(n):
@@ -741,6 +740,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=600)
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--demo-records", type=int, default=5400, help="demo records the safe list must pass")
     parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
     parser.add_argument("--phoner", type=Path, metavar="DIR",
                         help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead")
@@ -788,6 +788,19 @@ def main() -> None:
         print(f"| {style} | {n} | {c['found']}/{c['planted']} | {c['found'] / max(c['planted'], 1):.2%} | "
               f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |")
     print()
+
+    sentences = sorted({r["text"][a:b] for r in records for c, a, b in r["labels"] if c == "clinical"})
+    flagged = sum(bool(find_unexplained(s)) for s in sentences)
+    print(f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
+          f"= {flagged / len(sentences):.2%}")
+    pool = clinical_sentences(random.Random(args.seed + 1))
+    for style, write in STYLES.items():
+        n = sum(bool(find_unexplained(write(s))) for s in pool)
+        print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
+    demo = DemoSource(size=args.demo_records, image_size=16)
+    texts = {t for i in range(args.demo_records) for name in schema.TEXT_FIELDS if (t := demo.record(i).fields.get(name))}
+    n = sum(bool(find_unexplained(t)) for t in texts)
+    print(f"  the {args.demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged\n")
 
     clinical_only = [" ".join(rng_sentences) for rng_sentences in _clinical_reports(len(records), args.seed)]
     for label, texts in (("labelled reports", [r["text"] for r in records]), ("clinical-only reports", clinical_only)):

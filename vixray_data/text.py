@@ -44,7 +44,6 @@ _INVISIBLE = _format_characters()
 _LOOK_ALIKES = str.maketrans(
     "АВЕКМНОРСТУХЅІЈԁһаеорсухѕіјԛԝѵӏ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαιϳνκρτυχ",
     "ABEKMHOPCTYXSIJdhaeopcyxsijqwvl" "ABEZHIKMNOPTYXoaijvkptux")
-_LOOK_ALIKE_CHARS = frozenset(chr(c) for c in _LOOK_ALIKES)
 _MIXED_WORD = re.compile(r"[^\W\d_]+")
 _GREEK_CYRILLIC = re.compile("[\u0370-\u04ff\u0500-\u052f]")
 
@@ -64,13 +63,10 @@ def _retone(syllable: str) -> str:
 
 
 def _fold_look_alikes(text: str) -> str:
-    """Cyrillic/Greek look-alikes to Latin, in words that also hold a Latin letter, or everywhere when the text
-    has no Cyrillic or Greek letter that is not a look-alike (it is Latin text with disguised letters)."""
+    """Cyrillic/Greek look-alikes to Latin in words that also hold a Latin letter (``Тrần``); a Greek or Cyrillic
+    word of its own (``α1-antitrypsin``) stays."""
     if not _GREEK_CYRILLIC.search(text):
         return text
-    foreign = _GREEK_CYRILLIC.findall(text)
-    if all(c in _LOOK_ALIKE_CHARS for c in foreign if c.isalpha()):
-        return text.translate(_LOOK_ALIKES)
     return _MIXED_WORD.sub(lambda m: m.group(0).translate(_LOOK_ALIKES)
                            if any("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff"
                                   for c in m.group(0)) else m.group(0), text)

@@ -3,7 +3,8 @@ word or address before it (``tiếp xúc gần với Hiền``, ``dập ổ dịc
 
 In a sentence written in mixed case, a word capitalised in the middle of the sentence is a proper noun. A run of
 such words is returned as a name when it is
-* not the first word of a sentence, a heading, a bracket or a quotation (``Kết luận: Tràn dịch``);
+* not the first word of a sentence, a heading, a bracket or a quotation (``Kết luận: Tràn dịch``), nor the word
+  after the redaction marker (``Mã BN: ___ Phim``: the marker may have taken the full stop);
 * made of Vietnamese syllables (``Hiền``, ``Hạ Lôi``; not ``Kerley``, ``Carestream``, ``Covid``, ``COPD``:
   foreign words, eponyms, brands and acronyms stay);
 * not a province, a centrally-run city or a country (``places.yaml``), and not opened by the word of an
@@ -22,7 +23,7 @@ from .spans import NAME, Span, capital_runs, case_uninformative, fold_chars, low
 
 #: A Vietnamese syllable without its diacritics: onset, vowels, final.
 _SYLLABLE = re.compile(r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?")
-_OPENS = re.compile(r"(?:^|[.!?:;\n(\[\"“‘'…•*>-])\s*$")
+_OPENS = re.compile(r"(?:^|[.!?:;\n(\[\"“‘'…•*>_-])\s*$")  # "___ Phim": the marker may have taken a full stop
 
 
 @functools.lru_cache(maxsize=1)

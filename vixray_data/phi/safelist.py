@@ -162,19 +162,25 @@ def _covered(matches, n: int) -> bytearray:
     return marks
 
 
-def _case_informative(text: str, tokens: list[re.Match]) -> list[bool]:
-    """Per token: does its capital mean something? Not in a sentence written all in capitals or in Title Case."""
+def _case_informative(text: str, tokens: list[re.Match]) -> tuple[list[bool], list[bool]]:
+    """Per token: does its capital mean something (not in a sentence written all in capitals or in Title Case), and
+    is its sentence written without diacritics (then ``Phan`` may be ``phần``; with them it may not)?"""
     out = [True] * len(tokens)
+    bare = [False] * len(tokens)
     sentence: list[int] = []
 
     def close() -> None:
         words = [tokens[k].group(0) for k in sentence if tokens[k].group(0).isalpha()]
-        long_words = [w for w in words if len(w) > 1]
+        long_words = [tokens[k].group(0) for k in sentence if tokens[k].group(0).isalpha()
+                      and len(tokens[k].group(0)) > 1 and text[tokens[k].start() - 1:tokens[k].start()] != "/"]
         capitalised = sum(w[:1].isupper() for w in long_words)
-        if len(long_words) >= 3 and capitalised >= 0.75 * len(long_words) or \
+        if len(long_words) >= 3 and capitalised == len(long_words) or \
                 long_words and all(w.isupper() for w in long_words):
             for k in sentence:
                 out[k] = False
+        if all(w.isascii() for w in words):
+            for k in sentence:
+                bare[k] = True
         sentence.clear()
 
     last = 0
@@ -184,7 +190,7 @@ def _case_informative(text: str, tokens: list[re.Match]) -> list[bool]:
         sentence.append(k)
         last = token.end()
     close()
-    return out
+    return out, bare
 
 
 _RUN = re.compile(r"\d+(?:(?:\s?[\-/:x×]\s?|[.,]\s?)\d+)*")
@@ -269,7 +275,7 @@ def find_unexplained(text: str) -> list[Span]:
         for m in regex.finditer(text):
             allowed[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     tokens = list(_TOKEN.finditer(text))
-    informative = _case_informative(text, tokens)
+    informative, bare = _case_informative(text, tokens)
     explained = [False] * len(tokens)
     for k, token in enumerate(tokens):
         if all(allowed[token.start():token.end()]) or token.group(0).startswith("_"):
@@ -328,17 +334,23 @@ def find_unexplained(text: str) -> list[Span]:
         if k and tokens[k - 1].group(0).isdigit() and text[tokens[k - 1].end():token.start()] in ("", " ") \
                 and runs.get(tokens[k - 1].start()) and _unit_ok(value, "1", words):
             continue  # the unit of an explained number: "28 Fr"
-        if _word_explained(text, token, informative[k], words, capitals, singles):
+        if _word_explained(text, token, informative[k], bare[k], words, capitals, singles):
             continue
+        prev = tokens[k - 1] if k else None
+        if prev is not None and not explained[k - 1] and value[:1].isupper() and informative[k] \
+                and text[prev.end():token.start()] == " " and prev.group(0)[:1].isupper() and prev.group(0).isalpha() \
+                and prev.group(0).lower() not in words["lexicon"] and _starts_sentence(text, prev.start()):
+            spans.append(Span(prev.start(), prev.end(), WORD))  # "Người đọc: Phan Thanh Tùng": the opening word of a
+            # run of proper nouns is one of them, though a sentence's first word may be capitalised anyway
         spans.append(Span(token.start(), token.end(), WORD))
-    return _join(spans, text)
+    return _join(sorted(set(spans)), text)
 
 
 def _starts_sentence(text: str, start: int) -> bool:
     return bool(_SENTENCE_START.search(text[max(0, start - 6):start]))
 
 
-def _word_explained(text: str, token: re.Match, informative: bool, words: dict[str, frozenset[str]],
+def _word_explained(text: str, token: re.Match, informative: bool, bare: bool, words: dict[str, frozenset[str]],
                     capitals: frozenset[str], singles: frozenset[str]) -> bool:
     """A word is explained by the lexicon (any case), a dictionary entry written with capitals, the closed list
     of ``safe_words.yaml``, or, written in lower case with its diacritics in a mixed-case sentence, any one-syllable
@@ -347,7 +359,7 @@ def _word_explained(text: str, token: re.Match, informative: bool, words: dict[s
     (a name looks like words there)."""
     value = token.group(0)
     low = value.lower()
-    if value in capitals or _ROMAN.fullmatch(value):
+    if (value in capitals and len(value) > 1) or _ROMAN.fullmatch(value):  # a capital alone is an initial
         return True
     if low in words["lexicon"] or (value.isascii() and low in words["lexicon_ascii"]):
         return True  # the lexicon wins over case: "BN Nu" (Nữ), "DTD" (ĐTĐ)
@@ -360,8 +372,10 @@ def _word_explained(text: str, token: re.Match, informative: bool, words: dict[s
     elif value.islower() or (value[1:].islower() and _starts_sentence(text, token.start())):
         return low in singles  # lower case, or capitalised only because it opens the sentence
     if value.isascii():
+        # without diacritics only in a sentence written without them ("Phan" is no "phần" beside "Người đọc");
         # a foreign word in lower case (heparin, amikacin, damoiseau): no Vietnamese syllable, so no Vietnamese name
-        return low in words["single_ascii"] or (value.islower() and len(value) >= 4 and not _SYLLABLE.fullmatch(low))
+        return (bare and low in words["single_ascii"]) or (value.islower() and len(value) >= 4
+                                                            and not _SYLLABLE.fullmatch(low))
     return False
 
 
