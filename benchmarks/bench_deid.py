@@ -798,7 +798,8 @@ def main() -> None:
         n = sum(bool(find_unexplained(write(s))) for s in pool)
         print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
     demo = DemoSource(size=args.demo_records, image_size=16)
-    texts = {t for i in range(args.demo_records) for name in schema.TEXT_FIELDS if (t := demo.record(i).fields.get(name))}
+    texts = {t for i in range(args.demo_records) for name in schema.TEXT_FIELDS
+             if (t := demo.record(i).fields.get(name))}
     n = sum(bool(find_unexplained(t)) for t in texts)
     print(f"  the {args.demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged\n")
 
