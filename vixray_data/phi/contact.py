@@ -50,7 +50,7 @@ def _regexes() -> dict[str, re.Pattern]:
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
-        "street": re.compile(rf"(?<![\w/.,-])(?:[Ss][ốỐoO]\s+(?:{_NHA}\s+)?)?"
+        "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?)?"
                              rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
                              rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
         # unit keyword (folded) + number or capitalised name (checked in the original)
@@ -153,10 +153,13 @@ def find_addresses(text: str) -> list[Span]:
             and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
         if not short and dotted:
             continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
-        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or dotted)):
-            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"
+        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or
+                                                            dotted and len(name.group(0).split()[0]) > 1)):
+            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"; not "P.A." (a view)
         if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name.group(0)[:1].isdigit()):
             continue  # "H." / "X." only before a name
+        if unit in ("ban", "lang", "buon", "soc") and name.group(0)[:1].isdigit():
+            continue  # "phiên bản 3": a village is named, not numbered
         if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit() \
                 and not re.match(r"\d+[/A-Za-z]", name.group(0)):
             continue  # "đường 2" is too weak alone; a street with a house number is found above
