@@ -153,8 +153,8 @@ def find_addresses(text: str) -> list[Span]:
             and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
         if not short and dotted:
             continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
-        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or
-                                                            dotted and len(name.group(0).split()[0]) > 1)):
+        named = (dotted or unit == "tp") and len(name.group(0).split()[0]) > 1
+        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or named)):
             continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"; not "P.A." (a view)
         if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name.group(0)[:1].isdigit()):
             continue  # "H." / "X." only before a name

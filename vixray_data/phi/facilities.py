@@ -60,7 +60,9 @@ def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_
     pos = at
     while len(tokens) < _MAX_WORDS:
         m = _WORD.match(text, pos)
-        if m is None or text[pos:m.start(1)].strip():
+        if m is None and tokens and re.fullmatch(r"[A-ZĐ]{1,3}", tokens[-1].group(1)) and text.startswith(". ", pos):
+            m = _WORD.match(text, pos + 1)  # "Bệnh viện Bệnh nhiệt đới TP. HCM": an abbreviation's dot goes on
+        if m is None or text[pos:m.start(1)].strip(" ."):
             break
         tokens.append(m)
         pos = m.end()

@@ -79,7 +79,8 @@ def find_initials(text: str) -> list[Span]:
         prev = _PREVIOUS.search(text[max(0, m.start() - 20):m.start()])
         if prev is not None and (prev.group(1).isdigit() or lower_chars(prev.group(1)) in _organ_words()):
             continue
-        spans.append(Span(m.start(), m.end(), NAME))
+        last = not text[m.end():].strip()  # at the end of the text the dot is also the full stop: leave it
+        spans.append(Span(m.start(), m.end() - last, NAME))
     for m in _LOWER.finditer(based):
         if re.sub(r"[^a-z]", "", m.group(0)).upper() not in _not_names():
             spans.append(Span(m.start(), m.end(), NAME))
