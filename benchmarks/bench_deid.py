@@ -730,8 +730,10 @@ def print_blind(result: dict) -> None:
 
 def _clear_caches() -> None:
     """Forget every text the de-identifier has seen (its caches are per text): each pass starts cold."""
-    for cached in (phi.spans.fold_chars, phi.spans.lower_chars, phi.spans.capital_runs, phi.spans._sentence_starts,
-                   phi.spans._uninformative, phi.allow.allowed_spans):
+    for cached in (phi.spans.fold_chars, phi.spans.lower_chars, phi.spans.base_chars, phi.spans.capital_runs,
+                   phi.spans._sentence_starts,
+                   phi.spans._uninformative, phi.spans.any_unaccented, phi.allow.allowed_spans,
+                   phi.places.is_coarse_place):
         cached.cache_clear()
 
 

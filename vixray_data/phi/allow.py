@@ -14,7 +14,7 @@ import re
 
 from ..lexicon import load_lexicon
 from ..text import normalize
-from .spans import alternation, fold_chars, lower_chars
+from .spans import alternation, any_unaccented, fold_chars, lower_chars
 
 
 def _alternation(phrases) -> str:
@@ -77,6 +77,8 @@ def allowed_spans(text: str) -> tuple[tuple[int, int], ...]:
     if not text:
         return ()
     exact, loose = _regexes()
-    return tuple([m.span() for m in exact.finditer(lower_chars(text))] + [
-        m.span() for m in loose.finditer(fold_chars(text))
-        if " " in m.group(0) or "-" in m.group(0) or text[m.start():m.end()].isascii()])  # one word: "Nu" is Nữ
+    spans = [m.span() for m in exact.finditer(lower_chars(text))]
+    if any_unaccented(text):  # only a sentence written without diacritics has phrases written without them
+        spans += [m.span() for m in loose.finditer(fold_chars(text))
+                  if " " in m.group(0) or "-" in m.group(0) or text[m.start():m.end()].isascii()]  # "Nu" is Nữ
+    return tuple(spans)

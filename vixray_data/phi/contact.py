@@ -21,6 +21,7 @@ from .spans import (
     alternation,
     case_uninformative,
     fold_chars,
+    has_digit,
     keyword_regex,
     lower_chars,
     raw_words,
@@ -121,7 +122,7 @@ def find_addresses(text: str) -> list[Span]:
     folded = fold_chars(text)
     lower = lower_chars(text)
     spans = []
-    for m in r["street"].finditer(text):
+    for m in (r["street"].finditer(text) if has_digit(text) else ()):
         words_ = m.group(0).split()
         after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:

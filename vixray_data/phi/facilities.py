@@ -16,7 +16,7 @@ import functools
 import re
 
 from .allow import allowed_spans
-from .spans import FACILITY, Span, alternation, fold_chars, lower_chars, raw_words, words
+from .spans import FACILITY, Span, alternation, any_unaccented, fold_chars, lower_chars, raw_words, words
 
 _WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+)*)")  # "TP.HCM" is one word
 _MAX_WORDS = 12
@@ -101,7 +101,8 @@ def find_facilities(text: str) -> list[Span]:
     folded = fold_chars(text)
     lower = lower_chars(text)
     heads = [m.span() for m in _head(False).finditer(lower)]
-    heads += [m.span() for m in _head(True).finditer(folded)  # without diacritics only a head of several words:
+    heads += [m.span() for m in (_head(True).finditer(folded) if any_unaccented(text) else ())  # without diacritics
+              # only a head of several words:
               if text[m.start():m.end()].isascii() and " " in folded[m.start():m.end()]]  # "TRAI" is not "trại"
     spans = []
     clinical = frozenset(a for a, _ in allowed_spans(text)) if heads else frozenset()

@@ -13,7 +13,17 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import NAME, Span, alternation, case_uninformative, fold_chars, lower_chars, raw_words, words
+from .spans import (
+    NAME,
+    Span,
+    alternation,
+    any_unaccented,
+    case_uninformative,
+    fold_chars,
+    lower_chars,
+    raw_words,
+    words,
+)
 
 _ASCII_MARK = "\x00"  # appended to the links of a kinship word written without diacritics
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -40,7 +50,7 @@ def find_kin_names(text: str) -> list[Span]:
     starts: dict[int, str] = {}
     for m in exact.finditer(lower):
         starts.setdefault(m.end(), m.group(1))
-    for m in loose.finditer(folded):
+    for m in (loose.finditer(folded) if any_unaccented(text) else ()):
         if text[m.start():m.end()].isascii():  # written without diacritics: "chong ten hung"
             starts.setdefault(m.end(), m.group(1) + _ASCII_MARK)
     spans = []

@@ -23,6 +23,7 @@ from .spans import (
     NAME,
     Span,
     alternation,
+    any_unaccented,
     base_chars,
     case_uninformative,
     fold_chars,
@@ -34,6 +35,7 @@ from .spans import (
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Bia" is one word
 _MAX_WORDS = 5
+_RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
                    "ký", "phim", "ngày", "lúc", "số", "khám", "nam", "nữ", "tuổi", "hoặc", "bệnh", "viện", "mã", "đt"})
@@ -158,7 +160,9 @@ def find_names(text: str) -> list[Span]:
     starts = {s: k for k, (s, _) in enumerate(toks)}
     exact, loose, colon, camel = _patterns()
     spans: list[Span] = []
-    anchors = {m.span() for m in exact.finditer(lower_chars(text))} | {m.span() for m in loose.finditer(folded)}
+    anchors = {m.span() for m in exact.finditer(lower_chars(text))}
+    if any_unaccented(text):  # "Bac si Tran Van Binh"
+        anchors |= {m.span() for m in loose.finditer(folded)}
     anchor_starts = {start for start, _ in anchors}
     for a_start, a_end in sorted(anchors):
         k = starts.get(a_end)
@@ -203,7 +207,8 @@ def find_names(text: str) -> list[Span]:
         if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
             continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
         spans.append(Span(start, _end(text, toks, j), NAME))
-    spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
+    if _RUN_TOGETHER.search(text):  # a small letter then a capital: the only way a run-together name looks
+        spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
     return spans
 
 

@@ -38,6 +38,7 @@ def coarse_places() -> frozenset[str]:
     return _places()[0]
 
 
+@functools.lru_cache(maxsize=8192)  # the recognizers ask about the same few runs of capitals again and again
 def is_coarse_place(text: str) -> bool:
     """``text`` names a province, centrally-run city, country or larger region, and nothing smaller.
 

@@ -69,6 +69,7 @@ def fold_chars(text: str) -> str:
     return text.translate(_FOLD)
 
 
+@functools.lru_cache(maxsize=256)
 def base_chars(text: str) -> str:
     """Per character: base letter, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``); same length as ``text``."""
     return text.translate(_BASE)
@@ -148,6 +149,15 @@ def _uninformative(text: str, start: int, end: int) -> bool:
 
     clinical = clinical_words()
     return any(lower_chars(w) in clinical for w in words_)
+
+
+@functools.lru_cache(maxsize=256)
+def any_unaccented(text: str) -> bool:
+    """Is any sentence of ``text`` written without diacritics (then phrases are also looked for folded)? A
+    quick exit for the matchers of words written without their diacritics."""
+    starts = _sentence_starts(text)
+    return any(text[a:b].isascii() and len(_LETTERS.findall(text, a, b)) >= 2  # words, not a code ("PID 123")
+               for a, b in zip(starts, [*starts[1:], len(text)], strict=True))
 
 
 def unaccented(text: str, at: int) -> bool:
