@@ -67,6 +67,7 @@ def test_dates_in_words_and_lunar_dates_are_replaced(text, expected):
     ("Bà cụ một trăm lẻ một tuổi.", "Bà cụ ___ tuổi."),
     ("A ninety-three year old woman.", "A ___ year old woman."),
     ("Ông bảy mươi lăm tuổi, ho khan.", "Ông bảy mươi lăm tuổi, ho khan."),
+    ("Nhóm bệnh nhân độ tuổi từ 61-96.", "Nhóm bệnh nhân độ tuổi từ 61-___."),
 ])
 def test_ages_above_89_in_words_are_replaced(text, expected):
     assert scrubbed(text) == expected

@@ -149,6 +149,11 @@ def find_dates(text: str) -> list[Span]:
     return spans
 
 
+#: The upper end of an age range: "độ tuổi từ 8-93", "tuổi từ 15-90 tuổi", "60 - 95 tuổi".
+_AGE_RANGE = re.compile(r"(?<![^\W_])(?:tuoi|do tuoi)\s*(?:tu)?\s*\d{1,3}\s*[-–]\s*(\d{2,3})(?![\w.,]\d|\d)"
+                        r"|(?<![\w.,/-])\d{1,3}\s*[-–]\s*(\d{2,3})\s*tuoi(?![^\W_])")
+
+
 def find_ages(text: str) -> list[Span]:
     """Ages above 89 written in text (``95 tuổi``, ``97t``, ``Tuổi: 92``): the number is the span."""
     if not text or not has_digit(text):
@@ -161,4 +166,8 @@ def find_ages(text: str) -> list[Span]:
             if match.group(2) and not match.group(2)[:1].isspace():
                 end = match.end(2)  # "97t": the token as a whole
             spans.append(Span(start, end, AGE))
+    for match in _AGE_RANGE.finditer(fold_chars(text)):
+        group = 1 if match.group(1) else 2
+        if 89 < int(match.group(group)) < 200:
+            spans.append(Span(*match.span(group), AGE))
     return spans
