@@ -51,7 +51,9 @@ def _regexes() -> dict[str, re.Pattern]:
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
-        "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?)?"
+        # "số 5 ngách 14 ngõ 80 đường Láng": numbered lanes before the house number and street
+        "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?"
+                             rf"(?:\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*\s+(?i:ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+)*)?"
                              rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
                              rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
         # unit keyword (folded) + number or capitalised name (checked in the original)
@@ -189,6 +191,9 @@ def find_addresses(text: str) -> list[Span]:
     return [_chained(text, span) for span in spans]
 
 
+_HOUSE = re.compile(r"(?:so|nha|can ho|lo|km)\s*\d")  # "số 9 hẻm ...", "căn hộ 12", "lô 3", "km 7"
+
+
 def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
     """The address after a key: its comma-joined pieces while each opens with a number, a capital or a unit word,
     up to a province (not included) or a piece of the sentence going on ("quê Quảng Nam, có bệnh nền ..."). The
@@ -206,7 +211,8 @@ def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
         lead = a + len(text[a:b]) - len(text[a:b].lstrip(" _:;-("))
         opens = text[lead:lead + 1]
         if is_coarse_place(content.strip(" ;:-()")) or not (opens.isdigit() or opens.isupper() or
-                                                          _regexes()["unit"].match(folded, lead)):
+                                                          _regexes()["unit"].match(folded, lead) or
+                                                          _HOUSE.match(folded, lead)):
             break
         first = lead if first is None else first
         last = a + len(text[a:b].rstrip())
