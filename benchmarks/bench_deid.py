@@ -5,6 +5,8 @@ PhoNER_COVID19 (train + dev) and on a blind set written by someone who never saw
     .venv/bin/python benchmarks/bench_deid.py --records 600 --seed 10 --runs 3 --ner   # + underthesea's CRF NER
     .venv/bin/python benchmarks/bench_deid.py --phoner /work/phoner       # PhoNER_COVID19 train + dev, by path
     .venv/bin/python benchmarks/bench_deid.py --blind /work/blind/deid/blind_deid.jsonl
+    git archive 746568e vixray_data | tar -x -C /tmp/base     # the tree to compare with, then paired timing:
+    .venv/bin/python benchmarks/bench_deid.py --pair-with /tmp/base --pairs 5
 
 **Synthetic.** Generated here, not read. Each report holds three clinical sentences that must survive, each used
 once in the corpus (:func:`clinical_sentences`: made combinatorially from the lexicon, findings with organ, side,
@@ -728,6 +730,59 @@ def print_blind(result: dict) -> None:
         print("   " + line, file=sys.stderr)
 
 
+#: Run in a child process against whichever ``vixray_data`` is first on its path: CPU ms per record of the full
+#: scrub, median of passes, every per-text cache of its ``phi`` cleared before each pass.
+_TIME_SCRUB = """
+import functools, gc, json, statistics, sys, time
+from vixray_data import phi
+import vixray_data.phi.allow as allow, vixray_data.phi.spans as spans
+data = json.load(open(sys.argv[1]))
+texts, values = data["texts"], data["values"]
+an = phi.Analyzer(values=phi.ValueIndex(values),
+                  shapes=phi.IdShapes([v for v in values if any(c.isalpha() for c in v) and "^" not in v]))
+keep = ("raw_words", "words", "_regexes", "_patterns", "clinical_words", "clinical_words_folded")
+def clear():
+    for mod in (spans, allow):
+        for obj in vars(mod).values():
+            if isinstance(obj, functools._lru_cache_wrapper) and obj.__module__ == mod.__name__ \\
+                    and obj.__name__ not in keep:
+                obj.cache_clear()
+for t in texts[:50]:
+    phi.redact(t, an.find(t))
+cpu = []
+for _ in range(int(sys.argv[2])):
+    clear(); gc.collect()
+    start = time.process_time()
+    for t in texts:
+        phi.redact(t, an.find(t))
+    cpu.append(time.process_time() - start)
+print(1000 * statistics.median(cpu) / len(texts))
+"""
+
+
+def paired_speed(records: list[dict], values: list[str], base: Path, pairs: int, runs: int) -> None:
+    """The scrub of the ``vixray_data`` tree under ``base`` and of this one, timed alternately on the same reports
+    (so the machine's load falls on both alike): medians and the ratio."""
+    import os
+    import subprocess
+    import tempfile
+
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_file = Path(tmp) / "corpus.json"
+        corpus_file.write_text(json.dumps({"texts": [r["text"] for r in records], "values": values}))
+        times: dict[str, list[float]] = {"base": [], "this": []}
+        for _ in range(pairs):
+            for label, path in (("base", Path(base).resolve()), ("this", here)):
+                out = subprocess.run([sys.executable, "-c", _TIME_SCRUB, str(corpus_file), str(runs)], cwd=tmp,
+                                     env=dict(os.environ, PYTHONPATH=str(path)), capture_output=True, text=True,
+                                     check=True)
+                times[label].append(float(out.stdout.strip()))
+    ratio = statistics.median(t / b for t, b in zip(times["this"], times["base"], strict=True))
+    print(f"paired CPU ms/record, {pairs} pairs x median of {runs} passes: base "
+          f"{statistics.median(times['base']):.3f}, this {statistics.median(times['this']):.3f} (ratio {ratio:.2f})")
+
+
 def _clear_caches() -> None:
     """Forget every text the de-identifier has seen (its caches are per text): each pass starts cold."""
     for cached in (phi.spans.fold_chars, phi.spans.lower_chars, phi.spans.base_chars, phi.spans.capital_runs,
@@ -743,6 +798,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--demo-records", type=int, default=5400, help="demo records the safe list must pass")
+    parser.add_argument("--pair-with", type=Path, metavar="DIR",
+                        help="also time the scrub of the vixray_data tree in DIR (e.g. `git archive REF vixray_data "
+                             "| tar -x -C DIR`) and this one alternately (paired runs)")
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
     parser.add_argument("--phoner", type=Path, metavar="DIR",
                         help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead")
@@ -819,6 +878,9 @@ def main() -> None:
         print(f"speed, {label} (mean {chars:.0f} characters): {len(texts) / statistics.median(wall):,.0f} records/s, "
               f"{1000 * statistics.median(wall) / len(texts):.3f} ms/record wall, "
               f"{1000 * statistics.median(cpu) / len(texts):.3f} ms/record CPU (median of {args.runs} passes)")
+
+    if args.pair_with:
+        paired_speed(records, values, args.pair_with, args.pairs, args.runs)
 
     if args.ner:
         start = time.perf_counter()
