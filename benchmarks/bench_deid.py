@@ -435,7 +435,7 @@ def phoner_target(kind: str, text: str) -> str | None:
 
     * NAME, PATIENT_ID: must-find.
     * DATE: must-find when finer than a year, i.e. it holds a day or a month (``24-7``, ``7/3``, ``tháng 8``,
-      ``tháng 8-2020``, ``mùng 7 tết``; HIPAA counts every element of a date but the year). A year alone
+      ``tháng 8-2020``, ``mùng 3 Tết``; HIPAA counts every element of a date but the year). A year alone
       (``năm 2020``) and a date with no number in it (``hôm qua``, relative) are an informative row.
     * LOCATION: must-find when it is not just a province / centrally-run city, a country or a larger region
       (:func:`vixray_data.phi.places.is_coarse_place`); those are an informative row.

@@ -30,7 +30,7 @@ def test_look_alikes_are_not_addresses(text):
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("Trú: xóm 4, X. Nghi Phong, H. Nghi Lộc, Nghệ An.", "Trú: ___, Nghệ An."),
-    ("Nhà ở KP 2, P. Long Bình, TP. Biên Hòa.", "Nhà ở ___."),
+    ("Nhà ở KP 2, P. Phú Cường, TP. Thủ Dầu Một.", "Nhà ở ___."),
     ("ap Tan Hoa, xa Tan Thanh, huyen Thu Thua", "___"),
     ("Quê ở huyện Can Lộc, hiện ở TT. Nghèn.", "Quê ở ___, hiện ở ___."),
     ("Ngõ 12 Kim Mã, tổ 9, Ba Đình, Hà Nội.", "___, Hà Nội."),

@@ -40,7 +40,7 @@ def test_a_name_left_by_a_switched_off_recognizer_is_still_flagged(monkeypatch):
     ("Liên hệ 0912 345 678.", [("unexplained_number", "0912 345 678")]),
     ("Tiếp xúc với bệnh nhân 416.", [("unexplained_number", "416")]),
     ("Mã lưu trữ XQ240117.", [("unexplained_code", "XQ240117")]),
-    ("Bệnh nhân ở Cẩm Lệ, ho kéo dài.", [("unexplained_word", "Cẩm Lệ")]),
+    ("Bệnh nhân ở Thanh Chương, ho kéo dài.", [("unexplained_word", "Thanh Chương")]),
 ])
 def test_capitalised_words_and_digit_runs_nobody_explained_are_flagged(text, expected):
     assert flagged(text) == expected

@@ -123,7 +123,7 @@ def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> boo
     diacritics when written without), and is it not shaped like a name (a family name, then Văn or Thị)?"""
     words_ = list(_WORD.finditer(name))
     if len(words_) >= 2 and fold_chars(words_[1].group(0)) in ("van", "thi") and family_kind(words_[0].group(0)):
-        return False  # "TRAN VAN HOANH" is a name even though tràn, vân and hoành are clinical words
+        return False  # "TRAN VAN KHOANG" is a name even though tràn, vân and khoang are clinical words
     clinical = clinical_words(safe=True)
     folded_clinical = clinical_words_folded()
     for m in words_:

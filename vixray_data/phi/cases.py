@@ -1,7 +1,7 @@
 """Case numbers: the number a report or a bulletin gives a patient, and the numbers listed after it.
 
 ``bệnh nhân 416``, ``BN số 34``, ``ca bệnh 1.035``, ``bệnh nhân thứ 2.051``, ``ca mắc COVID-19 số 714``,
-``các bệnh nhân 795 và 797-810``. A number with a unit after it is an age, a measurement or a count, not a case
+``các bệnh nhân 1.311 và 1.315-1.318``. A number with a unit after it is an age, a measurement or a count, not a case
 number: ``bệnh nhân 72 tuổi``, ``BN 60 kg``, ``bệnh nhân 2 lần``.
 """
 

@@ -51,7 +51,7 @@ def _regexes() -> dict[str, re.Pattern]:
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
-        # "số 5 ngách 14 ngõ 80 đường Láng": numbered lanes before the house number and street
+        # "số 3 ngách 7 ngõ 41 phố Vọng": numbered lanes before the house number and street
         "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?"
                              rf"(?:\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*\s+(?i:ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+)*)?"
                              rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
@@ -94,7 +94,7 @@ def find_contacts(text: str) -> list[Span]:
 _UNIT_NAME = re.compile(rf"\d{{1,3}}[A-Za-z]?(?:/\d{{1,3}})*(?![\w])|{_NAMEWORDS}")
 #: Abbreviated units: one or two letters, a name or a number after them ("P. Tân Mai", "Q.1", "H. Quảng Điền").
 _SHORT = ("q", "p", "tt", "tx", "kp", "tp", "kv", "h", "x")
-_CHAIN_AFTER = re.compile(rf"\s*[,(]\s*({_NAMEWORDS})(?![^\W_])")  # ", Đống Đa", " (Mê Linh)"
+_CHAIN_AFTER = re.compile(rf"\s*[,(]\s*({_NAMEWORDS})(?![^\W_])")  # ", Hai Bà Trưng", " (Sóc Sơn)"
 _CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
 
 
@@ -135,7 +135,7 @@ def find_addresses(text: str) -> list[Span]:
         before = folded[max(0, m.start() - 8):m.start()]
         keyed = re.search(r"\b(?:duong|pho|ngo|hem|kiet|so|ngach)\b", fold_chars(m.group(0)) + " " + before)
         if (case_uninformative(text, m.start()) or m.group(0).split()[-1].isupper()) and not (keyed or unit_after):
-            continue  # "93 Tuổi, Gãy Xương Sườn", "SƯỜN 5 TRÁI": in capitals a street needs its keyword or a unit
+            continue  # "48 Tuổi, Gãy Xương Đòn", "SƯỜN 5 TRÁI": in capitals a street needs its keyword or a unit
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
             continue  # "2000 Image Compression": a Vietnamese street has diacritics, a keyword or a unit after
         spans.append(Span(m.start(), m.end(), ADDRESS))
@@ -243,8 +243,8 @@ def _up_to_comma(text: str, start: int) -> str:
 
 
 def _chained(text: str, span: Span) -> Span:
-    """An address with the comma-joined places around it that are not provinces: "Buôn Đôn, huyện Buôn Đôn",
-    "ngõ 80 đường Láng, Đống Đa" (not in a sentence in capitals or Title Case, where every word is capitalised)."""
+    """An address with the comma-joined places around it that are not provinces: "Sóc Sơn, huyện Sóc Sơn",
+    "ngõ 41 phố Vọng, Hai Bà Trưng" (not in a sentence in capitals or Title Case, where every word is capitalised)."""
     start, end = span.start, span.end
     if case_uninformative(text, start):
         return span

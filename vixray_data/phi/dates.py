@@ -2,8 +2,8 @@
 
 Matched on folded text, so ``tháng``/``thang``/``THÁNG`` alike. A bare year (``phim cũ năm 2019``) is
 not PHI; a birth year is (``Sinh năm 1928``, ``NS: 1950``); a month is (``tháng 8``, ``tháng 12/2019``).
-A day and a month are a date in every separator (``24-7``, ``7/3``, ``3 - 9``, ``16 / 10``; ``12.10`` after a
-date word such as ``ngày`` or ``phim``), with the days listed before it (``ngày 26 và 28-3``, ``từ 13 - 19/3``).
+A day and a month are a date in every separator (``24-7``, ``7/3``, ``3 - 9``, ``16 / 10``; ``14.10`` after a
+date word such as ``ngày`` or ``phim``), with the days listed before it (``ngày 9 và 11-5``, ``từ 2 - 6/10``).
 Not dates: numbers after a rib, vertebra, grade or count word (``xương sườn 3 - 4``, ``sườn 7-8``, ``độ 1-2``),
 a range with its unit (``2-3 mm``, ``5-7 ngày``), a fraction of a lung (``1/3 dưới``, ``3/4 phế trường``), a run
 of three consecutive numbers (``4-5-6``), decimals (``0.55``, ``1.7 m2``). A time needs its minutes, a compact
@@ -58,7 +58,7 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
     # leftmost wins, longer forms listed first; a lookahead on the first character skips most positions fast
     dates = (re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
              re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"))
-    # a day and a month; a day range before them is part of it ("21-24/7"), so a dash may stand before the day
+    # a day and a month; a day range before them is part of it ("12-15/9"), so a dash may stand before the day
     day_month = re.compile(rf"(?<![\w/.,])(?:({_D})\s?[-–]\s?)?({_D})\s?([-/.–])\s?({_M})"
                            rf"(?![\w/]|[.,]\d|\s?/\s?\d)")
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
@@ -106,7 +106,7 @@ def _day_month(folded: str, lower: str, match: re.Match) -> bool:
     if sep == "/" and day < month <= 4 and (_LUNG_PART.match(after) or before.rstrip().endswith(("khoang", "chiem"))):
         return False  # 1/3 dưới, 3/4 phế trường
     if sep == ".":
-        return bool(_DATE_WORDS.search(before.rstrip()))  # ngày 18.4, phim 12.10; not 0.55
+        return bool(_DATE_WORDS.search(before.rstrip()))  # ngày 14.10, phim 2.10; not 0.55
     return True
 
 
@@ -114,7 +114,7 @@ _LISTED_DAY = re.compile(r"(?<![\w.,/])(0?[1-9]|[12]\d|3[01])\s*(?:,|va|-|–|de
 
 
 def _listed_days(folded: str, start: int) -> int:
-    """Start of the days listed before a date: "ngày 26 và 28-3", "từ 13 - 19/3", "các ngày 19, 21 và 23-3"."""
+    """Start of the days listed before a date: "ngày 9 và 11-5", "từ 2 - 6/10", "các ngày 4, 6 và 9-11"."""
     while True:
         m = _LISTED_DAY.search(folded[max(0, start - 16):start])
         if m is None:
@@ -140,7 +140,7 @@ def find_dates(text: str) -> list[Span]:
             continue  # xương sườn 10-11-12
         lead = re.match(r"ngay\s*", match.group(0))  # keep the word "ngày": "ngày ___"
         spans.append(Span(match.start() + (lead.end() if lead else 0), match.end(), DATE))
-    for match in day_month.finditer(folded):  # 24-7, 7/3, 3 - 9; 12.10 after a date word
+    for match in day_month.finditer(folded):  # 24-7, 7/3, 3 - 9; 14.10 after a date word
         if _day_month(folded, lower, match):
             spans.append(Span(_listed_days(folded, match.start()), match.end(), DATE))
     spans += [Span(m.start(), m.end(), DATE) for m in _month_only().finditer(folded)

@@ -1,8 +1,8 @@
 """Dates and ages written in words, Vietnamese and English, and lunar dates.
 
-``hai mươi tháng mười``, ``mười hai tháng Chạp năm Giáp Ngọ``, ``mồng một tháng năm năm hai nghìn hai mươi tư``,
-``rằm tháng Bảy``, ``mùng 5 tháng Giêng``, ``mùng 7 Tết``, ``15/8 âm lịch`` (the digits are read by ``dates.py``),
-``the 21st of June``; ages above 89: ``chín mươi hai tuổi``, ``một trăm lẻ hai tuổi``, ``Ninety-one years old``.
+``mười bốn tháng chín``, ``hai mươi ba tháng Mười năm Bính Thân``, ``mồng sáu tháng tư năm hai nghìn
+hai mươi``, ``rằm tháng Giêng``, ``mồng hai Tết``, ``10/1 âm lịch`` (the digits are read by ``dates.py``),
+``the 3rd of March``; ages above 89: ``chín mươi tư tuổi``, ``một trăm lẻ một tuổi``, ``ninety-three years old``.
 A month in words needs a day before it, a year after it, or is ``Giêng``/``Chạp`` (``sau ba tháng hai bên phổi``
 is no date). Matched on folded text.
 """
@@ -34,7 +34,7 @@ _MONTHS_EN = (r"(?:january|february|march|april|may|june|july|august|september|o
 
 
 def vietnamese_number(words: str) -> int | None:
-    """``chín mươi hai`` -> 92, ``một trăm lẻ hai`` -> 102, ``mười bảy`` -> 17; None if not a number."""
+    """``chín mươi tư`` -> 94, ``một trăm lẻ một`` -> 101, ``mười bảy`` -> 17; None if not a number."""
     total, current, seen = 0, 0, False
     ascii_words = words.isascii()
     digits = {fold_chars(k): v for k, v in _VI_DIGITS.items()} if ascii_words else _VI_DIGITS
@@ -79,9 +79,9 @@ def _patterns() -> dict[str, str]:
     day = rf"(?:(?:ngày|mùng|mồng|hôm)\s+)?(?:rằm|\d{{1,2}}|{_VI_NUMBER})"
     year = rf"(?:\s*năm\s+(?:\d{{2,4}}|{_CAN}\s+{_CHI}|{_VI_NUMBER}))?(?:\s*(?:âm lịch|dương lịch|al))?"
     return {
-        # a day, then "tháng" and a month in words or digits: "hai mươi tháng mười", "rằm tháng Bảy"
+        # a day, then "tháng" and a month in words or digits: "mười bốn tháng chín", "rằm tháng Giêng"
         "vi": rf"(?<![^\W_]){day}\s*tháng\s+(?:{_MONTH_WORDS}|\d{{1,2}})(?![^\W_]){year}",
-        # a month in words with a year or a lunar word after it, or Giêng / Chạp: "tháng Chạp năm Giáp Ngọ"
+        # a month in words with a year or a lunar word after it, or Giêng / Chạp: "tháng Chạp năm Bính Thân"
         "month": rf"(?<![^\W_])tháng\s+(?:giêng|chạp|{_MONTH_WORDS}(?=\s*(?:năm\s+\S|âm lịch|dương lịch)))"
                  rf"(?![^\W_]){year}",
         "tet": rf"(?<![^\W_])(?:(?:mùng|mồng)\s+)?(?:\d{{1,2}}|{_VI_NUMBER})\s*tết(?![^\W_])",

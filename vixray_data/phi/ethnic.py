@@ -1,6 +1,6 @@
-"""Names of the highland peoples by their shape: a syllable with an apostrophe (``H'Bia``, ``K'Rông``, ``H'Ra``)
-with the capitalised words beside it (``Ksor H'Bia``, ``H'Ra Byă``, ``Điểu K'Rông``), and a given name opened by
-the marker ``Y`` or ``A`` (``Y Khu Niê Kdăm``, ``A Thút``) after a title, a kinship word, a colon or a bracket.
+"""Names of the highland peoples by their shape: a syllable with an apostrophe (``H'Loan``, ``K'Lang``, ``H'Nga``)
+with the capitalised words beside it (``Niê H'Loan``, ``H'Nga Mlô``, ``Điểu K'Lang``), and a given name opened by
+the marker ``Y`` or ``A`` (``Y Thuôn Êban``, ``A Blong``) after a title, a kinship word, a colon or a bracket.
 
 Family names of these peoples (``Ksor``, ``Rơ Mah``, ``Sùng``, ``Giàng`` ...) are in ``words.yaml``
 (``family_ethnic``) and read by the name recognizer like any other family name.
@@ -42,12 +42,12 @@ def find_ethnic_names(text: str) -> list[Span]:
             if not _capitalised(m.group(0)):
                 continue
             start, end = m.span()
-            for _ in range(2):  # capitalised words before it that are not titles: "Ksor H'Bia", "Rơ Mah H'Lan"
+            for _ in range(2):  # capitalised words before it that are not titles: "Niê H'Loan", "Siu H'Nga"
                 before = re.search(rf"({_CAP})\s$", text[max(0, start - 20):start])
                 if before is None or fold_chars(before.group(1)).lower() in _anchors():
                     break
                 start -= len(before.group(0))
-            for _ in range(2):  # ... and after it: "H'Ra Byă"
+            for _ in range(2):  # ... and after it: "H'Nga Mlô"
                 after = re.match(rf"\s({_CAP})", text[end:end + 20])
                 if after is None or fold_chars(after.group(1)).lower() in _anchors():
                     break

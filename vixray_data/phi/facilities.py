@@ -1,8 +1,8 @@
 """Named facilities: a hospital, health centre, airport, station, market, school, bar, hotel, barracks ... and its
-name (``Bệnh viện Bạch Mai``, ``BV Chợ Rẫy``, ``Trung tâm Y tế Hòa Vang``, ``sân bay Nội Bài``, ``quán bar Buddha``,
-``Sư đoàn 241``, ``Bệnh viện Bệnh nhiệt đới trung ương cơ sở 2``). A named facility says where the patient was
-(a place below the province), so it is replaced; a facility word with no name (``bệnh viện tuyến trên``,
-``trạm y tế xã``) is not.
+name (``Bệnh viện Đa khoa Phú Mỹ``, ``BV Tâm Trí``, ``Trung tâm Y tế Cần Giờ``, ``sân bay Cát Bi``,
+``quán cà phê Hoa Sứ``, ``Trung đoàn 812``, ``Bệnh viện Lao và bệnh phổi khu vực cơ sở 2``). A named facility
+says where the patient was (a place below the province), so it is replaced; a facility word with no name
+(``bệnh viện tuyến trên``, ``trạm y tế xã``) is not.
 
 The name runs from the facility word over capitalised words, numbers after the word or after ``cơ sở``/``số``, and
 lower-case words that lead to a capitalised word or a number within a few words; it stops at punctuation and at
@@ -53,9 +53,9 @@ def _head(folded: bool) -> re.Pattern:
 def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_starts: frozenset[int] = frozenset()
               ) -> int:
     """End of the facility name that starts after ``at`` (``at`` itself when there is none); a number right after
-    the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Sư đoàn 241``; not ``phế
+    the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Trung đoàn 812``; not ``phế
     trường 2 bên``). The lower-case words after its last capitalised one end where a clinical phrase starts
-    (``clinical_starts``: ``tại Bệnh viện Bạch Mai ho sốt``)."""
+    (``clinical_starts``: ``tại Bệnh viện Phú Mỹ ho sốt``)."""
     tokens = []
     pos = at
     while len(tokens) < _MAX_WORDS:

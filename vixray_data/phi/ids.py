@@ -2,8 +2,8 @@
 run of digit groups joined by dashes, dots or spaces that is not a date, a phone or a measurement.
 
 * a Vietnamese plate by its shape: two digits, one or two capitals (a digit may follow), then 4 or 5 digits
-  (``51F-123.45``, ``29A1-234.56``, ``43A 567.89``);
-* a card number: four groups of four digits (``9704 1234 5678 9012``);
+  (``59X2-345.67``, ``30K-111.22``, ``75B 246.80``);
+* a card number: four groups of four digits (``4111 2222 3333 4444``);
 * after a keyword (``biển số``, ``STK``, ``IMEI``, ``số hiệu quân nhân``, ``GPLX``, ``mã số thuế`` ...): the code
   after it, if it holds 5 digits or more;
 * three or more digit groups joined by one dash, dot or space, 7 digits or more in all (``123-456-789``,

@@ -1,13 +1,13 @@
-"""Names written as initials or with abbreviated parts: ``N.H.N.``, ``T.G.B.``, ``L.T.M``, ``Tr.T.Hoa``,
-``Ng.V.Hg``, ``Đ.Th.Ph``, ``Ng. Thị Thảo``, ``Vũ Th. Hằng``, and, in lower case, ``n.v.a``.
+"""Names written as initials or with abbreviated parts: ``N.H.N.``, ``P.T.Q.``, ``K.L``, ``Tr.V.Lộc``,
+``Ng.Đ.Kh``, ``Đ.Th.Q``, ``Ng. Thị Hạnh``, ``Đỗ Th. Xuân``, and, in lower case, ``t.v.q``.
 
 An initial is a capital, or a Vietnamese onset of two or three letters, and a dot (``N.``, ``Th.``, ``Ngh.``). A name is
 two or more initials in a row (the last may lack its dot or be a whole word), or one initial of a two-letter onset
-(``Ng.``, ``Tr.``, ``Th.`` ...) or followed by a middle name (``Ph. Văn Toàn``) among capitalised words; or one
-initial alone in the middle of a sentence (``Ngày 22-8, P. cũng đi khám``), not after an organ or a number
+(``Ng.``, ``Tr.``, ``Th.`` ...) or followed by a middle name (``Ph. Văn Nghĩa``) among capitalised words; or one
+initial alone in the middle of a sentence (``Hôm sau, K. cũng đi khám``), not after an organ or a number
 (``phổi P. có``). Dotted
 abbreviations of the lexicon (``P.A.`` for PA) are not names. Matched on the text with its diacritics taken off
-(case kept), so ``Đ.Th.Ph`` is ``D.Th.Ph``.
+(case kept), so ``Đ.Th.Q`` is ``D.Th.Q``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from .spans import NAME, Span, base_chars, lower_chars, raw_words, words
 
 _INITIAL = r"(?:Ngh|Ng|Nh|Ph|Th|Tr|Ch|Kh|Gi|Qu|Gh|[A-Z])\."  # a capital, or an onset of two or three letters
 #: Two or more initials (a space may stand between them), the last one's dot optional or a whole word after it
-#: with no space ("N.H.N", "Tr.T.Hoa"); or one initial with a word run on ("T.Hoa").
+#: with no space ("N.H.N", "Tr.V.Lộc"); or one initial with a word run on ("T.Hoa").
 _CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a-z]*)?|{_INITIAL}[A-Z][a-z]*)(?![\w])")
-#: One initial alone in the middle of a sentence: "T. có đi chơi", "Ngày 22-8, P. cũng đi khám", "và N. đều".
+#: One initial alone in the middle of a sentence: "Q. bắt đầu sốt", "Hôm sau, K. cũng đi khám", "và M. đều".
 _LONE = re.compile(r"(?<![\w.(/-])[A-Z]\.(?=\s*[,;)]|\s+[a-z]|\s*$)")
 _PREVIOUS = re.compile(r"([^\W_]+)\s*$")
 #: A letter (or two or three) with a dot after it, not inside a word: the only way any initial starts.
@@ -53,7 +53,7 @@ def _organ_words() -> frozenset[str]:
 
 
 def _title_length(chain: str) -> int:
-    """Length of a title abbreviation that opens ``chain`` (``Bn. Đ.Th.Ph``: ``Bn. ``), else 0."""
+    """Length of a title abbreviation that opens ``chain`` (``Bn. Đ.Th.Q``: ``Bn. ``), else 0."""
     m = _TITLES.match(chain)
     return m.end() if m else 0
 

@@ -1,5 +1,5 @@
-"""A given name said alone after a kinship or role word: ``chị dâu Mai``, ``cậu là Sơn``, ``con gái tên là Hoa``,
-``em trai BN (Huy)``, ``BS nội trú Văn Thị Ngọc``, ``vo bn ten la lan``.
+"""A given name said alone after a kinship or role word: ``chị dâu Thoa``, ``dì là Lụa``, ``con trai tên là Quyết``,
+``em gái BN (Nga)``, ``BS nội trú Lâm Thị Ngát``, ``me bn ten la thoa``.
 
 The kinship word is an open class (``kin_heads`` then any ``kin_modifiers`` in ``words.yaml``: ``con gái``,
 ``em trai út``, ``bố chồng``), then any of the ``kin_links`` (``là``, ``tên là``, ``của BN``). The name is the

@@ -1,11 +1,11 @@
 """Places below the province named without a unit word or an address key.
 
-* after a word that says where (``ở Củ Chi``, ``BN từ Thủ Đức chuyển lên``, ``quê Hải Hậu``, ``nhập viện Chợ
-  Rẫy``): the capitalised words after it;
-* before a province, a centrally-run city or a country (``Duy Xuyên, Quảng Nam``; ``Tây Hồ, Hà Nội``;
-  ``TP Đông Hà (tỉnh Quảng Trị)``): the capitalised words before it, and the comma-joined ones before those
-  (``Hoàng Hoa Thám, Tây Hồ, Hà Nội``);
-* listed with provinces or countries (``TP HCM, Cần Thơ, Hội An và Huế``): the other capitalised members.
+* after a word that says where (``ở Hóc Môn``, ``BN từ Yên Thành chuyển lên``, ``quê Can Lộc``, ``nhập viện Phú
+  Mỹ``): the capitalised words after it;
+* before a province, a centrally-run city or a country (``Thăng Bình, Quảng Nam``; ``Long Biên, Hà Nội``;
+  ``TP Tam Kỳ (tỉnh Quảng Nam)``): the capitalised words before it, and the comma-joined ones before those
+  (``Ngọc Lâm, Long Biên, Hà Nội``);
+* listed with provinces or countries (``Cần Thơ, Sa Đéc và Vĩnh Long``): the other capitalised members.
 
 What is a province, a centrally-run city or a country is ``places.yaml``; those alone are not PHI and are never
 returned. Capitals carry the signal, so a sentence written all in capitals or in Title Case (no word in lower
@@ -75,7 +75,7 @@ def find_localities(text: str) -> list[Span]:
         if run and _place(run.group(0)) and not case_uninformative(text, m.end()):
             spans.append(Span(run.start(), run.end(), ADDRESS))
     runs = capital_runs(text)
-    for i in range(len(runs) - 1):  # a run of capitals just before a province: "Duy Xuyên, Quảng Nam"
+    for i in range(len(runs) - 1):  # a run of capitals just before a province: "Thăng Bình, Quảng Nam"
         (start, end), (nxt_start, nxt_end) = runs[i], runs[i + 1]
         gap = _GAP.fullmatch(text, end, nxt_start)
         if gap is None or not _coarse_prefix(text[nxt_start:nxt_end], gap.group(1)) \
@@ -83,7 +83,7 @@ def find_localities(text: str) -> list[Span]:
             continue
         k = i
         while k > 0 and text[runs[k - 1][1]:runs[k][0]].strip() == "," and _place(text[slice(*runs[k - 1])]):
-            k -= 1  # "Hoàng Hoa Thám, Tây Hồ, Hà Nội": the comma-joined places before it too
+            k -= 1  # "Ngọc Lâm, Long Biên, Hà Nội": the comma-joined places before it too
         spans.append(Span(runs[k][0], end, ADDRESS))
     spans += _listed(text, runs)
     return spans
@@ -94,7 +94,7 @@ _LIST_GAP = re.compile(r"\s*(?:,|,?\s*và|,?\s*hoặc)\s*")
 
 
 def _listed(text: str, runs: tuple[tuple[int, int], ...]) -> list[Span]:
-    """Members of a list of places that holds a province or a country (``Cần Thơ, Hội An và Huế``)."""
+    """Members of a list of places that holds a province or a country (``Cần Thơ, Sa Đéc và Vĩnh Long``)."""
     spans, group = [], []
     for k, run in enumerate(runs):
         group.append(run)
@@ -111,7 +111,7 @@ def _listed(text: str, runs: tuple[tuple[int, int], ...]) -> list[Span]:
 
 def _coarse_prefix(run: str, prefix: str | None = None) -> bool:
     """Does ``run`` start with a province, a centrally-run city or a country (``Quảng Nam``, ``tỉnh Quảng Trị``,
-    ``TP Đông Hà``: a city's name after ``TP`` ends the address before it)?"""
+    ``TP Tam Kỳ``: a city's name after ``TP`` ends the address before it)?"""
     words_ = run.split()
     return bool(prefix) or any(is_coarse_place(" ".join(words_[:n])) for n in range(len(words_), 0, -1)) or \
         place_key(run).startswith(("tinh ", "tp "))

@@ -33,7 +33,7 @@ from .spans import (
     words,
 )
 
-_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Bia" is one word
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Loan" is one word
 _MAX_WORDS = 5
 _RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).

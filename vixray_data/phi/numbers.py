@@ -24,13 +24,13 @@ def _regexes() -> dict[str, re.Pattern]:
         # 0912 345 678, +84 912.345.678, (028) 3812 3456, 028-3812-3456, 1900 1234 after a keyword
         "phone": re.compile(r"(?<![\w+])(?:\(\s*(?:\+?84|0)\d{1,3}\s*\)|\+\s?84|0084|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}"
                             r"(?![\w]|[.,]\d)"),
-        # (+84) 912 345 678, +61 412 345 678, 0033 6 12 34 56 78, +84-28-3829-5000, (0236) 3821 118: a country
+        # (+84) 988 111 222, +49 151 2345 6789, 0044 20 7946 0000, +84-24-3826-1111, (0251) 3822 114: a country
         # code or a bracketed prefix, then digit groups joined by single spaces, dots or dashes (digits counted after)
         "phone_intl": re.compile(r"(?<![\w+])(?:\(\s*\+?\d{1,4}\s*\)|\+\s?\d{1,3}|00\d{1,3})"
                                  r"(?:[\s.\-]?\d{1,5}){2,6}(?![\w]|[.,]\d)"),
-        # hotlines: 1800 1234, 1900 6115, 1900 1234 56
+        # hotlines: 1800 5588, 1900 9095, 1900 2468 10
         "hotline": re.compile(r"(?<![\w.,])1[89]00[\s.\-]?\d{3,4}(?:[\s.\-]?\d{2,3})?(?![\w]|[.,]\d)"),
-        # an extension after a phone: "ext. 4412", "máy lẻ 205", "máy lẻ số 12", "số nhánh 3"
+        # an extension after a phone: "ext. 208", "máy lẻ 31", "máy lẻ số 7", "số nhánh 3"
         "extension": re.compile(r"(?<![^\W_])(?:ext|extension|may le|nhanh|so nhanh|noi bo)\s*(?:so)?\s*[.:#]?\s*"
                                 r"(\d{1,6})(?![\w])"),
         "phone_key": keyword_regex("phone_keys", r"\s*[:.]?\s*((?:\+?\d|\(\d)[\d\s.\-()]{5,16}\d)(?![\w]|[.,]\d)"),

@@ -42,9 +42,9 @@ def coarse_places() -> frozenset[str]:
 def is_coarse_place(text: str) -> bool:
     """``text`` names a province, centrally-run city, country or larger region, and nothing smaller.
 
-    ``"tỉnh Quảng Nam"``, ``"TP.HCM"``, ``"Hàn Quốc"``, ``"châu Âu"`` are; ``"quận Hải Châu"``, ``"thành phố
-    Hội An"``, ``"Bệnh viện Đà Nẵng"`` are not. A ``thành phố``/``TP`` prefix makes a province's name its capital
-    city, which is smaller than the province: ``"TP Hải Dương"`` is not coarse, ``"TP Đà Nẵng"`` is.
+    ``"tỉnh Quảng Nam"``, ``"TP.HCM"``, ``"Hàn Quốc"``, ``"châu Âu"`` are; ``"quận Ninh Kiều"``, ``"thành phố
+    Sa Đéc"``, ``"Bệnh viện Cần Thơ"`` are not. A ``thành phố``/``TP`` prefix makes a province's name its capital
+    city, which is smaller than the province: ``"TP Thái Bình"`` is not coarse, ``"TP Đà Nẵng"`` is.
     """
     names, cities, prefixes = _places()
     key = place_key(text)

@@ -1,11 +1,11 @@
 """Capitalised Vietnamese words in the middle of a sentence: a name or a place said alone, with no title, kinship
-word or address before it (``tiếp xúc gần với Hiền``, ``dập ổ dịch Hạ Lôi``, ``sức khỏe của Oanh``).
+word or address before it (``đã gặp Thoa hôm trước``, ``ổ dịch Phú Khê``, ``kết quả của Quyên``).
 
 In a sentence written in mixed case, a word capitalised in the middle of the sentence is a proper noun. A run of
 such words is returned as a name when it is
 * not the first word of a sentence, a heading, a bracket or a quotation (``Kết luận: Tràn dịch``), nor the word
   after the redaction marker (``Mã BN: ___ Phim``: the marker may have taken the full stop);
-* made of Vietnamese syllables (``Hiền``, ``Hạ Lôi``; not ``Kerley``, ``Carestream``, ``Covid``, ``COPD``:
+* made of Vietnamese syllables (``Thoa``, ``Phú Khê``; not ``Kerley``, ``Carestream``, ``Covid``, ``COPD``:
   foreign words, eponyms, brands and acronyms stay);
 * not a province, a centrally-run city or a country (``places.yaml``), and not opened by the word of an
   organisation, an office, a holiday, a people or a report heading (``proper_not_names`` in ``words.yaml``);
