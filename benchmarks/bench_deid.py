@@ -1,19 +1,33 @@
-"""De-identification on a labelled synthetic corpus: recall and precision per PHI category, clinical text kept, speed.
+"""De-identification: recall per PHI category and clinical text kept, on a labelled synthetic corpus, on
+PhoNER_COVID19 (train + dev) and on a blind set written by someone who never saw the rules; speed.
 
-    .venv/bin/python benchmarks/bench_deid.py                  # 600 reports, seed 10, 3 timing runs
+    .venv/bin/python benchmarks/bench_deid.py                  # synthetic: 600 reports, seed 10, 3 timing runs
     .venv/bin/python benchmarks/bench_deid.py --records 600 --seed 10 --runs 3 --ner   # + underthesea's CRF NER
+    .venv/bin/python benchmarks/bench_deid.py --phoner /work/phoner       # PhoNER_COVID19 train + dev, by path
+    .venv/bin/python benchmarks/bench_deid.py --blind /work/blind/deid/blind_deid.jsonl
+    git archive 746568e vixray_data | tar -x -C /tmp/base     # the tree to compare with, then paired timing:
+    .venv/bin/python benchmarks/bench_deid.py --pair-with /tmp/base --pairs 5
 
-The corpus is generated here, not read: each report mixes clinical sentences that must survive (the
-lexicon's demo sentences and a list of look-alikes: eponyms, abbreviations, vertebra levels, rib lists,
-fractions, measurements, years, all-caps lines) with PHI planted in the forms reports use, each planted span
-labelled with its category. Every record has its own identifiers (name, patient id, accession, birth date,
-phone), listed to the de-identifier as a hospital table would, and some reports name *another* record's
-patient. The names here are written in this file (not read from ``phi/words.yaml``); a few use a family
-name outside the list and no title: the documented blind spot, reported on its own row.
+**Synthetic.** Generated here, not read. Each report holds three clinical sentences that must survive, each used
+once in the corpus (:func:`clinical_sentences`: made combinatorially from the lexicon, findings with organ, side,
+position and severity, normal states, negations, uncertainty, devices, eponyms, abbreviations, vertebra and rib
+levels, rib lists, fractions, sizes, ratios, doses, ages under 90, durations, bare years; plus the lexicon's demo
+sentences and ``CLINICAL_EXTRA``), and PHI planted in the forms reports use, each planted span labelled with its
+category. Every record has its own identifiers (name, patient id, accession, birth date, phone), listed to the
+de-identifier as a hospital table would, and some reports name *another* record's patient. A report is written
+in one of :data:`STYLES`: as typed, in capitals with or without diacritics, in Title Case, or without
+diacritics. The names here are written in this file (not read from ``phi/words.yaml``); a few use a family name
+outside the list and no title, reported on their own row.
 
-A planted span counts as found when every letter and digit of it is replaced (a comma between two replaced
-pieces of an address may stay); a detected span is a
-true positive when it overlaps a planted one; a clinical sentence is kept when none of it is replaced.
+**PhoNER_COVID19** (VinAI; research use, no redistribution): read by path, train and dev only (its test split
+is kept by others as an independent check and is never opened), tokenisation undone (:func:`detokenize`), each
+sentence scored with ``phi.find_phi``. Must-find: NAME, DATE finer than a year, sub-province LOCATION,
+PATIENT_ID, AGE > 89 (:func:`phoner_target` says what each means); must-keep: SYMPTOM_AND_DISEASE. Only counts and
+kinds of misses are printed (``--show-misses`` prints examples to stderr for development; never commit them).
+
+A planted span or entity counts as found when every letter and digit of it lies inside detected spans (a
+comma between two replaced pieces of an address may stay); a detected span is a true positive when it overlaps a
+planted one; a clinical sentence or symptom is kept when none of its characters is replaced.
 Speed: the full scrub (all recognizers, the corpus-wide value index and id shapes, replacement) per record,
 median of ``--runs`` passes over the corpus (no text is cached between passes).
 """
@@ -21,13 +35,22 @@ median of ``--runs`` passes over the corpus (no text is cached between passes).
 from __future__ import annotations
 
 import argparse
+import json
 import random
+import re
 import statistics
+import sys
 import time
+import unicodedata
 from collections import Counter
+from pathlib import Path
 
-from vixray_data import phi
+from vixray_data import phi, schema
 from vixray_data.lexicon import load_lexicon
+from vixray_data.phi.places import is_coarse_place
+from vixray_data.phi.safelist import find_unexplained
+from vixray_data.sources.demo import DemoSource
+from vixray_data.text import fold, normalize
 
 FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
           "Dương", "Lý", "Đinh", "Trương", "Cao", "Mai"]
@@ -136,9 +159,10 @@ def _phi(rng: random.Random) -> tuple[str, str]:
 
 def _span_of(text: str, category: str) -> tuple[int, int]:
     """The part of a planted text that is PHI (the keyword before it is not: ``Mã BN: ___``)."""
-    for key in ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
-                "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ",
-                "Số vào viện ", "mã y tế ", "Accession No. ", "BS ", "hẻm ", *sorted(TITLES, key=len, reverse=True)):
+    keys = ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
+            "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ", "Số vào viện ",
+            "mã y tế ", "Accession No. ", "BS ", "hẻm ", *TITLES)
+    for key in sorted(keys, key=len, reverse=True):  # the longest first: "BS CKI" is a title, not "BS" + a name
         if text.startswith(key) and len(text) > len(key):
             return len(key.rstrip()) + 1, len(text)
     if category == "age_over_89" and " tuổi" in text:
@@ -148,8 +172,6 @@ def _span_of(text: str, category: str) -> tuple[int, int]:
 
 def _clinical_reports(n: int, seed: int) -> list[list[str]]:
     """Reports as the demo generator writes them (findings and impressions, no PHI): the common case."""
-    from vixray_data.sources.demo import DemoSource
-
     source = DemoSource(size=n, seed=seed, image_size=16)
     out = []
     for i in range(n):
@@ -158,12 +180,110 @@ def _clinical_reports(n: int, seed: int) -> list[list[str]]:
     return out
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def clinical_sentences(rng: random.Random) -> list[str]:
+    """Every clinical sentence the templates below make from the lexicon (findings with their organ, side,
+    position and severity; normal states; negated and uncertain findings; devices; eponyms and abbreviations;
+    vertebra and rib levels, rib lists, fractions, sizes, ratios, doses, ages under 90, durations, bare years),
+    plus the lexicon's demo sentences and ``CLINICAL_EXTRA``: distinct, in a seeded order."""
+    lex = load_lexicon()
+    safe = lex.raw["deid_safe"]
+    sides = [p for values in lex.laterality.values() for p in values]
+    severities = [p for values in lex.severity.values() for p in values]
+    positions = [c.vi for c in lex.position.values()]
+    organ = {cid: c.variants for cid, c in lex.anatomy.items()}
+    devices = lex.findings["support_device"].variants
+    findings = [(v, c.anatomy) for c in lex.findings.values() if c.anatomy for v in c.variants
+                if v not in c.bare and len(v) > 3 and v.islower()]
+    out: set[str] = set()
+    for form, anatomy in findings:
+        for side in sides:
+            out.add(f"{_cap(form)} {side}.")
+            out.add(f"{_cap(form)} {rng.choice(positions)} {rng.choice(organ[anatomy])} {side}, "
+                    f"{rng.choice(severities)}.")
+            out.add(f"{_cap(rng.choice(lex.negation_pre))} {form} {side}.")
+            out.add(f"{_cap(rng.choice(lex.uncertainty))} {form} {rng.choice(organ[anatomy])} {side}.")
+    for subject, phrases in lex.normal.items():
+        targets = [v for c in organ.values() for v in c] if subject == "any" else organ[subject]
+        for phrase in phrases:
+            for target in targets:
+                out.add(f"{_cap(target)} {rng.choice(['', 'hai bên ', '2 bên '])}{phrase}.")
+    for device in devices:
+        out.add(f"{_cap(device)} đầu ở {rng.choice(organ['abdomen'] + organ['trachea'])}.")
+        out.add(f"Đặt {device} đúng vị trí, đầu cách carina {rng.randint(2, 7)} cm.")
+    for eponym in safe["eponyms"]:
+        out.add(f"Dấu hiệu {eponym} {rng.choice(sides)}.")
+        out.add(f"Theo dõi hội chứng {eponym}.")
+    history = ["COPD", "BPTNMT", "THA", "ĐTĐ", "HIV", "TB", "TBC", "ARDS", "HPQ", "UTP", "VPQ", "COVID-19", "K phổi"]
+    for a in history:
+        for b in history:
+            if a != b:
+                out.add(f"Tiền sử {a}, {b}.")
+    for a in ("CT", "CLVT", "MSCT", "MRI", "XQ", "Xquang", "X quang"):
+        out.add(f"Đề nghị chụp {a} ngực có cản quang.")
+        out.add(f"Đối chiếu {a} ngực cũ: tổn thương không đổi.")
+    for level in range(1, 13):
+        out.add(f"Xẹp đốt sống T{level}.")
+        out.add(f"Thoái hóa T{level}-T{level + 1}." if level < 12 else "Thoái hóa T12-L1.")
+        for side in ("trái", "phải"):
+            out.add(f"Gãy cung sau xương sườn {level} {side}.")
+            out.add(f"Gãy cung trước xương sườn {level} bên {side}, can xương.")
+            if level <= 10:
+                out.add(f"Can xương sườn {level}-{level + 1}-{level + 2} bên {side}.")
+                out.add(f"Gãy cũ cung sau xương sườn {level}, {level + 1}, {level + 2} bên {side} đã can.")
+    for level in range(1, 5):
+        out.add(f"Thoái hóa L{level}-L{level + 1}, gai xương.")
+    for third in ("1/3", "2/3"):
+        for part in ("trên", "giữa", "dưới"):
+            for side in sides:
+                out.add(f"Tổn thương {third} {part} phổi {side}.")
+    for size in range(3, 40):
+        out.add(f"Nốt mờ {size} mm thùy {rng.choice(['trên', 'giữa', 'dưới'])} phổi {rng.choice(sides)}.")
+        out.add(f"Khối mờ kích thước {size}x{rng.randint(10, 60)} mm cạnh rốn phổi {rng.choice(sides)}.")
+        out.add(f"Nốt mờ đường kính {size / 10:.1f} cm".replace(".", ",") + f" đáy phổi {rng.choice(sides)}.")
+    for ratio in range(45, 70):
+        out.add(f"Chỉ số tim ngực 0,{ratio}.")
+        out.add(f"Bóng tim to, CTR 0.{ratio}.")
+    for spo2 in range(85, 100):
+        out.add(f"SpO2 {spo2}%, thở oxy {rng.randint(1, 6)} lít/phút.")
+    for kv in range(90, 126, 5):
+        for mas in range(2, 9):
+            out.add(f"Chụp thẳng sau trước, {kv} kV, {mas} mAs.")
+    for age in range(18, 90):
+        out.add(f"BN {rng.choice(['Nam', 'Nữ', 'nam', 'nữ'])}, {age} tuổi.")
+        out.add(f"Bệnh nhân {rng.choice(['Nam', 'Nữ'])} {age}t, {rng.choice(['ho kéo dài', 'sốt', 'khó thở'])}.")
+    for n in range(1, 13):
+        for unit in ("ngày", "tuần", "tháng"):
+            out.add(f"Chụp lại sau {n} {unit} điều trị.")
+            out.add(f"So với phim chụp {n} {unit} trước: tổn thương thu nhỏ.")
+    for year in range(2010, 2026):
+        out.add(f"So sánh phim cũ năm {year}: không thay đổi.")
+    demo = {t["text"] if isinstance(t, dict) else t for region in lex.raw["demo"]["regions"].values()
+            for t in region.get("normal", [])}
+    ordered = sorted(out | demo | set(CLINICAL_EXTRA))
+    rng.shuffle(ordered)
+    return ordered
+
+
+#: How a whole report is written (length-preserving: labels keep their offsets). Hospitals' systems and typists
+#: write reports in capitals, with or without diacritics, in Title Case, or without diacritics at all.
+STYLES = {
+    "sentence case": lambda t: t,
+    "ALL CAPS": str.upper,
+    "ALL CAPS, no diacritics": lambda t: phi.spans.base_chars(t).upper(),
+    "Title Case": lambda t: re.sub(r"(?<![^\s(\[\"'])([^\W\d_])", lambda m: m.group(1).upper(), t),
+    "no diacritics": phi.spans.base_chars,
+}
+_STYLE_WEIGHTS = (4, 1, 1, 1, 1)
+
+
 def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
     """Labelled reports and the identifying values the table lists for them."""
     rng = random.Random(seed)
-    clinical = sorted({t["text"] if isinstance(t, dict) else t
-                       for region in load_lexicon().raw["demo"]["regions"].values()
-                       for t in region.get("normal", [])}) + CLINICAL_EXTRA
+    clinical = iter(clinical_sentences(random.Random(seed + 1)))  # each sentence used once
     people = [_person(rng) for _ in range(n)]
     values: list[str] = []
     records = []
@@ -174,7 +294,7 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
                    f"09{i:08d}"]
         pieces: list[tuple[str, str | None]] = []
         for _ in range(3):
-            pieces.append((rng.choice(clinical), "clinical"))
+            pieces.append((next(clinical), "clinical"))
             text, category = _phi(rng)
             pieces.append((text, category))
         own = rng.choice([f"{family} {middle} {given}".lower(), " ".join(_ascii(w) for w in person).upper(),
@@ -188,7 +308,7 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
         text, labels = "", []
         for piece, category in pieces:
             start = len(text)
-            text += piece + ". "
+            text += (piece.rstrip(".") if category == "clinical" else piece) + ". "
             if category == "clinical":
                 labels.append(("clinical", start, start + len(piece.rstrip("."))))
             elif category in (OWN, UNANCHORED):
@@ -199,14 +319,19 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
             else:
                 a, b = _span_of(piece, category)
                 labels.append((category, start + a, start + b))
-        records.append({"text": text.strip(), "labels": labels})
+        style = rng.choices(list(STYLES), weights=_STYLE_WEIGHTS)[0]
+        written = STYLES[style](text.strip())
+        assert len(written) == len(text.strip()), style  # offsets carry over
+        records.append({"text": written, "labels": labels, "style": style})
     return records, values
 
 
 def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
     found, planted, kept, clinical = Counter(), Counter(), 0, 0
     detected, true_detected = Counter(), Counter()
+    styles: dict[str, Counter] = {}
     for record in records:
+        style = styles.setdefault(record.get("style", "sentence case"), Counter())
         text = record["text"]
         spans = analyzer.find(text) + (extra(text) if extra else [])
         covered = [False] * len(text)
@@ -217,14 +342,20 @@ def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
             if category == "clinical":
                 clinical += 1
                 kept += not any(covered[a:b])
+                style["clinical"] += 1
+                style["kept"] += not any(covered[a:b])
                 continue
             planted[category] += 1
-            found[category] += all(covered[k] for k in range(a, b) if text[k].isalnum())
+            hit = all(covered[k] for k in range(a, b) if text[k].isalnum())
+            found[category] += hit
+            if category != UNANCHORED:
+                style["planted"] += 1
+                style["found"] += hit
         for span in spans:
             detected[span.category] += 1
             true_detected[span.category] += any(a < span.end and span.start < b for _, a, b in phi_labels)
     return {"found": found, "planted": planted, "kept": kept, "clinical": clinical, "detected": detected,
-            "true": true_detected}
+            "true": true_detected, "styles": styles}
 
 
 def _ner_spans(text: str) -> list[phi.Span]:
@@ -241,13 +372,449 @@ def _ner_spans(text: str) -> list[phi.Span]:
     return spans
 
 
+# --------------------------------------------------------------------------- text nobody here wrote
+
+#: PhoNER_COVID19's splits this benchmark reads. Its test split is kept by others as an independent check and is
+#: never opened here; the data are read by path and nothing from them is written anywhere.
+PHONER_SPLITS = ("train_syllable.json", "dev_syllable.json")
+_NO_SPACE_BEFORE = frozenset(",.;:!?)]}%…")
+_NO_SPACE_AFTER = frozenset("([{")
+_QUOTES = frozenset("\"'“”‘’")
+
+
+def detokenize(words: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """The sentence as it was written (``24 - 7`` -> ``24-7``, ``7 / 3`` -> ``7/3``, ``( 26`` -> ``(26``, no space
+    before ``,`` ``.`` ``)``, quotes against what they quote) and each word's (start, end) in it.
+
+    Each word is passed through :func:`vixray_data.text.normalize` first, so the sentence is already in the form
+    the de-identifier sees (a word that normalises to nothing, a lone zero-width space, takes no room)."""
+    words = [normalize(w) for w in words]
+    text, offsets, open_quote = "", [], False
+    glue_next = True
+    for i, word in enumerate(words):
+        prev = words[i - 1] if i else ""
+        nxt = words[i + 1] if i + 1 < len(words) else ""
+        glue = glue_next or not word or word[0] in _NO_SPACE_BEFORE
+        if word in ("-", "/") and prev and nxt and (word == "/" or prev[-1:].isdigit() or nxt[:1].isdigit()):
+            glue = True
+        if prev in ("-", "/") and text.endswith(prev) and text[-len(prev) - 1:-len(prev)] != " ":
+            glue = True
+        if word in _QUOTES:
+            glue = open_quote  # a closing quote sticks to what it closes
+        glue_next = word[-1:] in _NO_SPACE_AFTER or (word in _QUOTES and not open_quote) or not word
+        if word in _QUOTES:
+            open_quote = not open_quote
+        if text and not glue:
+            text += " "
+        offsets.append((len(text), len(text) + len(word)))
+        text += word
+    return text, offsets
+
+
+def _entities(tags: list[str]) -> list[tuple[str, int, int]]:
+    """(type, first word, last word + 1) of each BIO entity."""
+    out, i = [], 0
+    while i < len(tags):
+        tag = tags[i]
+        if tag == "O":
+            i += 1
+            continue
+        kind, j = tag[2:], i + 1
+        while j < len(tags) and tags[j] == f"I-{kind}":
+            j += 1
+        out.append((kind, i, j))
+        i = j
+    return out
+
+
+_YEAR_ONLY = re.compile(r"(?:năm\s*)?(?:19|20)\d{2}", re.IGNORECASE)
+
+
+def phoner_target(kind: str, text: str) -> str | None:
+    """What the benchmark asks of a PhoNER entity: a must-find row, ``keep``, an informative row, or None.
+
+    * NAME, PATIENT_ID: must-find.
+    * DATE: must-find when finer than a year, i.e. it holds a day or a month (``24-7``, ``7/3``, ``tháng 8``,
+      ``tháng 8-2020``, ``mùng 3 Tết``; HIPAA counts every element of a date but the year). A year alone
+      (``năm 2020``) and a date with no number in it (``hôm qua``, relative) are an informative row.
+    * LOCATION: must-find when it is not just a province / centrally-run city, a country or a larger region
+      (:func:`vixray_data.phi.places.is_coarse_place`); those are an informative row.
+    * AGE: must-find above 89. SYMPTOM_AND_DISEASE: must be kept whole.
+    """
+    if kind == "NAME":
+        return "name"
+    if kind == "PATIENT_ID":
+        return "patient_id"
+    if kind == "DATE":
+        if not any(c.isdigit() for c in text) or _YEAR_ONLY.fullmatch(text.strip()):
+            return "date (year only or no number; not scored)"
+        return "date"
+    if kind == "LOCATION":
+        return "location (province/country; not scored)" if is_coarse_place(text) else "location"
+    if kind == "AGE":
+        digits = re.findall(r"\d+", text)
+        return "age > 89" if digits and int(digits[0]) > 89 else None
+    if kind == "SYMPTOM_AND_DISEASE":
+        return "keep"
+    return None
+
+
+_FACILITY = re.compile(r"(?i)(?:bệnh viện|bv|trung tâm|phòng khám|trạm y tế|sân bay|quán|bar|chợ|trường|khách sạn|"
+                       r"chung cư|nhà|công ty|siêu thị|khu|tòa|cửa khẩu|đền|chùa|nhà thờ|bến|cảng|ga|làng|"
+                       r"karaoke|quầy|cơ sở|cửa hàng|điểm|nhà máy|doanh trại)\b")
+_UNIT = re.compile(r"(?i)(?:quận|huyện|phường|xã|thị trấn|thị xã|thôn|ấp|xóm|bản|tổ|khu phố|khối|đường|phố|ngõ|"
+                   r"ngách|hẻm|kiệt|số|thành phố|tp|tx|tt|p|q)\b\.?")
+
+
+_SHAPE_WORDS = frozenset({"thang", "ngay", "mung", "tet", "nam", "sang", "trua", "chieu", "toi", "dem", "bn", "am",
+                          "lich", "hom", "ca", "benh", "nhan", "so"})
+
+
+def _shape(text: str) -> str:
+    """Digits as 9, words as ``w``/``W`` unless a date or case-number keyword: a kind, never a value."""
+    text = re.sub(r"\d+", "9", text)
+    return re.sub(r"[^\W\d_]+", lambda m: fold(m.group(0)) if fold(m.group(0)) in _SHAPE_WORDS else
+                  "W" if m.group(0)[:1].isupper() else "w", text)
+
+
+def miss_type(row: str, text: str, before: str) -> str:
+    """A miss's kind, from its shape and the word before it (never the text itself): what the report lists."""
+    shape = _shape(text)
+    if row == "date":
+        return shape
+    if row == "patient_id":
+        lead = fold(before).split()[-2:]
+        if lead[-1:] in (["nhan"], ["bn"]) or lead == ["ca", "benh"]:
+            return "after bệnh nhân / BN / ca bệnh: " + shape
+        if lead[-1:] in (["va"], [","], ["-"]) or before.rstrip().endswith((",", "-")):
+            return "in a list: " + shape
+        return "other: " + shape
+    if row == "name":
+        tokens = text.split()
+        if all(re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", t) for t in tokens) \
+                or re.fullmatch(r"[A-ZĐ]{2,3}\.?", text):
+            return "initials"
+        kind = "one word" if len(tokens) == 1 else f"{min(len(tokens), 4)} words"
+        return kind + (", all capitals" if text.isupper() else "")
+    if row == "location":
+        if _FACILITY.match(text):
+            return "facility + name"
+        if _UNIT.match(text):
+            return "unit word + name"
+        if all(w[:1].isupper() or w[:1].isdigit() for w in text.split()):
+            return "bare capitalised name"
+        return "other"
+    return shape if row == "age > 89" else "other"
+
+
+def redact_mapped(text: str, spans) -> tuple[str, list[int]]:
+    """The written text and, for each character of ``text``, where it stands in it (-1: replaced)."""
+    written, where, last = [], [-1] * len(text), 0
+    at = 0
+    for span in sorted(spans):
+        if span.start < last:
+            continue
+        for k in range(last, span.start):
+            where[k] = at + (k - last)
+        written.append(text[last:span.start])
+        at += span.start - last
+        written.append(phi.REDACTED)
+        at += len(phi.REDACTED)
+        last = span.end
+    for k in range(last, len(text)):
+        where[k] = at + (k - last)
+    written.append(text[last:])
+    return "".join(written), where
+
+
+def second_detector(text: str, spans, entities: list[tuple[int, int]]) -> tuple[bool, list[bool]]:
+    """Run the safe-list detector on the scrubbed text: (does it flag anything, for each entity the scrub left
+    (an alphanumeric character of it written), does it flag one of its characters)."""
+    written, where = redact_mapped(text, spans)
+    flagged = _coverage(written, find_unexplained(written))
+    hits = []
+    for a, b in entities:
+        positions = [where[k] for k in range(a, b) if where[k] >= 0 and text[k].isalnum()]
+        hits.append(any(flagged[p] for p in positions))
+    return any(flagged), hits
+
+
+def _coverage(text: str, spans) -> bytearray:
+    covered = bytearray(len(text))
+    for span in spans:
+        covered[span.start:span.end] = b"\x01" * (span.end - span.start)
+    return covered
+
+
+def _found(text: str, covered: bytearray, a: int, b: int) -> bool:
+    return all(covered[k] for k in range(a, b) if text[k].isalnum())
+
+
+def score_phoner(folder: Path, *, show: int = 0) -> dict:
+    """Recall per must-find row, the kept rate of SYMPTOM_AND_DISEASE and the miss types, on train + dev."""
+    planted, found, misses, examples, second = Counter(), Counter(), {}, {}, Counter()
+    sentences = changed = 0
+    for name in PHONER_SPLITS:
+        with open(Path(folder) / name, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                item = json.loads(line)
+                text, offsets = detokenize(item["words"])
+                sentences += 1
+                if normalize(text) != text:  # the de-identifier would see another string: count it, score as is
+                    changed += 1
+                spans = phi.find_phi(text)
+                covered = _coverage(text, spans)
+                left = []  # must-find entities the scrub did not take whole
+                for kind, i, j in _entities(item["tags"]):
+                    a, b = offsets[i][0], offsets[j - 1][1]
+                    row = phoner_target(kind, text[a:b])
+                    if row is None:
+                        continue
+                    planted[row] += 1
+                    ok = not any(covered[a:b]) if row == "keep" else _found(text, covered, a, b)
+                    found[row] += ok
+                    if not ok and row != "keep" and "not scored" not in row:
+                        left.append((a, b))
+                    if not ok and row != "keep" and "not scored" not in row:
+                        kind_ = miss_type(row, text[a:b], text[:a])
+                        misses.setdefault(row, Counter())[kind_] += 1
+                        if show and len(examples.setdefault(row, [])) < show:
+                            examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                    elif not ok and row == "keep" and show and len(examples.setdefault(row, [])) < show:
+                        examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                any_flag, hits = second_detector(text, spans, left)
+                second["left"] += len(left)
+                second["left_flagged"] += sum(hits)
+                second["clean"] += not left
+                second["clean_flagged"] += any_flag and not left
+    return {"sentences": sentences, "changed": changed, "planted": planted, "found": found, "misses": misses,
+            "examples": examples, "second": second}
+
+
+def print_phoner(result: dict) -> None:
+    planted, found = result["planted"], result["found"]
+    print(f"PhoNER_COVID19 train + dev: {result['sentences']} sentences "
+          f"({result['changed']} changed by normalize)\n")
+    print("| row | entities | found | recall |")
+    print("|---|---:|---:|---:|")
+    for row in ("name", "date", "location", "patient_id", "age > 89"):
+        if planted[row]:
+            print(f"| {row} | {planted[row]} | {found[row]} | **{found[row] / planted[row]:.4f}** |")
+    for row in sorted(r for r in planted if "not scored" in r):
+        print(f"| {row} | {planted[row]} | {found[row]} | {found[row] / planted[row]:.4f} |")
+    keep = planted["keep"]
+    print(f"\nSYMPTOM_AND_DISEASE kept whole: {found['keep']}/{keep} = **{found['keep'] / keep:.4f}**\n")
+    print("Misses by kind (shape: digits as 9; the word before for patient ids; no text):")
+    for row in ("name", "date", "location", "patient_id", "age > 89"):
+        kinds = result["misses"].get(row)
+        if kinds:
+            listed = ", ".join(f"{k} {n}" for k, n in kinds.most_common(12))
+            print(f"- {row}: {listed}" + (f" (+{len(kinds) - 12} more kinds)" if len(kinds) > 12 else ""))
+    s = result["second"]
+    print(f"\nSecond detector (safe list) on the scrubbed sentences: flags {s['left_flagged']}/{s['left']} of the "
+          f"must-find entities the scrub left; flags {s['clean_flagged']}/{s['clean']} = "
+          f"{s['clean_flagged'] / max(s['clean'], 1):.1%} of the sentences the scrub left with none")
+    for row, lines in result["examples"].items():  # --show-misses: to the terminal only, never to a file
+        print(f"\n# {row}", file=sys.stderr)
+        for line in lines:
+            print("   " + line, file=sys.stderr)
+
+
+def _occurrences(text: str, phrase: str) -> list[tuple[int, int]]:
+    out, at = [], text.find(phrase)
+    while phrase and at >= 0:
+        out.append((at, at + len(phrase)))
+        at = text.find(phrase, at + 1)
+    return out
+
+
+def _to_normalized(raw: str, at: int) -> int:
+    """Where offset ``at`` of ``raw`` lands in ``normalize(raw)`` (which composes, collapses and may drop
+    characters): the length of the normalised prefix, measured before a character that survives normalising."""
+    return len(normalize(raw[:at] + "x")) - 1
+
+
+def score_blind(path: Path, *, show: int = 0) -> dict:
+    """Recall per category and per tag, and the kept rate, on a blind set (JSON lines: id, field, text, phi:
+    [{text, category, start, end}], keep: [phrases], tags). The text goes through ``normalize`` as the
+    de-identifier's fields do; each span's offsets (its first occurrence when it has none; every occurrence for a
+    keep phrase) are carried into the normalised text. A value is found when every letter and digit of it lies
+    inside detected spans, a phrase kept when none of its characters does."""
+    planted, found, by_tag, tag_found = Counter(), Counter(), Counter(), Counter()
+    kept = keep = unlocatable = records = invisible = 0
+    keep_by_tag, kept_by_tag, second = Counter(), Counter(), Counter()
+    examples: list[str] = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            records += 1
+            raw = item["text"]
+            text = normalize(raw)
+            spans = phi.find_phi(text)
+            covered = _coverage(text, spans)
+            written = phi.redact(text, spans)[0]
+            left = []
+            invisible += any(unicodedata.category(c) == "Cf" for c in written)
+            tags = item.get("tags") or []
+            for entry in item.get("phi") or []:
+                start = entry.get("start")
+                if start is None:
+                    start = raw.find(entry["text"])
+                if start < 0:
+                    unlocatable += 1
+                    continue
+                a, b = _to_normalized(raw, start), _to_normalized(raw, start + len(entry["text"]))
+                category = entry.get("category") or "?"
+                ok = _found(text, covered, a, b)
+                if not ok:
+                    left.append((a, b))
+                planted[category] += 1
+                found[category] += ok
+                for tag in tags:
+                    by_tag[tag] += 1
+                    tag_found[tag] += ok
+                if not ok and show and len(examples) < show:
+                    examples.append(f"{category} {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+            any_flag, hits = second_detector(text, spans, left)
+            second["left"] += len(left)
+            second["left_flagged"] += sum(hits)
+            second["clean"] += not left
+            second["clean_flagged"] += any_flag and not left
+            for phrase in item.get("keep") or []:
+                where = _occurrences(raw, phrase)
+                if not where:
+                    unlocatable += 1
+                    continue
+                keep += 1
+                ok = not any(any(covered[_to_normalized(raw, a):_to_normalized(raw, b)]) for a, b in where)
+                kept += ok
+                for tag in tags:
+                    keep_by_tag[tag] += 1
+                    kept_by_tag[tag] += ok
+                if not ok and show and len(examples) < show:
+                    a, b = _to_normalized(raw, where[0][0]), _to_normalized(raw, where[0][1])
+                    examples.append(f"keep {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+    return {"records": records, "planted": planted, "found": found, "by_tag": by_tag, "tag_found": tag_found,
+            "keep": keep, "kept": kept, "keep_by_tag": keep_by_tag, "kept_by_tag": kept_by_tag,
+            "unlocatable": unlocatable, "invisible": invisible, "examples": examples, "second": second}
+
+
+def print_blind(result: dict) -> None:
+    planted, found = result["planted"], result["found"]
+    total_p, total_f = sum(planted.values()), sum(found.values())
+    print(f"blind set: {result['records']} texts, {total_p} PHI values, {result['keep']} phrases to keep "
+          f"({result['unlocatable']} phrases not found verbatim in their text, not scored)\n")
+    print("| category | values | found | recall |")
+    print("|---|---:|---:|---:|")
+    for category in sorted(planted):
+        print(f"| {category} | {planted[category]} | {found[category]} | {found[category] / planted[category]:.4f} |")
+    print(f"| **all** | {total_p} | {total_f} | **{total_f / max(total_p, 1):.4f}** |\n")
+    print("| tag | values | found | recall | phrases to keep | kept |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for tag in sorted(set(result["by_tag"]) | set(result["keep_by_tag"])):
+        n, f = result["by_tag"][tag], result["tag_found"][tag]
+        kn, kk = result["keep_by_tag"][tag], result["kept_by_tag"][tag]
+        print(f"| {tag} | {n} | {f} | {f / n:.4f} | {kn} | {kk / kn:.4f} |" if n else
+              f"| {tag} | 0 | 0 | – | {kn} | {kk / max(kn, 1):.4f} |")
+    print(f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
+          f"written texts holding an invisible format character: {result['invisible']}")
+    s = result["second"]
+    print(f"second detector (safe list) on the scrubbed texts: flags {s['left_flagged']}/{s['left']} of the values "
+          f"the scrub left; flags {s['clean_flagged']}/{s['clean']} = {s['clean_flagged'] / max(s['clean'], 1):.1%} "
+          f"of the texts the scrub left with none")
+    for line in result["examples"]:  # --show-misses: to the terminal only
+        print("   " + line, file=sys.stderr)
+
+
+#: Run in a child process against whichever ``vixray_data`` is first on its path: CPU ms per record of the full
+#: scrub, median of passes, every per-text cache of its ``phi`` cleared before each pass.
+_TIME_SCRUB = """
+import functools, gc, json, statistics, sys, time
+from vixray_data import phi
+import vixray_data.phi.allow as allow, vixray_data.phi.spans as spans
+data = json.load(open(sys.argv[1]))
+texts, values = data["texts"], data["values"]
+an = phi.Analyzer(values=phi.ValueIndex(values),
+                  shapes=phi.IdShapes([v for v in values if any(c.isalpha() for c in v) and "^" not in v]))
+keep = ("raw_words", "words", "_regexes", "_patterns", "clinical_words", "clinical_words_folded")
+def clear():
+    for mod in (spans, allow):
+        for obj in vars(mod).values():
+            if isinstance(obj, functools._lru_cache_wrapper) and obj.__module__ == mod.__name__ \\
+                    and obj.__name__ not in keep:
+                obj.cache_clear()
+for t in texts[:50]:
+    phi.redact(t, an.find(t))
+cpu = []
+for _ in range(int(sys.argv[2])):
+    clear(); gc.collect()
+    start = time.process_time()
+    for t in texts:
+        phi.redact(t, an.find(t))
+    cpu.append(time.process_time() - start)
+print(1000 * statistics.median(cpu) / len(texts))
+"""
+
+
+def paired_speed(records: list[dict], values: list[str], base: Path, pairs: int, runs: int) -> None:
+    """The scrub of the ``vixray_data`` tree under ``base`` and of this one, timed alternately on the same reports
+    (so the machine's load falls on both alike): medians and the ratio."""
+    import os
+    import subprocess
+    import tempfile
+
+    here = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_file = Path(tmp) / "corpus.json"
+        corpus_file.write_text(json.dumps({"texts": [r["text"] for r in records], "values": values}))
+        times: dict[str, list[float]] = {"base": [], "this": []}
+        for _ in range(pairs):
+            for label, path in (("base", Path(base).resolve()), ("this", here)):
+                out = subprocess.run([sys.executable, "-c", _TIME_SCRUB, str(corpus_file), str(runs)], cwd=tmp,
+                                     env=dict(os.environ, PYTHONPATH=str(path)), capture_output=True, text=True,
+                                     check=True)
+                times[label].append(float(out.stdout.strip()))
+    ratio = statistics.median(t / b for t, b in zip(times["this"], times["base"], strict=True))
+    print(f"paired CPU ms/record, {pairs} pairs x median of {runs} passes: base "
+          f"{statistics.median(times['base']):.3f}, this {statistics.median(times['this']):.3f} (ratio {ratio:.2f})")
+
+
+def _clear_caches() -> None:
+    """Forget every text the de-identifier has seen (its caches are per text): each pass starts cold."""
+    for cached in (phi.spans.fold_chars, phi.spans.lower_chars, phi.spans.base_chars, phi.spans.capital_runs,
+                   phi.spans._sentence_starts,
+                   phi.spans._uninformative, phi.spans.any_unaccented, phi.allow.allowed_spans,
+                   phi.places.is_coarse_place):
+        cached.cache_clear()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=600)
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--demo-records", type=int, default=5400, help="demo records the safe list must pass")
+    parser.add_argument("--pair-with", type=Path, metavar="DIR",
+                        help="also time the scrub of the vixray_data tree in DIR (e.g. `git archive REF vixray_data "
+                             "| tar -x -C DIR`) and this one alternately (paired runs)")
+    parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
+    parser.add_argument("--phoner", type=Path, metavar="DIR",
+                        help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead")
+    parser.add_argument("--blind", type=Path, metavar="PATH", help="score a blind set (JSON lines) instead")
+    parser.add_argument("--show-misses", type=int, default=0, metavar="N",
+                        help="print N missed examples per row to stderr (development; never commit them)")
     args = parser.parse_args()
+    if args.phoner or args.blind:
+        if args.phoner:
+            print_phoner(score_phoner(args.phoner, show=args.show_misses))
+        if args.blind:
+            print_blind(score_blind(args.blind, show=args.show_misses))
+        return
 
     records, values = corpus(args.records, args.seed)
     deidentifier_values = phi.ValueIndex(values)
@@ -271,15 +838,37 @@ def main() -> None:
         print(f"| {category} | {n} | {t} | {t / n:.1%} |")
     n, t = sum(result["detected"].values()), sum(result["true"].values())
     print(f"| **all** | {n} | {t} | **{t / n:.2%}** |\n")
+    distinct = len({r["text"][a:b].lower() for r in records for c, a, b in r["labels"] if c == "clinical"})
     print(f"clinical sentences kept whole: {result['kept']}/{result['clinical']} = "
-          f"{result['kept'] / result['clinical']:.2%}")
+          f"{result['kept'] / result['clinical']:.2%} ({distinct} distinct)\n")
+    print("| report written in | reports | PHI found | recall | clinical kept | kept |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for style in STYLES:
+        c = result["styles"].get(style, Counter())
+        n = sum(1 for r in records if r["style"] == style)
+        print(f"| {style} | {n} | {c['found']}/{c['planted']} | {c['found'] / max(c['planted'], 1):.2%} | "
+              f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |")
+    print()
+
+    sentences = sorted({r["text"][a:b] for r in records for c, a, b in r["labels"] if c == "clinical"})
+    flagged = sum(bool(find_unexplained(s)) for s in sentences)
+    print(f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
+          f"= {flagged / len(sentences):.2%}")
+    pool = clinical_sentences(random.Random(args.seed + 1))
+    for style, write in STYLES.items():
+        n = sum(bool(find_unexplained(write(s))) for s in pool)
+        print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
+    demo = DemoSource(size=args.demo_records, image_size=16)
+    texts = {t for i in range(args.demo_records) for name in schema.TEXT_FIELDS
+             if (t := demo.record(i).fields.get(name))}
+    n = sum(bool(find_unexplained(t)) for t in texts)
+    print(f"  the {args.demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged\n")
 
     clinical_only = [" ".join(rng_sentences) for rng_sentences in _clinical_reports(len(records), args.seed)]
     for label, texts in (("labelled reports", [r["text"] for r in records]), ("clinical-only reports", clinical_only)):
         wall, cpu = [], []
         for _ in range(args.runs):
-            phi.spans.fold_chars.cache_clear()
-            phi.spans.lower_chars.cache_clear()
+            _clear_caches()
             start, start_cpu = time.perf_counter(), time.process_time()
             for text in texts:
                 phi.redact(text, analyzer.find(text))
@@ -289,6 +878,9 @@ def main() -> None:
         print(f"speed, {label} (mean {chars:.0f} characters): {len(texts) / statistics.median(wall):,.0f} records/s, "
               f"{1000 * statistics.median(wall) / len(texts):.3f} ms/record wall, "
               f"{1000 * statistics.median(cpu) / len(texts):.3f} ms/record CPU (median of {args.runs} passes)")
+
+    if args.pair_with:
+        paired_speed(records, values, args.pair_with, args.pairs, args.runs)
 
     if args.ner:
         start = time.perf_counter()

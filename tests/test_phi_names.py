@@ -57,3 +57,64 @@ def test_clinical_words_that_look_like_names_survive(text):
 def test_without_a_listed_family_name_or_a_title_a_name_is_not_found():
     """The documented blind spot (README: what is not detected)."""
     assert scrubbed("Kha Bình đến khám.") == "Kha Bình đến khám."
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Cháu ngoại tên là Diệp đi cùng.", "Cháu ngoại tên là ___ đi cùng."),
+    ("Anh rể Quyết ký giấy cam kết.", "Anh rể ___ ký giấy cam kết."),
+    ("Người bảo lãnh là Thoa, ở cùng nhà.", "Người bảo lãnh là ___, ở cùng nhà."),
+    ("Dì ruột của BN (Xuyến) hỏi kết quả.", "Dì ruột của BN (___) hỏi kết quả."),
+    ("Sinh viên Y5 Lạc trình bệnh án.", "Sinh viên Y5 ___ trình bệnh án."),
+    ("me bn ten la thoa, bo ten quyet", "me bn ten la ___, bo ten ___"),
+])
+def test_a_given_name_alone_after_a_kinship_or_role_word_is_found(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Người đọc: P.T.Q.; duyệt: Ng.Đ.Kh.", "Người đọc: ___; duyệt: ___"),
+    ("Kỹ thuật viên Tr.V.Lộc chụp lại.", "Kỹ thuật viên ___ chụp lại."),
+    ("BN Đỗ Th. Xuân, 41 tuổi.", "BN ___, 41 tuổi."),
+    ("Ngày 3/2, Q. bắt đầu sốt.", "Ngày ___, ___ bắt đầu sốt."),
+])
+def test_initials_are_names(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Gãy xương sườn 4 T. Tràn khí màng phổi P.", "Phim P.A. thẳng đứng.",
+                                  "Dẫn lưu bên P. ra dịch vàng."])
+def test_a_side_or_a_view_abbreviated_is_no_initial(text):
+    assert scrubbed(text) == text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Phim của BN Niê H'Loan: mờ đáy phổi phải.", "Phim của BN ___: mờ đáy phổi phải."),
+    ("Chồng là Y Thuôn Êban, đi cùng vợ.", "Chồng là ___, đi cùng vợ."),
+    ("BN A Blong, 30 tuổi, người Xơ Đăng.", "BN ___, 30 tuổi, người Xơ Đăng."),
+    ("Bệnh nhân Giàng A Tủa chuyển từ tuyến huyện.", "Bệnh nhân ___ chuyển từ tuyến huyện."),
+])
+def test_names_of_highland_peoples_are_found_by_their_shape(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Đã hỏi ý kiến của Thắm trước khi chụp.", "Đã hỏi ý kiến của ___ trước khi chụp."),
+    ("BN đi cùng Khải và Loan đến khám.", "BN đi cùng ___ và ___ đến khám."),
+])
+def test_a_capitalised_vietnamese_word_in_mid_sentence_is_a_name(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "TRAN DICH MANG PHOI TRAI LUONG IT. KHONG TRAN KHI MANG PHOI.", "VOM HOANH PHAI NANG CAO, DINH PHOI HAI BEN SANG.",
+    "Tràn Dịch Màng Phổi Hai Bên, Dày Dính Màng Phổi Đáy Trái.", "BN ho kéo dài, sốt về chiều, chồng ho ra máu.",
+    "Không thấy khí tự do dưới hoành. Dị vật cản quang không thấy.", "Hội chứng Kartagener, theo dõi Kerley B.",
+    "Kết luận: Tràn dịch màng phổi phải. Đề nghị: Chụp CLVT.",
+])
+def test_clinical_vocabulary_wins_over_a_family_name_reading(text):
+    assert scrubbed(text) == text
+
+
+def test_capitals_without_diacritics_keep_the_clinical_text_and_lose_the_name():
+    text = "BN TRAN VAN KHOANG: TRAN KHI MANG PHOI PHAI, VOM HOANH PHAI DET."
+    assert scrubbed(text) == "BN ___: TRAN KHI MANG PHOI PHAI, VOM HOANH PHAI DET."

@@ -27,9 +27,9 @@ def test_the_keyword_before_a_number_is_kept():
 
 
 def test_codes_shaped_like_the_exports_ids_are_record_numbers():
-    analyzer = Analyzer(shapes=IdShapes(["ACC-0001", "BN900"]))
-    assert scrubbed("so với phim ACC-0417 của BN917", analyzer) == "so với phim ___ của ___"
-    assert scrubbed("so với phim của BN917") == "so với phim của BN917"  # too short without the export's shape
+    analyzer = Analyzer(shapes=IdShapes(["ACC-0001", "XQ900"]))
+    assert scrubbed("so với phim ACC-0417 của XQ917", analyzer) == "so với phim ___ của ___"
+    assert scrubbed("so với phim của XQ917") == "so với phim của XQ917"  # too short without the export's shape
 
 
 @pytest.mark.parametrize("text", [
@@ -37,4 +37,41 @@ def test_codes_shaped_like_the_exports_ids_are_record_numbers():
     "Xẹp đốt sống T12, L1-L2; viêm phổi COVID-19.", "Diện tích da BSA 1.7 m2.",
 ])
 def test_measurements_and_clinical_codes_are_not_numbers_to_remove(text):
+    assert scrubbed(text) == text
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("ĐT bàn (0251) 3822 114.", "ĐT bàn ___."),
+    ("Con ở Đức: +49 151 2345 6789.", "Con ở Đức: ___."),
+    ("Gọi 0084 912 000 111 hoặc 0912-000-111.", "Gọi ___ hoặc ___."),
+    ("Tổng đài 1900 9095, máy lẻ 308.", "Tổng đài ___, máy lẻ ___."),
+])
+def test_phones_with_prefixes_groups_and_extensions_are_found(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Xe máy 59X2-345.67 va chạm.", "Xe máy ___ va chạm."),
+    ("Thẻ 4111 2222 3333 4444 đã trả.", "Thẻ ___ đã trả."),
+    ("STK: 1903 4455 6677 tại ngân hàng.", "STK: ___ tại ngân hàng."),
+    ("IMEI 490154203237518.", "IMEI ___."),
+    ("Số hiệu quân nhân 80-123-456.", "Số hiệu quân nhân ___."),
+])
+def test_other_identifying_numbers_are_found(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Tiếp xúc với bệnh nhân 1.207 và 1.209.", "Tiếp xúc với bệnh nhân ___ và ___."),
+    ("BN số 58 chuyển khoa.", "BN số ___ chuyển khoa."),
+    ("Là ca bệnh thứ 312 của tỉnh.", "Là ca bệnh thứ ___ của tỉnh."),
+    ("Có hai ca nặng, gồm 611 và 640.", "Có hai ca nặng, gồm ___ và ___."),
+])
+def test_case_numbers_are_found(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Bệnh nhân 68 tuổi, nặng 52 kg.", "Bệnh nhân 3 lần nhập viện.",
+                                  "BN gãy xương sườn 5, 6, 7 trái."])
+def test_an_age_a_measure_or_a_count_after_bệnh_nhân_is_no_case_number(text):
     assert scrubbed(text) == text

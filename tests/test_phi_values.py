@@ -25,8 +25,8 @@ def test_a_listed_clinical_word_is_not_removed():
 
 
 def test_values_do_not_match_across_a_bracket_or_comma():
-    analyzer = Analyzer(values=ValueIndex(["NGUYEN^VAN^AN"]))
-    assert scrubbed("Văn, An (Nguyễn)", analyzer) == "Văn, An (Nguyễn)"
+    # the value index alone: the category recognizers may still read "An" in mid-sentence as a proper name
+    assert ValueIndex(["NGUYEN^VAN^AN"]).find("Văn, An (Nguyễn)") == []
 
 
 def test_overlapping_spans_merge_and_pieces_of_one_address_join():

@@ -1,6 +1,11 @@
 """Vietnamese text normalisation: the one function every module uses before comparing text.
 
-NFC first, then one tone-mark placement, then whitespace. Vietnamese has two spellings for the
+Invisible format characters out, NFKC, look-alike letters folded, then one tone-mark placement, then
+whitespace. Invisible characters (Unicode category Cf: zero-width space and joiners, soft hyphen, word joiner,
+byte-order mark, bidirectional marks) are removed, so ``Nguy\u200bễn`` is ``Nguyễn`` and no written text
+carries one. NFKC composes letters and folds compatibility forms (fullwidth ``１２`` is ``12``, a no-break
+space is a space). A Cyrillic or Greek letter that looks like a Latin one, inside a word that has Latin letters
+(``Тrần`` with a Cyrillic Т), becomes the Latin letter. Vietnamese has two spellings for the
 open syllables ending in ``oa``/``oe``/``uy``: old style puts the tone on the last vowel
 (``hoá``, ``thuỷ``), new style on the first (``hóa``, ``thủy``). The hospital's reports and the
 lexicon use new style, so old style is rewritten; closed syllables (``hoàng``, ``khuyến``) and
@@ -22,6 +27,27 @@ _OLD_STYLE_WORD = re.compile(rf"\b[bcdđghklmnpqrstvx]*{_OLD_STYLE_PAIR.pattern}
 _SPACE = re.compile(r"\s+")
 
 
+def _format_characters() -> re.Pattern:
+    """Every format character (category Cf: zero-width space/joiners, soft hyphen, word joiner, BOM, bidi marks ...)
+    as a class of ranges (a class of single characters is ten times slower to search)."""
+    codes = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    ranges, start = [], codes[0]
+    for prev, code in zip(codes, [*codes[1:], None], strict=True):
+        if code != prev + 1 if code is not None else True:
+            ranges.append(re.escape(chr(start)) + ("" if start == prev else "-" + re.escape(chr(prev))))
+            start = code
+    return re.compile("[" + "".join(ranges) + "]")
+
+
+_INVISIBLE = _format_characters()
+#: Cyrillic and Greek letters drawn like Latin ones (NFKC leaves them alone).
+_LOOK_ALIKES = str.maketrans(
+    "АВЕКМНОРСТУХЅІЈԁһаеорсухѕіјԛԝѵӏ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαιϳνκρτυχ",
+    "ABEKMHOPCTYXSIJdhaeopcyxsijqwvl" "ABEZHIKMNOPTYXoaijvkptux")
+_MIXED_WORD = re.compile(r"[^\W\d_]+")
+_GREEK_CYRILLIC = re.compile("[\u0370-\u04ff\u0500-\u052f]")
+
+
 @lru_cache(maxsize=65536)  # a report vocabulary is small; normalise is on every hot path
 def _retone(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable)
@@ -36,11 +62,25 @@ def _retone(syllable: str) -> str:
     return unicodedata.normalize("NFC", bare[:at] + tones[0] + bare[at:])
 
 
+def _fold_look_alikes(text: str) -> str:
+    """Cyrillic/Greek look-alikes to Latin in words that also hold a Latin letter (``Тrần``); a Greek or Cyrillic
+    word of its own (``α1-antitrypsin``) stays."""
+    if not _GREEK_CYRILLIC.search(text):
+        return text
+    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_LOOK_ALIKES)
+                           if any("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff"
+                                  for c in m.group(0)) else m.group(0), text)
+
+
 def normalize(text: str | None, *, lowercase: bool = False) -> str:
-    """NFC, new-style tone marks, collapsed whitespace; ``None`` becomes ``""``."""
+    """Invisible characters out, NFKC, look-alike letters folded, new-style tone marks, collapsed whitespace;
+    ``None`` becomes ``""``."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFC", text)
+    if not text.isascii():
+        text = _INVISIBLE.sub("", text)
+        text = unicodedata.normalize("NFKC", text)
+        text = _fold_look_alikes(text)
     if _OLD_STYLE_PAIR.search(text):
         text = _OLD_STYLE_WORD.sub(lambda m: _retone(m.group(0)), text)
     text = _SPACE.sub(" ", text).strip()

@@ -11,10 +11,30 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import ADDRESS, EMAIL, IP, URL, Span, alternation, fold_chars, keyword_regex, lower_chars, raw_words, words
+from .places import is_coarse_place
+from .spans import (
+    ADDRESS,
+    EMAIL,
+    IP,
+    URL,
+    Span,
+    alternation,
+    case_uninformative,
+    fold_chars,
+    has_digit,
+    keyword_regex,
+    lower_chars,
+    raw_words,
+    words,
+)
 
-_CAP = r"[A-ZĐÀ-Ỹ][^\W\d_]*"  # a capitalised word (original case)
-_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}"
+_UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_NHA = r"[Nn](?:hà|HÀ|ha|HA)"  # "nhà" of "số nhà", any case, diacritics or none
+_AT = r"\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\(\s*a\s*\)|\s+at\s+)\s*"
+_DOT = r"\s*(?:\.|\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\s+dot\s+|\s+chấm\s+)\s*"
+_TLD = r"(?:com|vn|net|org|edu|gov|info|io|co|me|biz|us|uk|jp|kr|cn|au|fr|de|sg|asia)"
+_CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"  # a capitalised word (original case), "M'gar" included
+_NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/])(?!\s*[^\W\d_]))?"  # "Phú Nhi 2", not "... 15 năm"
 
 
 @functools.lru_cache(maxsize=1)
@@ -22,11 +42,19 @@ def _regexes() -> dict[str, re.Pattern]:
     units = alternation(words()["admin_units"])
     return {
         "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+        # written around a filter: "an [at] gmail [dot] com", "an (at) bv (dot) vn", "an(a)yahoo.com", "an @ x . vn"
+        "email_disguised": re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}(?![\w])",
+                                      re.IGNORECASE),
+        # IPv6: groups of hex digits joined by colons, "::" for a run of zeros (checked in find_contacts)
+        "ipv6": re.compile(r"(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE),
         "url": re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
                           r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
-        "street": re.compile(rf"(?<![\w/.,-])(?:[Ss]ố\s+(?:nhà\s+)?)?\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
+        # "số 3 ngách 7 ngõ 41 phố Vọng": numbered lanes before the house number and street
+        "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?"
+                             rf"(?:\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*\s+(?i:ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+)*)?"
+                             rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
                              rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
         # unit keyword (folded) + number or capitalised name (checked in the original)
         "unit": re.compile(rf"(?<![^\W_])(?:{units})(?![^\W\d_])\s*\.?\s*(?=[\w])"),
@@ -35,6 +63,8 @@ def _regexes() -> dict[str, re.Pattern]:
 
 
 _DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io)\b")
+_VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
+_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\sat\s|\s@\s|\{\s*at\s*\}")
 
 
 def find_contacts(text: str) -> list[Span]:
@@ -45,14 +75,45 @@ def find_contacts(text: str) -> list[Span]:
     spans = []
     if "@" in text:
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email"].finditer(text)]
+    if "@" in text or _DISGUISED.search(text):
+        spans += [Span(m.start(), m.end(), EMAIL) for m in r["email_disguised"].finditer(text)]
+    if text.count(":") >= 2:
+        for m in r["ipv6"].finditer(text):
+            groups = m.group(0).split(":")
+            if ("::" in m.group(0) and len([g for g in groups if g]) >= 2) or \
+                    (len(groups) >= 6 and all(groups) and any(len(g) >= 3 or not g.isdigit() for g in groups)):
+                spans.append(Span(m.start(), m.end(), IP))
     if "://" in text or "www." in text.lower() or _DOMAIN.search(text):
         spans += [Span(m.start(), m.end(), URL) for m in r["url"].finditer(text)]
     if "." in text:
-        spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)]
+        spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)
+                  if not _VERSION.search(text[max(0, m.start() - 14):m.start()])]
     return spans
 
 
-_UNIT_NAME = re.compile(rf"\d{{1,3}}(?![\w])|{_NAMEWORDS}")
+_UNIT_NAME = re.compile(rf"\d{{1,3}}[A-Za-z]?(?:/\d{{1,3}})*(?![\w])|{_NAMEWORDS}")
+#: Abbreviated units: one or two letters, a name or a number after them ("P. Tân Mai", "Q.1", "H. Quảng Điền").
+_SHORT = ("q", "p", "tt", "tx", "kp", "tp", "kv", "h", "x")
+_CHAIN_AFTER = re.compile(rf"\s*[,(]\s*({_NAMEWORDS})(?![^\W_])")  # ", Hai Bà Trưng", " (Sóc Sơn)"
+_CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
+
+
+#: Words after a number that make it a count or a measure, never a house number (folded).
+_NOT_STREETS = frozenset({"tuoi", "thang", "nam", "ngay", "tuan", "lan", "gio", "phut", "giay", "mm", "cm", "kg",
+                          "ml", "lit", "vien", "goi", "nguoi", "ca", "benh", "do", "not", "o", "cai", "dot", "xuong",
+                          "suon", "khoi", "nhip", "kv", "mas"})
+
+
+def _unaccented(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written without diacritics?"""
+    start = max(text.rfind(".", 0, at - 1), text.rfind("\n", 0, at)) + 1
+    ends = [i for i in (text.find(". ", at), text.find("\n", at)) if i >= 0]
+    return text[start:min(ends, default=len(text))].isascii()
+
+
+def _chain_word_ok(run: str) -> bool:
+    """A capitalised run joined to an address by a comma is part of it unless it is a province or a heading."""
+    return not is_coarse_place(run) and fold_chars(run.split()[0]) not in ("benh", "bn", "bs", "sdt", "dt", "lien")
 
 
 def find_addresses(text: str) -> list[Span]:
@@ -63,34 +124,132 @@ def find_addresses(text: str) -> list[Span]:
     folded = fold_chars(text)
     lower = lower_chars(text)
     spans = []
-    for m in r["street"].finditer(text):
-        if m.group(0).split()[-1].isupper():
-            continue  # "SƯỜN 5 TRÁI" in an all-caps report is not a street
+    for m in (r["street"].finditer(text) if has_digit(text) else ()):
         words_ = m.group(0).split()
         after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
             continue  # "số 28 Fr": a size, not a street
+        if after_number and fold_chars(after_number[0].strip(",")) in _NOT_STREETS:
+            continue  # "48 Tuổi", "3 Tháng": a count, not a street
         unit_after = r["unit"].match(folded, m.end() + len(text[m.end():]) - len(text[m.end():].lstrip(" ,")))
+        before = folded[max(0, m.start() - 8):m.start()]
+        keyed = re.search(r"\b(?:duong|pho|ngo|hem|kiet|so|ngach)\b", fold_chars(m.group(0)) + " " + before)
+        if (case_uninformative(text, m.start()) or m.group(0).split()[-1].isupper()) and not (keyed or unit_after):
+            continue  # "48 Tuổi, Gãy Xương Đòn", "SƯỜN 5 TRÁI": in capitals a street needs its keyword or a unit
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
             continue  # "2000 Image Compression": a Vietnamese street has diacritics, a keyword or a unit after
         spans.append(Span(m.start(), m.end(), ADDRESS))
+    pending: list[Span] = []
     for match in r["unit"].finditer(folded):
         name = _UNIT_NAME.match(text, match.end())
         if name is None:
             continue
         unit = folded[match.start():match.end()].strip(" .")
         written = lower[match.start():match.end()].strip(" .")
+        dotted = "." in folded[match.start():match.end()]
+        short = unit in _SHORT
         if written not in raw_words()["admin_units"] and not written.isascii():
             continue  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
-        if len(unit) <= 3 and written.isascii() and unit not in ("q", "p", "tt", "tx", "kp", "tp", "kv"):
-            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view)
-        short = unit in ("q", "p", "tt", "tx", "kp", "tp")
-        if not short and "." in folded[match.start():match.end()]:
+        if written.isascii() and len(unit) <= 3 and not short and not _unaccented(text, match.start()):
+            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view) in accented text
+        weak = (written.isascii() and not short or case_uninformative(text, match.start())) \
+            and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
+        if not short and dotted:
             continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
-        if short and not (text[match.start()].isupper() and name.group(0)[:1].isdigit()):
-            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3"
-        if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit():
+        named = (dotted or unit == "tp") and len(name.group(0).split()[0]) > 1
+        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or named)):
+            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"; not "P.A." (a view)
+        if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name.group(0)[:1].isdigit()):
+            continue  # "H." / "X." only before a name
+        if unit in ("ban", "lang", "buon", "soc") and name.group(0)[:1].isdigit():
+            continue  # "phiên bản 3": a village is named, not numbered
+        if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit() \
+                and not re.match(r"\d+[/A-Za-z]", name.group(0)):
             continue  # "đường 2" is too weak alone; a street with a house number is found above
-        spans.append(Span(match.start(), name.end(), ADDRESS))
-    spans += [Span(*m.span(1), ADDRESS) for m in r["key"].finditer(folded) if m.group(1).strip()]
-    return spans
+        if unit in ("tp", "thanh pho") and is_coarse_place("tp " + name.group(0)):
+            continue  # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
+        (pending if weak else spans).append(Span(match.start(), name.end(), ADDRESS))
+    # Unaccented or in capitals ("QUAN DAY PHE QUAN", "TO TRAI", "ĐƯỜNG KÍNH") a unit with a name needs company:
+    # another piece of address joined to it by a comma, or a province after it ("xa Phu Hoa Dong, huyen Cu Chi").
+    joined = True
+    while joined and pending:
+        joined = False
+        for span in list(pending):
+            if any(_adjacent(text, span, other) for other in spans):
+                spans.append(span)
+                pending.remove(span)
+                joined = True
+    for m in r["key"].finditer(folded):
+        key = lower[m.start():m.start(1)].strip(" :.")
+        if key not in raw_words()["address_keys"] and not key.isascii():
+            continue  # with diacritics they must be right: "loại trừ" is not "trú"
+        if key.isascii() and key in ("tru", "que") and ":" not in text[m.start():m.start(1)]:
+            continue  # without diacritics "tru"/"que" are also "trừ", "quế": only as a heading, "Tru:"
+        span = _keyed_clause(text, folded, *m.span(1))
+        if span is not None:
+            spans.append(span)
+    return [_chained(text, span) for span in spans]
+
+
+_HOUSE = re.compile(r"(?:so|nha|can ho|lo|km)\s*\d")  # "số 9 hẻm ...", "căn hộ 12", "lô 3", "km 7"
+
+
+def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
+    """The address after a key: its comma-joined pieces while each opens with a number, a capital or a unit word,
+    up to a province (not included) or a piece of the sentence going on ("quê Quảng Nam, có bệnh nền ..."). The
+    redaction marker is never an address and never makes one: "Địa chỉ: ___, Hà Nội" has none."""
+    first, last = None, None
+    at = start
+    for piece in re.finditer(r"[^,]+", text[start:end]):
+        a, b = start + piece.start(), start + piece.end()
+        content = text[a:b].strip()
+        if not content:
+            continue
+        if not re.sub(r"_{3,}", "", content).strip(" ;:-()"):
+            at = b
+            continue  # the marker alone: a replaced piece
+        lead = a + len(text[a:b]) - len(text[a:b].lstrip(" _:;-("))
+        opens = text[lead:lead + 1]
+        if is_coarse_place(content.strip(" ;:-()")) or not (opens.isdigit() or opens.isupper() or
+                                                          _regexes()["unit"].match(folded, lead) or
+                                                          _HOUSE.match(folded, lead)):
+            break
+        first = lead if first is None else first
+        last = a + len(text[a:b].rstrip())
+        at = b
+    del at
+    return Span(first, last, ADDRESS) if first is not None else None
+
+
+def _adjacent(text: str, a: Span, b: Span) -> bool:
+    """Are two address pieces joined by a comma (or overlapping)?"""
+    first, second = (a, b) if a.start <= b.start else (b, a)
+    return second.start <= first.end or text[first.end:second.start].strip() in (",", ";", "-")
+
+
+def _another_unit(text: str, folded: str, at: int) -> bool:
+    """Does another administrative unit, or a province, follow ``at`` after a comma?"""
+    m = re.match(r"\s*[,;-]\s*", text[at:at + 4])
+    if m is None:
+        return False
+    rest = at + m.end()
+    return bool(_regexes()["unit"].match(folded, rest)) or is_coarse_place(_up_to_comma(text, rest))
+
+
+def _up_to_comma(text: str, start: int) -> str:
+    """The piece of an address list that starts at ``start``: up to the next comma, semicolon or sentence end."""
+    end = re.search(r",|;|\.\s|\.$|$", text[start:])
+    return text[start:start + end.start()]
+
+
+def _chained(text: str, span: Span) -> Span:
+    """An address with the comma-joined places around it that are not provinces: "Sóc Sơn, huyện Sóc Sơn",
+    "ngõ 41 phố Vọng, Hai Bà Trưng" (not in a sentence in capitals or Title Case, where every word is capitalised)."""
+    start, end = span.start, span.end
+    if case_uninformative(text, start):
+        return span
+    while (m := _CHAIN_AFTER.match(text, end)) and _chain_word_ok(_up_to_comma(text, m.start(1))):
+        end = m.end(1)
+    while (m := _CHAIN_BEFORE.search(text[max(0, start - 40):start])) and _chain_word_ok(m.group(1)):
+        start -= len(text[max(0, start - 40):start]) - m.start(1)
+    return span if (start, end) == (span.start, span.end) else Span(start, end, ADDRESS)

@@ -19,10 +19,23 @@ from __future__ import annotations
 import functools
 import re
 
-from .spans import NAME, Span, alternation, base_chars, fold_chars, lower_chars, raw_words, words
+from .spans import (
+    NAME,
+    Span,
+    alternation,
+    any_unaccented,
+    base_chars,
+    case_uninformative,
+    fold_chars,
+    lower_chars,
+    raw_words,
+    unaccented,
+    words,
+)
 
-_TOKEN = re.compile(r"[^\W\d_]+")
+_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Loan" is one word
 _MAX_WORDS = 5
+_RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
                    "ký", "phim", "ngày", "lúc", "số", "khám", "nam", "nữ", "tuổi", "hoặc", "bệnh", "viện", "mã", "đt"})
@@ -40,7 +53,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     exact = _title_regex(titles)
     loose = _title_regex({fold_chars(t) for t in titles if " " in t})
     colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*:\s*")
-    families = sorted(w["family_strong"] | w["family_weak"], key=len, reverse=True)
+    families = sorted(w["family_strong"] | w["family_weak"] | w["family_ethnic"], key=len, reverse=True)
     camel = re.compile(rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
                        r"(?:[A-Z][a-z]*){1,3}(?![^\W_])")
     return exact, loose, colon, camel
@@ -53,18 +66,33 @@ def _family_regex() -> re.Pattern:
 
 @functools.lru_cache(maxsize=1)
 def _families() -> frozenset[str]:
-    return words()["family_strong"] | words()["family_weak"]
+    return words()["family_strong"] | words()["family_weak"] | words()["family_ethnic"]
 
 
-def _in(word: str, key: str) -> bool:
-    """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``)."""
-    return lower_chars(word) in raw_words()[key] or (word.isascii() and word.lower() in words()[key])
+def _in(word: str, key: str, loose: bool = True) -> bool:
+    """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``) and
+    ``loose``. A lower-case word without diacritics in a sentence that has them is an ordinary word spelled as it
+    is (``do``, ``trong``, ``ho``), so the callers of lower-case names pass ``loose`` only for unaccented text."""
+    return lower_chars(word) in raw_words()[key] or (loose and word.isascii() and word.lower() in words()[key])
 
 
-def _family(word: str) -> str | None:
+def _family(word: str, loose: bool = True) -> str | None:
     if fold_chars(word) not in _families():
         return None
-    return "strong" if _in(word, "family_strong") else "weak" if _in(word, "family_weak") else None
+    if _in(word, "family_strong", loose) or lower_chars(word) in raw_words()["family_ethnic"]:
+        return "strong"  # highland names only as written: folded, "Quàng" would be "quang"
+    return "weak" if _in(word, "family_weak", loose) else None
+
+
+def family_kind(word: str) -> str | None:
+    """``"strong"``, ``"weak"`` or None: is ``word`` a listed family name (see :func:`_family`)?"""
+    return _family(word) if word else None
+
+
+def _loose(text: str, word: str, at: int) -> bool:
+    """May a word written without diacritics stand for a name written with them? Capitalised, or in an unaccented
+    sentence."""
+    return word[:1].isupper() or unaccented(text, at)
 
 
 def _capitalised(word: str) -> bool:
@@ -102,14 +130,20 @@ def _end(text: str, toks: list[tuple[int, int]], j: int) -> int:
     return end + 1 if toks[j - 1][1] - toks[j - 1][0] == 1 and text[end:end + 1] == "." else end
 
 
-def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int) -> int:
+def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int, colon: bool = False) -> int:
     """A lower-case name after a title: family name, middle names, one given name."""
-    if _family(text[slice(*toks[i])]) is None:
+    first = text[slice(*toks[i])]
+    loose = _loose(text, first, toks[i][0])
+    family = _family(first, loose)
+    if family is None:
         return i
     j = i + 1
-    while j < len(toks) and j - i < _MAX_WORDS - 1 \
-            and _in(text[slice(*toks[j])], "middle"):
+    while j < len(toks) and j - i < _MAX_WORDS - 1 and folded[toks[j - 1][1]:toks[j][0]].strip() == "" \
+            and _in(text[slice(*toks[j])], "middle", loose):
         j += 1
+    if j == i + 1 and not colon:
+        return i  # "BN ho kéo dài", "bệnh nhân ung thư": in lower case a family name needs a middle name after
+        # it, except after a role's colon ("KTV: lan")
     gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
     initial = toks[j - 1][1] - toks[j - 1][0] == 1
     if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
@@ -126,17 +160,22 @@ def find_names(text: str) -> list[Span]:
     starts = {s: k for k, (s, _) in enumerate(toks)}
     exact, loose, colon, camel = _patterns()
     spans: list[Span] = []
-    anchors = {m.span() for m in exact.finditer(lower_chars(text))} | {m.span() for m in loose.finditer(folded)}
+    anchors = {m.span() for m in exact.finditer(lower_chars(text))}
+    if any_unaccented(text):  # "Bac si Tran Van Binh"
+        anchors |= {m.span() for m in loose.finditer(folded)}
     anchor_starts = {start for start, _ in anchors}
     for a_start, a_end in sorted(anchors):
         k = starts.get(a_end)
         if k is None or a_end in anchor_starts:  # "ThS.BS. An": the next word is another title
             continue
         word = text[slice(*toks[k])]
+        if _capitalised(word) and case_uninformative(text, toks[k][0]) and _family(word) is None \
+                and not colon.fullmatch(folded, a_start, a_end):
+            continue  # "Bệnh Nhân Khó Thở": in Title Case or capitals a title anchors only a family name
         if _capitalised(word):
             j = _run(text, toks, k, upper=None)
         else:
-            j = _lower_name(text, folded, toks, k)
+            j = _lower_name(text, folded, toks, k, colon=bool(colon.fullmatch(folded, a_start, a_end)))
             if j == k and colon.fullmatch(folded, a_start, a_end):
                 j = k
                 while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
@@ -150,13 +189,15 @@ def find_names(text: str) -> list[Span]:
             continue
         start = toks[k][0]
         word = text[slice(*toks[k])]
-        family = _family(word)
+        loose = _loose(text, word, start)
+        family = _family(word, loose)
         if family is None:
             continue
         if not _capitalised(word):  # lower case, no title: family + middle name + given name
             j = _lower_name(text, folded, toks, k)
             middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
-            if j - k >= 3 and _in(middle, "middle") and (family == "strong" or fold_chars(middle) in ("van", "thi")):
+            if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or
+                                                                 fold_chars(middle) in ("van", "thi")):
                 spans.append(Span(start, toks[j - 1][1], NAME))
             continue
         j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
@@ -166,7 +207,8 @@ def find_names(text: str) -> list[Span]:
         if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
             continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
         spans.append(Span(start, _end(text, toks, j), NAME))
-    spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
+    if _RUN_TOGETHER.search(text):  # a small letter then a capital: the only way a run-together name looks
+        spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
     return spans
 
 

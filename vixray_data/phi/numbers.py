@@ -13,7 +13,7 @@ import functools
 import re
 from collections.abc import Iterable
 
-from .spans import INSURANCE, NATIONAL_ID, PHONE, RECORD, Span, fold_chars, keyword_regex
+from .spans import INSURANCE, NATIONAL_ID, PHONE, RECORD, Span, fold_chars, has_digit, keyword_regex
 
 _SEP = r"[\s.\-]?"
 
@@ -24,6 +24,15 @@ def _regexes() -> dict[str, re.Pattern]:
         # 0912 345 678, +84 912.345.678, (028) 3812 3456, 028-3812-3456, 1900 1234 after a keyword
         "phone": re.compile(r"(?<![\w+])(?:\(\s*(?:\+?84|0)\d{1,3}\s*\)|\+\s?84|0084|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}"
                             r"(?![\w]|[.,]\d)"),
+        # (+84) 988 111 222, +49 151 2345 6789, 0044 20 7946 0000, +84-24-3826-1111, (0251) 3822 114: a country
+        # code or a bracketed prefix, then digit groups joined by single spaces, dots or dashes (digits counted after)
+        "phone_intl": re.compile(r"(?<![\w+])(?:\(\s*\+?\d{1,4}\s*\)|\+\s?\d{1,3}|00\d{1,3})"
+                                 r"(?:[\s.\-]?\d{1,5}){2,6}(?![\w]|[.,]\d)"),
+        # hotlines: 1800 5588, 1900 9095, 1900 2468 10
+        "hotline": re.compile(r"(?<![\w.,])1[89]00[\s.\-]?\d{3,4}(?:[\s.\-]?\d{2,3})?(?![\w]|[.,]\d)"),
+        # an extension after a phone: "ext. 208", "máy lẻ 31", "máy lẻ số 7", "số nhánh 3"
+        "extension": re.compile(r"(?<![^\W_])(?:ext|extension|may le|nhanh|so nhanh|noi bo)\s*(?:so)?\s*[.:#]?\s*"
+                                r"(\d{1,6})(?![\w])"),
         "phone_key": keyword_regex("phone_keys", r"\s*[:.]?\s*((?:\+?\d|\(\d)[\d\s.\-()]{5,16}\d)(?![\w]|[.,]\d)"),
         "national_key": keyword_regex("national_id_keys",
                                       r"\s*(?:so|no\.?)?\s*[:.#]?\s*([a-z]?\d(?:[\s.]?\d){7,11})"
@@ -47,18 +56,22 @@ def _digits(text: str) -> int:
 
 
 def find_phones(text: str) -> list[Span]:
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
     spans = [Span(m.start(), m.end(), PHONE) for m in r["phone"].finditer(folded) if 9 <= _digits(m.group(0)) <= 12]
+    spans += [Span(m.start(), m.end(), PHONE) for m in r["phone_intl"].finditer(folded)
+              if 8 <= _digits(m.group(0)) <= 15]
+    spans += [Span(m.start(), m.end(), PHONE) for m in r["hotline"].finditer(folded)]
+    spans += [Span(*m.span(1), PHONE) for m in r["extension"].finditer(folded)]
     spans += [Span(*m.span(1), PHONE) for m in r["phone_key"].finditer(folded) if 7 <= _digits(m.group(1)) <= 13]
     return spans
 
 
 def find_national_ids(text: str) -> list[Span]:
     """CCCD (12 digits) and CMND (9 digits) as bare numbers or after a keyword, grouped or not."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
@@ -70,7 +83,7 @@ def find_national_ids(text: str) -> list[Span]:
 
 def find_insurance(text: str) -> list[Span]:
     """BHYT codes: two letters and 13 digits (``DN4797915123456``, ``dn 4 79 79 15 123 456``), any case."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
@@ -81,11 +94,12 @@ def find_insurance(text: str) -> list[Span]:
 
 def find_record_numbers(text: str, shapes: IdShapes | None = None) -> list[Span]:
     """Record / accession / patient numbers: after a keyword, by shape, or shaped like the export's ids."""
-    if not text or not any(c.isdigit() for c in text):
+    if not text or not has_digit(text):
         return []
     folded = fold_chars(text)
     r = _regexes()
-    spans = [Span(*m.span(1), RECORD) for m in r["record_key"].finditer(folded)]
+    spans = [Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/")), RECORD)  # not the sentence's full stop
+             for m in r["record_key"].finditer(folded)]
     spans += [Span(m.start(), m.end(), RECORD) for m in _CODE.finditer(text) if _digits(m.group(0)) >= 4]
     spans += [Span(m.start(), m.end(), RECORD) for m in r["digits"].finditer(folded)
               if _digits(m.group(0)) >= 6 and " " not in m.group(0)]

@@ -7,6 +7,7 @@ original, and reads case from the original where case matters (names).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -29,8 +30,11 @@ INSURANCE = "insurance"
 RECORD = "record_number"
 URL = "url"
 IP = "ip"
+FACILITY = "facility"  # a named hospital, airport, market, school ... (where the patient was)
+OTHER_ID = "other_id"  # another identifying number: vehicle plate, bank account or card, IMEI, service number
 VALUE = "identifying_value"  # a value the source listed (any record's name, id, date, ...), in its spellings
-CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, NATIONAL_ID, INSURANCE, RECORD, URL, IP, VALUE)
+CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, FACILITY, NATIONAL_ID, INSURANCE, RECORD, OTHER_ID, URL, IP,
+              VALUE)
 
 
 @dataclass(frozen=True, order=True)
@@ -65,6 +69,7 @@ def fold_chars(text: str) -> str:
     return text.translate(_FOLD)
 
 
+@functools.lru_cache(maxsize=256)
 def base_chars(text: str) -> str:
     """Per character: base letter, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``); same length as ``text``."""
     return text.translate(_BASE)
@@ -88,6 +93,77 @@ def raw_words() -> dict[str, frozenset[str]]:
 def words() -> dict[str, frozenset[str]]:
     """The lists of ``words.yaml``, folded (no case, no diacritics)."""
     return {key: frozenset(fold_chars(w) for w in values) for key, values in raw_words().items()}
+
+
+_SENTENCE_END = re.compile(r"[.!?;\n]\s")
+_LETTERS = re.compile(r"[^\W\d_]{2,}")
+
+
+#: Capital Latin letters (Vietnamese ones included), for a regex class.
+UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
+_CAPITAL_WORD = rf"[{UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
+_CAPITAL_RUN = re.compile(rf"(?<![^\W_]){_CAPITAL_WORD}(?:[ \-]{_CAPITAL_WORD})*(?![^\W_])")
+
+
+@functools.lru_cache(maxsize=256)
+def capital_runs(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of each run of capitalised words joined by single spaces or hyphens, read once per text."""
+    return tuple(m.span() for m in _CAPITAL_RUN.finditer(text))
+
+
+_DIGIT = re.compile(r"\d")
+
+
+def has_digit(text: str) -> bool:
+    """Does ``text`` hold a digit (the number recognizers' quick exit)?"""
+    return _DIGIT.search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _sentence_starts(text: str) -> tuple[int, ...]:
+    return (0, *(m.end() for m in _SENTENCE_END.finditer(text)))
+
+
+def sentence_at(text: str, at: int) -> tuple[int, int]:
+    """(start, end) of the sentence around offset ``at``: between sentence marks (``. `` ``; `` a line break)."""
+    starts = _sentence_starts(text)
+    k = bisect.bisect_right(starts, at) - 1
+    return starts[k], (starts[k + 1] - 1 if k + 1 < len(starts) else len(text))
+
+
+def case_uninformative(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written so that capitals say nothing: all in capitals, or in Title Case (every
+    word capitalised, clinical words too)? A name's capitals cannot mark it there. A line of proper nouns
+    (``123 Lê Lợi, Quận 1``) is not Title Case: it has no capitalised clinical word."""
+    return _uninformative(text, *sentence_at(text, at))
+
+
+@functools.lru_cache(maxsize=1024)
+def _uninformative(text: str, start: int, end: int) -> bool:
+    words_ = _LETTERS.findall(text, start, end)
+    if len(words_) < 3 or not all(w[:1].isupper() for w in words_):
+        return False
+    if all(w.isupper() for w in words_):
+        return True
+    from .allow import clinical_words  # the lexicon's words; imported late (allow imports this module)
+
+    clinical = clinical_words()
+    return any(lower_chars(w) in clinical for w in words_)
+
+
+@functools.lru_cache(maxsize=256)
+def any_unaccented(text: str) -> bool:
+    """Is any sentence of ``text`` written without diacritics (then phrases are also looked for folded)? A
+    quick exit for the matchers of words written without their diacritics."""
+    starts = _sentence_starts(text)
+    return any(text[a:b].isascii() and len(_LETTERS.findall(text, a, b)) >= 2  # words, not a code ("PID 123")
+               for a, b in zip(starts, [*starts[1:], len(text)], strict=True))
+
+
+def unaccented(text: str, at: int) -> bool:
+    """Is the sentence around ``at`` written without diacritics (then ``ho`` may be ``Hồ``)?"""
+    start, end = sentence_at(text, at)
+    return text[start:end].isascii()
 
 
 def alternation(phrases, *, space: str = r"[\s.]*") -> str:
