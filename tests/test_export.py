@@ -354,6 +354,29 @@ def test_a_record_with_residual_phi_is_quarantined_and_the_rest_is_written(tmp_p
         assert b"Tr\xe1\xba\xa7n" not in data and b"0912" not in data, name  # "Trần", the phone: nowhere
 
 
+def test_the_review_page_lists_the_quarantined_records_without_their_text(tmp_path, monkeypatch):
+    from vixray_data import review
+
+    root = residual_export(tmp_path / "export")
+    skip_scrub_of_row_1(monkeypatch)
+    result = build(config(root, tmp_path / "out"))
+    page = review.collect(result.out, sample=1)
+    assert [q["ref"][:6] for q in page.quarantined] == ["row 1 "]
+    html = review.render(page)
+    assert "Quarantined records (1)" in html and "findings: name (recognizers)" in html
+    assert "Trần" not in html and "0912" not in html
+
+
+def test_a_reject_detail_carries_no_number_read_from_the_data():
+    from vixray_data.deid import Deidentifier
+    from vixray_data.records import RawRecord
+
+    reject = Deidentifier(KEY).process(RawRecord(ref="row 1", study_key="S1", patient_key="P1", image=lambda: None,
+                                                 fields={schema.AGE: "416", schema.FINDINGS: FINDINGS,
+                                                         schema.IMPRESSIONS: IMPRESSIONS}))
+    assert (reject.reason, reject.detail) == ("bad_age", "impossible age in the age column")
+
+
 def test_strict_makes_a_quarantined_record_fatal(tmp_path, monkeypatch):
     from vixray_data.errors import StrictModeError
 
