@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..phi.allow import allowed_spans
 from ..values import MIN_LENGTH
@@ -35,8 +35,7 @@ from ..values import MIN_LENGTH
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-@functools.lru_cache(maxsize=1)
-def _safelist():
+def _safelist() -> Callable[[str], list] | None:
     from .residual_scan import SAFELIST, default_detectors
 
     return default_detectors().get(SAFELIST)
@@ -49,9 +48,9 @@ def _builder_words() -> frozenset[str]:
     return syntax_words()
 
 
-def is_kept(value: str) -> bool:
+def is_kept(value: str, explained: Callable[[str], list] | None = None) -> bool:
     """Whether the scrub is designed to keep ``value`` (see the module docstring), so the leak scan need not
-    search for it."""
+    search for it; ``explained`` is the safe-list detector (none: the allow-list alone)."""
     value = unicodedata.normalize("NFC", str(value)).strip()
     if len(value) < MIN_LENGTH or not any(c.isalpha() for c in value):
         return False
@@ -60,13 +59,13 @@ def is_kept(value: str) -> bool:
     letters = [i for i, c in enumerate(value) if c.isalnum()]
     if any(a <= letters[0] and letters[-1] < b for a, b in allowed_spans(value)):  # one phrase, as the scrub keeps
         return True
-    explained = _safelist()
     return explained is not None and _WORD.fullmatch(value) is not None and not explained(value)
 
 
 def searched(values: Iterable[str]) -> list[str]:
     """The values the leak scan searches for: ``values`` without those :func:`is_kept` sets aside."""
-    return [value for value in values if not is_kept(value)]
+    explained = _safelist()
+    return [value for value in values if not is_kept(value, explained)]
 
 
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
