@@ -162,7 +162,7 @@ def test_header_identifying_values_are_collected_including_private_tags(tmp_path
     assert PRIVATE_VALUE in values and "20240105" in values
     assert info.keys["AccessionNumber"] == PLANTED["AccessionNumber"]
     assert info.fields == {"age": "072Y", "sex": "M", "view": "PA"}
-    assert info.tags > 20 and info.transfer_syntax == "Explicit VR Little Endian"
+    assert info.tags > 20 and info.transfer_syntax == "ExplicitVRLittleEndian"
 
 
 def test_truncated_dicom_is_a_record_error_naming_the_reason(tmp_path):

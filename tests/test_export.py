@@ -233,7 +233,7 @@ def test_dicom_export_audit_counts_dropped_tags_and_replaced_spans(dicom_build):
     summary = json.dumps(result.manifest.source)
     assert "bao_cao" not in summary and "NGUYEN" not in summary
     assert set(result.manifest.source["transfer_syntaxes"]) >= {
-        ExplicitVRLittleEndian.name, RLELossless.name, JPEG2000Lossless.name, JPEGBaseline8Bit.name}
+        ExplicitVRLittleEndian.keyword, RLELossless.keyword, JPEG2000Lossless.keyword, JPEGBaseline8Bit.keyword}
 
 
 @pytest.mark.parametrize("reason", sorted(BAD))
@@ -308,14 +308,92 @@ def test_another_patients_name_in_a_report_is_scrubbed(tmp_path):
     assert FINDINGS + " So sánh với phim của ___." in findings
 
 
-def test_build_fails_and_writes_nothing_when_a_weakened_scrub_leaves_phi(tmp_path, monkeypatch):
+# --------------------------------------------------------------------------- residual PHI: the record, not the build
+
+MISSED = FINDINGS + " Người đọc: Trần Thị Hoa, 0912 345 678."  # what a weakened scrub leaves in row 1
+
+
+def residual_export(root: Path) -> Path:
+    """Two studies; row 1's findings name the reader and her phone (a scrub that skips row 1 leaves them)."""
+    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
+    write_dicom(root / "b.dcm", arr=pixels(2), tags=dicom_tags("ACC-2", "BN-2", "D^E^F"))
+    write_csv(root / "t.csv", [row("ACC-1", pid="BN-1", name="A B C", findings=MISSED),
+                               row("ACC-2", pid="BN-2", name="D E F", findings=FINDINGS, impressions=IMPRESSIONS)])
+    return root
+
+
+def skip_scrub_of_row_1(monkeypatch) -> None:
     from vixray_data import deid
 
-    root = tmp_path / "export"
-    write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
-    write_csv(root / "t.csv", [row("ACC-1", pid="BN-1", name="A B C",
-                                   findings=FINDINGS + " Người đọc: Trần Thị Hoa, 0912 345 678.")])
-    monkeypatch.setattr(deid.Deidentifier, "scrub_record", lambda self, record: None)  # scrub switched off
+    scrub = deid.Deidentifier.scrub_record
+    monkeypatch.setattr(deid.Deidentifier, "scrub_record",
+                        lambda self, record: None if record.ref.startswith("row 1 ") else scrub(self, record))
+
+
+def test_a_record_with_residual_phi_is_quarantined_and_the_rest_is_written(tmp_path, monkeypatch):
+    root = residual_export(tmp_path / "export")
+    skip_scrub_of_row_1(monkeypatch)
+    report = tmp_path / "residual.jsonl"
+    result = build(config(root, tmp_path / "out", report_residual=report))
+    assert result.counts.written == 1 and result.counts.rejected_by_reason == {"residual_phi": 1}
+    assert "rejected 1 (residual_phi 1)" in result.summary_line()
+    rejects = [json.loads(line) for line in (result.out / schema.REJECTS).read_text(encoding="utf-8").splitlines()]
+    assert [r["reason"] for r in rejects] == ["residual_phi"] and rejects[0]["ref"].startswith("row 1 / file ")
+    split = rejects[0]["detail"].split(";")[0].removeprefix("split ")
+    assert split in schema.SPLITS
+    assert {"findings: name (recognizers)", "findings: phone (recognizers)", "note: phone (recognizers)"} <= {
+        part.strip() for part in rejects[0]["detail"].split(";")[1:]}
+    hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert {(h["column"], h["category"]) for h in hits} >= {(schema.FINDINGS, "name"), (schema.FINDINGS, "phone")}
+    assert all(h["id"] == pseudonym(KEY, "study", "ACC-1") and h["split"] == split and h["file"] is None
+               for h in hits)
+    residual = result.manifest.residual_scan
+    assert (residual.hits, residual.quarantined, residual.quarantined_by_detector["recognizers"]) == (0, 1, 1)
+    assert [r[schema.ID] for r in rows_of(result.out)] == [pseudonym(KEY, "study", "ACC-2")]
+    for name, data in [("report", report.read_bytes()), *output_texts(result.out)]:
+        assert b"Tr\xe1\xba\xa7n" not in data and b"0912" not in data, name  # "Trần", the phone: nowhere
+
+
+def test_the_review_page_lists_the_quarantined_records_without_their_text(tmp_path, monkeypatch):
+    from vixray_data import review
+
+    root = residual_export(tmp_path / "export")
+    skip_scrub_of_row_1(monkeypatch)
+    result = build(config(root, tmp_path / "out"))
+    page = review.collect(result.out, sample=1)
+    assert [q["ref"][:6] for q in page.quarantined] == ["row 1 "]
+    html = review.render(page)
+    assert "Quarantined records (1)" in html and "findings: name (recognizers)" in html
+    assert "Trần" not in html and "0912" not in html
+
+
+def test_a_reject_detail_carries_no_number_read_from_the_data():
+    from vixray_data.deid import Deidentifier
+    from vixray_data.records import RawRecord
+
+    reject = Deidentifier(KEY).process(RawRecord(ref="row 1", study_key="S1", patient_key="P1", image=lambda: None,
+                                                 fields={schema.AGE: "416", schema.FINDINGS: FINDINGS,
+                                                         schema.IMPRESSIONS: IMPRESSIONS}))
+    assert (reject.reason, reject.detail) == ("bad_age", "impossible age in the age column")
+
+
+def test_strict_makes_a_quarantined_record_fatal(tmp_path, monkeypatch):
+    from vixray_data.errors import StrictModeError
+
+    root = residual_export(tmp_path / "export")
+    skip_scrub_of_row_1(monkeypatch)
+    with pytest.raises(StrictModeError, match="residual_phi") as caught:
+        build(config(root, tmp_path / "out", strict=True))
+    assert "Trần" not in str(caught.value) and "0912" not in str(caught.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_residual_phi_past_the_screen_still_fails_the_build_and_writes_nothing(tmp_path, monkeypatch):
+    from vixray_data.build import residual_scan
+
+    root = residual_export(tmp_path / "export")
+    skip_scrub_of_row_1(monkeypatch)
+    monkeypatch.setattr(residual_scan.ResidualScreen, "check", lambda self, record, split: None)  # a screen bug
     report = tmp_path / "residual.jsonl"
     with pytest.raises(DeidError, match="residual PHI scan") as caught:
         build(config(root, tmp_path / "out", report_residual=report))
@@ -327,6 +405,34 @@ def test_build_fails_and_writes_nothing_when_a_weakened_scrub_leaves_phi(tmp_pat
     assert all(h["split"] in schema.SPLITS and h["id"] == pseudonym(KEY, "study", "ACC-1") for h in hits
                if h["column"] == schema.FINDINGS)
     assert "Trần" not in report.read_text(encoding="utf-8")
+
+
+def test_the_second_detector_quarantines_what_a_switched_off_recognizer_let_through(tmp_path, monkeypatch):
+    import re
+
+    from vixray_data.build import residual_scan
+    from vixray_data.phi import Span, analyzer, find_phi
+
+    root = residual_export(tmp_path / "export")
+    monkeypatch.setattr(analyzer, "RECOGNIZERS", tuple(r for r in analyzer.RECOGNIZERS if r[1] is not
+                                                       analyzer.find_names))  # names: neither scrubbed nor found
+    words = " ".join([FINDINGS, IMPRESSIONS, "Liên hệ Chụp thẳng sau trước kV Bệnh nhân Người đọc"]).lower()
+    vocabulary = set(re.findall(r"[^\W\d_]+", words))
+
+    def stand_in_safelist(text: str) -> list[Span]:  # every word the export's clinical text does not use
+        return [Span(m.start(), m.end(), "unexplained") for m in re.finditer(r"[^\W\d_]+", text)
+                if m.group().lower() not in vocabulary]
+
+    monkeypatch.setattr(residual_scan, "default_detectors",
+                        lambda: {"recognizers": find_phi, "safelist": stand_in_safelist})
+    result = build(config(root, tmp_path / "out"))
+    rejects = [json.loads(line) for line in (result.out / schema.REJECTS).read_text(encoding="utf-8").splitlines()]
+    assert [(r["reason"], r["ref"][:6]) for r in rejects] == [("residual_phi", "row 1 ")]
+    assert "findings: unexplained (safelist)" in rejects[0]["detail"]
+    assert "findings: name" not in rejects[0]["detail"]  # the recognizers, names off, saw nothing
+    residual = result.manifest.residual_scan
+    assert residual.detectors == ("recognizers", "safelist")
+    assert (residual.quarantined, residual.quarantined_by_detector) == (1, {"recognizers": 0, "safelist": 1})
 
 
 def test_extra_columns_are_identifying_whatever_their_length(tmp_path):
@@ -583,3 +689,99 @@ def test_the_cards_own_text_is_no_leak_when_a_value_equals_a_number_in_it(tmp_pa
     result = build(config(root, tmp_path / "out"))
     assert result.counts.written == 1 and result.manifest.leak_scan.clean
     assert "Hospital 175" in (result.out / schema.CARD).read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- legitimate exports build
+
+HOSPITAL_HEADERS = ["Số phiếu", "Mã BN", "Họ", "Tên", "Tuổi", "Giới tính", "Tư thế", "Ghi chú", "Chẩn đoán lâm sàng",
+                    "Mô tả", "Kết luận", "Tên file"]
+#: Split family / given names (a given name that is an everyday word: "Nam", south, and the male sex), address
+#: notes, a clinical extra column whose phrases the findings repeat.
+HOSPITAL_ROWS = [
+    ["PH-001", "BN-001", "Nguyễn Văn", "Nam", "61", "Nam", "PA",
+     "Địa chỉ: 12 Lê Lợi, phường Bến Nghé, Quận 1, TP HCM. Giới tính: Nam.", "Tràn dịch màng phổi",
+     "Tràn dịch màng phổi phải lượng ít. Bóng tim không to.", "Tràn dịch màng phổi phải.", "img0.png"],
+    ["PH-002", "BN-002", "Trần Thị", "Hoa", "47", "Nữ", "PA",
+     "Quê quán: xã Tân Hòa, huyện Châu Thành, tỉnh Tiền Giang.", "Viêm phổi",
+     "Đám mờ thùy dưới phổi trái. Theo dõi viêm phổi.", "Viêm phổi thùy dưới trái.", "img1.png"],
+    ["PH-003", "BN-003", "Lê", "Bình", "72", "Nam", "AP",
+     "Thường trú tại 45 Trần Hưng Đạo, Quận 5.", "Lao phổi cũ",
+     "Xơ hóa đỉnh phổi phải. Lao phổi cũ.", "Lao phổi cũ.", "img2.png"],
+]
+
+
+def hospital_export(root: Path, *, encoding: str = "utf-16", name: str = "report.txt", sep: str = "\t") -> Path:
+    """Three PNG studies and their sheet, saved as Excel's "Unicode Text" (UTF-16 with BOM, tab-separated) by
+    default. Windows-1258 writes each tone as a combining mark after its letter: the sheet is written so."""
+    (root / "images").mkdir(parents=True)
+    for i in range(len(HOSPITAL_ROWS)):
+        Image.fromarray(np.full((16, 16), 30 + 40 * i, np.uint8)).save(root / "images" / f"img{i}.png")
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\r\n").writerows([HOSPITAL_HEADERS, *HOSPITAL_ROWS])
+    text = buffer.getvalue()
+    if encoding == "cp1258":
+        text = "".join(_with_tone(char) for char in text)
+    (root / name).write_bytes(text.encode(encoding))
+    return root
+
+
+def _with_tone(char: str) -> str:
+    """One character as Windows-1258 spells it: its tone (if any) a combining mark after the toneless letter."""
+    tones = [c for c in unicodedata.normalize("NFD", char) if c in "\u0300\u0301\u0303\u0309\u0323"]
+    bare = unicodedata.normalize("NFC", "".join(c for c in unicodedata.normalize("NFD", char) if c not in tones))
+    return bare + "".join(tones)
+
+
+def test_a_hospital_export_with_address_notes_a_clinical_column_split_names_and_a_utf16_sheet_builds(tmp_path):
+    root = hospital_export(tmp_path / "export")
+    result = build(config(root, tmp_path / "out"))
+    assert (result.counts.written, result.counts.rejected) == (3, 0)
+    assert result.manifest.source["table_encoding"] == "UTF-16 with BOM"
+    by_findings = {r[schema.FINDINGS]: r for r in rows_of(result.out)}
+    assert set(by_findings) == {row[9] for row in HOSPITAL_ROWS}  # the clinical text, kept whole
+    first = by_findings[HOSPITAL_ROWS[0][9]]
+    assert first[schema.NOTE] == "Địa chỉ: ___. Giới tính: Nam."  # the address gone, the everyday word kept
+    notes = " ".join(r[schema.NOTE] for r in by_findings.values())
+    for place in ("Lê Lợi", "Bến Nghé", "Tân Hòa", "Châu Thành", "Trần Hưng Đạo"):
+        assert place not in notes
+    assert result.manifest.leak_scan.clean and result.manifest.residual_scan.quarantined == 0
+
+
+@pytest.mark.parametrize("encoding, name, sep, says", [
+    ("utf-16", "report.tsv", "\t", "UTF-16 with BOM"),
+    ("utf-8-sig", "report.csv", ",", "UTF-8 with BOM"),
+    ("utf-8", "report.csv", ";", "UTF-8"),
+    ("cp1258", "report.csv", ",", "Windows-1258"),
+    ("cp1258", "report.tsv", "\t", "Windows-1258"),
+])
+def test_sheets_as_hospitals_save_them_are_read_and_the_manifest_names_the_encoding(tmp_path, encoding, name, sep,
+                                                                                      says):
+    root = hospital_export(tmp_path / "export", encoding=encoding, name=name, sep=sep)
+    result = build(config(root, tmp_path / "out"))
+    assert result.counts.written == 3 and result.manifest.source["table_encoding"] == says
+    assert {r[schema.IMPRESSIONS] for r in rows_of(result.out)} == {row[10] for row in HOSPITAL_ROWS}  # NFC, as typed
+
+
+def pydicom_test_files() -> list[Path]:
+    """The DICOM files pydicom ships for its own tests (the installed ``pydicom/data/test_files``)."""
+    return sorted((Path(pydicom.__file__).parent / "data" / "test_files").glob("*.dcm"))
+
+
+def test_pydicom_test_files_build_and_what_cannot_be_read_is_rejected_with_a_reason(tmp_path):
+    files = pydicom_test_files()
+    assert len(files) >= 70
+    root = tmp_path / "export"
+    root.mkdir()
+    for path in files:
+        shutil.copy(path, root / path.name)
+    with (root / "report.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Tên file", "Mô tả", "Kết luận"])
+        writer.writerows([path.name, "Bóng tim không to. Hai phổi sáng.", "Chưa thấy bất thường."] for path in files)
+    result = build(config(root, tmp_path / "out"))
+    assert result.counts.written >= 20 and result.manifest.leak_scan.clean
+    rejects = [json.loads(line) for line in (result.out / schema.REJECTS).read_text(encoding="utf-8").splitlines()]
+    assert result.counts.read == len(files) + sum(r["ref"].startswith("file ") for r in rejects)  # every input
+    assert all(r["reason"] and r["reason"] != "residual_phi" for r in rejects)
+    assert {"corrupt_dicom", "multi_frame"} <= {r["reason"] for r in rejects}
+    assert not [r for r in rejects if any(c.isdigit() for c in r["detail"])]  # templates: no number from a file

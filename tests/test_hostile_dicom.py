@@ -188,7 +188,7 @@ def test_deflated_decompression_bomb_is_rejected_from_its_header(tmp_path):
     with pytest.raises(RecordError) as caught:
         dcm.read_info(path, relpath="file b")
     assert caught.value.reason == "too_many_pixels"
-    assert "20000x20000" in caught.value.detail
+    assert not any(c.isdigit() for c in caught.value.detail)  # the builder's words: no number read from the file
 
 
 def test_deflated_file_within_budget_still_decodes(tmp_path):

@@ -63,6 +63,26 @@ def test_empty_or_corrupt_table_is_one_error_line(tmp_path, capsys, name, conten
     assert not (tmp_path / "out").exists()
 
 
+def sheet_text(n: int = 2) -> str:
+    return "\r\n".join(",".join(row) for row in [IMAGE_HEADERS, *image_rows(n)]) + "\r\n"
+
+
+@pytest.mark.parametrize("content, says", [
+    (sheet_text().encode("utf-16-le"), "NUL characters"),  # Unicode Text without its byte-order mark
+    (sheet_text().replace("Bình", "Bình".encode().decode("cp1252")).encode("utf-8"), "read in another encoding"),
+    (sheet_text().replace("Bình", "B\ufffdnh").encode("utf-8"), "replacement characters"),
+    (sheet_text().encode("utf-8").replace("Kết".encode(), b"K\xe1t"), "not UTF-8"),  # one bad byte in UTF-8
+    (b"Mo ta,Ket luan,Ten file\r\nB\xecong,x,img0.png\r\n", "tone marks on no vowel"),  # an acute after a B
+], ids=["utf16-no-bom", "mojibake", "replacement", "utf8-bad-byte", "misplaced-tone"])
+def test_a_mis_decoded_sheet_is_refused_in_one_line_naming_the_file(tmp_path, capsys, content, says):
+    root = image_export(tmp_path / "export")
+    (root / "report.csv").write_bytes(content)
+    code, _, err = run_build(tmp_path, root, capsys)
+    line = one_error_line(err)
+    assert code == 2 and "report.csv" in line and says in line
+    assert not (tmp_path / "out").exists()
+
+
 def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
     book = Workbook()
     book.remove(book.active)

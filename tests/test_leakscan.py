@@ -38,7 +38,7 @@ def test_finds_a_name_that_a_byte_grep_of_compressed_parquet_misses(tmp_path, co
     write_parquet(tmp_path / "a.parquet", findings=findings, image=png(), compression=compression)
     assert NAME.encode() not in (tmp_path / "a.parquet").read_bytes()
     result = scan_folder(tmp_path, [NAME])
-    assert [h["where"] for h in result.hits] == ["column findings (row group 0)"]
+    assert [h["where"] for h in result.hits] == ["column findings (row group 0, id 0f3a9c1234abcd00)"]
 
 
 def test_finds_values_in_deflated_png_text_chunks_inside_parquet(tmp_path):
@@ -126,3 +126,38 @@ def test_scan_command_reports_residual_phi_kinds_without_values(tmp_path, capsys
     out = capsys.readouterr().out
     assert "RESIDUAL data/test-00000-of-00001.parquet, split test, id 0f3a9c1234abcd00, column findings: name" in out
     assert "Trần" not in out and "README" not in out
+
+
+def test_values_the_scrub_keeps_by_design_are_not_searched_and_a_full_name_is(tmp_path):
+    (tmp_path / "a.md").write_text("Tràn dịch màng phổi phải. Giới tính: Nam. Lao phổi cũ.", encoding="utf-8")
+    values = ["Tràn dịch màng phổi", "Lao phổi cũ", "Nam", "Nguyễn Văn Nam"]  # clinical columns, a given name
+    result = scan_folder(tmp_path, values)
+    assert result.clean and result.values_checked == 1  # the full name alone is searched for
+    (tmp_path / "b.md").write_text("Bệnh nhân NGUYỄN VĂN NAM.", encoding="utf-8")
+    assert [h["value_sha256"] for h in scan_folder(tmp_path, values).hits] == [value_hash("Nguyễn Văn Nam")]
+
+
+def test_a_word_the_safe_list_explains_is_not_searched_when_it_stands_alone(monkeypatch):
+    from vixray_data.build import kept_values
+
+    monkeypatch.setattr(kept_values, "_safelist", lambda: lambda text: [] if text.lower() == "bình" else [text])
+    assert kept_values.searched(["Bình", "Lê Bình", "Hoa"]) == ["Lê Bình", "Hoa"]
+
+
+def test_the_builders_row_numbers_in_rejects_are_not_searched_but_data_in_a_reject_is(tmp_path):
+    rejects = tmp_path / "rejects.jsonl"
+    rejects.write_text(json.dumps({"ref": "row 416 / file 0123456789ab", "reason": "duplicate_study",
+                                   "detail": "another DICOM file has the same AccessionNumber (row 416)"}) + "\n",
+                       encoding="utf-8")
+    assert scan_folder(tmp_path, ["416", "0123456789ab"]).clean  # a patient numbered 416, row 416: no leak
+    rejects.write_text(json.dumps({"ref": "row 3", "reason": "bad_age", "detail": "bệnh nhân 416"}) + "\n",
+                       encoding="utf-8")
+    assert [h["where"] for h in scan_folder(tmp_path, ["416"]).hits] == ["line 1"]
+
+
+def test_a_hit_in_a_shard_names_the_file_column_and_record(tmp_path):
+    table = pa.table({"id": ["0f3a9c1234abcd00", "77aa11bb22cc33dd"], "findings": ["Bình thường.", f"{NAME} đến."]})
+    pq.write_table(table, tmp_path / "train-00000-of-00001.parquet")
+    hits = scan_folder(tmp_path, [NAME]).hits
+    assert [(h["file"], h["where"]) for h in hits] == [
+        ("train-00000-of-00001.parquet", "column findings (row group 0, id 77aa11bb22cc33dd)")]

@@ -1,4 +1,5 @@
-"""The residual-PHI scan: detection only, over what a build wrote from data, naming places never values."""
+"""The residual-PHI screen and scan: detection only, over what a build writes from data, naming places never values;
+the redaction marker is neither PHI nor context for PHI; a second detector, independent of the recognizers."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from vixray_data import deid, phi, schema
-from vixray_data.build.residual_scan import describe_residual, residual_scan
-from vixray_data.records import EncodedImage, RawRecord
+from vixray_data.build import residual_scan as rs
+from vixray_data.build.residual_scan import describe_residual, find_residual, residual_scan
+from vixray_data.phi import Span
+from vixray_data.records import CleanRecord, EncodedImage, RawRecord
 
 REPORT = "Bóng tim không to. Người đọc: Trần Thị Hoa. Liên hệ 0912 345 678."
 
@@ -36,7 +40,7 @@ def test_a_weakened_replacement_step_is_caught_by_the_residual_scan(tmp_path, mo
     _shard(tmp_path, {record.id: record.fields[schema.FINDINGS]})
     hits = residual_scan(tmp_path)
     assert hits == [{"file": "data/train-00000-of-00001.parquet", "split": "train", "id": record.id,
-                     "column": schema.FINDINGS, "category": "name"}]
+                     "column": schema.FINDINGS, "category": "name", "detector": "recognizers"}]
 
 
 def test_rejects_and_manifest_are_scanned_and_the_card_is_not(tmp_path):
@@ -77,3 +81,82 @@ def test_the_builders_own_pseudonyms_are_not_record_numbers_but_anything_else_in
     lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
     assert lines == ["manifest.json, column patients.train[1]: national_id", "manifest.json, column source.note: date",
                      "rejects.jsonl, id line 2, column ref: phone"]
+
+
+RECOGNIZERS_ONLY = {"recognizers": phi.find_phi}
+
+
+@pytest.mark.parametrize("text", ["Địa chỉ: ___.", "Quê quán: ___. Ho khan 3 ngày.", "Thường trú ___",
+                                  "Ngụ tại ___; sốt 3 ngày.", "Bệnh nhân ___, ___ tuổi.", "Liên hệ ___ (con gái)."])
+def test_the_redaction_marker_is_never_phi(text):
+    assert find_residual(text, RECOGNIZERS_ONLY) == []
+
+
+def test_the_redaction_marker_is_no_context_for_phi_and_hides_none():
+    assert find_residual("Ông Đoàn ___ đến khám.", RECOGNIZERS_ONLY) == [("recognizers", "name")]  # "Ông" anchors
+    assert find_residual("BS. ___ Hoàng đọc phim.", RECOGNIZERS_ONLY) == [("recognizers", "name")]  # a name part left
+    assert find_residual("Địa chỉ: ___, Quận 1.", RECOGNIZERS_ONLY) == [("recognizers", "address")]
+
+
+def unexplained_words(vocabulary: set[str]):
+    """A stand-in for the safe-list detector (phi.safelist): every word outside ``vocabulary`` is flagged."""
+    import re
+
+    def find(text: str) -> list[Span]:
+        return [Span(m.start(), m.end(), "unexplained") for m in re.finditer(r"[^\W\d_]+", text)
+                if m.group().lower() not in vocabulary]
+    return find
+
+
+def _record(findings: str) -> CleanRecord:
+    return CleanRecord(id="0f3a9c1234abcd00", patient=None, ref="row 7 / file 0123456789ab",
+                       fields={schema.FINDINGS: findings, schema.IMPRESSIONS: "Bình thường."},
+                       image=lambda: EncodedImage(b"", "png"))
+
+
+def test_a_record_with_residual_phi_is_quarantined_naming_split_column_category_and_detector(tmp_path):
+    report = tmp_path / "residual.jsonl"
+    screen = rs.ResidualScreen(RECOGNIZERS_ONLY, report=report)
+    assert screen.check(_record("Bóng tim không to. ___ đọc phim."), "train") is None
+    reject = screen.check(_record("Bóng tim không to. Người đọc: Trần Thị Hoa, gọi 0912 345 678."), "test")
+    assert (reject.ref, reject.reason) == ("row 7 / file 0123456789ab", "residual_phi")
+    assert reject.detail == "split test; findings: name (recognizers); findings: phone (recognizers)"
+    assert (screen.quarantined, dict(screen.by_detector)) == (1, {"recognizers": 1})
+    hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
+    assert hits == [{"file": None, "split": "test", "id": "0f3a9c1234abcd00", "ref": "row 7 / file 0123456789ab",
+                     "column": "findings", "category": category, "detector": "recognizers"}
+                    for category in ("name", "phone")]
+    assert "Trần" not in report.read_text(encoding="utf-8") and "0912" not in reject.detail
+
+
+def test_the_second_detector_catches_what_a_switched_off_recognizer_left(monkeypatch):
+    from vixray_data.phi import analyzer
+
+    text = "Phổi hai bên sáng. Người đọc: Trần Thị Hoa."
+    monkeypatch.setattr(analyzer, "RECOGNIZERS", tuple(r for r in analyzer.RECOGNIZERS if r[1] is not
+                                                       analyzer.find_names))
+    assert phi.find_phi(text) == []  # the name recognizer is off: the scrub and the recognizers miss it twice
+    stand_in = unexplained_words({"phổi", "hai", "bên", "sáng", "người", "đọc", "bình", "thường"})
+    screen = rs.ResidualScreen({"recognizers": phi.find_phi, "safelist": stand_in})
+    reject = screen.check(_record(text), "validation")
+    assert reject is not None and reject.detail == "split validation; findings: unexplained (safelist)"
+    assert dict(screen.by_detector) == {"recognizers": 0, "safelist": 1}
+    assert find_residual("Phổi hai bên sáng. Người đọc: ___.", {"safelist": stand_in}) == []  # the marker: explained
+
+
+def test_the_default_detectors_are_the_recognizers_and_the_safelist_when_installed():
+    import importlib.util
+
+    detectors = rs.default_detectors()
+    assert detectors["recognizers"] is phi.find_phi
+    assert ("safelist" in detectors) == (importlib.util.find_spec("vixray_data.phi.safelist") is not None)
+
+
+def test_the_post_write_scan_reads_rejects_and_manifest_with_the_recognizers_only(tmp_path):
+    _shard(tmp_path, {"a1": "Bóng tim không to."})
+    (tmp_path / schema.REJECTS).write_text(json.dumps({"ref": "row 3", "reason": "residual_phi",
+                                                       "detail": "split train; findings: name (recognizers)"})
+                                           + "\n", encoding="utf-8")
+    flag_all = unexplained_words(set())
+    hits = residual_scan(tmp_path, {"recognizers": phi.find_phi, "safelist": flag_all})
+    assert [(h["file"], h["detector"]) for h in hits] == [("data/train-00000-of-00001.parquet", "safelist")]

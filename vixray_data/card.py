@@ -207,11 +207,18 @@ def _deid_block(manifest: Manifest) -> str:
 
 
 def _residual_line(manifest: Manifest) -> str:
-    """The residual-PHI scan: the kinds looked for, where, and what it found (a build with hits is not written)."""
+    """The residual-PHI screen (records quarantined, by detector) and scan: the kinds looked for, where, and what
+    it found (a build with hits is not written)."""
     residual = manifest.residual_scan
     if residual is None:
         return ""
-    return (f"\nResidual-PHI scan: **{residual.hits} hit(s)** for {', '.join(residual.categories)} "
+    screen = ""
+    if residual.quarantined is not None:
+        by = ", ".join(f"{d} {n}" for d, n in (residual.quarantined_by_detector or {}).items())
+        screen = (f"\nResidual-PHI screen ({', '.join(residual.detectors or ())}): **{residual.quarantined} "
+                  f"record(s) quarantined**" + (f" ({by})" if by else "") + f", listed in `{schema.REJECTS}` as "
+                  "`residual_phi` and not written.")
+    return (screen + f"\nResidual-PHI scan: **{residual.hits} hit(s)** for {', '.join(residual.categories)} "
             f"in {residual.scanned}.\n")
 
 

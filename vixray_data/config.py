@@ -109,8 +109,8 @@ class BuildConfig:
         "--no-progress", action="store_true", default=False, convert=_not, help="no progress bar"))
     report_residual: Path | None = field(default=None, metadata=flag(  # the residual-PHI scan's hits, no values
         "--report-residual", metavar="PATH",
-        help="write where the residual-PHI scan found PHI kinds (JSON Lines: file, split, id, column, category; "
-             "never the value) for review"))
+        help="write every residual-PHI hit (the records the screen quarantined, then the post-write scan's) as "
+             "JSON Lines: file, split, id, ref, column, category, detector; never the value"))
     # hospital exports (issue: raw exports in, de-identified out)
     table: Path | None = field(default=None, metadata=flag(  # when not the single one at SOURCE's top level
         "--table", group=_EXPORTS,

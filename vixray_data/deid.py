@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -66,6 +67,12 @@ def scrub(text: str, *, own_values: set[str] | None = None,
         analyzer = phi.Analyzer(values=phi.ValueIndex(own_values))
     spans = analyzer.find(text) if analyzer is not None else phi.find_phi(text)
     return phi.redact(text, spans) if spans else (text, Counter())
+
+
+def _detail(exc: ValueError, column: str) -> str:
+    """A reject's detail: the parser's reason (its own words, never the value) without a bracket holding a number
+    (``outside 0-120 years``): rejects.jsonl is leak-scanned, and a bound could equal an identifying value."""
+    return re.sub(r"\s*\([^)]*\d[^)]*\)", "", str(exc)) + f" in the {column} column"
 
 
 class Deidentifier:
@@ -133,17 +140,17 @@ class Deidentifier:
         try:
             years = age_years(f.get(schema.AGE))
         except ValueError as exc:
-            return self._reject(raw, "bad_age", f"{exc} in the age column")
+            return self._reject(raw, "bad_age", _detail(exc, "age"))
         age = None if years is None else min(years, schema.AGE_CAP)
         try:
             sex = parse_sex(f.get(schema.SEX))
         except ValueError as exc:
-            return self._reject(raw, "bad_sex", f"{exc} in the sex column")
+            return self._reject(raw, "bad_sex", _detail(exc, "sex"))
         fields = {schema.AGE: age, schema.SEX: sex}
         try:
             fields[schema.VIEW] = parse_view(f.get(schema.VIEW))
         except ValueError as exc:
-            return self._reject(raw, "bad_view", f"{exc} in the view column")
+            return self._reject(raw, "bad_view", _detail(exc, "view"))
         for name in schema.TEXT_FIELDS:
             fields[name] = normalize(f.get(name)) or None
         for name in schema.REQUIRED_TEXT:

@@ -214,20 +214,38 @@ class LeakScanSummary:
 
 @dataclass(frozen=True)
 class ResidualScanSummary:
-    """The residual-PHI scan the build passed: the categories looked for and where."""
+    """The residual-PHI screen and scan: the detectors, the records the per-record screen quarantined (by
+    detector), and the post-write scan the build passed (the categories looked for, where, its hits). Builds
+    before the screen lack ``detectors`` and the quarantine counts (``None``, left out when written back)."""
 
     hits: int
     categories: tuple[str, ...]
     scanned: str
+    detectors: tuple[str, ...] | None = None
+    quarantined: int | None = None  # records not written: residual PHI in their text (rejects.jsonl: residual_phi)
+    quarantined_by_detector: dict[str, int] | None = None  # a record two detectors flag counts under both
 
     def to_json(self) -> dict[str, Any]:
-        return {"hits": self.hits, "categories": list(self.categories), "scanned": self.scanned}
+        out: dict[str, Any] = {"hits": self.hits, "categories": list(self.categories), "scanned": self.scanned}
+        if self.detectors is not None:
+            out["detectors"] = list(self.detectors)
+        if self.quarantined is not None:
+            out["quarantined"] = self.quarantined
+        if self.quarantined_by_detector is not None:
+            out["quarantined_by_detector"] = dict(self.quarantined_by_detector)
+        return out
 
     @classmethod
     def from_json(cls, obj: dict, where: str) -> ResidualScanSummary:
+        detectors = _take(obj, "detectors", list, where, optional=True)
+        by = _take(obj, "quarantined_by_detector", dict, where, optional=True)
         return cls(hits=_take(obj, "hits", int, where),
                    categories=_strings(_take(obj, "categories", list, where), _at(where, "categories")),
-                   scanned=_take(obj, "scanned", str, where))
+                   scanned=_take(obj, "scanned", str, where),
+                   detectors=None if detectors is None else _strings(detectors, _at(where, "detectors")),
+                   quarantined=_take(obj, "quarantined", int, where, optional=True),
+                   quarantined_by_detector=None if by is None else {
+                       d: _value(n, int, f"{where}.quarantined_by_detector.{d}") for d, n in by.items()})
 
 
 @dataclass(frozen=True, kw_only=True)

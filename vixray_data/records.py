@@ -6,6 +6,7 @@ A source never decides what leaves the builder: it hands over everything it read
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,17 @@ class Reject:
 
     def to_json(self) -> dict[str, str]:
         return {"ref": self.ref, "reason": self.reason, "detail": self.detail}
+
+
+#: The builder's own references in rejects.jsonl: a table row number and a file pseudonym (``file`` + 12 hex
+#: digits). Written by the builder, not read from data; a row number or an all-digit pseudonym must not read as
+#: an identifying value or a record number to the scans (:func:`mask_refs`).
+_REFS = re.compile(r"\b(?:row \d+|file [0-9a-f]{12})\b")
+
+
+def mask_refs(text: str) -> str:
+    """``text`` with the builder's references (``row 12``, ``file 3fa2…``) as ``<ref>``: what the scans read."""
+    return _REFS.sub("<ref>", text)
 
 
 @dataclass

@@ -5,7 +5,8 @@ mailed to a privacy officer or opened on an offline machine. It shows the build'
 ``manifest.json`` (counts per split, rejects by reason, the de-identification audit, the leak-scan result),
 the figures ``vixray stats`` wrote when there are any, and a seeded sample of studies per split: thumbnail,
 age / sex / view and the report text, with every ``___`` replacement highlighted and any text that still
-matches a PHI pattern of the de-identifier flagged.
+matches a PHI pattern of the de-identifier flagged; and the records the residual-PHI screen quarantined
+(``rejects.jsonl``: where and what kind, never the text).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from . import phi, schema
+from .build.residual_scan import REASON as QUARANTINED
+from .build.residual_scan import default_detectors, find_residual
 from .errors import SourceError
 from .manifest import Manifest
 from .shards import read_columns, shard_paths
@@ -45,6 +49,7 @@ class Review:
     studies: list[Study]
     figures: list[Path]
     table3: str | None
+    quarantined: list[dict[str, str]] = field(default_factory=list)  # residual_phi rejects: ref and detail
 
     @property
     def replacements(self) -> int:
@@ -75,6 +80,7 @@ def _read_rows(folder: Path, split: str, rows: list[int], manifest: Manifest) ->
     import pyarrow.parquet as pq
 
     wanted, studies, offset = set(rows), [], 0
+    detectors = default_detectors()
     for path in shard_paths(folder, manifest)[split]:
         parquet = pq.ParquetFile(path)
         for group in range(parquet.metadata.num_row_groups):
@@ -87,7 +93,7 @@ def _read_rows(folder: Path, split: str, rows: list[int], manifest: Manifest) ->
                     values[schema.IMAGE] = image.get("bytes") if isinstance(image, dict) else None
                     residual = {}
                     for name in _TEXT:
-                        hits = {span.category for span in phi.find_phi(values.get(name) or "")}
+                        hits = {category for _, category in find_residual(values.get(name), detectors)}
                         if hits:
                             residual[name] = sorted(hits)
                     studies.append(Study(split, offset + r, values, residual))
@@ -105,7 +111,24 @@ def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | No
     stats = Path(stats) if stats is not None else folder / "analysis"
     figures = sorted(stats.glob("*.png")) if stats.is_dir() else []
     table3 = (stats / "table3.md").read_text(encoding="utf-8") if (stats / "table3.md").is_file() else None
-    return Review(folder=folder, manifest=manifest, studies=studies, figures=figures, table3=table3)
+    return Review(folder=folder, manifest=manifest, studies=studies, figures=figures, table3=table3,
+                  quarantined=_quarantined(folder))
+
+
+def _quarantined(folder: Path) -> list[dict[str, str]]:
+    """The ``residual_phi`` lines of rejects.jsonl (ref and detail: where and what kind, never the text)."""
+    path = folder / schema.REJECTS
+    if not path.is_file():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            reject = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(reject, dict) and reject.get("reason") == QUARANTINED:
+            out.append({"ref": str(reject.get("ref", "")), "detail": str(reject.get("detail", ""))})
+    return out
 
 
 # -- rendering -----------------------------------------------------------------------------------------
@@ -183,6 +206,11 @@ def _summary(review: Review) -> str:
         parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(residual.hits)} '
                      f"hit(s)</strong> for {_e(', '.join(residual.categories))} in "
                      f"{_e(residual.scanned)}.</p>")
+    if review.quarantined:
+        parts += [f"<h3>Quarantined records ({len(review.quarantined)})</h3><p>Residual PHI in their text after "
+                  "de-identification: not written. Fix the text in the export and rebuild.</p>",
+                  _table(["record", "where, what kind"], [[q["ref"], q["detail"]] for q in review.quarantined],
+                         cls="quarantined")]
     screening = m.pixel_screening
     if screening is not None:
         parts.append(f'<h3>Pixel text</h3><p class="screening">{_e(screening.statement)}</p>')

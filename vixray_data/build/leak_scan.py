@@ -17,8 +17,10 @@ Each value is searched in its common spellings (:mod:`vixray_data.values`: DICOM
 ``NGUYEN VAN AN`` and in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
 friends), NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
 case- and diacritic-insensitively. A hit needs a non-alphanumeric character (or the text's edge) on
-both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym. Results hold a SHA-256 of the
-value, never the value.
+both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the builder's own
+references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design (clinical
+vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold a
+SHA-256 of the value, never the value.
 """
 
 from __future__ import annotations
@@ -33,8 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..manifest import LeakScanSummary
+from ..records import mask_refs
+from ..schema import REJECTS
 from ..text import bytes_text, fold
 from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
+from . import kept_values
 
 
 @dataclass
@@ -203,8 +208,15 @@ def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, st
         columns = [name for name in _leaf_paths(leaves, pa) if not _is_binary(leaves, name, pa)]
     for group in range(parquet.num_row_groups):
         table = parquet.read_row_group(group, columns=columns)
+        ids = table.column("id").to_pylist() if "id" in table.column_names else None
         for name in table.column_names:
-            yield from _arrow_texts(table.column(name), f"column {name} (row group {group})", pa)
+            column = table.column(name)
+            if ids is not None and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                for record, value in zip(ids, column.to_pylist(), strict=True):  # a hit names the record
+                    if value:
+                        yield f"column {name} (row group {group}, id {record})", value
+                continue
+            yield from _arrow_texts(column, f"column {name} (row group {group})", pa)
 
 
 def _leaf_paths(schema, pa) -> list[str]:
@@ -270,11 +282,13 @@ def file_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
         except json.JSONDecodeError:
             pass
     elif suffix == ".jsonl":
+        refs = mask_refs if path.name == REJECTS else str  # the builder's row numbers and file pseudonyms: not data
         for number, line in enumerate(text.splitlines(), 1):
             try:
-                yield from _json_strings(json.loads(line), f"line {number}")
+                texts = list(_json_strings(json.loads(line), f"line {number}"))
             except json.JSONDecodeError:
-                yield f"line {number}", line
+                texts = [(f"line {number}", line)]
+            yield from ((where, refs(value)) for where, value in texts)
         return
     yield "text", text
 
@@ -290,7 +304,7 @@ def scan_folder(folder: Path, values: Iterable[str], *, images: bool = True) -> 
     every image it wrote with :class:`ImageScan`.
     """
     folder = Path(folder)
-    matcher = _Matcher(values)
+    matcher = _Matcher(kept_values.searched(values))  # not the values the scrub keeps by design
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     hits: list[dict] = []
     for path in files:
@@ -312,7 +326,7 @@ class ImageScan:
     """
 
     def __init__(self, values: Iterable[str]) -> None:
-        self._matcher = _Matcher(values)
+        self._matcher = _Matcher(kept_values.searched(values))  # not the values the scrub keeps by design
         self.hits: list[dict] = []
 
     def add(self, file: str, where: str, data: bytes) -> None:

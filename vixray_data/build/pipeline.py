@@ -167,7 +167,7 @@ def _split(config: BuildConfig, collected: _Collected, flight: InFlight) -> Spli
                        ratios=config.split_ratios, sizes=config.split_sizes)
     for i in plan.surplus:
         collected.rejects.append(Reject(records[i].ref, "not_in_split_sizes",
-                                        f"split sizes {config.split_sizes} leave no room for this record"))
+                                        "the --split-sizes leave no room for this record"))
     _strict_check(config, collected.rejects)
     return plan
 
@@ -180,6 +180,7 @@ class _Written:
     patients: dict[str, tuple[str, ...]]
     image_hits: list[dict]  # the leak scan of the image bytes
     stats: card.FieldStats
+    screen: residual_scan.ResidualScreen  # the residual-PHI screen of each record's text: who was quarantined
 
 
 def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPlan, screen: ocr.TextScreen | None,
@@ -187,7 +188,8 @@ def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPla
     records, rejects = collected.records, collected.rejects
     threads = images.num_proc(config)
     workers = images.use_workers(records, threads, screen)
-    written = _Written(splits={}, per_split={}, patients={}, image_hits=[], stats=card.FieldStats())
+    written = _Written(splits={}, per_split={}, patients={}, image_hits=[], stats=card.FieldStats(),
+                       screen=residual_scan.ResidualScreen(report=config.report_residual))
     seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
     image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
     bar = progress.bar(total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing",
@@ -201,9 +203,11 @@ def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPla
                 bar.update()
                 record = records[index]
                 flight.ref = records[indices[position]].ref if position < len(indices) else None
-                duplicate = None if error else seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
-                if error is not None or duplicate is not None:
-                    rejects.append(duplicate or Reject(record.ref, error[0], error[1]))
+                quarantine = None if error else written.screen.check(record, split)  # residual PHI: not written
+                duplicate = None if error or quarantine else seen.check(record.ref, image.file_sha256,
+                                                                        image.pixel_sha256, "image")
+                if error is not None or quarantine is not None or duplicate is not None:
+                    rejects.append(quarantine or duplicate or Reject(record.ref, error[0], error[1]))
                     _strict_check(config, rejects)
                     continue
                 row = {schema.ID: record.id, schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
@@ -235,7 +239,8 @@ def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPla
 def _scan(tmp: Path, config: BuildConfig, written: _Written, values: set[str],
           flight: InFlight) -> leak_scan.ScanResult:
     flight.enter("scanning the output for residual PHI")
-    residual_scan.require_clean(tmp, report=config.report_residual)
+    residual_scan.require_clean(tmp, report=config.report_residual, append=True,
+                                detectors=written.screen.detectors)  # a verification: the screen ran
     flight.enter("scanning the output for identifying values")
     scan = leak_scan.scan_folder(tmp, values, images=False)
     scan.hits.extend(written.image_hits)
@@ -264,7 +269,10 @@ def _seal(tmp: Path, config: BuildConfig, source: sources.Source, deidentifier: 
         patients=written.patients,
         deid=_audit(deidentifier),
         leak_scan=scan.summary(),
-        residual_scan=ResidualScanSummary(hits=0, categories=residual_scan.CATEGORIES, scanned=residual_scan.SCANNED),
+        residual_scan=ResidualScanSummary(hits=0, categories=residual_scan.CATEGORIES, scanned=residual_scan.SCANNED,
+                                          detectors=tuple(written.screen.detectors),
+                                          quarantined=written.screen.quarantined,
+                                          quarantined_by_detector=dict(written.screen.by_detector)),
         synthetic=bool(getattr(source, "is_demo", False)),
     )
     seal.seal(tmp, manifest, values=deidentifier.phi_values, stats=written.stats,

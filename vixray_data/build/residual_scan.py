@@ -1,54 +1,169 @@
-"""The residual-PHI scan: any *kind* of PHI left in what a build wrote from data, found by the category
-recognizers of :mod:`vixray_data.phi` (detection only, not the scrub's replacement step, so a weakened replacement
-cannot hide from it). The builder runs it on its output and fails on any hit; ``vixray validate`` and
-``vixray scan`` run it on a folder.
+"""The residual-PHI screen and scan: any *kind* of PHI left in text the build writes.
+
+Two detectors, built on different principles, look at every text field (detection only, not the scrub's
+replacement step, so a weakened replacement cannot hide from them):
+
+* ``recognizers``: the category recognizers of :mod:`vixray_data.phi` (patterns and anchor words);
+* ``safelist``: :mod:`vixray_data.phi.safelist` when installed, which flags every word that the clinical
+  lexicon, a Vietnamese common-word list, a number with its unit or punctuation does not explain.
+
+The redaction marker ``___`` is never PHI and never context for PHI: each detector reads the text with every
+marker blanked, and a span holding no letter or digit is not a hit.
+
+:class:`ResidualScreen` runs them on each record's scrubbed text before it is written: a hit *quarantines the
+record* (a ``residual_phi`` reject naming split, columns, categories and detectors, never the value) and the
+rest of the build goes on. :func:`residual_scan` runs them again over what was written (the shards' text
+columns; ``rejects.jsonl`` and ``manifest.json``, the builder's own text, with the recognizers only): after the
+screen it must find nothing, so :func:`require_clean` failing a build means a bug, not data. ``vixray validate``
+and ``vixray scan`` run :func:`residual_scan` on a folder.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from .. import schema
 from ..errors import DeidError
-from ..phi import find_phi
+from ..phi import REDACTED, Span, find_phi
 from ..phi.spans import CATEGORIES as PHI_CATEGORIES
 from ..phi.spans import VALUE
+from ..records import CleanRecord, Reject, mask_refs
 from .leak_scan import json_paths
 
 log = logging.getLogger(__name__)
 
-#: The categories looked for: every PHI category but the build's listed values (the leak scan's job).
+#: A detector: text -> the spans it takes for PHI (each with a category).
+Detector = Callable[[str], list[Span]]
+
+#: The categories the recognizers look for: every PHI category but the build's listed values (the leak scan's job).
 CATEGORIES: tuple[str, ...] = tuple(c for c in PHI_CATEGORIES if c != VALUE)
-#: What the scan covers, as the manifest and the card say it.
+#: What the post-write scan covers, as the manifest and the card say it.
 SCANNED = f"text columns of the shards, {schema.REJECTS}, {schema.MANIFEST}"
+#: The reason of a quarantined record in rejects.jsonl.
+REASON = "residual_phi"
+RECOGNIZERS = "recognizers"
+SAFELIST = "safelist"
 
 
-def _residual_hit(file: str, split: str | None, record: str | None, column: str, text: str) -> list[dict]:
-    return [{"file": file, "split": split, "id": record, "column": column, "category": category}
-            for category in sorted({span.category for span in find_phi(text)})]
+def default_detectors() -> dict[str, Detector]:
+    """The recognizers, and the independent safe-list detector when its module is installed."""
+    detectors: dict[str, Detector] = {RECOGNIZERS: find_phi}
+    try:
+        from ..phi.safelist import find_unexplained
+    except ModuleNotFoundError as exc:  # not this build's detector set yet; a broken module still raises
+        if exc.name != f"{__package__.rsplit('.', 1)[0]}.phi.safelist":
+            raise
+    else:
+        detectors[SAFELIST] = find_unexplained
+    return detectors
 
 
-#: What the builder itself writes in place of identifiers: a study/patient pseudonym (16 hex digits) and a file
-#: reference (``file`` + 12 hex digits). About 1 in 2,000 of them is all digits and would read as a record number.
+_BLANK = " " * len(REDACTED)
+
+
+def find_residual(text: str | None, detectors: Mapping[str, Detector]) -> list[tuple[str, str]]:
+    """(detector, category) of every kind of PHI the detectors find in ``text``, sorted, without repeats.
+
+    The redaction marker is blanked before detection (same length, so offsets hold): a detector cannot take
+    it for PHI, nor for the context that makes a neighbour PHI; a span of nothing but spaces and punctuation
+    is not a hit.
+    """
+    if not text:
+        return []
+    blanked = text.replace(REDACTED, _BLANK)
+    found = set()
+    for name, detect in detectors.items():
+        for span in detect(blanked):
+            if any(c.isalnum() for c in blanked[span.start:span.end]):
+                found.add((name, span.category))
+    return sorted(found)
+
+
+class ResidualScreen:
+    """The per-record screen: :meth:`check` each record's scrubbed text before it is written.
+
+    A record with a hit becomes a ``residual_phi`` :class:`~vixray_data.records.Reject`; its hits (split, id,
+    ref, column, category, detector; never the value) go to ``report`` (``--report-residual``) as they are
+    found, so the file is complete even when ``--strict`` stops the build there.
+    """
+
+    def __init__(self, detectors: Mapping[str, Detector] | None = None, *, report: Path | None = None) -> None:
+        self.detectors = dict(default_detectors() if detectors is None else detectors)
+        self.report = Path(report) if report is not None else None
+        self.quarantined = 0
+        self.by_detector: Counter[str] = Counter({name: 0 for name in self.detectors})
+        if self.report is not None:
+            self.report.write_text("", encoding="utf-8")  # this build's hits only
+
+    def check(self, record: CleanRecord, split: str) -> Reject | None:
+        """None when no detector finds PHI in the record's text fields, else the record's quarantine reject."""
+        hits = [{"file": None, "split": split, "id": record.id, "ref": record.ref, "column": name,
+                 "category": category, "detector": detector}
+                for name in schema.TEXT_FIELDS
+                for detector, category in find_residual(record.fields.get(name), self.detectors)]
+        if not hits:
+            return None
+        self.quarantined += 1
+        self.by_detector.update({hit["detector"] for hit in hits})
+        _append(self.report, hits)
+        detail = "; ".join(f"{hit['column']}: {hit['category']} ({hit['detector']})" for hit in hits)
+        return Reject(record.ref, REASON, f"split {split}; {detail}")
+
+
+def _append(report: Path | None, hits: Iterable[dict]) -> None:
+    if report is None:
+        return
+    with open(report, "a", encoding="utf-8") as handle:
+        for hit in hits:
+            handle.write(json.dumps(hit, ensure_ascii=False, sort_keys=True) + "\n")
+
+
+def _hits(file: str, split: str | None, record: str | None, column: str, text: str,
+          detectors: Mapping[str, Detector]) -> list[dict]:
+    return [{"file": file, "split": split, "id": record, "column": column, "category": category,
+             "detector": detector} for detector, category in find_residual(text, detectors)]
+
+
+#: What the builder itself writes in place of identifiers: a study/patient pseudonym (16 hex digits).
+#: About 1 in 2,000 of them is all digits and would read as a record number.
 _PATIENT_PSEUDONYM = re.compile(r"[0-9a-f]{16}")
-_FILE_REF = re.compile(r"\bfile [0-9a-f]{12}\b")
+
+
+@functools.lru_cache(maxsize=1)
+def _syntax_words() -> re.Pattern:
+    """The transfer syntaxes as the builder writes them (pydicom's keywords: ``JPEG2000`` reads as an id)."""
+    from ..sources.dicom import syntax_words
+
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(syntax_words(), key=len, reverse=True))) + r")\b")
+
+
+def builder_text(text: str) -> str:
+    """The builder's own words in rejects.jsonl and manifest.json masked (``row 12``, ``file 3fa2…``, transfer
+    syntax keywords): the recognizers read what is left."""
+    return _syntax_words().sub("<syntax>", mask_refs(text))
 #: A version number the builder writes (its own, the lexicon's) under a key ending in ``version``.
 _VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
 
 
-def residual_scan(folder: Path) -> list[dict]:
-    """Spans of any PHI kind left in what a build wrote from data, found by the category recognizers.
+def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None) -> list[dict]:
+    """Hits of any PHI kind left in what a build wrote from data.
 
-    Covers every text column of every shard (``data/*.parquet``), ``rejects.jsonl`` and ``manifest.json``
-    (string values); not the card, whose text is the project's template. Each hit names file, split,
-    record id, column and category, never the value. Independent of the scrub's replacement step.
+    Covers every text column of every shard (``data/*.parquet``) with ``detectors`` (default: both), and the
+    string values of ``rejects.jsonl`` and ``manifest.json`` (the builder's own words and references, which
+    no common-word list explains) with the recognizers; not the card, whose text is the project's template.
+    Each hit names file, split, record id, column, category and detector, never the value.
     """
     import pyarrow.parquet as pq
 
     folder = Path(folder)
+    detectors = default_detectors() if detectors is None else detectors
+    recognizers = {name: d for name, d in detectors.items() if name == RECOGNIZERS} or {RECOGNIZERS: find_phi}
     hits: list[dict] = []
     for path in sorted((folder / "data").glob("*.parquet")):
         rel = path.relative_to(folder).as_posix()
@@ -62,7 +177,7 @@ def residual_scan(folder: Path) -> list[dict]:
         for name in schema.TEXT_FIELDS:
             for record, text in zip(ids, table.column(name).to_pylist(), strict=True):
                 if text:
-                    hits += _residual_hit(rel, split, record, name, text)
+                    hits += _hits(rel, split, record, name, text, detectors)
     rejects = folder / schema.REJECTS
     if rejects.is_file():
         for number, line in enumerate(rejects.read_text(encoding="utf-8").splitlines(), 1):
@@ -72,8 +187,7 @@ def residual_scan(folder: Path) -> list[dict]:
                 obj = {"line": line}
             for key, value in (obj.items() if isinstance(obj, dict) else ()):
                 if isinstance(value, str):
-                    value = _FILE_REF.sub("file <pseudonym>", value) if key == "ref" else value
-                    hits += _residual_hit(schema.REJECTS, None, f"line {number}", key, value)
+                    hits += _hits(schema.REJECTS, None, f"line {number}", key, builder_text(value), recognizers)
     manifest = folder / schema.MANIFEST
     if manifest.is_file():
         for where, text in json_paths(json.loads(manifest.read_text(encoding="utf-8")), ""):
@@ -81,27 +195,30 @@ def residual_scan(folder: Path) -> list[dict]:
                 continue
             if where.endswith("version") and _VERSION.fullmatch(text):  # "2026.12.1" is a release, not a date
                 continue
-            hits += _residual_hit(schema.MANIFEST, None, None, where or "(top)", text)
+            hits += _hits(schema.MANIFEST, None, None, where or "(top)", builder_text(text), recognizers)
     return hits
 
 
 def describe_residual(hit: dict) -> str:
     """One line naming where a residual hit is (no value)."""
-    parts = [hit["file"]] + [f"{key} {hit[key]}" for key in ("split", "id", "column") if hit.get(key)]
-    return f"{', '.join(parts)}: {hit['category']}"
+    parts = [hit.get("file") or f"quarantined {hit.get('ref')}"]
+    parts += [f"{key} {hit[key]}" for key in ("split", "id", "column") if hit.get(key)]
+    by = f" ({hit['detector']})" if hit.get("detector") and hit["detector"] != RECOGNIZERS else ""
+    return f"{', '.join(parts)}: {hit['category']}{by}"
 
 
-def require_clean(folder: Path, *, report: Path | None = None, append: bool = False) -> None:
-    """The build's gate: DeidError when the scan of ``folder`` finds any kind of PHI left, naming where (never the
-    value). ``report`` (``--report-residual``) receives every hit as JSON Lines; ``append`` adds to it (the
-    manifest is scanned apart from the shards)."""
-    hits = residual_scan(folder)
+def require_clean(folder: Path, *, report: Path | None = None, append: bool = False,
+                  detectors: Mapping[str, Detector] | None = None) -> None:
+    """The build's verification after writing: DeidError when the scan of ``folder`` finds any kind of PHI left,
+    naming where (never the value). The per-record screen ran first, so a hit here is a bug in the builder, not
+    data. ``report`` (``--report-residual``) receives every hit as JSON Lines; ``append`` adds to it."""
+    hits = residual_scan(folder, detectors)
     if report is not None:
-        with open(report, "a" if append else "w", encoding="utf-8") as handle:
-            for hit in hits:
-                handle.write(json.dumps(hit, ensure_ascii=False, sort_keys=True) + "\n")
+        if not append:
+            Path(report).write_text("", encoding="utf-8")
+        _append(Path(report), hits)
     if hits:
         where = "; ".join(describe_residual(h) for h in hits[:5])
-        raise DeidError(f"residual PHI scan: {len(hits)} span kind(s) left in the output ({where}"
-                        + (", ..." if len(hits) > 5 else "") + "); nothing was written"
+        raise DeidError(f"residual PHI scan: {len(hits)} span kind(s) left in the output after the per-record "
+                        f"screen ({where}" + (", ..." if len(hits) > 5 else "") + "); nothing was written"
                         + ("" if report else "; list them all with --report-residual PATH"))

@@ -15,7 +15,7 @@ from ..errors import DeidError
 from ..manifest import Manifest, PixelScreening
 from ..ocr import TextScreen
 from ..records import Reject
-from . import leak_scan, residual_scan
+from . import kept_values, leak_scan, residual_scan
 
 
 def write_rejects(folder: Path, rejects: Sequence[Reject]) -> None:
@@ -40,12 +40,12 @@ def seal(folder: Path, manifest: Manifest, *, values: Iterable[str], stats: card
     """Write manifest.json, README.md and croissant.json into ``folder``, leak-scanned on their own first.
 
     The manifest is scanned whole; of the card only the lines the build filled in (the template's prose,
-    "Military Hospital 175" and its figures, is the project's text, not data), and without short bare
-    numbers (a count in a table is not a patient's id); croissant.json is the manifest's facts in the
-    project's words, so it is not scanned apart. The residual-PHI scan covers the manifest too (its hits are
-    added to ``report_residual``).
+    "Military Hospital 175" and its figures, is the project's text, not data); neither for numbers of under
+    six digits (a count or a version number is not a patient's id: :func:`.kept_values.searched_in_builder_files`).
+    croissant.json is the manifest's facts in the project's words, so it is not scanned apart. The residual-PHI
+    scan covers the manifest too (its hits are added to ``report_residual``).
     """
-    values = list(values)
+    values = kept_values.searched_in_builder_files(values)
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=folder.parent))
     try:
         manifest.write(meta)
@@ -56,8 +56,7 @@ def seal(folder: Path, manifest: Manifest, *, values: Iterable[str], stats: card
         scanned.mkdir()
         (scanned / schema.CARD).write_text("\n".join(line for line in card_text.splitlines() if line not in template),
                                            encoding="utf-8")
-        words = [v for v in values if not (v.strip().isdigit() and len(v.strip()) < 6)]
-        card_scan = leak_scan.scan_folder(scanned, words)
+        card_scan = leak_scan.scan_folder(scanned, values)
         shutil.rmtree(scanned)
         (meta / schema.CARD).write_text(card_text, encoding="utf-8")
         (meta / croissant.CROISSANT).write_text(croissant.croissant_text(manifest), encoding="utf-8")

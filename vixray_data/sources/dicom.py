@@ -8,6 +8,7 @@ air is dark. The PNG is written from the pixel array alone: no header value can 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -269,6 +270,23 @@ def _meta_end(blob: bytes) -> tuple[int, str | None]:
     return pos, syntax
 
 
+def syntax_word(syntax) -> str:
+    """A transfer syntax as the builder writes it in the manifest: pydicom's keyword (``JPEG2000Lossless``), one
+    of :func:`syntax_words`; a UID pydicom does not list is not written (its digits are data)."""
+    if syntax is None:
+        return "no transfer syntax"
+    return syntax.keyword if syntax.is_transfer_syntax and syntax.keyword else "an unlisted transfer syntax"
+
+
+@functools.lru_cache(maxsize=1)
+def syntax_words() -> frozenset[str]:
+    """Every transfer-syntax word :func:`syntax_word` can write: the builder's vocabulary, which the scans of its
+    own files must not take for data (``JPEG2000`` reads as an id, and is the stem of pydicom's test file)."""
+    from pydicom.uid import UID, AllTransferSyntaxes
+
+    return frozenset({UID(uid).keyword for uid in AllTransferSyntaxes} - {""})
+
+
 def _declared_pixels(ds) -> tuple[int, int, int]:
     """(pixels, bytes of one frame, frames) the header declares."""
     rows, cols = int(ds.Rows), int(ds.Columns)
@@ -279,13 +297,11 @@ def _declared_pixels(ds) -> tuple[int, int, int]:
 
 def _check_budget(ds, ref: str, max_pixels: int) -> None:
     try:
-        pixels, _, frames = _declared_pixels(ds)
+        pixels, _, _ = _declared_pixels(ds)
     except Exception as exc:
         raise RecordError(ref, "corrupt_dicom", f"image attributes unreadable ({type(exc).__name__})") from exc
     if pixels > max_pixels:
-        raise RecordError(ref, "too_many_pixels", f"header declares {int(ds.Rows)}x{int(ds.Columns)}"
-                          + (f"x{frames} frames" if frames > 1 else "") + f" = {pixels:,} pixels, over "
-                          f"--max-pixels {max_pixels:,}; not decoded")
+        raise RecordError(ref, "too_many_pixels", "the header declares more pixels than --max-pixels; not decoded")
 
 
 def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = False):
@@ -357,11 +373,9 @@ def read_info(path: Path, *, relpath: str, max_pixels: int = DEFAULT_MAX_PIXELS)
     compressed = bool(syntax is not None and syntax.is_compressed)
     needed = rows * cols * samples * frames * bits // 8
     if not compressed and len(pixel_data) < needed:
-        raise RecordError(ref, "truncated_dicom",
-                          f"pixel data has {len(pixel_data)} bytes, {rows}x{cols}x{bits}-bit needs more")
+        raise RecordError(ref, "truncated_dicom", "pixel data shorter than the header's image size needs")
     if not compressed and len(pixel_data) > needed + 1:  # one pad byte makes an odd length even
-        raise RecordError(ref, "bad_pixel_data", f"pixel data has {len(pixel_data)} bytes, {frames} frame(s) of "
-                          f"{rows}x{cols}x{bits}-bit need {needed}")
+        raise RecordError(ref, "bad_pixel_data", "pixel data longer than the header's image size and frames need")
     phi: dict[str, str] = {}
     with _quiet():  # pydicom's value warnings quote the value
         tags = _collect_phi(ds, phi) + (len(ds.file_meta) if hasattr(ds, "file_meta") else 0)
@@ -377,7 +391,7 @@ def read_info(path: Path, *, relpath: str, max_pixels: int = DEFAULT_MAX_PIXELS)
         study_date=_text(ds.get("StudyDate")) or _text(ds.get("SeriesDate")) or _text(ds.get("AcquisitionDate")),
         phi=phi,
         burned_in=None if burned is None else _text(burned).upper(),
-        transfer_syntax=syntax.name if syntax is not None else "unknown",
+        transfer_syntax=syntax_word(syntax),
         tags=tags,
         file_sha256=hashlib.sha256(blob).hexdigest(),
         pixel_sha256=hashlib.sha256(pixel_key + bytes(pixel_data)).hexdigest(),
@@ -491,19 +505,18 @@ class DicomImage:
             raise RecordError(self.ref, "unreadable_file", exc.strerror or type(exc).__name__) from exc
         ds = read_dataset(blob, self.ref, max_pixels=self.max_pixels)
         if int(ds.get("NumberOfFrames", 1) or 1) > 1:
-            raise RecordError(self.ref, "multi_frame", f"{int(ds.NumberOfFrames)} frames; one image per study expected")
+            raise RecordError(self.ref, "multi_frame", "several frames; one image per study expected")
         try:
             with _quiet():
                 arr = to_display(ds, bit_depth=self.bit_depth)
         except Exception as exc:
             syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-            name = syntax.name if syntax is not None else "unknown transfer syntax"
             if syntax is not None and not _decodable(syntax):
-                raise RecordError(self.ref, "unsupported_transfer_syntax",
-                                  f"{name}: no pixel-data plugin installed (pip install 'vixray-data[dicom]')") from exc
-            raise RecordError(self.ref, "undecodable_image", f"{name}: {type(exc).__name__}") from exc
+                raise RecordError(self.ref, "unsupported_transfer_syntax", "no pixel-data plugin installed for its "
+                                  "transfer syntax (pip install 'vixray-data[dicom]')") from exc
+            raise RecordError(self.ref, "undecodable_image", f"pixel data: {type(exc).__name__}") from exc
         if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
-            raise RecordError(self.ref, "bad_pixel_data", f"pixels decode to shape {arr.shape}, not one image")
+            raise RecordError(self.ref, "bad_pixel_data", "pixels decode to more than one grey or colour image")
         try:
             return EncodedImage(data=encode_png(arr), ext="png", pixels=arr)  # the array written: what OCR reads
         except Exception as exc:  # Pillow refuses shapes and types it cannot write

@@ -144,7 +144,10 @@ class ExportSource:
         return dicoms, images
 
     def _rows(self) -> tuple[list[_Row], tbl.ColumnMap]:
-        headers, rows = tbl.read_table(self._table, columns=self._config.columns)
+        info: dict[str, str] = {}
+        headers, rows = tbl.read_table(self._table, columns=self._config.columns, info=info)
+        if "encoding" in info:
+            self._stats["table_encoding"] = info["encoding"]
         kind = self._stats["table"]
         cmap = tbl.map_columns(headers, explicit=self._config.columns, key_column=self._config.key_column,
                                table_name=f"{kind} table")
@@ -309,7 +312,7 @@ class ExportSource:
             ref = f"row {row.number} / {self._file_ref(rel)}"
             if info.burned_in is not None and info.burned_in != "NO" and not self._config.allow_burned_in:
                 yield Reject(ref, "burned_in_annotation",
-                             f"BurnedInAnnotation={info.burned_in}; pass --allow-burned-in once reviewed")
+                             "BurnedInAnnotation is not NO; pass --allow-burned-in once reviewed")
                 continue
             duplicate = seen.check(ref, info.file_sha256, info.pixel_sha256, "DICOM file")
             if duplicate is not None:

@@ -70,6 +70,83 @@ def strip_png_metadata(data: bytes) -> bytes:
     return b"".join([PNG_SIGNATURE, *(view[start:end] for kind, start, end in png_chunks(view) if kind in PNG_KEEP)])
 
 
+#: PNG colour type -> samples per pixel (grey, RGB, palette index, grey+alpha, RGBA).
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+#: Adam7 interlacing: (first column, first row, column step, row step) of each of the seven passes.
+_ADAM7 = ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2))
+
+
+def _scanline_bytes(width: int, height: int, depth: int, colour: int, interlace: int) -> int:
+    """Bytes the inflated IDAT stream holds for this header: each row of each pass, with its filter byte."""
+    bits = depth * _CHANNELS[colour]
+    passes = _ADAM7 if interlace else ((0, 0, 1, 1),)
+    total = 0
+    for x0, y0, dx, dy in passes:
+        columns, rows = -(-(width - x0) // dx), -(-(height - y0) // dy)
+        if columns > 0 and rows > 0:
+            total += rows * (1 + -(-columns * bits // 8))
+    return total
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def clean_png(data: bytes, pixels) -> bytes:
+    """The PNG copy with nothing but its pixels, which stay identical (``pixels``: the decoded Pillow image).
+
+    A decoder reads no further than the image needs, so bytes beyond that could carry anything unseen: IDAT
+    becomes the zlib stream alone, inflating to exactly the scanlines the header declares (bytes after the
+    stream are cut; a stream inflating to more is compressed again from the scanlines alone); PLTE keeps only
+    the entries up to the highest index the pixels use, unused ones zeroed, and goes from an image without a
+    palette. ``data`` comes back unchanged when it holds nothing more (the usual case: no re-encoding).
+    Raises ValueError for a stream that ends early (the decode would have failed first).
+    """
+    chunks = [(kind, bytes(data[start + 8:end - 4])) for kind, start, end in png_chunks(data)]
+    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1][:13])
+    stream = b"".join(body for kind, body in chunks if kind == b"IDAT")
+    needed = _scanline_bytes(width, height, depth, colour, interlace)
+    inflater = zlib.decompressobj()
+    raw = inflater.decompress(stream, needed + 1)  # one byte more than the image tells a longer stream
+    if len(raw) < needed:
+        raise ValueError("PNG pixel data ends before the image does")
+    idat = None
+    if len(raw) > needed or not inflater.eof:  # more scanlines than the image: compress the image's alone
+        idat = zlib.compress(bytes(raw[:needed]), 6)
+    elif inflater.unused_data:  # bytes after the stream
+        idat = stream[:len(stream) - len(inflater.unused_data)]
+    palette = None
+    if b"PLTE" in (kind for kind, _ in chunks):
+        body = next(body for kind, body in chunks if kind == b"PLTE")
+        palette = b""
+        if colour == 3:
+            import numpy as np
+
+            used = np.unique(np.asarray(pixels))
+            kept = bytearray(3 * (int(used.max()) + 1) if used.size else 0)
+            for index in used.tolist():
+                kept[3 * index:3 * index + 3] = body[3 * index:3 * index + 3]
+            palette = bytes(kept)
+        if palette == body:
+            palette = None
+    if idat is None and palette is None:
+        return data
+    out, wrote_idat = [PNG_SIGNATURE], False
+    for kind, body in chunks:
+        if kind == b"IDAT":
+            if idat is None:
+                out.append(_chunk(kind, body))
+            elif not wrote_idat:
+                out.append(_chunk(kind, idat))
+            wrote_idat = True
+        elif kind == b"PLTE" and palette is not None:
+            if palette:
+                out.append(_chunk(kind, palette))
+        else:
+            out.append(_chunk(kind, body))
+    return b"".join(out)
+
+
 def strip_jpeg_metadata(data: bytes) -> bytes:
     """The JPEG without APPn (EXIF, XMP, ICC, JFIF thumbnails, ...) and COM segments; no re-encoding.
 
@@ -212,7 +289,7 @@ class ImageFile:
             return encoded, "png", pixel_digest(image), clean
         copy = strip_png_metadata(data)
         image = _decode(copy, Image)  # the one decode: the copy reads, and its pixels are hashed
-        return copy, "png", pixel_digest(image), image
+        return clean_png(copy, image), "png", pixel_digest(image), image
 
     @staticmethod
     def _jpeg(data: bytes, Image) -> tuple[bytes, str, str, object]:

@@ -31,7 +31,14 @@ from ..values import (  # noqa: F401 - the roles beyond the schema fields, named
     TABLE_ALIASES,
 )
 
-TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
+                  ".ndjson": "jsonl"}
+#: Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+#: How the manifest names each encoding a sheet can be read in.
+ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 with BOM", "utf-32": "UTF-32 with BOM",
+             "cp1258": "Windows-1258"}
 
 #: Role -> header variants, in the order roles are assigned; declared with the loader's in vixray_data.values.
 ALIASES: dict[str, tuple[str, ...]] = TABLE_ALIASES
@@ -49,9 +56,11 @@ def find_table(source: Path, table: Path | None = None) -> Path:
             raise SourceError(f"table {path.name}: expected one of {sorted(TABLE_SUFFIXES)}")
         return path
     found = sorted(p for p in Path(source).iterdir()
-                   if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$")))
+                   if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$"))
+                   and (p.suffix.lower() != ".txt" or _unicode_text(p)))
     if not found:
-        raise SourceError(f"{source}: no report table (CSV, XLSX or JSONL) at the top level; pass --table PATH")
+        raise SourceError(f"{source}: no report table (CSV, TSV, Excel's Unicode Text, XLSX or JSONL) at the top "
+                          "level; pass --table PATH")
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise SourceError(f"{source}: {len(found)} candidate tables at the top level ({names}); name one with --table")
@@ -81,10 +90,83 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def read_table(path: Path, *, columns: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
-    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, with or without BOM), XLSX or JSONL table.
+def _unicode_text(path: Path) -> bool:
+    """Whether a ``.txt`` file is Excel's "Unicode Text" (UTF-16 with its byte-order mark): a sheet, not notes."""
+    with open(path, "rb") as handle:
+        return handle.read(2) in (b"\xff\xfe", b"\xfe\xff")
 
-    Every way a table can be unreadable (empty, corrupt, not UTF-8, nested past reason, ...) is a
+
+#: Runs of two or more characters of the Windows code pages' upper half: where UTF-8 text read as cp1252 or
+#: cp1258 and saved again shows ("Nguyá»…n", "Bá»‡nh", "Ä‘"). A run is mojibake when its code-page bytes are UTF-8.
+_HIGH_RUN = re.compile("[\u00a0-\u00ff\u0102\u0103\u0110\u0111\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+                       "\u0192\u01a0\u01a1\u01af\u01b0\u02c6\u02dc\u0300\u0301\u0303\u0309\u0323"
+                       "\u2013-\u203a\u20ab\u20ac\u2122]{2,}")
+
+
+def _mojibake(text: str) -> bool:
+    """Whether a run of code-page characters is the bytes of UTF-8 Latin letters (``á»…`` is ``ễ``); a capital
+    and a closing quote (``Ô”``, bytes of a Cyrillic letter) are not."""
+    for run in _HIGH_RUN.findall(text):
+        for page in ("cp1252", "cp1258"):
+            try:
+                letters = run.encode(page).decode("utf-8")
+            except UnicodeError:
+                continue
+            if any("\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff" for c in letters):
+                return True
+    return False
+
+
+#: A UTF-8 lead byte and a continuation byte: rare in Windows-1258 text (a letter, then a symbol such as ``…``).
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+#: Letters a Windows-1258 tone mark (a combining character) follows in Vietnamese.
+_VOWELS = frozenset("aăâeêioôơuưyAĂÂEÊIOÔƠUƯY")
+
+
+def decode_sheet(path: Path, data: bytes) -> tuple[str, str]:
+    """(text, encoding) of a CSV/TSV sheet's bytes: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8
+    when the bytes are UTF-8; else Windows-1258 (Vietnamese Windows), whose tone marks are combining characters,
+    composed here (NFC). A sheet that reads as mis-decoded text (NUL characters, replacement characters, UTF-8
+    read as a Windows code page, a tone mark on no vowel) is a :class:`SourceError` naming the file."""
+    import unicodedata
+
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    try:
+        if encoding is None:
+            try:
+                text, encoding = data.decode("utf-8"), "utf-8"
+            except UnicodeDecodeError as exc:
+                damaged = data.decode("utf-8", "replace").count("\ufffd")
+                if damaged * 4 < len(_UTF8_PAIR.findall(data)):  # mostly UTF-8: a few bad bytes, not a code page
+                    raise SourceError(f"table {path.name}: UTF-8 text with bytes that are not UTF-8 (at byte "
+                                      f"{exc.start}); save it again as UTF-8") from exc
+                text, encoding = data.decode("cp1258"), "cp1258"
+        else:
+            text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"table {path.name}: not UTF-8, UTF-16 or Windows-1258 text ({exc.reason} at byte "
+                          f"{exc.start})") from exc
+    text = unicodedata.normalize("NFC", text)
+    if "\x00" in text:
+        raise SourceError(f"table {path.name}: NUL characters in the text (UTF-16 saved without its byte-order "
+                          "mark?); save it as UTF-8 or as Excel's Unicode Text")
+    problem = ("replacement characters (U+FFFD): text already damaged by an earlier conversion" if "\ufffd" in text
+               else "UTF-8 text that was read in another encoding and saved again" if _mojibake(text)
+               else "tone marks on no vowel: not Windows-1258" if encoding == "cp1258" and any(
+                   unicodedata.combining(c) and (i == 0 or text[i - 1] not in _VOWELS) for i, c in enumerate(text))
+               else None)
+    if problem is not None:
+        raise SourceError(f"table {path.name}: read as {ENCODINGS[encoding]}, it holds {problem}; save the sheet "
+                          "again as UTF-8")
+    return text, encoding
+
+
+def read_table(path: Path, *, columns: dict[str, str] | None = None,
+               info: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, UTF-16 or Windows-1258: :func:`decode_sheet`),
+    XLSX or JSONL table; ``info`` receives the ``encoding`` a CSV/TSV was read in.
+
+    Every way a table can be unreadable (empty, corrupt, mis-decoded, nested past reason, ...) is a
     :class:`SourceError` naming the file. An XLSX workbook is read from the sheet that has the report
     columns (``columns`` is the explicit ``--columns`` mapping).
     """
@@ -94,10 +176,15 @@ def read_table(path: Path, *, columns: dict[str, str] | None = None) -> tuple[li
         if path.stat().st_size == 0:
             raise SourceError(f"table {path.name}: the file is empty (0 bytes)")
         if kind in ("csv", "tsv"):
+            import io
+
             import pandas as pd
 
-            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
-                                keep_default_na=False, encoding="utf-8-sig")
+            text, encoding = decode_sheet(path, path.read_bytes())
+            if info is not None:
+                info["encoding"] = ENCODINGS[encoding]
+            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
+                                keep_default_na=False)
         elif kind == "xlsx":
             return _read_xlsx(path, columns)
         else:
