@@ -39,8 +39,9 @@ def test_a_weakened_replacement_step_is_caught_by_the_residual_scan(tmp_path, mo
     assert "Trần Thị Hoa" in record.fields[schema.FINDINGS] and "0912" not in record.fields[schema.FINDINGS]
     _shard(tmp_path, {record.id: record.fields[schema.FINDINGS]})
     hits = residual_scan(tmp_path)
-    assert hits == [{"file": "data/train-00000-of-00001.parquet", "split": "train", "id": record.id,
-                     "column": schema.FINDINGS, "category": "name", "detector": "recognizers"}]
+    where = {"file": "data/train-00000-of-00001.parquet", "split": "train", "id": record.id, "column": schema.FINDINGS}
+    assert hits == [{**where, "category": "name", "detector": "recognizers"},  # both detectors see the name left
+                    {**where, "category": "unexplained_word", "detector": "safelist"}]
 
 
 def test_rejects_and_manifest_are_scanned_and_the_card_is_not(tmp_path):
@@ -131,11 +132,11 @@ def test_a_record_with_residual_phi_is_quarantined_naming_split_column_category_
 
 def test_the_second_detector_catches_what_a_switched_off_recognizer_left(monkeypatch):
     from vixray_data.phi import analyzer
+    from vixray_data.phi.spans import NAME
 
     text = "Phổi hai bên sáng. Người đọc: Trần Thị Hoa."
-    monkeypatch.setattr(analyzer, "RECOGNIZERS", tuple(r for r in analyzer.RECOGNIZERS if r[1] is not
-                                                       analyzer.find_names))
-    assert phi.find_phi(text) == []  # the name recognizer is off: the scrub and the recognizers miss it twice
+    monkeypatch.setattr(analyzer, "RECOGNIZERS", tuple(r for r in analyzer.RECOGNIZERS if NAME not in r[0]))
+    assert phi.find_phi(text) == []  # the name recognizers are off: the scrub and the recognizers miss it twice
     stand_in = unexplained_words({"phổi", "hai", "bên", "sáng", "người", "đọc", "bình", "thường"})
     screen = rs.ResidualScreen({"recognizers": phi.find_phi, "safelist": stand_in})
     reject = screen.check(_record(text), "validation")
