@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
          scratch),
         ("load", "`python -c \"import datasets; datasets.load_dataset('vixray')\"` (first load: converts the shards)",
          [python, "-c", "import datasets; print(datasets.load_dataset('vixray'))"], scratch),
-        ("pytest", "`python -m pytest`", [python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], REPO),
+        ("pytest", "`python -m pytest`", [python, "-m", "pytest", "-p", "no:cacheprovider"], REPO),  # -q: addopts
         ("validate", "`vixray validate vixray --no-progress` (decodes all 5,400 images)",
          [vixray, "validate", "vixray", "--no-progress"], scratch),
         ("stats", "`vixray stats vixray --out stats --no-progress`",
@@ -153,8 +153,8 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             timing, output = run(label, command, cwd=cwd, env=env if cwd == scratch else dict(os.environ))
             if name == "pytest":
-                passed = re.search(r"(\d+) passed", output)
-                timing.label = f"`python -m pytest` ({passed.group(1)} tests)" if passed else timing.label
+                passed = re.findall(r"(\d+) passed", output)  # the summary line is the last
+                timing.label = f"`python -m pytest` ({passed[-1]} tests)" if passed else timing.label
             timings.append(timing)
         if args.with_ci:
             clone = scratch / "clone"
