@@ -20,6 +20,9 @@ def main(argv: list[str] | None = None) -> int:
     except VixrayError as exc:
         print(f"python -m analysis: error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt:  # like vixray: one line, the workers already ended (vixray_data.pool)
+        print("python -m analysis: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

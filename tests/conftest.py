@@ -1,13 +1,27 @@
-"""Shared fixtures: one small demo build per test session, for every test that needs a built folder."""
+"""Shared fixtures: one small demo build per test session, for every test that needs a built folder.
+
+The Hugging Face caches point at a temporary folder for the whole session, set here, before any test module
+imports ``datasets`` or ``huggingface_hub`` (both read these variables at import): the suite writes nothing into the
+user's own caches, and subprocesses inherit the same folder.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
-import pytest
+#: The session's Hugging Face home: every HF cache lives under it, removed when the session ends.
+HF_ROOT = Path(tempfile.mkdtemp(prefix="vixray-tests-hf-"))
+os.environ.update(HF_HOME=str(HF_ROOT), HF_DATASETS_CACHE=str(HF_ROOT / "datasets"),
+                  HF_HUB_CACHE=str(HF_ROOT / "hub"), HF_XET_CACHE=str(HF_ROOT / "xet"),
+                  HF_MODULES_CACHE=str(HF_ROOT / "modules"))
 
-from vixray_data.build import BuildResult, build
-from vixray_data.config import BuildConfig
+import pytest  # noqa: E402
+
+from vixray_data.build import BuildResult, build  # noqa: E402
+from vixray_data.config import BuildConfig  # noqa: E402
 
 #: The session demo build: small enough to build in about a second, large enough for every split.
 DEMO_SIZE = 60
@@ -21,6 +35,13 @@ def demo_config(out: Path, **overrides) -> BuildConfig:
                 "num_proc": 1, "progress": False}
     settings.update(overrides)
     return BuildConfig(**settings)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hf_caches():
+    """The session's temporary Hugging Face home (see the module docstring), removed at the end."""
+    yield HF_ROOT
+    shutil.rmtree(HF_ROOT, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -37,15 +38,58 @@ def test_build_help_shows_every_default_and_every_table_format(capsys):
         assert shown in text, shown
 
 
-@pytest.mark.parametrize("command", ["build", "scan", "validate", "publish", "stats", "evaluate", "review"])
-def test_every_option_with_a_default_shows_it_in_help(command, capsys):
+def _option_blocks(text: str) -> list[str]:
+    """Each option's entry in a --help text (its flags, metavar and help), whitespace collapsed."""
+    return [" ".join(block.split()) for block in re.split(r"\n(?=  -)|\n(?=\S)", text) if block.startswith("  -")]
+
+
+def _block(blocks: list[str], action) -> str:
+    flag = action.option_strings[-1]
+    return next(b for b in blocks if re.match(rf"(-\S+, )*{re.escape(flag)}([ ,]|$)", b))
+
+
+@pytest.mark.parametrize("command", [None, *cli.COMMANDS])
+def test_every_option_has_help_and_every_value_default_is_shown(command, capsys):
     parser = cli._parser()
-    sub = next(a for a in parser._actions if a.dest == "command").choices[command]
-    _help(command)
-    text = " ".join(capsys.readouterr().out.split())
+    sub = parser if command is None else next(a for a in parser._actions if a.dest == "command").choices[command]
+    _help(*([command] if command else []))
+    blocks = _option_blocks(capsys.readouterr().out)
     for action in sub._actions:
-        if action.option_strings and action.default not in (None, False, "==SUPPRESS==") and action.help:
-            assert f"default: {action.default}" in text or "default" in action.help, action.option_strings
+        if not action.option_strings or action.dest in ("help", "version"):
+            continue
+        assert action.help and action.help.strip(), f"{command} {action.option_strings[-1]} has no help"
+        block = _block(blocks, action)
+        if action.nargs == 0:  # a flag: "(default: True)" beside --no-figures would read as if it were on
+            assert "(default: True)" not in block and "(default: False)" not in block, block
+        elif action.default is not None:  # 0 included (--seed)
+            assert f"(default: {action.default})" in block or "default" in action.help, block
+
+
+@pytest.mark.parametrize("command", ["validate", "review", "evaluate"])
+def test_seed_shows_its_default_of_zero(command, capsys):
+    _help(command)
+    assert any(b.startswith("--seed SEED") and b.endswith("(default: 0)") for b in _option_blocks(
+        capsys.readouterr().out))
+
+
+def test_verbose_shows_vixrays_debug_lines_but_not_the_image_librarys_chunk_dumps(tmp_path):
+    import logging
+
+    from PIL import Image
+
+    Image.new("L", (4, 4)).save(tmp_path / "x.png")
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level, logging.getLogger("vixray_data").level
+    stream = io.StringIO()
+    root.handlers = [logging.StreamHandler(stream)]
+    try:
+        cli._log_levels(verbose=True)
+        logging.getLogger("vixray_data.test").debug("our own debug line")
+        Image.open(tmp_path / "x.png").load()  # PIL logs a DEBUG "STREAM b'IHDR'" line per chunk
+    finally:
+        root.handlers, root.level = saved[0], saved[1]
+        logging.getLogger("vixray_data").setLevel(saved[2])
+    assert "our own debug line" in stream.getvalue() and "STREAM" not in stream.getvalue()
 
 
 def test_stats_prints_its_summary_once(demo_dir, tmp_path, capsys):
@@ -98,3 +142,23 @@ def test_build_draws_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, cap
     assert cli.main(["build", "--out", str(tmp_path / "vixray"), "--demo-size", "6", "--image-size", "32"]) == 0
     err = capsys.readouterr().err
     assert "reading" not in err and "writing" not in err and "\r" not in err
+
+
+def test_evaluate_draws_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
+    import json
+
+    rows = [{"id": f"r{i}", "stage": "1", "field": "findings", "prediction": "Bóng tim to.",
+             "reference": "Bóng tim không to."} for i in range(3)]
+    path = tmp_path / "p.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert cli.main(["evaluate", str(path), "--bootstrap", "10", "--no-words", "--workers", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "scoring" not in err and "\r" not in err and "it/s" not in err
+
+
+def test_evaluate_shows_its_bar_on_a_terminal_unless_no_progress(monkeypatch):
+    from vixray_data.commands import evaluate
+
+    for argv, shown in ((["p.jsonl"], True), (["p.jsonl", "--no-progress"], False)):
+        args = cli._parser().parse_args(["evaluate", *argv])
+        assert evaluate._options(args).progress is shown

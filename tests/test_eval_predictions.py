@@ -125,3 +125,30 @@ def test_the_cli_prints_id_counts_on_every_run_and_checks_a_built_split(tmp_path
     assert f"ids: {len(test_ids)} reference id(s) ({demo_dir})" in err  # the test split's, not the whole build's
     assert "missing 1, extra 0" in err and f"1/findings: 1 missing, e.g. {test_ids[0]}" in err
     assert json.loads((out / "evaluation.json").read_text(encoding="utf-8"))["ids"]["missing"] == 1
+
+
+def test_every_invalid_line_and_every_duplicate_is_listed_in_one_error(tmp_path):
+    path = write(tmp_path, [row(1), "{not json", row(1, prediction="khác"), row(4, field="note"), row(5), row(5)])
+    with pytest.raises(EvaluationError) as err:
+        read_predictions(path)
+    message = str(err.value)
+    assert "2 invalid line(s)" in message and "2 duplicate record(s)" in message
+    for number in (2, 3, 4, 6):
+        assert f"line {number}:" in message
+    assert "line 1:" not in message and "line 5:" not in message
+
+
+def test_skip_invalid_still_lists_the_duplicates_with_the_invalid_lines(tmp_path):
+    path = write(tmp_path, [row(1), "{not json", row(1)])
+    with pytest.raises(EvaluationError) as err:
+        read_predictions(path, skip_invalid=True)
+    assert "line 2: not valid JSON" in str(err.value) and "line 3: duplicate" in str(err.value)
+
+
+def test_a_long_list_is_cut_after_ten_and_says_how_many_more(tmp_path):
+    path = write(tmp_path, [row(1)] + ["{not json"] * 13)
+    with pytest.raises(EvaluationError) as err:
+        read_predictions(path)
+    message = str(err.value)
+    assert "13 invalid line(s)" in message and "line 11:" in message and "line 12:" not in message
+    assert "... and 3 more" in message

@@ -23,6 +23,7 @@ from test_hostile_tables import IMAGE_HEADERS, image_export, image_rows, run_bui
 from vixray_data import deid
 from vixray_data.build import build, output
 from vixray_data.cli import main
+from vixray_data.errors import OutputError
 from vixray_data.validate import validate
 
 
@@ -168,7 +169,7 @@ def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_pat
     ("residual_scan", "residual_scan", "scanning the output for residual PHI"),
     ("leak_scan", "scan_folder", "scanning the output for identifying values"),
     ("card", "render_card", "writing manifest.json, README.md and croissant.json"),
-    ("output", "swap_in", "moving the build into place"),
+    ("output", "swap_in", "moving the build into place at {out}"),
 ])
 def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in(tmp_path, capsys, monkeypatch,
                                                                                   module, name, stage):
@@ -183,7 +184,7 @@ def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in
     code = main(["build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32", "--no-progress"])
     err = capsys.readouterr().err
     assert code == 70
-    assert f"unexpected TypeError while {stage} (a bug" in err
+    assert f"unexpected TypeError while {stage.format(out=tmp_path / 'out')} (a bug" in err
     assert not (tmp_path / "out").exists() and [p.name for p in tmp_path.iterdir()] == []
 
 
@@ -212,3 +213,67 @@ def test_an_export_where_every_record_is_rejected_fails_with_the_reasons(tmp_pat
     assert code == 2 and "Traceback" not in err
     assert "no record could be written" in err and "(no_image 2, no_report 2)" in err
     assert not (tmp_path / "out").exists()
+
+
+class _FileSystem:
+    """What ``os.statvfs`` says of a file system: its flags and its free blocks."""
+
+    def __init__(self, *, read_only: bool = False, free: int = 2**40):
+        self.f_flag = os.ST_RDONLY if read_only else 0
+        self.f_frsize, self.f_bavail = 4096, free // 4096
+
+
+def _never_read(monkeypatch):
+    from vixray_data import sources
+
+    def refuse(config):
+        raise AssertionError("the export was opened before the output location was checked")
+
+    monkeypatch.setattr(sources, "open_source", refuse)
+
+
+def test_a_read_only_output_fails_in_one_line_before_the_export_is_read(tmp_path, capsys, monkeypatch):
+    from vixray_data.build import output
+
+    _never_read(monkeypatch)
+    monkeypatch.setattr(output.os, "statvfs", lambda path: _FileSystem(read_only=True))
+    code = main(["build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32", "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == OutputError.exit_code and err.count("\n") == 1
+    assert f"cannot write the output {tmp_path / 'out'}: {tmp_path} is on a read-only file system" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_without_room_for_the_estimate_fails_before_the_export_is_read(tmp_path, capsys, monkeypatch):
+    from vixray_data.build import output
+
+    _never_read(monkeypatch)
+    monkeypatch.setattr(output.os, "statvfs", lambda path: _FileSystem(free=10 * 2**20))
+    # 5,400 images of 1024 x 1024 px: about a gigabyte, estimated from the demo's size
+    code = main(["build", "--out", str(tmp_path / "out"), "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == OutputError.exit_code and err.count("\n") == 1
+    assert "not enough room for the output" in err and "10 MiB free" in err and "an estimate" in err
+
+
+def test_an_exports_estimate_is_the_size_of_its_files(tmp_path):
+    from vixray_data.build.output import estimate_size
+    from vixray_data.config import BuildConfig
+
+    export = tmp_path / "export"
+    (export / "img").mkdir(parents=True)
+    (export / "img" / "a.png").write_bytes(b"x" * 3000)
+    (export / "table.csv").write_bytes(b"y" * 500)
+    assert estimate_size(BuildConfig(source=export, out=tmp_path / "o")) == 3500
+    assert estimate_size(BuildConfig(out=tmp_path / "o", demo_size=10, demo_image_size=100)) == 10 * 100 * 100 // 5
+
+
+def test_a_writable_volume_under_a_read_only_parent_passes_the_check(tmp_path, monkeypatch):
+    from vixray_data.build import output
+
+    volume = tmp_path / "volume"
+    volume.mkdir()
+    monkeypatch.setattr(output.os, "statvfs", lambda path: _FileSystem(read_only=Path(path) != volume))
+    output.check_location(volume, 1000)  # the build goes inside it
+    with pytest.raises(OutputError, match="read-only"):
+        output.check_location(tmp_path / "elsewhere", 1000)

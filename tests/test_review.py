@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import random
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -114,7 +118,7 @@ def test_the_page_shows_the_builds_counts_rejects_audit_and_leak_scan(demo_build
     assert audit["records in"] == str(manifest["deid"]["records_in"])
     assert "clean" in text and "Synthetic demo build" in text
     assert [t for t, a in page.tags if t == "p" and "leak" in a.get("class", "")]
-    assert "Residual-PHI scan" in text and f"{manifest['residual_scan']['hits']} hit(s)" in text
+    assert "Residual-PHI scan" in text and f"{manifest['residual_scan']['hits']} hits" in text
     assert manifest["pixel_screening"]["statement"] in text
 
 
@@ -179,9 +183,9 @@ def test_figures_written_by_vixray_stats_are_embedded(demo_dir, tmp_path):
     Image.fromarray(np.zeros((4, 4), np.uint8)).save(stats / "figure2a_body_parts.png")
     (stats / "table3.md").write_text("| Split | Samples |\n|---|---|\n| train | 48 |\n", encoding="utf-8")
     page = _review(demo_dir, tmp_path / "r.html", "--stats", str(stats), "--sample", "1")
-    figures = [a for t, a in page.tags if t == "img" and a.get("alt") == "figure2a_body_parts"]
+    figures = [a for t, a in page.tags if t == "img" and a.get("alt") == "figure2a body parts"]  # not in stats.json
     assert len(figures) == 1 and figures[0]["src"].startswith("data:image/png;base64,")
-    assert "| train | 48 |" in " ".join(page.text)
+    assert page.cells["table3"] == [[], ["48"]]  # the header's cells are th, the row's label a th too
 
 
 def test_highlight_escapes_text_and_marks_each_replacement():
@@ -206,5 +210,81 @@ def test_residual_phi_in_a_shown_text_is_flagged(demo_dir, tmp_path):
     page = _review(folder, tmp_path / "r.html", "--ids", rid)
     flagged = [a for t, a in page.tags if t == "dd" and "flagged" in a.get("class", "")]
     assert [a["class"] for a in flagged] == ["findings flagged"]
-    assert "still matches PHI pattern(s): phone" in " ".join(page.text)
+    assert "still matches a PHI pattern: phone" in " ".join(page.text)
     assert json.loads((folder / schema.MANIFEST).read_text())["leak_scan"]["clean"]  # the page is the first to say
+
+
+# -- the page in a browser ------------------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+#: Appended to a copy of the page (the page itself has no script): once laid out, it writes what overflows.
+#: A probe page holding the review in a frame of the width under test (headless Chromium's window is at least
+#: 500 px wide), measuring the review once laid out, its images loaded. The review itself has no script.
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="frame" style="width:{width}px;height:900px;border:0" srcdoc="{page}"></iframe>
+<script>addEventListener("load", () => {{
+  const doc = frame.contentDocument, view = frame.contentWindow;
+  const wider = el => el.scrollWidth > el.clientWidth + 1;
+  const boxes = [...doc.querySelectorAll(".study, .report, dd, figure, p, h1, h2, h3, h4")];
+  const result = {{page: doc.documentElement.scrollWidth, viewport: view.innerWidth,
+                  overflowing: boxes.filter(wider).map(el => el.tagName + "." + el.className),
+                  figures: [...doc.querySelectorAll("figure.stat img")].map(i => i.getBoundingClientRect().width),
+                  body: doc.body.clientWidth}};
+  const out = document.createElement("pre"); out.id = "measured"; out.textContent = JSON.stringify(result);
+  document.body.append(out);
+}});</script></body></html>"""
+
+
+def _measure(page: Path, width: int, tmp_path: Path) -> dict:
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(PROBE.format(width=width, page=html.escape(page.read_text(encoding="utf-8"))), encoding="utf-8")
+    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
+                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000",
+                           "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout)
+    assert found, done.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.fixture(scope="module")
+def full_page(phi_build, tmp_path_factory) -> Path:
+    """The review of the planted-PHI build with its statistics: Table 3 and the five figures."""
+    from vixray_data.statistics import StatsConfig, run_statistics
+
+    root = tmp_path_factory.mktemp("page")
+    run_statistics(phi_build, StatsConfig(out=root / "stats", backend="lexicon", noun_phrases=None, num_proc=1))
+    page = root / "review.html"
+    assert cli.main(["review", str(phi_build), "--out", str(page), "--stats", str(root / "stats")]) == 0
+    return page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (apt-get install chromium) to lay the page out")
+@pytest.mark.parametrize("width", [400, 1280])
+def test_in_a_browser_nothing_overflows_at_phone_and_laptop_widths(full_page, tmp_path, width):
+    measured = _measure(full_page, width, tmp_path)
+    assert measured["viewport"] == width
+    assert measured["page"] <= width, measured  # no sideways scrolling
+    assert measured["overflowing"] == [], measured  # report text wraps inside its card
+    assert len(measured["figures"]) == 5 and all(w >= measured["body"] - 40 for w in measured["figures"]), measured
+
+
+def test_table3_is_an_html_table_and_figures_have_captions(full_page):
+    page = Page(full_page.read_text(encoding="utf-8"))
+    samples = page.cells["table3"][1]  # row 0 is the header (th cells only); each row's label is a th
+    assert samples[-1] == "20" and "<pre" not in full_page.read_text(encoding="utf-8")  # overall: the 20 studies
+    text = " ".join(page.text)
+    assert "Num. samples" in text and "Impressions length avg" in text
+    captions = [a["alt"] for t, a in page.tags if t == "img" and a.get("src", "").startswith("data:image/png")]
+    assert len(captions) == 5 and captions[0].startswith("Figure 2a: body parts named in the findings")
+    assert not any(c.endswith(".png") or "_" in c for c in captions)
+
+
+def test_counts_are_written_with_their_plurals(phi_build, demo_dir, tmp_path, capsys):
+    one = _review(demo_dir, tmp_path / "one.html", "--ids", _rows(demo_dir).popitem()[0])
+    assert "1 study shown" in " ".join(one.text)
+    assert "wrote " in capsys.readouterr().out
+    many = _review(phi_build, tmp_path / "many.html", "--sample", "3")
+    assert f"{len(many.studies())} studies shown" in " ".join(many.text)
+    printed = capsys.readouterr().out
+    assert f"{len(many.studies())} studies," in printed and "(ies)" not in printed and "(s)" not in printed

@@ -12,6 +12,7 @@ from vixray_data import schema
 from vixray_data.cli import main as vixray_main
 from vixray_data.errors import SchemaError
 from vixray_data.statistics import StatsConfig, load_corpus, run_statistics
+from vixray_data.statistics.figures import CAPTIONS
 from vixray_data.statistics.table3 import OVERALL, PAPER_TABLE3, table3
 
 JUNK_IMAGE = {"bytes": b"not an image at all", "path": "x.png"}  # decoding it would raise
@@ -129,7 +130,8 @@ def test_the_whole_run_writes_tables_figures_and_a_report(demo_dir, tmp_path):
     svg = (tmp_path / "figure2a_body_parts.svg").read_text(encoding="utf-8")
     assert "góc sườn hoành — costophrenic angle" in svg  # Vietnamese label with its English gloss, as text
     report = (tmp_path / "report.md").read_text(encoding="utf-8")
-    for needle in ("![Figure 2a](figure2a_body_parts.png)", "![Figure 2b](figure2b_diagnoses.png)",
+    for needle in (f"![{CAPTIONS['figure2a_body_parts']}](figure2a_body_parts.png)",
+                   f"![{CAPTIONS['figure2b_diagnoses']}](figure2b_diagnoses.png)",
                    "| Num. samples |", "pos+lexicon", "extract_facts"):  # fmt: skip
         assert needle in report
     stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))

@@ -20,18 +20,24 @@ COMMANDS = ("build", "scan", "validate", "publish", "stats", "evaluate", "review
 
 
 class DefaultsFormatter(argparse.HelpFormatter):
-    """Every option's help ends with its default, unless the help already says it or there is none to show."""
+    """Every option's help ends with its default, unless the help already says it or there is none to show.
+
+    A flag (``--no-figures``, ``--strict``: no value) has no default to show: "(default: True)" beside
+    ``--no-figures`` would read as if the flag were on. A default of 0 is shown (``--seed``).
+    """
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if not action.option_strings or "default" in text or action.default in (None, False, argparse.SUPPRESS):
+        if (not action.option_strings or "default" in text or action.nargs == 0 or action.default is None
+                or action.default is argparse.SUPPRESS):
             return text
         return f"{text} (default: %(default)s)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vixray", description="Build, check, study, publish and score ViX-Ray.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, including the libraries' own")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="vixray's own debug lines and traces, and the libraries' warnings and info lines")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
@@ -68,9 +74,18 @@ def _quiet_libraries() -> None:
         pass
 
 
+def _log_levels(verbose: bool) -> None:
+    """INFO for every logger; with ``-v``, DEBUG for vixray's own. The libraries' DEBUG lines are dumps, not
+    diagnoses of our runs (PIL's ``STREAM b'IHDR'`` line for every PNG chunk it reads, matplotlib's font search,
+    HTTP connection pools), so ``-v`` leaves them out."""
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
+    if verbose:
+        logging.getLogger("vixray_data").setLevel(logging.DEBUG)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(message)s")
+    _log_levels(args.verbose)
     if not args.verbose:
         _quiet_libraries()
     try:

@@ -3,10 +3,11 @@
 The page is self-contained (inline CSS, images as small JPEG data URIs, no script, no network): it can be
 mailed to a privacy officer or opened on an offline machine. It shows the build's summary from
 ``manifest.json`` (counts per split, rejects by reason, the de-identification audit, the leak-scan result),
-the figures ``vixray stats`` wrote when there are any, and a seeded sample of studies per split: thumbnail,
-age / sex / view and the report text, with every ``___`` replacement highlighted and any text that still
-matches a PHI pattern of the de-identifier flagged; and the records the residual-PHI screen quarantined
-(``rejects.jsonl``: where and what kind, never the text).
+a seeded sample of studies per split (thumbnail, age / sex / view and the report text, with every ``___``
+replacement highlighted and any text that still matches a PHI pattern of the de-identifier flagged), the
+records the residual-PHI screen quarantined (``rejects.jsonl``: where and what kind, never the text), and
+Table 3 and the figures ``vixray stats`` wrote when there are any. It reads on a laptop and on a phone: one
+column that fits a 400 px screen, text wrapping inside its cards, wide tables scrolling in their own box.
 """
 
 from __future__ import annotations
@@ -42,13 +43,20 @@ class Study:
     residual: dict[str, list[str]] = field(default_factory=dict)  # field -> PHI rules its text still matches
 
 
+@dataclass(frozen=True)
+class Figure:
+    path: Path
+    caption: str
+
+
 @dataclass
 class Review:
     folder: Path
     manifest: Manifest
     studies: list[Study]
-    figures: list[Path]
-    table3: str | None
+    figures: list[Figure]
+    table3: list[list[str]] | None  # Table 3's rows of cells, the header first
+    table3_method: str | None = None
     quarantined: list[dict[str, str]] = field(default_factory=list)  # residual_phi rejects: ref and detail
 
     @property
@@ -101,18 +109,57 @@ def _read_rows(folder: Path, split: str, rows: list[int], manifest: Manifest) ->
     return studies
 
 
+def markdown_table(text: str) -> list[list[str]]:
+    """The cells of a Markdown pipe table (``table3.md``), the header row first, the ``|---|`` line left out."""
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("|"):
+            continue
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if all(re.fullmatch(r":?-+:?", cell) for cell in cells if cell):
+            continue
+        rows.append(cells)
+    return rows
+
+
+def stats_figures(stats: Path) -> list[Figure]:
+    """The PNG figures of a ``vixray stats`` folder with their captions, in the order ``stats.json`` lists them;
+    a PNG it does not list comes after them, captioned by its file name."""
+    listed = []
+    summary = stats / "stats.json"
+    if summary.is_file():
+        try:
+            listed = json.loads(summary.read_text(encoding="utf-8")).get("figures") or []
+        except (ValueError, AttributeError):
+            listed = []
+    figures = [Figure(stats / entry["png"], str(entry.get("caption") or entry["png"])) for entry in listed
+               if isinstance(entry, dict) and isinstance(entry.get("png"), str) and (stats / entry["png"]).is_file()]
+    known = {f.path.name for f in figures}
+    return figures + [Figure(p, p.stem.replace("_", " ")) for p in sorted(stats.glob("*.png")) if p.name not in known]
+
+
 def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
             stats: Path | None = None) -> Review:
-    """What the page shows, read from ``folder`` (a build) and ``stats`` (default: ``folder/analysis``)."""
+    """What the page shows, read from ``folder`` (a build) and ``stats`` (a ``vixray stats`` folder; none: no
+    statistics)."""
     folder = Path(folder)
     manifest = Manifest.read(folder)
     studies = [s for split, rows in choose(folder, sample=sample, seed=seed, ids=ids, manifest=manifest).items()
                for s in _read_rows(folder, split, rows, manifest)]
-    stats = Path(stats) if stats is not None else folder / "analysis"
-    figures = sorted(stats.glob("*.png")) if stats.is_dir() else []
-    table3 = (stats / "table3.md").read_text(encoding="utf-8") if (stats / "table3.md").is_file() else None
+    figures, table3, method = [], None, None
+    if stats is not None and Path(stats).is_dir():
+        stats = Path(stats)
+        figures = stats_figures(stats)
+        if (stats / "table3.md").is_file():
+            table3 = markdown_table((stats / "table3.md").read_text(encoding="utf-8")) or None
+        if (stats / "table3.json").is_file():
+            try:
+                method = json.loads((stats / "table3.json").read_text(encoding="utf-8")).get("method")
+            except (ValueError, AttributeError):
+                method = None
     return Review(folder=folder, manifest=manifest, studies=studies, figures=figures, table3=table3,
-                  quarantined=_quarantined(folder))
+                  table3_method=method, quarantined=_quarantined(folder))
 
 
 def _quarantined(folder: Path) -> list[dict[str, str]]:
@@ -162,6 +209,11 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """``1 study``, ``9 studies``, ``0 hits``: a number with its noun in the right number."""
+    return f"{n} {one if n == 1 else many or one + 's'}"
+
+
 def highlight(text: str | None) -> str:
     """Escaped text with every ``___`` replacement wrapped in ``<mark class="redacted">``."""
     if not text:
@@ -170,11 +222,15 @@ def highlight(text: str | None) -> str:
         _e(part) for part in text.split(phi.REDACTED))
 
 
-def _table(head: list[str], rows: list[list[Any]], *, cls: str) -> str:
-    out = [f'<table class="{cls}"><thead><tr>', *(f"<th>{_e(h)}</th>" for h in head), "</tr></thead><tbody>"]
+def _table(head: list[str], rows: list[list[Any]], *, cls: str, row_heads: bool = False) -> str:
+    """A table in its own horizontally scrolling box: a wide table never widens the page."""
+    out = [f'<div class="scroll"><table class="{cls}"><thead><tr>', *(f"<th>{_e(h)}</th>" for h in head),
+           "</tr></thead><tbody>"]
     for row in rows:
-        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in row) + "</tr>")
-    return "".join(out) + "</tbody></table>"
+        cells = [f'<th scope="row">{_e(c)}</th>' if row_heads and i == 0 else f"<td>{_e(c)}</td>"
+                 for i, c in enumerate(row)]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    return "".join(out) + "</tbody></table></div>"
 
 
 def _summary(review: Review) -> str:
@@ -197,14 +253,15 @@ def _summary(review: Review) -> str:
     parts += ["<h3>De-identification audit</h3>", _table(["", "count"], audit, cls="deid")]
     scan = m.leak_scan
     clean = scan is not None and scan.clean and not scan.hits
-    verdict = "clean" if clean else f"{scan.hits if scan else '?'} hit(s): not publishable"
+    verdict = "clean" if clean else (f"{count(scan.hits, 'hit')}: not publishable" if scan
+                                     else "not recorded: not publishable")
     parts.append(f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
-                 f"{_e(scan.values_checked if scan else 0)} identifying value(s) searched for in "
-                 f"{_e(scan.files_scanned if scan else 0)} file(s).</p>")
+                 f"{_e(count(scan.values_checked if scan else 0, 'identifying value'))} searched for in "
+                 f"{_e(count(scan.files_scanned if scan else 0, 'file'))}.</p>")
     residual = m.residual_scan
     if residual is not None:
-        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(residual.hits)} '
-                     f"hit(s)</strong> for {_e(', '.join(residual.categories))} in "
+        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(count(residual.hits, "hit"))}'
+                     f"</strong> for {_e(', '.join(residual.categories))} in "
                      f"{_e(residual.scanned)}.</p>")
     if review.quarantined:
         parts += [f"<h3>Quarantined records ({len(review.quarantined)})</h3><p>Residual PHI in their text after "
@@ -227,12 +284,16 @@ def _figures(review: Review) -> str:
         return ""
     parts = ["<h2>Statistics (<code>vixray stats</code>)</h2>"]
     if review.table3:
-        parts.append(f'<pre class="table3">{_e(review.table3)}</pre>')
-    parts.append('<div class="figures">')
-    for path in review.figures:
-        parts.append(f'<figure class="stat"><img alt="{_e(path.stem)}" src="{_data_uri(path.read_bytes(), "png")}">'
-                     f"<figcaption>{_e(path.stem)}</figcaption></figure>")
-    return "\n".join(parts) + "</div>"
+        head, *rows = review.table3
+        parts.append("<h3>Table 3: samples, age, report lengths</h3>")
+        if review.table3_method:
+            parts.append(f'<p class="method">Lengths: {_e(review.table3_method)}.</p>')
+        parts.append(_table(head, rows, cls="table3", row_heads=True))
+    for figure in review.figures:
+        parts.append(f'<figure class="stat"><img alt="{_e(figure.caption)}" '
+                     f'src="{_data_uri(figure.path.read_bytes(), "png")}"><figcaption>{_e(figure.caption)}'
+                     "</figcaption></figure>")
+    return "\n".join(parts)
 
 
 def _study(study: Study, size: int) -> str:
@@ -246,28 +307,36 @@ def _study(study: Study, size: int) -> str:
     for name in _TEXT:
         flag = ""
         if name in study.residual:
-            flag = (f' <span class="residual">still matches PHI pattern(s): {_e(", ".join(study.residual[name]))}'
-                    "</span>")
+            kinds = study.residual[name]
+            flag = (f' <span class="residual">still matches {"a PHI pattern" if len(kinds) == 1 else "PHI patterns"}'
+                    f": {_e(', '.join(kinds))}</span>")
         texts.append(f'<dt>{_e(name)}</dt><dd class="{_e(name)}{" flagged" if flag else ""}">'
                      f"{highlight(v.get(name))}{flag}</dd>")
     return (f'<article class="study" data-id="{_e(v.get(schema.ID))}" data-split="{_e(study.split)}">'
-            f"<figure>{image}</figure><div><h4>{_e(v.get(schema.ID))} <small>{_e(study.split)} row {study.row}"
-            f'</small></h4><p class="meta">{meta}</p><dl>{"".join(texts)}</dl></div></article>')
+            f'<figure>{image}</figure><div class="report"><h4>{_e(v.get(schema.ID))} <small>{_e(study.split)} row '
+            f'{study.row}</small></h4><p class="meta">{meta}</p><dl>{"".join(texts)}</dl></div></article>')
 
 
 _CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1100px;padding:0 1em;color:#222}
-h1{font-size:1.5em}h2{border-bottom:1px solid #ccc;margin-top:1.6em}table{border-collapse:collapse;margin:.4em 0}
-td,th{border:1px solid #ddd;padding:2px 8px;text-align:left}th{background:#f4f4f4}
-.warning{background:#fff4d6;border:1px solid #e0b84c;padding:.5em 1em}
+*,*::before,*::after{box-sizing:border-box}
+body{font:15px/1.5 system-ui,sans-serif;margin:0 auto;max-width:1100px;padding:1em;color:#222;overflow-wrap:anywhere}
+h1{font-size:1.45em;line-height:1.25}h2{border-bottom:1px solid #ccc;margin-top:1.6em}h3{margin-bottom:.3em}
+code{word-break:break-all}
+.scroll{max-width:100%;overflow-x:auto;margin:.4em 0}table{border-collapse:collapse}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top;overflow-wrap:normal}
+thead th{background:#f4f4f4}tbody th{font-weight:normal;background:#fafafa}
+table.table3 td{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.warning{background:#fff4d6;border:1px solid #e0b84c;padding:.5em 1em}.method{color:#555}
 .leak.ok strong{color:#17702d}.leak.bad strong,.bad{color:#b00020}
 mark.redacted{background:#ffe066;padding:0 2px;border-radius:2px}
 .residual{background:#b00020;color:#fff;padding:0 4px;border-radius:2px;font-size:.85em}
-.study{display:flex;gap:1em;border:1px solid #ddd;border-radius:4px;padding:.6em;margin:.6em 0}
-.study figure{margin:0;flex:0 0 auto}.study img{display:block;max-width:256px;background:#000}
-.study h4{margin:0}.meta{color:#555;margin:.2em 0}dt{font-weight:600;margin-top:.3em}dd{margin:0 0 0 1em}
-.empty{color:#999}.figures{display:flex;flex-wrap:wrap;gap:1em}figure.stat{margin:0;flex:1 1 45%}
-figure.stat img{max-width:100%}pre{background:#f7f7f7;padding:.5em;overflow:auto}
+.study{display:flex;flex-wrap:wrap;gap:.6em 1em;border:1px solid #ddd;border-radius:4px;padding:.6em;margin:.6em 0}
+.study figure{margin:0;flex:0 1 auto;max-width:100%}.study img{display:block;max-width:100%;height:auto;background:#000}
+.report{flex:1 1 18em;min-width:0}.study h4{margin:0}.meta{color:#555;margin:.2em 0}
+dt{font-weight:600;margin-top:.3em}dd{margin:0 0 0 1em}.empty{color:#999}
+figure.stat{margin:1.2em 0}figure.stat img{display:block;width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#444;margin-top:.3em}
+@media (max-width:600px){body{font-size:14px;padding:.6em}dd{margin-left:.4em}}
 """
 
 
@@ -280,14 +349,16 @@ def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
     for study in review.studies:
         by_split.setdefault(study.split, []).append(study)
     flagged = sum(bool(s.residual) for s in review.studies)
-    sample = [f"<h2>Sample</h2><p>{len(review.studies)} stud(ies) shown; {review.replacements} "
-              f'<mark class="redacted">{phi.REDACTED}</mark> replacement(s) in their text; {flagged} with text that '
-              "still matches a PHI pattern.</p>"]
+    sample = [f"<h2>Sample</h2><p>{count(len(review.studies), 'study', 'studies')} shown; "
+              f'{review.replacements} <mark class="redacted">{phi.REDACTED}</mark> '
+              f"{'replacement' if review.replacements == 1 else 'replacements'} in their text; {flagged} with text "
+              "that still matches a PHI pattern.</p>"]
     for split, studies in by_split.items():
         sample.append(f'<section class="split" data-split="{_e(split)}"><h3>{_e(split)}</h3>')
         sample += [_study(s, thumbnail_px) for s in studies]
         sample.append("</section>")
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>ViX-Ray build review: {_e(review.folder.name)}</title><style>{_CSS}</style></head><body>"
             f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
             f"<p>manifest sha256 <code>{_e(m.sha256())}</code> · builder "

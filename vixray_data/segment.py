@@ -18,10 +18,14 @@ that count words drop them with :func:`is_word`.
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
+from types import ModuleType
 
 from .errors import SegmenterError
 from .lexicon import Term, TermIndex, term_index
@@ -46,13 +50,32 @@ def is_word(token: str) -> bool:
 # Each returns a list of tokens whose syllables are joined by "_".
 
 
-@lru_cache(maxsize=1)
-def _pyvi() -> Callable[[str], str]:
+@cache
+def pyvi_module(name: str) -> ModuleType:
+    """``pyvi.ViTokenizer`` or ``pyvi.ViPosTagger``, leaving no file behind.
+
+    Importing either unpickles a CRF model, which sklearn-crfsuite writes to a ``model*.crfsuite`` file in the
+    system temp folder and deletes only if the model object is collected, which a process's exit does not do
+    (4 MB per model and process). Here the file goes to a private folder, the tagger reads it into memory at
+    once, and the folder is removed before this returns.
+    """
+    private = tempfile.mkdtemp(prefix="vixray-pyvi-")
+    previous, tempfile.tempdir = tempfile.tempdir, private
     try:
-        from pyvi import ViTokenizer
+        module = importlib.import_module(f"pyvi.{name}")
+        module_model = getattr(module, name).model
+        module_model.tagger_  # noqa: B018 - opens the model file now, while it exists (crfsuite reads it whole)
     except ImportError as exc:  # pragma: no cover - pyvi is a core dependency
         raise SegmenterError("segmentation backend 'pyvi' is not installed: pip install pyvi") from exc
-    return ViTokenizer.tokenize
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(private, ignore_errors=True)
+    return module
+
+
+@lru_cache(maxsize=1)
+def _pyvi() -> Callable[[str], str]:
+    return pyvi_module("ViTokenizer").ViTokenizer.tokenize
 
 
 def _split_pyvi(text: str) -> list[str]:

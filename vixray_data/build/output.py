@@ -3,6 +3,8 @@
 Output goes to a temporary folder beside ``out`` (inside it when ``out`` is a mount point) and only replaces ``out``
 once every check passed; any failure (an exception, SIGTERM, Ctrl-C) removes the temporary folder and leaves an
 existing ``out`` as it was, and a later build removes the temporary folders of builds that were killed.
+:func:`check_location` runs before anything is read: a read-only, unwritable or too small place fails in one line
+then, not after the whole build.
 """
 
 from __future__ import annotations
@@ -90,6 +92,69 @@ def _inside(out: Path) -> bool:
         return os.path.ismount(out) or out.stat().st_dev != out.parent.stat().st_dev
     except OSError:
         return False
+
+
+#: Bytes per pixel of a demo image as written (PNG of a radiograph-like picture): 42.7 kB for 512 x 512 px measured.
+DEMO_BYTES_PER_PIXEL = 0.2
+#: Room kept free beyond the estimate: the card, manifest, parquet overhead, and the estimate's error.
+MARGIN_BYTES = 64 * 2**20
+
+
+def estimate_size(config) -> int:
+    """A rough estimate of the bytes the build of ``config`` writes: the demo's image bytes from its size, or the
+    size of the files under the export (its images are re-encoded; a 16-bit PNG may be bigger than its DICOM)."""
+    if config.source is None:
+        return int(config.demo_size * config.demo_image_size**2 * DEMO_BYTES_PER_PIXEL)
+    total = 0
+    for root, _, files in os.walk(config.source):  # sizes only: nothing of the export is read
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                continue
+    return total
+
+
+def _existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _writable(place: Path) -> str | None:
+    """Why nothing can be written in ``place``, or None."""
+    try:
+        if os.statvfs(place).f_flag & os.ST_RDONLY:
+            return f"{place} is on a read-only file system"
+    except OSError as exc:
+        return f"cannot inspect {place}: {exc.strerror or exc}"
+    if not os.access(place, os.W_OK | os.X_OK):
+        return f"no permission to write in {place}"
+    return None
+
+
+def _size(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def check_location(out: Path, needed: int) -> None:
+    """Fail now, in one line, when the build could not be written where ``out`` says: a read-only mount, a folder
+    without write permission, or less free space than ``needed`` (an estimate) plus a margin."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output {out} exists and is not a folder")
+    place = out if _inside(out) else _existing(out.parent)  # where the temporary folder will go
+    why = _writable(place)
+    if why is not None and place != out and out.is_dir() and _writable(out) is None:
+        place, why = out, None  # a writable volume under a read-only parent: the build goes inside it
+    if why is not None:
+        raise OutputError(f"cannot write the output {out}: {why}")
+    stats = os.statvfs(place)
+    free = stats.f_bavail * stats.f_frsize
+    if free < needed + MARGIN_BYTES:
+        raise OutputError(f"not enough room for the output {out}: {_size(free)} free in {place}, the build needs "
+                          f"about {_size(needed + MARGIN_BYTES)} (an estimate from the source's size)")
 
 
 def prepare(out: Path) -> Path:

@@ -93,6 +93,8 @@ def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
     if config.source is not None and not Path(config.source).exists():
         raise SourceError(f"source {config.source} does not exist")
     out = Path(config.out)
+    flight.enter("checking the output location", str(out))
+    output.check_location(out, output.estimate_size(config))  # before anything is read
     flight.enter("opening the export")
     source = sources.open_source(config)
     key = deid.resolve_key(config.deid_key_file, demo=bool(getattr(source, "is_demo", False)))
@@ -103,7 +105,7 @@ def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
     flight.enter("preparing the output folder")
     with output.staged(out) as tmp:
         manifest, rejects = _build_into(tmp, config, source, deidentifier, screen, flight)
-        flight.enter("moving the build into place")
+        flight.enter("moving the build into place at", str(out))
         output.swap_in(tmp, out)
     return BuildResult(out=out, manifest=manifest, rejects=rejects)
 

@@ -37,16 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="positive",
         help="clinical labels: how uncertain findings count (default: positive)",
     )
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the 95%% intervals")
-    parser.add_argument("--trials", type=int, default=10000, help="approximate-randomisation trials (--against)")
+    parser.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                        help="bootstrap resamples for the 95%% intervals")
+    parser.add_argument("--trials", type=int, default=10000, metavar="N",
+                        help="approximate-randomisation trials (--against)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap and randomisation draws")
-    parser.add_argument("--workers", type=int, default=None, help="processes for tokenising/facts (default: cores)")
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help="processes for tokenising and fact extraction (default: the usable cores, at most 8)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar (none when stderr is not a TTY)")
     judge = parser.add_argument_group("LLM judge (the paper's fact protocol)")
-    judge.add_argument("--judge-url", default=None, help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1")
-    judge.add_argument("--judge-model", default=None)
-    judge.add_argument("--judge-key-env", default="VIXRAY_JUDGE_API_KEY", help="environment variable with the API key")
-    judge.add_argument("--judge-cache", type=Path, default=None, help="cache folder (default: OUT/judge-cache)")
-    judge.add_argument("--judge-retries", type=int, default=4)
+    judge.add_argument("--judge-url", default=None, metavar="URL",
+                       help="OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (with --judge-model)")
+    judge.add_argument("--judge-model", default=None, metavar="NAME",
+                       help="model name the endpoint serves, e.g. gpt-4o (with --judge-url)")
+    judge.add_argument("--judge-key-env", default="VIXRAY_JUDGE_API_KEY", metavar="VAR",
+                       help="environment variable with the API key")
+    judge.add_argument("--judge-cache", type=Path, default=None, metavar="DIR",
+                       help="cache folder (default: OUT/judge-cache)")
+    judge.add_argument("--judge-retries", type=int, default=4, metavar="N",
+                       help="retries of a failed or malformed reply, with exponential backoff")
     judge.add_argument("--compare-judges", action="store_true", help="agreement between offline and LLM backends")
 
 
@@ -66,7 +75,8 @@ def _options(args: argparse.Namespace):
                                      api_key_env=args.judge_key_env, retries=args.judge_retries))
     return EvaluationOptions(words=False if args.no_words else None, compat_ascii=args.compat_ascii,
                              resamples=args.bootstrap, trials=args.trials, seed=args.seed, uncertain=args.uncertain,
-                             judge=judge, compare_judges=args.compare_judges, progress=True, workers=args.workers)
+                             judge=judge, compare_judges=args.compare_judges, progress=not args.no_progress,
+                             workers=args.workers)
 
 
 def run(args: argparse.Namespace) -> int:

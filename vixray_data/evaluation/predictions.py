@@ -82,8 +82,14 @@ def _parse(obj: object) -> tuple[Prediction | None, list[str]]:
                       split=obj.get("split") or NO_SPLIT), []
 
 
+def _listed(problems: list[str]) -> str:
+    more = len(problems) - _MAX_LISTED
+    return " | ".join(problems[:_MAX_LISTED]) + (f" | ... and {more} more" if more > 0 else "")
+
+
 def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> PredictionSet:
-    """Parse and check a predictions file; every bad line is listed with its number."""
+    """Parse and check a predictions file; every bad line and every repeated key is listed with its number, in one
+    error (``skip_invalid`` skips bad lines, never repeated keys)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -115,16 +121,17 @@ def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> Predict
             continue
         first_seen[record.key] = number
         records.append(record)
-    if duplicates:  # never skipped: which of two predictions counts is not ours to guess
-        raise EvaluationError(f"{path}: {len(duplicates)} duplicate record(s): " + " | ".join(duplicates[:_MAX_LISTED]))
-    if problems:
-        if not skip_invalid:
-            listed = " | ".join(problems[:_MAX_LISTED]) + (" ..." if len(problems) > _MAX_LISTED else "")
-            raise EvaluationError(
-                f"{path}: {len(problems)} invalid line(s) (use --skip-invalid to skip them): {listed}"
-            )
-        for problem in problems:
-            log.warning("%s: skipped %s", path, problem)
+    # one pass, one message: every invalid line and every duplicate, so one fix of the file is enough
+    if duplicates or (problems and not skip_invalid):
+        found = []
+        if problems:
+            found.append(f"{len(problems)} invalid line(s)" + ("" if skip_invalid else " (--skip-invalid skips them)")
+                         + f": {_listed(problems)}")
+        if duplicates:  # never skipped: which of two predictions counts is not ours to guess
+            found.append(f"{len(duplicates)} duplicate record(s) (never skipped): {_listed(duplicates)}")
+        raise EvaluationError(f"{path}: " + "; ".join(found))
+    for problem in problems:
+        log.warning("%s: skipped %s", path, problem)
     if not records:
         raise EvaluationError(f"{path}: no predictions to score")
     return PredictionSet(path=str(path), records=records, skipped=problems)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
-import multiprocessing
 import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -21,11 +20,12 @@ from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
-from tqdm import tqdm
 
 from .. import __version__, schema
 from ..clinical import extract_facts
 from ..lexicon import LEXICON_PATH, load_lexicon
+from ..pool import process_pool
+from ..progress import bar
 from . import lexical
 from .facts import OFFLINE_BACKEND, OFFLINE_VERSION, CorpusFactScore, FactScore, corpus_fact_scores, match_facts
 from .judge import PROMPT_VERSION, LLMJudge
@@ -134,21 +134,22 @@ class _TextCache:
     is independent and deterministic, so the result does not depend on the number of workers).
     """
 
-    def __init__(self, kinds: tuple[str, ...] = (), workers: int = 1) -> None:
+    def __init__(self, kinds: tuple[str, ...] = (), workers: int = 1, progress: bool = False) -> None:
         self._memo: dict[tuple[str, str], object] = {}
-        self.kinds, self.workers = kinds, workers
+        self.kinds, self.workers, self.progress = kinds, workers, progress
 
     def fill(self, texts: Sequence[str]) -> None:
         todo = [t for t in dict.fromkeys(texts) if any((k, t) not in self._memo for k in self.kinds)]
         if not todo or not self.kinds:
             return
         work = partial(_features, self.kinds)
+        shown = {"enabled": self.progress, "total": len(todo), "desc": "analysing texts", "unit": "text"}
         if self.workers > 1 and len(todo) >= _PARALLEL_MIN_TEXTS:
-            context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else None)
-            with context.Pool(self.workers) as pool:
-                results = pool.map(work, todo, chunksize=max(1, len(todo) // (self.workers * 4)))
+            with process_pool(self.workers) as pool:  # one Ctrl-C stops it (vixray_data.pool)
+                chunks = max(1, len(todo) // (self.workers * 4))
+                results = list(bar(pool.imap(work, todo, chunksize=chunks), **shown))  # imap keeps the order
         else:
-            results = map(work, todo)
+            results = list(bar(map(work, todo), **shown))
         for text, values in zip(todo, results, strict=True):
             for kind, value in zip(self.kinds, values, strict=True):
                 self._memo[(kind, text)] = value
@@ -166,7 +167,7 @@ def _cache_for(records: Sequence[Prediction], options: EvaluationOptions, words:
         kinds.append(lexical.WORDS)
     if options.compat_ascii:
         kinds.append(lexical.ASCII)
-    cache = _TextCache(tuple(kinds), workers=_workers(options.workers))
+    cache = _TextCache(tuple(kinds), workers=_workers(options.workers), progress=options.progress)
     cache.fill([t for r in records for t in (r.prediction, r.reference)])
     return cache
 
@@ -190,7 +191,7 @@ def _score_group(
         tokenizations.append(("words_", lexical.WORDS))
     if options.compat_ascii:
         tokenizations.append(("ascii_", lexical.ASCII))
-    iterator = tqdm(records, desc="scoring", disable=not options.progress, leave=False)
+    iterator = bar(records, enabled=options.progress, desc="scoring", unit="rec")  # shown on a terminal only
     for rec in iterator:
         rouge = {}
         for prefix, kind in tokenizations:

@@ -9,6 +9,7 @@ normalised onto the schema by the loader when its columns are not already canoni
 from __future__ import annotations
 
 import logging
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,9 +99,10 @@ def _from_dataset_dict(dataset_dict, origin: str) -> Corpus:
     for split in schema.split_order(dataset_dict):
         ds = dataset_dict[split].select_columns(list(COLUMNS))  # the image column is dropped, never decoded
         columns = {c: [] for c in COLUMNS}
-        for batch in ds.iter(batch_size=1000):
-            for c in COLUMNS:
-                columns[c].extend(batch[c])
+        with closing(ds.iter(batch_size=1000)) as batches:  # closed even when reading stops half-way
+            for batch in batches:
+                for c in COLUMNS:
+                    columns[c].extend(batch[c])
         splits[split] = _from_columns(split, columns, origin)
     return Corpus(splits=splits, origin=origin, published=published)
 
@@ -115,12 +117,12 @@ def _load_raw(source: str, *, streaming: bool):
     """``datasets.load_dataset`` as the loader calls it, without its normalisation (done above, image-free)."""
     import datasets
 
-    from ..load import load_hub_dataset
+    from ..load import load_hub_dataset, settle_streams_at_exit
 
     try:
         if is_hub_id(source):
             return load_hub_dataset(source, streaming=streaming)  # one-line error when the hub is unreachable
-        return datasets.load_dataset(source, streaming=streaming)
+        return settle_streams_at_exit(datasets.load_dataset(source, streaming=streaming))
     except (FileNotFoundError, ValueError) as exc:
         raise SourceError(f"{source}: cannot load ({exc})") from exc
 

@@ -2,6 +2,9 @@
 
 Labels are Vietnamese with English glosses, set in DejaVu Sans: it ships with matplotlib and covers
 every Vietnamese letter with its tone mark (ế, ở, ữ, ạ ...), so no glyph falls back to a box.
+
+The same data gives the same bytes: SVG ids come from a fixed hash salt (matplotlib draws them at random
+otherwise) and no date is written into the SVG or PNG metadata.
 """
 
 from __future__ import annotations
@@ -24,7 +27,17 @@ log = logging.getLogger(__name__)
 
 FONT = "DejaVu Sans"
 FORMATS: tuple[str, ...] = ("png", "svg")
-_STYLE = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110}
+_STYLE = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110,
+          "svg.hashsalt": "vixray-data"}  # fixed clip-path and glyph ids: identical runs, identical SVG bytes
+#: Each figure's file stem and caption: report.md and the review page (``stats.json`` → ``figures``) use them.
+CAPTIONS: dict[str, str] = {
+    "lengths": "Report lengths: words per findings and per impressions text, one line per split",
+    "figure2a_body_parts": "Figure 2a: body parts named in the findings, reports per polarity (present, uncertain, "
+                           "negated, normal, unread), the most frequent first",
+    "figure2b_diagnoses": "Figure 2b: diagnoses in the impressions, reports per polarity, the most frequent first",
+    "age_by_sex": "Patients' age by sex, all splits together",
+    "views": "Studies per radiographic view",
+}
 _POLARITY_COLOURS = (("present", "#c0392b"), ("uncertain", "#e67e22"), ("negated", "#2980b9"), ("normal", "#95a5a6"),
                      ("unrecognised", "#7d3c98"))
 _POLARITY_VI = {"present": "có", "uncertain": "nghi ngờ", "negated": "phủ định", "normal": "bình thường",
@@ -36,7 +49,7 @@ def _save(fig, out_dir: Path, stem: str) -> list[Path]:
     paths = []
     for ext in FORMATS:
         path = out_dir / f"{stem}.{ext}"
-        fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
+        fig.savefig(path, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)  # no date
         paths.append(path)
     plt.close(fig)
     return paths

@@ -140,8 +140,9 @@ def _pos_chunks(tokens: list[str]) -> list[str]:
 
 @lru_cache(maxsize=1 << 16)
 def _sentence_chunks(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    from pyvi import ViPosTagger
+    from ..segment import pyvi_module  # its CRF model loaded without leaving a file in the temp folder
 
+    ViPosTagger = pyvi_module("ViPosTagger")  # noqa: N806 - pyvi's module name
     if not tokens:
         return ()
     lateral_words = _lateral_words()
@@ -190,7 +191,8 @@ def make_extractor(method: str = "auto", *, tokenize: Callable[[str], list[str]]
     try:
         return stanza_extractor()
     except Exception as exc:  # ImportError, or stanza's missing-resources error
-        log.info("noun phrases: Stanza unavailable (%s); using the offline %s method", str(exc).splitlines()[0]
+        # DEBUG, not INFO: most runs have no Stanza; report.md names the method used and how to get Stanza
+        log.debug("noun phrases: Stanza unavailable (%s); using the offline %s method", str(exc).splitlines()[0]
                  if str(exc) else type(exc).__name__, POS_LEXICON)  # fmt: skip
         return offline_extractor(tokenize=tokenize)
 

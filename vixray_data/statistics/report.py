@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import multiprocessing
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 
 from .. import __version__, schema
 from ..lexicon import load_lexicon
+from ..pool import process_pool
 from ..progress import bar
 from . import figures
 from .corpus import Corpus, load_corpus
@@ -87,8 +87,7 @@ def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | 
     if workers <= 1:
         results = list(bar(map(_analyse, jobs), **shown))
     else:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with multiprocessing.get_context(method).Pool(workers) as pool:
+        with process_pool(workers) as pool:  # one Ctrl-C stops it: workers ignore SIGINT, the parent terminates them
             chunks = max(8, len(jobs) // (workers * 8))
             results = list(bar(pool.imap(_analyse, jobs, chunksize=chunks), **shown))  # imap keeps the order
     log.debug("analysed %d distinct texts with %d process(es)", len(jobs), workers)
@@ -146,6 +145,8 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
         "noun_phrases": extractor.method if extractor else None,
         "splits": {split: corpus.size(split) for split in corpus.splits},
         "empty_texts": {"findings": parts.empty, "impressions": diags.empty},
+        "figures": [{"png": paths[0].name, "svg": paths[1].name, "caption": figures.CAPTIONS[paths[0].stem]}
+                    for paths in images.values()],
     }
     (out / "stats.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "report.md").write_text(render_report(corpus, t3, parts, diags, images, summary), encoding="utf-8")
@@ -156,8 +157,11 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
 
 
 def render_report(corpus, t3: Table3, parts: Frequencies, diags: Frequencies, images, summary) -> str:
-    def image(key: str, alt: str) -> str:
-        return f"![{alt}]({images[key][0].name})\n" if key in images else ""
+    def image(key: str) -> str:
+        if key not in images:
+            return ""
+        caption = figures.CAPTIONS[images[key][0].stem]
+        return f"![{caption}]({images[key][0].name})\n\n*{caption}.*\n"
 
     sizes = ", ".join(f"{split} {n}" for split, n in summary["splits"].items())
     lines = [
@@ -174,18 +178,29 @@ def render_report(corpus, t3: Table3, parts: Frequencies, diags: Frequencies, im
         t3.to_markdown(),
         "Empty or whitespace-only texts are counted in the *empty* rows and left out of the lengths.",
         "",
-        image("lengths", "Length histograms"),
+        image("lengths"),
         "## Figure 2a: body parts in findings",
         "",
-        image("figure2a", "Figure 2a"),
+        f"Noun phrases: {_phrase_method(summary['noun_phrases'])}.",
+        "",
+        image("figure2a"),
         parts.to_markdown(limit=30),
         "## Figure 2b: diagnoses in impressions",
         "",
-        image("figure2b", "Figure 2b"),
+        image("figure2b"),
         diags.to_markdown(limit=30),
         "## Patients and views",
         "",
-        image("age", "Age by sex"),
-        image("views", "Views"),
+        image("age"),
+        image("views"),
     ]
     return "\n".join(lines)
+
+
+def _phrase_method(method: str | None) -> str:
+    if method is None:
+        return "not counted (--noun-phrases none)"
+    if method == POS_LEXICON:
+        return (f"{POS_LEXICON} (pyvi POS tags and the lexicon; Stanza's constituency parser, which the paper used, "
+                "is used instead when it and its Vietnamese models are installed: `pip install 'vixray-data[nlp]'`)")
+    return f"{method} (Stanza's Vietnamese constituency parser, as in the paper)"
