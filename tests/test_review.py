@@ -210,7 +210,8 @@ def test_residual_phi_in_a_shown_text_is_flagged(demo_dir, tmp_path):
     page = _review(folder, tmp_path / "r.html", "--ids", rid)
     flagged = [a for t, a in page.tags if t == "dd" and "flagged" in a.get("class", "")]
     assert [a["class"] for a in flagged] == ["findings flagged"]
-    assert "still matches a PHI pattern: phone" in " ".join(page.text)
+    # the recognizers name it a phone (the second detector may add its own kind)
+    assert re.search(r"still matches (?:a PHI pattern|PHI patterns): (?:\w+, )*phone\b", " ".join(page.text))
     assert json.loads((folder / schema.MANIFEST).read_text())["leak_scan"]["clean"]  # the page is the first to say
 
 
