@@ -440,8 +440,8 @@ def _scores_table(groups: list[dict], backend: str, columns: list[tuple[str, str
     for (stage, field_name), by_split in rows.items():
         cells = [stage, field_name]
         for split in splits:
-            g = by_split.get(split)
-            cells += [_fmt(g["metrics"].get(k)) if g else "–" for k, _ in columns]
+            group = by_split.get(split)
+            cells += [_fmt(group["metrics"].get(k)) if group else "–" for k, _ in columns]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 

@@ -234,7 +234,8 @@ def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
     """The address after a key: its comma-joined pieces while each opens with a number, a capital or a unit word,
     up to a province (not included) or a piece of the sentence going on ("quê Quảng Nam, có bệnh nền ..."). The
     redaction marker is never an address and never makes one: "Địa chỉ: ___, Hà Nội" has none."""
-    first, last = None, None
+    first: int | None = None
+    last = start
     at = start
     for piece in re.finditer(r"[^,]+", text[start:end]):
         a, b = start + piece.start(), start + piece.end()
@@ -275,7 +276,7 @@ def _another_unit(text: str, folded: str, at: int) -> bool:
 def _up_to_comma(text: str, start: int) -> str:
     """The piece of an address list that starts at ``start``: up to the next comma, semicolon or sentence end."""
     end = re.search(r",|;|\.\s|\.$|$", text[start:])
-    return text[start:start + end.start()]
+    return text[start:start + end.start()] if end is not None else text[start:]  # "$" always matches
 
 
 def _chained(text: str, span: Span) -> Span:
