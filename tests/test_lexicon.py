@@ -86,3 +86,49 @@ def test_bare_words_are_not_findings_by_themselves():
     lexicon = load_lexicon()
     assert {"to", "đậm", "tăng đậm"} <= set(lexicon.findings["hilar_enlargement"].bare)
     assert "gãy" in lexicon.findings["rib_fracture"].bare and "xẹp" in lexicon.findings["atelectasis"].bare
+
+
+def test_every_section_of_the_file_reaches_the_index_under_its_kind():
+    from vixray_data.lexicon import term_index, tokens
+
+    index = term_index()
+    # form as written in lexicon.yaml -> (kind, value) it must be read as; the section it comes from beside it
+    expected = {
+        "bóng tim to": ("finding", "cardiomegaly"),  # findings
+        "phổi": ("anatomy", "lung"),  # anatomy
+        "cung sau": ("position", "posterior_arc"),  # position
+        "bình thường": ("normal", "any"),  # normal
+        "nhẹ": ("severity", "mild"),  # severity
+        "phải": ("laterality", "right"),  # laterality
+        "không thấy": ("neg", "không thấy"),  # negation.pre
+        "nghi ngờ": ("unc", "nghi ngờ"),  # uncertainty
+        "còn": ("scope_end", "còn"),  # negation.scope_end
+        "kèm": ("join", "kèm"),  # negation.joins
+        "hình ảnh": ("filler", "hình ảnh"),  # negation.fillers
+        "sang phải": ("direction", "right"),  # directions
+        "đề nghị": ("advice", "đề nghị"),  # advice
+        "là do": ("cause", "là do"),  # causes.words
+        "chồng lên": ("locative", "chồng lên"),  # locatives
+        "không đều": ("modifier", "không đều"),  # modifiers
+        "thâm nhiễm": ("word", "thâm nhiễm"),  # words (the segmenter's)
+    }
+    for form, (kind, value) in expected.items():
+        assert (kind, value) in {(t.kind, t.value) for t in index.table[tokens(form)]}, form
+    (bare,) = index.table[("to",)]  # bare: every finding it may mean, bound by the organ named with it
+    assert bare.kind == "bare" and {"cardiomegaly", "hilar_enlargement"} <= set(bare.candidates)
+    assert index.finding_forms["tim to"] == "cardiomegaly"
+
+
+def test_index_terms_carry_what_the_words_inside_a_form_say():
+    from vixray_data.lexicon import term_index, tokens
+
+    index = term_index()
+    (heart_big,) = index.table[tokens("bóng tim to")]
+    assert heart_big.headed and heart_big.names_organ  # opens with its organ
+    (effusion,) = index.table[tokens("tràn dịch màng phổi")]
+    assert not effusion.headed and effusion.names_organ  # its organ comes after
+    (fracture,) = index.table[tokens("gãy cung sau xương sườn")]
+    assert fracture.positions == ("posterior_arc",)
+    assert index.table[tokens("hai phổi")][0].lateral == "bilateral"
+    # a form with several meanings lists first what a report means by it: the organ, then the segmenter's word
+    assert [t.kind for t in index.table[tokens("xương sườn")]] == ["anatomy", "word"]

@@ -74,9 +74,9 @@ def _document(manifest: Manifest, *, name: str, url: str | None, context: dict) 
     if manifest.synthetic:
         description = "SYNTHETIC DEMO CORPUS, not patient data. " + description
     shards = manifest.shards()
-    distribution = [{"@type": "cr:FileObject", "@id": s.path, "name": s.path, "contentUrl": s.path,
-                     "contentSize": f"{s.bytes} B", "encodingFormat": "application/x-parquet",
-                     "sha256": s.sha256} for s in shards]
+    distribution: list[dict[str, Any]] = [
+        {"@type": "cr:FileObject", "@id": s.path, "name": s.path, "contentUrl": s.path, "contentSize": f"{s.bytes} B",
+         "encodingFormat": "application/x-parquet", "sha256": s.sha256} for s in shards]
     distribution.append({"@type": "cr:FileSet", "@id": "parquet-files", "name": "parquet-files",
                          "containedIn": [{"@id": s.path} for s in shards],
                          "encodingFormat": "application/x-parquet", "includes": "data/*.parquet"})

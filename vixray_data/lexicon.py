@@ -8,10 +8,11 @@ term written ``hoá`` in the file still matches ``hóa`` in a report.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -43,7 +44,7 @@ class Concept:
     directional: bool = False  # a side written after it is where it goes ("khí quản lệch phải"), not a side
 
 
-def _forms(values) -> tuple[str, ...]:
+def _forms(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted({normalize(v, lowercase=True) for v in values}, key=lambda s: (-len(s), s)))
 
 
@@ -60,14 +61,14 @@ class Lexicon:
     negation_post: tuple[str, ...]
     uncertainty: tuple[str, ...]
     labels: dict[str, str]  # label id -> English name
-    raw: dict = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)  # the parsed file, for sections a module owns
 
 
-def _labels(value) -> tuple[str, ...]:
+def _labels(value: str | Iterable[str] | None) -> tuple[str, ...]:
     return () if value is None else (value,) if isinstance(value, str) else tuple(value)
 
 
-def _concepts(section: dict) -> dict[str, Concept]:
+def _concepts(section: dict[str, dict[str, Any]] | None) -> dict[str, Concept]:
     out = {}
     for cid, spec in (section or {}).items():
         variants = spec.get("variants") or [spec["vi"]]
@@ -168,23 +169,45 @@ class TermIndex:
     def compatible(self, a: str | None, b: str | None) -> bool:
         """Two anatomy ids that name one place (``lung`` and ``lobe``; ``pleura`` and ``costophrenic_angle``)."""
         groups = self.subject_groups
-        return a == b or (a is not None and a in groups and groups[a] == groups.get(b))
+        return a == b or (a is not None and b is not None and a in groups and groups[a] == groups.get(b))
 
 
 @lru_cache(maxsize=4)
 def term_index(path: str | None = None) -> TermIndex:
     """The longest-match index over every form of the lexicon, built once per lexicon file."""
     lex = load_lexicon(path) if path else load_lexicon()
-    raw = lex.raw
+    terms = [*_concept_terms(lex), *_cue_terms(lex), *_word_terms(lex.raw)]
     table: dict[tuple[str, ...], set[Term]] = {}
+    for term in terms:
+        key = tokens(term.form)
+        if key:
+            table.setdefault(key, set()).add(term)
+    frozen = {k: tuple(sorted(v, key=lambda t: (_KIND_RANK[t.kind], t.value))) for k, v in table.items()}
+    sizes: dict[str, set[int]] = {}
+    for key in frozen:
+        sizes.setdefault(key[0], set()).add(len(key))
+    matching = lex.raw.get("fact_matching") or {}
+    groups = {member: group for group, members in (matching.get("subject_groups") or {}).items() for member in members}
+    prefix = frozenset(normalize(str(w), lowercase=True) for w in matching.get("bilateral_prefix") or ())
+    return TermIndex(
+        lexicon=lex,
+        table=frozen,
+        sizes={first: tuple(sorted(s, reverse=True)) for first, s in sizes.items()},
+        finding_forms={t.form: t.value for t in terms if t.kind == "finding"},
+        subject_groups=groups,
+        bilateral_prefix=prefix,
+        normal_means=dict(matching.get("normal_means") or {}),
+        negated_means_normal={k: frozenset(v) for k, v in (matching.get("negated_means_normal") or {}).items()},
+        located_in={k: (v["organ"], v["position"]) for k, v in (matching.get("located_in") or {}).items()},
+    )
+
+
+def _concept_terms(lex: Lexicon) -> Iterator[Term]:
+    """Anatomy, finding, bare and position forms, with what the words inside a form say (a side, a position,
+    an organ at its head or anywhere in it)."""
     position_forms = {form: cid for cid, c in lex.position.items() for form in (*c.variants, c.vi.lower())}
     lateral_forms = {form: side for side, forms in lex.laterality.items() for form in forms}
     anatomy_keys = {tokens(form) for c in lex.anatomy.values() for form in c.variants}
-
-    def add(form: str, term: Term) -> None:
-        key = tokens(form)
-        if key:
-            table.setdefault(key, set()).add(term)
 
     def inner_positions(form: str) -> tuple[str, ...]:
         return tuple(sorted({cid for pf, cid in position_forms.items() if f" {pf} " in f" {form} "}))
@@ -197,69 +220,49 @@ def term_index(path: str | None = None) -> TermIndex:
 
     for cid, c in lex.anatomy.items():
         for form in c.variants:
-            add(form, Term("anatomy", cid, form, lateral_forms.get(form, ""), inner_positions(form)))
-    finding_forms: dict[str, str] = {}
+            yield Term("anatomy", cid, form, lateral_forms.get(form, ""), inner_positions(form))
     bare: dict[str, list[str]] = {}
     for cid, c in lex.findings.items():
         for form in (f for f in c.variants if f not in c.bare):
-            finding_forms[form] = cid
-            add(form, Term("finding", cid, form, "", inner_positions(form), organ_at(form, head=True),
-                           organ_at(form, head=False)))
+            yield Term("finding", cid, form, "", inner_positions(form), organ_at(form, head=True),
+                       organ_at(form, head=False))
         for form in c.bare:
             bare.setdefault(form, []).append(cid)
     for form, cids in bare.items():
-        add(form, Term("bare", cids[0], form, candidates=tuple(cids)))
+        yield Term("bare", cids[0], form, candidates=tuple(cids))
     for form, cid in position_forms.items():
-        add(form, Term("position", cid, form))
+        yield Term("position", cid, form)
+
+
+def _cue_terms(lex: Lexicon) -> Iterator[Term]:
+    """Normal-state phrases, severities and sides (valued), negation and uncertainty cues (each its own value)."""
     for kind, section in (("normal", lex.normal), ("severity", lex.severity), ("laterality", lex.laterality)):
         for value, forms in section.items():
             for form in forms:
-                add(form, Term(kind, value, form))
+                yield Term(kind, value, form)
     for form in (*lex.negation_pre, *lex.negation_post):
-        add(form, Term("neg", form, form))
+        yield Term("neg", form, form)
     for form in lex.uncertainty:
-        add(form, Term("unc", form, form))
-    for kind in ("scope_end", "joins"):
-        for form in (raw.get("negation") or {}).get(kind) or ():
-            form = normalize(form, lowercase=True)
-            add(form, Term("join" if kind == "joins" else kind, form, form))
-    for form in (raw.get("negation") or {}).get("fillers") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("filler", form, form))
+        yield Term("unc", form, form)
+
+
+def _word_lists(raw: dict[str, Any]) -> Iterator[tuple[str, str | None, Iterable[str]]]:
+    """The file's plain word lists as (kind, value, forms); value None: each form is its own value."""
+    negation = raw.get("negation") or {}
+    yield "scope_end", None, negation.get("scope_end") or ()
+    yield "join", None, negation.get("joins") or ()
+    yield "filler", None, negation.get("fillers") or ()
     for value, forms in (raw.get("directions") or {}).items():
+        yield "direction", value, forms
+    yield "advice", None, raw.get("advice") or ()
+    yield "cause", None, (raw.get("causes") or {}).get("words") or ()
+    yield "locative", None, raw.get("locatives") or ()
+    yield "modifier", None, raw.get("modifiers") or ()
+    yield "word", None, raw.get("words") or ()
+
+
+def _word_terms(raw: dict[str, Any]) -> Iterator[Term]:
+    for kind, value, forms in _word_lists(raw):
         for form in forms:
             form = normalize(form, lowercase=True)
-            add(form, Term("direction", value, form))
-    for form in raw.get("advice") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("advice", form, form))
-    for form in (raw.get("causes") or {}).get("words") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("cause", form, form))
-    for form in raw.get("locatives") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("locative", form, form))
-    for form in raw.get("modifiers") or ():
-        form = normalize(form, lowercase=True)
-        add(form, Term("modifier", form, form))
-    for word in raw.get("words") or ():
-        word = normalize(word, lowercase=True)
-        add(word, Term("word", word, word))
-    frozen = {k: tuple(sorted(v, key=lambda t: (_KIND_RANK[t.kind], t.value))) for k, v in table.items()}
-    sizes: dict[str, set[int]] = {}
-    for key in frozen:
-        sizes.setdefault(key[0], set()).add(len(key))
-    matching = raw.get("fact_matching") or {}
-    groups = {member: group for group, members in (matching.get("subject_groups") or {}).items() for member in members}
-    prefix = frozenset(normalize(str(w), lowercase=True) for w in matching.get("bilateral_prefix") or ())
-    return TermIndex(
-        lexicon=lex,
-        table=frozen,
-        sizes={first: tuple(sorted(s, reverse=True)) for first, s in sizes.items()},
-        finding_forms=finding_forms,
-        subject_groups=groups,
-        bilateral_prefix=prefix,
-        normal_means=dict(matching.get("normal_means") or {}),
-        negated_means_normal={k: frozenset(v) for k, v in (matching.get("negated_means_normal") or {}).items()},
-        located_in={k: (v["organ"], v["position"]) for k, v in (matching.get("located_in") or {}).items()},
-    )
+            yield Term(kind, form if value is None else value, form)

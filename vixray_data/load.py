@@ -25,7 +25,7 @@ import logging
 import time
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import datasets
 from datasets import Dataset, DatasetDict, Image, IterableDataset, IterableDatasetDict
@@ -39,7 +39,7 @@ from .values import DATASET_ALIASES, parse_age, parse_sex, parse_view
 
 log = logging.getLogger(__name__)
 
-AnyDataset = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
+AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 #: Columns a dataset cannot be used without; the others become null when absent.
 REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
 SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
@@ -130,10 +130,10 @@ def _normalize_split(ds: Dataset | IterableDataset, split: str) -> Dataset | Ite
     present = [f for f in schema.FIELDS if f in mapping.values() and f != schema.IMAGE]
     wanted = [f for f in schema.FIELDS if f != schema.IMAGE]
 
-    def convert(*args):
+    def convert(*args: Any) -> dict[str, list[Any]]:
         *values, indices = args
         batch = dict(zip(present, values, strict=True))
-        out = {}
+        out: dict[str, list[Any]] = {}
         for field in wanted:
             if field == schema.ID:
                 out[field] = ([str(v) for v in batch[field]] if field in batch

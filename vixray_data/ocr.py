@@ -22,6 +22,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -60,6 +61,13 @@ class TextBox:
         return " ".join(word for word in (row, col) if word) or "middle"
 
 
+class OcrEngine(Protocol):
+    """What the screen calls (RapidOCR's ``__call__``): (boxes as (corner points, text, score), or None; timings)."""
+
+    def __call__(self, image: np.ndarray, *, text_score: float) -> tuple[list[tuple[Any, str, float]] | None, Any]:
+        ...
+
+
 class TextScreen:
     """OCR engine plus allow-list; one per process (ONNX Runtime sessions are not fork-safe)."""
 
@@ -67,13 +75,13 @@ class TextScreen:
         self.words = tuple(dict.fromkeys(allowed))  # as given, for the card
         self.allowed = frozenset(fold(w) for w in self.words)
         self.threads = threads
-        self._engine = None
-        self._pid = None
+        self._engine: OcrEngine | None = None
+        self._pid: int | None = None
 
     def __getstate__(self) -> dict:
         return {**self.__dict__, "_engine": None, "_pid": None}
 
-    def _ocr(self):
+    def _ocr(self) -> OcrEngine:
         if self._engine is None or self._pid != os.getpid():
             self._engine, self._pid = load_engine(self.threads), os.getpid()
         return self._engine
@@ -146,7 +154,7 @@ def require() -> None:
         raise SourceError("--ocr needs the OCR engine: pip install 'vixray-data[ocr]'") from exc
 
 
-def load_engine(threads: int = 1):
+def load_engine(threads: int = 1) -> OcrEngine:
     """A RapidOCR instance (one ONNX Runtime thread by default: the builder runs one per worker process)."""
     require()
     from rapidocr_onnxruntime import RapidOCR

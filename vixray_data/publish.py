@@ -75,7 +75,8 @@ def plan(folder: Path, repo: str, *, batch_bytes: int = BATCH_BYTES) -> PublishP
     if sum(f.bytes for f in files) <= batch_bytes:
         batches.append([f.path for f in files])
     else:
-        current, size = [], 0
+        current: list[str] = []
+        size = 0
         for f in data:
             if current and size + f.bytes > batch_bytes:
                 batches.append(current)

@@ -126,7 +126,7 @@ def markdown_table(text: str) -> list[list[str]]:
 def stats_figures(stats: Path) -> list[Figure]:
     """The PNG figures of a ``vixray stats`` folder with their captions, in the order ``stats.json`` lists them;
     a PNG it does not list comes after them, captioned by its file name."""
-    listed = []
+    listed: list[Any] = []  # JSON as read: each entry is checked below
     summary = stats / "stats.json"
     if summary.is_file():
         try:

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from datasets import Features
 
 ID = "id"
 IMAGE = "image"
@@ -79,7 +83,7 @@ REJECTS = "rejects.jsonl"
 CARD = "README.md"
 
 
-def _arrow_schema():
+def _arrow_schema() -> pa.Schema:
     """The parquet schema ``datasets`` writes for :data:`FEATURES` (same fields and ``huggingface`` metadata)."""
     import pyarrow as pa
 
@@ -90,7 +94,7 @@ def _arrow_schema():
     return pa.schema(fields, metadata={"huggingface": json.dumps({"info": {"features": features}})})
 
 
-def _features():
+def _features() -> Features:
     from datasets import Features, Image, Value
 
     return Features({name: Image() if dtype == "image" else Value(dtype) for name, dtype in DTYPES.items()})

@@ -32,8 +32,8 @@ def _format_characters() -> re.Pattern:
     as a class of ranges (a class of single characters is ten times slower to search)."""
     codes = [c for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
     ranges, start = [], codes[0]
-    for prev, code in zip(codes, [*codes[1:], None], strict=True):
-        if code != prev + 1 if code is not None else True:
+    for prev, code in zip(codes, [*codes[1:], -1], strict=True):  # -1: no code follows the last, its range ends
+        if code != prev + 1:
             ranges.append(re.escape(chr(start)) + ("" if start == prev else "-" + re.escape(chr(prev))))
             start = code
     return re.compile("[" + "".join(ranges) + "]")

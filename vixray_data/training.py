@@ -242,7 +242,7 @@ class AssistantOnlyCollator:
             for start, end in spans:
                 labels[row, start:end] = batch["input_ids"][row, start:end]
             if self.max_length is not None and length > self.max_length:
-                length = self._truncate(batch, labels, row, length, spans[-1][0], record)
+                length = self._truncate(batch, labels, row, length, spans[-1][0], record, self.max_length)
             keep.append(length)
         batch["labels"] = labels
         width = max(keep)
@@ -265,18 +265,18 @@ class AssistantOnlyCollator:
         return spans
 
     def _truncate(self, batch: Any, labels: Any, row: int, length: int, last_start: int,
-                  record: Mapping[str, Any]) -> int:
+                  record: Mapping[str, Any], max_length: int) -> int:
         """Cut row ``row`` to ``max_length`` inside its last assistant turn, or raise naming the record."""
-        if self.max_length <= last_start:
+        if max_length <= last_start:
             raise ValueError(
                 f"record {record.get(schema.ID, '?')}: {length} tokens, and the image + prompt tokens before the last "
-                f"answer already take {last_start} (max_length={self.max_length}); image tokens are never truncated, "
+                f"answer already take {last_start} (max_length={max_length}); image tokens are never truncated, "
                 f"so raise max_length or lower the processor's max_pixels")
-        log.debug("record %s: answer truncated from %d to %d tokens", record.get(schema.ID), length, self.max_length)
-        batch["attention_mask"][row, self.max_length:] = 0
-        batch["input_ids"][row, self.max_length:] = self._pad_id
-        labels[row, self.max_length:] = IGNORE_INDEX
-        return self.max_length
+        log.debug("record %s: answer truncated from %d to %d tokens", record.get(schema.ID), length, max_length)
+        batch["attention_mask"][row, max_length:] = 0
+        batch["input_ids"][row, max_length:] = self._pad_id
+        labels[row, max_length:] = IGNORE_INDEX
+        return max_length
 
 
 def generation_batch(processor: Any, records: Sequence[Mapping[str, Any]], *, stage: int,

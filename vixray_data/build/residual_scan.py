@@ -103,16 +103,15 @@ class ResidualScreen:
 
     def check(self, record: CleanRecord, split: str) -> Reject | None:
         """None when no detector finds PHI in the record's text fields, else the record's quarantine reject."""
-        hits = [{"file": None, "split": split, "id": record.id, "ref": record.ref, "column": name,
-                 "category": category, "detector": detector}
-                for name in schema.TEXT_FIELDS
-                for detector, category in find_residual(record.fields.get(name), self.detectors)]
-        if not hits:
+        found = [(name, detector, category) for name in schema.TEXT_FIELDS
+                 for detector, category in find_residual(record.fields.get(name), self.detectors)]
+        if not found:
             return None
         self.quarantined += 1
-        self.by_detector.update({hit["detector"] for hit in hits})
-        _append(self.report, hits)
-        detail = "; ".join(f"{hit['column']}: {hit['category']} ({hit['detector']})" for hit in hits)
+        self.by_detector.update({detector for _, detector, _ in found})
+        _append(self.report, [{"file": None, "split": split, "id": record.id, "ref": record.ref, "column": name,
+                               "category": category, "detector": detector} for name, detector, category in found])
+        detail = "; ".join(f"{name}: {category} ({detector})" for name, detector, category in found)
         return Reject(record.ref, REASON, f"split {split}; {detail}")
 
 

@@ -66,7 +66,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
     contexts: dict[tuple[int, int] | None, Draft | None] = {None: None}
 
     def context_of(span: tuple[int, int] | None, outer: Draft | None = None) -> Draft | None:
-        if span not in contexts:
+        if span is not None and span not in contexts:  # None: no heading, no context (set above)
             contexts[span] = heading_context(find_mentions(normalized, *span, index), outer)
         return contexts[span]
 
@@ -87,7 +87,7 @@ def extract_facts(text: str | None, *, lexicon_path: str | Path | None = None) -
         covered, sentence = [], []
         for draft in reader.read(mentions):
             stated = draft_facts(index, draft, normalized)
-            if stated and draft.start is not None:
+            if stated and draft.start is not None and draft.end is not None:  # set together
                 covered.append((draft.start, draft.end))
             sentence.extend(stated)
         facts.extend(share_sides([*titled, *sentence], index))  # the heading's finding is placed by what follows

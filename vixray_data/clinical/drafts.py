@@ -221,7 +221,7 @@ class Reader:
                 self.neg_scope = False
                 g = self.close(carry=False)
             elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak
-                  and not self.index.compatible(g.subject, m.value)):
+                  and g.subject is not None and not self.index.compatible(g.subject, m.value)):
                 # "Không thấy bất thường tim phổi": every organ listed after the normal phrase shares it
                 g.pending.append((g.subject, g.subject_text, g.laterality))
                 g.laterality = None

@@ -69,7 +69,7 @@ def _bind(index: TermIndex, g: Draft) -> tuple[str | None, str | None, str | Non
     own = index.lexicon.findings[m.value].anatomy
     if own is None:  # a device: the organ beside it only says where it lies
         return subject, subject_text, side, position, m.value
-    if g.subject_kind == SOFT and not index.compatible(subject, own):
+    if g.subject_kind == SOFT and subject is not None and not index.compatible(subject, own):
         carried = organ_form(index, subject, m.form)  # "Quai động mạch chủ vồng, vôi hóa thành"
         if carried:
             return subject, subject_text, side, position, carried
@@ -165,9 +165,9 @@ def share_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
     for i, b in enumerate(out):
         if not open_(b):
             continue
-        a = next((f for f in reversed(out[:i]) if f.laterality and f.polarity != UNRECOGNISED), None)
-        if a is not None and group(a) == group(b) and a.polarity == b.polarity:
-            out[i] = replace(b, laterality=a.laterality)
+        before = next((f for f in reversed(out[:i]) if f.laterality and f.polarity != UNRECOGNISED), None)
+        if before is not None and group(before) == group(b) and before.polarity == b.polarity:
+            out[i] = replace(b, laterality=before.laterality)
     return out
 
 
@@ -216,7 +216,7 @@ def merge_sides(facts: Sequence[Fact], index: TermIndex) -> list[Fact]:
     def key(f: Fact):
         return (index.subject_groups.get(f.subject or "", f.subject), f.finding, f.polarity, f.certainty)
 
-    out = list(facts)
+    out: list[Fact | None] = list(facts)
     for i, fact in enumerate(out):
         if fact is None or fact.laterality not in ("left", "right") or fact.polarity == UNRECOGNISED:
             continue

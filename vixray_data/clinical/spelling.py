@@ -107,8 +107,8 @@ def _compile(index: TermIndex) -> Speller:
     neighbours: dict[str, set[str]] = {}
     for word in lexicon_words:
         for variant in {word, fold(word)}:
-            for key in (variant, *_deletions(variant)):
-                neighbours.setdefault(key, set()).add(word)
+            for near in (variant, *_deletions(variant)):
+                neighbours.setdefault(near, set()).add(word)
     in_context = {}
     for word, rule in (spec.get("unaccented_in_context") or {}).items():
         in_context[fold(str(word))] = (

@@ -61,8 +61,8 @@ def labels_from_facts(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSIT
     """The positive labels of a report's facts under an uncertainty policy (``no_finding`` for a normal one)."""
     _check(uncertain)
     lex = load_lexicon()
-    positive = {label for f in facts if _counts(f, uncertain) for label in lex.findings[f.finding].labels
-                if label in lex.labels}
+    positive = {label for f in facts if f.finding is not None and _counts(f, uncertain)
+                for label in lex.findings[f.finding].labels if label in lex.labels}
     if NO_FINDING in lex.labels and report_state(facts, uncertain=uncertain) == NORMAL_STATE:
         positive.add(NO_FINDING)
     return positive

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -143,7 +144,8 @@ class _TextCache:
         if not todo or not self.kinds:
             return
         work = partial(_features, self.kinds)
-        shown = {"enabled": self.progress, "total": len(todo), "desc": "analysing texts", "unit": "text"}
+        shown: dict[str, Any] = {"enabled": self.progress, "total": len(todo), "desc": "analysing texts",
+                                 "unit": "text"}
         if self.workers > 1 and len(todo) >= _PARALLEL_MIN_TEXTS:
             with process_pool(self.workers) as pool:  # one Ctrl-C stops it (vixray_data.pool)
                 chunks = max(1, len(todo) // (self.workers * 4))
@@ -320,8 +322,9 @@ def evaluate(records: Sequence[Prediction] | PredictionSet, *, options: Evaluati
     Given a read :class:`~vixray_data.evaluation.predictions.PredictionSet`, the result also names its file and
     skipped lines; ``ids`` is the id check to report beside the scores.
     """
-    source = records if isinstance(records, PredictionSet) else None
-    records = source.records if source is not None else records
+    source: PredictionSet | None = None
+    if isinstance(records, PredictionSet):
+        source, records = records, records.records
     options = options or EvaluationOptions()
     words = lexical.segmenter_available() if options.words is None else options.words
     if options.words is None and not words:
@@ -384,8 +387,8 @@ def compare(pairs: Sequence[tuple[Prediction, Prediction]], *, options: Evaluati
                 seed=seed,
             )
         out.append(GroupComparison(stage=key[0], field=key[1], split=key[2], records=len(items), tests=tests))
-    a, b = names if names is not None else (None, None)
-    return Comparison(seed=options.seed, groups=out, a=a, b=b)
+    name_a, name_b = names if names is not None else (None, None)
+    return Comparison(seed=options.seed, groups=out, a=name_a, b=name_b)
 
 
 # --------------------------------------------------------------------------- Markdown
@@ -407,13 +410,29 @@ def render_markdown(result: EvaluationResult | dict, *, comparison: Comparison |
     if isinstance(comparison, Comparison):
         comparison = comparison.as_dict()
     groups = result["groups"]
+    backend = result["fact_backend"]
+    pr = ("judge_precision", "judge_recall") if backend == "llm" else ("fact_precision", "fact_recall")
+    columns = [(k, h) for k, h in PAPER_COLUMNS[:4]] + [(pr[0], "Precision"), (pr[1], "Recall")]
+    lines = _scores_table(groups, backend, columns)
+    lines += _metrics_table(result, [k for k, _ in columns])
+    lines += _ascii_table(groups)
+    lines += _facts_table(groups)
+    lines += _labels_table(groups, result["uncertain_policy"])
+    if "judge_agreement" in result:
+        lines += _judge_agreement(result["judge_agreement"])
+    if comparison:
+        lines += _comparison_table(comparison)
+    lines += ["", "## Signatures", ""] + [f"- {k}: `{v}`" for k, v in result["signatures"].items()]
+    lines.append(f"- uncertain findings count as {result['uncertain_policy']} for the clinical labels")
+    return "\n".join(lines) + "\n"
+
+
+def _scores_table(groups: list[dict], backend: str, columns: list[tuple[str, str]]) -> list[str]:
+    """The paper's table: one row per (stage, field), per split the paper's columns."""
     splits = sorted({g["split"] for g in groups}, key=_split_rank)
     rows: dict[tuple[str, str], dict[str, dict]] = defaultdict(dict)
     for g in groups:
         rows[(g["stage"], g["field"])][g["split"]] = g
-    backend = result["fact_backend"]
-    pr = ("judge_precision", "judge_recall") if backend == "llm" else ("fact_precision", "fact_recall")
-    columns = [(k, h) for k, h in PAPER_COLUMNS[:4]] + [(pr[0], "Precision"), (pr[1], "Recall")]
     lines = [f"## Scores ({backend} facts; percentages)", ""]
     header = ["Stage", "Field"] + [f"{s} {h}" for s in splits for _, h in columns]
     lines.append("| " + " | ".join(header) + " |")
@@ -421,19 +440,24 @@ def render_markdown(result: EvaluationResult | dict, *, comparison: Comparison |
     for (stage, field_name), by_split in rows.items():
         cells = [stage, field_name]
         for split in splits:
-            g = by_split.get(split)
-            cells += [_fmt(g["metrics"].get(k)) if g else "–" for k, _ in columns]
+            group = by_split.get(split)
+            cells += [_fmt(group["metrics"].get(k)) if group else "–" for k, _ in columns]
         lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _metrics_table(result: dict, paper: list[str]) -> list[str]:
+    """Every metric of every group with its bootstrap interval: the paper's first, then the others."""
     extra = ["chrf", "fact_precision_pooled", "fact_recall_pooled", "label_micro_f1", "label_macro_f1"]
-    if backend == "llm":
+    if result["fact_backend"] == "llm":
         extra = ["fact_precision", "fact_recall", *extra]
     if result.get("word_level"):
         extra += ["words_rouge1", "words_rouge2", "words_rougeL"]
-    lines += ["", "## More metrics and 95% bootstrap intervals", ""]
+    lines = ["", "## More metrics and 95% bootstrap intervals", ""]
     lines.append("| Stage | Field | Split | n | Metric | Value | 95% CI |")
     lines.append("|---|---|---|---|---|---|---|")
-    for g in groups:
-        for name in [k for k, _ in columns] + extra:
+    for g in result["groups"]:
+        for name in paper + extra:
             m = g["metrics"].get(name)
             if m is None:
                 continue
@@ -441,25 +465,35 @@ def render_markdown(result: EvaluationResult | dict, *, comparison: Comparison |
             lines.append(
                 f"| {g['stage']} | {g['field']} | {g['split']} | {g['records']} | {name} | {m['value']:.2f} | {ci} |"
             )
+    return lines
+
+
+def _ascii_table(groups: list[dict]) -> list[str]:
+    """rouge-score's ASCII-tokenizer figures, labelled as compatibility only; nothing when not computed."""
     ascii_groups = [g for g in groups if "ascii_rouge1" in g["metrics"]]
-    if ascii_groups:
-        lines += [
-            "",
-            "## COMPATIBILITY ONLY: rouge-score default ASCII tokenizer",
-            "",
-            "Drops every Vietnamese diacritic (`phổi` and `phải` both become `ph i`); for comparison with "
-            "papers that used it, not for judging outputs.",
-            "",
-            "| Stage | Field | Split | R-1 | R-2 | R-L |",
-            "|---|---|---|---|---|---|",
-        ]
-        for g in ascii_groups:
-            m = g["metrics"]
-            lines.append(
-                f"| {g['stage']} | {g['field']} | {g['split']} | {_fmt(m['ascii_rouge1'])} | "
-                f"{_fmt(m['ascii_rouge2'])} | {_fmt(m['ascii_rougeL'])} |"
-            )
-    lines += [
+    if not ascii_groups:
+        return []
+    lines = [
+        "",
+        "## COMPATIBILITY ONLY: rouge-score default ASCII tokenizer",
+        "",
+        "Drops every Vietnamese diacritic (`phổi` and `phải` both become `ph i`); for comparison with "
+        "papers that used it, not for judging outputs.",
+        "",
+        "| Stage | Field | Split | R-1 | R-2 | R-L |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in ascii_groups:
+        m = g["metrics"]
+        lines.append(
+            f"| {g['stage']} | {g['field']} | {g['split']} | {_fmt(m['ascii_rouge1'])} | "
+            f"{_fmt(m['ascii_rouge2'])} | {_fmt(m['ascii_rougeL'])} |"
+        )
+    return lines
+
+
+def _facts_table(groups: list[dict]) -> list[str]:
+    lines = [
         "",
         "## Facts",
         "",
@@ -473,44 +507,51 @@ def render_markdown(result: EvaluationResult | dict, *, comparison: Comparison |
             f"| {g['stage']} | {g['field']} | {g['split']} | {f['prediction_facts']} | {f['reference_facts']} "
             f"| {f['matched']} | {f['records_without_prediction_facts']} | {f['records_without_reference_facts']} |"
         )
+    return lines
+
+
+def _labels_table(groups: list[dict], uncertain_policy: str) -> list[str]:
+    """Per clinical label, F1 (support) in each group; a label no group has a case of shows "–"."""
     label_ids = [k for k in (groups[0]["labels"]["per_label"] if groups else {})]
-    if label_ids:
-        names = [f"{g['stage']}/{g['field']}/{g['split']}" for g in groups]
-        lines += ["", f"## Clinical labels: F1 (support); uncertain findings count as {result['uncertain_policy']}", ""]
-        lines += ["| Label | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        for label in label_ids:
-            cells = []
-            for g in groups:
-                c = g["labels"]["per_label"][label]
-                cells.append(f"{100 * c['f1']:.1f} ({c['support']})" if c["tp"] + c["fp"] + c["fn"] else "–")
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
-        micro = " | ".join(f"{100 * g['labels']['micro_f1']:.1f}" for g in groups)
-        macro = " | ".join(f"{100 * g['labels']['macro_f1']:.1f}" for g in groups)
-        lines += [f"| **micro F1** | {micro} |", f"| **macro F1** | {macro} |"]
-    if "judge_agreement" in result:
-        a = result["judge_agreement"]
-        lines += [
-            "",
-            "## Offline vs LLM judge",
-            "",
-            f"- per-fact agreement: {a['per_fact_agreement']} "
-            f"(kappa {a['per_fact_kappa']}) over {a['facts_compared']} facts",
-            f"- per-record Pearson r: precision {a['precision_pearson']}, recall {a['recall_pearson']}",
-        ]
-    if comparison:
-        lines += [
-            "",
-            "## Paired comparison (A − B, approximate randomisation)",
-            "",
-            "| Stage | Field | Split | Metric | A | B | A−B | p |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for g in comparison["groups"]:
-            for name, t in g["tests"].items():
-                lines.append(
-                    f"| {g['stage']} | {g['field']} | {g['split']} | {name} | {t['a']:.2f} | {t['b']:.2f} "
-                    f"| {t['difference']:+.2f} | {t['p_value']:.4f} |"
-                )
-    lines += ["", "## Signatures", ""] + [f"- {k}: `{v}`" for k, v in result["signatures"].items()]
-    lines.append(f"- uncertain findings count as {result['uncertain_policy']} for the clinical labels")
-    return "\n".join(lines) + "\n"
+    if not label_ids:
+        return []
+    names = [f"{g['stage']}/{g['field']}/{g['split']}" for g in groups]
+    lines = ["", f"## Clinical labels: F1 (support); uncertain findings count as {uncertain_policy}", ""]
+    lines += ["| Label | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for label in label_ids:
+        cells = []
+        for g in groups:
+            c = g["labels"]["per_label"][label]
+            cells.append(f"{100 * c['f1']:.1f} ({c['support']})" if c["tp"] + c["fp"] + c["fn"] else "–")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    micro = " | ".join(f"{100 * g['labels']['micro_f1']:.1f}" for g in groups)
+    macro = " | ".join(f"{100 * g['labels']['macro_f1']:.1f}" for g in groups)
+    return [*lines, f"| **micro F1** | {micro} |", f"| **macro F1** | {macro} |"]
+
+
+def _judge_agreement(a: dict) -> list[str]:
+    return [
+        "",
+        "## Offline vs LLM judge",
+        "",
+        f"- per-fact agreement: {a['per_fact_agreement']} "
+        f"(kappa {a['per_fact_kappa']}) over {a['facts_compared']} facts",
+        f"- per-record Pearson r: precision {a['precision_pearson']}, recall {a['recall_pearson']}",
+    ]
+
+
+def _comparison_table(comparison: dict) -> list[str]:
+    lines = [
+        "",
+        "## Paired comparison (A − B, approximate randomisation)",
+        "",
+        "| Stage | Field | Split | Metric | A | B | A−B | p |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for g in comparison["groups"]:
+        for name, t in g["tests"].items():
+            lines.append(
+                f"| {g['stage']} | {g['field']} | {g['split']} | {name} | {t['a']:.2f} | {t['b']:.2f} "
+                f"| {t['difference']:+.2f} | {t['p_value']:.4f} |"
+            )
+    return lines

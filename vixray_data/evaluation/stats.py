@@ -7,10 +7,11 @@ Everything is vectorised with numpy and seeded, so a report is reproducible to t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 DEFAULT_RESAMPLES = 1000
 DEFAULT_TRIALS = 10000
@@ -26,7 +27,7 @@ class Interval:
 
 
 def bootstrap_ci(
-    values: Sequence[float], *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, confidence: float = 0.95
+    values: npt.ArrayLike, *, resamples: int = DEFAULT_RESAMPLES, seed: int = 0, confidence: float = 0.95
 ) -> Interval:
     """Percentile bootstrap interval of the mean of per-record values."""
     data = np.asarray(values, dtype=np.float64)
@@ -72,7 +73,7 @@ class PairedTest:
 
 
 def paired_randomization(
-    a: Sequence[float], b: Sequence[float], *, trials: int = DEFAULT_TRIALS, seed: int = 0
+    a: npt.ArrayLike, b: npt.ArrayLike, *, trials: int = DEFAULT_TRIALS, seed: int = 0
 ) -> PairedTest:
     """Approximate randomisation on the mean of per-record values (two-sided, add-one smoothed)."""
     x, y = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)

@@ -82,7 +82,7 @@ _JOIN = {"address": " ,-", "date": " ,", "name": " "}
 _LONGEST_PHRASE = 80  # characters: no clinical phrase of the lexicon is longer
 
 
-def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
+def _trim(span: Span, text: str, allowed: _Allowed) -> Span:
     """Cut a name or address where an allowed phrase begins inside it and runs on past its end: in
     "Người đọc: Trần Thị Hoa Kết luận: ..." (a line break normalised away) the name stops before "Kết luận"."""
     end = span.end
@@ -93,7 +93,7 @@ def _trim(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span:
     return span if end == span.end else Span(span.start, max(end, span.start), span.category)
 
 
-def _clinical_first(span: Span, text: str, allowed: list[tuple[int, int]]) -> Span | None:
+def _clinical_first(span: Span, text: str, allowed: _Allowed) -> Span | None:
     """Clinical vocabulary wins over a name or place read into it. A name that starts inside a clinical phrase of
     several words (``TRAN DICH MANG PHOI TRAI``: the family name Trần read into tràn dịch) starts after the phrase,
     and is dropped when less than two words are left; a place or facility whose capitalised words are all clinical
@@ -139,7 +139,7 @@ def _titled(text: str, start: int) -> bool:
     return word in words()["titles"] and word not in words()["titles_weak"]
 
 
-def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> bool:
+def _all_clinical(name: str, offset: int, allowed: _Allowed) -> bool:
     """Is every word of ``name`` clinical (inside an allowed phrase, or a word of the lexicon, read without
     diacritics when written without), and is it not shaped like a name (a family name, then Văn or Thị)?"""
     words_ = list(_WORD.finditer(name))
@@ -158,14 +158,15 @@ def _all_clinical(name: str, offset: int, allowed: list[tuple[int, int]]) -> boo
     return True
 
 
-class _Allowed(list):
+class _Allowed(list[tuple[int, int]]):
     """The allowed spans, sorted, with the furthest end reached by any of them up to each one: "is (start, end)
     inside one of them" costs a bisection, not a pass over all of them."""
 
     def __init__(self, allowed: Iterable[tuple[int, int]]) -> None:
         super().__init__(sorted(allowed))
         self._starts = [a for a, _ in self]
-        self._reach, furthest = [], -1
+        self._reach: list[int] = []
+        furthest = -1
         for _, b in self:
             furthest = max(furthest, b)
             self._reach.append(furthest)
@@ -179,16 +180,16 @@ class _Allowed(list):
         return k >= 0 and self._reach[k] >= end
 
 
-def merge(spans: Iterable[Span], text: str, allowed: list[tuple[int, int]] = ()) -> list[Span]:
+def merge(spans: Iterable[Span], text: str, allowed: Iterable[tuple[int, int]] = ()) -> list[Span]:
     """Drop spans wholly inside an allowed span (and cut names and addresses that run into one), let clinical
     vocabulary win over a name or place read into it, then merge overlapping ones (the longer one's category wins;
     ties go to the more specific) and join neighbouring pieces of one address or date."""
-    allowed = allowed if isinstance(allowed, _Allowed) else _Allowed(allowed)
-    spans = set(spans)  # several recognizers often find the same span
-    spans = [_trim(s, text, allowed) if s.category in ("name", "address") and allowed else s for s in spans]
-    if allowed:
-        spans = [s for s in (_clinical_first(s, text, allowed) for s in spans) if s is not None]
-    kept = [s for s in spans if s.end > s.start and not allowed.contains(s.start, s.end)]
+    index = allowed if isinstance(allowed, _Allowed) else _Allowed(allowed)
+    distinct = set(spans)  # several recognizers often find the same span
+    found = [_trim(s, text, index) if s.category in ("name", "address") and index else s for s in distinct]
+    if index:
+        found = [s for s in (_clinical_first(s, text, index) for s in found) if s is not None]
+    kept = [s for s in found if s.end > s.start and not index.contains(s.start, s.end)]
     kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
     out: list[Span] = []
     for span in kept:

@@ -75,7 +75,7 @@ _RIBS = re.compile(r"(?:xuong suon|suon|cung|dot song|dot|do|lan|giai doan|type|
 def _listed(text: str, folded: str, lower: str) -> list[Span]:
     """Numbers listed in a sentence about cases (``có hai ca nặng, gồm 416 và 418``; ``(350, 351, 352)``): two or
     more numbers, one of them above 12, none with a unit after it and not after a rib or grade word."""
-    spans = []
+    spans: list[Span] = []
     if not _CASE_WORD.search(folded):
         return spans
     for m in _LIST.finditer(folded):

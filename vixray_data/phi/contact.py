@@ -120,11 +120,30 @@ def find_addresses(text: str) -> list[Span]:
     """Street addresses and administrative units below the province."""
     if not text:
         return []
-    r = _regexes()
     folded = fold_chars(text)
     lower = lower_chars(text)
+    spans = _streets(text, folded) if has_digit(text) else []
+    units, pending = _units(text, folded, lower)
+    spans += units
+    # Unaccented or in capitals ("QUAN DAY PHE QUAN", "TO TRAI", "ĐƯỜNG KÍNH") a unit with a name needs company:
+    # another piece of address joined to it by a comma, or a province after it ("xa Phu Hoa Dong, huyen Cu Chi").
+    joined = True
+    while joined and pending:
+        joined = False
+        for span in list(pending):
+            if any(_adjacent(text, span, other) for other in spans):
+                spans.append(span)
+                pending.remove(span)
+                joined = True
+    spans += _keyed(text, folded, lower)
+    return [_chained(text, span) for span in spans]
+
+
+def _streets(text: str, folded: str) -> list[Span]:
+    """A house number with a street: "123 Lê Lợi", "số 45/2 đường Trần Hưng Đạo", "ngõ 41 phố Vọng"."""
+    r = _regexes()
     spans = []
-    for m in (r["street"].finditer(text) if has_digit(text) else ()):
+    for m in r["street"].finditer(text):
         words_ = m.group(0).split()
         after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
@@ -139,47 +158,64 @@ def find_addresses(text: str) -> list[Span]:
         if m.group(0).isascii() and not unit_after and not re.search(r"(?i)\b(?:duong|pho|so)\b", m.group(0)):
             continue  # "2000 Image Compression": a Vietnamese street has diacritics, a keyword or a unit after
         spans.append(Span(m.start(), m.end(), ADDRESS))
+    return spans
+
+
+def _units(text: str, folded: str, lower: str) -> tuple[list[Span], list[Span]]:
+    """Administrative units with their name or number ("Quận 1", "P.12", "xã Tân Phú"): those that stand alone,
+    and the weak ones that count only beside another piece of address."""
+    spans: list[Span] = []
     pending: list[Span] = []
-    for match in r["unit"].finditer(folded):
+    for match in _regexes()["unit"].finditer(folded):
         name = _UNIT_NAME.match(text, match.end())
         if name is None:
             continue
-        unit = folded[match.start():match.end()].strip(" .")
-        written = lower[match.start():match.end()].strip(" .")
-        dotted = "." in folded[match.start():match.end()]
-        short = unit in _SHORT
-        if written not in raw_words()["admin_units"] and not written.isascii():
-            continue  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
-        if written.isascii() and len(unit) <= 3 and not short and not _unaccented(text, match.start()):
-            continue  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view) in accented text
-        weak = (written.isascii() and not short or case_uninformative(text, match.start())) \
+        word = _UnitWord(folded[match.start():match.end()], lower[match.start():match.end()])
+        if not _unit_named(text, match.start(), word, name.group(0)):
+            continue
+        weak = (word.written.isascii() and not word.short or case_uninformative(text, match.start())) \
             and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
-        if not short and dotted:
-            continue  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
-        named = (dotted or unit == "tp") and len(name.group(0).split()[0]) > 1
-        if short and not (text[match.start()].isupper() and (name.group(0)[:1].isdigit() or named)):
-            continue  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"; not "P.A." (a view)
-        if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name.group(0)[:1].isdigit()):
-            continue  # "H." / "X." only before a name
-        if unit in ("ban", "lang", "buon", "soc") and name.group(0)[:1].isdigit():
-            continue  # "phiên bản 3": a village is named, not numbered
-        if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name.group(0)[:1].isdigit() \
-                and not re.match(r"\d+[/A-Za-z]", name.group(0)):
-            continue  # "đường 2" is too weak alone; a street with a house number is found above
-        if unit in ("tp", "thanh pho") and is_coarse_place("tp " + name.group(0)):
-            continue  # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
         (pending if weak else spans).append(Span(match.start(), name.end(), ADDRESS))
-    # Unaccented or in capitals ("QUAN DAY PHE QUAN", "TO TRAI", "ĐƯỜNG KÍNH") a unit with a name needs company:
-    # another piece of address joined to it by a comma, or a province after it ("xa Phu Hoa Dong, huyen Cu Chi").
-    joined = True
-    while joined and pending:
-        joined = False
-        for span in list(pending):
-            if any(_adjacent(text, span, other) for other in spans):
-                spans.append(span)
-                pending.remove(span)
-                joined = True
-    for m in r["key"].finditer(folded):
+    return spans, pending
+
+
+class _UnitWord:
+    """A unit word as matched: folded (``unit``), as written in lower case, with a dot, one of the abbreviations."""
+
+    def __init__(self, folded: str, lower: str) -> None:
+        self.unit = folded.strip(" .")
+        self.written = lower.strip(" .")
+        self.dotted = "." in folded
+        self.short = self.unit in _SHORT
+
+
+def _unit_named(text: str, at: int, word: _UnitWord, name: str) -> bool:
+    """Is the unit word at ``at`` a unit, and ``name`` after it its name or number?"""
+    unit, written, dotted, short = word.unit, word.written, word.dotted, word.short
+    if written not in raw_words()["admin_units"] and not written.isascii():
+        return False  # with diacritics they must be right: "Quân" is a name, not "quận"; "ấp" is not "áp"
+    if written.isascii() and len(unit) <= 3 and not short and not _unaccented(text, at):
+        return False  # "xa"/"ap"/"ban" without diacritics are ordinary words (AP is a view) in accented text
+    if not short and dotted:
+        return False  # "Thanh Quan. Rốn phổi": a sentence ends after a name, no unit
+    named = (dotted or unit == "tp") and len(name.split()[0]) > 1
+    if short and not (text[at].isupper() and (name[:1].isdigit() or named)):
+        return False  # "q"/"p"/"tt": only "Q.1", "P12", "TT 3", "P. Tân Mai", "H. Quảng Điền"; not "P.A." (a view)
+    if len(unit) == 1 and unit in ("h", "x") and not (dotted and not name[:1].isdigit()):
+        return False  # "H." / "X." only before a name
+    if unit in ("ban", "lang", "buon", "soc") and name[:1].isdigit():
+        return False  # "phiên bản 3": a village is named, not numbered
+    if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name[:1].isdigit() \
+            and not re.match(r"\d+[/A-Za-z]", name):
+        return False  # "đường 2" is too weak alone; a street with a house number is found above
+    # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
+    return not (unit in ("tp", "thanh pho") and is_coarse_place("tp " + name))
+
+
+def _keyed(text: str, folded: str, lower: str) -> list[Span]:
+    """The address after "Địa chỉ:", "trú tại", "quê" ..."""
+    spans = []
+    for m in _regexes()["key"].finditer(folded):
         key = lower[m.start():m.start(1)].strip(" :.")
         if key not in raw_words()["address_keys"] and not key.isascii():
             continue  # with diacritics they must be right: "loại trừ" is not "trú"
@@ -188,7 +224,7 @@ def find_addresses(text: str) -> list[Span]:
         span = _keyed_clause(text, folded, *m.span(1))
         if span is not None:
             spans.append(span)
-    return [_chained(text, span) for span in spans]
+    return spans
 
 
 _HOUSE = re.compile(r"(?:so|nha|can ho|lo|km)\s*\d")  # "số 9 hẻm ...", "căn hộ 12", "lô 3", "km 7"
@@ -198,7 +234,8 @@ def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
     """The address after a key: its comma-joined pieces while each opens with a number, a capital or a unit word,
     up to a province (not included) or a piece of the sentence going on ("quê Quảng Nam, có bệnh nền ..."). The
     redaction marker is never an address and never makes one: "Địa chỉ: ___, Hà Nội" has none."""
-    first, last = None, None
+    first: int | None = None
+    last = start
     at = start
     for piece in re.finditer(r"[^,]+", text[start:end]):
         a, b = start + piece.start(), start + piece.end()
@@ -239,7 +276,7 @@ def _another_unit(text: str, folded: str, at: int) -> bool:
 def _up_to_comma(text: str, start: int) -> str:
     """The piece of an address list that starts at ``start``: up to the next comma, semicolon or sentence end."""
     end = re.search(r",|;|\.\s|\.$|$", text[start:])
-    return text[start:start + end.start()]
+    return text[start:start + end.start()] if end is not None else text[start:]  # "$" always matches
 
 
 def _chained(text: str, span: Span) -> Span:

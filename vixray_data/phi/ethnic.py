@@ -36,7 +36,7 @@ def find_ethnic_names(text: str) -> list[Span]:
     """Apostrophe-syllable names and Y/A-marked names (see the module docstring)."""
     if not text:
         return []
-    spans = []
+    spans: list[Span] = []
     if "'" in text or "’" in text:
         for m in _APOSTROPHE.finditer(text):
             if not _capitalised(m.group(0)):
@@ -57,10 +57,10 @@ def find_ethnic_names(text: str) -> list[Span]:
         first = fold_chars(m.group(1).split()[0])
         if m.group(0)[0] == "Y" and first in _Y_WORDS:
             continue
-        before = text[:m.start()].rstrip()
-        prev = re.search(r"([^\W\d_]+)\s*$", before)
-        opened = not before or before[-1] in ":(,;\"“-" or (prev is not None and before.endswith(prev.group(1)) and
-                                                          fold_chars(prev.group(1)) in _anchors())
+        preceding = text[:m.start()].rstrip()
+        prev = re.search(r"([^\W\d_]+)\s*$", preceding)
+        opened = not preceding or preceding[-1] in ":(,;\"“-" or (
+            prev is not None and preceding.endswith(prev.group(1)) and fold_chars(prev.group(1)) in _anchors())
         if opened:
             spans.append(Span(m.start(), m.end(1), NAME))
     return spans

@@ -56,7 +56,7 @@ def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_
     the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Trung đoàn 812``; not ``phế
     trường 2 bên``). The lower-case words after its last capitalised one end where a clinical phrase starts
     (``clinical_starts``: ``tại Bệnh viện Phú Mỹ ho sốt``)."""
-    tokens = []
+    tokens: list[re.Match[str]] = []
     pos = at
     while len(tokens) < _MAX_WORDS:
         m = _WORD.match(text, pos)

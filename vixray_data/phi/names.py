@@ -158,57 +158,85 @@ def find_names(text: str) -> list[Span]:
     folded = fold_chars(text)
     toks = _tokens(text)
     starts = {s: k for k, (s, _) in enumerate(toks)}
-    exact, loose, colon, camel = _patterns()
-    spans: list[Span] = []
+    spans = _titled_names(text, folded, toks, starts) + _family_names(text, folded, toks, starts)
+    if _RUN_TOGETHER.search(text):  # a small letter then a capital: the only way a run-together name looks
+        camel = _patterns()[3]
+        spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
+    return spans
+
+
+def _titled_names(text: str, folded: str, toks: list[tuple[int, int]], starts: dict[int, int]) -> list[Span]:
+    """Names after a title, role or rank: ``BS. Hùng``, ``bs. trần thị b``, ``KTV: lan``."""
+    exact, loose, colon, _ = _patterns()
     anchors = {m.span() for m in exact.finditer(lower_chars(text))}
     if any_unaccented(text):  # "Bac si Tran Van Binh"
         anchors |= {m.span() for m in loose.finditer(folded)}
     anchor_starts = {start for start, _ in anchors}
+    spans: list[Span] = []
     for a_start, a_end in sorted(anchors):
         k = starts.get(a_end)
         if k is None or a_end in anchor_starts:  # "ThS.BS. An": the next word is another title
             continue
-        word = text[slice(*toks[k])]
-        if _capitalised(word) and case_uninformative(text, toks[k][0]) and _family(word) is None \
-                and not colon.fullmatch(folded, a_start, a_end):
-            continue  # "Bệnh Nhân Khó Thở": in Title Case or capitals a title anchors only a family name
-        if _capitalised(word):
-            j = _run(text, toks, k, upper=None)
-        else:
-            j = _lower_name(text, folded, toks, k, colon=bool(colon.fullmatch(folded, a_start, a_end)))
-            if j == k and colon.fullmatch(folded, a_start, a_end):
-                j = k
-                while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
-                        (j == k or folded[toks[j - 1][1]:toks[j][0]].strip() == ""):
-                    j += 1
+        j = _titled_run(text, folded, toks, k, after_colon=bool(colon.fullmatch(folded, a_start, a_end)))
         if j > k:
             spans.append(Span(toks[k][0], _end(text, toks, j), NAME))
+    return spans
+
+
+def _titled_run(text: str, folded: str, toks: list[tuple[int, int]], k: int, *, after_colon: bool) -> int:
+    """Index past the name a title anchors at token ``k`` (``k`` itself: no name)."""
+    word = text[slice(*toks[k])]
+    if _capitalised(word):
+        if case_uninformative(text, toks[k][0]) and _family(word) is None and not after_colon:
+            return k  # "Bệnh Nhân Khó Thở": in Title Case or capitals a title anchors only a family name
+        return _run(text, toks, k, upper=None)
+    j = _lower_name(text, folded, toks, k, colon=after_colon)
+    return _after_role(text, folded, toks, k) if j == k and after_colon else j
+
+
+def _after_role(text: str, folded: str, toks: list[tuple[int, int]], k: int) -> int:
+    """A role's colon names whoever follows in lower case ("KTV: lan"): up to three words, to a stop word."""
+    j = k
+    while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
+            (j == k or folded[toks[j - 1][1]:toks[j][0]].strip() == ""):
+        j += 1
+    return j
+
+
+def _family_names(text: str, folded: str, toks: list[tuple[int, int]], starts: dict[int, int]) -> list[Span]:
+    """Names that open with a listed family name, no title needed."""
+    spans = []
     for found in _family_regex().finditer(folded):  # candidate family names only, not every word
         k = starts.get(found.start())
         if k is None or toks[k][1] != found.end():
             continue
-        start = toks[k][0]
-        word = text[slice(*toks[k])]
-        loose = _loose(text, word, start)
-        family = _family(word, loose)
-        if family is None:
-            continue
-        if not _capitalised(word):  # lower case, no title: family + middle name + given name
-            j = _lower_name(text, folded, toks, k)
-            middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
-            if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or
-                                                                 fold_chars(middle) in ("van", "thi")):
-                spans.append(Span(start, toks[j - 1][1], NAME))
-            continue
-        j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
-        if j - k < 2:
-            continue
-        second = text[slice(*toks[k + 1])]
-        if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
-            continue  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
-        spans.append(Span(start, _end(text, toks, j), NAME))
-    if _RUN_TOGETHER.search(text):  # a small letter then a capital: the only way a run-together name looks
-        spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
+        span = _family_name(text, folded, toks, k)
+        if span is not None:
+            spans.append(span)
     return spans
+
+
+def _family_name(text: str, folded: str, toks: list[tuple[int, int]], k: int) -> Span | None:
+    """The name opening with the family name at token ``k``, if the words after it make one."""
+    start = toks[k][0]
+    word = text[slice(*toks[k])]
+    loose = _loose(text, word, start)
+    family = _family(word, loose)
+    if family is None:
+        return None
+    if not _capitalised(word):  # lower case, no title: family + middle name + given name
+        j = _lower_name(text, folded, toks, k)
+        middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
+        if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or
+                                                             fold_chars(middle) in ("van", "thi")):
+            return Span(start, toks[j - 1][1], NAME)
+        return None
+    j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
+    if j - k < 2:
+        return None
+    second = text[slice(*toks[k + 1])]
+    if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
+        return None  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
+    return Span(start, _end(text, toks, j), NAME)
 
 

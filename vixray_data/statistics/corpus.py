@@ -98,7 +98,7 @@ def _from_dataset_dict(dataset_dict, origin: str) -> Corpus:
     splits = {}
     for split in schema.split_order(dataset_dict):
         ds = dataset_dict[split].select_columns(list(COLUMNS))  # the image column is dropped, never decoded
-        columns = {c: [] for c in COLUMNS}
+        columns: dict[str, list[Any]] = {c: [] for c in COLUMNS}
         with closing(ds.iter(batch_size=1000)) as batches:  # closed even when reading stops half-way
             for batch in batches:
                 for c in COLUMNS:

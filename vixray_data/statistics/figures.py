@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -23,12 +24,15 @@ from .corpus import Corpus  # noqa: E402
 from .frequencies import Frequencies  # noqa: E402
 from .table3 import Table3  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 log = logging.getLogger(__name__)
 
 FONT = "DejaVu Sans"
 FORMATS: tuple[str, ...] = ("png", "svg")
-_STYLE = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110,
-          "svg.hashsalt": "vixray-data"}  # fixed clip-path and glyph ids: identical runs, identical SVG bytes
+_STYLE: dict[RcKeyType, Any] = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110,
+                                 "svg.hashsalt": "vixray-data"}  # fixed clip-path and glyph ids: identical SVG bytes
 #: Each figure's file stem and caption: report.md and the review page (``stats.json`` → ``figures``) use them.
 CAPTIONS: dict[str, str] = {
     "lengths": "Report lengths: words per findings and per impressions text, one line per split",

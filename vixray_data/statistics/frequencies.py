@@ -18,16 +18,21 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import schema
-from ..lexicon import load_lexicon
+from ..lexicon import Concept, Lexicon, load_lexicon
 from .corpus import Corpus
 from .nounphrase import NounPhraseExtractor, anatomy_mentions
 
+if TYPE_CHECKING:
+    from ..clinical import Fact
+
 PRESENT, NEGATED, NORMAL, UNRECOGNISED = "present", "negated", "normal", "unrecognised"  # fact polarities
+FactExtractor = Callable[[str], "list[Fact]"]  # a report's atomic facts (vixray_data.clinical.extract_facts)
 
 
-def _fact_extractor() -> Callable[[str], list]:
+def _fact_extractor() -> FactExtractor:
     from ..clinical import extract_facts  # contract 4 (Engineer E)
 
     return extract_facts
@@ -135,7 +140,7 @@ def _severity_vi() -> dict[str, str]:
     return {level: (forms[0] if forms else level) for level, forms in raw.items()}
 
 
-def _anatomy_of(fact, lex) -> tuple[str | None, str | None]:
+def _anatomy_of(fact: Fact, lex: Lexicon) -> tuple[str | None, str | None]:
     """The body part a finding fact *names*: its subject, or the organ inside the finding's own words.
 
     "Tù góc sườn hoành" is a pleural-effusion finding whose default subject is the pleura, but the
@@ -149,7 +154,7 @@ def _anatomy_of(fact, lex) -> tuple[str | None, str | None]:
     return fact.subject, None
 
 
-def _category(fact) -> str:
+def _category(fact: Fact) -> str:
     if fact.polarity == UNRECOGNISED:
         return "unrecognised"
     if fact.polarity == NEGATED:
@@ -159,67 +164,102 @@ def _category(fact) -> str:
     return "uncertain" if fact.certainty == "uncertain" else "present"
 
 
-def _count(texts: Iterable[str | None], *, kind: str, extractor, noun_phrases: NounPhraseExtractor | None):
-    """Per report: which concepts it states, with which polarity; rows count reports, not repeats."""
-    lex = load_lexicon()
-    rows: dict[str, Row] = {}
-    n = empty = without_positive = unrecognised = 0
+@dataclass
+class _Report:
+    """What one report states: row key -> its polarity categories, and row key -> its qualifiers."""
 
-    def row_for(concept, severity=None) -> Row:
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    qualifiers: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass
+class _Tally:
+    """The rows of one figure and its text counts, filled one report at a time; rows count reports, not repeats."""
+
+    lex: Lexicon
+    kind: str  # "anatomy" (Figure 2a) or "finding" (2b)
+    rows: dict[str, Row] = field(default_factory=dict)
+    texts: int = 0
+    empty: int = 0
+    without_positive: int = 0
+    unrecognised: int = 0
+
+    def row_for(self, concept: Concept, severity: str | None = None) -> Row:
         key = concept.id if severity is None else f"{concept.id}:{severity}"
-        return rows.get(key) or rows.setdefault(key, Row(concept.id, concept.vi, concept.en, severity))
+        return self.rows.get(key) or self.rows.setdefault(key, Row(concept.id, concept.vi, concept.en, severity))
 
-    for text in texts:
-        n += 1
+    def add(self, text: str | None, extractor: FactExtractor, noun_phrases: NounPhraseExtractor | None) -> None:
+        self.texts += 1
         if not text or not text.strip():
-            empty += 1
-            continue
-        seen: dict[str, set[str]] = {}  # row key -> polarity categories in this report
-        qualifiers: dict[str, set[str]] = {}
+            self.empty += 1
+            return
+        report = _Report()
         facts = extractor(text)
         for fact in facts:
-            if kind == "anatomy":
-                cid, surface = _anatomy_of(fact, lex)
-                if cid not in lex.anatomy:
-                    continue
-                row = row_for(lex.anatomy[cid])
-                qualifiers.setdefault(row.key, set()).update(
-                    ([fact.laterality] if fact.laterality else []) + list(fact.position)
-                )
-            else:
-                if fact.finding not in lex.findings:
-                    continue
-                row, surface = row_for(lex.findings[fact.finding], fact.severity), fact.finding_text
-            seen.setdefault(row.key, set()).add(_category(fact))
-            if surface and noun_phrases is None:
-                row.variants[surface.lower()] += 1
+            self._fact(fact, report, surfaces=noun_phrases is None)
         if noun_phrases is not None:
             for phrase in noun_phrases(text):
-                for mention in anatomy_mentions(phrase):
-                    row = row_for(lex.anatomy[mention.concept])
-                    row.noun_phrases += 1
-                    row.variants[mention.surface] += 1
-                    seen.setdefault(row.key, set())
-                    extra = [mention.laterality] if mention.laterality else []
-                    if mention.number is not None and mention.concept == "rib":
-                        extra.append(f"rib:{mention.number}")
-                    qualifiers.setdefault(row.key, set()).update(extra)
-        if not any(c in ("present", "uncertain") for categories in seen.values() for c in categories):
+                self._phrase(phrase, report)
+        self._close(report, facts)
+
+    def _fact(self, fact: Fact, report: _Report, *, surfaces: bool) -> None:
+        """A fact's row (its body part for 2a, its finding and severity for 2b) and polarity; its surface form
+        when the rows list the facts' forms (not the noun phrases')."""
+        if self.kind == "anatomy":
+            cid, surface = _anatomy_of(fact, self.lex)
+            if cid is None or cid not in self.lex.anatomy:
+                return
+            row = self.row_for(self.lex.anatomy[cid])
+            report.qualifiers.setdefault(row.key, set()).update(
+                ([fact.laterality] if fact.laterality else []) + list(fact.position)
+            )
+        else:
+            if fact.finding is None or fact.finding not in self.lex.findings:
+                return
+            row, surface = self.row_for(self.lex.findings[fact.finding], fact.severity), fact.finding_text
+        report.seen.setdefault(row.key, set()).add(_category(fact))
+        if surface and surfaces:
+            row.variants[surface.lower()] += 1
+
+    def _phrase(self, phrase: str, report: _Report) -> None:
+        """The body parts a noun phrase names (the paper's measure), with the side and rib number beside them."""
+        for mention in anatomy_mentions(phrase):
+            row = self.row_for(self.lex.anatomy[mention.concept])
+            row.noun_phrases += 1
+            row.variants[mention.surface] += 1
+            report.seen.setdefault(row.key, set())
+            extra = [mention.laterality] if mention.laterality else []
+            if mention.number is not None and mention.concept == "rib":
+                extra.append(f"rib:{mention.number}")
+            report.qualifiers.setdefault(row.key, set()).update(extra)
+
+    def _close(self, report: _Report, facts: list[Fact]) -> None:
+        """Count the report once per row and polarity; a report stating nothing present is normal or unread."""
+        if not any(c in ("present", "uncertain") for categories in report.seen.values() for c in categories):
             if any(f.polarity == UNRECOGNISED for f in facts):
-                unrecognised += 1  # not a normal text: something in it could not be read
+                self.unrecognised += 1  # not a normal text: something in it could not be read
             else:
-                without_positive += 1
-        for key, categories in seen.items():
-            row = rows[key]
+                self.without_positive += 1
+        for key, categories in report.seen.items():
+            row = self.rows[key]
             row.reports += 1
             for category in categories:
                 setattr(row, category, getattr(row, category) + 1)
-            row.qualifiers.update(qualifiers.get(key, ()))
-    return rows, n, empty, without_positive, unrecognised
+            row.qualifiers.update(report.qualifiers.get(key, ()))
+
+
+def _count(texts: Iterable[str | None], *, kind: str, extractor: FactExtractor,
+           noun_phrases: NounPhraseExtractor | None) -> tuple[dict[str, Row], int, int, int, int]:
+    """Per report: which concepts it states, with which polarity; rows count reports, not repeats."""
+    tally = _Tally(load_lexicon(), kind)
+    for text in texts:
+        tally.add(text, extractor, noun_phrases)
+    return tally.rows, tally.texts, tally.empty, tally.without_positive, tally.unrecognised
 
 
 def body_parts(
-    corpus: Corpus, *, noun_phrases: NounPhraseExtractor | None = None, extractor=None, split: str | None = None
+    corpus: Corpus, *, noun_phrases: NounPhraseExtractor | None = None, extractor: FactExtractor | None = None,
+    split: str | None = None,
 ) -> Frequencies:
     """Figure 2a: anatomy concepts of the findings, by polarity, plus noun-phrase mentions."""
     rows, n, empty, none, unread = _count(
@@ -232,7 +272,7 @@ def body_parts(
     return Frequencies("Figure 2a: body parts in findings", schema.FINDINGS, rows, method, n, empty, none, unread)
 
 
-def diagnoses(corpus: Corpus, *, extractor=None, split: str | None = None) -> Frequencies:
+def diagnoses(corpus: Corpus, *, extractor: FactExtractor | None = None, split: str | None = None) -> Frequencies:
     """Figure 2b: finding concepts of the impressions, one row per (concept, severity), by polarity."""
     rows, n, empty, none, unread = _count(
         corpus.column(schema.IMPRESSIONS, split), kind="finding", extractor=extractor or _fact_extractor(),

@@ -83,7 +83,7 @@ def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | 
     texts = findings | {t for t in corpus.column(schema.IMPRESSIONS) if t and t.strip()}
     jobs = [(text, backend, phrases and text in findings) for text in sorted(texts)]
     workers = min(num_proc or os.cpu_count() or 1, max(1, len(jobs) // 200))
-    shown = {"enabled": progress, "total": len(jobs), "desc": "analysing reports", "unit": "text"}
+    shown: dict[str, Any] = {"enabled": progress, "total": len(jobs), "desc": "analysing reports", "unit": "text"}
     if workers <= 1:
         results = list(bar(map(_analyse, jobs), **shown))
     else:
