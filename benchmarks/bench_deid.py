@@ -5,6 +5,7 @@ PhoNER_COVID19 (train + dev) and on a blind set written by someone who never saw
     .venv/bin/python benchmarks/bench_deid.py --records 600 --seed 10 --runs 3 --ner   # + underthesea's CRF NER
     .venv/bin/python benchmarks/bench_deid.py --phoner /work/phoner       # PhoNER_COVID19 train + dev, by path
     .venv/bin/python benchmarks/bench_deid.py --blind /work/blind/deid/blind_deid.jsonl
+    .venv/bin/python benchmarks/bench_deid.py --phoner /work/phoner --blind BLIND.jsonl --families  # + independence
     git archive 746568e vixray_data | tar -x -C /tmp/base     # the tree to compare with, then paired timing:
     .venv/bin/python benchmarks/bench_deid.py --pair-with /tmp/base --pairs 5
 
@@ -30,6 +31,15 @@ comma between two replaced pieces of an address may stay); a detected span is a 
 planted one; a clinical sentence or symptom is kept when none of its characters is replaced.
 Speed: the full scrub (all recognizers, the corpus-wide value index and id shapes, replacement) per record,
 median of ``--runs`` passes over the corpus (no text is cached between passes).
+
+**The second detector** (``phi.safelist``), read as the build's residual screen reads it (after the full scrub,
+the marker blanked): its flag rate on legitimate text (a record with one flag or more would be quarantined) —
+the clinical sentences of the synthetic corpus in every style, a 5,400-record demo export, the blind clinical
+sentences of ``tests/data/clinical_blind.yaml``, the blind set's texts with no PHI and all its texts, PhoNER's
+sentences the scrub left with no must-find entity (news prose: organisations, flight numbers, counts) — and its
+CPU per record. ``--families``: each recognizer family (:data:`FAMILIES`) switched off in turn, the share of the
+PHI values the weakened scrub leaves that the second detector flags (:func:`independence`), the point of a
+second detector.
 """
 
 from __future__ import annotations
@@ -527,11 +537,18 @@ def redact_mapped(text: str, spans) -> tuple[str, list[int]]:
     return "".join(written), where
 
 
+def screen_flags(written: str) -> list[phi.Span]:
+    """The safe-list detector's spans on a written text as the build's residual screen reads it (``find_residual``:
+    the redaction marker blanked, a span holding no letter or digit is no hit)."""
+    blanked = written.replace(phi.REDACTED, " " * len(phi.REDACTED))
+    return [s for s in find_unexplained(blanked) if any(c.isalnum() for c in blanked[s.start:s.end])]
+
+
 def second_detector(text: str, spans, entities: list[tuple[int, int]]) -> tuple[bool, list[bool]]:
     """Run the safe-list detector on the scrubbed text: (does it flag anything, for each entity the scrub left
     (an alphanumeric character of it written), does it flag one of its characters)."""
     written, where = redact_mapped(text, spans)
-    flagged = _coverage(written, find_unexplained(written))
+    flagged = _coverage(written, screen_flags(written))
     hits = []
     for a, b in entities:
         positions = [where[k] for k in range(a, b) if where[k] >= 0 and text[k].isalnum()]
@@ -550,7 +567,7 @@ def _found(text: str, covered: bytearray, a: int, b: int) -> bool:
     return all(covered[k] for k in range(a, b) if text[k].isalnum())
 
 
-def score_phoner(folder: Path, *, show: int = 0) -> dict:
+def score_phoner(folder: Path, *, show: int = 0, show_flags: int = 0) -> dict:
     """Recall per must-find row, the kept rate of SYMPTOM_AND_DISEASE and the miss types, on train + dev."""
     planted, found, misses, examples, second = Counter(), Counter(), {}, {}, Counter()
     sentences = changed = 0
@@ -589,6 +606,10 @@ def score_phoner(folder: Path, *, show: int = 0) -> dict:
                 second["left_flagged"] += sum(hits)
                 second["clean"] += not left
                 second["clean_flagged"] += any_flag and not left
+                if any_flag and not left and show_flags and second["clean_flagged"] <= show_flags:
+                    written = phi.redact(text, spans)[0]
+                    marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in screen_flags(written))
+                    print(f"   phoner flags [{marks}] in: {written}", file=sys.stderr)
     return {"sentences": sentences, "changed": changed, "planted": planted, "found": found, "misses": misses,
             "examples": examples, "second": second}
 
@@ -636,7 +657,7 @@ def _to_normalized(raw: str, at: int) -> int:
     return len(normalize(raw[:at] + "x")) - 1
 
 
-def score_blind(path: Path, *, show: int = 0) -> dict:
+def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
     """Recall per category and per tag, and the kept rate, on a blind set (JSON lines: id, field, text, phi:
     [{text, category, start, end}], keep: [phrases], tags). The text goes through ``normalize`` as the
     de-identifier's fields do; each span's offsets (its first occurrence when it has none; every occurrence for a
@@ -684,6 +705,13 @@ def score_blind(path: Path, *, show: int = 0) -> dict:
             second["left_flagged"] += sum(hits)
             second["clean"] += not left
             second["clean_flagged"] += any_flag and not left
+            second["texts_flagged"] += any_flag
+            if not item.get("phi"):
+                second["phi_free"] += 1
+                second["phi_free_flagged"] += any_flag
+            if any_flag and show_flags and second["texts_flagged"] <= show_flags:
+                marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in screen_flags(written))
+                print(f"   blind flags [{marks}] in: {written}", file=sys.stderr)
             for phrase in item.get("keep") or []:
                 where = _occurrences(raw, phrase)
                 if not where:
@@ -726,8 +754,183 @@ def print_blind(result: dict) -> None:
     print(f"second detector (safe list) on the scrubbed texts: flags {s['left_flagged']}/{s['left']} of the values "
           f"the scrub left; flags {s['clean_flagged']}/{s['clean']} = {s['clean_flagged'] / max(s['clean'], 1):.1%} "
           f"of the texts the scrub left with none")
+    print(f"  texts with no PHI at all (legitimate text): flags {s['phi_free_flagged']}/{s['phi_free']} = "
+          f"{s['phi_free_flagged'] / max(s['phi_free'], 1):.1%}; every text after the scrub: flags "
+          f"{s['texts_flagged']}/{result['records']} = {s['texts_flagged'] / max(result['records'], 1):.1%}")
     for line in result["examples"]:  # --show-misses: to the terminal only
         print("   " + line, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- the second detector
+
+#: The recognizer families switched off in turn to measure the second detector's independence: a family is every
+#: recognizer that finds one of these categories; a value of one of them is the family's own.
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "names": ("name",),
+    "dates": ("date", "age_over_89"),
+    "places/addresses": ("address", "facility"),
+    "numbers/ids": ("national_id", "insurance", "record_number", "other_id"),
+    "contacts": ("phone", "email", "url", "ip"),
+}
+#: PhoNER's must-find rows by the category they stand for.
+_PHONER_CATEGORY = {"name": "name", "date": "date", "age > 89": "age_over_89", "location": "address",
+                    "patient_id": "record_number"}
+CLINICAL_BLIND = Path(__file__).resolve().parents[1] / "tests" / "data" / "clinical_blind.yaml"
+
+
+class without_family:  # noqa: N801 - read as a phrase: ``with without_family("names"):``
+    """The recognizers of one family switched off (``analyzer.RECOGNIZERS``, read by ``find_phi`` at each call)."""
+
+    def __init__(self, family: str | None) -> None:
+        self.family = family
+
+    def __enter__(self) -> None:
+        self.saved = phi.analyzer.RECOGNIZERS
+        if self.family is not None:
+            off = set(FAMILIES[self.family])
+            phi.analyzer.RECOGNIZERS = tuple(r for r in self.saved if not off & set(r[0]))
+
+    def __exit__(self, *exc) -> None:
+        phi.analyzer.RECOGNIZERS = self.saved
+
+
+def phoner_items(folder: Path):
+    """(sentence, [(category, start, end)] of its must-find entities) of PhoNER train + dev."""
+    for name in PHONER_SPLITS:
+        with open(Path(folder) / name, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    item = json.loads(line)
+                    text, offsets = detokenize(item["words"])
+                    values = []
+                    for kind, i, j in _entities(item["tags"]):
+                        a, b = offsets[i][0], offsets[j - 1][1]
+                        row = phoner_target(kind, text[a:b])
+                        if row in _PHONER_CATEGORY:
+                            values.append((_PHONER_CATEGORY[row], a, b))
+                    yield text, values
+
+
+def blind_items(path: Path):
+    """(normalised text, [(category, start, end)] of its PHI values) of a blind set."""
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                item = json.loads(line)
+                raw = item["text"]
+                values = []
+                for entry in item.get("phi") or []:
+                    start = entry.get("start")
+                    start = raw.find(entry["text"]) if start is None else start
+                    if start >= 0:
+                        values.append((entry.get("category") or "?", _to_normalized(raw, start),
+                                       _to_normalized(raw, start + len(entry["text"]))))
+                yield normalize(raw), values
+
+
+def clinical_blind_texts(path: Path = CLINICAL_BLIND) -> list[str]:
+    import yaml
+
+    return [normalize(item["text"]) for item in yaml.safe_load(path.read_text(encoding="utf-8"))]
+
+
+def flag_rate(texts, *, show: int = 0, label: str = "") -> tuple[int, int]:
+    """(texts the safe list flags after the full scrub, texts); ``show`` prints up to that many flags to stderr."""
+    flagged = total = 0
+    for text in texts:
+        total += 1
+        written = phi.redact(text, phi.find_phi(text))[0]
+        spans = screen_flags(written)
+        flagged += bool(spans)
+        if spans and show and flagged <= show:
+            marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in spans)
+            print(f"   {label} flags [{marks}] in: {written}", file=sys.stderr)
+    return flagged, total
+
+
+def independence(items, *, show: int = 0, label: str = "") -> dict[str | None, Counter]:
+    """For the full scrub (None) and each family switched off in turn: the PHI values the scrub leaves (a letter
+    or digit of them not inside a detected span) and how many of them the safe list flags (a written character of
+    them inside a flagged span), all values and the family's own; the family's own split into values left whole
+    (no character of them replaced: the value itself reached the text) and values left in part (another
+    recognizer took the rest: ``quận ___`` after the address recognizers, ``P.___`` after the name ones); and
+    the texts left with no value that it flags."""
+    items = list(items)
+    out: dict[str | None, Counter] = {}
+    for family in (None, *FAMILIES):
+        counts = out.setdefault(family, Counter())
+        own = set(FAMILIES.get(family, ()))
+        shown = 0
+        with without_family(family):
+            for text, values in items:
+                spans = phi.find_phi(text)
+                covered = _coverage(text, spans)
+                left = [(c, a, b) for c, a, b in values if not _found(text, covered, a, b)]
+                any_flag, hits = second_detector(text, spans, [(a, b) for _, a, b in left])
+                counts["left"] += len(left)
+                counts["left_flagged"] += sum(hits)
+                counts["clean"] += not left
+                counts["clean_flagged"] += any_flag and not left
+                for (category, a, b), hit in zip(left, hits, strict=True):
+                    if category in own:
+                        counts["own_left"] += 1
+                        counts["own_flagged"] += hit
+                        whole = not any(covered[a:b])
+                        counts["whole_left" if whole else "part_left"] += 1
+                        counts["whole_flagged" if whole else "part_flagged"] += hit
+                        if not hit and show and shown < show and whole:
+                            shown += 1
+                            print(f"   {label} {family} off, not flagged {category}: {text[max(0, a - 40):a]}"
+                                  f"[[{text[a:b]}]]{text[b:b + 20]}", file=sys.stderr)
+    return out
+
+
+def print_independence(name: str, result: dict[str | None, Counter]) -> None:
+    print(f"\nSecond detector's independence on {name}: the PHI values a weakened scrub leaves, and the share the "
+          "safe list flags after it\n")
+    print("| recognizers switched off | its own values left whole | flagged | left in part | flagged | all values left "
+          "| flagged | texts left with no value: flagged |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+
+    def share(n: int, of: int) -> str:
+        return f"{of} | {n / of:.1%}" if of else "0 | –"
+
+    for family, c in result.items():
+        own = f"{share(c['whole_flagged'], c['whole_left'])} | {share(c['part_flagged'], c['part_left'])}"
+        print(f"| {family or 'none (the full scrub)'} | {own if family else '– | – | – | –'} | "
+              f"{share(c['left_flagged'], c['left'])} | {c['clean_flagged']}/{c['clean']} = "
+              f"{c['clean_flagged'] / max(c['clean'], 1):.1%} |")
+
+
+def safelist_legitimate(records: list[dict], seed: int, demo_records: int, show: int) -> None:
+    """The safe list's flag rate on legitimate text (after the full scrub where the text went through it) and its
+    CPU per record."""
+    sentences = sorted({r["text"][a:b] for r in records for c, a, b in r["labels"] if c == "clinical"})
+    flagged = sum(bool(find_unexplained(s)) for s in sentences)
+    print(f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
+          f"= {flagged / len(sentences):.2%}")
+    pool = clinical_sentences(random.Random(seed + 1))
+    for style, write in STYLES.items():
+        n = sum(bool(find_unexplained(write(s))) for s in pool)
+        print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
+    demo = DemoSource(size=demo_records, image_size=16)
+    texts = {t for i in range(demo_records) for name in schema.TEXT_FIELDS
+             if (t := demo.record(i).fields.get(name))}
+    n = sum(bool(find_unexplained(t)) for t in texts)
+    print(f"  the {demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged")
+    n, total = flag_rate(clinical_blind_texts(), show=show, label="clinical_blind")
+    print(f"  tests/data/clinical_blind.yaml after the scrub: {n}/{total} = {n / total:.2%} flagged")
+    written = [phi.redact(r["text"], phi.find_phi(r["text"]))[0] for r in records]
+    for text in written[:50]:
+        screen_flags(text)
+    cpu = []
+    for _ in range(3):
+        start = time.process_time()
+        for text in written:
+            screen_flags(text)
+        cpu.append(time.process_time() - start)
+    print(f"  CPU: {1000 * statistics.median(cpu) / len(written):.3f} ms per labelled report, scrubbed (median of 3 "
+          "passes; the build runs it twice per record)\n")
 
 
 #: Run in a child process against whichever ``vixray_data`` is first on its path: CPU ms per record of the full
@@ -808,12 +1011,23 @@ def main() -> None:
     parser.add_argument("--blind", type=Path, metavar="PATH", help="score a blind set (JSON lines) instead")
     parser.add_argument("--show-misses", type=int, default=0, metavar="N",
                         help="print N missed examples per row to stderr (development; never commit them)")
+    parser.add_argument("--families", action="store_true",
+                        help="with --phoner / --blind: switch each recognizer family off in turn and measure what "
+                             "the second detector flags of what the weakened scrub leaves")
+    parser.add_argument("--show-flags", type=int, default=0, metavar="N",
+                        help="print N texts the second detector flags on legitimate text to stderr (development)")
     args = parser.parse_args()
     if args.phoner or args.blind:
         if args.phoner:
-            print_phoner(score_phoner(args.phoner, show=args.show_misses))
+            print_phoner(score_phoner(args.phoner, show=args.show_misses, show_flags=args.show_flags))
+            if args.families:
+                print_independence("PhoNER train + dev", independence(phoner_items(args.phoner),
+                                                                      show=args.show_misses, label="phoner"))
         if args.blind:
-            print_blind(score_blind(args.blind, show=args.show_misses))
+            print_blind(score_blind(args.blind, show=args.show_misses, show_flags=args.show_flags))
+            if args.families:
+                print_independence("the blind set", independence(blind_items(args.blind), show=args.show_misses,
+                                                                 label="blind"))
         return
 
     records, values = corpus(args.records, args.seed)
@@ -850,19 +1064,7 @@ def main() -> None:
               f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |")
     print()
 
-    sentences = sorted({r["text"][a:b] for r in records for c, a, b in r["labels"] if c == "clinical"})
-    flagged = sum(bool(find_unexplained(s)) for s in sentences)
-    print(f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
-          f"= {flagged / len(sentences):.2%}")
-    pool = clinical_sentences(random.Random(args.seed + 1))
-    for style, write in STYLES.items():
-        n = sum(bool(find_unexplained(write(s))) for s in pool)
-        print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
-    demo = DemoSource(size=args.demo_records, image_size=16)
-    texts = {t for i in range(args.demo_records) for name in schema.TEXT_FIELDS
-             if (t := demo.record(i).fields.get(name))}
-    n = sum(bool(find_unexplained(t)) for t in texts)
-    print(f"  the {args.demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged\n")
+    safelist_legitimate(records, args.seed, args.demo_records, args.show_flags)
 
     clinical_only = [" ".join(rng_sentences) for rng_sentences in _clinical_reports(len(records), args.seed)]
     for label, texts in (("labelled reports", [r["text"] for r in records]), ("clinical-only reports", clinical_only)):

@@ -161,3 +161,13 @@ def test_a_hit_in_a_shard_names_the_file_column_and_record(tmp_path):
     hits = scan_folder(tmp_path, [NAME]).hits
     assert [(h["file"], h["where"]) for h in hits] == [
         ("train-00000-of-00001.parquet", "column findings (row group 0, id 77aa11bb22cc33dd)")]
+
+
+def test_initials_and_a_foreign_name_are_searched_though_the_safe_list_explains_them():
+    from vixray_data.build import kept_values
+
+    explained = kept_values._safelist()
+    if explained is None:
+        pytest.skip("no safe-list detector")
+    assert explained("Michael") == [] and explained("NVA") == []  # a foreign word, an acronym: no flag in text
+    assert kept_values.searched(["Michael", "NVA", "Nam"]) == ["Michael", "NVA"]  # but searched for as values

@@ -8,8 +8,10 @@ in the output is no leak:
   the scrub keeps a span inside one allowed phrase; e.g. an extra column ``Chẩn đoán`` holding
   ``Tràn dịch màng phổi``. A name of several allowed words (``Nam Văn An``) is no one phrase: still searched;
 * a value that is one everyday word standing alone, e.g. a given-name column holding ``Nam`` (south, and
-  the male sex): a word of the allow-list, or one the safe-list detector (:mod:`vixray_data.phi.safelist`,
-  when installed) explains as a common word. A full name (two words or more) is always searched for;
+  the male sex): a word of the allow-list, or one Vietnamese syllable the safe-list detector
+  (:mod:`vixray_data.phi.safelist`, when installed) explains as a common word (not an acronym or a foreign word
+  it explains, ``NVA``, ``Michael``: initials and names in such a column). A full name (two words or more) is
+  always searched for;
 * a value that is one of the builder's own words in ``manifest.json`` (a transfer-syntax keyword such as
   ``JPEG2000``, which names one of pydicom's test files): the scan cannot tell the builder's word from the
   value, and such a word identifies no one.
@@ -59,7 +61,18 @@ def is_kept(value: str, explained: Callable[[str], list] | None = None) -> bool:
     letters = [i for i, c in enumerate(value) if c.isalnum()]
     if any(a <= letters[0] and letters[-1] < b for a, b in allowed_spans(value)):  # one phrase, as the scrub keeps
         return True
-    return explained is not None and _WORD.fullmatch(value) is not None and not explained(value)
+    return explained is not None and _WORD.fullmatch(value) is not None and _everyday(value) and not explained(value)
+
+
+def _everyday(word: str) -> bool:
+    """Can ``word`` be an everyday Vietnamese word at all (one syllable by the spelling rules)? The safe-list detector
+    also explains acronyms and foreign words (``NVA``, ``Michael``), which in an identifying column are initials and
+    names: those are searched for."""
+    try:
+        from ..phi.safelist import is_syllable
+    except ModuleNotFoundError:  # no safe-list detector: nothing it explains is set aside anyway
+        return False
+    return is_syllable(word)
 
 
 def searched(values: Iterable[str]) -> list[str]:

@@ -4,8 +4,9 @@ Two detectors, built on different principles, look at every text field (detectio
 replacement step, so a weakened replacement cannot hide from them):
 
 * ``recognizers``: the category recognizers of :mod:`vixray_data.phi` (patterns and anchor words);
-* ``safelist``: :mod:`vixray_data.phi.safelist` when installed, which flags every word that the clinical
-  lexicon, a Vietnamese common-word list, a number with its unit or punctuation does not explain.
+* ``safelist``: :mod:`vixray_data.phi.safelist` when installed, which flags a PHI-shaped token (a name-like
+  word, initials, a digit run, a date, an address) that the clinical lexicon, a Vietnamese word list, a class of
+  legitimate text (acronyms, foreign drug names, form labels, numbers with units) does not explain.
 
 The redaction marker ``___`` is never PHI and never context for PHI: each detector reads the text with every
 marker blanked, and a span holding no letter or digit is not a hit.
