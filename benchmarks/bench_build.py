@@ -40,15 +40,38 @@ from pathlib import Path
 
 import numpy as np
 
-HEADERS = ["Số phiếu", "Mã BN", "Họ tên", "Ngày sinh", "Tuổi", "Giới tính", "Tư thế", "Ghi chú", "Kỹ thuật",
-           "Mô tả", "Kết luận", "Số điện thoại", "Tên file"]
-FINDINGS = ["Bóng tim không to. Hai phổi sáng đều, không thấy tổn thương khu trú.",
-            "Bóng tim to, chỉ số tim ngực khoảng 0,58. Rốn phổi hai bên đậm.",
-            "Mờ góc sườn hoành bên phải. Gãy cung bên xương sườn 6 bên phải."]
+HEADERS = [
+    "Số phiếu",
+    "Mã BN",
+    "Họ tên",
+    "Ngày sinh",
+    "Tuổi",
+    "Giới tính",
+    "Tư thế",
+    "Ghi chú",
+    "Kỹ thuật",
+    "Mô tả",
+    "Kết luận",
+    "Số điện thoại",
+    "Tên file",
+]
+FINDINGS = [
+    "Bóng tim không to. Hai phổi sáng đều, không thấy tổn thương khu trú.",
+    "Bóng tim to, chỉ số tim ngực khoảng 0,58. Rốn phổi hai bên đậm.",
+    "Mờ góc sườn hoành bên phải. Gãy cung bên xương sườn 6 bên phải.",
+]
 IMPRESSIONS = ["Chưa thấy bất thường trên phim.", "Bóng tim to.", "Tràn dịch màng phổi phải. Gãy xương sườn 6 phải."]
 KEY = "bench-" + "5f" * 16
-PLAIN_COLUMNS = {"id": "Số phiếu", "age": "Tuổi", "sex": "Giới tính", "view": "Tư thế", "note": "Ghi chú",
-                 "technique": "Kỹ thuật", "findings": "Mô tả", "impressions": "Kết luận"}
+PLAIN_COLUMNS = {
+    "id": "Số phiếu",
+    "age": "Tuổi",
+    "sex": "Giới tính",
+    "view": "Tư thế",
+    "note": "Ghi chú",
+    "technique": "Kỹ thuật",
+    "findings": "Mô tả",
+    "impressions": "Kết luận",
+}
 
 
 # --------------------------------------------------------------------------- the export
@@ -59,11 +82,23 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 def _rows(count: int, files: list[str]) -> list[dict[str, str]]:
     rows = []
     for i in range(count):
-        rows.append({"Số phiếu": f"ACC{i:07d}", "Mã BN": f"BN{24000000 + i // 2}", "Họ tên": f"Nguyễn Văn An {i}",
-                     "Ngày sinh": f"{1 + i % 28:02d}/03/19{40 + i % 50}", "Tuổi": str(30 + i % 60),
-                     "Giới tính": "Nam" if i % 3 else "Nữ", "Tư thế": "PA", "Ghi chú": "Chụp Xquang ngực thẳng",
-                     "Kỹ thuật": "Chụp Xquang tim phổi thẳng", "Mô tả": FINDINGS[i % 3], "Kết luận": IMPRESSIONS[i % 3],
-                     "Số điện thoại": f"09{i:08d}", "Tên file": files[i]})
+        rows.append(
+            {
+                "Số phiếu": f"ACC{i:07d}",
+                "Mã BN": f"BN{24000000 + i // 2}",
+                "Họ tên": f"Nguyễn Văn An {i}",
+                "Ngày sinh": f"{1 + i % 28:02d}/03/19{40 + i % 50}",
+                "Tuổi": str(30 + i % 60),
+                "Giới tính": "Nam" if i % 3 else "Nữ",
+                "Tư thế": "PA",
+                "Ghi chú": "Chụp Xquang ngực thẳng",
+                "Kỹ thuật": "Chụp Xquang tim phổi thẳng",
+                "Mô tả": FINDINGS[i % 3],
+                "Kết luận": IMPRESSIONS[i % 3],
+                "Số điện thoại": f"09{i:08d}",
+                "Tên file": files[i],
+            }
+        )
     return rows
 
 
@@ -129,7 +164,8 @@ def subset(root: Path, count: int, kind: str) -> Path:
 
 
 # --------------------------------------------------------------------------- the plain routes (run as children)
-PLAIN = textwrap.dedent('''
+PLAIN = (
+    textwrap.dedent("""
     import csv, io, sys
     from pathlib import Path
     export, out, route, dicom = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] == "1"
@@ -167,7 +203,9 @@ PLAIN = textwrap.dedent('''
         table = pa.table({"image": pa.array(images, pa.struct([("bytes", pa.binary()), ("path", pa.string())])),
                           **{n: pa.array(v) for n, v in text.items()}})
         pq.write_table(table, out / "train.parquet", row_group_size=100)
-''') % PLAIN_COLUMNS
+""")
+    % PLAIN_COLUMNS
+)
 
 
 def command(route: str, export: Path, out: Path, kind: str) -> list[str]:
@@ -225,8 +263,11 @@ def _ratio(mine: dict[str, float], other: dict[str, float]) -> str:
 
 def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int, workdir: Path, kind: str) -> str:
     env = {**os.environ, "VIXRAY_DEID_KEY": KEY}
-    lines = [f"{title}\n", "| images | route | median wall s | median CPU s | peak RSS MiB | vs `datasets` "
-             "| vs `pyarrow` |", "|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"{title}\n",
+        "| images | route | median wall s | median CPU s | peak RSS MiB | vs `datasets` | vs `pyarrow` |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
     for count in sizes:
         export = export_of(count)
         subprocess.run(command("cat", export, workdir, kind), check=True)  # page cache warm for every route
@@ -237,14 +278,18 @@ def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int,
                 shutil.rmtree(out, ignore_errors=True)
                 results[route].append(run(command(route, export, out, kind), env))
                 shutil.rmtree(out, ignore_errors=True)
-        med = {route: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")}
-               for route, rs in results.items()}
+        med = {
+            route: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")}
+            for route, rs in results.items()
+        }
         for route in routes:
             m = med[route]
-            lines.append(f"| {count} | `{route}` | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
-                         f"| {'' if route == 'datasets' else _ratio(m, med['datasets'])} "
-                         f"| {'' if route in ('pyarrow', 'datasets') else _ratio(m, med['pyarrow'])} |")
-        print("\n".join(lines[-len(routes):]), flush=True)
+            lines.append(
+                f"| {count} | `{route}` | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
+                f"| {'' if route == 'datasets' else _ratio(m, med['datasets'])} "
+                f"| {'' if route in ('pyarrow', 'datasets') else _ratio(m, med['pyarrow'])} |"
+            )
+        print("\n".join(lines[-len(routes) :]), flush=True)
     return "\n".join(lines)
 
 
@@ -261,14 +306,32 @@ def main() -> None:
     if args.sizes:
         root = png_export(args.workdir / "png-export", max(args.sizes), args.image_size)
         mib = sum(p.stat().st_size for p in (root / "img").iterdir()) / 2**20 / max(args.sizes)
-        out.append(table(f"PNG export ({args.image_size}² grey, {mib * 1024:.0f} KiB each), {os.cpu_count()} cores, "
-                         f"median of {args.runs} paired runs:", routes,
-                         lambda n: subset(root, n, "img"), args.sizes, args.runs, args.workdir, "img"))
+        out.append(
+            table(
+                f"PNG export ({args.image_size}² grey, {mib * 1024:.0f} KiB each), {os.cpu_count()} cores, "
+                f"median of {args.runs} paired runs:",
+                routes,
+                lambda n: subset(root, n, "img"),
+                args.sizes,
+                args.runs,
+                args.workdir,
+                "img",
+            )
+        )
     if args.dicom_sizes:
         root = dicom_export(args.workdir / "dicom-export", max(args.dicom_sizes), args.image_size)
-        out.append(table(f"DICOM export ({args.image_size}² 12-bit, explicit VR little endian), median of "
-                         f"{args.runs} paired runs:", routes,
-                         lambda n: subset(root, n, "dcm"), args.dicom_sizes, args.runs, args.workdir, "dcm"))
+        out.append(
+            table(
+                f"DICOM export ({args.image_size}² 12-bit, explicit VR little endian), median of "
+                f"{args.runs} paired runs:",
+                routes,
+                lambda n: subset(root, n, "dcm"),
+                args.dicom_sizes,
+                args.runs,
+                args.workdir,
+                "dcm",
+            )
+        )
     print("\n\n".join(out))
 
 

@@ -50,12 +50,16 @@ def gold_figures() -> None:
     print("| label | support | precision | recall | F1 |\n|---|---:|---:|---:|---:|")
     for label, c in scored.labels.per_label.items():
         print(f"| {label} | {c.support} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} |")
-    print(f"\nmicro F1 {scored.labels.micro_f1:.3f}, macro F1 {scored.labels.macro_f1:.3f}; lowest F1 "
-          f"{min(c.f1 for c in scored.labels.per_label.values()):.3f}")
-    print(f"facts: {scored.matched} of {scored.fact_pairs} gold facts supported by the {scored.extracted} extracted, "
-          f"{scored.supported} of these by the gold ones (precision {scored.fact_precision:.3f}, recall "
-          f"{scored.fact_recall:.3f}); "
-          f"{scored.items_exact}/{len(items)} items exact")
+    print(
+        f"\nmicro F1 {scored.labels.micro_f1:.3f}, macro F1 {scored.labels.macro_f1:.3f}; lowest F1 "
+        f"{min(c.f1 for c in scored.labels.per_label.values()):.3f}"
+    )
+    print(
+        f"facts: {scored.matched} of {scored.fact_pairs} gold facts supported by the {scored.extracted} extracted, "
+        f"{scored.supported} of these by the gold ones (precision {scored.fact_precision:.3f}, recall "
+        f"{scored.fact_recall:.3f}); "
+        f"{scored.items_exact}/{len(items)} items exact"
+    )
     for text, missed, extra in scored.disagreements:
         print(f"  disagreement: {text!r} missed {missed} extra {extra}")
     texts = [item.text for item in items]
@@ -78,8 +82,10 @@ def blind_figures(path: Path, *, show: bool) -> None:
             print(f"| {label} | {c.support} | {c.precision:.3f} | {c.recall:.3f} | {c.f1:.3f} |")
     right = sum(r.right for r in scored.results)
     exact = sum(r.labels_right for r in scored.results)
-    print(f"\nmicro F1 {labels.micro_f1:.3f}, macro F1 {labels.macro_f1:.3f}; sentences right {right}/{len(items)} "
-          f"(label sets exact {exact}/{len(items)})")
+    print(
+        f"\nmicro F1 {labels.micro_f1:.3f}, macro F1 {labels.macro_f1:.3f}; sentences right {right}/{len(items)} "
+        f"(label sets exact {exact}/{len(items)})"
+    )
     if scored.unknown_labels:
         print(f"annotated labels the lexicon lacks (scored as misses): {', '.join(sorted(scored.unknown_labels))}")
     print("\n| tag | right | sentences | accuracy |\n|---|---:|---:|---:|")
@@ -101,9 +107,12 @@ def blind_figures(path: Path, *, show: bool) -> None:
         for r in scored.results:
             if not r.right:
                 sides = [f"{label} {gold}->{read}" for label, gold, read in r.side_checks if gold != read]
-                print(f"  {r.item.text!r}: labels {sorted(r.item.labels)} read {sorted(r.labels)}; state "
-                      f"{r.item.state} read {r.state}" + (f"; sides {sides}" if sides else "")
-                      + (f"; flips {list(r.flips)}" if r.flips else ""))
+                print(
+                    f"  {r.item.text!r}: labels {sorted(r.item.labels)} read {sorted(r.labels)}; state "
+                    f"{r.item.state} read {r.state}"
+                    + (f"; sides {sides}" if sides else "")
+                    + (f"; flips {list(r.flips)}" if r.flips else "")
+                )
     print()
 
 

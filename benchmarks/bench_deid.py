@@ -62,43 +62,147 @@ from vixray_data.phi.safelist import find_unexplained
 from vixray_data.sources.demo import DemoSource
 from vixray_data.text import fold, normalize
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
-          "Dương", "Lý", "Đinh", "Trương", "Cao", "Mai"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Huỳnh",
+    "Phan",
+    "Vũ",
+    "Võ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Đinh",
+    "Trương",
+    "Cao",
+    "Mai",
+]
 MIDDLE = ["Văn", "Thị", "Đức", "Hữu", "Ngọc", "Minh", "Quốc", "Thanh", "Xuân", "Hoàng"]
-GIVEN = ["An", "Bình", "Hoa", "Lan", "Hùng", "Tuấn", "Long", "Dũng", "Hằng", "Thảo", "Phúc", "Tâm", "Khoa", "Quân",
-         "Nga", "Sơn", "Trang", "Yến", "Hải", "Nam", "Đạt", "Vy", "Khánh", "Tú"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Hoa",
+    "Lan",
+    "Hùng",
+    "Tuấn",
+    "Long",
+    "Dũng",
+    "Hằng",
+    "Thảo",
+    "Phúc",
+    "Tâm",
+    "Khoa",
+    "Quân",
+    "Nga",
+    "Sơn",
+    "Trang",
+    "Yến",
+    "Hải",
+    "Nam",
+    "Đạt",
+    "Vy",
+    "Khánh",
+    "Tú",
+]
 OUTSIDE = ["Kha", "Ưng", "Mạch", "Bành"]  # family names not in the list (with no title: not found)
 STREETS = ["Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Điện Biên Phủ", "Cách Mạng Tháng Tám"]
 WARDS = ["Bến Nghé", "Tân Định", "Phú Nhuận", "Tân Phú", "Bình Thạnh", "Đa Kao"]
-TITLES = ["BS.", "bs.", "BÁC SĨ", "Bác sĩ", "Người đọc:", "Bác sĩ đọc phim:", "KTV:", "ĐD:", "TS.", "GS.", "ThS.",
-          "Dr.", "Đại úy", "Thiếu tá", "PGS.TS.", "BSCKII", "BS CKI", "Ký tên:", "Điều dưỡng", "Trung tá", "Bs"]
+TITLES = [
+    "BS.",
+    "bs.",
+    "BÁC SĨ",
+    "Bác sĩ",
+    "Người đọc:",
+    "Bác sĩ đọc phim:",
+    "KTV:",
+    "ĐD:",
+    "TS.",
+    "GS.",
+    "ThS.",
+    "Dr.",
+    "Đại úy",
+    "Thiếu tá",
+    "PGS.TS.",
+    "BSCKII",
+    "BS CKI",
+    "Ký tên:",
+    "Điều dưỡng",
+    "Trung tá",
+    "Bs",
+]
 CLINICAL_EXTRA = [
-    "Bệnh nhân COPD, theo dõi.", "BN Lao phổi cũ.", "TS. Lao phổi cũ, tăng huyết áp.", "Đường Kerley B hai đáy phổi.",
-    "Dấu hiệu Golden S.", "Thoát vị Bochdalek bên trái.", "Xẹp đốt sống T12.", "Thoái hóa L1-L2.",
-    "Viêm phổi COVID-19.", "Phim PA tư thế đứng.", "Phim AP tại giường.", "Nốt mờ 12 mm thùy trên phổi phải.",
-    "Can xương sườn 10-11-12 bên phải.", "Tổn thương 1/3 dưới phổi phải.", "So sánh phim cũ năm 2019: không thay đổi.",
-    "BN Nam, 72 tuổi.", "Bệnh nhân Nữ 45 tuổi.", "Chụp thẳng sau trước, 110 kV, 4 mAs.", "Chỉ số tim ngực 0.55.",
-    "Đặt ống NKQ đúng vị trí.", "Catheter tĩnh mạch trung tâm 20 cm.", "GÃY CUNG SAU XƯƠNG SƯỜN 5 TRÁI.",
-    "Tràn dịch màng phổi phải lượng ít.", "Vôi hóa quai động mạch chủ.", "Dày dính màng phổi đỉnh phổi hai bên.",
-    "Tăng đậm rốn phổi hai bên.", "Bóng tim to, CTR 0.6.", "Khí phế thũng hai phổi.", "Xơ hóa đỉnh phổi phải.",
-    "Chỉ thép xương ức sau mổ bắc cầu chủ vành.", "Máy tạo nhịp vùng ngực trái, dây điện cực ở thất phải.",
-    "Sonde dạ dày đầu ở dưới cơ hoành.", "Bóng tim to độ II, chỉ số tim ngực 0,58.",
+    "Bệnh nhân COPD, theo dõi.",
+    "BN Lao phổi cũ.",
+    "TS. Lao phổi cũ, tăng huyết áp.",
+    "Đường Kerley B hai đáy phổi.",
+    "Dấu hiệu Golden S.",
+    "Thoát vị Bochdalek bên trái.",
+    "Xẹp đốt sống T12.",
+    "Thoái hóa L1-L2.",
+    "Viêm phổi COVID-19.",
+    "Phim PA tư thế đứng.",
+    "Phim AP tại giường.",
+    "Nốt mờ 12 mm thùy trên phổi phải.",
+    "Can xương sườn 10-11-12 bên phải.",
+    "Tổn thương 1/3 dưới phổi phải.",
+    "So sánh phim cũ năm 2019: không thay đổi.",
+    "BN Nam, 72 tuổi.",
+    "Bệnh nhân Nữ 45 tuổi.",
+    "Chụp thẳng sau trước, 110 kV, 4 mAs.",
+    "Chỉ số tim ngực 0.55.",
+    "Đặt ống NKQ đúng vị trí.",
+    "Catheter tĩnh mạch trung tâm 20 cm.",
+    "GÃY CUNG SAU XƯƠNG SƯỜN 5 TRÁI.",
+    "Tràn dịch màng phổi phải lượng ít.",
+    "Vôi hóa quai động mạch chủ.",
+    "Dày dính màng phổi đỉnh phổi hai bên.",
+    "Tăng đậm rốn phổi hai bên.",
+    "Bóng tim to, CTR 0.6.",
+    "Khí phế thũng hai phổi.",
+    "Xơ hóa đỉnh phổi phải.",
+    "Chỉ thép xương ức sau mổ bắc cầu chủ vành.",
+    "Máy tạo nhịp vùng ngực trái, dây điện cực ở thất phải.",
+    "Sonde dạ dày đầu ở dưới cơ hoành.",
+    "Bóng tim to độ II, chỉ số tim ngực 0,58.",
     "Theo dõi u trung thất trước, đề nghị chụp CLVT ngực có cản quang.",
-    "Kết luận: Hình ảnh viêm phổi thùy dưới phải, theo dõi lao.", "Đối chiếu phim ngày hôm trước: tràn khí giảm.",
-    "Nốt mờ đường kính 8mm ở 1/3 giữa phổi trái.", "Góc sườn hoành phải tù, mức dịch ngang cung sau xương sườn 9.",
-    "Dẫn lưu màng phổi trái số 28 Fr.", "Xquang ngực thẳng tư thế nằm (AP), chất lượng phim kém.",
-    "Hình ảnh giãn phế quản thùy dưới hai bên, dạng tổ ong.", "BN nam 85 tuổi, tiền sử COPD, hút thuốc 30 gói-năm.",
-    "Tăng sáng phổi hai bên, vòm hoành dẹt, khoang liên sườn giãn rộng.", "Phù phổi cấp, hình cánh bướm.",
+    "Kết luận: Hình ảnh viêm phổi thùy dưới phải, theo dõi lao.",
+    "Đối chiếu phim ngày hôm trước: tràn khí giảm.",
+    "Nốt mờ đường kính 8mm ở 1/3 giữa phổi trái.",
+    "Góc sườn hoành phải tù, mức dịch ngang cung sau xương sườn 9.",
+    "Dẫn lưu màng phổi trái số 28 Fr.",
+    "Xquang ngực thẳng tư thế nằm (AP), chất lượng phim kém.",
+    "Hình ảnh giãn phế quản thùy dưới hai bên, dạng tổ ong.",
+    "BN nam 85 tuổi, tiền sử COPD, hút thuốc 30 gói-năm.",
+    "Tăng sáng phổi hai bên, vòm hoành dẹt, khoang liên sườn giãn rộng.",
+    "Phù phổi cấp, hình cánh bướm.",
     "Kiểm tra sau đặt CVC tĩnh mạch cảnh trong phải: đầu catheter ở tĩnh mạch chủ trên.",
-    "Thâm nhiễm dạng nốt rải rác hai phổi, theo dõi lao kê.", "Xẹp thùy giữa phổi phải (hội chứng thùy giữa).",
-    "Quai ĐMC vôi hóa, ĐMC ngực giãn.", "Bóng khí dưới hoành phải: theo dõi thủng tạng rỗng.",
-    "Gãy cũ cung sau xương sườn 5, 6, 7 bên trái đã can.", "Lao phổi cũ, xơ co kéo rốn phổi phải lên trên.",
-    "Chụp lại sau 2 tuần điều trị kháng sinh.", "Ống NKQ đầu cách carina 4 cm.",
-    "Hình ảnh Kerley B ở đáy phổi hai bên, theo dõi suy tim.", "Dấu hiệu Westermark.", "ECG: nhịp xoang.",
-    "Mức khí dịch trong hang thùy trên phổi phải, theo dõi áp xe phổi.", "Liềm hơi dưới hoành hai bên.",
-    "Bệnh nhân Nữ, 62t, ho kéo dài.", "SpO2 92%, thở oxy 3 lít/phút.", "Phim chụp lúc hít vào chưa đủ sâu.",
-    "So với phim chụp 3 tháng trước: tổn thương thu nhỏ.", "Tràn dịch màng phổi hai bên, bên phải nhiều hơn.",
-    "GÓC SƯỜN HOÀNH HAI BÊN NHỌN. BÓNG TIM KHÔNG TO.", "Hội chứng Kartagener: đảo ngược phủ tạng.",
+    "Thâm nhiễm dạng nốt rải rác hai phổi, theo dõi lao kê.",
+    "Xẹp thùy giữa phổi phải (hội chứng thùy giữa).",
+    "Quai ĐMC vôi hóa, ĐMC ngực giãn.",
+    "Bóng khí dưới hoành phải: theo dõi thủng tạng rỗng.",
+    "Gãy cũ cung sau xương sườn 5, 6, 7 bên trái đã can.",
+    "Lao phổi cũ, xơ co kéo rốn phổi phải lên trên.",
+    "Chụp lại sau 2 tuần điều trị kháng sinh.",
+    "Ống NKQ đầu cách carina 4 cm.",
+    "Hình ảnh Kerley B ở đáy phổi hai bên, theo dõi suy tim.",
+    "Dấu hiệu Westermark.",
+    "ECG: nhịp xoang.",
+    "Mức khí dịch trong hang thùy trên phổi phải, theo dõi áp xe phổi.",
+    "Liềm hơi dưới hoành hai bên.",
+    "Bệnh nhân Nữ, 62t, ho kéo dài.",
+    "SpO2 92%, thở oxy 3 lít/phút.",
+    "Phim chụp lúc hít vào chưa đủ sâu.",
+    "So với phim chụp 3 tháng trước: tổn thương thu nhỏ.",
+    "Tràn dịch màng phổi hai bên, bên phải nhiều hơn.",
+    "GÓC SƯỜN HOÀNH HAI BÊN NHỌN. BÓNG TIM KHÔNG TO.",
+    "Hội chứng Kartagener: đảo ngược phủ tạng.",
 ]
 OWN = "own identifier"
 UNANCHORED = "name (no listed family, no title)"
@@ -115,52 +219,114 @@ def _person(rng: random.Random) -> tuple[str, str, str]:
 def _name_forms(rng: random.Random, person: tuple[str, str, str]) -> str:
     family, middle, given = person
     full = f"{family} {middle} {given}"
-    return rng.choice([
-        f"{rng.choice(TITLES)} {full}", f"{rng.choice(TITLES)} {full.upper()}", f"bs. {full.lower()}",
-        full, " ".join(_ascii(w) for w in (family, middle, given)), f"{family} {middle[0]}. {given}",
-        "".join(_ascii(w) for w in (family, middle, given)), f"KTV: {given.lower()}", f"ông {family} {given}",
-        f"Đại úy {full}", f"{family.upper()} {middle.upper()} {given.upper()}", f"bà {given}",
-        " ".join(_ascii(w) for w in (family, middle, given)).lower(), f"{family}_{middle}_{given}".upper(),
-        f"BS {family} {given}",
-    ])
+    return rng.choice(
+        [
+            f"{rng.choice(TITLES)} {full}",
+            f"{rng.choice(TITLES)} {full.upper()}",
+            f"bs. {full.lower()}",
+            full,
+            " ".join(_ascii(w) for w in (family, middle, given)),
+            f"{family} {middle[0]}. {given}",
+            "".join(_ascii(w) for w in (family, middle, given)),
+            f"KTV: {given.lower()}",
+            f"ông {family} {given}",
+            f"Đại úy {full}",
+            f"{family.upper()} {middle.upper()} {given.upper()}",
+            f"bà {given}",
+            " ".join(_ascii(w) for w in (family, middle, given)).lower(),
+            f"{family}_{middle}_{given}".upper(),
+            f"BS {family} {given}",
+        ]
+    )
 
 
 def _phi(rng: random.Random) -> tuple[str, str]:
     """(text, category) of one planted span (the text carries no surrounding words)."""
     d, m, y = rng.randint(1, 28), rng.randint(1, 12), rng.randint(2015, 2025)
     digits = lambda n: "".join(str(rng.randint(0, 9)) for _ in range(n))  # noqa: E731
-    category = rng.choice(["name", "date", "age_over_89", "phone", "email", "address", "national_id", "insurance",
-                           "record_number", "url", "ip"])
+    category = rng.choice(
+        [
+            "name",
+            "date",
+            "age_over_89",
+            "phone",
+            "email",
+            "address",
+            "national_id",
+            "insurance",
+            "record_number",
+            "url",
+            "ip",
+        ]
+    )
     forms = {
         "name": lambda: _name_forms(rng, _person(rng)),
-        "date": lambda: rng.choice([f"{y}-{m:02d}-{d:02d}T08:00", f"T{m}/{y}", f"{d}-{m}-{y % 100:02d}",
-                                    f"{d} tháng {m}", f"{d:02d}/{m:02d}", f"March {d}, {y}",
-                                    f"{rng.randint(7, 17):02d}h30", f"ngày {d}.{m}.{y}", f"{d}/{m}",
-                                    f"lúc {rng.randint(7, 17)} giờ {rng.randint(10, 59)}", f"{m:02d}/{y}",
-                                    f"tháng {m} năm {y}", f"{rng.randint(7, 17)}:{rng.randint(10, 59)}",
-                                    f"{d:02d}/{m:02d}/{y}", f"ngày {d} tháng {m} năm {y}", f"{y}{m:02d}{d:02d}"]),
-        "age_over_89": lambda: rng.choice([f"{rng.randint(90, 104)} tuổi", f"{rng.randint(90, 104)}t",
-                                           f"Sinh năm {rng.randint(1920, 1935)}"]),
-        "phone": lambda: rng.choice([f"(028) {digits(4)} {digits(4)}", f"09{digits(2)} {digits(3)} {digits(3)}",
-                                     f"+84 9{digits(2)}.{digits(3)}.{digits(3)}", f"ĐT: 090{digits(7)}",
-                                     f"028.{digits(4)}.{digits(4)}", f"Fax: 028 {digits(4)} {digits(4)}",
-                                     f"SĐT người nhà 03{digits(8)}"]),
+        "date": lambda: rng.choice(
+            [
+                f"{y}-{m:02d}-{d:02d}T08:00",
+                f"T{m}/{y}",
+                f"{d}-{m}-{y % 100:02d}",
+                f"{d} tháng {m}",
+                f"{d:02d}/{m:02d}",
+                f"March {d}, {y}",
+                f"{rng.randint(7, 17):02d}h30",
+                f"ngày {d}.{m}.{y}",
+                f"{d}/{m}",
+                f"lúc {rng.randint(7, 17)} giờ {rng.randint(10, 59)}",
+                f"{m:02d}/{y}",
+                f"tháng {m} năm {y}",
+                f"{rng.randint(7, 17)}:{rng.randint(10, 59)}",
+                f"{d:02d}/{m:02d}/{y}",
+                f"ngày {d} tháng {m} năm {y}",
+                f"{y}{m:02d}{d:02d}",
+            ]
+        ),
+        "age_over_89": lambda: rng.choice(
+            [f"{rng.randint(90, 104)} tuổi", f"{rng.randint(90, 104)}t", f"Sinh năm {rng.randint(1920, 1935)}"]
+        ),
+        "phone": lambda: rng.choice(
+            [
+                f"(028) {digits(4)} {digits(4)}",
+                f"09{digits(2)} {digits(3)} {digits(3)}",
+                f"+84 9{digits(2)}.{digits(3)}.{digits(3)}",
+                f"ĐT: 090{digits(7)}",
+                f"028.{digits(4)}.{digits(4)}",
+                f"Fax: 028 {digits(4)} {digits(4)}",
+                f"SĐT người nhà 03{digits(8)}",
+            ]
+        ),
         "email": lambda: f"{rng.choice(GIVEN).lower()}.{digits(2)}@bv{digits(3)}.vn",
-        "address": lambda: rng.choice([f"{rng.randint(1, 300)} {rng.choice(STREETS)}, Quận {rng.randint(1, 12)}",
-                                       f"hẻm {rng.randint(1, 99)} {rng.choice(STREETS)}, P.{rng.randint(1, 15)}",
-                                       f"Phường {rng.choice(WARDS)}, Quận {rng.randint(1, 12)}",
-                                       f"ấp {rng.choice(WARDS)}, xã {rng.choice(WARDS)}",
-                                       f"số {rng.randint(1, 99)}/{rng.randint(1, 9)} đường {rng.choice(STREETS)}, "
-                                       f"Phường {rng.choice(WARDS)}",
-                                       f"thôn {rng.randint(1, 9)}, xã {rng.choice(WARDS)}, huyện Đức Hòa"]),
-        "national_id": lambda: rng.choice([f"CCCD 0{digits(11)}", f"CMND: {rng.randint(1, 3)}{digits(8)}",
-                                           f"CCCD số 0{digits(2)} {digits(3)} {digits(3)} {digits(3)}",
-                                           f"0{digits(11)}"]),
+        "address": lambda: rng.choice(
+            [
+                f"{rng.randint(1, 300)} {rng.choice(STREETS)}, Quận {rng.randint(1, 12)}",
+                f"hẻm {rng.randint(1, 99)} {rng.choice(STREETS)}, P.{rng.randint(1, 15)}",
+                f"Phường {rng.choice(WARDS)}, Quận {rng.randint(1, 12)}",
+                f"ấp {rng.choice(WARDS)}, xã {rng.choice(WARDS)}",
+                f"số {rng.randint(1, 99)}/{rng.randint(1, 9)} đường {rng.choice(STREETS)}, Phường {rng.choice(WARDS)}",
+                f"thôn {rng.randint(1, 9)}, xã {rng.choice(WARDS)}, huyện Đức Hòa",
+            ]
+        ),
+        "national_id": lambda: rng.choice(
+            [
+                f"CCCD 0{digits(11)}",
+                f"CMND: {rng.randint(1, 3)}{digits(8)}",
+                f"CCCD số 0{digits(2)} {digits(3)} {digits(3)} {digits(3)}",
+                f"0{digits(11)}",
+            ]
+        ),
         "insurance": lambda: rng.choice([f"BHYT DN{digits(13)}", f"bhyt: hc{digits(13)}", f"thẻ BHYT GD {digits(13)}"]),
-        "record_number": lambda: rng.choice([f"Mã BN: {digits(8)}", f"XQ-{y % 100}-{digits(5)}", f"PID {digits(7)}",
-                                             f"Số hồ sơ HS-{y}-{digits(4)}", f"Số vào viện {digits(6)}",
-                                             f"mã y tế {digits(2)}-{y}-{digits(5)}", f"BN{y}{digits(4)}",
-                                             f"Accession No. {digits(9)}"]),
+        "record_number": lambda: rng.choice(
+            [
+                f"Mã BN: {digits(8)}",
+                f"XQ-{y % 100}-{digits(5)}",
+                f"PID {digits(7)}",
+                f"Số hồ sơ HS-{y}-{digits(4)}",
+                f"Số vào viện {digits(6)}",
+                f"mã y tế {digits(2)}-{y}-{digits(5)}",
+                f"BN{y}{digits(4)}",
+                f"Accession No. {digits(9)}",
+            ]
+        ),
         "url": lambda: f"http://pacs.bv{digits(3)}.vn/viewer?study={digits(6)}",
         "ip": lambda: f"192.168.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
     }
@@ -169,9 +335,33 @@ def _phi(rng: random.Random) -> tuple[str, str]:
 
 def _span_of(text: str, category: str) -> tuple[int, int]:
     """The part of a planted text that is PHI (the keyword before it is not: ``Mã BN: ___``)."""
-    keys = ("Mã BN: ", "PID ", "Số hồ sơ ", "CCCD số ", "CCCD ", "CMND: ", "BHYT ", "bhyt: ", "thẻ BHYT ", "ĐT: ",
-            "Sinh năm ", "ngày ", "lúc ", "KTV: ", "ông ", "bà ", "Đại úy ", "Fax: ", "SĐT người nhà ", "Số vào viện ",
-            "mã y tế ", "Accession No. ", "BS ", "hẻm ", *TITLES)
+    keys = (
+        "Mã BN: ",
+        "PID ",
+        "Số hồ sơ ",
+        "CCCD số ",
+        "CCCD ",
+        "CMND: ",
+        "BHYT ",
+        "bhyt: ",
+        "thẻ BHYT ",
+        "ĐT: ",
+        "Sinh năm ",
+        "ngày ",
+        "lúc ",
+        "KTV: ",
+        "ông ",
+        "bà ",
+        "Đại úy ",
+        "Fax: ",
+        "SĐT người nhà ",
+        "Số vào viện ",
+        "mã y tế ",
+        "Accession No. ",
+        "BS ",
+        "hẻm ",
+        *TITLES,
+    )
     for key in sorted(keys, key=len, reverse=True):  # the longest first: "BS CKI" is a title, not "BS" + a name
         if text.startswith(key) and len(text) > len(key):
             return len(key.rstrip()) + 1, len(text)
@@ -206,14 +396,20 @@ def clinical_sentences(rng: random.Random) -> list[str]:
     positions = [c.vi for c in lex.position.values()]
     organ = {cid: c.variants for cid, c in lex.anatomy.items()}
     devices = lex.findings["support_device"].variants
-    findings = [(v, c.anatomy) for c in lex.findings.values() if c.anatomy for v in c.variants
-                if v not in c.bare and len(v) > 3 and v.islower()]
+    findings = [
+        (v, c.anatomy)
+        for c in lex.findings.values()
+        if c.anatomy
+        for v in c.variants
+        if v not in c.bare and len(v) > 3 and v.islower()
+    ]
     out: set[str] = set()
     for form, anatomy in findings:
         for side in sides:
             out.add(f"{_cap(form)} {side}.")
-            out.add(f"{_cap(form)} {rng.choice(positions)} {rng.choice(organ[anatomy])} {side}, "
-                    f"{rng.choice(severities)}.")
+            out.add(
+                f"{_cap(form)} {rng.choice(positions)} {rng.choice(organ[anatomy])} {side}, {rng.choice(severities)}."
+            )
             out.add(f"{_cap(rng.choice(lex.negation_pre))} {form} {side}.")
             out.add(f"{_cap(rng.choice(lex.uncertainty))} {form} {rng.choice(organ[anatomy])} {side}.")
     for subject, phrases in lex.normal.items():
@@ -271,8 +467,11 @@ def clinical_sentences(rng: random.Random) -> list[str]:
             out.add(f"So với phim chụp {n} {unit} trước: tổn thương thu nhỏ.")
     for year in range(2010, 2026):
         out.add(f"So sánh phim cũ năm {year}: không thay đổi.")
-    demo = {t["text"] if isinstance(t, dict) else t for region in lex.raw["demo"]["regions"].values()
-            for t in region.get("normal", [])}
+    demo = {
+        t["text"] if isinstance(t, dict) else t
+        for region in lex.raw["demo"]["regions"].values()
+        for t in region.get("normal", [])
+    }
     ordered = sorted(out | demo | set(CLINICAL_EXTRA))
     rng.shuffle(ordered)
     return ordered
@@ -300,15 +499,28 @@ def corpus(n: int, seed: int) -> tuple[list[dict], list[str]]:
     for i, person in enumerate(people):
         family, middle, given = person
         pid, acc = f"{24000000 + i * 7}", f"ACC-{i:05d}"
-        values += [f"{family.upper()}^{given.upper()}^{middle.upper()}", pid, acc, f"{1950 + i % 40}0{1 + i % 9}15",
-                   f"09{i:08d}"]
+        values += [
+            f"{family.upper()}^{given.upper()}^{middle.upper()}",
+            pid,
+            acc,
+            f"{1950 + i % 40}0{1 + i % 9}15",
+            f"09{i:08d}",
+        ]
         pieces: list[tuple[str, str | None]] = []
         for _ in range(3):
             pieces.append((next(clinical), "clinical"))
             text, category = _phi(rng)
             pieces.append((text, category))
-        own = rng.choice([f"{family} {middle} {given}".lower(), " ".join(_ascii(w) for w in person).upper(),
-                          f"{family} {middle[0]}. {given}", "".join(_ascii(w) for w in person), pid, acc])
+        own = rng.choice(
+            [
+                f"{family} {middle} {given}".lower(),
+                " ".join(_ascii(w) for w in person).upper(),
+                f"{family} {middle[0]}. {given}",
+                "".join(_ascii(w) for w in person),
+                pid,
+                acc,
+            ]
+        )
         pieces.append((f"Bệnh nhân {own}" if not own[0].isdigit() and not own.startswith("ACC") else f"mã {own}", OWN))
         other = people[rng.randrange(n)]
         pieces.append((f"So sánh phim của {other[0]} {other[1]} {other[2]}", OWN))
@@ -346,7 +558,7 @@ def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
         spans = analyzer.find(text) + (extra(text) if extra else [])
         covered = [False] * len(text)
         for span in spans:
-            covered[span.start:span.end] = [True] * (span.end - span.start)
+            covered[span.start : span.end] = [True] * (span.end - span.start)
         phi_labels = [(c, a, b) for c, a, b in record["labels"] if c != "clinical"]
         for category, a, b in record["labels"]:
             if category == "clinical":
@@ -364,8 +576,15 @@ def evaluate(records: list[dict], analyzer: phi.Analyzer, extra=None) -> dict:
         for span in spans:
             detected[span.category] += 1
             true_detected[span.category] += any(a < span.end and span.start < b for _, a, b in phi_labels)
-    return {"found": found, "planted": planted, "kept": kept, "clinical": clinical, "detected": detected,
-            "true": true_detected, "styles": styles}
+    return {
+        "found": found,
+        "planted": planted,
+        "kept": kept,
+        "clinical": clinical,
+        "detected": detected,
+        "true": true_detected,
+        "styles": styles,
+    }
 
 
 def _ner_spans(text: str) -> list[phi.Span]:
@@ -407,7 +626,7 @@ def detokenize(words: list[str]) -> tuple[str, list[tuple[int, int]]]:
         glue = glue_next or not word or word[0] in _NO_SPACE_BEFORE
         if word in ("-", "/") and prev and nxt and (word == "/" or prev[-1:].isdigit() or nxt[:1].isdigit()):
             glue = True
-        if prev in ("-", "/") and text.endswith(prev) and text[-len(prev) - 1:-len(prev)] != " ":
+        if prev in ("-", "/") and text.endswith(prev) and text[-len(prev) - 1 : -len(prev)] != " ":
             glue = True
         if word in _QUOTES:
             glue = open_quote  # a closing quote sticks to what it closes
@@ -469,22 +688,49 @@ def phoner_target(kind: str, text: str) -> str | None:
     return None
 
 
-_FACILITY = re.compile(r"(?i)(?:bệnh viện|bv|trung tâm|phòng khám|trạm y tế|sân bay|quán|bar|chợ|trường|khách sạn|"
-                       r"chung cư|nhà|công ty|siêu thị|khu|tòa|cửa khẩu|đền|chùa|nhà thờ|bến|cảng|ga|làng|"
-                       r"karaoke|quầy|cơ sở|cửa hàng|điểm|nhà máy|doanh trại)\b")
-_UNIT = re.compile(r"(?i)(?:quận|huyện|phường|xã|thị trấn|thị xã|thôn|ấp|xóm|bản|tổ|khu phố|khối|đường|phố|ngõ|"
-                   r"ngách|hẻm|kiệt|số|thành phố|tp|tx|tt|p|q)\b\.?")
+_FACILITY = re.compile(
+    r"(?i)(?:bệnh viện|bv|trung tâm|phòng khám|trạm y tế|sân bay|quán|bar|chợ|trường|khách sạn|"
+    r"chung cư|nhà|công ty|siêu thị|khu|tòa|cửa khẩu|đền|chùa|nhà thờ|bến|cảng|ga|làng|"
+    r"karaoke|quầy|cơ sở|cửa hàng|điểm|nhà máy|doanh trại)\b"
+)
+_UNIT = re.compile(
+    r"(?i)(?:quận|huyện|phường|xã|thị trấn|thị xã|thôn|ấp|xóm|bản|tổ|khu phố|khối|đường|phố|ngõ|"
+    r"ngách|hẻm|kiệt|số|thành phố|tp|tx|tt|p|q)\b\.?"
+)
 
 
-_SHAPE_WORDS = frozenset({"thang", "ngay", "mung", "tet", "nam", "sang", "trua", "chieu", "toi", "dem", "bn", "am",
-                          "lich", "hom", "ca", "benh", "nhan", "so"})
+_SHAPE_WORDS = frozenset(
+    {
+        "thang",
+        "ngay",
+        "mung",
+        "tet",
+        "nam",
+        "sang",
+        "trua",
+        "chieu",
+        "toi",
+        "dem",
+        "bn",
+        "am",
+        "lich",
+        "hom",
+        "ca",
+        "benh",
+        "nhan",
+        "so",
+    }
+)
 
 
 def _shape(text: str) -> str:
     """Digits as 9, words as ``w``/``W`` unless a date or case-number keyword: a kind, never a value."""
     text = re.sub(r"\d+", "9", text)
-    return re.sub(r"[^\W\d_]+", lambda m: fold(m.group(0)) if fold(m.group(0)) in _SHAPE_WORDS else
-                  "W" if m.group(0)[:1].isupper() else "w", text)
+    return re.sub(
+        r"[^\W\d_]+",
+        lambda m: fold(m.group(0)) if fold(m.group(0)) in _SHAPE_WORDS else "W" if m.group(0)[:1].isupper() else "w",
+        text,
+    )
 
 
 def miss_type(row: str, text: str, before: str) -> str:
@@ -501,8 +747,9 @@ def miss_type(row: str, text: str, before: str) -> str:
         return "other: " + shape
     if row == "name":
         tokens = text.split()
-        if all(re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", t) for t in tokens) \
-                or re.fullmatch(r"[A-ZĐ]{2,3}\.?", text):
+        if all(re.fullmatch(r"(?:[^\W\d_]\.)+[^\W\d_]?\.?", t) for t in tokens) or re.fullmatch(
+            r"[A-ZĐ]{2,3}\.?", text
+        ):
             return "initials"
         kind = "one word" if len(tokens) == 1 else f"{min(len(tokens), 4)} words"
         return kind + (", all capitals" if text.isupper() else "")
@@ -526,7 +773,7 @@ def redact_mapped(text: str, spans) -> tuple[str, list[int]]:
             continue
         for k in range(last, span.start):
             where[k] = at + (k - last)
-        written.append(text[last:span.start])
+        written.append(text[last : span.start])
         at += span.start - last
         written.append(phi.REDACTED)
         at += len(phi.REDACTED)
@@ -541,7 +788,7 @@ def screen_flags(written: str) -> list[phi.Span]:
     """The safe-list detector's spans on a written text as the build's residual screen reads it (``find_residual``:
     the redaction marker blanked, a span holding no letter or digit is no hit)."""
     blanked = written.replace(phi.REDACTED, " " * len(phi.REDACTED))
-    return [s for s in find_unexplained(blanked) if any(c.isalnum() for c in blanked[s.start:s.end])]
+    return [s for s in find_unexplained(blanked) if any(c.isalnum() for c in blanked[s.start : s.end])]
 
 
 def second_detector(text: str, spans, entities: list[tuple[int, int]]) -> tuple[bool, list[bool]]:
@@ -559,7 +806,7 @@ def second_detector(text: str, spans, entities: list[tuple[int, int]]) -> tuple[
 def _coverage(text: str, spans) -> bytearray:
     covered = bytearray(len(text))
     for span in spans:
-        covered[span.start:span.end] = b"\x01" * (span.end - span.start)
+        covered[span.start : span.end] = b"\x01" * (span.end - span.start)
     return covered
 
 
@@ -598,9 +845,9 @@ def score_phoner(folder: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                         kind_ = miss_type(row, text[a:b], text[:a])
                         misses.setdefault(row, Counter())[kind_] += 1
                         if show and len(examples.setdefault(row, [])) < show:
-                            examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                            examples[row].append(f"{text[max(0, a - 40) : a]}[[{text[a:b]}]]{text[b : b + 30]}")
                     elif not ok and row == "keep" and show and len(examples.setdefault(row, [])) < show:
-                        examples[row].append(f"{text[max(0, a - 40):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                        examples[row].append(f"{text[max(0, a - 40) : a]}[[{text[a:b]}]]{text[b : b + 30]}")
                 any_flag, hits = second_detector(text, spans, left)
                 second["left"] += len(left)
                 second["left_flagged"] += sum(hits)
@@ -608,16 +855,22 @@ def score_phoner(folder: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                 second["clean_flagged"] += any_flag and not left
                 if any_flag and not left and show_flags and second["clean_flagged"] <= show_flags:
                     written = phi.redact(text, spans)[0]
-                    marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in screen_flags(written))
+                    marks = "; ".join(f"{s.category[12:]}: {written[s.start : s.end]}" for s in screen_flags(written))
                     print(f"   phoner flags [{marks}] in: {written}", file=sys.stderr)
-    return {"sentences": sentences, "changed": changed, "planted": planted, "found": found, "misses": misses,
-            "examples": examples, "second": second}
+    return {
+        "sentences": sentences,
+        "changed": changed,
+        "planted": planted,
+        "found": found,
+        "misses": misses,
+        "examples": examples,
+        "second": second,
+    }
 
 
 def print_phoner(result: dict) -> None:
     planted, found = result["planted"], result["found"]
-    print(f"PhoNER_COVID19 train + dev: {result['sentences']} sentences "
-          f"({result['changed']} changed by normalize)\n")
+    print(f"PhoNER_COVID19 train + dev: {result['sentences']} sentences ({result['changed']} changed by normalize)\n")
     print("| row | entities | found | recall |")
     print("|---|---:|---:|---:|")
     for row in ("name", "date", "location", "patient_id", "age > 89"):
@@ -634,9 +887,11 @@ def print_phoner(result: dict) -> None:
             listed = ", ".join(f"{k} {n}" for k, n in kinds.most_common(12))
             print(f"- {row}: {listed}" + (f" (+{len(kinds) - 12} more kinds)" if len(kinds) > 12 else ""))
     s = result["second"]
-    print(f"\nSecond detector (safe list) on the scrubbed sentences: flags {s['left_flagged']}/{s['left']} of the "
-          f"must-find entities the scrub left; flags {s['clean_flagged']}/{s['clean']} = "
-          f"{s['clean_flagged'] / max(s['clean'], 1):.1%} of the sentences the scrub left with none")
+    print(
+        f"\nSecond detector (safe list) on the scrubbed sentences: flags {s['left_flagged']}/{s['left']} of the "
+        f"must-find entities the scrub left; flags {s['clean_flagged']}/{s['clean']} = "
+        f"{s['clean_flagged'] / max(s['clean'], 1):.1%} of the sentences the scrub left with none"
+    )
     for row, lines in result["examples"].items():  # --show-misses: to the terminal only, never to a file
         print(f"\n# {row}", file=sys.stderr)
         for line in lines:
@@ -699,7 +954,7 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                     by_tag[tag] += 1
                     tag_found[tag] += ok
                 if not ok and show and len(examples) < show:
-                    examples.append(f"{category} {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
+                    examples.append(f"{category} {tags}: {text[max(0, a - 50) : a]}[[{text[a:b]}]]{text[b : b + 30]}")
             any_flag, hits = second_detector(text, spans, left)
             second["left"] += len(left)
             second["left_flagged"] += sum(hits)
@@ -710,7 +965,7 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                 second["phi_free"] += 1
                 second["phi_free_flagged"] += any_flag
             if any_flag and show_flags and second["texts_flagged"] <= show_flags:
-                marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in screen_flags(written))
+                marks = "; ".join(f"{s.category[12:]}: {written[s.start : s.end]}" for s in screen_flags(written))
                 print(f"   blind flags [{marks}] in: {written}", file=sys.stderr)
             for phrase in item.get("keep") or []:
                 where = _occurrences(raw, phrase)
@@ -718,24 +973,38 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                     unlocatable += 1
                     continue
                 keep += 1
-                ok = not any(any(covered[_to_normalized(raw, a):_to_normalized(raw, b)]) for a, b in where)
+                ok = not any(any(covered[_to_normalized(raw, a) : _to_normalized(raw, b)]) for a, b in where)
                 kept += ok
                 for tag in tags:
                     keep_by_tag[tag] += 1
                     kept_by_tag[tag] += ok
                 if not ok and show and len(examples) < show:
                     a, b = _to_normalized(raw, where[0][0]), _to_normalized(raw, where[0][1])
-                    examples.append(f"keep {tags}: {text[max(0, a - 50):a]}[[{text[a:b]}]]{text[b:b + 30]}")
-    return {"records": records, "planted": planted, "found": found, "by_tag": by_tag, "tag_found": tag_found,
-            "keep": keep, "kept": kept, "keep_by_tag": keep_by_tag, "kept_by_tag": kept_by_tag,
-            "unlocatable": unlocatable, "invisible": invisible, "examples": examples, "second": second}
+                    examples.append(f"keep {tags}: {text[max(0, a - 50) : a]}[[{text[a:b]}]]{text[b : b + 30]}")
+    return {
+        "records": records,
+        "planted": planted,
+        "found": found,
+        "by_tag": by_tag,
+        "tag_found": tag_found,
+        "keep": keep,
+        "kept": kept,
+        "keep_by_tag": keep_by_tag,
+        "kept_by_tag": kept_by_tag,
+        "unlocatable": unlocatable,
+        "invisible": invisible,
+        "examples": examples,
+        "second": second,
+    }
 
 
 def print_blind(result: dict) -> None:
     planted, found = result["planted"], result["found"]
     total_p, total_f = sum(planted.values()), sum(found.values())
-    print(f"blind set: {result['records']} texts, {total_p} PHI values, {result['keep']} phrases to keep "
-          f"({result['unlocatable']} phrases not found verbatim in their text, not scored)\n")
+    print(
+        f"blind set: {result['records']} texts, {total_p} PHI values, {result['keep']} phrases to keep "
+        f"({result['unlocatable']} phrases not found verbatim in their text, not scored)\n"
+    )
     print("| category | values | found | recall |")
     print("|---|---:|---:|---:|")
     for category in sorted(planted):
@@ -746,17 +1015,26 @@ def print_blind(result: dict) -> None:
     for tag in sorted(set(result["by_tag"]) | set(result["keep_by_tag"])):
         n, f = result["by_tag"][tag], result["tag_found"][tag]
         kn, kk = result["keep_by_tag"][tag], result["kept_by_tag"][tag]
-        print(f"| {tag} | {n} | {f} | {f / n:.4f} | {kn} | {kk / kn:.4f} |" if n else
-              f"| {tag} | 0 | 0 | – | {kn} | {kk / max(kn, 1):.4f} |")
-    print(f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
-          f"written texts holding an invisible format character: {result['invisible']}")
+        print(
+            f"| {tag} | {n} | {f} | {f / n:.4f} | {kn} | {kk / kn:.4f} |"
+            if n
+            else f"| {tag} | 0 | 0 | – | {kn} | {kk / max(kn, 1):.4f} |"
+        )
+    print(
+        f"\nkept whole: {result['kept']}/{result['keep']} = **{result['kept'] / max(result['keep'], 1):.4f}**; "
+        f"written texts holding an invisible format character: {result['invisible']}"
+    )
     s = result["second"]
-    print(f"second detector (safe list) on the scrubbed texts: flags {s['left_flagged']}/{s['left']} of the values "
-          f"the scrub left; flags {s['clean_flagged']}/{s['clean']} = {s['clean_flagged'] / max(s['clean'], 1):.1%} "
-          f"of the texts the scrub left with none")
-    print(f"  texts with no PHI at all (legitimate text): flags {s['phi_free_flagged']}/{s['phi_free']} = "
-          f"{s['phi_free_flagged'] / max(s['phi_free'], 1):.1%}; every text after the scrub: flags "
-          f"{s['texts_flagged']}/{result['records']} = {s['texts_flagged'] / max(result['records'], 1):.1%}")
+    print(
+        f"second detector (safe list) on the scrubbed texts: flags {s['left_flagged']}/{s['left']} of the values "
+        f"the scrub left; flags {s['clean_flagged']}/{s['clean']} = {s['clean_flagged'] / max(s['clean'], 1):.1%} "
+        f"of the texts the scrub left with none"
+    )
+    print(
+        f"  texts with no PHI at all (legitimate text): flags {s['phi_free_flagged']}/{s['phi_free']} = "
+        f"{s['phi_free_flagged'] / max(s['phi_free'], 1):.1%}; every text after the scrub: flags "
+        f"{s['texts_flagged']}/{result['records']} = {s['texts_flagged'] / max(result['records'], 1):.1%}"
+    )
     for line in result["examples"]:  # --show-misses: to the terminal only
         print("   " + line, file=sys.stderr)
 
@@ -773,8 +1051,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "contacts": ("phone", "email", "url", "ip"),
 }
 #: PhoNER's must-find rows by the category they stand for.
-_PHONER_CATEGORY = {"name": "name", "date": "date", "age > 89": "age_over_89", "location": "address",
-                    "patient_id": "record_number"}
+_PHONER_CATEGORY = {
+    "name": "name",
+    "date": "date",
+    "age > 89": "age_over_89",
+    "location": "address",
+    "patient_id": "record_number",
+}
 CLINICAL_BLIND = Path(__file__).resolve().parents[1] / "tests" / "data" / "clinical_blind.yaml"
 
 
@@ -823,8 +1106,13 @@ def blind_items(path: Path):
                     start = entry.get("start")
                     start = raw.find(entry["text"]) if start is None else start
                     if start >= 0:
-                        values.append((entry.get("category") or "?", _to_normalized(raw, start),
-                                       _to_normalized(raw, start + len(entry["text"]))))
+                        values.append(
+                            (
+                                entry.get("category") or "?",
+                                _to_normalized(raw, start),
+                                _to_normalized(raw, start + len(entry["text"])),
+                            )
+                        )
                 yield normalize(raw), values
 
 
@@ -843,7 +1131,7 @@ def flag_rate(texts, *, show: int = 0, label: str = "") -> tuple[int, int]:
         spans = screen_flags(written)
         flagged += bool(spans)
         if spans and show and flagged <= show:
-            marks = "; ".join(f"{s.category[12:]}: {written[s.start:s.end]}" for s in spans)
+            marks = "; ".join(f"{s.category[12:]}: {written[s.start : s.end]}" for s in spans)
             print(f"   {label} flags [{marks}] in: {written}", file=sys.stderr)
     return flagged, total
 
@@ -880,16 +1168,23 @@ def independence(items, *, show: int = 0, label: str = "") -> dict[str | None, C
                         counts["whole_flagged" if whole else "part_flagged"] += hit
                         if not hit and show and shown < show and whole:
                             shown += 1
-                            print(f"   {label} {family} off, not flagged {category}: {text[max(0, a - 40):a]}"
-                                  f"[[{text[a:b]}]]{text[b:b + 20]}", file=sys.stderr)
+                            print(
+                                f"   {label} {family} off, not flagged {category}: {text[max(0, a - 40) : a]}"
+                                f"[[{text[a:b]}]]{text[b : b + 20]}",
+                                file=sys.stderr,
+                            )
     return out
 
 
 def print_independence(name: str, result: dict[str | None, Counter]) -> None:
-    print(f"\nSecond detector's independence on {name}: the PHI values a weakened scrub leaves, and the share the "
-          "safe list flags after it\n")
-    print("| recognizers switched off | its own values left whole | flagged | left in part | flagged | all values left "
-          "| flagged | texts left with no value: flagged |")
+    print(
+        f"\nSecond detector's independence on {name}: the PHI values a weakened scrub leaves, and the share the "
+        "safe list flags after it\n"
+    )
+    print(
+        "| recognizers switched off | its own values left whole | flagged | left in part | flagged | all values left "
+        "| flagged | texts left with no value: flagged |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
 
     def share(n: int, of: int) -> str:
@@ -897,9 +1192,11 @@ def print_independence(name: str, result: dict[str | None, Counter]) -> None:
 
     for family, c in result.items():
         own = f"{share(c['whole_flagged'], c['whole_left'])} | {share(c['part_flagged'], c['part_left'])}"
-        print(f"| {family or 'none (the full scrub)'} | {own if family else '– | – | – | –'} | "
-              f"{share(c['left_flagged'], c['left'])} | {c['clean_flagged']}/{c['clean']} = "
-              f"{c['clean_flagged'] / max(c['clean'], 1):.1%} |")
+        print(
+            f"| {family or 'none (the full scrub)'} | {own if family else '– | – | – | –'} | "
+            f"{share(c['left_flagged'], c['left'])} | {c['clean_flagged']}/{c['clean']} = "
+            f"{c['clean_flagged'] / max(c['clean'], 1):.1%} |"
+        )
 
 
 def safelist_legitimate(records: list[dict], seed: int, demo_records: int, show: int) -> None:
@@ -907,15 +1204,16 @@ def safelist_legitimate(records: list[dict], seed: int, demo_records: int, show:
     CPU per record."""
     sentences = sorted({r["text"][a:b] for r in records for c, a, b in r["labels"] if c == "clinical"})
     flagged = sum(bool(find_unexplained(s)) for s in sentences)
-    print(f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
-          f"= {flagged / len(sentences):.2%}")
+    print(
+        f"second detector (safe list) on the clinical sentences, as written: flags {flagged}/{len(sentences)} "
+        f"= {flagged / len(sentences):.2%}"
+    )
     pool = clinical_sentences(random.Random(seed + 1))
     for style, write in STYLES.items():
         n = sum(bool(find_unexplained(write(s))) for s in pool)
         print(f"  every generated sentence ({len(pool):,}) in {style}: {n} flagged")
     demo = DemoSource(size=demo_records, image_size=16)
-    texts = {t for i in range(demo_records) for name in schema.TEXT_FIELDS
-             if (t := demo.record(i).fields.get(name))}
+    texts = {t for i in range(demo_records) for name in schema.TEXT_FIELDS if (t := demo.record(i).fields.get(name))}
     n = sum(bool(find_unexplained(t)) for t in texts)
     print(f"  the {demo_records:,}-record demo export ({len(texts):,} distinct texts): {n} flagged")
     n, total = flag_rate(clinical_blind_texts(), show=show, label="clinical_blind")
@@ -929,8 +1227,10 @@ def safelist_legitimate(records: list[dict], seed: int, demo_records: int, show:
         for text in written:
             screen_flags(text)
         cpu.append(time.process_time() - start)
-    print(f"  CPU: {1000 * statistics.median(cpu) / len(written):.3f} ms per labelled report, scrubbed (median of 3 "
-          "passes; the build runs it twice per record)\n")
+    print(
+        f"  CPU: {1000 * statistics.median(cpu) / len(written):.3f} ms per labelled report, scrubbed (median of 3 "
+        "passes; the build runs it twice per record)\n"
+    )
 
 
 #: Run in a child process against whichever ``vixray_data`` is first on its path: CPU ms per record of the full
@@ -977,21 +1277,35 @@ def paired_speed(records: list[dict], values: list[str], base: Path, pairs: int,
         times: dict[str, list[float]] = {"base": [], "this": []}
         for _ in range(pairs):
             for label, path in (("base", Path(base).resolve()), ("this", here)):
-                out = subprocess.run([sys.executable, "-c", _TIME_SCRUB, str(corpus_file), str(runs)], cwd=tmp,
-                                     env=dict(os.environ, PYTHONPATH=str(path)), capture_output=True, text=True,
-                                     check=True)
+                out = subprocess.run(
+                    [sys.executable, "-c", _TIME_SCRUB, str(corpus_file), str(runs)],
+                    cwd=tmp,
+                    env=dict(os.environ, PYTHONPATH=str(path)),
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 times[label].append(float(out.stdout.strip()))
     ratio = statistics.median(t / b for t, b in zip(times["this"], times["base"], strict=True))
-    print(f"paired CPU ms/record, {pairs} pairs x median of {runs} passes: base "
-          f"{statistics.median(times['base']):.3f}, this {statistics.median(times['this']):.3f} (ratio {ratio:.2f})")
+    print(
+        f"paired CPU ms/record, {pairs} pairs x median of {runs} passes: base "
+        f"{statistics.median(times['base']):.3f}, this {statistics.median(times['this']):.3f} (ratio {ratio:.2f})"
+    )
 
 
 def _clear_caches() -> None:
     """Forget every text the de-identifier has seen (its caches are per text): each pass starts cold."""
-    for cached in (phi.spans.fold_chars, phi.spans.lower_chars, phi.spans.base_chars, phi.spans.capital_runs,
-                   phi.spans._sentence_starts,
-                   phi.spans._uninformative, phi.spans.any_unaccented, phi.allow.allowed_spans,
-                   phi.places.is_coarse_place):
+    for cached in (
+        phi.spans.fold_chars,
+        phi.spans.lower_chars,
+        phi.spans.base_chars,
+        phi.spans.capital_runs,
+        phi.spans._sentence_starts,
+        phi.spans._uninformative,
+        phi.spans.any_unaccented,
+        phi.allow.allowed_spans,
+        phi.places.is_coarse_place,
+    ):
         cached.cache_clear()
 
 
@@ -1001,33 +1315,56 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--demo-records", type=int, default=5400, help="demo records the safe list must pass")
-    parser.add_argument("--pair-with", type=Path, metavar="DIR",
-                        help="also time the scrub of the vixray_data tree in DIR (e.g. `git archive REF vixray_data "
-                             "| tar -x -C DIR`) and this one alternately (paired runs)")
+    parser.add_argument(
+        "--pair-with",
+        type=Path,
+        metavar="DIR",
+        help="also time the scrub of the vixray_data tree in DIR (e.g. `git archive REF vixray_data "
+        "| tar -x -C DIR`) and this one alternately (paired runs)",
+    )
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--ner", action="store_true", help="also run underthesea's CRF NER (the `nlp` extra)")
-    parser.add_argument("--phoner", type=Path, metavar="DIR",
-                        help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead")
+    parser.add_argument(
+        "--phoner",
+        type=Path,
+        metavar="DIR",
+        help="score PhoNER_COVID19 train + dev (syllable JSON lines) read from DIR instead",
+    )
     parser.add_argument("--blind", type=Path, metavar="PATH", help="score a blind set (JSON lines) instead")
-    parser.add_argument("--show-misses", type=int, default=0, metavar="N",
-                        help="print N missed examples per row to stderr (development; never commit them)")
-    parser.add_argument("--families", action="store_true",
-                        help="with --phoner / --blind: switch each recognizer family off in turn and measure what "
-                             "the second detector flags of what the weakened scrub leaves")
-    parser.add_argument("--show-flags", type=int, default=0, metavar="N",
-                        help="print N texts the second detector flags on legitimate text to stderr (development)")
+    parser.add_argument(
+        "--show-misses",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print N missed examples per row to stderr (development; never commit them)",
+    )
+    parser.add_argument(
+        "--families",
+        action="store_true",
+        help="with --phoner / --blind: switch each recognizer family off in turn and measure what "
+        "the second detector flags of what the weakened scrub leaves",
+    )
+    parser.add_argument(
+        "--show-flags",
+        type=int,
+        default=0,
+        metavar="N",
+        help="print N texts the second detector flags on legitimate text to stderr (development)",
+    )
     args = parser.parse_args()
     if args.phoner or args.blind:
         if args.phoner:
             print_phoner(score_phoner(args.phoner, show=args.show_misses, show_flags=args.show_flags))
             if args.families:
-                print_independence("PhoNER train + dev", independence(phoner_items(args.phoner),
-                                                                      show=args.show_misses, label="phoner"))
+                print_independence(
+                    "PhoNER train + dev", independence(phoner_items(args.phoner), show=args.show_misses, label="phoner")
+                )
         if args.blind:
             print_blind(score_blind(args.blind, show=args.show_misses, show_flags=args.show_flags))
             if args.families:
-                print_independence("the blind set", independence(blind_items(args.blind), show=args.show_misses,
-                                                                 label="blind"))
+                print_independence(
+                    "the blind set", independence(blind_items(args.blind), show=args.show_misses, label="blind")
+                )
         return
 
     records, values = corpus(args.records, args.seed)
@@ -1036,8 +1373,10 @@ def main() -> None:
     analyzer = phi.Analyzer(values=deidentifier_values, shapes=shapes)
     result = evaluate(records, analyzer)
     planted, found = result["planted"], result["found"]
-    print(f"{len(records)} reports, {sum(planted.values())} planted PHI spans, {result['clinical']} clinical "
-          f"sentences, {len(values)} listed identifying values (seed {args.seed})\n")
+    print(
+        f"{len(records)} reports, {sum(planted.values())} planted PHI spans, {result['clinical']} clinical "
+        f"sentences, {len(values)} listed identifying values (seed {args.seed})\n"
+    )
     print("| category | planted | found | recall |")
     print("|---|---:|---:|---:|")
     for category in sorted(planted):
@@ -1053,15 +1392,19 @@ def main() -> None:
     n, t = sum(result["detected"].values()), sum(result["true"].values())
     print(f"| **all** | {n} | {t} | **{t / n:.2%}** |\n")
     distinct = len({r["text"][a:b].lower() for r in records for c, a, b in r["labels"] if c == "clinical"})
-    print(f"clinical sentences kept whole: {result['kept']}/{result['clinical']} = "
-          f"{result['kept'] / result['clinical']:.2%} ({distinct} distinct)\n")
+    print(
+        f"clinical sentences kept whole: {result['kept']}/{result['clinical']} = "
+        f"{result['kept'] / result['clinical']:.2%} ({distinct} distinct)\n"
+    )
     print("| report written in | reports | PHI found | recall | clinical kept | kept |")
     print("|---|---:|---:|---:|---:|---:|")
     for style in STYLES:
         c = result["styles"].get(style, Counter())
         n = sum(1 for r in records if r["style"] == style)
-        print(f"| {style} | {n} | {c['found']}/{c['planted']} | {c['found'] / max(c['planted'], 1):.2%} | "
-              f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |")
+        print(
+            f"| {style} | {n} | {c['found']}/{c['planted']} | {c['found'] / max(c['planted'], 1):.2%} | "
+            f"{c['kept']}/{c['clinical']} | {c['kept'] / max(c['clinical'], 1):.2%} |"
+        )
     print()
 
     safelist_legitimate(records, args.seed, args.demo_records, args.show_flags)
@@ -1077,9 +1420,11 @@ def main() -> None:
             wall.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         chars = statistics.mean(len(t) for t in texts)
-        print(f"speed, {label} (mean {chars:.0f} characters): {len(texts) / statistics.median(wall):,.0f} records/s, "
-              f"{1000 * statistics.median(wall) / len(texts):.3f} ms/record wall, "
-              f"{1000 * statistics.median(cpu) / len(texts):.3f} ms/record CPU (median of {args.runs} passes)")
+        print(
+            f"speed, {label} (mean {chars:.0f} characters): {len(texts) / statistics.median(wall):,.0f} records/s, "
+            f"{1000 * statistics.median(wall) / len(texts):.3f} ms/record wall, "
+            f"{1000 * statistics.median(cpu) / len(texts):.3f} ms/record CPU (median of {args.runs} passes)"
+        )
 
     if args.pair_with:
         paired_speed(records, values, args.pair_with, args.pairs, args.runs)
@@ -1098,10 +1443,12 @@ def main() -> None:
                     alone["found"] += any(s.start <= a and b <= s.end for s in spans)
         total_p = sum(ner["planted"][c] for c in main_cats)
         total_f = sum(ner["found"][c] for c in main_cats)
-        print(f"\nwith underthesea's CRF NER added to the recognizers: unanchored names found "
-              f"{alone['found']}/{alone['planted']}; recall of the other rows {total_f / total_p:.2%}; "
-              f"clinical sentences kept {ner['kept']}/{ner['clinical']} = {ner['kept'] / ner['clinical']:.2%}; "
-              f"NER alone {1000 * seconds / len(records):.1f} ms/record")
+        print(
+            f"\nwith underthesea's CRF NER added to the recognizers: unanchored names found "
+            f"{alone['found']}/{alone['planted']}; recall of the other rows {total_f / total_p:.2%}; "
+            f"clinical sentences kept {ner['kept']}/{ner['clinical']} = {ner['kept'] / ner['clinical']:.2%}; "
+            f"NER alone {1000 * seconds / len(records):.1f} ms/record"
+        )
 
 
 if __name__ == "__main__":

@@ -84,8 +84,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        paths = [str(p) for p in write_dicoms(Path(tmp), count=args.count, size=args.size,
-                                              syntax=SYNTAXES[args.syntax])]
+        paths = [
+            str(p) for p in write_dicoms(Path(tmp), count=args.count, size=args.size, syntax=SYNTAXES[args.syntax])
+        ]
         with multiprocessing.get_context("fork").Pool(args.workers) as pool:
             pool.map(toolkit, paths[: args.workers * 2])  # warm the workers' imports
             ours, base = [], []
@@ -99,10 +100,12 @@ def main() -> None:
                     read_info(Path(path), relpath="bench")
                 header.append(len(paths) / (time.perf_counter() - start))
     ours_m, base_m = statistics.median(ours), statistics.median(base)
-    print(f"DICOM -> PNG ({args.count} x {args.size}x{args.size} 16-bit, {SYNTAXES[args.syntax].name}, "
-          f"{args.workers} workers, median of {args.repeats}): toolkit {ours_m:.1f} images/s, "
-          f"plain pydicom+Pillow {base_m:.1f} images/s, ratio {ours_m / base_m:.2f}; "
-          f"header pass (main process) {statistics.median(header):.0f} files/s")
+    print(
+        f"DICOM -> PNG ({args.count} x {args.size}x{args.size} 16-bit, {SYNTAXES[args.syntax].name}, "
+        f"{args.workers} workers, median of {args.repeats}): toolkit {ours_m:.1f} images/s, "
+        f"plain pydicom+Pillow {base_m:.1f} images/s, ratio {ours_m / base_m:.2f}; "
+        f"header pass (main process) {statistics.median(header):.0f} files/s"
+    )
 
 
 if __name__ == "__main__":

@@ -38,19 +38,23 @@ def bench_build(count: int, image_size: int, repeats: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(repeats):
             for ocr in (False, True):
-                config = BuildConfig(out=Path(tmp) / f"ocr{ocr}", demo_size=count, demo_image_size=image_size,
-                                     progress=False, ocr=ocr)
+                config = BuildConfig(
+                    out=Path(tmp) / f"ocr{ocr}", demo_size=count, demo_image_size=image_size, progress=False, ocr=ocr
+                )
                 start = time.perf_counter()
                 result = build(config)
                 rates[ocr].append(result.counts.written / (time.perf_counter() - start))
     off, on = statistics.median(rates[False]), statistics.median(rates[True])
-    print(f"build {count} x {image_size} px: without --ocr {off:.1f} img/s, with --ocr {on:.2f} img/s "
-          f"({off / on:.0f}x slower)")
+    print(
+        f"build {count} x {image_size} px: without --ocr {off:.1f} img/s, with --ocr {on:.2f} img/s "
+        f"({off / on:.0f}x slower)"
+    )
 
 
 def _tesseract_words(path: Path, min_conf: float) -> list[str]:
-    tsv = subprocess.run(["tesseract", str(path), "-", "-l", "vie", "--psm", "11", "tsv"],
-                         capture_output=True, text=True, check=True).stdout.splitlines()
+    tsv = subprocess.run(
+        ["tesseract", str(path), "-", "-l", "vie", "--psm", "11", "tsv"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     words = []
     for line in tsv[1:]:
         cells = line.split("\t")
@@ -80,8 +84,9 @@ def bench_engines() -> None:
     if shutil.which("tesseract"):
         allowed = screen.allowed
         for conf in (0, 60):
-            engines[f"tesseract conf>={conf}"] = (
-                lambda arr, path, conf=conf: [w for w in _tesseract_words(path, conf) if fold(w) not in allowed])
+            engines[f"tesseract conf>={conf}"] = lambda arr, path, conf=conf: [
+                w for w in _tesseract_words(path, conf) if fold(w) not in allowed
+            ]
     from PIL import Image
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -98,8 +103,10 @@ def bench_engines() -> None:
                     false_words += len(words)
                 elif any(fold(part) in text for part in drawn.split() if len(part) >= 2):
                     found += 1
-            print(f"{engine}: {statistics.median(seconds):.2f} s/image (median of {len(cases)}), drawn lines found "
-                  f"{found}/5, words reported on the 3 images without text beyond markers: {false_words}")
+            print(
+                f"{engine}: {statistics.median(seconds):.2f} s/image (median of {len(cases)}), drawn lines found "
+                f"{found}/5, words reported on the 3 images without text beyond markers: {false_words}"
+            )
 
 
 _BOMB = """

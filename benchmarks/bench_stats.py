@@ -95,8 +95,10 @@ def main() -> None:
                 full.append(time.perf_counter() - start)
             plain.append(plain_table3(dataset))
         f, p = statistics.median(full), statistics.median(plain)
-        print(f"{kind:9s} whole run incl. figures: {f:6.1f} s   plain pyvi Table 3 only: {p:6.1f} s   "
-              f"ratio {f / p:4.1f}x   (runs: {', '.join(f'{t:.1f}' for t in full)})")
+        print(
+            f"{kind:9s} whole run incl. figures: {f:6.1f} s   plain pyvi Table 3 only: {p:6.1f} s   "
+            f"ratio {f / p:4.1f}x   (runs: {', '.join(f'{t:.1f}' for t in full)})"
+        )
 
 
 if __name__ == "__main__":

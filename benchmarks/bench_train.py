@@ -56,8 +56,10 @@ from vixray_data.load import load_vixray  # noqa: E402
 from vixray_data.training import set_image_budget  # noqa: E402
 
 MODEL_CONFIGS = ROOT / "benchmarks" / "model_configs"
-TRAIN_CONFIGS = {"full": ROOT / "examples" / "configs" / "qwen2vl_2b_full.yaml",
-                 "lora": ROOT / "examples" / "configs" / "qwen2vl_2b_lora.yaml"}
+TRAIN_CONFIGS = {
+    "full": ROOT / "examples" / "configs" / "qwen2vl_2b_full.yaml",
+    "lora": ROOT / "examples" / "configs" / "qwen2vl_2b_lora.yaml",
+}
 
 
 def make_processor(model_type: str, texts: list[str], vision: dict, *, max_pixels: int):
@@ -68,18 +70,24 @@ def make_processor(model_type: str, texts: list[str], vision: dict, *, max_pixel
         tokenizer = train_tokenizer(texts, extra=INTERNVL_IMAGE_TOKENS.values())
         tokenizer._set_model_specific_special_tokens(special_tokens=INTERNVL_IMAGE_TOKENS)
         tile = vision["image_size"]
-        image_processor = GotOcr2ImageProcessorPil(size={"height": tile, "width": tile}, crop_to_patches=True,
-                                                   min_patches=1, max_patches=12)
-        return ImageOnlyInternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                          image_seq_length=(tile // vision["patch_size"]) ** 2 // 4,
-                                          chat_template=INTERNVL_CHAT_TEMPLATE)
+        image_processor = GotOcr2ImageProcessorPil(
+            size={"height": tile, "width": tile}, crop_to_patches=True, min_patches=1, max_patches=12
+        )
+        return ImageOnlyInternVLProcessor(
+            image_processor=image_processor,
+            tokenizer=tokenizer,
+            image_seq_length=(tile // vision["patch_size"]) ** 2 // 4,
+            chat_template=INTERNVL_CHAT_TEMPLATE,
+        )
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
     tokenizer = train_tokenizer(texts)
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=max_pixels, patch_size=14, merge_size=2,
-                                               temporal_patch_size=2)
-    processor = ImageOnlyQwen2VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                          chat_template=QWEN2_VL_CHAT_TEMPLATE)
+    image_processor = Qwen2VLImageProcessorPil(
+        min_pixels=56 * 56, max_pixels=max_pixels, patch_size=14, merge_size=2, temporal_patch_size=2
+    )
+    processor = ImageOnlyQwen2VLProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=QWEN2_VL_CHAT_TEMPLATE
+    )
     set_image_budget(processor, max_pixels=max_pixels)
     return processor
 
@@ -88,15 +96,26 @@ def make_model(settings: dict, tokenizer, *, device: str, dtype: torch.dtype):
     """The published architecture, randomly initialised, with its special-token ids remapped to ``tokenizer``."""
     settings = {k: v for k, v in settings.items() if not k.startswith("_")}
     model_type = settings.pop("model_type")
-    ids = {"eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"), "pad_token_id": tokenizer.pad_token_id,
-           "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>")}
+    ids = {
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+    }
     settings["text_config"] = {**settings["text_config"], **ids}
     if model_type == "internvl":
         settings["image_token_id"] = tokenizer.context_image_token_id
     else:
-        settings.update({name: tokenizer.convert_tokens_to_ids(token) for name, token in (
-            ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-            ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))})
+        settings.update(
+            {
+                name: tokenizer.convert_tokens_to_ids(token)
+                for name, token in (
+                    ("image_token_id", "<|image_pad|>"),
+                    ("video_token_id", "<|video_pad|>"),
+                    ("vision_start_token_id", "<|vision_start|>"),
+                    ("vision_end_token_id", "<|vision_end|>"),
+                )
+            }
+        )
     config = AutoConfig.for_model(model_type, **settings)
     torch.manual_seed(0)
     with torch.device(device):
@@ -126,51 +145,100 @@ class StepTimer(TrainerCallback):
         self._last, self._seen = now, seen
 
 
-def run_one(name: str, mode: str, data: Path, texts: list[str], config: Path, *, steps: int, device: str,
-            overrides: list[str]) -> dict:
+def run_one(
+    name: str, mode: str, data: Path, texts: list[str], config: Path, *, steps: int, device: str, overrides: list[str]
+) -> dict:
     """``steps`` optimizer steps of train_sft.py's SFTTrainer on ``name`` in ``mode``, and their figures."""
     settings = json.loads((MODEL_CONFIGS / f"{name}.json").read_text())
     with tempfile.TemporaryDirectory() as out:
-        argv = ["--config", str(config), "--dataset", str(data), "--stage", "1", "--max_steps", str(steps),
-                "--output_dir", out, "--save_strategy", "no", "--report_to", "none", "--logging_steps", "1",
-                "--disable_tqdm", "true", *(["--use_cpu", "true"] if device == "cpu" else []), *overrides]
+        argv = [
+            "--config",
+            str(config),
+            "--dataset",
+            str(data),
+            "--stage",
+            "1",
+            "--max_steps",
+            str(steps),
+            "--output_dir",
+            out,
+            "--save_strategy",
+            "no",
+            "--report_to",
+            "none",
+            "--logging_steps",
+            "1",
+            "--disable_tqdm",
+            "true",
+            *(["--use_cpu", "true"] if device == "cpu" else []),
+            *overrides,
+        ]
         vixray_args, training_args, model_args = train_sft.parse_arguments(argv)
         train, _ = train_sft.load_data(vixray_args)
-        processor = make_processor(settings["model_type"], texts, settings["vision_config"],
-                                   max_pixels=vixray_args.max_pixels)
-        dtype = (torch.float32 if device == "cpu" or model_args.dtype in (None, "auto")
-                 else getattr(torch, model_args.dtype))
+        processor = make_processor(
+            settings["model_type"], texts, settings["vision_config"], max_pixels=vixray_args.max_pixels
+        )
+        dtype = (
+            torch.float32 if device == "cpu" or model_args.dtype in (None, "auto") else getattr(torch, model_args.dtype)
+        )
         model = make_model(settings, processor.tokenizer, device=device, dtype=dtype)
         params = sum(p.numel() for p in model.parameters())
         timer = StepTimer()
-        trainer = train_sft.build_trainer(model, processor, train, None, training_args, stage=vixray_args.stage,
-                                          peft_config=train_sft.lora_config(model_args), callbacks=[timer])
+        trainer = train_sft.build_trainer(
+            model,
+            processor,
+            train,
+            None,
+            training_args,
+            stage=vixray_args.stage,
+            peft_config=train_sft.lora_config(model_args),
+            callbacks=[timer],
+        )
         trainer.train()
     timed = timer.seconds[1:] or timer.seconds  # the first step is warm-up
     median = statistics.median(timed)
     tokens_per_step = statistics.median(timer.tokens[1:] or timer.tokens)
-    peak = (torch.cuda.max_memory_allocated() / 2**30 if device == "cuda"
-            else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20)
+    peak = (
+        torch.cuda.max_memory_allocated() / 2**30
+        if device == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    )
     batch_size, accumulation = training_args.per_device_train_batch_size, training_args.gradient_accumulation_steps
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
-    return {"model": name, "mode": mode, "train_config": str(config), "parameters": params,
-            "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
-            "device": device, "gpu": torch.cuda.get_device_name() if device == "cuda" else None,
-            "dtype": str(dtype).removeprefix("torch."),
-            "precision": "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else "fp32",
-            "activation_checkpointing": training_args.activation_checkpointing, "steps": trainer.state.global_step,
-            "batch_size": batch_size, "gradient_accumulation_steps": accumulation,
-            "max_pixels": vixray_args.max_pixels, "max_length": training_args.max_length,
-            "final_loss": round(losses[-1], 4), "step_seconds_median": round(median, 4),
-            "samples_per_second": round(batch_size * accumulation / median, 3),
-            "tokens_per_second": round(tokens_per_step / median, 1), "tokens_per_step": tokens_per_step,
-            "peak_memory_gib": round(peak, 3), "peak_memory_kind": "cuda_allocated" if device == "cuda" else "cpu_rss"}
+    return {
+        "model": name,
+        "mode": mode,
+        "train_config": str(config),
+        "parameters": params,
+        "trainable_parameters": sum(p.numel() for p in trainer.model.parameters() if p.requires_grad),
+        "device": device,
+        "gpu": torch.cuda.get_device_name() if device == "cuda" else None,
+        "dtype": str(dtype).removeprefix("torch."),
+        "precision": "bf16" if training_args.bf16 else "fp16" if training_args.fp16 else "fp32",
+        "activation_checkpointing": training_args.activation_checkpointing,
+        "steps": trainer.state.global_step,
+        "batch_size": batch_size,
+        "gradient_accumulation_steps": accumulation,
+        "max_pixels": vixray_args.max_pixels,
+        "max_length": training_args.max_length,
+        "final_loss": round(losses[-1], 4),
+        "step_seconds_median": round(median, 4),
+        "samples_per_second": round(batch_size * accumulation / median, 3),
+        "tokens_per_second": round(tokens_per_step / median, 1),
+        "tokens_per_step": tokens_per_step,
+        "peak_memory_gib": round(peak, 3),
+        "peak_memory_kind": "cuda_allocated" if device == "cuda" else "cpu_rss",
+    }
 
 
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", nargs="+", default=["qwen2vl_2b", "qwen25vl_3b", "internvl3_1b"],
-                        help=f"names in {MODEL_CONFIGS.relative_to(ROOT)}/")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["qwen2vl_2b", "qwen25vl_3b", "internvl3_1b"],
+        help=f"names in {MODEL_CONFIGS.relative_to(ROOT)}/",
+    )
     parser.add_argument("--modes", nargs="+", choices=["full", "lora"], default=["full", "lora"])
     parser.add_argument("--steps", type=int, default=10, help="optimizer steps per run (the first is warm-up)")
     parser.add_argument("--full-config", type=Path, default=TRAIN_CONFIGS["full"], help="training YAML, full mode")
@@ -183,26 +251,41 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--out", type=Path, default=Path("bench_train.json"))
     args = parser.parse_args(argv)
 
-    overrides = [*(["--per_device_train_batch_size", str(args.batch_size)] if args.batch_size else []),
-                 *(["--gradient_accumulation_steps", str(args.grad_accum)] if args.grad_accum else [])]
+    overrides = [
+        *(["--per_device_train_batch_size", str(args.batch_size)] if args.batch_size else []),
+        *(["--gradient_accumulation_steps", str(args.grad_accum)] if args.grad_accum else []),
+    ]
     configs = {"full": args.full_config, "lora": args.lora_config}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "vixray"
-        build(BuildConfig(out=data, demo_size=args.demo_size, demo_image_size=args.image_size, seed=175, num_proc=1,
-                          progress=False))
+        build(
+            BuildConfig(
+                out=data,
+                demo_size=args.demo_size,
+                demo_image_size=args.image_size,
+                seed=175,
+                num_proc=1,
+                progress=False,
+            )
+        )
         records = load_vixray(str(data), split=schema.TRAIN)
         texts = [text for field in (schema.FINDINGS, schema.IMPRESSIONS) for text in records[field] if text]
         for name in args.models:
             for mode in args.modes:
-                result = run_one(name, mode, data, texts, configs[mode], steps=args.steps, device=args.device,
-                                 overrides=overrides)
+                result = run_one(
+                    name, mode, data, texts, configs[mode], steps=args.steps, device=args.device, overrides=overrides
+                )
                 print(json.dumps(result))
                 results.append(result)
                 if args.device == "cuda":
                     torch.cuda.empty_cache()
-    report = {"command": " ".join(["benchmarks/bench_train.py", *(argv if argv is not None else sys.argv[1:])]),
-              "torch": torch.__version__, "python": platform.python_version(), "results": results}
+    report = {
+        "command": " ".join(["benchmarks/bench_train.py", *(argv if argv is not None else sys.argv[1:])]),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "results": results,
+    }
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return results
 

@@ -100,8 +100,10 @@ def table(timings: list[Timing], started: datetime.datetime) -> str:
     ]
     for t in timings:
         failed = "" if t.code == 0 else f" **(exit {t.code})**"
-        lines.append(f"| {t.label}{failed}{t.note} | {_duration(t.wall)} | {_duration(t.cpu)} | "
-                     f"{t.peak_rss / 2**20:.0f} MiB | {t.load:.1f} |")
+        lines.append(
+            f"| {t.label}{failed}{t.note} | {_duration(t.wall)} | {_duration(t.cpu)} | "
+            f"{t.peak_rss / 2**20:.0f} MiB | {t.load:.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -116,11 +118,19 @@ def update_readme(text: str, readme: Path = REPO / "README.md") -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "readme_timings.md",
-                        help="where to write the table (default: benchmarks/readme_timings.md)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "benchmarks" / "readme_timings.md",
+        help="where to write the table (default: benchmarks/readme_timings.md)",
+    )
     parser.add_argument("--update-readme", action="store_true", help="replace the table in README.md too")
-    parser.add_argument("--skip", default="", metavar="NAMES",
-                        help="comma-separated commands to leave out: build, load, pytest, validate, stats, review")
+    parser.add_argument(
+        "--skip",
+        default="",
+        metavar="NAMES",
+        help="comma-separated commands to leave out: build, load, pytest, validate, stats, review",
+    )
     parser.add_argument("--with-ci", action="store_true", help="also time .ci/run from a fresh clone")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder (printed)")
     args = parser.parse_args(argv)
@@ -131,17 +141,37 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc)
     vixray, python = str(BIN / "vixray"), sys.executable
     steps = [
-        ("build", "`vixray build --no-progress` (5,400 demo records, 1024 px)", [vixray, "build", "--no-progress"],
-         scratch),
-        ("load", "`python -c \"import datasets; datasets.load_dataset('vixray')\"` (first load: converts the shards)",
-         [python, "-c", "import datasets; print(datasets.load_dataset('vixray'))"], scratch),
+        (
+            "build",
+            "`vixray build --no-progress` (5,400 demo records, 1024 px)",
+            [vixray, "build", "--no-progress"],
+            scratch,
+        ),
+        (
+            "load",
+            "`python -c \"import datasets; datasets.load_dataset('vixray')\"` (first load: converts the shards)",
+            [python, "-c", "import datasets; print(datasets.load_dataset('vixray'))"],
+            scratch,
+        ),
         ("pytest", "`python -m pytest`", [python, "-m", "pytest", "-p", "no:cacheprovider"], REPO),  # -q: addopts
-        ("validate", "`vixray validate vixray --no-progress` (decodes all 5,400 images)",
-         [vixray, "validate", "vixray", "--no-progress"], scratch),
-        ("stats", "`vixray stats vixray --out stats --no-progress`",
-         [vixray, "stats", "vixray", "--out", "stats", "--no-progress"], scratch),
-        ("review", "`vixray review vixray --out review.html`", [vixray, "review", "vixray", "--out", "review.html"],
-         scratch),
+        (
+            "validate",
+            "`vixray validate vixray --no-progress` (decodes all 5,400 images)",
+            [vixray, "validate", "vixray", "--no-progress"],
+            scratch,
+        ),
+        (
+            "stats",
+            "`vixray stats vixray --out stats --no-progress`",
+            [vixray, "stats", "vixray", "--out", "stats", "--no-progress"],
+            scratch,
+        ),
+        (
+            "review",
+            "`vixray review vixray --out review.html`",
+            [vixray, "review", "vixray", "--out", "review.html"],
+            scratch,
+        ),
     ]
     timings: list[Timing] = []
     try:
@@ -160,8 +190,12 @@ def main(argv: list[str] | None = None) -> int:
             clone = scratch / "clone"
             subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True)
             ci_env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"CI": "true"}
-            timing, _ = run("`.ci/run` from a fresh clone (venv, install, ruff, pytest, wheel check)",
-                            ["bash", ".ci/run"], cwd=clone, env=ci_env)
+            timing, _ = run(
+                "`.ci/run` from a fresh clone (venv, install, ruff, pytest, wheel check)",
+                ["bash", ".ci/run"],
+                cwd=clone,
+                env=ci_env,
+            )
             timings.append(timing)
     finally:
         if args.keep:

@@ -42,8 +42,10 @@ try:  # the [train] extra; without it even --help should say what to install, no
         set_image_budget,
     )
 except ModuleNotFoundError as missing:
-    sys.exit(f"generate.py: {missing.name} is not installed; fine-tuning needs the training extra: "
-             "pip install 'vixray-data[train]'")
+    sys.exit(
+        f"generate.py: {missing.name} is not installed; fine-tuning needs the training extra: "
+        "pip install 'vixray-data[train]'"
+    )
 
 log = logging.getLogger("generate")
 
@@ -52,8 +54,10 @@ log = logging.getLogger("generate")
 class GenerateArguments:
     model: str = field(metadata={"help": "Checkpoint dir or hub id; or a LoRA adapter dir (base read from it)."})
     output: str = field(metadata={"help": "Predictions JSONL to write."})
-    stage: int = field(default=1, metadata={
-        "help": "1: findings, 2: impressions, 3: findings, then impressions after the model's own findings."})
+    stage: int = field(
+        default=1,
+        metadata={"help": "1: findings, 2: impressions, 3: findings, then impressions after the model's own findings."},
+    )
     dataset: str = field(default=schema.HUB_ID, metadata={"help": "Hub id or local built folder (e.g. ./vixray)."})
     split: str = field(default=schema.TEST, metadata={"help": "Split to generate for."})
     base_model: str | None = field(default=None, metadata={"help": "Override the adapter's base model."})
@@ -62,35 +66,48 @@ class GenerateArguments:
     do_sample: bool = field(default=False, metadata={"help": "Sample instead of greedy decoding."})
     num_beams: int = field(default=1, metadata={"help": "Beam search width; 1: no beam search."})
     max_samples: int | None = field(default=None, metadata={"help": "Only the first N records; None: all."})
-    max_pixels: int | None = field(default=256 * 28 * 28, metadata={
-        "help": "Pixel budget per X-ray for Qwen-VL, as in training (~256 visual tokens); InternVL ignores it."})
-    min_pixels: int | None = field(default=None, metadata={
-        "help": "Smallest pixel count an X-ray is scaled up to (Qwen-VL); None: the processor's own."})
+    max_pixels: int | None = field(
+        default=256 * 28 * 28,
+        metadata={
+            "help": "Pixel budget per X-ray for Qwen-VL, as in training (~256 visual tokens); InternVL ignores it."
+        },
+    )
+    min_pixels: int | None = field(
+        default=None,
+        metadata={"help": "Smallest pixel count an X-ray is scaled up to (Qwen-VL); None: the processor's own."},
+    )
     dtype: str = field(default="auto", metadata={"help": "auto, bfloat16, float16 or float32."})
     device: str | None = field(default=None, metadata={"help": "None: cuda when available, else cpu."})
-    trust_remote_code: bool = field(default=False, metadata={
-        "help": "Run the checkpoint's own code (auto_map in its config files) to load it; only for code you trust."})
+    trust_remote_code: bool = field(
+        default=False,
+        metadata={
+            "help": "Run the checkpoint's own code (auto_map in its config files) to load it; only for code you trust."
+        },
+    )
 
 
 def load_model(args: GenerateArguments):
     """(model, processor) from a checkpoint, or a base model with the adapter merged in."""
     adapter_config = Path(args.model) / "adapter_config.json"
     adapter = args.model if adapter_config.is_file() else None
-    base = args.base_model or (json.loads(adapter_config.read_text())["base_model_name_or_path"] if adapter
-                               else args.model)
+    base = args.base_model or (
+        json.loads(adapter_config.read_text())["base_model_name_or_path"] if adapter else args.model
+    )
     check_model_family(base)
     dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
     remote = args.trust_remote_code  # always passed: left unset, transformers would ask on the terminal
-    model = checked_load("model", base, AutoModelForImageTextToText.from_pretrained, base, dtype=dtype,
-                         trust_remote_code=remote)
+    model = checked_load(
+        "model", base, AutoModelForImageTextToText.from_pretrained, base, dtype=dtype, trust_remote_code=remote
+    )
     if adapter:
         from peft import PeftModel
 
         with quiet_peft_alias():
             model = PeftModel.from_pretrained(model, adapter).merge_and_unload()
     try:  # the trainer saves the processor beside the weights
-        processor = checked_load("model", args.model, AutoProcessor.from_pretrained, args.model,
-                                 trust_remote_code=remote)
+        processor = checked_load(
+            "model", args.model, AutoProcessor.from_pretrained, args.model, trust_remote_code=remote
+        )
     except (OSError, ValueError) as error:
         if isinstance(error, RemoteCodeError):
             raise
@@ -103,9 +120,10 @@ def load_model(args: GenerateArguments):
 @torch.inference_mode()
 def _generate(model, processor, records, args: GenerateArguments, findings=None) -> list[str]:
     batch = generation_batch(processor, records, stage=args.stage, findings=findings).to(model.device)
-    out = model.generate(**batch, max_new_tokens=args.max_new_tokens, do_sample=args.do_sample,
-                         num_beams=args.num_beams)
-    texts = processor.batch_decode(out[:, batch["input_ids"].shape[1]:], skip_special_tokens=True)
+    out = model.generate(
+        **batch, max_new_tokens=args.max_new_tokens, do_sample=args.do_sample, num_beams=args.num_beams
+    )
+    texts = processor.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
     return [text.strip() for text in texts]
 
 
@@ -129,9 +147,14 @@ def main(argv: list[str] | None = None) -> Path:
                 predictions[fields[1]] = _generate(model, processor, records, args, findings=predictions[fields[0]])
             for i, record in enumerate(records):
                 for name in fields:
-                    row = {"id": record[schema.ID], "stage": args.stage, "field": name,
-                           "prediction": predictions[name][i], "reference": record.get(name) or "",
-                           "split": args.split}
+                    row = {
+                        "id": record[schema.ID],
+                        "stage": args.stage,
+                        "field": name,
+                        "prediction": predictions[name][i],
+                        "reference": record.get(name) or "",
+                        "split": args.split,
+                    }
                     sink.write(json.dumps(row, ensure_ascii=False) + "\n")
     print(f"wrote {len(data) * len(fields)} predictions for {len(data)} records to {output}")
     return output

@@ -37,8 +37,15 @@ def parse_fact(spec: str) -> Fact:
 
 def load_gold(path: Path = GOLD_PATH) -> list[GoldItem]:
     items = yaml.safe_load(path.read_text(encoding="utf-8"))["items"]
-    return [GoldItem(item["text"], frozenset(item["labels"]), tuple(parse_fact(f) for f in item["facts"]),
-                     tuple(item.get("tags", ()))) for item in items]
+    return [
+        GoldItem(
+            item["text"],
+            frozenset(item["labels"]),
+            tuple(parse_fact(f) for f in item["facts"]),
+            tuple(item.get("tags", ())),
+        )
+        for item in items
+    ]
 
 
 @dataclass(frozen=True)
@@ -75,13 +82,18 @@ def score_gold(items: list[GoldItem]) -> GoldScore:
         matched_n += len(score.covered_reference)
         supported_n += len(score.matched)
         if score.unmatched_prediction or score.unmatched_reference:
-            disagreements.append((item.text, [f.text for f in score.unmatched_reference],
-                                  [f.describe() for f in score.unmatched_prediction]))
+            disagreements.append(
+                (
+                    item.text,
+                    [f.text for f in score.unmatched_reference],
+                    [f.describe() for f in score.unmatched_prediction],
+                )
+            )
         else:
             exact += 1
-    return GoldScore(label_scores(predicted, reference), gold_n, extracted_n, matched_n, supported_n, exact,
-                     disagreements)
-
+    return GoldScore(
+        label_scores(predicted, reference), gold_n, extracted_n, matched_n, supported_n, exact, disagreements
+    )
 
 
 # --------------------------------------------------------------------------- the blind set (issue 19)
@@ -112,9 +124,17 @@ def load_blind(path: Path = BLIND_PATH) -> list[BlindItem]:
         state = item.get("state")
         if state not in GOLD_STATES or not item.get("text"):
             raise ValueError(f"{path}: item {n} needs a text and a state in {GOLD_STATES}")
-        items.append(BlindItem(str(item["text"]), frozenset(item.get("labels") or ()),
-                               frozenset(item.get("negated") or ()), dict(item.get("sides") or {}), state,
-                               tuple(item.get("tags") or ()), str(item.get("note") or "")))
+        items.append(
+            BlindItem(
+                str(item["text"]),
+                frozenset(item.get("labels") or ()),
+                frozenset(item.get("negated") or ()),
+                dict(item.get("sides") or {}),
+                state,
+                tuple(item.get("tags") or ()),
+                str(item.get("note") or ""),
+            )
+        )
     return items
 
 
@@ -210,14 +230,21 @@ def score_blind(items: list[BlindItem]) -> BlindScore:
         facts = extract_facts(item.text)
         labels = labels_from_facts(facts)
         negated = negated_labels(facts)
-        flips = [f"{label}: stated absent, read present" for label in sorted(item.negated)
-                 if label in labels and label not in item.labels]
-        flips += [f"{label}: stated present, read absent" for label in sorted(item.labels)
-                  if label in negated and label not in labels]
+        flips = [
+            f"{label}: stated absent, read present"
+            for label in sorted(item.negated)
+            if label in labels and label not in item.labels
+        ]
+        flips += [
+            f"{label}: stated present, read absent"
+            for label in sorted(item.labels)
+            if label in negated and label not in labels
+        ]
         read_sides = predicted_sides(facts)
         checks = tuple((label, side, read_sides.get(label)) for label, side in sorted(item.sides.items()))
-        results.append(BlindResult(item, frozenset(labels), frozenset(negated), report_state(facts),
-                                   tuple(flips), checks))
+        results.append(
+            BlindResult(item, frozenset(labels), frozenset(negated), report_state(facts), tuple(flips), checks)
+        )
     known = set(label_names())
     unknown = frozenset(label for item in items for label in item.labels | item.negated if label not in known)
     scores = label_scores([set(r.labels) for r in results], [set(r.item.labels) for r in results])

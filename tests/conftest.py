@@ -14,9 +14,13 @@ from pathlib import Path
 
 #: The session's Hugging Face home: every HF cache lives under it, removed when the session ends.
 HF_ROOT = Path(tempfile.mkdtemp(prefix="vixray-tests-hf-"))
-os.environ.update(HF_HOME=str(HF_ROOT), HF_DATASETS_CACHE=str(HF_ROOT / "datasets"),
-                  HF_HUB_CACHE=str(HF_ROOT / "hub"), HF_XET_CACHE=str(HF_ROOT / "xet"),
-                  HF_MODULES_CACHE=str(HF_ROOT / "modules"))
+os.environ.update(
+    HF_HOME=str(HF_ROOT),
+    HF_DATASETS_CACHE=str(HF_ROOT / "datasets"),
+    HF_HUB_CACHE=str(HF_ROOT / "hub"),
+    HF_XET_CACHE=str(HF_ROOT / "xet"),
+    HF_MODULES_CACHE=str(HF_ROOT / "modules"),
+)
 
 import pytest  # noqa: E402
 
@@ -31,8 +35,14 @@ DEMO_SEED = 175
 
 def demo_config(out: Path, **overrides) -> BuildConfig:
     """The settings of the session demo build, with ``overrides`` (tests building their own copy use this)."""
-    settings = {"out": out, "demo_size": DEMO_SIZE, "demo_image_size": DEMO_IMAGE_SIZE, "seed": DEMO_SEED,
-                "num_proc": 1, "progress": False}
+    settings = {
+        "out": out,
+        "demo_size": DEMO_SIZE,
+        "demo_image_size": DEMO_IMAGE_SIZE,
+        "seed": DEMO_SEED,
+        "num_proc": 1,
+        "progress": False,
+    }
     settings.update(overrides)
     return BuildConfig(**settings)
 

@@ -38,25 +38,42 @@ def release_folder(root: Path, *, ages: dict[str, list] | None = None) -> Path:
     declares the splits. Ages are ``60 + row`` unless ``ages`` gives a split's values."""
     (root / "data").mkdir(parents=True)
     for split, n in RELEASE_SPLITS.items():
-        table = pa.table({
-            "image": [{"bytes": png(i), "path": f"{split}{i}.png"} for i in range(n)],
-            "findings": [f"Bóng tim to {split} {i}." for i in range(n)],
-            "impressions": ["Bóng tim to."] * n,
-            "Ages": (ages or {}).get(split, [str(60 + i) for i in range(n)]),
-            "sex": ["Male", "Female"] * (n // 2),
-            "view": ["PA"] * n,
-            "Ghi chú": ["Chụp Xquang ngực thẳng"] * n,
-            "Kỹ thuật": ["Chụp Xquang tim phổi thẳng"] * n,
-        }).replace_schema_metadata({"huggingface": json.dumps({"info": {"features": {
-            "image": {"_type": "Image"}, "findings": {"dtype": "string", "_type": "Value"},
-            "impressions": {"dtype": "string", "_type": "Value"}, "Ages": {"dtype": "string", "_type": "Value"},
-            "sex": {"dtype": "string", "_type": "Value"}, "view": {"dtype": "string", "_type": "Value"},
-            "Ghi chú": {"dtype": "string", "_type": "Value"}, "Kỹ thuật": {"dtype": "string", "_type": "Value"},
-        }}})})
+        table = pa.table(
+            {
+                "image": [{"bytes": png(i), "path": f"{split}{i}.png"} for i in range(n)],
+                "findings": [f"Bóng tim to {split} {i}." for i in range(n)],
+                "impressions": ["Bóng tim to."] * n,
+                "Ages": (ages or {}).get(split, [str(60 + i) for i in range(n)]),
+                "sex": ["Male", "Female"] * (n // 2),
+                "view": ["PA"] * n,
+                "Ghi chú": ["Chụp Xquang ngực thẳng"] * n,
+                "Kỹ thuật": ["Chụp Xquang tim phổi thẳng"] * n,
+            }
+        ).replace_schema_metadata(
+            {
+                "huggingface": json.dumps(
+                    {
+                        "info": {
+                            "features": {
+                                "image": {"_type": "Image"},
+                                "findings": {"dtype": "string", "_type": "Value"},
+                                "impressions": {"dtype": "string", "_type": "Value"},
+                                "Ages": {"dtype": "string", "_type": "Value"},
+                                "sex": {"dtype": "string", "_type": "Value"},
+                                "view": {"dtype": "string", "_type": "Value"},
+                                "Ghi chú": {"dtype": "string", "_type": "Value"},
+                                "Kỹ thuật": {"dtype": "string", "_type": "Value"},
+                            }
+                        }
+                    }
+                )
+            }
+        )
         pq.write_table(table, root / "data" / f"{split}-00000-of-00001.parquet")
     header = "".join(f"  - split: {s}\n    path: data/{s}-*\n" for s in RELEASE_SPLITS)
-    (root / "README.md").write_text(f"---\nconfigs:\n- config_name: default\n  data_files:\n{header}---\n# ViX-Ray\n",
-                                    encoding="utf-8")
+    (root / "README.md").write_text(
+        f"---\nconfigs:\n- config_name: default\n  data_files:\n{header}---\n# ViX-Ray\n", encoding="utf-8"
+    )
     return root
 
 
@@ -108,20 +125,40 @@ class HubRepo(BaseHTTPRequestHandler):
         resolve = f"/datasets/{self.repo}/resolve/"
         api = f"/api/datasets/{self.repo}"
         if path.startswith(resolve):
-            _, rel = path[len(resolve):].split("/", 1)
+            _, rel = path[len(resolve) :].split("/", 1)
             found = self._file(rel)
             if found is None:
                 return self._missing(head=head)
             data = found.read_bytes()
-            return self._send(200, data, {"Content-Type": "application/octet-stream", "X-Repo-Commit": COMMIT,
-                                          "ETag": f'"{hashlib.sha256(data).hexdigest()}"'}, head=head)
+            return self._send(
+                200,
+                data,
+                {
+                    "Content-Type": "application/octet-stream",
+                    "X-Repo-Commit": COMMIT,
+                    "ETag": f'"{hashlib.sha256(data).hexdigest()}"',
+                },
+                head=head,
+            )
         if path in (api, f"{api}/revision/main", f"{api}/revision/{COMMIT}"):
-            siblings = [{"rfilename": p.relative_to(self.root).as_posix()}
-                        for p in sorted(self.root.rglob("*")) if p.is_file()]
-            return self._json({"id": self.repo, "sha": COMMIT, "private": False, "gated": False, "disabled": False,
-                               "siblings": siblings, "cardData": {}, "tags": []}, head=head)
+            siblings = [
+                {"rfilename": p.relative_to(self.root).as_posix()} for p in sorted(self.root.rglob("*")) if p.is_file()
+            ]
+            return self._json(
+                {
+                    "id": self.repo,
+                    "sha": COMMIT,
+                    "private": False,
+                    "gated": False,
+                    "disabled": False,
+                    "siblings": siblings,
+                    "cardData": {},
+                    "tags": [],
+                },
+                head=head,
+            )
         if path.startswith(f"{api}/tree/"):
-            _, rel = (path[len(f"{api}/tree/"):] + "/").split("/", 1)
+            _, rel = (path[len(f"{api}/tree/") :] + "/").split("/", 1)
             folder = self.root / rel.strip("/")
             if not folder.is_dir():
                 return self._missing(head=head)

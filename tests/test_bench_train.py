@@ -15,8 +15,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_train  # noqa: E402
 
 
-def test_tiny_config_times_train_sfts_own_trainer_full_and_lora_on_cpu_and_writes_the_figures(tmp_path,
-                                                                                            monkeypatch):
+def test_tiny_config_times_train_sfts_own_trainer_full_and_lora_on_cpu_and_writes_the_figures(tmp_path, monkeypatch):
     import train_sft
 
     built = []
@@ -28,15 +27,35 @@ def test_tiny_config_times_train_sfts_own_trainer_full_and_lora_on_cpu_and_write
 
     monkeypatch.setattr(train_sft, "build_trainer", spy)
     out = tmp_path / "bench.json"
-    bench_train.main(["--models", "tiny_qwen2vl", "--batch-size", "2", "--grad-accum", "2", "--steps", "2",
-                      "--demo-size", "40", "--image-size", "64", "--device", "cpu", "--out", str(out)])
+    bench_train.main(
+        [
+            "--models",
+            "tiny_qwen2vl",
+            "--batch-size",
+            "2",
+            "--grad-accum",
+            "2",
+            "--steps",
+            "2",
+            "--demo-size",
+            "40",
+            "--image-size",
+            "64",
+            "--device",
+            "cpu",
+            "--out",
+            str(out),
+        ]
+    )
     report = json.loads(out.read_text())
     full, lora = report["results"]
     assert (full["mode"], lora["mode"]) == ("full", "lora")
     assert [type(trainer).__name__ for trainer in built] == ["SFTTrainer", "SFTTrainer"]
     assert all(trainer.state.global_step == 2 for trainer in built)
-    assert (Path(full["train_config"]).name, Path(lora["train_config"]).name) == ("qwen2vl_2b_full.yaml",
-                                                                                  "qwen2vl_2b_lora.yaml")
+    assert (Path(full["train_config"]).name, Path(lora["train_config"]).name) == (
+        "qwen2vl_2b_full.yaml",
+        "qwen2vl_2b_lora.yaml",
+    )
     for result in (full, lora):
         assert result["device"] == "cpu" and result["precision"] == "fp32" and result["steps"] == 2
         assert (result["batch_size"], result["gradient_accumulation_steps"]) == (2, 2)
@@ -50,12 +69,15 @@ def test_tiny_config_times_train_sfts_own_trainer_full_and_lora_on_cpu_and_write
     assert report["command"].startswith("benchmarks/bench_train.py --models tiny_qwen2vl")
 
 
-@pytest.mark.parametrize(("name", "family", "billions"), [
-    ("qwen2vl_2b", "Qwen2VLForConditionalGeneration", 2.21),
-    ("qwen25vl_3b", "Qwen2_5_VLForConditionalGeneration", 3.75),
-    ("qwen25vl_7b", "Qwen2_5_VLForConditionalGeneration", 8.29),
-    ("internvl3_1b", "InternVLForConditionalGeneration", 0.94),
-])
+@pytest.mark.parametrize(
+    ("name", "family", "billions"),
+    [
+        ("qwen2vl_2b", "Qwen2VLForConditionalGeneration", 2.21),
+        ("qwen25vl_3b", "Qwen2_5_VLForConditionalGeneration", 3.75),
+        ("qwen25vl_7b", "Qwen2_5_VLForConditionalGeneration", 8.29),
+        ("internvl3_1b", "InternVLForConditionalGeneration", 0.94),
+    ],
+)
 def test_model_configs_build_the_published_architecture_and_parameter_count(name, family, billions):
     from tiny_models import INTERNVL_IMAGE_TOKENS, train_tokenizer
 

@@ -30,8 +30,11 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 def _leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name != out.name and p.name.startswith(
-        (f"{out.name}.tmp-", f"{out.name}.old-", ".meta-")))
+    return sorted(
+        p.name
+        for p in out.parent.iterdir()
+        if p.name != out.name and p.name.startswith((f"{out.name}.tmp-", f"{out.name}.old-", ".meta-"))
+    )
 
 
 def _demo_study_id(study_key: str) -> str:
@@ -91,7 +94,8 @@ def test_manifest_describes_every_shard_and_counts_add_up(demo_dir, demo_build):
             data = (demo_dir / shard["path"]).read_bytes()
             assert hashlib.sha256(data).hexdigest() == shard["sha256"] and len(data) == shard["bytes"]
     assert sorted(p.relative_to(demo_dir).as_posix() for p in demo_dir.rglob("*.parquet")) == sorted(
-        s["path"] for info in manifest["splits"].values() for s in info["shards"])
+        s["path"] for info in manifest["splits"].values() for s in info["shards"]
+    )
     assert (demo_dir / schema.REJECTS).read_text() == ""
     assert (demo_dir / schema.CARD).read_text(encoding="utf-8").startswith("---\n")
 
@@ -99,7 +103,7 @@ def test_manifest_describes_every_shard_and_counts_add_up(demo_dir, demo_build):
 def test_no_patient_is_in_two_splits_and_some_patients_have_two_studies(demo_dir):
     patients = json.loads((demo_dir / schema.MANIFEST).read_text())["patients"]
     sets = [set(patients[s]) for s in schema.SPLITS]
-    assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1:])
+    assert all(not (a & b) for i, a in enumerate(sets) for b in sets[i + 1 :])
     assert sum(len(s) for s in sets) < 60  # fewer patients than studies: repeat studies were kept together
 
 
@@ -150,7 +154,8 @@ def test_row_groups_and_shards_stay_under_their_byte_limits(tmp_path):
     train = result.manifest.splits[schema.TRAIN].shards
     assert len(train) > 1
     assert [Path(s.path).name for s in train] == [
-        f"train-{i:05d}-of-{len(train):05d}.parquet" for i in range(len(train))]
+        f"train-{i:05d}-of-{len(train):05d}.parquet" for i in range(len(train))
+    ]
     for info in result.manifest.splits.values():
         for shard in info.shards:
             path = result.out / shard.path
@@ -185,8 +190,13 @@ class _BadInputSource:
     is_demo = True
 
     def __init__(self, config=None):
-        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
-                schema.IMPRESSIONS: "Bóng tim to."}
+        good = {
+            schema.AGE: 70,
+            schema.SEX: "Nam",
+            schema.VIEW: "PA",
+            schema.FINDINGS: "Bóng tim to.",
+            schema.IMPRESSIONS: "Bóng tim to.",
+        }
         self.items = [
             RawRecord("row:1", "s1", "p1", dict(good), lambda: _png(10)),
             RawRecord("row:2", "s2", "p2", dict(good), lambda: EncodedImage(b"\x89PNG\r\n\x1a\nnot really", "png")),
@@ -209,8 +219,14 @@ def test_bad_records_are_listed_in_rejects_with_their_reason_and_counted(tmp_pat
     result = build(demo_config(tmp_path / "vixray"))
     lines = [json.loads(line) for line in (result.out / schema.REJECTS).read_text().splitlines()]
     reasons = {line["ref"]: line["reason"] for line in lines}
-    assert reasons == {"row:2": "undecodable_image", "row:3": "empty_findings", "row:4": "duplicate_id",
-                       "row:5": "bad_age", "row:6": "bad_image_format", "row:7": "unreadable_row"}
+    assert reasons == {
+        "row:2": "undecodable_image",
+        "row:3": "empty_findings",
+        "row:4": "duplicate_id",
+        "row:5": "bad_age",
+        "row:6": "bad_image_format",
+        "row:7": "unreadable_row",
+    }
     assert all(line["detail"] for line in lines)
     counts = result.counts
     assert (counts.read, counts.written, counts.rejected) == (7, 1, 6)
@@ -251,8 +267,22 @@ def test_a_folder_that_is_not_a_build_is_never_replaced(tmp_path):
 # -- command line ------------------------------------------------------------------------------------
 def test_cli_build_writes_the_folder_and_prints_a_one_line_summary(tmp_path, capsys):
     out = tmp_path / "vixray"
-    code = cli.main(["build", "--out", str(out), "--demo-size", "12", "--image-size", "32", "--num-proc", "1",
-                     "--no-progress", "--split-sizes", "8,2,2"])
+    code = cli.main(
+        [
+            "build",
+            "--out",
+            str(out),
+            "--demo-size",
+            "12",
+            "--image-size",
+            "32",
+            "--num-proc",
+            "1",
+            "--no-progress",
+            "--split-sizes",
+            "8,2,2",
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == 1 and printed[0].startswith("read 12 · written")
@@ -268,9 +298,29 @@ def test_cli_reports_an_unknown_source_as_one_line_and_exit_code_2(tmp_path, cap
 def test_cli_export_flags_fill_the_build_config(tmp_path):
     from vixray_data.cli import _parser
 
-    args = _parser().parse_args(["build", "exports", "--out", "o", "--table", "t.xlsx", "--key", "Mã",
-                                 "--columns", 'findings="Mô tả",impressions=Kết luận', "--bit-depth", "16",
-                                 "--allow-burned-in", "--row-group-mb", "1", "--shard-mb", "2", "--seed", "7"])
+    args = _parser().parse_args(
+        [
+            "build",
+            "exports",
+            "--out",
+            "o",
+            "--table",
+            "t.xlsx",
+            "--key",
+            "Mã",
+            "--columns",
+            'findings="Mô tả",impressions=Kết luận',
+            "--bit-depth",
+            "16",
+            "--allow-burned-in",
+            "--row-group-mb",
+            "1",
+            "--shard-mb",
+            "2",
+            "--seed",
+            "7",
+        ]
+    )
     config = config_from_args(args)
     assert config.source == Path("exports") and config.table == Path("t.xlsx") and config.key_column == "Mã"
     assert config.columns == {"findings": "Mô tả", "impressions": "Kết luận"}
@@ -287,9 +337,11 @@ def test_a_terminated_build_removes_its_temp_folder_and_keeps_the_previous_build
     out = tmp_path / "vixray"
     build(demo_config(out, demo_size=10))
     before = _files(out)
-    script = ("import sys; from vixray_data.cli import main; "
-              f"sys.exit(main(['build', '--out', {str(out)!r}, '--demo-size', '3000', '--image-size', '256', "
-              "'--num-proc', '1', '--no-progress', '--seed', '9']))")
+    script = (
+        "import sys; from vixray_data.cli import main; "
+        f"sys.exit(main(['build', '--out', {str(out)!r}, '--demo-size', '3000', '--image-size', '256', "
+        "'--num-proc', '1', '--no-progress', '--seed', '9']))"
+    )
     child = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob("vixray.tmp-*/data")) and time.monotonic() < deadline:
@@ -329,10 +381,17 @@ class _KillerSource(_BadInputSource):
                 os.kill(os.getpid(), signal.SIGKILL)
             return _png(90)
 
-        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
-                schema.IMPRESSIONS: "Bóng tim to."}
-        self.items = [RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(good), killer if n == 9 else
-                                (lambda n=n: _png(n))) for n in range(1, 13)]
+        good = {
+            schema.AGE: 70,
+            schema.SEX: "Nam",
+            schema.VIEW: "PA",
+            schema.FINDINGS: "Bóng tim to.",
+            schema.IMPRESSIONS: "Bóng tim to.",
+        }
+        self.items = [
+            RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(good), killer if n == 9 else (lambda n=n: _png(n)))
+            for n in range(1, 13)
+        ]
 
 
 class _WatchedSource(_BadInputSource):
@@ -349,8 +408,13 @@ class _WatchedSource(_BadInputSource):
                 self.in_main.append(f"row:{n}")
             return _png(n)
 
-        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
-                schema.IMPRESSIONS: "Bóng tim to."}
+        good = {
+            schema.AGE: 70,
+            schema.SEX: "Nam",
+            schema.VIEW: "PA",
+            schema.FINDINGS: "Bóng tim to.",
+            schema.IMPRESSIONS: "Bóng tim to.",
+        }
         self.items = [RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(good), lambda n=n: image(n)) for n in range(1, 13)]
 
 
@@ -367,8 +431,9 @@ def test_file_copies_are_produced_in_threads_and_everything_else_in_worker_proce
     from vixray_data.records import CleanRecord
     from vixray_data.sources.imagefile import ImageFile
 
-    copies = [CleanRecord(f"id{n}", None, {}, ImageFile(f"/x/{n}.png", f"row:{n}", "png"), f"row:{n}")
-              for n in range(4)]
+    copies = [
+        CleanRecord(f"id{n}", None, {}, ImageFile(f"/x/{n}.png", f"row:{n}", "png"), f"row:{n}") for n in range(4)
+    ]
     drawn = [*copies[:3], CleanRecord("id9", None, {}, lambda: _png(9), "row:9")]
     assert use_workers(copies, 4, None) == 1  # threads
     assert use_workers(drawn, 4, None) == 4
@@ -377,7 +442,8 @@ def test_file_copies_are_produced_in_threads_and_everything_else_in_worker_proce
 
 
 def test_a_worker_killed_mid_build_fails_it_at_once_naming_the_record_and_keeps_the_previous_build(
-        tmp_path, monkeypatch):
+    tmp_path, monkeypatch
+):
     import signal
 
     from vixray_data.errors import WorkerError
@@ -416,8 +482,13 @@ class _TaggedImageSource(_BadInputSource):
             Image.fromarray(np.full((8, 8), 7, np.uint8)).save(buffer, format="PNG", pnginfo=info)
             return EncodedImage(buffer.getvalue(), "png")
 
-        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
-                schema.IMPRESSIONS: "Bóng tim to."}
+        good = {
+            schema.AGE: 70,
+            schema.SEX: "Nam",
+            schema.VIEW: "PA",
+            schema.FINDINGS: "Bóng tim to.",
+            schema.IMPRESSIONS: "Bóng tim to.",
+        }
         self.items = [RawRecord("row:1", "s1", "p1", dict(good), tagged, phi={"table.patient_name": "Nguyễn Văn An"})]
 
 
@@ -436,8 +507,13 @@ class _DigitPseudonymSource(_BadInputSource):
     """A demo record whose patient pseudonym (HMAC hex under the demo key) happens to be all digits."""
 
     def __init__(self, config=None):
-        good = {schema.AGE: 70, schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim to.",
-                schema.IMPRESSIONS: "Bóng tim to."}
+        good = {
+            schema.AGE: 70,
+            schema.SEX: "Nam",
+            schema.VIEW: "PA",
+            schema.FINDINGS: "Bóng tim to.",
+            schema.IMPRESSIONS: "Bóng tim to.",
+        }
         self.items = [RawRecord("row:1", "s1", "demo-patient-175-000846", dict(good), lambda: _png(1))]
 
 

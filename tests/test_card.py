@@ -142,8 +142,9 @@ def test_the_packaged_template_is_the_repositorys_dataset_card_byte_for_byte():
 def test_statistics_gathered_while_writing_equal_those_read_from_the_shards(demo_dir):
     """The builder feeds the card's statistics row by row; rendering the same manifest from the shards gives the
     same card, byte for byte."""
-    assert card.render_card(Manifest.read(demo_dir), folder=demo_dir) == \
-        (demo_dir / schema.CARD).read_text(encoding="utf-8")
+    assert card.render_card(Manifest.read(demo_dir), folder=demo_dir) == (demo_dir / schema.CARD).read_text(
+        encoding="utf-8"
+    )
 
 
 @pytest.mark.parametrize(("n", "label"), [(60, "n<1K"), (999, "n<1K"), (5400, "1K<n<10K"), (10_000, "10K<n<100K")])
@@ -154,8 +155,9 @@ def test_size_category_follows_the_hub_buckets(n, label):
 def test_datasets_loads_the_rendered_build_with_the_card_sizes(demo_dir, tmp_path):
     loaded = datasets.load_dataset(str(demo_dir), cache_dir=str(tmp_path / "cache"))
     header, _ = _readme(demo_dir)
-    assert {s["name"]: s["num_examples"] for s in header["dataset_info"]["splits"]} == \
-        {split: loaded[split].num_rows for split in loaded}
+    assert {s["name"]: s["num_examples"] for s in header["dataset_info"]["splits"]} == {
+        split: loaded[split].num_rows for split in loaded
+    }
 
 
 def test_croissant_json_lists_every_shard_with_its_sha256_and_the_rai_fields(demo_dir):

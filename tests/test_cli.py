@@ -31,10 +31,17 @@ def test_version_prints_the_package_version(capsys):
 def test_build_help_shows_every_default_and_every_table_format(capsys):
     _help("build")
     text = " ".join(capsys.readouterr().out.split())
-    for shown in ("split and demo seed (default: 175)", "demo corpus records (default: 5400)",
-                  "demo image width/height in pixels (default: 1024)", "(default: 100.0)", "(default: 500.0)",
-                  "(default: all cores)", "(default ./vixray", "(default: 8)",
-                  "report/metadata table: CSV, TSV, XLSX or JSONL"):
+    for shown in (
+        "split and demo seed (default: 175)",
+        "demo corpus records (default: 5400)",
+        "demo image width/height in pixels (default: 1024)",
+        "(default: 100.0)",
+        "(default: 500.0)",
+        "(default: all cores)",
+        "(default ./vixray",
+        "(default: 8)",
+        "report/metadata table: CSV, TSV, XLSX or JSONL",
+    ):
         assert shown in text, shown
 
 
@@ -68,8 +75,9 @@ def test_every_option_has_help_and_every_value_default_is_shown(command, capsys)
 @pytest.mark.parametrize("command", ["validate", "review", "evaluate"])
 def test_seed_shows_its_default_of_zero(command, capsys):
     _help(command)
-    assert any(b.startswith("--seed SEED") and b.endswith("(default: 0)") for b in _option_blocks(
-        capsys.readouterr().out))
+    assert any(
+        b.startswith("--seed SEED") and b.endswith("(default: 0)") for b in _option_blocks(capsys.readouterr().out)
+    )
 
 
 def test_verbose_shows_vixrays_debug_lines_but_not_the_image_librarys_chunk_dumps(tmp_path):
@@ -93,8 +101,22 @@ def test_verbose_shows_vixrays_debug_lines_but_not_the_image_librarys_chunk_dump
 
 
 def test_stats_prints_its_summary_once(demo_dir, tmp_path, capsys):
-    assert cli.main(["stats", str(demo_dir), "--out", str(tmp_path / "stats"), "--segmenter", "lexicon",
-                     "--noun-phrases", "none", "--no-figures"]) == 0
+    assert (
+        cli.main(
+            [
+                "stats",
+                str(demo_dir),
+                "--out",
+                str(tmp_path / "stats"),
+                "--segmenter",
+                "lexicon",
+                "--noun-phrases",
+                "none",
+                "--no-figures",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     summaries = [line for line in (captured.out + captured.err).splitlines() if " reports from " in line]
     assert len(summaries) == 1
@@ -111,8 +133,13 @@ def test_a_folder_without_data_gives_one_line_and_no_library_warnings(tmp_path):
     folder.mkdir()
     (folder / "README.md").write_text("# Examples\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")} | {"HF_HOME": str(tmp_path / "hf")}
-    result = subprocess.run([sys.executable, "-m", "vixray_data.cli", "stats", str(folder), "--out",
-                             str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "vixray_data.cli", "stats", str(folder), "--out", str(tmp_path / "out")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert result.stderr.startswith("vixray stats: error: ") and "metadata block" not in result.stderr
@@ -131,8 +158,9 @@ def test_progress_bars_show_only_on_a_terminal_and_when_asked(monkeypatch):
     assert bar(range(3), enabled=False).disable  # --no-progress
 
 
-@pytest.mark.parametrize("command", [["validate", "x"], ["publish", "x", "--repo", "a/b"],
-                                     ["stats", "x", "--out", "o"]])
+@pytest.mark.parametrize(
+    "command", [["validate", "x"], ["publish", "x", "--repo", "a/b"], ["stats", "x", "--out", "o"]]
+)
 def test_long_commands_take_no_progress(command):
     args = cli._parser().parse_args([*command, "--no-progress"])
     assert args.no_progress is True
@@ -147,8 +175,16 @@ def test_build_draws_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, cap
 def test_evaluate_draws_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, capsys):
     import json
 
-    rows = [{"id": f"r{i}", "stage": "1", "field": "findings", "prediction": "Bóng tim to.",
-             "reference": "Bóng tim không to."} for i in range(3)]
+    rows = [
+        {
+            "id": f"r{i}",
+            "stage": "1",
+            "field": "findings",
+            "prediction": "Bóng tim to.",
+            "reference": "Bóng tim không to.",
+        }
+        for i in range(3)
+    ]
     path = tmp_path / "p.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     assert cli.main(["evaluate", str(path), "--bootstrap", "10", "--no-words", "--workers", "1"]) == 0

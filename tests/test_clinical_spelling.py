@@ -22,8 +22,9 @@ def keys(text):
     return [(f.subject, f.finding, f.polarity, f.laterality) for f in extract_facts(text)]
 
 
-@pytest.mark.parametrize("text", ["Bóng tim khong to.", "Bong tim ko to.", "Tim k to.", "Tim kh to",
-                                  "BÓNG TIM KHÔNG TO"])
+@pytest.mark.parametrize(
+    "text", ["Bóng tim khong to.", "Bong tim ko to.", "Tim k to.", "Tim kh to", "BÓNG TIM KHÔNG TO"]
+)
 def test_not_without_diacritics_or_abbreviated_still_negates(text):
     assert keys(text) == [("heart", "cardiomegaly", NEGATED, None)]
     assert label_report(text) == {"no_finding"}
@@ -36,9 +37,15 @@ def test_a_whole_report_without_diacritics_reads_as_with_them():
     assert label_report(plain) == {"pleural_effusion"}
 
 
-@pytest.mark.parametrize("text,finding", [("TDMP phải lượng vừa", "pleural_effusion"),
-                                          ("TKMP phải", "pneumothorax"), ("VP thùy dưới phải", "pneumonia"),
-                                          ("Dày dính MP phải", "pleural_thickening")])
+@pytest.mark.parametrize(
+    "text,finding",
+    [
+        ("TDMP phải lượng vừa", "pleural_effusion"),
+        ("TKMP phải", "pneumothorax"),
+        ("VP thùy dưới phải", "pneumonia"),
+        ("Dày dính MP phải", "pleural_thickening"),
+    ],
+)
 def test_abbreviations_stand_for_their_words(text, finding):
     assert keys(text) == [(term_index().lexicon.findings[finding].anatomy, finding, PRESENT, "right")]
 
@@ -53,8 +60,15 @@ def test_devices_are_read_through_their_abbreviations():
     assert label_report("NKQ cách carina 3 cm.") == set()  # a device: abnormal, no chest label
 
 
-@pytest.mark.parametrize("text,side", [("TDMP P", "right"), ("Tràn khí màng phổi T", "left"),
-                                       ("Gãy xương sườn 7 P", "right"), ("Xẹp thùy dưới (T)", "left")])
+@pytest.mark.parametrize(
+    "text,side",
+    [
+        ("TDMP P", "right"),
+        ("Tràn khí màng phổi T", "left"),
+        ("Gãy xương sườn 7 P", "right"),
+        ("Xẹp thùy dưới (T)", "left"),
+    ],
+)
 def test_a_side_letter_after_what_it_is_the_side_of_is_a_side(text, side):
     (fact,) = extract_facts(text)
     assert fact.laterality == side
@@ -80,9 +94,15 @@ def test_a_word_written_with_diacritics_is_never_respelled_into_another():
     assert words("mô mềm")[0] == "mô"
 
 
-@pytest.mark.parametrize("typo,fixed", [("tràn dịch màg phổi", "tràn dịch màng phổi"),
-                                        ("tràn dcih màng phổi", "tràn dịch màng phổi"),
-                                        ("khí phế thủng", "khí phế thũng"), ("xơ hóa kẻ", "xơ hóa kẽ")])
+@pytest.mark.parametrize(
+    "typo,fixed",
+    [
+        ("tràn dịch màg phổi", "tràn dịch màng phổi"),
+        ("tràn dcih màng phổi", "tràn dịch màng phổi"),
+        ("khí phế thủng", "khí phế thũng"),
+        ("xơ hóa kẻ", "xơ hóa kẽ"),
+    ],
+)
 def test_one_character_slip_is_forgiven_inside_a_long_form(typo, fixed):
     assert " ".join(words(typo)) == fixed
 
@@ -100,10 +120,10 @@ def test_one_edit_counts_replacements_insertions_deletions_and_swaps():
 
 def test_no_change_and_insignificant_are_not_negations():
     assert keys("Tràn dịch màng phổi phải không thay đổi so với phim cũ.") == [
-        ("pleura", "pleural_effusion", PRESENT, "right")]
+        ("pleura", "pleural_effusion", PRESENT, "right")
+    ]
     assert keys("Tran dich mang phoi phai ko thay doi.") == [("pleura", "pleural_effusion", PRESENT, "right")]
-    assert keys("Dải xơ nhỏ đỉnh phổi phải, không có ý nghĩa bệnh lý.") == [
-        ("lung_apex", "fibrosis", PRESENT, "right")]
+    assert keys("Dải xơ nhỏ đỉnh phổi phải, không có ý nghĩa bệnh lý.") == [("lung_apex", "fibrosis", PRESENT, "right")]
 
 
 def test_normal_states_read_without_diacritics():

@@ -14,8 +14,10 @@ INDEX = term_index()
 
 
 def texts(text):
-    return [(text[s.start : s.end].strip(), text[s.heading[0] : s.heading[1]].strip() if s.heading else None)
-            for s in split_statements(text)]
+    return [
+        (text[s.start : s.end].strip(), text[s.heading[0] : s.heading[1]].strip() if s.heading else None)
+        for s in split_statements(text)
+    ]
 
 
 def mentions(text):
@@ -27,7 +29,10 @@ def mentions(text):
 
 def test_a_heading_governs_the_statements_after_it_until_the_next_heading():
     assert texts("Phổi trái: nốt mờ. Đám mờ đáy. Tim: to.") == [
-        ("nốt mờ", "Phổi trái"), ("Đám mờ đáy", "Phổi trái"), ("to", "Tim")]
+        ("nốt mờ", "Phổi trái"),
+        ("Đám mờ đáy", "Phổi trái"),
+        ("to", "Tim"),
+    ]
 
 
 def test_a_decimal_point_does_not_end_a_statement():
@@ -104,11 +109,18 @@ def bare(form):
 
 @pytest.mark.parametrize(
     ("organ", "form", "finding"),
-    [("heart", "to", "cardiomegaly"), ("hilum", "to", "hilar_enlargement"), ("aortic_arch", "to", "aortic_prominence"),
-     ("rib", "gãy", "rib_fracture"), ("clavicle", "gãy", "clavicle_fracture"),
-     ("spine", "xẹp", "vertebral_compression"),
-     ("lobe", "xẹp", "atelectasis"), ("costophrenic_angle", "tù", "pleural_effusion"), ("mediastinum", "to", None),
-     (None, "gãy", None)],
+    [
+        ("heart", "to", "cardiomegaly"),
+        ("hilum", "to", "hilar_enlargement"),
+        ("aortic_arch", "to", "aortic_prominence"),
+        ("rib", "gãy", "rib_fracture"),
+        ("clavicle", "gãy", "clavicle_fracture"),
+        ("spine", "xẹp", "vertebral_compression"),
+        ("lobe", "xẹp", "atelectasis"),
+        ("costophrenic_angle", "tù", "pleural_effusion"),
+        ("mediastinum", "to", None),
+        (None, "gãy", None),
+    ],
 )
 def test_a_bare_form_means_the_finding_of_the_organ_it_is_said_of(organ, form, finding):
     assert bind_bare(INDEX, organ, bare(form)) == finding
@@ -132,12 +144,18 @@ def test_every_normal_heart_phrase_is_one_fact(text):
 @pytest.mark.parametrize("text", ["Không thấy hình ảnh bất thường tim phổi", "Chưa thấy bất thường tim, phổi"])
 def test_a_normal_phrase_before_several_organs_is_the_normal_state_of_each(text):
     assert [(f.subject, f.finding, f.polarity) for f in extract_facts(text)] == [
-        ("heart", "cardiomegaly", NEGATED), ("lung", None, NORMAL)]
+        ("heart", "cardiomegaly", NEGATED),
+        ("lung", None, NORMAL),
+    ]
 
 
 def test_increased_lung_markings_are_a_lung_finding_whichever_the_word_order():
-    for text in ("Tăng đậm vân phổi hai bên", "Vân phổi hai bên tăng đậm", "Phổi hai bên tăng đậm vân",
-                 "Vân phổi hai bên tăng"):  # the markings are a place in the lung: they match as the lung
+    for text in (
+        "Tăng đậm vân phổi hai bên",
+        "Vân phổi hai bên tăng đậm",
+        "Phổi hai bên tăng đậm vân",
+        "Vân phổi hai bên tăng",
+    ):  # the markings are a place in the lung: they match as the lung
         keys = [match_key(f) for f in extract_facts(text)]
         assert keys == [("lung", "increased_markings", PRESENT, "bilateral")], text
     assert [f.finding for f in extract_facts("Rốn phổi hai bên tăng đậm")] == ["hilar_enlargement"]
@@ -156,8 +174,9 @@ def replace_polarity(fact):
     return Fact(fact.subject, fact.finding, NEGATED, laterality=fact.laterality)
 
 
-@pytest.mark.parametrize("text", ["Trung thất không rộng", "Trung thất không to", "Trung thất bình thường",
-                                  "Trung thất không bị đẩy lệch"])
+@pytest.mark.parametrize(
+    "text", ["Trung thất không rộng", "Trung thất không to", "Trung thất bình thường", "Trung thất không bị đẩy lệch"]
+)
 def test_every_normal_mediastinum_phrase_is_one_normal_fact(text):
     assert [(f.subject, f.finding, f.polarity) for f in extract_facts(text)] == [("mediastinum", None, NORMAL)]
 
@@ -182,11 +201,16 @@ def test_a_bare_word_said_again_or_of_an_organ_ahead_is_one_statement_each():
 def test_a_title_with_nothing_under_it_is_the_section_of_the_headings_after_it():
     text = "Phổi:\n+ Phải: nốt mờ thùy trên.\n+ Trái: bình thường.\nTim: to."
     assert [(f.subject, f.finding, f.polarity, f.laterality) for f in extract_facts(text)] == [
-        ("lung", "nodule", PRESENT, "right"), ("lung", None, NORMAL, "left"), ("heart", "cardiomegaly", PRESENT, None)]
+        ("lung", "nodule", PRESENT, "right"),
+        ("lung", None, NORMAL, "left"),
+        ("heart", "cardiomegaly", PRESENT, None),
+    ]
 
 
-@pytest.mark.parametrize("text", ["Tràn dịch màng phổi phải và trái", "Tràn dịch màng phổi bên phải và bên trái",
-                                  "Tràn dịch màng phổi hai bên"])
+@pytest.mark.parametrize(
+    "text",
+    ["Tràn dịch màng phổi phải và trái", "Tràn dịch màng phổi bên phải và bên trái", "Tràn dịch màng phổi hai bên"],
+)
 def test_right_and_left_of_one_finding_is_bilateral(text):
     assert [(f.finding, f.laterality) for f in extract_facts(text)] == [("pleural_effusion", "bilateral")]
 
@@ -206,9 +230,13 @@ def sides(text):
 
 def test_a_shift_direction_is_not_the_side_of_the_finding_that_shifts_or_of_its_cause():
     assert sides("Tràn khí màng phổi trái lượng nhiều, đẩy trung thất sang phải.") == [
-        ("pneumothorax", "left"), ("mediastinal_shift", None)]
+        ("pneumothorax", "left"),
+        ("mediastinal_shift", None),
+    ]
     assert sides("Xẹp thùy trên phổi phải, khí quản lệch phải.") == [
-        ("atelectasis", "right"), ("tracheal_deviation", None)]
+        ("atelectasis", "right"),
+        ("tracheal_deviation", None),
+    ]
 
 
 def test_both_sides_with_one_worse_is_bilateral():
@@ -222,7 +250,9 @@ def test_a_comparison_with_the_other_side_gives_no_side():
 
 def test_a_side_belongs_to_the_finding_it_follows():
     assert sides("Tràn khí màng phổi phải, không thấy tràn dịch.") == [
-        ("pneumothorax", "right"), ("pleural_effusion", None)]
+        ("pneumothorax", "right"),
+        ("pleural_effusion", None),
+    ]
 
 
 def test_a_place_said_once_after_a_list_is_the_place_of_the_list():
@@ -238,10 +268,14 @@ def test_a_diagnosis_that_interprets_a_finding_is_at_its_side():
 def test_the_side_of_an_unread_phrase_attaches_to_nothing():
     facts = extract_facts("Bóng tim không to, phổi phải có vùng giảm tưới máu.")
     assert [(f.subject, f.polarity, f.laterality) for f in facts] == [
-        ("heart", NEGATED, None), ("lung", "unrecognised", None)]
+        ("heart", NEGATED, None),
+        ("lung", "unrecognised", None),
+    ]
 
 
 def test_a_side_heading_gives_its_side_and_a_lung_heading_its_side_to_the_pleura():
     assert sides("Bên trái: tràn dịch màng phổi lượng ít.") == [("pleural_effusion", "left")]
     assert sides("Phổi phải: đám mờ thùy giữa, tù góc sườn hoành.") == [
-        ("opacity", "right"), ("pleural_effusion", "right")]
+        ("opacity", "right"),
+        ("pleural_effusion", "right"),
+    ]

@@ -22,9 +22,17 @@ PAPER_PROMPT = "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh 
 
 
 def _record(**overrides):
-    record = {schema.ID: "r1", schema.IMAGE: Image.new("L", (8, 8)), schema.AGE: 72, schema.SEX: schema.MALE,
-              schema.VIEW: "PA", schema.NOTE: None, schema.TECHNIQUE: "Chụp Xquang tim phổi thẳng",
-              schema.FINDINGS: "Bóng tim không to.", schema.IMPRESSIONS: "Hình ảnh Quai động mạch chủ vồng."}
+    record = {
+        schema.ID: "r1",
+        schema.IMAGE: Image.new("L", (8, 8)),
+        schema.AGE: 72,
+        schema.SEX: schema.MALE,
+        schema.VIEW: "PA",
+        schema.NOTE: None,
+        schema.TECHNIQUE: "Chụp Xquang tim phổi thẳng",
+        schema.FINDINGS: "Bóng tim không to.",
+        schema.IMPRESSIONS: "Hình ảnh Quai động mạch chủ vồng.",
+    }
     record.update(overrides)
     return record
 
@@ -32,20 +40,34 @@ def _record(**overrides):
 def test_prompt_is_the_papers_exact_vietnamese():
     assert patient_prompt(view="PA", technique="Chụp Xquang tim phổi thẳng", sex="Nam", age=72) == PAPER_PROMPT
     assert patient_prompt(view="PA", technique="Chụp Xquang tim phổi thẳng", sex="Nữ", age=68) == (
-        "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân nữ, 68 tuổi. Cho biết bệnh nhân bị gì?")
+        "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân nữ, 68 tuổi. Cho biết bệnh nhân bị gì?"
+    )
 
 
-@pytest.mark.parametrize(("fields", "expected"), [
-    ({schema.AGE: None}, "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân nam. Cho biết bệnh nhân bị gì?"),
-    ({schema.SEX: None}, "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân 72 tuổi. Cho biết bệnh nhân bị gì?"),
-    ({schema.SEX: None, schema.AGE: None}, "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng). Cho biết bệnh nhân bị gì?"),
-    ({schema.TECHNIQUE: None}, "Ảnh chụp X-ray PA bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?"),
-    ({schema.TECHNIQUE: "  "}, "Ảnh chụp X-ray PA bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?"),
-    ({schema.VIEW: None},
-     "Ảnh chụp X-ray (Chụp Xquang tim phổi thẳng) bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?"),
-    ({schema.VIEW: None, schema.TECHNIQUE: None, schema.SEX: None, schema.AGE: None},
-     "Ảnh chụp X-ray. Cho biết bệnh nhân bị gì?"),
-])
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({schema.AGE: None}, "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân nam. Cho biết bệnh nhân bị gì?"),
+        (
+            {schema.SEX: None},
+            "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng) bệnh nhân 72 tuổi. Cho biết bệnh nhân bị gì?",
+        ),
+        (
+            {schema.SEX: None, schema.AGE: None},
+            "Ảnh chụp X-ray PA (Chụp Xquang tim phổi thẳng). Cho biết bệnh nhân bị gì?",
+        ),
+        ({schema.TECHNIQUE: None}, "Ảnh chụp X-ray PA bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?"),
+        ({schema.TECHNIQUE: "  "}, "Ảnh chụp X-ray PA bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?"),
+        (
+            {schema.VIEW: None},
+            "Ảnh chụp X-ray (Chụp Xquang tim phổi thẳng) bệnh nhân nam, 72 tuổi. Cho biết bệnh nhân bị gì?",
+        ),
+        (
+            {schema.VIEW: None, schema.TECHNIQUE: None, schema.SEX: None, schema.AGE: None},
+            "Ảnh chụp X-ray. Cho biết bệnh nhân bị gì?",
+        ),
+    ],
+)
 def test_missing_metadata_drops_its_words_and_keeps_the_prompt_grammatical(fields, expected):
     text = conversation(_record(**fields), stage=1)["messages"][1]["content"][1]["text"]
     assert text == expected

@@ -14,42 +14,60 @@ KEY = b"0123456789abcdef-secret"
 
 
 def raw(**fields) -> RawRecord:
-    base = {schema.AGE: "72", schema.SEX: "Nam", schema.VIEW: "PA", schema.FINDINGS: "Bóng tim không to.",
-            schema.IMPRESSIONS: "Bình thường.", schema.NOTE: None, schema.TECHNIQUE: None}
+    base = {
+        schema.AGE: "72",
+        schema.SEX: "Nam",
+        schema.VIEW: "PA",
+        schema.FINDINGS: "Bóng tim không to.",
+        schema.IMPRESSIONS: "Bình thường.",
+        schema.NOTE: None,
+        schema.TECHNIQUE: None,
+    }
     base.update(fields)
-    return RawRecord(ref="row 1", study_key="ACC1", patient_key="BN1", fields=base,
-                     image=lambda: EncodedImage(b"", "png"),
-                     phi={"PatientName": "NGUYEN^VAN^AN", "PatientID": "BN20240001", "blank": ""},
-                     flags={"tags_dropped": 40, "columns_dropped": 2})
+    return RawRecord(
+        ref="row 1",
+        study_key="ACC1",
+        patient_key="BN1",
+        fields=base,
+        image=lambda: EncodedImage(b"", "png"),
+        phi={"PatientName": "NGUYEN^VAN^AN", "PatientID": "BN20240001", "blank": ""},
+        flags={"tags_dropped": 40, "columns_dropped": 2},
+    )
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("BS. Nguyễn Văn An đọc phim", "BS. ___ đọc phim"),
-    ("Bác sĩ: Lê Thị Hoa", "Bác sĩ: ___"),
-    ("ông Trần Minh, bà Hồ Thị Mai, anh Long, chị Lan", "ông ___, bà ___, anh ___, chị ___"),
-    ("Chụp ngày 12/03/2024 và 2024-03-12, so với 20230101", "Chụp ngày ___ và ___, so với ___"),
-    ("ngày 5 tháng 3 năm 2023", "ngày ___"),
-    ("Gọi 0912 345 678 hoặc +84 912.345.678", "Gọi ___ hoặc ___"),
-    ("Mã BN: 24001234; BHYT DN4797915123456; CCCD 001085012345", "Mã BN: ___; BHYT ___; CCCD ___"),
-    ("Liên hệ an.nguyen@bv175.vn", "Liên hệ ___"),
-    ("Số hồ sơ HS-2024-0042", "Số hồ sơ ___"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("BS. Nguyễn Văn An đọc phim", "BS. ___ đọc phim"),
+        ("Bác sĩ: Lê Thị Hoa", "Bác sĩ: ___"),
+        ("ông Trần Minh, bà Hồ Thị Mai, anh Long, chị Lan", "ông ___, bà ___, anh ___, chị ___"),
+        ("Chụp ngày 12/03/2024 và 2024-03-12, so với 20230101", "Chụp ngày ___ và ___, so với ___"),
+        ("ngày 5 tháng 3 năm 2023", "ngày ___"),
+        ("Gọi 0912 345 678 hoặc +84 912.345.678", "Gọi ___ hoặc ___"),
+        ("Mã BN: 24001234; BHYT DN4797915123456; CCCD 001085012345", "Mã BN: ___; BHYT ___; CCCD ___"),
+        ("Liên hệ an.nguyen@bv175.vn", "Liên hệ ___"),
+        ("Số hồ sơ HS-2024-0042", "Số hồ sơ ___"),
+    ],
+)
 def test_scrub_replaces_vietnamese_phi_patterns(text, expected):
     assert scrub(text)[0] == expected
 
 
-@pytest.mark.parametrize("text", [
-    "Gãy cung bên xương sườn 2, 3 bên phải.",
-    "Lao phổi cũ độ III, tổn thương 1/3 dưới phổi phải kích thước 12 mm.",
-    "Bệnh nhân 72 tuổi, tiền sử tăng huyết áp.",
-    "Nốt mờ 2-3 mm, xương sườn 10-11-12 can xương cũ.",
-    "Chỉ số tim ngực 0.55, góc sườn hoành hai bên nhọn.",
-    "TS. Lao phổi cũ. Bóng tim không to.",
-    "So sánh phim cũ năm 2019: không thay đổi.",
-    "Đặt catheter 120 cm; dẫn lưu màng phổi số 28.",
-    "BN Nam, 72 tuổi. Bệnh nhân Nữ 45 tuổi.",
-    "Diện tích da BSA 1.7 m2; KTVx.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Gãy cung bên xương sườn 2, 3 bên phải.",
+        "Lao phổi cũ độ III, tổn thương 1/3 dưới phổi phải kích thước 12 mm.",
+        "Bệnh nhân 72 tuổi, tiền sử tăng huyết áp.",
+        "Nốt mờ 2-3 mm, xương sườn 10-11-12 can xương cũ.",
+        "Chỉ số tim ngực 0.55, góc sườn hoành hai bên nhọn.",
+        "TS. Lao phổi cũ. Bóng tim không to.",
+        "So sánh phim cũ năm 2019: không thay đổi.",
+        "Đặt catheter 120 cm; dẫn lưu màng phổi số 28.",
+        "BN Nam, 72 tuổi. Bệnh nhân Nữ 45 tuổi.",
+        "Diện tích da BSA 1.7 m2; KTVx.",
+    ],
+)
 def test_scrub_leaves_clinical_text_alone(text):
     assert scrub(text) == (text, {})
 
@@ -88,17 +106,25 @@ def test_pseudonyms_depend_on_the_key():
     assert pseudonym(KEY, "study", "ACC1") == pseudonym(KEY, "study", "ACC1")
 
 
-@pytest.mark.parametrize(("value", "years"), [("072Y", 72), ("030M", 2), ("010D", 0), ("72 tuổi", 72), (72.0, 72),
-                                              ("95", 90), ("089Y", 89), ("", None)])
+@pytest.mark.parametrize(
+    ("value", "years"),
+    [("072Y", 72), ("030M", 2), ("010D", 0), ("72 tuổi", 72), (72.0, 72), ("95", 90), ("089Y", 89), ("", None)],
+)
 def test_parse_age_reads_dicom_and_table_forms_and_caps_at_90(value, years):
     assert parse_age(value) == years
 
 
-@pytest.mark.parametrize(("fields", "reason"), [
-    ({schema.AGE: "abc"}, "bad_age"), ({schema.AGE: "150"}, "bad_age"), ({schema.SEX: "X"}, "bad_sex"),
-    ({schema.VIEW: "OBLIQUE"}, "bad_view"), ({schema.FINDINGS: " "}, "empty_findings"),
-    ({schema.IMPRESSIONS: None}, "empty_impressions"),
-])
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({schema.AGE: "abc"}, "bad_age"),
+        ({schema.AGE: "150"}, "bad_age"),
+        ({schema.SEX: "X"}, "bad_sex"),
+        ({schema.VIEW: "OBLIQUE"}, "bad_view"),
+        ({schema.FINDINGS: " "}, "empty_findings"),
+        ({schema.IMPRESSIONS: None}, "empty_impressions"),
+    ],
+)
 def test_invalid_records_are_rejected_with_a_reason_and_counted(fields, reason):
     deid = Deidentifier(KEY)
     result = deid.process(raw(**fields))

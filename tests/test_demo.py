@@ -19,8 +19,11 @@ def _mentions(text: str, finding: str) -> bool:
 
 
 def test_same_seed_same_records_and_images_other_seed_differs():
-    a, b, c = DemoSource(size=20, seed=1, image_size=32), DemoSource(size=20, seed=1, image_size=32), \
-        DemoSource(size=20, seed=2, image_size=32)
+    a, b, c = (
+        DemoSource(size=20, seed=1, image_size=32),
+        DemoSource(size=20, seed=1, image_size=32),
+        DemoSource(size=20, seed=2, image_size=32),
+    )
     for i in range(20):
         assert a.record(i).fields == b.record(i).fields
         assert a.record(i).image().data == b.record(i).image().data
@@ -36,8 +39,11 @@ def test_demographics_follow_the_paper():
     assert sum(r[schema.VIEW] == "PA" for r in records) / len(records) > 0.85
     pa = [r for r in records if r[schema.VIEW] == "PA"]
     assert all(r[schema.TECHNIQUE] == "Chụp Xquang tim phổi thẳng" for r in pa)
-    assert all(r[schema.NOTE].startswith("Chụp Xquang ngực thẳng") and "synthetic" in r[schema.NOTE]
-               for r in records if r[schema.VIEW] != "LL")
+    assert all(
+        r[schema.NOTE].startswith("Chụp Xquang ngực thẳng") and "synthetic" in r[schema.NOTE]
+        for r in records
+        if r[schema.VIEW] != "LL"
+    )
 
 
 def test_lateral_and_ap_studies_have_their_own_note_technique_and_picture():
@@ -51,8 +57,10 @@ def test_lateral_and_ap_studies_have_their_own_note_technique_and_picture():
     assert "AP" in fields["AP"][schema.TECHNIQUE] and "nghiêng" not in fields["AP"][schema.NOTE]
     assert len({fields[v][schema.TECHNIQUE] for v in fields}) == 3
     # the same findings drawn in each view: only the view changes the picture, and it changes it a lot
-    pictures = {view: render_array(ImageSpec(seed=1, index=0, findings=(), view=view), 96).astype(np.int16)
-                for view in ("PA", "AP", "LL")}
+    pictures = {
+        view: render_array(ImageSpec(seed=1, index=0, findings=(), view=view), 96).astype(np.int16)
+        for view in ("PA", "AP", "LL")
+    }
     differs = lambda a, b: (np.abs(pictures[a] - pictures[b]) > 20).mean()  # noqa: E731 - share of pixels
     assert differs("AP", "PA") > 0.05 and differs("LL", "PA") > 0.2 and differs("LL", "AP") > 0.2
 
@@ -84,16 +92,31 @@ def test_ground_truth_matches_the_report_text():
             assert fields[schema.IMPRESSIONS] in load_lexicon().raw["demo"]["normal_impressions"]
             assert "cardiomegaly" in truth.negated
     assert 0.15 < normals / len(source) < 0.5
-    wanted = {"rib_fracture", "decreased_translucency", "infiltrate", "ground_glass", "consolidation",
-              "hilar_enlargement", "pleural_effusion", "cardiomegaly", "aortic_prominence", "aortic_calcification",
-              "interstitial_lung_disease", "mediastinal_widening"}
+    wanted = {
+        "rib_fracture",
+        "decreased_translucency",
+        "infiltrate",
+        "ground_glass",
+        "consolidation",
+        "hilar_enlargement",
+        "pleural_effusion",
+        "cardiomegaly",
+        "aortic_prominence",
+        "aortic_calcification",
+        "interstitial_lung_disease",
+        "mediastinal_widening",
+    }
     assert wanted <= seen_present
 
 
 def test_rib_fractures_carry_number_and_side_as_in_the_paper():
     source = DemoSource(size=600, seed=175)
-    fractures = [f for i in range(600) for f in source.ground_truth(i).facts
-                 if f.finding == "rib_fracture" and f.section == "findings"]
+    fractures = [
+        f
+        for i in range(600)
+        for f in source.ground_truth(i).facts
+        if f.finding == "rib_fracture" and f.section == "findings"
+    ]
     assert fractures
     for fact in fractures:
         rib = next(p for p in fact.position if p.startswith("rib:"))
@@ -103,8 +126,12 @@ def test_rib_fractures_carry_number_and_side_as_in_the_paper():
 
 def test_mild_cardiomegaly_is_written_as_in_the_paper():
     source = DemoSource(size=600, seed=175)
-    mild = [f for i in range(600) for f in source.ground_truth(i).facts
-            if f.finding == "cardiomegaly" and f.severity == "mild" and f.section == "findings"]
+    mild = [
+        f
+        for i in range(600)
+        for f in source.ground_truth(i).facts
+        if f.finding == "cardiomegaly" and f.severity == "mild" and f.section == "findings"
+    ]
     assert mild and all(f.text == "Bóng mờ tim to nhẹ." for f in mild)
 
 
@@ -123,7 +150,7 @@ def _draw(*findings) -> np.ndarray:
 
 
 def _region(img: np.ndarray, x0: float, x1: float, y0: float, y1: float) -> float:
-    return float(img[int(y0 * SIZE):int(y1 * SIZE), int(x0 * SIZE):int(x1 * SIZE)].mean())
+    return float(img[int(y0 * SIZE) : int(y1 * SIZE), int(x0 * SIZE) : int(x1 * SIZE)].mean())
 
 
 def test_cardiomegaly_draws_a_wider_heart():

@@ -39,13 +39,26 @@ def pixels(seed: int, *, size: int = 32, bits: int = 12) -> np.ndarray:
     top = 2**bits - 1
     ramp = np.linspace(0, top, size * size).reshape(size, size)
     return np.clip(ramp + rng.integers(-top // 16, top // 16, (size, size)), 0, top).astype(
-        np.uint8 if bits <= 8 else np.uint16)
+        np.uint8 if bits <= 8 else np.uint16
+    )
 
 
-def write_dicom(path: Path, *, arr: np.ndarray, syntax=ExplicitVRLittleEndian, photometric: str = "MONOCHROME2",
-                bits_stored: int | None = None, window: tuple[float, float] | None = None,
-                tags: dict | None = None, private: str | None = PRIVATE_VALUE, burned_in: str | None = None,
-                age: str | None = "072Y", sex: str = "M", view: str = "PA", study_date: str = "20240105") -> Path:
+def write_dicom(
+    path: Path,
+    *,
+    arr: np.ndarray,
+    syntax=ExplicitVRLittleEndian,
+    photometric: str = "MONOCHROME2",
+    bits_stored: int | None = None,
+    window: tuple[float, float] | None = None,
+    tags: dict | None = None,
+    private: str | None = PRIVATE_VALUE,
+    burned_in: str | None = None,
+    age: str | None = "072Y",
+    sex: str = "M",
+    view: str = "PA",
+    study_date: str = "20240105",
+) -> Path:
     """One small DICOM file with PHI planted in its header (standard and private tags)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
@@ -117,8 +130,9 @@ def test_jpeg_baseline_8bit_decodes_close_to_its_source_pixels(tmp_path):
 def test_monochrome1_is_inverted_so_that_higher_means_brighter(tmp_path):
     arr = pixels(3)
     mono2 = png_pixels(dcm.DicomImage(path=str(write_dicom(tmp_path / "m2.dcm", arr=arr)), ref="r")().data)
-    mono1 = png_pixels(dcm.DicomImage(path=str(write_dicom(tmp_path / "m1.dcm", arr=arr, photometric="MONOCHROME1")),
-                                      ref="r")().data)
+    mono1 = png_pixels(
+        dcm.DicomImage(path=str(write_dicom(tmp_path / "m1.dcm", arr=arr, photometric="MONOCHROME1")), ref="r")().data
+    )
     assert np.array_equal(mono1.astype(int), 255 - mono2.astype(int))
 
 
@@ -143,8 +157,8 @@ def test_png_from_dicom_has_no_text_exif_or_icc_chunk(tmp_path):
     data = dcm.DicomImage(path=str(write_dicom(tmp_path / "a.dcm", arr=pixels(6))), ref="r")().data
     chunks, i = [], 8
     while i < len(data):
-        length = int.from_bytes(data[i:i + 4], "big")
-        chunks.append(data[i + 4:i + 8].decode())
+        length = int.from_bytes(data[i : i + 4], "big")
+        chunks.append(data[i + 4 : i + 8].decode())
         i += 12 + length
     assert set(chunks) <= {"IHDR", "IDAT", "IEND"}
 

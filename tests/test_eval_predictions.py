@@ -82,8 +82,14 @@ def test_every_problem_of_a_bad_line_is_listed_not_only_the_first(tmp_path):
     with pytest.raises(EvaluationError) as err:
         read_predictions(write(tmp_path, [row(1), bad]))
     message = str(err.value)
-    for problem in ("id must be a non-empty string", "stage must be a string or an integer", "field 'note'",
-                    "prediction must be a string or null", "reference must be a string", "split must be a string"):
+    for problem in (
+        "id must be a non-empty string",
+        "stage must be a string or an integer",
+        "field 'note'",
+        "prediction must be a string or null",
+        "reference must be a string",
+        "split must be a string",
+    ):
         assert problem in message, problem
     assert message.count("line 2:") == 1  # one entry per line, all its problems in it
 
@@ -92,17 +98,21 @@ def test_ids_are_checked_against_the_files_own_ids_on_every_run(tmp_path):
     lines = [row(1), row(2), row(3), row(1, field="impressions"), row(3, field="impressions")]
     check = check_ids(read_predictions(write(tmp_path, lines)))
     assert check.references == 3 and check.reference == "every id in the file"
-    assert check.groups == {"1/findings": {"missing": [], "extra": []},
-                            "1/impressions": {"missing": ["r2"], "extra": []}}
+    assert check.groups == {
+        "1/findings": {"missing": [], "extra": []},
+        "1/impressions": {"missing": ["r2"], "extra": []},
+    }
     assert (check.count("missing"), check.count("extra"), check.ok) == (1, 0, False)
-    assert check.summary().startswith("ids: 3 reference id(s) (every id in the file), 2 stage/field group(s); "
-                                      "missing 1, extra 0, duplicate 0")
+    assert check.summary().startswith(
+        "ids: 3 reference id(s) (every id in the file), 2 stage/field group(s); missing 1, extra 0, duplicate 0"
+    )
 
 
 def test_ids_are_checked_against_a_reference_split(tmp_path):
     lines = [row(1, split="test"), row(2, split="test"), row(9, split="test"), row(5, split="validation")]
-    check = check_ids(read_predictions(write(tmp_path, lines)),
-                      {"test": {"r1", "r2", "r3"}, "validation": {"r5"}}, reference="vixray")
+    check = check_ids(
+        read_predictions(write(tmp_path, lines)), {"test": {"r1", "r2", "r3"}, "validation": {"r5"}}, reference="vixray"
+    )
     assert check.groups == {"1/findings": {"missing": ["r3"], "extra": ["r9"]}}
     assert check.as_dict()["missing"] == 1 and check.as_dict()["extra"] == 1
 
@@ -112,15 +122,36 @@ def test_the_cli_prints_id_counts_on_every_run_and_checks_a_built_split(tmp_path
 
     from vixray_data.cli import main
 
-    test_ids = [r["id"] for p in sorted((demo_dir / "data").glob("test-*.parquet"))
-                for r in pq.read_table(p, columns=["id"]).to_pylist()]
-    path = write(tmp_path, [json.dumps({"id": i, "stage": "1", "field": "findings", "prediction": "Bóng tim to.",
-                                        "reference": "Bóng tim to.", "split": "test"}) for i in test_ids[1:]])
+    test_ids = [
+        r["id"]
+        for p in sorted((demo_dir / "data").glob("test-*.parquet"))
+        for r in pq.read_table(p, columns=["id"]).to_pylist()
+    ]
+    path = write(
+        tmp_path,
+        [
+            json.dumps(
+                {
+                    "id": i,
+                    "stage": "1",
+                    "field": "findings",
+                    "prediction": "Bóng tim to.",
+                    "reference": "Bóng tim to.",
+                    "split": "test",
+                }
+            )
+            for i in test_ids[1:]
+        ],
+    )
     assert main(["evaluate", str(path), "--no-words", "--bootstrap", "10"]) == 0
     assert f"ids: {len(test_ids) - 1} reference id(s)" in capsys.readouterr().err
     out = tmp_path / "out"
-    assert main(["evaluate", str(path), "--no-words", "--bootstrap", "10", "--references", str(demo_dir),
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            ["evaluate", str(path), "--no-words", "--bootstrap", "10", "--references", str(demo_dir), "--out", str(out)]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert f"ids: {len(test_ids)} reference id(s) ({demo_dir})" in err  # the test split's, not the whole build's
     assert "missing 1, extra 0" in err and f"1/findings: 1 missing, e.g. {test_ids[0]}" in err

@@ -22,8 +22,10 @@ OPTIONS = EvaluationOptions(resamples=20, words=False, workers=1)
 
 def _predictions() -> PredictionSet:
     """Two test findings: one word for word, one empty."""
-    records = [Prediction(id="a", stage="1", field="findings", prediction=REPORT, reference=REPORT, split="test"),
-               Prediction(id="b", stage="1", field="findings", prediction="", reference=REPORT, split="test")]
+    records = [
+        Prediction(id="a", stage="1", field="findings", prediction=REPORT, reference=REPORT, split="test"),
+        Prediction(id="b", stage="1", field="findings", prediction="", reference=REPORT, split="test"),
+    ]
     return PredictionSet(path="p.jsonl", records=records, skipped=[])
 
 
@@ -45,8 +47,20 @@ def test_the_written_files_are_todays_evaluation_json_and_records_jsonl(tmp_path
     written = result.write(tmp_path / "out")
     assert [p.name for p in written] == ["evaluation.json", "evaluation.md", "records.jsonl"]
     document = json.loads((tmp_path / "out" / "evaluation.json").read_text(encoding="utf-8"))
-    assert list(document) == ["tool", "scale", "records", "word_level", "signatures", "bootstrap", "fact_backend",
-                              "uncertain_policy", "groups", "input", "skipped_lines", "ids"]
+    assert list(document) == [
+        "tool",
+        "scale",
+        "records",
+        "word_level",
+        "signatures",
+        "bootstrap",
+        "fact_backend",
+        "uncertain_policy",
+        "groups",
+        "input",
+        "skipped_lines",
+        "ids",
+    ]
     assert document["input"] == "p.jsonl" and document["skipped_lines"] == [] and document["ids"]["missing"] == 0
     assert document["bootstrap"] == {"resamples": 20, "seed": 0, "confidence": 0.95}
     (group,) = document["groups"]
@@ -78,38 +92,88 @@ def test_a_comparison_is_written_under_the_result_with_the_two_files_named():
 
 def _document(*, backend: str = "offline", ascii_scores: bool = False, judged: bool = False) -> dict:
     """A hand-written evaluation.json document: one group, test findings."""
-    metrics = {name: {"value": value, "ci95": [value - 1, value + 1]} for name, value in
-               (("rouge1", 50.0), ("rouge2", 40.0), ("rougeL", 45.0), ("bleu", 30.0), ("chrf", 55.0),
-                ("fact_precision", 60.0), ("fact_recall", 70.0))}
+    metrics = {
+        name: {"value": value, "ci95": [value - 1, value + 1]}
+        for name, value in (
+            ("rouge1", 50.0),
+            ("rouge2", 40.0),
+            ("rougeL", 45.0),
+            ("bleu", 30.0),
+            ("chrf", 55.0),
+            ("fact_precision", 60.0),
+            ("fact_recall", 70.0),
+        )
+    }
     if backend == "llm":
         metrics |= {"judge_precision": {"value": 80.0, "ci95": None}, "judge_recall": {"value": 90.0, "ci95": None}}
     if ascii_scores:
         metrics |= {f"ascii_{n}": {"value": 10.0, "ci95": None} for n in ("rouge1", "rouge2", "rougeL")}
     document = {
-        "fact_backend": backend, "uncertain_policy": "positive", "word_level": False, "signatures": {"rouge": "r|x"},
-        "groups": [{"stage": "1", "field": "findings", "split": "test", "records": 2, "metrics": metrics,
-                    "facts": {"prediction_facts": 3, "reference_facts": 4, "matched": 2,
-                              "records_without_prediction_facts": 1, "records_without_reference_facts": 0},
-                    "labels": {"per_label": {"cardiomegaly": {"f1": 0.5, "support": 2, "tp": 1, "fp": 1, "fn": 1},
-                                             "edema": {"f1": 0.0, "support": 0, "tp": 0, "fp": 0, "fn": 0}},
-                               "micro_f1": 0.5, "macro_f1": 0.25}}],
+        "fact_backend": backend,
+        "uncertain_policy": "positive",
+        "word_level": False,
+        "signatures": {"rouge": "r|x"},
+        "groups": [
+            {
+                "stage": "1",
+                "field": "findings",
+                "split": "test",
+                "records": 2,
+                "metrics": metrics,
+                "facts": {
+                    "prediction_facts": 3,
+                    "reference_facts": 4,
+                    "matched": 2,
+                    "records_without_prediction_facts": 1,
+                    "records_without_reference_facts": 0,
+                },
+                "labels": {
+                    "per_label": {
+                        "cardiomegaly": {"f1": 0.5, "support": 2, "tp": 1, "fp": 1, "fn": 1},
+                        "edema": {"f1": 0.0, "support": 0, "tp": 0, "fp": 0, "fn": 0},
+                    },
+                    "micro_f1": 0.5,
+                    "macro_f1": 0.25,
+                },
+            }
+        ],
     }
     if judged:
-        document["judge_agreement"] = {"per_fact_agreement": 0.9, "per_fact_kappa": 0.8, "facts_compared": 10,
-                                       "precision_pearson": 0.7, "recall_pearson": 0.6}
+        document["judge_agreement"] = {
+            "per_fact_agreement": 0.9,
+            "per_fact_kappa": 0.8,
+            "facts_compared": 10,
+            "precision_pearson": 0.7,
+            "recall_pearson": 0.6,
+        }
     return document
 
 
 def test_the_markdown_shows_each_section_in_order_and_leaves_out_those_with_nothing_to_show():
-    full = render_markdown(_document(backend="llm", ascii_scores=True, judged=True), comparison={
-        "groups": [{"stage": "1", "field": "findings", "split": "test",
-                    "tests": {"rouge1": {"a": 50.0, "b": 40.0, "difference": 10.0, "p_value": 0.03}}}]})
+    full = render_markdown(
+        _document(backend="llm", ascii_scores=True, judged=True),
+        comparison={
+            "groups": [
+                {
+                    "stage": "1",
+                    "field": "findings",
+                    "split": "test",
+                    "tests": {"rouge1": {"a": 50.0, "b": 40.0, "difference": 10.0, "p_value": 0.03}},
+                }
+            ]
+        },
+    )
     headings = [line for line in full.splitlines() if line.startswith("## ")]
-    assert headings == ["## Scores (llm facts; percentages)", "## More metrics and 95% bootstrap intervals",
-                        "## COMPATIBILITY ONLY: rouge-score default ASCII tokenizer", "## Facts",
-                        "## Clinical labels: F1 (support); uncertain findings count as positive",
-                        "## Offline vs LLM judge", "## Paired comparison (A − B, approximate randomisation)",
-                        "## Signatures"]
+    assert headings == [
+        "## Scores (llm facts; percentages)",
+        "## More metrics and 95% bootstrap intervals",
+        "## COMPATIBILITY ONLY: rouge-score default ASCII tokenizer",
+        "## Facts",
+        "## Clinical labels: F1 (support); uncertain findings count as positive",
+        "## Offline vs LLM judge",
+        "## Paired comparison (A − B, approximate randomisation)",
+        "## Signatures",
+    ]
     # with the LLM backend the paper's Precision and Recall are the judge's; the offline ones are listed below
     assert "| 1 | findings | 50.00 | 40.00 | 45.00 | 30.00 | 80.00 | 90.00 |" in full
     assert "| 1 | findings | test | 2 | fact_precision | 60.00 | [59.00, 61.00] |" in full
@@ -117,6 +181,10 @@ def test_the_markdown_shows_each_section_in_order_and_leaves_out_those_with_noth
     assert "| 1 | findings | test | rouge1 | 50.00 | 40.00 | +10.00 | 0.0300 |" in full
     plain = render_markdown(_document())
     assert [line for line in plain.splitlines() if line.startswith("## ")] == [
-        "## Scores (offline facts; percentages)", "## More metrics and 95% bootstrap intervals", "## Facts",
-        "## Clinical labels: F1 (support); uncertain findings count as positive", "## Signatures"]
+        "## Scores (offline facts; percentages)",
+        "## More metrics and 95% bootstrap intervals",
+        "## Facts",
+        "## Clinical labels: F1 (support); uncertain findings count as positive",
+        "## Signatures",
+    ]
     assert "| 1 | findings | 50.00 | 40.00 | 45.00 | 30.00 | 60.00 | 70.00 |" in plain

@@ -33,8 +33,20 @@ from vixray_data.sources import table as tbl
 from vixray_data.sources.export import ExportSource, strip_jpeg_metadata
 
 KEY = b"test-secret-key-0123456789abcdef"
-HEADERS = ["Số phiếu", "Mã BN", "Họ tên", "Ngày sinh", "Tuổi", "Giới tính", "Tư thế", "Ghi chú", "Kỹ thuật",
-           "Mô tả", "Kết luận", "Số điện thoại"]
+HEADERS = [
+    "Số phiếu",
+    "Mã BN",
+    "Họ tên",
+    "Ngày sinh",
+    "Tuổi",
+    "Giới tính",
+    "Tư thế",
+    "Ghi chú",
+    "Kỹ thuật",
+    "Mô tả",
+    "Kết luận",
+    "Số điện thoại",
+]
 DOCTOR = "Trần Văn Bình"
 PHONE = "0912 345 678"
 FINDINGS = "Bóng tim không to. Gãy cung bên xương sườn 2 bên phải, độ III."
@@ -48,20 +60,45 @@ def key_file(tmp_path: Path) -> Path:
 
 
 def config(source: Path, out: Path, **overrides) -> BuildConfig:
-    settings = {"source": source, "out": out, "deid_key_file": key_file(out.parent), "num_proc": 1,
-                "progress": False, "seed": 3}
+    settings = {
+        "source": source,
+        "out": out,
+        "deid_key_file": key_file(out.parent),
+        "num_proc": 1,
+        "progress": False,
+        "seed": 3,
+    }
     settings.update(overrides)
     return BuildConfig(**settings)
 
 
-def row(acc: str, *, pid: str, name: str, birth: str = "14/03/1952", age: str = "72", sex: str = "Nam",
-        view: str = "PA", findings: str | None = None, impressions: str | None = None) -> dict:
+def row(
+    acc: str,
+    *,
+    pid: str,
+    name: str,
+    birth: str = "14/03/1952",
+    age: str = "72",
+    sex: str = "Nam",
+    view: str = "PA",
+    findings: str | None = None,
+    impressions: str | None = None,
+) -> dict:
     """A table row whose report text carries PHI (the doctor, a phone, the patient's own name)."""
-    return {"Số phiếu": acc, "Mã BN": pid, "Họ tên": name, "Ngày sinh": birth, "Tuổi": age, "Giới tính": sex,
-            "Tư thế": view, "Ghi chú": f"Liên hệ {PHONE}", "Kỹ thuật": "Chụp thẳng sau trước, 110 kV",
-            "Mô tả": FINDINGS + f" BS. {DOCTOR} đọc phim." if findings is None else findings,
-            "Kết luận": IMPRESSIONS + f" Bệnh nhân {name}." if impressions is None else impressions,
-            "Số điện thoại": PHONE}
+    return {
+        "Số phiếu": acc,
+        "Mã BN": pid,
+        "Họ tên": name,
+        "Ngày sinh": birth,
+        "Tuổi": age,
+        "Giới tính": sex,
+        "Tư thế": view,
+        "Ghi chú": f"Liên hệ {PHONE}",
+        "Kỹ thuật": "Chụp thẳng sau trước, 110 kV",
+        "Mô tả": FINDINGS + f" BS. {DOCTOR} đọc phim." if findings is None else findings,
+        "Kết luận": IMPRESSIONS + f" Bệnh nhân {name}." if impressions is None else impressions,
+        "Số điện thoại": PHONE,
+    }
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -79,22 +116,63 @@ def dicom_tags(acc: str, pid: str, name: str) -> dict:
 
 GOOD = {  # accession -> (folder/file, DICOM options, table overrides, expected age, sex, view)
     "ACC-0001": ("NGUYEN_VAN_AN/IM_ACC-0001.dcm", {"arr": pixels(11)}, {}, 72, "Nam", "PA"),
-    "ACC-0002": ("LE_THI_HOA/IM_ACC-0002.dcm",
-                 {"arr": pixels(12), "syntax": RLELossless, "photometric": "MONOCHROME1", "window": (2048, 4096),
-                  "age": "045Y", "sex": "F"}, {"age": "", "sex": ""}, 45, "Nữ", "PA"),
-    "ACC-0003": ("PHAM_VAN_DUC/IM_ACC-0003.dcm", {"arr": pixels(13), "syntax": JPEG2000Lossless, "age": None},
-                 {"age": ""}, 71, "Nam", "PA"),
-    "ACC-0004": ("HO_THI_MAI/IM_ACC-0004.dcm", {"arr": pixels(14, bits=8), "syntax": JPEGBaseline8Bit,
-                                               "view": "AP"}, {"view": ""}, 72, "Nam", "AP"),
+    "ACC-0002": (
+        "LE_THI_HOA/IM_ACC-0002.dcm",
+        {
+            "arr": pixels(12),
+            "syntax": RLELossless,
+            "photometric": "MONOCHROME1",
+            "window": (2048, 4096),
+            "age": "045Y",
+            "sex": "F",
+        },
+        {"age": "", "sex": ""},
+        45,
+        "Nữ",
+        "PA",
+    ),
+    "ACC-0003": (
+        "PHAM_VAN_DUC/IM_ACC-0003.dcm",
+        {"arr": pixels(13), "syntax": JPEG2000Lossless, "age": None},
+        {"age": ""},
+        71,
+        "Nam",
+        "PA",
+    ),
+    "ACC-0004": (
+        "HO_THI_MAI/IM_ACC-0004.dcm",
+        {"arr": pixels(14, bits=8), "syntax": JPEGBaseline8Bit, "view": "AP"},
+        {"view": ""},
+        72,
+        "Nam",
+        "AP",
+    ),
     "ACC-0005": ("DANG_VAN_LONG/IM_ACC-0005.dcm", {"arr": pixels(15), "age": "093Y"}, {"age": ""}, 90, "Nam", "PA"),
 }
-NAMES = {"ACC-0001": ("NGUYEN^VAN^AN", "Nguyễn Văn An"), "ACC-0002": ("LE^THI^HOA", "Lê Thị Hoa"),
-         "ACC-0003": ("PHAM^VAN^DUC", "Phạm Văn Đức"), "ACC-0004": ("HO^THI^MAI", "Hồ Thị Mai"),
-         "ACC-0005": ("DANG^VAN^LONG", "Đặng Văn Long")}
+NAMES = {
+    "ACC-0001": ("NGUYEN^VAN^AN", "Nguyễn Văn An"),
+    "ACC-0002": ("LE^THI^HOA", "Lê Thị Hoa"),
+    "ACC-0003": ("PHAM^VAN^DUC", "Phạm Văn Đức"),
+    "ACC-0004": ("HO^THI^MAI", "Hồ Thị Mai"),
+    "ACC-0005": ("DANG^VAN^LONG", "Đặng Văn Long"),
+}
 #: reason -> how many rejects of it the main export holds
-BAD = {"no_image": 1, "no_report": 1, "corrupt_dicom": 1, "truncated_dicom": 1, "duplicate_study": 1,
-       "duplicate_file": 1, "duplicate_pixels": 1, "undecodable_image": 1, "empty_findings": 1, "empty_impressions": 1,
-       "bad_age": 1, "bad_sex": 1, "bad_view": 1, "burned_in_annotation": 1}
+BAD = {
+    "no_image": 1,
+    "no_report": 1,
+    "corrupt_dicom": 1,
+    "truncated_dicom": 1,
+    "duplicate_study": 1,
+    "duplicate_file": 1,
+    "duplicate_pixels": 1,
+    "undecodable_image": 1,
+    "empty_findings": 1,
+    "empty_impressions": 1,
+    "bad_age": 1,
+    "bad_sex": 1,
+    "bad_view": 1,
+    "burned_in_annotation": 1,
+}
 
 
 def make_dicom_export(root: Path) -> Path:
@@ -172,8 +250,11 @@ def planted_values(root: Path) -> set[str]:
 def spellings_of(value: str) -> set[str]:
     """An independent list of spellings: PN with spaces, case, no diacritics, NFD."""
     forms = {value, value.replace("^", " ")}
-    bare = "".join(c for c in unicodedata.normalize("NFD", value.replace("Đ", "D").replace("đ", "d"))
-                   if not unicodedata.combining(c))
+    bare = "".join(
+        c
+        for c in unicodedata.normalize("NFD", value.replace("Đ", "D").replace("đ", "d"))
+        if not unicodedata.combining(c)
+    )
     forms |= {bare, bare.replace("^", " ")}
     forms |= {f.upper() for f in forms} | {f.lower() for f in forms} | {unicodedata.normalize("NFD", value)}
     if value == "14/03/1952":
@@ -200,8 +281,13 @@ def output_texts(out: Path) -> list[tuple[str, bytes]]:
 def test_dicom_export_output_contains_no_planted_identifier(dicom_build):
     root, result = dicom_build
     texts = output_texts(result.out)
-    leaks = [(where, value) for value in planted_values(root) for form in spellings_of(value)
-             for where, blob in texts if form.encode() in blob]
+    leaks = [
+        (where, value)
+        for value in planted_values(root)
+        for form in spellings_of(value)
+        for where, blob in texts
+        if form.encode() in blob
+    ]
     assert not leaks
     assert result.manifest.leak_scan.clean and result.manifest.leak_scan.values_checked > 40
 
@@ -233,7 +319,11 @@ def test_dicom_export_audit_counts_dropped_tags_and_replaced_spans(dicom_build):
     summary = json.dumps(result.manifest.source)
     assert "bao_cao" not in summary and "NGUYEN" not in summary
     assert set(result.manifest.source["transfer_syntaxes"]) >= {
-        ExplicitVRLittleEndian.keyword, RLELossless.keyword, JPEG2000Lossless.keyword, JPEGBaseline8Bit.keyword}
+        ExplicitVRLittleEndian.keyword,
+        RLELossless.keyword,
+        JPEG2000Lossless.keyword,
+        JPEGBaseline8Bit.keyword,
+    }
 
 
 @pytest.mark.parametrize("reason", sorted(BAD))
@@ -276,8 +366,11 @@ def test_two_studies_of_one_patient_land_in_the_same_split(tmp_path):
     for p in range(12):
         for s in range(2):
             acc = f"ACC-{p:02d}-{s}"
-            write_dicom(root / f"{acc}.dcm", arr=pixels(100 + 2 * p + s, size=16),
-                        tags=dicom_tags(acc, f"BN-{p:03d}", f"PATIENT^{p:02d}^X"))
+            write_dicom(
+                root / f"{acc}.dcm",
+                arr=pixels(100 + 2 * p + s, size=16),
+                tags=dicom_tags(acc, f"BN-{p:03d}", f"PATIENT^{p:02d}^X"),
+            )
             rows.append(row(acc, pid=f"BN-{p:03d}", name=f"Patient {p:02d} X"))
     write_csv(root / "t.csv", rows)
     result = build(config(root, tmp_path / "out", seed=5))
@@ -317,8 +410,13 @@ def residual_export(root: Path) -> Path:
     """Two studies; row 1's findings name the reader and her phone (a scrub that skips row 1 leaves them)."""
     write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
     write_dicom(root / "b.dcm", arr=pixels(2), tags=dicom_tags("ACC-2", "BN-2", "D^E^F"))
-    write_csv(root / "t.csv", [row("ACC-1", pid="BN-1", name="A B C", findings=MISSED),
-                               row("ACC-2", pid="BN-2", name="D E F", findings=FINDINGS, impressions=IMPRESSIONS)])
+    write_csv(
+        root / "t.csv",
+        [
+            row("ACC-1", pid="BN-1", name="A B C", findings=MISSED),
+            row("ACC-2", pid="BN-2", name="D E F", findings=FINDINGS, impressions=IMPRESSIONS),
+        ],
+    )
     return root
 
 
@@ -326,8 +424,11 @@ def skip_scrub_of_row_1(monkeypatch) -> None:
     from vixray_data import deid
 
     scrub = deid.Deidentifier.scrub_record
-    monkeypatch.setattr(deid.Deidentifier, "scrub_record",
-                        lambda self, record: None if record.ref.startswith("row 1 ") else scrub(self, record))
+    monkeypatch.setattr(
+        deid.Deidentifier,
+        "scrub_record",
+        lambda self, record: None if record.ref.startswith("row 1 ") else scrub(self, record),
+    )
 
 
 def test_a_record_with_residual_phi_is_quarantined_and_the_rest_is_written(tmp_path, monkeypatch):
@@ -342,11 +443,11 @@ def test_a_record_with_residual_phi_is_quarantined_and_the_rest_is_written(tmp_p
     split = rejects[0]["detail"].split(";")[0].removeprefix("split ")
     assert split in schema.SPLITS
     assert {"findings: name (recognizers)", "findings: phone (recognizers)", "note: phone (recognizers)"} <= {
-        part.strip() for part in rejects[0]["detail"].split(";")[1:]}
+        part.strip() for part in rejects[0]["detail"].split(";")[1:]
+    }
     hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     assert {(h["column"], h["category"]) for h in hits} >= {(schema.FINDINGS, "name"), (schema.FINDINGS, "phone")}
-    assert all(h["id"] == pseudonym(KEY, "study", "ACC-1") and h["split"] == split and h["file"] is None
-               for h in hits)
+    assert all(h["id"] == pseudonym(KEY, "study", "ACC-1") and h["split"] == split and h["file"] is None for h in hits)
     residual = result.manifest.residual_scan
     assert (residual.hits, residual.quarantined, residual.quarantined_by_detector["recognizers"]) == (0, 1, 1)
     assert [r[schema.ID] for r in rows_of(result.out)] == [pseudonym(KEY, "study", "ACC-2")]
@@ -371,9 +472,15 @@ def test_a_reject_detail_carries_no_number_read_from_the_data():
     from vixray_data.deid import Deidentifier
     from vixray_data.records import RawRecord
 
-    reject = Deidentifier(KEY).process(RawRecord(ref="row 1", study_key="S1", patient_key="P1", image=lambda: None,
-                                                 fields={schema.AGE: "416", schema.FINDINGS: FINDINGS,
-                                                         schema.IMPRESSIONS: IMPRESSIONS}))
+    reject = Deidentifier(KEY).process(
+        RawRecord(
+            ref="row 1",
+            study_key="S1",
+            patient_key="P1",
+            image=lambda: None,
+            fields={schema.AGE: "416", schema.FINDINGS: FINDINGS, schema.IMPRESSIONS: IMPRESSIONS},
+        )
+    )
     assert (reject.reason, reject.detail) == ("bad_age", "impossible age in the age column")
 
 
@@ -402,8 +509,11 @@ def test_residual_phi_past_the_screen_still_fails_the_build_and_writes_nothing(t
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("out.")]
     hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
     assert {(h["column"], h["category"]) for h in hits} >= {(schema.FINDINGS, "name"), (schema.FINDINGS, "phone")}
-    assert all(h["split"] in schema.SPLITS and h["id"] == pseudonym(KEY, "study", "ACC-1") for h in hits
-               if h["column"] == schema.FINDINGS)
+    assert all(
+        h["split"] in schema.SPLITS and h["id"] == pseudonym(KEY, "study", "ACC-1")
+        for h in hits
+        if h["column"] == schema.FINDINGS
+    )
     assert "Trần" not in report.read_text(encoding="utf-8")
 
 
@@ -421,11 +531,15 @@ def test_the_second_detector_quarantines_what_a_switched_off_recognizer_let_thro
     vocabulary = set(re.findall(r"[^\W\d_]+", words))
 
     def stand_in_safelist(text: str) -> list[Span]:  # every word the export's clinical text does not use
-        return [Span(m.start(), m.end(), "unexplained") for m in re.finditer(r"[^\W\d_]+", text)
-                if m.group().lower() not in vocabulary]
+        return [
+            Span(m.start(), m.end(), "unexplained")
+            for m in re.finditer(r"[^\W\d_]+", text)
+            if m.group().lower() not in vocabulary
+        ]
 
-    monkeypatch.setattr(residual_scan, "default_detectors",
-                        lambda: {"recognizers": find_phi, "safelist": stand_in_safelist})
+    monkeypatch.setattr(
+        residual_scan, "default_detectors", lambda: {"recognizers": find_phi, "safelist": stand_in_safelist}
+    )
     result = build(config(root, tmp_path / "out"))
     rejects = [json.loads(line) for line in (result.out / schema.REJECTS).read_text(encoding="utf-8").splitlines()]
     assert [(r["reason"], r["ref"][:6]) for r in rejects] == [("residual_phi", "row 1 ")]
@@ -461,8 +575,10 @@ def test_a_report_field_that_is_a_list_is_rejected_not_written_as_a_repr(tmp_pat
     root = tmp_path / "export"
     write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
     write_dicom(root / "b.dcm", arr=pixels(2), tags=dicom_tags("ACC-2", "BN-2", "D^E^F"))
-    lines = [{"Số phiếu": "ACC-1", "Mô tả": ["Bóng tim to.", "BS. Lê Văn Tám"], "Kết luận": "Tim to."},
-             {"Số phiếu": "ACC-2", "Mô tả": "Bóng tim không to.", "Kết luận": "Bình thường."}]
+    lines = [
+        {"Số phiếu": "ACC-1", "Mô tả": ["Bóng tim to.", "BS. Lê Văn Tám"], "Kết luận": "Tim to."},
+        {"Số phiếu": "ACC-2", "Mô tả": "Bóng tim không to.", "Kết luận": "Bình thường."},
+    ]
     (root / "t.jsonl").write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines), encoding="utf-8")
     result = build(config(root, tmp_path / "out"))
     rejects = (result.out / schema.REJECTS).read_text(encoding="utf-8")
@@ -482,6 +598,7 @@ def test_real_source_without_key_is_refused(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------------- image folder + XLSX / JSONL
+
 
 def png_with_text(path: Path, arr: np.ndarray, texts: dict[str, str]) -> None:
     info = PngImagePlugin.PngInfo()
@@ -513,11 +630,31 @@ def image_build(tmp_path_factory):
     for n in range(4):
         name = f"TRUONG_THI_LAN_{n}.png"
         png_with_text(root / "img" / name, pixels(40 + n, bits=8), {**IMAGE_PHI, "Comment": f"BN {n}"})
-        rows.append({"File name": f"img/{name}", "Patient ID": f"BN5550{n}", "Patient name": "Trương Thị Lan",
-                     "Age": "88", "Sex": "F", "View": "PA", "Findings": FINDINGS, "Impressions": IMPRESSIONS})
+        rows.append(
+            {
+                "File name": f"img/{name}",
+                "Patient ID": f"BN5550{n}",
+                "Patient name": "Trương Thị Lan",
+                "Age": "88",
+                "Sex": "F",
+                "View": "PA",
+                "Findings": FINDINGS,
+                "Impressions": IMPRESSIONS,
+            }
+        )
     jpeg_with_exif(root / "img" / "LAN_jpeg.jpg", pixels(50, bits=8), "Trương Thị Lan", "BN55501234")
-    rows.append({"File name": "img/LAN_jpeg.jpg", "Patient ID": "BN55509", "Patient name": "Trương Thị Lan",
-                 "Age": "40", "Sex": "M", "View": "AP", "Findings": FINDINGS, "Impressions": IMPRESSIONS})
+    rows.append(
+        {
+            "File name": "img/LAN_jpeg.jpg",
+            "Patient ID": "BN55509",
+            "Patient name": "Trương Thị Lan",
+            "Age": "40",
+            "Sex": "M",
+            "View": "AP",
+            "Findings": FINDINGS,
+            "Impressions": IMPRESSIONS,
+        }
+    )
     (root / "img" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")  # undecodable
     rows.append(dict(rows[0], **{"File name": "img/broken.png", "Patient ID": "BN55508"}))
     png_with_text(root / "img" / "same_pixels.png", pixels(40, bits=8), {"Author": "someone else"})  # pixel dup
@@ -539,9 +676,14 @@ def test_image_folder_export_strips_text_chunks_exif_and_comments(image_build):
     assert len(records) == 5
     jpeg = next(r for r in records if r[schema.IMAGE]["path"].endswith(".jpg"))
     data = jpeg[schema.IMAGE]["bytes"]
-    assert b"Exif" not in data and b"\xff\xfe" not in data[:data.find(b"\xff\xda")]
-    assert np.abs(np.asarray(Image.open(io.BytesIO(data))).astype(int)
-                  - np.asarray(Image.open(root / "img" / "LAN_jpeg.jpg")).astype(int)).max() == 0  # not re-encoded
+    assert b"Exif" not in data and b"\xff\xfe" not in data[: data.find(b"\xff\xda")]
+    assert (
+        np.abs(
+            np.asarray(Image.open(io.BytesIO(data))).astype(int)
+            - np.asarray(Image.open(root / "img" / "LAN_jpeg.jpg")).astype(int)
+        ).max()
+        == 0
+    )  # not re-encoded
     png = next(r for r in records if r[schema.IMAGE]["path"].endswith(".png"))
     reopened = Image.open(io.BytesIO(png[schema.IMAGE]["bytes"]))
     assert not reopened.info and reopened.mode == "L"
@@ -560,8 +702,13 @@ def test_jsonl_table_with_a_file_column_joins_images_by_name(tmp_path):
     root = tmp_path / "export"
     png_with_text(root / "a1.png", pixels(1, bits=8), {})
     with (root / "reports.jsonl").open("w", encoding="utf-8") as handle:
-        handle.write(json.dumps({"image": "a1.png", "Ages": 50, "Gender": "Nữ", "Findings": FINDINGS,
-                                 "Impressions": IMPRESSIONS}, ensure_ascii=False) + "\n")
+        handle.write(
+            json.dumps(
+                {"image": "a1.png", "Ages": 50, "Gender": "Nữ", "Findings": FINDINGS, "Impressions": IMPRESSIONS},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
     items = list(ExportSource(config(root, tmp_path / "out")))
     assert len(items) == 1 and items[0].fields[schema.SEX] == "Nữ" and items[0].fields[schema.AGE] == "50"
     assert items[0].image().ext == "png"
@@ -579,8 +726,7 @@ def test_explicit_column_mapping_and_key_column_win_over_recognition(tmp_path):
     root = tmp_path / "export"
     write_dicom(root / "a.dcm", arr=pixels(1))
     (root / "t.csv").write_text("Ma so,Noi dung,Y kien\nACC7781234,Phổi sáng.,Bình thường.\n", encoding="utf-8")
-    cfg = config(root, tmp_path / "out", key_column="Ma so",
-                 columns={"findings": "Noi dung", "impressions": "Y kien"})
+    cfg = config(root, tmp_path / "out", key_column="Ma so", columns={"findings": "Noi dung", "impressions": "Y kien"})
     (item,) = list(ExportSource(cfg))
     assert item.fields[schema.FINDINGS] == "Phổi sáng." and item.fields[schema.IMPRESSIONS] == "Bình thường."
     assert item.study_key == "ACC7781234"
@@ -597,14 +743,23 @@ def test_jpeg_metadata_segments_are_stripped_without_reencoding(tmp_path):
 def test_headers_are_recognised_case_and_diacritic_insensitively():
     headers = ["SỐ PHIẾU", "gioi tinh", "TUOI", "Mo ta", "KẾT LUẬN", "Tư Thế", "Họ và tên", "Khoa"]
     mapping = tbl.map_columns(headers)
-    assert mapping.roles == {"study": "SỐ PHIẾU", "sex": "gioi tinh", "age": "TUOI", "findings": "Mo ta",
-                             "impressions": "KẾT LUẬN", "view": "Tư Thế", "patient_name": "Họ và tên"}
+    assert mapping.roles == {
+        "study": "SỐ PHIẾU",
+        "sex": "gioi tinh",
+        "age": "TUOI",
+        "findings": "Mo ta",
+        "impressions": "KẾT LUẬN",
+        "view": "Tư Thế",
+        "patient_name": "Họ và tên",
+    }
     assert mapping.dropped == ["Khoa"]
 
 
 def test_columns_option_reads_inline_pairs_yaml_and_toml(tmp_path):
     assert tbl.parse_columns_option('findings="Mô tả, hình ảnh",impressions=Kết luận') == {
-        "findings": "Mô tả, hình ảnh", "impressions": "Kết luận"}
+        "findings": "Mô tả, hình ảnh",
+        "impressions": "Kết luận",
+    }
     (tmp_path / "c.yaml").write_text("columns:\n  findings: Mô tả\n  patient: Mã BN\n", encoding="utf-8")
     (tmp_path / "c.toml").write_text('findings = "Mô tả"\nstudy = "Số phiếu"\n', encoding="utf-8")
     assert tbl.parse_columns_option(str(tmp_path / "c.yaml")) == {"findings": "Mô tả", "patient": "Mã BN"}
@@ -617,8 +772,9 @@ def test_dicom_table_with_only_a_file_column_joins_on_file_names(tmp_path):
     root = tmp_path / "export"
     write_dicom(root / "series" / "IM-0007.dcm", arr=pixels(1))
     (root / "DICOMDIR").write_bytes(b"\x00" * 128 + b"DICM")  # the media index is not a record
-    (root / "t.csv").write_text("File name,Findings,Impressions\nIM-0007.dcm,Phổi sáng.,Bình thường.\n",
-                                encoding="utf-8")
+    (root / "t.csv").write_text(
+        "File name,Findings,Impressions\nIM-0007.dcm,Phổi sáng.,Bình thường.\n", encoding="utf-8"
+    )
     source = ExportSource(config(root, tmp_path / "out"))
     (item,) = list(source)
     assert item.study_key == "IM-0007.dcm" and source.summary()["join"] == "file_name"
@@ -628,8 +784,9 @@ def test_dicom_table_with_only_a_file_column_joins_on_file_names(tmp_path):
 def test_image_table_with_study_and_file_columns_joins_on_the_file_and_keys_on_the_study(tmp_path):
     root = tmp_path / "export"
     png_with_text(root / "a" / "x1.png", pixels(1, bits=8), {})
-    (root / "t.csv").write_text("Accession,Path,Findings,Impressions\nACC-9,a\\x1.png,Phổi sáng.,Bình thường.\n",
-                                encoding="utf-8")
+    (root / "t.csv").write_text(
+        "Accession,Path,Findings,Impressions\nACC-9,a\\x1.png,Phổi sáng.,Bình thường.\n", encoding="utf-8"
+    )
     (item,) = list(ExportSource(config(root, tmp_path / "out")))
     assert item.study_key == "ACC-9" and "file.path" in item.phi
 
@@ -638,8 +795,9 @@ def test_two_top_level_tables_need_table_option(tmp_path):
     root = tmp_path / "export"
     write_dicom(root / "a.dcm", arr=pixels(1))
     for name in ("old.csv", "new.csv"):
-        (root / name).write_text("Accession,Findings,Impressions\nACC7781234,Phổi sáng.,Bình thường.\n",
-                                 encoding="utf-8")
+        (root / name).write_text(
+            "Accession,Findings,Impressions\nACC7781234,Phổi sáng.,Bình thường.\n", encoding="utf-8"
+        )
     with pytest.raises(SourceError, match="new.csv, old.csv"):
         ExportSource(config(root, tmp_path / "out"))
     (item,) = list(ExportSource(config(root, tmp_path / "out", table=root / "new.csv")))
@@ -672,8 +830,9 @@ def test_rotated_jpeg_is_reencoded_upright_and_16_bit_png_keeps_its_depth(tmp_pa
 def test_a_jsonl_key_given_twice_is_refused_naming_it(tmp_path):
     root = tmp_path / "export"
     write_dicom(root / "a.dcm", arr=pixels(1), tags=dicom_tags("ACC-1", "BN-1", "A^B^C"))
-    (root / "t.jsonl").write_text('{"Số phiếu": "ACC-1", "Mô tả": "A.", "Kết luận": "B.", "Kết luận": "C."}\n',
-                                  encoding="utf-8")
+    (root / "t.jsonl").write_text(
+        '{"Số phiếu": "ACC-1", "Mô tả": "A.", "Kết luận": "B.", "Kết luận": "C."}\n', encoding="utf-8"
+    )
     with pytest.raises(SchemaError, match=r"line 1: duplicate key\(s\) \['Kết luận'\]"):
         build(config(root, tmp_path / "out"))
 
@@ -694,20 +853,65 @@ def test_the_cards_own_text_is_no_leak_when_a_value_equals_a_number_in_it(tmp_pa
 
 # --------------------------------------------------------------------------- legitimate exports build
 
-HOSPITAL_HEADERS = ["Số phiếu", "Mã BN", "Họ", "Tên", "Tuổi", "Giới tính", "Tư thế", "Ghi chú", "Chẩn đoán lâm sàng",
-                    "Mô tả", "Kết luận", "Tên file"]
+HOSPITAL_HEADERS = [
+    "Số phiếu",
+    "Mã BN",
+    "Họ",
+    "Tên",
+    "Tuổi",
+    "Giới tính",
+    "Tư thế",
+    "Ghi chú",
+    "Chẩn đoán lâm sàng",
+    "Mô tả",
+    "Kết luận",
+    "Tên file",
+]
 #: Split family / given names (a given name that is an everyday word: "Nam", south, and the male sex), address
 #: notes, a clinical extra column whose phrases the findings repeat.
 HOSPITAL_ROWS = [
-    ["PH-001", "BN-001", "Nguyễn Văn", "Nam", "61", "Nam", "PA",
-     "Địa chỉ: 12 Lê Lợi, phường Bến Nghé, Quận 1, TP HCM. Giới tính: Nam.", "Tràn dịch màng phổi",
-     "Tràn dịch màng phổi phải lượng ít. Bóng tim không to.", "Tràn dịch màng phổi phải.", "img0.png"],
-    ["PH-002", "BN-002", "Trần Thị", "Hoa", "47", "Nữ", "PA",
-     "Quê quán: xã Tân Hòa, huyện Châu Thành, tỉnh Tiền Giang.", "Viêm phổi",
-     "Đám mờ thùy dưới phổi trái. Theo dõi viêm phổi.", "Viêm phổi thùy dưới trái.", "img1.png"],
-    ["PH-003", "BN-003", "Lê", "Bình", "72", "Nam", "AP",
-     "Thường trú tại 45 Trần Hưng Đạo, Quận 5.", "Lao phổi cũ",
-     "Xơ hóa đỉnh phổi phải. Lao phổi cũ.", "Lao phổi cũ.", "img2.png"],
+    [
+        "PH-001",
+        "BN-001",
+        "Nguyễn Văn",
+        "Nam",
+        "61",
+        "Nam",
+        "PA",
+        "Địa chỉ: 12 Lê Lợi, phường Bến Nghé, Quận 1, TP HCM. Giới tính: Nam.",
+        "Tràn dịch màng phổi",
+        "Tràn dịch màng phổi phải lượng ít. Bóng tim không to.",
+        "Tràn dịch màng phổi phải.",
+        "img0.png",
+    ],
+    [
+        "PH-002",
+        "BN-002",
+        "Trần Thị",
+        "Hoa",
+        "47",
+        "Nữ",
+        "PA",
+        "Quê quán: xã Tân Hòa, huyện Châu Thành, tỉnh Tiền Giang.",
+        "Viêm phổi",
+        "Đám mờ thùy dưới phổi trái. Theo dõi viêm phổi.",
+        "Viêm phổi thùy dưới trái.",
+        "img1.png",
+    ],
+    [
+        "PH-003",
+        "BN-003",
+        "Lê",
+        "Bình",
+        "72",
+        "Nam",
+        "AP",
+        "Thường trú tại 45 Trần Hưng Đạo, Quận 5.",
+        "Lao phổi cũ",
+        "Xơ hóa đỉnh phổi phải. Lao phổi cũ.",
+        "Lao phổi cũ.",
+        "img2.png",
+    ],
 ]
 
 
@@ -748,15 +952,19 @@ def test_a_hospital_export_with_address_notes_a_clinical_column_split_names_and_
     assert result.manifest.leak_scan.clean and result.manifest.residual_scan.quarantined == 0
 
 
-@pytest.mark.parametrize("encoding, name, sep, says", [
-    ("utf-16", "report.tsv", "\t", "UTF-16 with BOM"),
-    ("utf-8-sig", "report.csv", ",", "UTF-8 with BOM"),
-    ("utf-8", "report.csv", ";", "UTF-8"),
-    ("cp1258", "report.csv", ",", "Windows-1258"),
-    ("cp1258", "report.tsv", "\t", "Windows-1258"),
-])
-def test_sheets_as_hospitals_save_them_are_read_and_the_manifest_names_the_encoding(tmp_path, encoding, name, sep,
-                                                                                      says):
+@pytest.mark.parametrize(
+    "encoding, name, sep, says",
+    [
+        ("utf-16", "report.tsv", "\t", "UTF-16 with BOM"),
+        ("utf-8-sig", "report.csv", ",", "UTF-8 with BOM"),
+        ("utf-8", "report.csv", ";", "UTF-8"),
+        ("cp1258", "report.csv", ",", "Windows-1258"),
+        ("cp1258", "report.tsv", "\t", "Windows-1258"),
+    ],
+)
+def test_sheets_as_hospitals_save_them_are_read_and_the_manifest_names_the_encoding(
+    tmp_path, encoding, name, sep, says
+):
     root = hospital_export(tmp_path / "export", encoding=encoding, name=name, sep=sep)
     result = build(config(root, tmp_path / "out"))
     assert result.counts.written == 3 and result.manifest.source["table_encoding"] == says

@@ -30,8 +30,22 @@ import generate  # noqa: E402
 import train_sft  # noqa: E402
 
 TINY_PIXELS = ["--max_pixels", "3136", "--min_pixels", "3136"]
-CPU_ARGS = ["--report_to", "none", "--dtype", "float32", "--bf16", "false", "--activation_checkpointing", "false",
-            "--save_strategy", "no", "--logging_steps", "1", "--seed", "0"]
+CPU_ARGS = [
+    "--report_to",
+    "none",
+    "--dtype",
+    "float32",
+    "--bf16",
+    "false",
+    "--activation_checkpointing",
+    "false",
+    "--save_strategy",
+    "no",
+    "--logging_steps",
+    "1",
+    "--seed",
+    "0",
+]
 
 
 @pytest.fixture(scope="session")
@@ -42,15 +56,27 @@ def processor(tiny_models):
 
 
 def _train(model: Path, data: Path, out: Path, *extra: str):
-    return train_sft.main(["--model_name_or_path", str(model), "--dataset", str(data), "--output_dir", str(out),
-                           *TINY_PIXELS, *CPU_ARGS, *extra])
+    return train_sft.main(
+        [
+            "--model_name_or_path",
+            str(model),
+            "--dataset",
+            str(data),
+            "--output_dir",
+            str(out),
+            *TINY_PIXELS,
+            *CPU_ARGS,
+            *extra,
+        ]
+    )
 
 
 @pytest.fixture(scope="session")
 def stage3_checkpoint(tiny_models, demo_dir, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ft") / "stage3"
-    _train(tiny_models["qwen2_vl"], demo_dir, out, "--stage", "3", "--max_steps", "2",
-           "--per_device_train_batch_size", "2")
+    _train(
+        tiny_models["qwen2_vl"], demo_dir, out, "--stage", "3", "--max_steps", "2", "--per_device_train_batch_size", "2"
+    )
     return out
 
 
@@ -81,7 +107,7 @@ def test_max_length_truncates_only_the_answer_tail_never_image_tokens(processor,
     answer_start = int((full["labels"][0] != -100).nonzero()[0])
     cut = AssistantOnlyCollator(processor, 1, max_length=answer_start + 3)([train_records[0]])
     assert cut["input_ids"].shape[1] == answer_start + 3
-    assert (cut["input_ids"][0] == full["input_ids"][0, :answer_start + 3]).all()
+    assert (cut["input_ids"][0] == full["input_ids"][0, : answer_start + 3]).all()
     assert int((cut["labels"][0] != -100).sum()) == 3
     assert cut["pixel_values"].shape == full["pixel_values"].shape
     with pytest.raises(ValueError, match=rf"record {train_records[0][schema.ID]}: .*image tokens are never truncated"):
@@ -101,10 +127,32 @@ def test_image_budget_bounds_visual_tokens_of_a_full_size_radiograph():
 
 @pytest.mark.parametrize(("family", "stage"), [("qwen2_vl", 1), ("qwen2_vl", 2), ("qwen2_5_vl", 1)])
 def test_sft_trainer_steps_give_finite_loss(tiny_models, demo_dir, tmp_path, family, stage):
-    evaluate = ["--eval_split", "validation", "--eval_strategy", "steps", "--eval_steps", "2",
-                "--per_device_eval_batch_size", "8"] if stage == 2 else []
-    trainer = _train(tiny_models[family], demo_dir, tmp_path / "out", "--stage", str(stage), "--max_steps", "2",
-                     "--per_device_train_batch_size", "2", *evaluate)
+    evaluate = (
+        [
+            "--eval_split",
+            "validation",
+            "--eval_strategy",
+            "steps",
+            "--eval_steps",
+            "2",
+            "--per_device_eval_batch_size",
+            "8",
+        ]
+        if stage == 2
+        else []
+    )
+    trainer = _train(
+        tiny_models[family],
+        demo_dir,
+        tmp_path / "out",
+        "--stage",
+        str(stage),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        *evaluate,
+    )
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
     if evaluate:
@@ -140,20 +188,50 @@ def test_repeated_training_on_one_fixed_collated_batch_drives_the_loss_down(tiny
 
 def test_lora_trains_only_language_model_projections_and_generates_from_the_adapter(tiny_models, demo_dir, tmp_path):
     out = tmp_path / "lora"
-    trainer = _train(tiny_models["qwen2_vl"], demo_dir, out, "--stage", "1", "--max_steps", "1",
-                     "--per_device_train_batch_size", "2", "--use_peft", "true", "--lora_r", "4")
+    trainer = _train(
+        tiny_models["qwen2_vl"],
+        demo_dir,
+        out,
+        "--stage",
+        "1",
+        "--max_steps",
+        "1",
+        "--per_device_train_batch_size",
+        "2",
+        "--use_peft",
+        "true",
+        "--lora_r",
+        "4",
+    )
     wrapped = [n for n, m in trainer.model.named_modules() if hasattr(m, "lora_A") and "lora_A" not in n.split(".")]
     assert wrapped and all(".language_model." in n for n in wrapped)
     assert not any(".visual." in n for n, p in trainer.model.named_parameters() if p.requires_grad)
     assert json.loads((out / "adapter_config.json").read_text())["target_modules"] == LANGUAGE_MODEL_LORA_TARGETS
-    preds = generate.main(["--model", str(out), "--stage", "1", "--dataset", str(demo_dir), "--split", "test",
-                           "--max_samples", "2", "--max_new_tokens", "4", *TINY_PIXELS,
-                           "--output", str(tmp_path / "p.jsonl")])
+    preds = generate.main(
+        [
+            "--model",
+            str(out),
+            "--stage",
+            "1",
+            "--dataset",
+            str(demo_dir),
+            "--split",
+            "test",
+            "--max_samples",
+            "2",
+            "--max_new_tokens",
+            "4",
+            *TINY_PIXELS,
+            "--output",
+            str(tmp_path / "p.jsonl"),
+        ]
+    )
     assert len(read_predictions(preds).records) == 2
 
 
-def test_generate_stage3_feeds_its_own_findings_back_for_the_impressions(stage3_checkpoint, demo_dir, tmp_path,
-                                                                        monkeypatch):
+def test_generate_stage3_feeds_its_own_findings_back_for_the_impressions(
+    stage3_checkpoint, demo_dir, tmp_path, monkeypatch
+):
     calls = []
     original = generate.generation_batch
 
@@ -163,12 +241,31 @@ def test_generate_stage3_feeds_its_own_findings_back_for_the_impressions(stage3_
 
     monkeypatch.setattr(generate, "generation_batch", spy)
     test = load_vixray(str(demo_dir), split=schema.TEST)
-    preds = generate.main(["--model", str(stage3_checkpoint), "--stage", "3", "--dataset", str(demo_dir),
-                           "--split", "test", "--max_samples", "3", "--batch_size", "2", "--max_new_tokens", "6",
-                           *TINY_PIXELS, "--output", str(tmp_path / "p3.jsonl")])
+    preds = generate.main(
+        [
+            "--model",
+            str(stage3_checkpoint),
+            "--stage",
+            "3",
+            "--dataset",
+            str(demo_dir),
+            "--split",
+            "test",
+            "--max_samples",
+            "3",
+            "--batch_size",
+            "2",
+            "--max_new_tokens",
+            "6",
+            *TINY_PIXELS,
+            "--output",
+            str(tmp_path / "p3.jsonl"),
+        ]
+    )
     rows = [json.loads(line) for line in preds.read_text(encoding="utf-8").splitlines()]
     assert [(r["id"], r["field"]) for r in rows] == [
-        (test[i][schema.ID], field) for i in range(3) for field in (schema.FINDINGS, schema.IMPRESSIONS)]
+        (test[i][schema.ID], field) for i in range(3) for field in (schema.FINDINGS, schema.IMPRESSIONS)
+    ]
     assert all(r["stage"] == 3 and r["split"] == "test" for r in rows)
     assert [r["reference"] for r in rows[1::2]] == [test[i][schema.IMPRESSIONS] for i in range(3)]
     findings = [r["prediction"] for r in rows[0::2]]
@@ -216,12 +313,14 @@ def test_example_configs_parse_with_the_papers_hyperparameters(config):
         assert model.lora_target_modules is None  # train_sft.py then targets the language model only
 
 
-def test_records_without_the_stage_target_are_dropped_with_a_count_not_crashed_on(tiny_models, train_records,
-                                                                                    tmp_path, caplog):
+def test_records_without_the_stage_target_are_dropped_with_a_count_not_crashed_on(
+    tiny_models, train_records, tmp_path, caplog
+):
     data = tmp_path / "some_impressions_missing"
     (data / "data").mkdir(parents=True)
     rows = train_records.select(range(4)).map(
-        lambda row, i: {schema.IMPRESSIONS: None if i % 2 else row[schema.IMPRESSIONS]}, with_indices=True)
+        lambda row, i: {schema.IMPRESSIONS: None if i % 2 else row[schema.IMPRESSIONS]}, with_indices=True
+    )
     rows.to_parquet(str(data / "data" / "train-00000-of-00001.parquet"))
     with caplog.at_level("WARNING", logger="train_sft"):
         trainer = _train(tiny_models["qwen2_vl"], data, tmp_path / "out", "--stage", "2", "--max_steps", "1")
@@ -262,19 +361,40 @@ STACK = ("transformers", "trl", "torch", "peft", "accelerate")
 
 
 @pytest.mark.parametrize("extra", [[], ["--use_peft", "true", "--lora_r", "4"]], ids=["full", "lora"])
-def test_a_plain_cpu_run_of_train_sft_prints_no_deprecation_or_pin_memory_warning(tiny_models, demo_dir, tmp_path,
-                                                                                  extra):
+def test_a_plain_cpu_run_of_train_sft_prints_no_deprecation_or_pin_memory_warning(
+    tiny_models, demo_dir, tmp_path, extra
+):
     import warnings
 
     # the defaults of a user's first run: no checkpointing or pin-memory flags (picked by the script)
-    argv = ["--model_name_or_path", str(tiny_models["qwen2_vl"]), "--dataset", str(demo_dir), "--stage", "1",
-            "--output_dir", str(tmp_path / "out"), "--max_steps", "1", "--per_device_train_batch_size", "2",
-            "--report_to", "none", "--save_strategy", "no", *TINY_PIXELS, *extra]
+    argv = [
+        "--model_name_or_path",
+        str(tiny_models["qwen2_vl"]),
+        "--dataset",
+        str(demo_dir),
+        "--stage",
+        "1",
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--max_steps",
+        "1",
+        "--per_device_train_batch_size",
+        "2",
+        "--report_to",
+        "none",
+        "--save_strategy",
+        "no",
+        *TINY_PIXELS,
+        *extra,
+    ]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         trainer = train_sft.main(argv)
-    noisy = [f"{w.category.__name__} {w.filename}:{w.lineno}: {w.message}" for w in caught
-             if issubclass(w.category, NOISY) and any(f"/{package}/" in w.filename for package in STACK)]
+    noisy = [
+        f"{w.category.__name__} {w.filename}:{w.lineno}: {w.message}"
+        for w in caught
+        if issubclass(w.category, NOISY) and any(f"/{package}/" in w.filename for package in STACK)
+    ]
     assert noisy == []
     assert trainer.args.activation_checkpointing is True  # the paper's setting, under transformers 5's name
     assert trainer.args.dataloader_pin_memory is False  # no accelerator here
@@ -284,7 +404,8 @@ def test_pin_memory_and_checkpointing_follow_the_flags_when_given():
     from trl import ModelConfig, TrlParser
 
     parser = TrlParser((train_sft.VixrayArguments, train_sft.TrainingArguments, ModelConfig))
-    _, training, _ = parser.parse_args_and_config(["--dataloader_pin_memory", "true",
-                                                   "--activation_checkpointing", "false"])
+    _, training, _ = parser.parse_args_and_config(
+        ["--dataloader_pin_memory", "true", "--activation_checkpointing", "false"]
+    )
     assert (training.dataloader_pin_memory, training.activation_checkpointing) == (True, False)
     assert training.gradient_checkpointing is False  # the old name mirrors the new one for code that reads it

@@ -25,12 +25,24 @@ class Settings:
     source: Path | None = field(default=None, metadata=flags.flag("source", nargs="?", help="where to read"))
     rounds: int = field(default=3, metadata=flags.flag("--rounds", help="how many rounds"))
     pairs: int = field(default=2, metadata=flags.flag("--pairs", type=_even, metavar="N", help="pairs to draw"))
-    limit_bytes: int = field(default=2 * 2**20, metadata=flags.flag(
-        "--limit-mb", type=float, default=2.0, convert=lambda mib: int(mib * 2**20), help="limit in MiB"))
+    limit_bytes: int = field(
+        default=2 * 2**20,
+        metadata=flags.flag(
+            "--limit-mb", type=float, default=2.0, convert=lambda mib: int(mib * 2**20), help="limit in MiB"
+        ),
+    )
     quiet: bool = field(default=False, metadata=flags.flag("--quiet", action="store_true", help="say nothing"))
-    colour: bool = field(default=True, metadata=flags.flag(
-        "--no-colour", action="store_true", default=False, convert=lambda off: not off, help="plain text",
-        group="display"))
+    colour: bool = field(
+        default=True,
+        metadata=flags.flag(
+            "--no-colour",
+            action="store_true",
+            default=False,
+            convert=lambda off: not off,
+            help="plain text",
+            group="display",
+        ),
+    )
     label: str | None = field(default=None, metadata=flags.flag("--label", group="display", help="a title"))
     ratios: tuple[float, ...] = (0.5, 0.5)  # no flag: not on the command line
 
@@ -53,10 +65,15 @@ def test_each_fields_flag_help_default_and_metavar_appear_in_the_help():
 
 
 def test_the_parsed_flags_fill_the_dataclass_through_each_conversion():
-    parsed = flags.from_arguments(Settings, _parser().parse_args(
-        ["in.csv", "--rounds", "5", "--pairs", "4", "--limit-mb", "0.5", "--quiet", "--no-colour", "--label", "x"]))
-    assert parsed == Settings(source=Path("in.csv"), rounds=5, pairs=4, limit_bytes=2**19, quiet=True, colour=False,
-                              label="x")
+    parsed = flags.from_arguments(
+        Settings,
+        _parser().parse_args(
+            ["in.csv", "--rounds", "5", "--pairs", "4", "--limit-mb", "0.5", "--quiet", "--no-colour", "--label", "x"]
+        ),
+    )
+    assert parsed == Settings(
+        source=Path("in.csv"), rounds=5, pairs=4, limit_bytes=2**19, quiet=True, colour=False, label="x"
+    )
     assert flags.from_arguments(Settings, _parser().parse_args([])) == Settings()  # no flags: the field defaults
 
 

@@ -46,8 +46,12 @@ def export_with(root: Path, files: dict[str, dict], *, reports: dict[str, str] |
     for n, (acc, options) in enumerate(files.items()):
         options = dict(options)
         name = options.pop("name", f"file_{n}.dcm")
-        tags = {"AccessionNumber": acc, "PatientID": f"BN{700 + n}", "PatientName": "VO^VAN^BAO",
-                **options.pop("tags", {})}
+        tags = {
+            "AccessionNumber": acc,
+            "PatientID": f"BN{700 + n}",
+            "PatientName": "VO^VAN^BAO",
+            **options.pop("tags", {}),
+        }
         write_dicom(root / "images" / name, arr=options.pop("arr", pixels(40 + n)), tags=tags, **options)
         findings = "Bóng tim không to. " + (reports or {}).get(acc, "")
         rows.append(row(acc, pid=f"BN{700 + n}", name="Võ Văn Bảo", findings=findings, impressions="Bình thường."))
@@ -80,8 +84,11 @@ def test_report_text_repeating_header_descriptions_is_scrubbed(tmp_path):
 
 
 def test_private_tag_with_a_name_made_of_protocol_words_is_scrubbed(tmp_path):
-    root = export_with(tmp_path / "export", {"ACC-1": {"private": "NGUYEN TIEN DUNG"}},
-                       reports={"ACC-1": "Người chụp NGUYEN TIEN DUNG."})
+    root = export_with(
+        tmp_path / "export",
+        {"ACC-1": {"private": "NGUYEN TIEN DUNG"}},
+        reports={"ACC-1": "Người chụp NGUYEN TIEN DUNG."},
+    )
     result = build(config(root, tmp_path / "out"))
     assert "NGUYEN TIEN DUNG" not in rows_of(result.out)[0]["findings"]
 
@@ -89,8 +96,9 @@ def test_private_tag_with_a_name_made_of_protocol_words_is_scrubbed(tmp_path):
 @pytest.mark.filterwarnings("ignore:Failed to encode value")  # pydicom, writing the fixture's raw UTF-8 bytes
 @pytest.mark.parametrize("charset", [None, "ISO_IR 100"])
 def test_utf8_patient_name_under_a_missing_or_wrong_character_set_is_found_in_the_report(tmp_path, charset):
-    path = write_dicom(tmp_path / "export" / "images" / "a.dcm", arr=pixels(2),
-                       tags={"AccessionNumber": "ACC-1", "PatientID": "BN1"})
+    path = write_dicom(
+        tmp_path / "export" / "images" / "a.dcm", arr=pixels(2), tags={"AccessionNumber": "ACC-1", "PatientID": "BN1"}
+    )
     ds = pydicom.dcmread(path)
     del ds.SpecificCharacterSet
     if charset:
@@ -99,8 +107,10 @@ def test_utf8_patient_name_under_a_missing_or_wrong_character_set_is_found_in_th
     ds.save_as(path)
     info = dcm.read_info(path, relpath="x")
     assert "Nguyễn Thị Phương" in info.phi.values()
-    write_csv(tmp_path / "export" / "bao_cao.csv",
-              [row("ACC-1", pid="BN1", name="", findings="Bệnh nhân Nguyễn Thị Phương, tim không to.")])
+    write_csv(
+        tmp_path / "export" / "bao_cao.csv",
+        [row("ACC-1", pid="BN1", name="", findings="Bệnh nhân Nguyễn Thị Phương, tim không to.")],
+    )
     result = build(config(tmp_path / "export", tmp_path / "out"))
     assert "Phương" not in rows_of(result.out)[0]["findings"]
 
@@ -129,13 +139,16 @@ def test_cp1258_name_without_a_character_set_is_decoded_too(tmp_path):
 
 
 def test_dicom_files_are_found_by_content_not_by_name(tmp_path):
-    root = export_with(tmp_path / "export", {
-        "ACC-1": {"name": "SCAN0001.IMA"},
-        "ACC-2": {"name": "1.2.840.113619.2.55.3.4071.119"},
-        "ACC-3": {"name": "DIR1/IMG0003"},
-        "ACC-4": {"name": "nopreamble.bin"},
-        "ACC-5": {"name": "DIR2/bare"},
-    })
+    root = export_with(
+        tmp_path / "export",
+        {
+            "ACC-1": {"name": "SCAN0001.IMA"},
+            "ACC-2": {"name": "1.2.840.113619.2.55.3.4071.119"},
+            "ACC-3": {"name": "DIR1/IMG0003"},
+            "ACC-4": {"name": "nopreamble.bin"},
+            "ACC-5": {"name": "DIR2/bare"},
+        },
+    )
     raw = root / "images" / "nopreamble.bin"
     raw.write_bytes(raw.read_bytes()[132:])  # the file meta and dataset without the preamble and "DICM"
     bare = pydicom.dcmread(root / "images" / "DIR2" / "bare")
@@ -168,9 +181,12 @@ def deflated_bomb(path: Path, *, size: int = 20000) -> Path:
     length = size * size * 2
     chunk = 16 << 20
     zeros = _segment(b"\x00" * chunk)  # a full flush makes segments self-contained: repeat it, don't recompress
-    parts = [_segment(body.getvalue() + b"\xe0\x7f\x10\x00OW\x00\x00" + length.to_bytes(4, "little")),
-             zeros * (length // chunk), _segment(b"\x00" * (length % chunk)),
-             zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush()]  # the empty final block
+    parts = [
+        _segment(body.getvalue() + b"\xe0\x7f\x10\x00OW\x00\x00" + length.to_bytes(4, "little")),
+        zeros * (length // chunk),
+        _segment(b"\x00" * (length % chunk)),
+        zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush(),
+    ]  # the empty final block
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
     meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian

@@ -48,8 +48,10 @@ def test_a_symlink_leaving_the_export_is_rejected_and_never_read(tmp_path):
     result = build(config(root, tmp_path / "out"))
     assert result.counts.written == 1
     assert reasons_of(result.out) == ["no_image", "outside_export", "outside_export"]  # the row, the file, the folder
-    pixels = [np.asarray(Image.open(io.BytesIO(r["image"]["bytes"])))
-              for r in pq.read_table(next((result.out / "data").glob("*.parquet"))).to_pylist()]
+    pixels = [
+        np.asarray(Image.open(io.BytesIO(r["image"]["bytes"])))
+        for r in pq.read_table(next((result.out / "data").glob("*.parquet"))).to_pylist()
+    ]
     assert all(int(p.max()) != 201 for p in pixels)
 
 
@@ -69,8 +71,9 @@ def test_out_that_cannot_be_renamed_gets_its_contents_swapped(tmp_path, monkeypa
     assert out.stat().st_ino == inode  # the same folder, new contents
     assert result.counts.read == 20
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["counts"]["read"] == 20
-    assert sorted(p.name for p in out.iterdir()) == sorted(["README.md", "croissant.json", "data", "manifest.json",
-                                                            "rejects.jsonl"])
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["README.md", "croissant.json", "data", "manifest.json", "rejects.jsonl"]
+    )
     assert [p for p in tmp_path.iterdir() if p.name != "volume"] == []
     validate(out)
 
@@ -141,7 +144,8 @@ def test_without_ocr_the_card_and_manifest_say_pixels_were_not_screened(demo_dir
     assert manifest["pixel_screening"]["ocr"] is False
     assert "not screened" in manifest["pixel_screening"]["statement"]
     assert "pixels of this build were not screened for burned-in text" in (demo_dir / "README.md").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
 
 
 def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_path, capsys, monkeypatch):
@@ -160,19 +164,24 @@ def test_an_unexpected_exception_is_one_line_naming_the_record_in_flight(tmp_pat
     assert "unexpected TypeError while de-identifying demo:4" in err and "-v" in err
     assert not (tmp_path / "out").exists()
 
-    code = main(["-v", "build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32",
-                 "--no-progress"])
+    code = main(
+        ["-v", "build", "--out", str(tmp_path / "out"), "--demo-size", "8", "--image-size", "32", "--no-progress"]
+    )
     assert code == 70 and "Traceback" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("module", "name", "stage"), [
-    ("residual_scan", "residual_scan", "scanning the output for residual PHI"),
-    ("leak_scan", "scan_folder", "scanning the output for identifying values"),
-    ("card", "render_card", "writing manifest.json, README.md and croissant.json"),
-    ("output", "swap_in", "moving the build into place at {out}"),
-])
-def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in(tmp_path, capsys, monkeypatch,
-                                                                                  module, name, stage):
+@pytest.mark.parametrize(
+    ("module", "name", "stage"),
+    [
+        ("residual_scan", "residual_scan", "scanning the output for residual PHI"),
+        ("leak_scan", "scan_folder", "scanning the output for identifying values"),
+        ("card", "render_card", "writing manifest.json, README.md and croissant.json"),
+        ("output", "swap_in", "moving the build into place at {out}"),
+    ],
+)
+def test_an_unexpected_exception_after_the_shards_names_the_stage_it_happened_in(
+    tmp_path, capsys, monkeypatch, module, name, stage
+):
     """Each stage names itself on entry: a failure in the card or the final swap is not put on rejects.jsonl."""
     import importlib
 

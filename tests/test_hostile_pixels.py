@@ -48,14 +48,17 @@ def screen() -> ocr.TextScreen:
     return ocr.TextScreen()
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda: draw(radiograph(1), "NGUYỄN VĂN ĐỨC", (20, 20), 28), id="vietnamese-name"),
-    pytest.param(lambda: draw(radiograph(2), "0912 345 678", (250, 460), 26), id="digits"),
-    pytest.param(lambda: draw(radiograph(3), "Trần Thị Bình 12/03/1952", (280, 480), 12), id="small-font"),
-    pytest.param(lambda: draw(radiograph(4), "BN 20240001", (30, 380), 72), id="large-font"),
-    pytest.param(lambda: 255 - draw(radiograph(5), "Lê Văn Hoà", (30, 440), 28), id="inverted"),
-    pytest.param(lambda: (draw(radiograph(6), "Phạm Minh", (40, 40), 30).astype(np.uint16) * 257), id="16-bit"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: draw(radiograph(1), "NGUYỄN VĂN ĐỨC", (20, 20), 28), id="vietnamese-name"),
+        pytest.param(lambda: draw(radiograph(2), "0912 345 678", (250, 460), 26), id="digits"),
+        pytest.param(lambda: draw(radiograph(3), "Trần Thị Bình 12/03/1952", (280, 480), 12), id="small-font"),
+        pytest.param(lambda: draw(radiograph(4), "BN 20240001", (30, 380), 72), id="large-font"),
+        pytest.param(lambda: 255 - draw(radiograph(5), "Lê Văn Hoà", (30, 440), 28), id="inverted"),
+        pytest.param(lambda: draw(radiograph(6), "Phạm Minh", (40, 40), 30).astype(np.uint16) * 257, id="16-bit"),
+    ],
+)
 def test_words_drawn_into_a_radiograph_are_found(screen, make):
     found = screen.unexpected(make())
     assert len(found) == 1
@@ -90,8 +93,14 @@ def image_export(root: Path, images: list[np.ndarray]) -> Path:
 def test_ocr_build_rejects_the_image_with_a_name_naming_the_box_never_the_text(tmp_path):
     from test_export import config
 
-    root = image_export(tmp_path / "export", [radiograph(10), draw(radiograph(11), "HOÀNG VĂN THÁI", (20, 30), 28),
-                                              draw(radiograph(12), "R", (460, 20), 36)])
+    root = image_export(
+        tmp_path / "export",
+        [
+            radiograph(10),
+            draw(radiograph(11), "HOÀNG VĂN THÁI", (20, 30), 28),
+            draw(radiograph(12), "R", (460, 20), 36),
+        ],
+    )
     result = build(config(root, tmp_path / "out", ocr=True))
     assert result.counts.written == 2
     rejects = [json.loads(line) for line in (result.out / "rejects.jsonl").open(encoding="utf-8")]

@@ -28,8 +28,9 @@ def chunk(kind: bytes, body: bytes) -> bytes:
 
 def with_chunks(data: bytes, change) -> bytes:
     """``data`` with each chunk's body replaced by ``change(kind, body)`` (CRCs recomputed)."""
-    return data[:8] + b"".join(chunk(kind, change(kind, bytes(data[start + 8:end - 4])))
-                               for kind, start, end in png_chunks(data))
+    return data[:8] + b"".join(
+        chunk(kind, change(kind, bytes(data[start + 8 : end - 4]))) for kind, start, end in png_chunks(data)
+    )
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -53,8 +54,9 @@ def after_the_stream() -> bytes:
 def beyond_the_image(grey: np.ndarray = GREY) -> bytes:
     """A grey PNG whose zlib stream inflates to the image's scanlines and then ``SECRET``."""
     scanlines = b"".join(b"\0" + row.tobytes() for row in grey) + SECRET
-    return with_chunks(png_bytes(Image.fromarray(grey)),
-                       lambda kind, body: zlib.compress(scanlines) if kind == b"IDAT" else body)
+    return with_chunks(
+        png_bytes(Image.fromarray(grey)), lambda kind, body: zlib.compress(scanlines) if kind == b"IDAT" else body
+    )
 
 
 def unused_palette_entries() -> bytes:
@@ -73,7 +75,7 @@ def test_the_fixtures_hide_the_secret_from_a_decoder():
 
 
 def idat_stream(data: bytes) -> bytes:
-    return b"".join(bytes(data[start + 8:end - 4]) for kind, start, end in png_chunks(data) if kind == b"IDAT")
+    return b"".join(bytes(data[start + 8 : end - 4]) for kind, start, end in png_chunks(data) if kind == b"IDAT")
 
 
 def test_the_png_copy_keeps_the_zlib_stream_alone_and_only_the_image_scanlines(tmp_path):
@@ -98,7 +100,7 @@ def test_the_palette_keeps_only_the_entries_the_pixels_use(tmp_path):
     path = tmp_path / "palette.png"
     path.write_bytes(unused_palette_entries())
     written = ImageFile(path=str(path), ref="file x", fmt="png")().data
-    plte = [bytes(written[start + 8:end - 4]) for kind, start, end in png_chunks(written) if kind == b"PLTE"]
+    plte = [bytes(written[start + 8 : end - 4]) for kind, start, end in png_chunks(written) if kind == b"PLTE"]
     assert plte == [bytes(PALETTE[:12])]
     with Image.open(io.BytesIO(written)) as image:
         assert image.mode == "P" and np.array_equal(np.asarray(image), INDICES)
@@ -126,8 +128,11 @@ def test_after_the_build_the_covert_bytes_are_gone_and_the_pixels_are_the_export
     write_table(root, image_rows(len(covert)))
     result = build(config(root, tmp_path / "out"))
     assert result.counts.written == 3
-    images = [row[schema.IMAGE]["bytes"] for path in sorted((result.out / "data").glob("*.parquet"))
-              for row in pq.read_table(path).to_pylist()]
+    images = [
+        row[schema.IMAGE]["bytes"]
+        for path in sorted((result.out / "data").glob("*.parquet"))
+        for row in pq.read_table(path).to_pylist()
+    ]
     assert len(images) == 3
     everything = b"".join(p.read_bytes() for p in result.out.rglob("*") if p.is_file())
     assert SECRET not in everything and all(SECRET not in data for data in images)
@@ -137,4 +142,3 @@ def test_after_the_build_the_covert_bytes_are_gone_and_the_pixels_are_the_export
         assert inflater.eof and inflater.unused_data == b""
     decoded = sorted(np.asarray(Image.open(io.BytesIO(data))).tobytes() for data in images)
     assert decoded == sorted([GREY.tobytes(), OTHER.tobytes(), INDICES.tobytes()])
-

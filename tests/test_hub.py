@@ -23,8 +23,13 @@ REPO = schema.HUB_ID
 
 def _run(args: list[str], tmp_path: Path, **env_vars: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_HOME=str(tmp_path / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1", NO_PROXY="127.0.0.1",
-               no_proxy="127.0.0.1", **env_vars)
+    env.update(
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+        **env_vars,
+    )
     return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -56,13 +61,22 @@ def test_a_hub_id_loads_map_style_and_streaming_in_the_canonical_schema(hub, tmp
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["splits"] == {"train": 4, "validation": 2, "test": 2}  # val -> validation
     assert out["canonical"] is True
-    assert out["row"] == {"id": "train-00001", "age": 61, "sex": "Nữ", "view": "PA", "note": "Chụp Xquang ngực thẳng",
-                          "technique": "Chụp Xquang tim phổi thẳng", "findings": "Bóng tim to train 1.",
-                          "impressions": "Bóng tim to."}
+    assert out["row"] == {
+        "id": "train-00001",
+        "age": 61,
+        "sex": "Nữ",
+        "view": "PA",
+        "note": "Chụp Xquang ngực thẳng",
+        "technique": "Chụp Xquang tim phổi thẳng",
+        "findings": "Bóng tim to train 1.",
+        "impressions": "Bóng tim to.",
+    }
     assert out["image"] == [8, 8]
     assert out["stream_type"] == "IterableDataset"
-    assert [(r["id"], r["age"], r["sex"]) for r in out["streamed"]] == [("validation-00000", 60, "Nam"),
-                                                                        ("validation-00001", 61, "Nữ")]
+    assert [(r["id"], r["age"], r["sex"]) for r in out["streamed"]] == [
+        ("validation-00000", 60, "Nam"),
+        ("validation-00001", 61, "Nữ"),
+    ]
     # the real client fetched the card, then every shard, at the pinned commit
     assert f"GET /datasets/{REPO}/resolve/main/README.md" in hub.requests
     for split in RELEASE_SPLITS:
@@ -71,12 +85,30 @@ def test_a_hub_id_loads_map_style_and_streaming_in_the_canonical_schema(hub, tmp
 
 def test_vixray_stats_on_a_hub_id_writes_table3_and_prints_its_summary_once(hub, tmp_path):
     out = tmp_path / "stats"
-    result = _run(["-m", "vixray_data.cli", "stats", REPO, "--out", str(out), "--segmenter", "lexicon",
-                   "--noun-phrases", "none", "--no-figures", "--no-progress"], tmp_path, HF_ENDPOINT=hub.endpoint)
+    result = _run(
+        [
+            "-m",
+            "vixray_data.cli",
+            "stats",
+            REPO,
+            "--out",
+            str(out),
+            "--segmenter",
+            "lexicon",
+            "--noun-phrases",
+            "none",
+            "--no-figures",
+            "--no-progress",
+        ],
+        tmp_path,
+        HF_ENDPOINT=hub.endpoint,
+    )
     assert result.returncode == 0, result.stderr
     summary = [line for line in result.stdout.splitlines() if line.startswith("8 reports from")]
-    assert summary == [f"8 reports from {REPO}: findings avg 4.0 words, impressions avg 2.0 words; "
-                       "1 body parts, 1 diagnosis rows; 9 files"]
+    assert summary == [
+        f"8 reports from {REPO}: findings avg 4.0 words, impressions avg 2.0 words; "
+        "1 body parts, 1 diagnosis rows; 9 files"
+    ]
     assert result.stderr == ""  # no third-party progress or log noise at the default level
     table3 = json.loads((out / "table3.json").read_text(encoding="utf-8"))
     assert "paper" in json.dumps(table3)  # the release is compared with the paper's Table 3
@@ -90,8 +122,11 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("how", ["unreachable", "offline"])
 def test_without_the_hub_every_hub_command_says_what_it_could_not_reach_in_one_line(tmp_path, how):
-    env = ({"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"} if how == "unreachable"
-           else {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"})
+    env = (
+        {"HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+        if how == "unreachable"
+        else {"HF_HUB_OFFLINE": "1", "HF_ENDPOINT": f"http://127.0.0.1:{_closed_port()}"}
+    )
     stats = _run(["-m", "vixray_data.cli", "stats", REPO, "--out", str(tmp_path / "stats")], tmp_path, **env)
     load = _run(["-c", f"from vixray_data.load import load_vixray; load_vixray({REPO!r})"], tmp_path, **env)
     assert stats.returncode == 2
@@ -122,9 +157,11 @@ print(json.dumps(out))
 
 def _hub_message(endpoint: str, repo_type: str, why: str) -> str:
     instead = "one written by `vixray build`, or " if repo_type == "dataset" else ""
-    return (f"cannot reach the Hugging Face hub at {endpoint} for {REPO} ({why}); to work offline, give a local "
-            f"folder instead: {instead}the {repo_type} downloaded with `hf download {REPO} --repo-type {repo_type} "
-            f"--local-dir DIR` on a connected machine")
+    return (
+        f"cannot reach the Hugging Face hub at {endpoint} for {REPO} ({why}); to work offline, give a local "
+        f"folder instead: {instead}the {repo_type} downloaded with `hf download {REPO} --repo-type {repo_type} "
+        f"--local-dir DIR` on a connected machine"
+    )
 
 
 def test_the_loader_the_statistics_and_training_word_an_unreachable_hub_the_same_way(tmp_path):
@@ -133,14 +170,20 @@ def test_the_loader_the_statistics_and_training_word_an_unreachable_hub_the_same
     assert offline.returncode == 0, offline.stderr
     said = json.loads(offline.stdout.strip().splitlines()[-1])
     dataset = _hub_message(endpoint, "dataset", "HF_HUB_OFFLINE=1 and no cached copy")
-    assert said == {"loader": dataset, "stats": dataset, "training, dataset": dataset,
-                    "training, model": _hub_message(endpoint, "model", "HF_HUB_OFFLINE=1 and no cached copy")}
+    assert said == {
+        "loader": dataset,
+        "stats": dataset,
+        "training, dataset": dataset,
+        "training, model": _hub_message(endpoint, "model", "HF_HUB_OFFLINE=1 and no cached copy"),
+    }
 
     online = _run(["-c", MESSAGES_FROM_EVERY_READER], tmp_path, HF_ENDPOINT=endpoint)
     assert online.returncode == 0, online.stderr
     said = json.loads(online.stdout.strip().splitlines()[-1])
     probe_error = said["loader"].split("(", 1)[1].split(")", 1)[0]  # the transport's exception type, e.g. ConnectError
-    assert said == {"loader": _hub_message(endpoint, "dataset", probe_error),
-                    "stats": _hub_message(endpoint, "dataset", probe_error),
-                    "training, dataset": _hub_message(endpoint, "dataset", "ConnectionError"),
-                    "training, model": _hub_message(endpoint, "model", probe_error)}
+    assert said == {
+        "loader": _hub_message(endpoint, "dataset", probe_error),
+        "stats": _hub_message(endpoint, "dataset", probe_error),
+        "training, dataset": _hub_message(endpoint, "dataset", "ConnectionError"),
+        "training, model": _hub_message(endpoint, "model", probe_error),
+    }

@@ -30,8 +30,20 @@ sys.path.insert(0, str(EXAMPLES))
 import generate  # noqa: E402
 import train_sft  # noqa: E402
 
-CPU_ARGS = ["--report_to", "none", "--dtype", "float32", "--activation_checkpointing", "false", "--save_strategy", "no",
-            "--logging_steps", "1", "--seed", "0"]
+CPU_ARGS = [
+    "--report_to",
+    "none",
+    "--dtype",
+    "float32",
+    "--activation_checkpointing",
+    "false",
+    "--save_strategy",
+    "no",
+    "--logging_steps",
+    "1",
+    "--seed",
+    "0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -82,9 +94,23 @@ def test_pixel_budget_does_not_apply_to_internvl_tiles_and_says_so(processor, ca
 
 @pytest.mark.parametrize("stage", [1, 2, 3])
 def test_sft_trainer_trains_each_stage_with_finite_loss(internvl, demo_dir, tmp_path, stage):
-    trainer = train_sft.main(["--model_name_or_path", str(internvl), "--dataset", str(demo_dir), "--stage", str(stage),
-                              "--output_dir", str(tmp_path / "out"), "--max_steps", "2",
-                              "--per_device_train_batch_size", "2", *CPU_ARGS])
+    trainer = train_sft.main(
+        [
+            "--model_name_or_path",
+            str(internvl),
+            "--dataset",
+            str(demo_dir),
+            "--stage",
+            str(stage),
+            "--output_dir",
+            str(tmp_path / "out"),
+            "--max_steps",
+            "2",
+            "--per_device_train_batch_size",
+            "2",
+            *CPU_ARGS,
+        ]
+    )
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     assert len(losses) == 2 and all(math.isfinite(x) for x in losses)
     assert isinstance(trainer.data_collator, AssistantOnlyCollator)
@@ -93,19 +119,60 @@ def test_sft_trainer_trains_each_stage_with_finite_loss(internvl, demo_dir, tmp_
 
 def test_lora_wraps_only_language_model_projections_and_generate_runs_from_the_adapter(internvl, demo_dir, tmp_path):
     out = tmp_path / "lora"
-    trainer = train_sft.main(["--model_name_or_path", str(internvl), "--dataset", str(demo_dir), "--stage", "3",
-                              "--output_dir", str(out), "--max_steps", "1", "--per_device_train_batch_size", "2",
-                              "--use_peft", "true", "--lora_r", "4", *CPU_ARGS])
+    trainer = train_sft.main(
+        [
+            "--model_name_or_path",
+            str(internvl),
+            "--dataset",
+            str(demo_dir),
+            "--stage",
+            "3",
+            "--output_dir",
+            str(out),
+            "--max_steps",
+            "1",
+            "--per_device_train_batch_size",
+            "2",
+            "--use_peft",
+            "true",
+            "--lora_r",
+            "4",
+            *CPU_ARGS,
+        ]
+    )
     wrapped = [n for n, m in trainer.model.named_modules() if hasattr(m, "lora_A") and "lora_A" not in n.split(".")]
     assert wrapped and all(".language_model." in n for n in wrapped)
-    assert {n.rsplit(".", 1)[-1] for n in wrapped} == {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj",
-                                                       "down_proj"}
+    assert {n.rsplit(".", 1)[-1] for n in wrapped} == {
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    }
     trainable = [n for n, p in trainer.model.named_parameters() if p.requires_grad]
     assert trainable and not any("vision_tower" in n or "multi_modal_projector" in n for n in trainable)
     assert json.loads((out / "adapter_config.json").read_text())["target_modules"] == LANGUAGE_MODEL_LORA_TARGETS
 
-    preds = generate.main(["--model", str(out), "--stage", "3", "--dataset", str(demo_dir), "--split", "test",
-                           "--max_samples", "2", "--max_new_tokens", "4", "--output", str(tmp_path / "p.jsonl")])
+    preds = generate.main(
+        [
+            "--model",
+            str(out),
+            "--stage",
+            "3",
+            "--dataset",
+            str(demo_dir),
+            "--split",
+            "test",
+            "--max_samples",
+            "2",
+            "--max_new_tokens",
+            "4",
+            "--output",
+            str(tmp_path / "p.jsonl"),
+        ]
+    )
     rows = [json.loads(line) for line in preds.read_text(encoding="utf-8").splitlines()]
     assert [r["field"] for r in rows] == ["findings", "impressions"] * 2
     assert len(read_predictions(preds).records) == 4

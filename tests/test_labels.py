@@ -101,11 +101,14 @@ def test_a_finding_without_its_own_label_still_rules_out_no_finding():
 # --------------------------------------------------------------------------- no silent normal (issue 19)
 
 
-@pytest.mark.parametrize("text", [
-    "Phổi hai bên sáng. Bóng tim không to. Hình ảnh dạng kén thùy dưới phổi phải.",  # a word the lexicon lacks
-    "Tim không to. Khí quản bị chèn ép.",
-    "Góc sườn hoành nhọn, có hơi trong thành ruột.",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Phổi hai bên sáng. Bóng tim không to. Hình ảnh dạng kén thùy dưới phổi phải.",  # a word the lexicon lacks
+        "Tim không to. Khí quản bị chèn ép.",
+        "Góc sườn hoành nhọn, có hơi trong thành ruột.",
+    ],
+)
 def test_a_report_with_an_unread_clause_is_unrecognised_never_normal(text):
     facts = extract_facts(text)
     assert report_state(facts) == "unrecognised"

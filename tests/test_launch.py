@@ -33,21 +33,60 @@ def _free_port() -> int:
 
 def _launch(config: Path, model: Path, data: Path, out: Path, stage: int) -> subprocess.CompletedProcess:
     """Two CPU processes of train_sft.py under ``config``; the collator logs each rank's record ids."""
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(config),
-               "--num_processes", "2", "--mixed_precision", "no", "--main_process_port", str(_free_port()),
-               str(ROOT / "examples" / "train_sft.py"), "--model_name_or_path", str(model),
-               "--trust_remote_code", "true", "--dataset", str(data), "--stage", str(stage), "--max_steps", "2",
-               "--per_device_train_batch_size", "2", "--max_pixels", "3136", "--min_pixels", "3136",
-               "--use_cpu", "true", "--activation_checkpointing", "false",
-               "--output_dir", str(out), "--report_to", "none", "--save_strategy", "no", "--seed", "0",
-               "--log_level", "debug", "--log_level_replica", "debug"]
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(config),
+        "--num_processes",
+        "2",
+        "--mixed_precision",
+        "no",
+        "--main_process_port",
+        str(_free_port()),
+        str(ROOT / "examples" / "train_sft.py"),
+        "--model_name_or_path",
+        str(model),
+        "--trust_remote_code",
+        "true",
+        "--dataset",
+        str(data),
+        "--stage",
+        str(stage),
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--max_pixels",
+        "3136",
+        "--min_pixels",
+        "3136",
+        "--use_cpu",
+        "true",
+        "--activation_checkpointing",
+        "false",
+        "--output_dir",
+        str(out),
+        "--report_to",
+        "none",
+        "--save_strategy",
+        "no",
+        "--seed",
+        "0",
+        "--log_level",
+        "debug",
+        "--log_level_replica",
+        "debug",
+    ]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
 
 
 @pytest.mark.parametrize("stage", [1, 2, 3])
 def test_ddp_launch_on_two_cpu_processes_trains_disjoint_batches_and_saves_a_reloadable_model(
-        tiny_models, demo_dir, tmp_path, stage):
+    tiny_models, demo_dir, tmp_path, stage
+):
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -92,22 +131,43 @@ def _launch_env(config: Path) -> dict[str, str]:
 #: What each shipped config must hand the training processes: launcher settings and the keys accelerate reads.
 EXPECTED_LAUNCH = {
     "ddp.yaml": ("MULTI_GPU", {"ACCELERATE_MIXED_PRECISION": "bf16"}),
-    "deepspeed_zero2.yaml": ("DEEPSPEED", {
-        "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "2",
-        "ACCELERATE_MIXED_PRECISION": "bf16",
-        "ACCELERATE_DEEPSPEED_OFFLOAD_OPTIMIZER_DEVICE": "none", "ACCELERATE_DEEPSPEED_OFFLOAD_PARAM_DEVICE": "none",
-        "ACCELERATE_DEEPSPEED_ZERO3_INIT": "false"}),
-    "deepspeed_zero3.yaml": ("DEEPSPEED", {
-        "ACCELERATE_USE_DEEPSPEED": "true", "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3",
-        "ACCELERATE_MIXED_PRECISION": "bf16",
-        "ACCELERATE_DEEPSPEED_OFFLOAD_OPTIMIZER_DEVICE": "none", "ACCELERATE_DEEPSPEED_OFFLOAD_PARAM_DEVICE": "none",
-        "ACCELERATE_DEEPSPEED_ZERO3_INIT": "true", "ACCELERATE_DEEPSPEED_ZERO3_SAVE_16BIT_MODEL": "true"}),
-    "fsdp.yaml": ("FSDP", {
-        "ACCELERATE_USE_FSDP": "true", "FSDP_VERSION": "2", "ACCELERATE_MIXED_PRECISION": "bf16",
-        "FSDP_AUTO_WRAP_POLICY": "TRANSFORMER_BASED_WRAP", "FSDP_OFFLOAD_PARAMS": "false",
-        "FSDP_TRANSFORMER_CLS_TO_WRAP": "Qwen2VLDecoderLayer,Qwen2VLVisionBlock",
-        "FSDP_STATE_DICT_TYPE": "FULL_STATE_DICT",
-        "FSDP_CPU_RAM_EFFICIENT_LOADING": "true", "FSDP_RESHARD_AFTER_FORWARD": "true"}),
+    "deepspeed_zero2.yaml": (
+        "DEEPSPEED",
+        {
+            "ACCELERATE_USE_DEEPSPEED": "true",
+            "ACCELERATE_DEEPSPEED_ZERO_STAGE": "2",
+            "ACCELERATE_MIXED_PRECISION": "bf16",
+            "ACCELERATE_DEEPSPEED_OFFLOAD_OPTIMIZER_DEVICE": "none",
+            "ACCELERATE_DEEPSPEED_OFFLOAD_PARAM_DEVICE": "none",
+            "ACCELERATE_DEEPSPEED_ZERO3_INIT": "false",
+        },
+    ),
+    "deepspeed_zero3.yaml": (
+        "DEEPSPEED",
+        {
+            "ACCELERATE_USE_DEEPSPEED": "true",
+            "ACCELERATE_DEEPSPEED_ZERO_STAGE": "3",
+            "ACCELERATE_MIXED_PRECISION": "bf16",
+            "ACCELERATE_DEEPSPEED_OFFLOAD_OPTIMIZER_DEVICE": "none",
+            "ACCELERATE_DEEPSPEED_OFFLOAD_PARAM_DEVICE": "none",
+            "ACCELERATE_DEEPSPEED_ZERO3_INIT": "true",
+            "ACCELERATE_DEEPSPEED_ZERO3_SAVE_16BIT_MODEL": "true",
+        },
+    ),
+    "fsdp.yaml": (
+        "FSDP",
+        {
+            "ACCELERATE_USE_FSDP": "true",
+            "FSDP_VERSION": "2",
+            "ACCELERATE_MIXED_PRECISION": "bf16",
+            "FSDP_AUTO_WRAP_POLICY": "TRANSFORMER_BASED_WRAP",
+            "FSDP_OFFLOAD_PARAMS": "false",
+            "FSDP_TRANSFORMER_CLS_TO_WRAP": "Qwen2VLDecoderLayer,Qwen2VLVisionBlock",
+            "FSDP_STATE_DICT_TYPE": "FULL_STATE_DICT",
+            "FSDP_CPU_RAM_EFFICIENT_LOADING": "true",
+            "FSDP_RESHARD_AFTER_FORWARD": "true",
+        },
+    ),
 }
 
 
@@ -138,11 +198,14 @@ def test_training_configs_keep_the_gradient_accumulation_the_accelerate_configs_
         assert yaml.safe_load(config.read_text())["gradient_accumulation_steps"] == 4, config.name
 
 
-@pytest.mark.parametrize(("family", "classes"), [
-    ("qwen2_vl", "Qwen2VLDecoderLayer,Qwen2VLVisionBlock"),  # fsdp.yaml as shipped
-    ("qwen2_5_vl", "Qwen2_5_VLDecoderLayer,Qwen2_5_VLVisionBlock"),  # the edit examples/README.md gives
-    ("internvl", "Qwen2DecoderLayer,InternVLVisionLayer"),
-])
+@pytest.mark.parametrize(
+    ("family", "classes"),
+    [
+        ("qwen2_vl", "Qwen2VLDecoderLayer,Qwen2VLVisionBlock"),  # fsdp.yaml as shipped
+        ("qwen2_5_vl", "Qwen2_5_VLDecoderLayer,Qwen2_5_VLVisionBlock"),  # the edit examples/README.md gives
+        ("internvl", "Qwen2DecoderLayer,InternVLVisionLayer"),
+    ],
+)
 def test_fsdp_wrap_classes_named_in_the_docs_exist_in_each_family(tiny_models, family, classes):
     from transformers import AutoModelForImageTextToText
 

@@ -27,8 +27,13 @@ def png(texts: dict[str, str] | None = None, *, compressed: bool = False) -> byt
 
 
 def write_parquet(path, *, findings: str, image: bytes, compression: str = "zstd") -> None:
-    table = pa.table({"id": ["0f3a9c1234abcd00"], "findings": [findings],
-                      "image": [{"bytes": image, "path": "0f3a9c1234abcd00.png"}]})
+    table = pa.table(
+        {
+            "id": ["0f3a9c1234abcd00"],
+            "findings": [findings],
+            "image": [{"bytes": image, "path": "0f3a9c1234abcd00.png"}],
+        }
+    )
     pq.write_table(table, path, compression=compression)
 
 
@@ -52,8 +57,9 @@ def test_finds_dicom_person_names_dates_and_nfd_spellings(tmp_path):
     (tmp_path / "notes.txt").write_text(unicodedata.normalize("NFD", "Trần Thị Bình"), encoding="utf-8")
     result = scan_folder(tmp_path, ["NGUYEN^VAN^AN", "19520314", "Trần Thị Bình", "Lê Văn Khánh"])
     assert result.values_checked == 4
-    assert {h["value_sha256"] for h in result.hits} == {value_hash(v) for v in
-                                                         ("NGUYEN^VAN^AN", "19520314", "Trần Thị Bình")}
+    assert {h["value_sha256"] for h in result.hits} == {
+        value_hash(v) for v in ("NGUYEN^VAN^AN", "19520314", "Trần Thị Bình")
+    }
 
 
 def test_finds_escaped_unicode_in_json(tmp_path):
@@ -118,8 +124,15 @@ def test_a_file_named_parquet_that_is_not_parquet_is_scanned_as_bytes(tmp_path):
 def test_scan_command_reports_residual_phi_kinds_without_values(tmp_path, capsys):
     folder = tmp_path / "out"
     (folder / "data").mkdir(parents=True)
-    table = pa.table({"id": ["0f3a9c1234abcd00"], "note": [None], "technique": [None],
-                      "findings": ["Bóng tim to. BS. Trần Văn Bình đọc."], "impressions": ["Tim to."]})
+    table = pa.table(
+        {
+            "id": ["0f3a9c1234abcd00"],
+            "note": [None],
+            "technique": [None],
+            "findings": ["Bóng tim to. BS. Trần Văn Bình đọc."],
+            "impressions": ["Tim to."],
+        }
+    )
     pq.write_table(table, folder / "data" / "test-00000-of-00001.parquet")
     (folder / "README.md").write_text("Bệnh viện Quân y 175, 2026, 100 phim", encoding="utf-8")  # the card: not scanned
     assert main(["scan", str(folder)]) == 1
@@ -146,12 +159,21 @@ def test_a_word_the_safe_list_explains_is_not_searched_when_it_stands_alone(monk
 
 def test_the_builders_row_numbers_in_rejects_are_not_searched_but_data_in_a_reject_is(tmp_path):
     rejects = tmp_path / "rejects.jsonl"
-    rejects.write_text(json.dumps({"ref": "row 416 / file 0123456789ab", "reason": "duplicate_study",
-                                   "detail": "another DICOM file has the same AccessionNumber (row 416)"}) + "\n",
-                       encoding="utf-8")
+    rejects.write_text(
+        json.dumps(
+            {
+                "ref": "row 416 / file 0123456789ab",
+                "reason": "duplicate_study",
+                "detail": "another DICOM file has the same AccessionNumber (row 416)",
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     assert scan_folder(tmp_path, ["416", "0123456789ab"]).clean  # a patient numbered 416, row 416: no leak
-    rejects.write_text(json.dumps({"ref": "row 3", "reason": "bad_age", "detail": "bệnh nhân 416"}) + "\n",
-                       encoding="utf-8")
+    rejects.write_text(
+        json.dumps({"ref": "row 3", "reason": "bad_age", "detail": "bệnh nhân 416"}) + "\n", encoding="utf-8"
+    )
     assert [h["where"] for h in scan_folder(tmp_path, ["416"]).hits] == ["line 1"]
 
 
@@ -160,7 +182,8 @@ def test_a_hit_in_a_shard_names_the_file_column_and_record(tmp_path):
     pq.write_table(table, tmp_path / "train-00000-of-00001.parquet")
     hits = scan_folder(tmp_path, [NAME]).hits
     assert [(h["file"], h["where"]) for h in hits] == [
-        ("train-00000-of-00001.parquet", "column findings (row group 0, id 77aa11bb22cc33dd)")]
+        ("train-00000-of-00001.parquet", "column findings (row group 0, id 77aa11bb22cc33dd)")
+    ]
 
 
 def test_initials_and_a_foreign_name_are_searched_though_the_safe_list_explains_them():

@@ -25,8 +25,14 @@ def tcvn3(text: str, *, caps_font: bool = False) -> bytes:
     code = {char: byte for byte, char in legacy_vi._TCVN.items()}
     out = bytearray()
     for char in text:
-        if caps_font and char.upper() == char and char.lower() != char and char.lower() in code and not char.isascii() \
-                and char not in "ĂÂÊÔƠƯĐ":
+        if (
+            caps_font
+            and char.upper() == char
+            and char.lower() != char
+            and char.lower() in code
+            and not char.isascii()
+            and char not in "ĂÂÊÔƠƯĐ"
+        ):
             char = char.lower()
         out.append(code[char])
     return bytes(out)
@@ -100,16 +106,26 @@ def test_a_tcvn_capital_in_a_control_position_is_decoded_even_in_an_ascii_value(
 @pytest.mark.parametrize("encode", [tcvn3, vni], ids=["tcvn3", "vni"])
 @pytest.mark.parametrize("name", ["Nguyễn Văn Đức", "TRẦN THỊ HOA"])
 def test_legacy_encoded_patient_name_without_a_character_set_is_scrubbed_from_the_report(tmp_path, encode, name):
-    path = write_dicom(tmp_path / "export" / "images" / "a.dcm", arr=pixels(5),
-                       tags={"AccessionNumber": "ACC-1", "PatientID": "BN1"})
+    path = write_dicom(
+        tmp_path / "export" / "images" / "a.dcm", arr=pixels(5), tags={"AccessionNumber": "ACC-1", "PatientID": "BN1"}
+    )
     ds = pydicom.dcmread(path)
     del ds.SpecificCharacterSet
     ds["PatientName"] = DataElement(0x00100010, "PN", encode(name))
     ds.save_as(path)
     assert name in dcm.read_info(path, relpath="x").phi.values()
-    write_csv(tmp_path / "export" / "bao_cao.csv",
-              [row("ACC-1", pid="BN1", name="", findings=f"Bệnh nhân {name}, bóng tim không to.",
-                   impressions=f"{name.title()}: phổi sáng đều hai bên.")])
+    write_csv(
+        tmp_path / "export" / "bao_cao.csv",
+        [
+            row(
+                "ACC-1",
+                pid="BN1",
+                name="",
+                findings=f"Bệnh nhân {name}, bóng tim không to.",
+                impressions=f"{name.title()}: phổi sáng đều hai bên.",
+            )
+        ],
+    )
     result = build(config(tmp_path / "export", tmp_path / "out"))
     (record,) = rows_of(result.out)
     assert record["findings"].startswith("Bệnh nhân ___")

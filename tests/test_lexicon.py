@@ -75,8 +75,19 @@ def test_every_finding_belongs_to_a_known_organ_and_maps_to_a_known_label():
 
 def test_findings_of_other_organs_never_map_to_a_chest_label():
     lexicon = load_lexicon()
-    others = {"pericardium", "clavicle", "scapula", "humerus", "spine", "soft_tissue", "abdomen", "sternum", "thyroid",
-              "breast", "heart_valve"}
+    others = {
+        "pericardium",
+        "clavicle",
+        "scapula",
+        "humerus",
+        "spine",
+        "soft_tissue",
+        "abdomen",
+        "sternum",
+        "thyroid",
+        "breast",
+        "heart_valve",
+    }
     assert {cid: f.label for cid, f in lexicon.findings.items() if f.anatomy in others and f.label} == {}
     assert lexicon.findings["bone_abnormality"].label is None  # was mapped to rib fracture
     assert lexicon.findings["opacity"].label == "lung_opacity"  # was mapped to consolidation

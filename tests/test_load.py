@@ -53,13 +53,29 @@ def test_a_built_folder_loads_unchanged(demo_dir):
 
 def test_header_variants_in_either_language_and_case_are_recognised():
     ds = datasets.Dataset.from_dict(
-        {"IMAGE": [{"bytes": _png(1), "path": None}], "Mô tả": ["Phổi hai bên sáng đều."],
-         "Kết Luận": ["Chưa thấy bất thường."], "Tuổi": [45], "Giới tính": ["nữ"], "View Position": ["pa"],
-         "Technique": ["Chụp Xquang tim phổi thẳng"], "Unrelated": ["dropped"]},
-        features=datasets.Features({"IMAGE": datasets.Image(), "Mô tả": datasets.Value("string"),
-                                    "Kết Luận": datasets.Value("string"), "Tuổi": datasets.Value("int64"),
-                                    "Giới tính": datasets.Value("string"), "View Position": datasets.Value("string"),
-                                    "Technique": datasets.Value("string"), "Unrelated": datasets.Value("string")}))
+        {
+            "IMAGE": [{"bytes": _png(1), "path": None}],
+            "Mô tả": ["Phổi hai bên sáng đều."],
+            "Kết Luận": ["Chưa thấy bất thường."],
+            "Tuổi": [45],
+            "Giới tính": ["nữ"],
+            "View Position": ["pa"],
+            "Technique": ["Chụp Xquang tim phổi thẳng"],
+            "Unrelated": ["dropped"],
+        },
+        features=datasets.Features(
+            {
+                "IMAGE": datasets.Image(),
+                "Mô tả": datasets.Value("string"),
+                "Kết Luận": datasets.Value("string"),
+                "Tuổi": datasets.Value("int64"),
+                "Giới tính": datasets.Value("string"),
+                "View Position": datasets.Value("string"),
+                "Technique": datasets.Value("string"),
+                "Unrelated": datasets.Value("string"),
+            }
+        ),
+    )
     row = normalize_dataset(ds)[0]
     assert (row["age"], row["sex"], row["view"], row["note"]) == (45, "Nữ", "PA", None)
     assert row["findings"] == "Phổi hai bên sáng đều." and row["impressions"] == "Chưa thấy bất thường."
@@ -88,11 +104,17 @@ def test_an_impossible_age_is_an_error_naming_the_split_and_row_not_the_value(tm
 
 
 def test_an_unknown_sex_is_an_error_naming_the_row():
-    ds = datasets.Dataset.from_dict({"image": [{"bytes": _png(1), "path": None}] * 2, "findings": ["a", "b"],
-                                     "impressions": ["c", "d"], "sex": ["Nam", "Khác"]},
-                                    features=datasets.Features({"image": datasets.Image(),
-                                                                **{c: datasets.Value("string") for c in
-                                                                   ("findings", "impressions", "sex")}}))
+    ds = datasets.Dataset.from_dict(
+        {
+            "image": [{"bytes": _png(1), "path": None}] * 2,
+            "findings": ["a", "b"],
+            "impressions": ["c", "d"],
+            "sex": ["Nam", "Khác"],
+        },
+        features=datasets.Features(
+            {"image": datasets.Image(), **{c: datasets.Value("string") for c in ("findings", "impressions", "sex")}}
+        ),
+    )
     with pytest.raises(SchemaError, match=r"split train row 1: sex: unknown sex"):
         normalize_dataset(ds)
 

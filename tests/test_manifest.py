@@ -57,13 +57,16 @@ def test_a_manifest_that_is_not_json_is_unreadable(build_copy):
         Manifest.read(build_copy)
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    (lambda m: m.pop("splits"), "no splits"),
-    (lambda m: m["splits"]["train"]["shards"][0].pop("sha256"), "no splits.train.shards[0].sha256"),
-    (lambda m: m["counts"].update(read="60"), "counts.read is not a whole number"),
-    (lambda m: m.update(synthetic="yes"), "synthetic is not true or false"),
-    (lambda m: m["patients"]["test"].insert(0, 7), "patients.test[0] is not a string"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (lambda m: m.pop("splits"), "no splits"),
+        (lambda m: m["splits"]["train"]["shards"][0].pop("sha256"), "no splits.train.shards[0].sha256"),
+        (lambda m: m["counts"].update(read="60"), "counts.read is not a whole number"),
+        (lambda m: m.update(synthetic="yes"), "synthetic is not true or false"),
+        (lambda m: m["patients"]["test"].insert(0, 7), "patients.test[0] is not a string"),
+    ],
+)
 def test_an_invalid_manifest_names_the_key_and_never_a_value(build_copy, change, problem):
     _edit(build_copy, change)
     with pytest.raises(ManifestError) as caught:
@@ -81,8 +84,11 @@ def test_sections_an_older_build_lacks_read_as_none_and_are_not_written_back(bui
 def test_every_reader_of_a_folder_meets_the_same_error(build_copy, tmp_path, capsys):
     _edit(build_copy, lambda m: m.pop("splits"))
     expected = f"{build_copy / schema.MANIFEST}: not a build's manifest (no splits)"
-    for read in (lambda: read_columns(build_copy, [schema.ID]), lambda: collect(build_copy),
-                 lambda: card.refresh_card(build_copy)):
+    for read in (
+        lambda: read_columns(build_copy, [schema.ID]),
+        lambda: collect(build_copy),
+        lambda: card.refresh_card(build_copy),
+    ):
         with pytest.raises(ManifestError) as caught:
             read()
         assert str(caught.value) == expected

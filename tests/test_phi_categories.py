@@ -14,8 +14,21 @@ def test_the_recognizers_together_find_every_category_but_the_listed_values_and_
 
 
 def test_the_residual_scan_looks_for_every_category_a_recognizer_finds_in_the_lists_order():
-    assert residual_scan.CATEGORIES == ("name", "date", "age_over_89", "phone", "email", "address", "facility",
-                                        "national_id", "insurance", "record_number", "other_id", "url", "ip")
+    assert residual_scan.CATEGORIES == (
+        "name",
+        "date",
+        "age_over_89",
+        "phone",
+        "email",
+        "address",
+        "facility",
+        "national_id",
+        "insurance",
+        "record_number",
+        "other_id",
+        "url",
+        "ip",
+    )
 
 
 def test_a_tie_goes_to_the_recognizer_listed_first_and_a_listed_value_comes_last():

@@ -8,11 +8,23 @@ import pytest
 from vixray_data.phi import find_phi
 
 
-@pytest.mark.parametrize("text", [
-    "Địa chỉ: ___.", "Quê quán: ___", "Thường trú ___, Hà Nội.", "Ngụ tại ___.", "Trú: ___, ___.",
-    "Đoàn ___.", "trưởng đoàn ___.", "Người đọc: ___. BS. ___", "con gái tên ___, SĐT ___.",
-    "Bệnh nhân ___, ___ tuổi, ở ___.", "Mã BN: ___ Phim thứ hai.", "___ ___ ___",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Địa chỉ: ___.",
+        "Quê quán: ___",
+        "Thường trú ___, Hà Nội.",
+        "Ngụ tại ___.",
+        "Trú: ___, ___.",
+        "Đoàn ___.",
+        "trưởng đoàn ___.",
+        "Người đọc: ___. BS. ___",
+        "con gái tên ___, SĐT ___.",
+        "Bệnh nhân ___, ___ tuổi, ở ___.",
+        "Mã BN: ___ Phim thứ hai.",
+        "___ ___ ___",
+    ],
+)
 def test_scrubbed_text_has_no_phi_left(text):
     assert find_phi(text) == []
 

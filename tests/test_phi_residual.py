@@ -32,24 +32,34 @@ def test_a_weakened_replacement_step_is_caught_by_the_residual_scan(tmp_path, mo
         return redact(text, [s for s in spans if s.category != "name"])
 
     monkeypatch.setattr(deid.phi, "redact", weak_redact, raising=True)
-    record = deid.Deidentifier(deid.DEMO_KEY).process(RawRecord(
-        ref="row 1", study_key="S1", patient_key="P1", image=lambda: EncodedImage(b"", "png"),
-        fields={schema.FINDINGS: REPORT, schema.IMPRESSIONS: "Bình thường."}))
+    record = deid.Deidentifier(deid.DEMO_KEY).process(
+        RawRecord(
+            ref="row 1",
+            study_key="S1",
+            patient_key="P1",
+            image=lambda: EncodedImage(b"", "png"),
+            fields={schema.FINDINGS: REPORT, schema.IMPRESSIONS: "Bình thường."},
+        )
+    )
     monkeypatch.undo()
     assert "Trần Thị Hoa" in record.fields[schema.FINDINGS] and "0912" not in record.fields[schema.FINDINGS]
     _shard(tmp_path, {record.id: record.fields[schema.FINDINGS]})
     hits = residual_scan(tmp_path)
     where = {"file": "data/train-00000-of-00001.parquet", "split": "train", "id": record.id, "column": schema.FINDINGS}
-    assert hits == [{**where, "category": "name", "detector": "recognizers"},  # both detectors see the name left
-                    {**where, "category": "unexplained_word", "detector": "safelist"}]
+    assert hits == [
+        {**where, "category": "name", "detector": "recognizers"},  # both detectors see the name left
+        {**where, "category": "unexplained_word", "detector": "safelist"},
+    ]
 
 
 def test_rejects_and_manifest_are_scanned_and_the_card_is_not(tmp_path):
     _shard(tmp_path, {"a1": "Bóng tim không to."})
-    (tmp_path / schema.REJECTS).write_text(json.dumps({"ref": "row 3", "reason": "bad_age",
-                                                       "detail": "gọi 0912 345 678"}) + "\n", encoding="utf-8")
-    (tmp_path / schema.MANIFEST).write_text(json.dumps({"source": {"note": "BS. Lê Văn Tám"}, "seed": 175}),
-                                            encoding="utf-8")
+    (tmp_path / schema.REJECTS).write_text(
+        json.dumps({"ref": "row 3", "reason": "bad_age", "detail": "gọi 0912 345 678"}) + "\n", encoding="utf-8"
+    )
+    (tmp_path / schema.MANIFEST).write_text(
+        json.dumps({"source": {"note": "BS. Lê Văn Tám"}, "seed": 175}), encoding="utf-8"
+    )
     (tmp_path / schema.CARD).write_text("Military Hospital 175, 2026, BS. Nguyễn Văn An", encoding="utf-8")
     lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
     assert lines == ["manifest.json, column source.note: name", "rejects.jsonl, id line 1, column detail: phone"]
@@ -74,21 +84,43 @@ def test_report_residual_option_reaches_the_build_config(tmp_path):
 def test_the_builders_own_pseudonyms_are_not_record_numbers_but_anything_else_in_their_place_is(tmp_path):
     _shard(tmp_path, {"a1": "Bóng tim không to."})
     (tmp_path / schema.REJECTS).write_text(
-        json.dumps({"ref": "row 2 / file 123456789012", "reason": "no_report", "detail": ""}) + "\n"
-        + json.dumps({"ref": "file 0912345678", "reason": "no_report", "detail": ""}) + "\n", encoding="utf-8")
-    (tmp_path / schema.MANIFEST).write_text(json.dumps({
-        "patients": {"train": ["1234567890123456", "079201001234"]},
-        "source": {"lexicon_version": "2026.12.1", "note": "2026.12.1"}}), encoding="utf-8")
+        json.dumps({"ref": "row 2 / file 123456789012", "reason": "no_report", "detail": ""})
+        + "\n"
+        + json.dumps({"ref": "file 0912345678", "reason": "no_report", "detail": ""})
+        + "\n",
+        encoding="utf-8",
+    )
+    (tmp_path / schema.MANIFEST).write_text(
+        json.dumps(
+            {
+                "patients": {"train": ["1234567890123456", "079201001234"]},
+                "source": {"lexicon_version": "2026.12.1", "note": "2026.12.1"},
+            }
+        ),
+        encoding="utf-8",
+    )
     lines = sorted(describe_residual(hit) for hit in residual_scan(tmp_path))
-    assert lines == ["manifest.json, column patients.train[1]: national_id", "manifest.json, column source.note: date",
-                     "rejects.jsonl, id line 2, column ref: phone"]
+    assert lines == [
+        "manifest.json, column patients.train[1]: national_id",
+        "manifest.json, column source.note: date",
+        "rejects.jsonl, id line 2, column ref: phone",
+    ]
 
 
 RECOGNIZERS_ONLY = {"recognizers": phi.find_phi}
 
 
-@pytest.mark.parametrize("text", ["Địa chỉ: ___.", "Quê quán: ___. Ho khan 3 ngày.", "Thường trú ___",
-                                  "Ngụ tại ___; sốt 3 ngày.", "Bệnh nhân ___, ___ tuổi.", "Liên hệ ___ (con gái)."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Địa chỉ: ___.",
+        "Quê quán: ___. Ho khan 3 ngày.",
+        "Thường trú ___",
+        "Ngụ tại ___; sốt 3 ngày.",
+        "Bệnh nhân ___, ___ tuổi.",
+        "Liên hệ ___ (con gái).",
+    ],
+)
 def test_the_redaction_marker_is_never_phi(text):
     assert find_residual(text, RECOGNIZERS_ONLY) == []
 
@@ -104,15 +136,23 @@ def unexplained_words(vocabulary: set[str]):
     import re
 
     def find(text: str) -> list[Span]:
-        return [Span(m.start(), m.end(), "unexplained") for m in re.finditer(r"[^\W\d_]+", text)
-                if m.group().lower() not in vocabulary]
+        return [
+            Span(m.start(), m.end(), "unexplained")
+            for m in re.finditer(r"[^\W\d_]+", text)
+            if m.group().lower() not in vocabulary
+        ]
+
     return find
 
 
 def _record(findings: str) -> CleanRecord:
-    return CleanRecord(id="0f3a9c1234abcd00", patient=None, ref="row 7 / file 0123456789ab",
-                       fields={schema.FINDINGS: findings, schema.IMPRESSIONS: "Bình thường."},
-                       image=lambda: EncodedImage(b"", "png"))
+    return CleanRecord(
+        id="0f3a9c1234abcd00",
+        patient=None,
+        ref="row 7 / file 0123456789ab",
+        fields={schema.FINDINGS: findings, schema.IMPRESSIONS: "Bình thường."},
+        image=lambda: EncodedImage(b"", "png"),
+    )
 
 
 def test_a_record_with_residual_phi_is_quarantined_naming_split_column_category_and_detector(tmp_path):
@@ -124,9 +164,18 @@ def test_a_record_with_residual_phi_is_quarantined_naming_split_column_category_
     assert reject.detail == "split test; findings: name (recognizers); findings: phone (recognizers)"
     assert (screen.quarantined, dict(screen.by_detector)) == (1, {"recognizers": 1})
     hits = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
-    assert hits == [{"file": None, "split": "test", "id": "0f3a9c1234abcd00", "ref": "row 7 / file 0123456789ab",
-                     "column": "findings", "category": category, "detector": "recognizers"}
-                    for category in ("name", "phone")]
+    assert hits == [
+        {
+            "file": None,
+            "split": "test",
+            "id": "0f3a9c1234abcd00",
+            "ref": "row 7 / file 0123456789ab",
+            "column": "findings",
+            "category": category,
+            "detector": "recognizers",
+        }
+        for category in ("name", "phone")
+    ]
     assert "Trần" not in report.read_text(encoding="utf-8") and "0912" not in reject.detail
 
 
@@ -155,9 +204,11 @@ def test_the_default_detectors_are_the_recognizers_and_the_safelist_when_install
 
 def test_the_post_write_scan_reads_rejects_and_manifest_with_the_recognizers_only(tmp_path):
     _shard(tmp_path, {"a1": "Bóng tim không to."})
-    (tmp_path / schema.REJECTS).write_text(json.dumps({"ref": "row 3", "reason": "residual_phi",
-                                                       "detail": "split train; findings: name (recognizers)"})
-                                           + "\n", encoding="utf-8")
+    (tmp_path / schema.REJECTS).write_text(
+        json.dumps({"ref": "row 3", "reason": "residual_phi", "detail": "split train; findings: name (recognizers)"})
+        + "\n",
+        encoding="utf-8",
+    )
     flag_all = unexplained_words(set())
     hits = residual_scan(tmp_path, {"recognizers": phi.find_phi, "safelist": flag_all})
     assert [(h["file"], h["detector"]) for h in hits] == [("data/train-00000-of-00001.parquet", "safelist")]

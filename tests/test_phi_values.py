@@ -20,8 +20,10 @@ def test_a_one_word_value_keeps_its_diacritics():
 def test_a_listed_clinical_word_is_not_removed():
     """An extra column holding "Không" or "Lao" must not strip the negations and diagnoses of every report."""
     analyzer = Analyzer(values=ValueIndex(["Không", "Lao phổi", "Tuyết"]))
-    assert scrubbed("Bóng tim không to. Lao phổi cũ. Người nhà Tuyết.", analyzer) == \
-        "Bóng tim không to. Lao phổi cũ. Người nhà ___."
+    assert (
+        scrubbed("Bóng tim không to. Lao phổi cũ. Người nhà Tuyết.", analyzer)
+        == "Bóng tim không to. Lao phổi cũ. Người nhà ___."
+    )
 
 
 def test_values_do_not_match_across_a_bracket_or_comma():

@@ -52,12 +52,16 @@ def kinds(data: bytes) -> list[bytes]:
     return [kind for kind, _, _ in png_chunks(data)]
 
 
-@pytest.mark.parametrize("image", [
-    Image.fromarray(noise((48, 40), 1)),  # 8-bit grey
-    Image.fromarray(noise((48, 40), 2, np.uint16)),  # 16-bit grey: kept at 16 bits
-    Image.fromarray(noise((48, 40, 3), 3)),  # RGB
-    Image.fromarray(noise((48, 40), 4)).convert("P", palette=Image.ADAPTIVE, colors=16),  # palette
-], ids=["L", "I;16", "RGB", "P"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.fromarray(noise((48, 40), 1)),  # 8-bit grey
+        Image.fromarray(noise((48, 40), 2, np.uint16)),  # 16-bit grey: kept at 16 bits
+        Image.fromarray(noise((48, 40, 3), 3)),  # RGB
+        Image.fromarray(noise((48, 40), 4)).convert("P", palette=Image.ADAPTIVE, colors=16),  # palette
+    ],
+    ids=["L", "I;16", "RGB", "P"],
+)
 def test_a_png_loses_every_metadata_chunk_and_keeps_its_exact_pixel_data(tmp_path, image):
     source = png_with_metadata(tmp_path / "in.png", image)
     data = source.read_bytes()
@@ -90,12 +94,17 @@ def _rotated_jpeg(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24), 6))), id="png-copy"),
-    pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24, 4), 7), "RGBA")),
-                 id="png-alpha-reencoded"),
-    pytest.param(lambda p: _rotated_jpeg(p / "a.jpg"), id="jpeg-rotated-reencoded"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24), 6))), id="png-copy"),
+        pytest.param(
+            lambda p: png_with_metadata(p / "a.png", Image.fromarray(noise((20, 24, 4), 7), "RGBA")),
+            id="png-alpha-reencoded",
+        ),
+        pytest.param(lambda p: _rotated_jpeg(p / "a.jpg"), id="jpeg-rotated-reencoded"),
+    ],
+)
 def test_the_image_carries_the_decoded_pixels_of_the_bytes_written_for_ocr(tmp_path, make):
     source = make(tmp_path)
     out = ImageFile(path=str(source), ref="row 1", fmt="png" if source.suffix == ".png" else "jpeg")()
@@ -124,12 +133,16 @@ def test_the_copy_reports_digests_of_the_file_and_of_its_decoded_pixels(tmp_path
     assert plain.pixel_sha256 == tagged.pixel_sha256  # ... with the same pixels
 
 
-@pytest.mark.parametrize("image", [
-    Image.fromarray(noise((30, 40), 9)),  # L: hashed through the zero-copy Arrow export
-    Image.fromarray(noise((30, 40), 10, np.uint16)),  # I;16: likewise
-    Image.fromarray(noise((30, 40, 3), 11)),  # RGB: tobytes()
-    Image.new("L", (4200, 4200), 7),  # stored in several memory blocks: tobytes()
-], ids=["L", "I;16", "RGB", "large"])
+@pytest.mark.parametrize(
+    "image",
+    [
+        Image.fromarray(noise((30, 40), 9)),  # L: hashed through the zero-copy Arrow export
+        Image.fromarray(noise((30, 40), 10, np.uint16)),  # I;16: likewise
+        Image.fromarray(noise((30, 40, 3), 11)),  # RGB: tobytes()
+        Image.new("L", (4200, 4200), 7),  # stored in several memory blocks: tobytes()
+    ],
+    ids=["L", "I;16", "RGB", "large"],
+)
 def test_the_pixel_digest_is_the_sha256_of_mode_size_and_pixel_bytes_whichever_way_it_reads_them(image):
     import hashlib
 
@@ -140,11 +153,15 @@ def test_embedded_texts_are_read_from_every_text_chunk_and_exif_without_decoding
     source = png_with_metadata(tmp_path / "t.png", Image.fromarray(noise((16, 16), 8)))
     data = bytearray(source.read_bytes())
     start = data.index(b"IDAT") + 4
-    data[start:start + 8] = b"\0" * 8  # the pixel stream no longer inflates; the texts are still there
+    data[start : start + 8] = b"\0" * 8  # the pixel stream no longer inflates; the texts are still there
     source.write_bytes(bytes(data))
     texts = embedded_texts(source, "png")
-    assert {texts["png.text.Patient"], texts["png.text.PatientID"], texts["png.text.Physician"],
-            texts[f"exif.{0x013B}"]} == {"Nguyễn Văn An", "BN24001234", "Tran Thi Binh", "Nguyen Van An"}
+    assert {
+        texts["png.text.Patient"],
+        texts["png.text.PatientID"],
+        texts["png.text.Physician"],
+        texts[f"exif.{0x013B}"],
+    } == {"Nguyễn Văn An", "BN24001234", "Tran Thi Binh", "Nguyen Van An"}
     assert texts["png.text.Comment"] == "Bệnh nhân Nguyễn Văn An"
 
 
@@ -155,9 +172,19 @@ def _export(root: Path, key: Path) -> BuildConfig:
     for n in range(12):
         arr = noise((24, 24), 100 + {5: 1, 9: 1}.get(n, n))  # 5 and 9 repeat 1's pixels
         png_with_metadata(root / "img" / f"BN{n:04d}.png", Image.fromarray(arr), physician=f"Tran Thi Binh {n}")
-        rows.append({"Số phiếu": f"ACC{n:04d}", "Mã BN": f"BN{n:04d}", "Họ tên": "Nguyễn Văn An",
-                     "Tên file": f"img/BN{n:04d}.png", "Tuổi": str(50 + n), "Giới tính": "Nam", "Tư thế": "PA",
-                     "Mô tả": "Bóng tim không to.", "Kết luận": "Chưa thấy bất thường."})
+        rows.append(
+            {
+                "Số phiếu": f"ACC{n:04d}",
+                "Mã BN": f"BN{n:04d}",
+                "Họ tên": "Nguyễn Văn An",
+                "Tên file": f"img/BN{n:04d}.png",
+                "Tuổi": str(50 + n),
+                "Giới tính": "Nam",
+                "Tư thế": "PA",
+                "Mô tả": "Bóng tim không to.",
+                "Kết luận": "Chưa thấy bất thường.",
+            }
+        )
     (root / "img" / "BN0011.png").write_bytes((root / "img" / "BN0003.png").read_bytes())  # byte-identical
     with open(root / "table.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
@@ -174,8 +201,10 @@ def test_duplicates_are_decided_in_write_order_whatever_the_number_of_workers(tm
     one = build(dataclasses.replace(config, out=tmp_path / "one", num_proc=1))
     monkeypatch.setattr(ImageFile, "light", False)  # worker processes, not threads, for these file copies
     two = build(dataclasses.replace(config, out=tmp_path / "two", num_proc=2))
-    files = [{p.relative_to(r.out).as_posix(): p.read_bytes() for p in sorted(r.out.rglob("*")) if p.is_file()}
-             for r in (one, two)]
+    files = [
+        {p.relative_to(r.out).as_posix(): p.read_bytes() for p in sorted(r.out.rglob("*")) if p.is_file()}
+        for r in (one, two)
+    ]
     assert files[0] == files[1]
     assert one.counts.rejected_by_reason == {"duplicate_file": 1, "duplicate_pixels": 2}
     assert one.counts.written == 9 and one.manifest.leak_scan.clean

@@ -20,8 +20,14 @@ from vixray_data.publish import plan, publish
 from vixray_data.writer import sha256_file
 
 REPO = "bv175/vixray-demo"
-PUBLISHED = [schema.CARD, croissant.CROISSANT, "data/test-00000-of-00001.parquet",
-             "data/train-00000-of-00001.parquet", "data/validation-00000-of-00001.parquet", schema.MANIFEST]
+PUBLISHED = [
+    schema.CARD,
+    croissant.CROISSANT,
+    "data/test-00000-of-00001.parquet",
+    "data/train-00000-of-00001.parquet",
+    "data/validation-00000-of-00001.parquet",
+    schema.MANIFEST,
+]
 
 
 class FakeHub(BaseHTTPRequestHandler):
@@ -53,18 +59,33 @@ class FakeHub(BaseHTTPRequestHandler):
             lines = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
             self.requests.append(("POST", path, {"lines": lines, "auth": self.headers.get("Authorization")}))
             repo = path.split("/api/datasets/")[1].split("/commit/")[0]
-            return self._reply({"success": True, "commitOid": "c" * 40,
-                                "commitUrl": f"http://{self.headers['Host']}/datasets/{repo}/commit/{'c' * 40}"})
+            return self._reply(
+                {
+                    "success": True,
+                    "commitOid": "c" * 40,
+                    "commitUrl": f"http://{self.headers['Host']}/datasets/{repo}/commit/{'c' * 40}",
+                }
+            )
         body = json.loads(raw or b"{}")
         self.requests.append(("POST", path, body))
         if path == "/api/repos/create":
-            return self._reply({"url": f"http://{self.headers['Host']}/datasets/{body['organization']}/{body['name']}",
-                                "name": f"{body['organization']}/{body['name']}"})
+            return self._reply(
+                {
+                    "url": f"http://{self.headers['Host']}/datasets/{body['organization']}/{body['name']}",
+                    "name": f"{body['organization']}/{body['name']}",
+                }
+            )
         if path == "/api/validate-yaml":
             return self._reply({"errors": [], "warnings": []})
         if "/preupload/" in path:  # every file as a regular (inline base64) upload: no LFS/Xet server needed
-            return self._reply({"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False,
-                                           "oid": None} for f in body["files"]]})
+            return self._reply(
+                {
+                    "files": [
+                        {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False, "oid": None}
+                        for f in body["files"]
+                    ]
+                }
+            )
         if "/branch/" in path:
             return self._reply({})
         self._reply({"error": f"unexpected {path}"}, 404)
@@ -81,21 +102,32 @@ def hub():
     server.server_close()
 
 
-def _publish(folder: Path, endpoint: str, tmp_path: Path, *args: str,
-             token: str | None = "fake") -> subprocess.CompletedProcess:
+def _publish(
+    folder: Path, endpoint: str, tmp_path: Path, *args: str, token: str | None = "fake"
+) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
-    env.update(HF_ENDPOINT=endpoint, HF_HOME=str(tmp_path / "hf-home"), HF_HUB_DISABLE_TELEMETRY="1",
-               NO_PROXY="127.0.0.1", no_proxy="127.0.0.1")
+    env.update(
+        HF_ENDPOINT=endpoint,
+        HF_HOME=str(tmp_path / "hf-home"),
+        HF_HUB_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1",
+        no_proxy="127.0.0.1",
+    )
     if token is not None:
         env["HF_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "vixray_data.cli", "publish", str(folder), "--repo", REPO, *args],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vixray_data.cli", "publish", str(folder), "--repo", REPO, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_dry_run_lists_every_published_file_and_the_total_then_stops(demo_dir, capsys):
     assert cli.main(["publish", str(demo_dir), "--repo", REPO, "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    listed = [line.split()[-1] for line in out[:len(PUBLISHED)]]
+    listed = [line.split()[-1] for line in out[: len(PUBLISHED)]]
     assert listed == PUBLISHED
     for line, rel in zip(out, PUBLISHED, strict=False):
         assert int(line.split()[0].replace(",", "")) == (demo_dir / rel).stat().st_size

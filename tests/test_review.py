@@ -66,8 +66,9 @@ class Page(HTMLParser):
             self.cells[self._table][-1][-1] += data
 
     def studies(self) -> list[tuple[str, str]]:
-        return [(a["data-id"], a["data-split"]) for t, a in self.tags
-                if t == "article" and "study" in a.get("class", "")]
+        return [
+            (a["data-id"], a["data-split"]) for t, a in self.tags if t == "article" and "study" in a.get("class", "")
+        ]
 
 
 def _png(value: int) -> bytes:
@@ -86,8 +87,10 @@ def phi_build(tmp_path_factory) -> Path:
     for i in range(20):
         (root / "img" / f"im{i:02d}.png").write_bytes(_png(10 + 11 * i))
         name = names[i % 5]
-        lines.append(f'img/im{i:02d}.png,BN{7000 + i},{name},{60 + i},{"Nam" if i % 2 else "Nữ"},PA,'
-                     f'"{FINDINGS}","{IMPRESSIONS.format(name=name)}"')
+        lines.append(
+            f"img/im{i:02d}.png,BN{7000 + i},{name},{60 + i},{'Nam' if i % 2 else 'Nữ'},PA,"
+            f'"{FINDINGS}","{IMPRESSIONS.format(name=name)}"'
+        )
     (root / "bao_cao.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     key = root.parent / "deid.key"
     key.write_bytes(KEY)
@@ -97,8 +100,11 @@ def phi_build(tmp_path_factory) -> Path:
 
 
 def _rows(folder: Path) -> dict[str, dict]:
-    return {r[schema.ID]: r for p in sorted((folder / "data").glob("*.parquet"))
-            for r in pq.read_table(p, columns=[c for c in schema.FIELDS if c != schema.IMAGE]).to_pylist()}
+    return {
+        r[schema.ID]: r
+        for p in sorted((folder / "data").glob("*.parquet"))
+        for r in pq.read_table(p, columns=[c for c in schema.FIELDS if c != schema.IMAGE]).to_pylist()
+    }
 
 
 def _review(folder: Path, out: Path, *args: str) -> Page:
@@ -126,8 +132,11 @@ def test_the_sample_is_seeded_per_split_and_every_sampled_id_is_on_the_page(demo
     first = _review(demo_dir, tmp_path / "a.html", "--sample", "3", "--seed", "7")
     again = _review(demo_dir, tmp_path / "b.html", "--sample", "3", "--seed", "7")
     assert first.studies() == again.studies()
-    ids = {split: [r[schema.ID] for r in pq.read_table(p, columns=[schema.ID]).to_pylist()]
-           for split in schema.SPLITS for p in (demo_dir / "data").glob(f"{split}-*.parquet")}
+    ids = {
+        split: [r[schema.ID] for r in pq.read_table(p, columns=[schema.ID]).to_pylist()]
+        for split in schema.SPLITS
+        for p in (demo_dir / "data").glob(f"{split}-*.parquet")
+    }
     rng = random.Random(7)
     expected = [(ids[s][i], s) for s in schema.SPLITS for i in sorted(rng.sample(range(len(ids[s])), 3))]
     assert first.studies() == expected
@@ -191,7 +200,8 @@ def test_figures_written_by_vixray_stats_are_embedded(demo_dir, tmp_path):
 def test_highlight_escapes_text_and_marks_each_replacement():
     assert highlight("BS. ___ <b>đọc</b> ___.") == (
         'BS. <mark class="redacted" title="replaced by de-identification">___</mark> &lt;b&gt;đọc&lt;/b&gt; '
-        '<mark class="redacted" title="replaced by de-identification">___</mark>.')
+        '<mark class="redacted" title="replaced by de-identification">___</mark>.'
+    )
 
 
 def test_residual_phi_in_a_shown_text_is_flagged(demo_dir, tmp_path):
@@ -238,11 +248,27 @@ PROBE = """<!DOCTYPE html><html><body style="margin:0">
 def _measure(page: Path, width: int, tmp_path: Path) -> dict:
     probe = tmp_path / f"probe-{width}.html"
     probe.write_text(PROBE.format(width=width, page=html.escape(page.read_text(encoding="utf-8"))), encoding="utf-8")
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                           "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-                           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,1000",
-                           "--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout)
     assert found, done.stderr[-2000:]
     return json.loads(html.unescape(found.group(1)))

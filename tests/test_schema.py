@@ -14,8 +14,10 @@ def test_the_arrow_schema_is_the_one_datasets_writes_for_the_features_metadata_i
 
 
 def test_building_and_the_cli_do_not_import_datasets():
-    code = ("import sys, vixray_data, vixray_data.build, vixray_data.cli; vixray_data.cli._parser(); "
-            "from vixray_data import schema; schema.ARROW_SCHEMA; print('datasets' in sys.modules)")
+    code = (
+        "import sys, vixray_data, vixray_data.build, vixray_data.cli; vixray_data.cli._parser(); "
+        "from vixray_data import schema; schema.ARROW_SCHEMA; print('datasets' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 

@@ -36,8 +36,13 @@ def corpus_of(findings=(), impressions=()) -> Corpus:
     n = max(len(findings), len(impressions))
     findings = list(findings) + [""] * (n - len(findings))
     impressions = list(impressions) + [""] * (n - len(impressions))
-    columns = {schema.AGE: [70] * n, schema.SEX: [schema.MALE] * n, schema.VIEW: ["PA"] * n,
-               schema.FINDINGS: findings, schema.IMPRESSIONS: impressions}
+    columns = {
+        schema.AGE: [70] * n,
+        schema.SEX: [schema.MALE] * n,
+        schema.VIEW: ["PA"] * n,
+        schema.FINDINGS: findings,
+        schema.IMPRESSIONS: impressions,
+    }
     return Corpus(splits={schema.TRAIN: columns}, origin="test")
 
 
@@ -47,8 +52,18 @@ def paper_parts():
 
 
 def test_the_paper_findings_name_the_expected_body_parts(paper_parts):
-    expected = {"rib", "lung", "lung_parenchyma", "diaphragm", "costophrenic_angle", "heart", "mediastinum",
-                "aortic_arch", "hilum", "thoracic_cage"}
+    expected = {
+        "rib",
+        "lung",
+        "lung_parenchyma",
+        "diaphragm",
+        "costophrenic_angle",
+        "heart",
+        "mediastinum",
+        "aortic_arch",
+        "hilum",
+        "thoracic_cage",
+    }
     assert expected <= set(paper_parts.rows)
     assert paper_parts.rows["heart"].reports == 3  # "Bóng tim", "Bóng mờ tim", "Bóng tim"
     assert paper_parts.rows["aortic_arch"].reports == 2

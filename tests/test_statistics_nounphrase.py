@@ -25,9 +25,7 @@ def test_a_bracket_string_parses_into_a_tree_with_its_leaves():
 
 
 def test_the_walk_returns_maximal_noun_phrases_with_underscores_as_spaces():
-    tree = parse_tree(
-        "(ROOT (S (VP (V Gãy) (NP (NP (N cung) (N xương_sườn)) (NP (M 2) (N bên) (A trái)))) (PUNCT .)))"
-    )
+    tree = parse_tree("(ROOT (S (VP (V Gãy) (NP (NP (N cung) (N xương_sườn)) (NP (M 2) (N bên) (A trái)))) (PUNCT .)))")
     assert noun_phrases(tree) == ["cung xương sườn 2 bên trái"]
     assert noun_phrases(parse_tree("(ROOT (S (NP (N Bóng) (N tim)) (VP (R không) (A to))))")) == ["Bóng tim"]
 
@@ -51,7 +49,8 @@ def test_every_anatomy_form_of_the_lexicons_one_index_is_a_body_part_here():
     forms = {t.form: t.value for terms in term_index().table.values() for t in terms if t.kind == "anatomy"}
     assert forms
     assert {form: [m.concept for m in anatomy_mentions(form)] for form in forms} == {
-        form: [concept] for form, concept in forms.items()}
+        form: [concept] for form, concept in forms.items()
+    }
 
 
 def test_the_offline_chunker_finds_the_anatomy_noun_phrases_of_a_paper_sentence():

@@ -20,13 +20,24 @@ from vixray_data.statistics import StatsConfig, run_statistics
 @pytest.fixture(scope="module")
 def many_reports(tmp_path_factory) -> Path:
     """3,000 records (tiny images: the statistics never read them): enough distinct texts for worker processes."""
-    return build(demo_config(tmp_path_factory.mktemp("stats") / "vixray", demo_size=3000, demo_image_size=16,
-                             num_proc=2)).out
+    return build(
+        demo_config(tmp_path_factory.mktemp("stats") / "vixray", demo_size=3000, demo_image_size=16, num_proc=2)
+    ).out
 
 
 def _stats(folder: Path, out: Path, *options: str, **popen) -> subprocess.Popen:
-    command = [sys.executable, "-m", "vixray_data.cli", *options, "stats", str(folder), "--out", str(out),
-               "--num-proc", "2"]
+    command = [
+        sys.executable,
+        "-m",
+        "vixray_data.cli",
+        *options,
+        "stats",
+        str(folder),
+        "--out",
+        str(out),
+        "--num-proc",
+        "2",
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 

@@ -24,16 +24,22 @@ SECONDS = 30  # a run takes about 3 s (importing datasets); a hang is caught by 
 @pytest.fixture(scope="module")
 def big_build(tmp_path_factory):
     """Big enough to reproduce: 1,200 train rows of 512 px images in 12 row groups of about 4 MB."""
-    return build(demo_config(tmp_path_factory.mktemp("stream") / "vixray", demo_size=1500, demo_image_size=512,
-                             num_proc=2)).out
+    return build(
+        demo_config(tmp_path_factory.mktemp("stream") / "vixray", demo_size=1500, demo_image_size=512, num_proc=2)
+    ).out
 
 
 def _run(script: str, cwd) -> list[tuple[int, str]]:
     outcomes = []
     for _ in range(RUNS):
         try:
-            done = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd, capture_output=True,
-                                  text=True, timeout=SECONDS)
+            done = subprocess.run(
+                [sys.executable, "-c", textwrap.dedent(script)],
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                timeout=SECONDS,
+            )
             outcomes.append((done.returncode, done.stdout + done.stderr[-300:]))
         except subprocess.TimeoutExpired:
             outcomes.append((-1, f"still running after {SECONDS} s"))

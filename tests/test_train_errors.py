@@ -23,8 +23,9 @@ sys.path.insert(0, str(TRAIN_SFT.parent))
 
 def _run(*args: str, python: tuple[str, ...] = (str(TRAIN_SFT),)) -> subprocess.CompletedProcess:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, *python, *args], capture_output=True, text=True, env=env, timeout=300,
-                          cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, *python, *args], capture_output=True, text=True, env=env, timeout=300, cwd=ROOT
+    )
 
 
 def _last_line(run: subprocess.CompletedProcess) -> str:
@@ -54,13 +55,28 @@ def test_an_unanswering_hub_fails_a_model_id_at_once_without_hub_offline_set(dem
         port = closed.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "HF_HUB_OFFLINE"}
     env.update(HF_ENDPOINT=f"http://127.0.0.1:{port}", OMP_NUM_THREADS="1")
-    run = subprocess.run([sys.executable, str(TRAIN_SFT), "--dataset", str(demo_dir), "--max_steps", "1",
-                          "--model_name_or_path", "Qwen/Qwen2-VL-2B-Instruct"], capture_output=True, text=True,
-                         env=env, timeout=120, cwd=ROOT)
+    run = subprocess.run(
+        [
+            sys.executable,
+            str(TRAIN_SFT),
+            "--dataset",
+            str(demo_dir),
+            "--max_steps",
+            "1",
+            "--model_name_or_path",
+            "Qwen/Qwen2-VL-2B-Instruct",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert run.returncode == 1
     line = _last_line(run)
-    assert line.startswith(f"train_sft.py: cannot reach the Hugging Face hub at http://127.0.0.1:{port} for "
-                           "Qwen/Qwen2-VL-2B-Instruct (")
+    assert line.startswith(
+        f"train_sft.py: cannot reach the Hugging Face hub at http://127.0.0.1:{port} for Qwen/Qwen2-VL-2B-Instruct ("
+    )
 
 
 def test_unreachable_dataset_id_names_it_and_says_what_to_do(monkeypatch, tmp_path):
@@ -90,8 +106,20 @@ def test_bf16_forced_on_a_machine_without_a_gpu_says_which_flag_to_change(monkey
 
 
 def test_cpu_first_run_with_a_local_model_trains_in_fp32_with_a_warning(demo_dir, tiny_models, tmp_path):
-    run = _run("--dataset", str(demo_dir), "--max_steps", "1", "--model_name_or_path", str(tiny_models["internvl"]),
-               "--trust_remote_code", "true", "--output_dir", str(tmp_path / "out"), "--report_to", "none")
+    run = _run(
+        "--dataset",
+        str(demo_dir),
+        "--max_steps",
+        "1",
+        "--model_name_or_path",
+        str(tiny_models["internvl"]),
+        "--trust_remote_code",
+        "true",
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--report_to",
+        "none",
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     assert "no CUDA GPU: training in fp32 on CPU" in run.stderr
     assert json.loads((tmp_path / "out" / "throughput.json").read_text())["steps"] == 1
@@ -101,12 +129,15 @@ def test_cpu_first_run_with_a_local_model_trains_in_fp32_with_a_warning(demo_dir
 @pytest.mark.parametrize(("script", "missing"), [("train_sft.py", "trl"), ("generate.py", "transformers")])
 def test_help_without_the_train_extra_names_the_install_command(script, missing):
     # a None entry in sys.modules makes `import <missing>` fail as if the package were not installed
-    blocker = (f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv = [{script!r}, '--help']; "
-               f"runpy.run_path({str(ROOT / 'examples' / script)!r}, run_name='__main__')")
+    blocker = (
+        f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv = [{script!r}, '--help']; "
+        f"runpy.run_path({str(ROOT / 'examples' / script)!r}, run_name='__main__')"
+    )
     run = _run(python=("-c", blocker))
     assert run.returncode == 1
-    assert _last_line(run) == (f"{script}: {missing} is not installed; fine-tuning needs the training extra: "
-                               f"{TRAIN_INSTALL}")
+    assert _last_line(run) == (
+        f"{script}: {missing} is not installed; fine-tuning needs the training extra: {TRAIN_INSTALL}"
+    )
 
 
 def test_one_training_install_line_in_both_readmes():
@@ -127,11 +158,14 @@ def _hardware(monkeypatch, *, cuda: bool, bf16: bool = False, mixed: str | None 
         monkeypatch.setenv("ACCELERATE_MIXED_PRECISION", mixed)
 
 
-@pytest.mark.parametrize(("cuda", "bf16", "expected"), [
-    (True, True, (True, False)),  # Ampere and newer: bf16, the paper's precision
-    (True, False, (False, True)),  # older CUDA GPUs: fp16
-    (False, False, (False, False)),  # CPU: fp32
-])
+@pytest.mark.parametrize(
+    ("cuda", "bf16", "expected"),
+    [
+        (True, True, (True, False)),  # Ampere and newer: bf16, the paper's precision
+        (True, False, (False, True)),  # older CUDA GPUs: fp16
+        (False, False, (False, False)),  # CPU: fp32
+    ],
+)
 def test_unset_precision_is_picked_from_the_hardware(monkeypatch, caplog, cuda, bf16, expected):
     _hardware(monkeypatch, cuda=cuda, bf16=bf16)
     with caplog.at_level("WARNING", logger="vixray_data.training"):
@@ -174,8 +208,10 @@ def _remote_code_checkpoint(tiny_model: Path, out: Path) -> Path:
 
 
 def _remote_code_line(script: str, model: Path) -> str:
-    return (f"{script}: model {model}: the checkpoint ships its own code (auto_map in its config files), which runs "
-            f"only with --trust_remote_code true; pass it if you trust that code")
+    return (
+        f"{script}: model {model}: the checkpoint ships its own code (auto_map in its config files), which runs "
+        f"only with --trust_remote_code true; pass it if you trust that code"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -183,20 +219,42 @@ def remote_code_model(tiny_models, tmp_path_factory) -> Path:
     return _remote_code_checkpoint(tiny_models["qwen2_vl"], tmp_path_factory.mktemp("remote") / "ckpt")
 
 
-def test_train_sft_on_a_checkpoint_with_its_own_code_says_to_pass_trust_remote_code(remote_code_model, demo_dir,
-                                                                                    tmp_path):
-    run = _run("--dataset", str(demo_dir), "--max_steps", "1", "--model_name_or_path", str(remote_code_model),
-               "--output_dir", str(tmp_path / "out"), "--report_to", "none")
+def test_train_sft_on_a_checkpoint_with_its_own_code_says_to_pass_trust_remote_code(
+    remote_code_model, demo_dir, tmp_path
+):
+    run = _run(
+        "--dataset",
+        str(demo_dir),
+        "--max_steps",
+        "1",
+        "--model_name_or_path",
+        str(remote_code_model),
+        "--output_dir",
+        str(tmp_path / "out"),
+        "--report_to",
+        "none",
+    )
     assert run.returncode == 1
     assert _last_line(run) == _remote_code_line("train_sft.py", remote_code_model)
     assert "Do you wish to run the custom code" not in run.stderr + run.stdout  # no prompt on a terminal either
 
 
 def test_generate_on_a_checkpoint_with_its_own_code_says_to_pass_trust_remote_code_and_runs_with_it(
-        remote_code_model, demo_dir, tmp_path):
+    remote_code_model, demo_dir, tmp_path
+):
     generate = (str(ROOT / "examples" / "generate.py"),)
-    common = ("--model", str(remote_code_model), "--dataset", str(demo_dir), "--max_samples", "1",
-              "--max_new_tokens", "2", "--output", str(tmp_path / "p.jsonl"))
+    common = (
+        "--model",
+        str(remote_code_model),
+        "--dataset",
+        str(demo_dir),
+        "--max_samples",
+        "1",
+        "--max_new_tokens",
+        "2",
+        "--output",
+        str(tmp_path / "p.jsonl"),
+    )
     run = _run(*common, python=generate)
     assert run.returncode == 1
     assert _last_line(run) == _remote_code_line("generate.py", remote_code_model)

@@ -24,8 +24,16 @@ def _trl_trainer(model_dir, dataset, tmp_path, **settings):
 
     processor = AutoProcessor.from_pretrained(model_dir)
     set_image_budget(processor, min_pixels=3136, max_pixels=3136)
-    args = SFTConfig(output_dir=str(tmp_path), assistant_only_loss=True, report_to="none", use_cpu=True, bf16=False,
-                     activation_checkpointing=False, dataloader_pin_memory=False, **settings)
+    args = SFTConfig(
+        output_dir=str(tmp_path),
+        assistant_only_loss=True,
+        report_to="none",
+        use_cpu=True,
+        bf16=False,
+        activation_checkpointing=False,
+        dataloader_pin_memory=False,
+        **settings,
+    )
     model = AutoModelForImageTextToText.from_pretrained(model_dir)
     return SFTTrainer(model=model, args=args, train_dataset=dataset, processing_class=processor), processor
 
@@ -41,8 +49,9 @@ def _labelled(batch, row) -> list[int]:
 
 @pytest.mark.parametrize("stage", [1, 2, 3])
 @pytest.mark.parametrize("family", ["qwen2_vl", "qwen2_5_vl"])
-def test_trl_assistant_only_loss_on_qwen_also_labels_the_newline_after_each_answer(tiny_models, train_records,
-                                                                                   tmp_path, family, stage):
+def test_trl_assistant_only_loss_on_qwen_also_labels_the_newline_after_each_answer(
+    tiny_models, train_records, tmp_path, family, stage
+):
     records = train_records.select(range(RECORDS))
     data = _as_messages(records, stage)
     trainer, processor = _trl_trainer(tiny_models[family], data, tmp_path)
@@ -57,7 +66,8 @@ def test_trl_assistant_only_loss_on_qwen_also_labels_the_newline_after_each_answ
         ids = ours["input_ids"][row].tolist()
         assert tokenizer.decode([ids[i] for i in _labelled(ours, row)]) == "".join(a + "<|im_end|>" for a in answers)
         assert tokenizer.decode([ids[i] for i in _labelled(theirs, row)]) == "".join(
-            a + "<|im_end|>\n" for a in answers)
+            a + "<|im_end|>\n" for a in answers
+        )
         extra = sorted(set(_labelled(theirs, row)) - set(_labelled(ours, row)))
         assert set(_labelled(ours, row)) <= set(_labelled(theirs, row))
         assert [ids[i] for i in extra] == newline * len(answers)  # the whole difference: one newline per answer
@@ -69,8 +79,7 @@ def test_trl_refuses_assistant_only_loss_under_internvls_chat_template(tiny_mode
         _trl_trainer(tiny_models["internvl"], data, tmp_path)
 
 
-def test_trl_max_length_drops_a_whole_answer_silently_where_ours_names_the_record(tiny_models, train_records,
-                                                                                  tmp_path):
+def test_trl_max_length_drops_a_whole_answer_silently_where_ours_names_the_record(tiny_models, train_records, tmp_path):
     from vixray_data import schema
 
     records = train_records.select(range(1))

@@ -62,11 +62,13 @@ def test_wrong_num_examples_in_the_card_is_caught_before_datasets_fails(build_co
     readme = build_copy / schema.CARD
     header, body = card.split_card(readme.read_text(encoding="utf-8"))
     header["dataset_info"]["splits"][0]["num_examples"] = 47
-    readme.write_text("---\n" + yaml.safe_dump(header, allow_unicode=True, sort_keys=False) + "---\n" + body,
-                      encoding="utf-8")
+    readme.write_text(
+        "---\n" + yaml.safe_dump(header, allow_unicode=True, sort_keys=False) + "---\n" + body, encoding="utf-8"
+    )
     problems = _problems(build_copy)
-    assert problems == [f"{schema.CARD}: num_examples of train is 47, its shards hold 48 rows "
-                        "(datasets.load_dataset would fail)"]
+    assert problems == [
+        f"{schema.CARD}: num_examples of train is 47, its shards hold 48 rows (datasets.load_dataset would fail)"
+    ]
     with pytest.raises(Exception, match="(?i)split|expected|size"):  # what a user would meet without validate
         datasets.load_dataset(str(build_copy), cache_dir=str(tmp_path / "cache"))
 
@@ -75,7 +77,7 @@ def test_a_corrupted_shard_fails_its_sha256_and_is_named(build_copy):
     path = build_copy / TRAIN_SHARD
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 64] = bytes(64)
+    data[middle : middle + 64] = bytes(64)
     path.write_bytes(bytes(data))
     problems = _problems(build_copy)
     assert any(p.startswith(f"{TRAIN_SHARD}: sha256 ") and "does not match the manifest" in p for p in problems)
@@ -97,8 +99,10 @@ def test_a_shard_with_a_dropped_row_fails_the_row_count(build_copy):
     problems = _problems(build_copy)
     assert f"{TEST_SHARD}: 5 rows, the manifest says 6" in problems
     assert f"{schema.MANIFEST}: split test says num_examples 6, its shards hold 5 rows" in problems
-    assert f"{schema.CARD}: num_examples of test is 6, its shards hold 5 rows (datasets.load_dataset would fail)" \
+    assert (
+        f"{schema.CARD}: num_examples of test is 6, its shards hold 5 rows (datasets.load_dataset would fail)"
         in problems
+    )
 
 
 def test_a_planted_duplicate_id_is_named_with_both_places(build_copy):
@@ -183,8 +187,9 @@ def test_row_groups_over_the_limit_fail(build_copy):
 
 def test_an_unlisted_parquet_file_fails(build_copy):
     shutil.copy(build_copy / TEST_SHARD, build_copy / "data" / "test-extra.parquet")
-    assert "data/test-extra.parquet: parquet file not listed in manifest.json (would be loaded as data)" \
-        in _problems(build_copy)
+    assert "data/test-extra.parquet: parquet file not listed in manifest.json (would be loaded as data)" in _problems(
+        build_copy
+    )
 
 
 def test_cli_prints_every_problem_and_exits_non_zero(build_copy, capsys):

@@ -26,8 +26,15 @@ from transformers.models.qwen2_vl.configuration_qwen2_vl import Qwen2VLConfig
 from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import Qwen2VLImageProcessorPil
 
 #: Qwen's special tokens, in Qwen's order (ids follow the learned vocabulary here, not 151643...).
-SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
-                  "<|image_pad|>", "<|video_pad|>")
+SPECIAL_TOKENS = (
+    "<|endoftext|>",
+    "<|im_start|>",
+    "<|im_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+)
 
 #: Qwen2-VL-Instruct's chat template, verbatim.
 QWEN2_VL_CHAT_TEMPLATE = (
@@ -45,13 +52,17 @@ QWEN2_VL_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
 
+
 def register_image_only_processor() -> None:
     """Let ``AutoProcessor.from_pretrained`` load tiny checkpoints in this process without remote code (idempotent).
 
     Other processes load them through the ``auto_map`` each checkpoint carries (``trust_remote_code``).
     """
-    for config, processor in ((Qwen2VLConfig, ImageOnlyQwen2VLProcessor), (Qwen2_5_VLConfig, ImageOnlyQwen2VLProcessor),
-                              (InternVLConfig, ImageOnlyInternVLProcessor)):
+    for config, processor in (
+        (Qwen2VLConfig, ImageOnlyQwen2VLProcessor),
+        (Qwen2_5_VLConfig, ImageOnlyQwen2VLProcessor),
+        (InternVLConfig, ImageOnlyInternVLProcessor),
+    ):
         AutoProcessor.register(config, processor, exist_ok=True)
 
 
@@ -66,8 +77,12 @@ INTERNVL_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}{{'<|im_start|>assistant\n' }}{% endif %}"
 )
 #: InternVL -hf's named image tokens (tokenizer_config.json ``extra_special_tokens``).
-INTERNVL_IMAGE_TOKENS = {"start_image_token": "<img>", "end_image_token": "</img>",
-                         "context_image_token": "<IMG_CONTEXT>", "video_token": "<video>"}
+INTERNVL_IMAGE_TOKENS = {
+    "start_image_token": "<img>",
+    "end_image_token": "</img>",
+    "context_image_token": "<IMG_CONTEXT>",
+    "video_token": "<video>",
+}
 
 #: Images of about 56x56 become a 4x4 patch grid, merged 2x2 into 4 visual tokens.
 IMAGE_PIXELS = 56 * 56
@@ -81,8 +96,12 @@ def train_tokenizer(texts: Iterable[str], *, vocab_size: int = 800, extra: Itera
     bpe = Tokenizer(models.BPE())
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[*SPECIAL_TOKENS, *extra],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=[*SPECIAL_TOKENS, *extra],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     bpe.train_from_iterator(list(texts), trainer=trainer)
     state = json.loads(bpe.to_str())["model"]
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in state["merges"]]
@@ -97,26 +116,58 @@ def build_tiny_qwen(out: Path, texts: Iterable[str], *, family: str = "qwen2_vl"
     """Write a tiny ``family`` (``qwen2_vl`` or ``qwen2_5_vl``) checkpoint + processor to ``out``; returns ``out``."""
     out = Path(out)
     tokenizer = train_tokenizer(texts)
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=IMAGE_PIXELS, max_pixels=IMAGE_PIXELS, patch_size=14,
-                                               merge_size=2, temporal_patch_size=2)
-    processor = ImageOnlyQwen2VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                          chat_template=QWEN2_VL_CHAT_TEMPLATE)
-    ids = {name: tokenizer.convert_tokens_to_ids(token) for name, token in (
-        ("image_token_id", "<|image_pad|>"), ("video_token_id", "<|video_pad|>"),
-        ("vision_start_token_id", "<|vision_start|>"), ("vision_end_token_id", "<|vision_end|>"))}
-    text = {"vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024,
-            "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
-            "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
-            "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"), "pad_token_id": tokenizer.pad_token_id}
-    vision = {"depth": 1, "embed_dim": 32, "hidden_size": 64, "num_heads": 2, "patch_size": 14,
-              "spatial_merge_size": 2, "temporal_patch_size": 2}
+    image_processor = Qwen2VLImageProcessorPil(
+        min_pixels=IMAGE_PIXELS, max_pixels=IMAGE_PIXELS, patch_size=14, merge_size=2, temporal_patch_size=2
+    )
+    processor = ImageOnlyQwen2VLProcessor(
+        image_processor=image_processor, tokenizer=tokenizer, chat_template=QWEN2_VL_CHAT_TEMPLATE
+    )
+    ids = {
+        name: tokenizer.convert_tokens_to_ids(token)
+        for name, token in (
+            ("image_token_id", "<|image_pad|>"),
+            ("video_token_id", "<|video_pad|>"),
+            ("vision_start_token_id", "<|vision_start|>"),
+            ("vision_end_token_id", "<|vision_end|>"),
+        )
+    }
+    text = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 1024,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [2, 3, 3]},
+        "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    vision = {
+        "depth": 1,
+        "embed_dim": 32,
+        "hidden_size": 64,
+        "num_heads": 2,
+        "patch_size": 14,
+        "spatial_merge_size": 2,
+        "temporal_patch_size": 2,
+    }
     if family == "qwen2_vl":
         vision["mlp_ratio"] = 2
     elif family == "qwen2_5_vl":
-        vision = {"depth": 1, "hidden_size": 32, "out_hidden_size": 64, "intermediate_size": 64, "num_heads": 2,
-                  "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "window_size": 56,
-                  "fullatt_block_indexes": [0]}
+        vision = {
+            "depth": 1,
+            "hidden_size": 32,
+            "out_hidden_size": 64,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 56,
+            "fullatt_block_indexes": [0],
+        }
     else:
         raise ValueError(f"unknown tiny family {family!r}")
     config = AutoConfig.for_model(family, text_config=text, vision_config=vision, tie_word_embeddings=False, **ids)
@@ -143,18 +194,42 @@ def build_tiny_internvl(out: Path, texts: Iterable[str], *, seed: int = 0) -> Pa
     out = Path(out)
     tokenizer = train_tokenizer(texts, extra=INTERNVL_IMAGE_TOKENS.values())
     tokenizer._set_model_specific_special_tokens(special_tokens=INTERNVL_IMAGE_TOKENS)
-    image_processor = GotOcr2ImageProcessorPil(size={"height": INTERNVL_TILE, "width": INTERNVL_TILE},
-                                               crop_to_patches=True, min_patches=1, max_patches=2)
+    image_processor = GotOcr2ImageProcessorPil(
+        size={"height": INTERNVL_TILE, "width": INTERNVL_TILE}, crop_to_patches=True, min_patches=1, max_patches=2
+    )
     image_seq_length = (INTERNVL_TILE // 14) ** 2 // 4
-    processor = ImageOnlyInternVLProcessor(image_processor=image_processor, tokenizer=tokenizer,
-                                           image_seq_length=image_seq_length, chat_template=INTERNVL_CHAT_TEMPLATE)
-    text = {"vocab_size": len(tokenizer), "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 1,
-            "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 1024,
-            "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
-            "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"), "pad_token_id": tokenizer.pad_token_id}
-    vision = {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
-              "image_size": INTERNVL_TILE, "patch_size": 14}
-    config = InternVLConfig(text_config={"model_type": "qwen2", **text}, vision_config=vision,
-                            image_token_id=tokenizer.context_image_token_id, image_seq_length=image_seq_length,
-                            downsample_ratio=0.5, tie_word_embeddings=False)
+    processor = ImageOnlyInternVLProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        image_seq_length=image_seq_length,
+        chat_template=INTERNVL_CHAT_TEMPLATE,
+    )
+    text = {
+        "vocab_size": len(tokenizer),
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 1024,
+        "bos_token_id": tokenizer.convert_tokens_to_ids("<|endoftext|>"),
+        "eos_token_id": tokenizer.convert_tokens_to_ids("<|im_end|>"),
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    vision = {
+        "hidden_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "image_size": INTERNVL_TILE,
+        "patch_size": 14,
+    }
+    config = InternVLConfig(
+        text_config={"model_type": "qwen2", **text},
+        vision_config=vision,
+        image_token_id=tokenizer.context_image_token_id,
+        image_seq_length=image_seq_length,
+        downsample_ratio=0.5,
+        tie_word_embeddings=False,
+    )
     return _save_random_model(config, processor, out, seed=seed, pad=tokenizer.pad_token_id, eos=text["eos_token_id"])

@@ -28,8 +28,7 @@ class ImageOnlyQwen2VLProcessor(Qwen2VLProcessor):
 class ImageOnlyInternVLProcessor(InternVLProcessor):
     """InternVL -hf's processor without the video processor; images, text and the chat template behave as upstream."""
 
-    def __init__(self, image_processor=None, tokenizer=None, image_seq_length: int = 256, chat_template=None,
-                 **kwargs):
+    def __init__(self, image_processor=None, tokenizer=None, image_seq_length: int = 256, chat_template=None, **kwargs):
         ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
         self.image_seq_length = image_seq_length
         self.start_image_token = tokenizer.start_image_token

@@ -33,7 +33,7 @@ FIELD_MEANINGS: dict[str, str] = {
     schema.ID: "pseudonymous study id: HMAC-SHA256 under the hospital's secret key (the demo uses a public key)",
     schema.IMAGE: "the radiograph (PNG or JPEG bytes; file name is the pseudonymous id)",
     schema.AGE: f"age in years at the examination, capped at {schema.AGE_CAP} (every age above "
-                f"{schema.AGE_CAP - 1} is written as {schema.AGE_CAP}); empty when unknown",
+    f"{schema.AGE_CAP - 1} is written as {schema.AGE_CAP}); empty when unknown",
     schema.SEX: f"sex as recorded: {' / '.join(schema.SEX_VALUES)}",
     schema.VIEW: f"projection: one of {', '.join(schema.VIEW_VALUES)}",
     schema.NOTE: "clinical note of the request (Ghi chú), scrubbed of identifying values; often empty",
@@ -121,8 +121,12 @@ class FieldStats:
         and ``words`` (min / mean / max, or None when there is none)."""
         out: dict[str, dict[str, Any]] = {}
         for split, stats in self._splits.items():
-            out[split] = {"rows": stats.rows, "age": stats.age.summary(digits=1),
-                          "sex": dict(sorted(stats.sex.items())), "view": dict(sorted(stats.view.items()))}
+            out[split] = {
+                "rows": stats.rows,
+                "age": stats.age.summary(digits=1),
+                "sex": dict(sorted(stats.sex.items())),
+                "view": dict(sorted(stats.view.items())),
+            }
             for name in schema.TEXT_FIELDS:
                 out[split][name] = {"non_empty": stats.non_empty[name], "words": stats.words[name].summary(digits=1)}
         return out
@@ -149,8 +153,10 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
 
 def fields_block() -> str:
     """The structure table: every schema field, its type, its meaning."""
-    rows = [[f"`{name}`", "image" if dtype == "image" else f"`{dtype}`", FIELD_MEANINGS[name]]
-            for name, dtype in schema.DTYPES.items()]
+    rows = [
+        [f"`{name}`", "image" if dtype == "image" else f"`{dtype}`", FIELD_MEANINGS[name]]
+        for name, dtype in schema.DTYPES.items()
+    ]
     return _table(["field", "type", "meaning"], rows)
 
 
@@ -160,10 +166,26 @@ def _splits_block(manifest: Manifest) -> str:
     rows = []
     for split, info in manifest.splits.items():
         n = info.num_examples
-        rows.append([f"`{split}`", n, f"{100 * n / total:.1f}%" if total else "–", len(patients.get(split, ())),
-                     len(info.shards), f"{info.bytes / 1e6:.2f}"])
-    rows.append(["**total**", total, "100%" if total else "–", sum(len(v) for v in patients.values()),
-                 len(manifest.shards()), f"{sum(s.bytes for s in manifest.shards()) / 1e6:.2f}"])
+        rows.append(
+            [
+                f"`{split}`",
+                n,
+                f"{100 * n / total:.1f}%" if total else "–",
+                len(patients.get(split, ())),
+                len(info.shards),
+                f"{info.bytes / 1e6:.2f}",
+            ]
+        )
+    rows.append(
+        [
+            "**total**",
+            total,
+            "100%" if total else "–",
+            sum(len(v) for v in patients.values()),
+            len(manifest.shards()),
+            f"{sum(s.bytes for s in manifest.shards()) / 1e6:.2f}",
+        ]
+    )
     return _table(["split", "examples", "share", "patients", "shards", "MB"], rows)
 
 
@@ -173,19 +195,24 @@ def _fmt(summary: dict | None) -> str:
 
 def _stats_block(stats: dict[str, dict[str, Any]]) -> str:
     splits = list(stats)
-    rows = [["examples", *(stats[s]["rows"] for s in splits)],
-            ["age (min / mean / max)", *(_fmt(stats[s]["age"]) for s in splits)]]
+    rows = [
+        ["examples", *(stats[s]["rows"] for s in splits)],
+        ["age (min / mean / max)", *(_fmt(stats[s]["age"]) for s in splits)],
+    ]
     for value in schema.SEX_VALUES:
         rows.append([f"sex = {value}", *(stats[s]["sex"].get(value, 0) for s in splits)])
     views = sorted({v for s in splits for v in stats[s]["view"]})
-    rows.append(["views", *(", ".join(f"{v} {stats[s]['view'][v]}" for v in views if v in stats[s]["view"])
-                            for s in splits)])
+    rows.append(
+        ["views", *(", ".join(f"{v} {stats[s]['view'][v]}" for v in views if v in stats[s]["view"]) for s in splits)]
+    )
     for name in schema.TEXT_FIELDS:
         rows.append([f"`{name}` words (min / mean / max)", *(_fmt(stats[s][name]["words"]) for s in splits)])
         rows.append([f"`{name}` non-empty", *(stats[s][name]["non_empty"] for s in splits)])
-    return (_table(["", *(f"`{s}`" for s in splits)], rows)
-            + "\nWords are whitespace-separated syllables (Vietnamese writes one syllable per token); the paper's\n"
-              "Table 3 counts VnCoreNLP words, so its figures are smaller.\n")
+    return (
+        _table(["", *(f"`{s}`" for s in splits)], rows)
+        + "\nWords are whitespace-separated syllables (Vietnamese writes one syllable per token); the paper's\n"
+        "Table 3 counts VnCoreNLP words, so its figures are smaller.\n"
+    )
 
 
 def _deid_block(manifest: Manifest) -> str:
@@ -197,13 +224,17 @@ def _deid_block(manifest: Manifest) -> str:
     scan, counts = manifest.leak_scan, manifest.counts
     reasons = ", ".join(f"{r} {n}" for r, n in counts.rejected_by_reason.items()) or "none"
     verdict = "**clean**" if scan and scan.clean else f"**{scan.hits if scan else '?'} hit(s): not publishable**"
-    return ("De-identification audit of this build:\n\n" + _table(["", "count"], rows)
-            + f"\nLeak scan: {verdict} ({scan.values_checked if scan else 0} identifying value(s) searched for in "
-              f"{scan.files_scanned if scan else 0} file(s)).\n"
-            + _residual_line(manifest)
-            + f"\nRecords read {counts.read}, written {counts.written}, rejected "
-              f"{counts.rejected} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
-            + _screening_line(manifest) + _empty_splits_line(manifest))
+    return (
+        "De-identification audit of this build:\n\n"
+        + _table(["", "count"], rows)
+        + f"\nLeak scan: {verdict} ({scan.values_checked if scan else 0} identifying value(s) searched for in "
+        f"{scan.files_scanned if scan else 0} file(s)).\n"
+        + _residual_line(manifest)
+        + f"\nRecords read {counts.read}, written {counts.written}, rejected "
+        f"{counts.rejected} ({reasons}); every reject and its reason is in `{schema.REJECTS}`.\n"
+        + _screening_line(manifest)
+        + _empty_splits_line(manifest)
+    )
 
 
 def _residual_line(manifest: Manifest) -> str:
@@ -215,11 +246,15 @@ def _residual_line(manifest: Manifest) -> str:
     screen = ""
     if residual.quarantined is not None:
         by = ", ".join(f"{d} {n}" for d, n in (residual.quarantined_by_detector or {}).items())
-        screen = (f"\nResidual-PHI screen ({', '.join(residual.detectors or ())}): **{residual.quarantined} "
-                  f"record(s) quarantined**" + (f" ({by})" if by else "") + f", listed in `{schema.REJECTS}` as "
-                  "`residual_phi` and not written.")
-    return (screen + f"\nResidual-PHI scan: **{residual.hits} hit(s)** for {', '.join(residual.categories)} "
-            f"in {residual.scanned}.\n")
+        screen = (
+            f"\nResidual-PHI screen ({', '.join(residual.detectors or ())}): **{residual.quarantined} "
+            f"record(s) quarantined**" + (f" ({by})" if by else "") + f", listed in `{schema.REJECTS}` as "
+            "`residual_phi` and not written."
+        )
+    return (
+        screen + f"\nResidual-PHI scan: **{residual.hits} hit(s)** for {', '.join(residual.categories)} "
+        f"in {residual.scanned}.\n"
+    )
 
 
 def _screening_line(manifest: Manifest) -> str:
@@ -228,11 +263,15 @@ def _screening_line(manifest: Manifest) -> str:
     if screening is None:
         return ""
     if screening.ocr:
-        return (f"\nPixel text: every image was read with OCR ({screening.engine}); images carrying words "
-                f"beyond the radiographic markers {', '.join(screening.allowed_words or ())} were rejected "
-                "(`burned_in_text`).\n")
-    return ("\n**Pixel text: the pixels of this build were not screened for burned-in text** (built without "
-            "`--ocr`); only images whose header flags burned-in annotation were removed.\n")
+        return (
+            f"\nPixel text: every image was read with OCR ({screening.engine}); images carrying words "
+            f"beyond the radiographic markers {', '.join(screening.allowed_words or ())} were rejected "
+            "(`burned_in_text`).\n"
+        )
+    return (
+        "\n**Pixel text: the pixels of this build were not screened for burned-in text** (built without "
+        "`--ocr`); only images whose header flags burned-in annotation were removed.\n"
+    )
 
 
 def _empty_splits_line(manifest: Manifest) -> str:
@@ -241,27 +280,34 @@ def _empty_splits_line(manifest: Manifest) -> str:
     if not empty:
         return ""
     groups = counts.split_groups
-    return (f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.written} record(s)"
-            + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
-            + ") and are left out of this card's configs.\n")
+    return (
+        f"\nSplit(s) {', '.join(f'`{s}`' for s in empty)} hold no records ({counts.written} record(s)"
+        + (f" of {groups} patient(s) in all, no patient in two splits" if groups is not None else " in all")
+        + ") and are left out of this card's configs.\n"
+    )
 
 
 def _build_block(manifest: Manifest) -> str:
-    return _table(["", ""], [
-        ["builder", f"{manifest.builder.name} {manifest.builder.version}"],
-        ["source", manifest.source.get("kind", "?")],
-        ["seed", manifest.seed],
-        ["manifest hash (sha256 of `manifest.json`)", f"`{manifest.sha256()}`"],
-        ["row-group / shard limits (bytes)", f"{manifest.limits.row_group_bytes} / {manifest.limits.shard_bytes}"],
-    ])
+    return _table(
+        ["", ""],
+        [
+            ["builder", f"{manifest.builder.name} {manifest.builder.version}"],
+            ["source", manifest.source.get("kind", "?")],
+            ["seed", manifest.seed],
+            ["manifest hash (sha256 of `manifest.json`)", f"`{manifest.sha256()}`"],
+            ["row-group / shard limits (bytes)", f"{manifest.limits.row_group_bytes} / {manifest.limits.shard_bytes}"],
+        ],
+    )
 
 
 def _synthetic_block(manifest: Manifest) -> str:
     if not manifest.synthetic:
         return ""
-    return ("> [!WARNING]\n> **This build is the synthetic demo corpus, not patient data.** Its reports are composed "
-            "from the\n> lexicon and its images are generated; it exists to test the tools offline. The figures below "
-            "describe\n> this synthetic build, not the ViX-Ray release.\n")
+    return (
+        "> [!WARNING]\n> **This build is the synthetic demo corpus, not patient data.** Its reports are composed "
+        "from the\n> lexicon and its images are generated; it exists to test the tools offline. The figures below "
+        "describe\n> this synthetic build, not the ViX-Ray release.\n"
+    )
 
 
 #: Header keys of the data-use agreement: a synthetic build holds no patient data and is not gated.
@@ -272,18 +318,21 @@ def _synthetic_prose(manifest: Manifest) -> dict[str, str]:
     """For a synthetic build, the card's privacy and access prose says what it is; a real build keeps the template's."""
     if not manifest.synthetic:
         return {}
-    return {"privacy": "This synthetic build describes no person: its records are generated. The release built from "
-                       "the hospital's export\n"
-                       "is pseudonymous, not anonymous, and its data-use agreement forbids "
-                       "re-identification.\n",
-            "access": "This synthetic build holds no patient data and is not gated. The release built from the "
-                      "hospital's export is:\n"
-                      "access requests ask for the fields of a data-use agreement and are "
-                      "reviewed by the maintainers.\n"}
+    return {
+        "privacy": "This synthetic build describes no person: its records are generated. The release built from "
+        "the hospital's export\n"
+        "is pseudonymous, not anonymous, and its data-use agreement forbids "
+        "re-identification.\n",
+        "access": "This synthetic build holds no patient data and is not gated. The release built from the "
+        "hospital's export is:\n"
+        "access requests ask for the fields of a data-use agreement and are "
+        "reviewed by the maintainers.\n",
+    }
 
 
 def fill(text: str, blocks: dict[str, str]) -> str:
     """Replace the body of each marked block named in ``blocks``; other blocks are left as they are."""
+
     def replace(match: re.Match) -> str:
         name = match.group("name")
         if name not in blocks:
@@ -312,14 +361,16 @@ def header(manifest: Manifest, template_header: dict) -> dict:
     splits = manifest.splits
     out = {k: v for k, v in template_header.items() if not (manifest.synthetic and k in GATING_KEYS)}
     out["size_categories"] = [size_category(manifest.num_examples)]
-    out["configs"] = [{"config_name": "default",
-                       "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}]
+    out["configs"] = [
+        {"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*.parquet"} for s in splits]}
+    ]
     out["dataset_info"] = {
         "features": features_yaml(),
         # num_bytes also keys the `datasets` cache: without it a rebuilt folder of the same name and split
         # sizes loads the previous build's cached Arrow files (the local cache key ignores file contents)
-        "splits": [{"name": s, "num_bytes": info.bytes, "num_examples": info.num_examples}
-                   for s, info in splits.items()],
+        "splits": [
+            {"name": s, "num_bytes": info.bytes, "num_examples": info.num_examples} for s, info in splits.items()
+        ],
     }
     return out
 
@@ -356,8 +407,14 @@ def refresh_card(folder: Path, *, analysis: bool = True, template: Path | None =
     return text
 
 
-def render_card(manifest: Manifest, *, folder: Path | None = None, stats: FieldStats | None = None,
-                template: Path | None = None, analysis: bool = False) -> str:
+def render_card(
+    manifest: Manifest,
+    *,
+    folder: Path | None = None,
+    stats: FieldStats | None = None,
+    template: Path | None = None,
+    analysis: bool = False,
+) -> str:
     """README.md text for a built folder described by ``manifest``.
 
     The field statistics come from ``stats`` (gathered as the rows were written), else from the shards of
@@ -365,8 +422,14 @@ def render_card(manifest: Manifest, *, folder: Path | None = None, stats: FieldS
     analysis package's Table 3.
     """
     template_header, body = split_card(template_text(template))
-    blocks = {"synthetic": _synthetic_block(manifest), "build": _build_block(manifest), "fields": fields_block(),
-              "splits": _splits_block(manifest), "deid": _deid_block(manifest), **_synthetic_prose(manifest)}
+    blocks = {
+        "synthetic": _synthetic_block(manifest),
+        "build": _build_block(manifest),
+        "fields": fields_block(),
+        "splits": _splits_block(manifest),
+        "deid": _deid_block(manifest),
+        **_synthetic_prose(manifest),
+    }
     if stats is not None:
         blocks["stats"] = _stats_block(stats.result())
     elif folder is not None:
@@ -375,5 +438,9 @@ def render_card(manifest: Manifest, *, folder: Path | None = None, stats: FieldS
         blocks["stats"] = "Not computed for this card (rendered without the shards).\n"
     if folder is not None and analysis and (table := analysis_block(folder)) is not None:
         blocks["analysis"] = table
-    return ("---\n" + yaml.safe_dump(header(manifest, template_header), allow_unicode=True, sort_keys=False, width=120)
-            + "---\n" + fill(body, blocks))
+    return (
+        "---\n"
+        + yaml.safe_dump(header(manifest, template_header), allow_unicode=True, sort_keys=False, width=120)
+        + "---\n"
+        + fill(body, blocks)
+    )

@@ -28,16 +28,25 @@ class DefaultsFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        if (not action.option_strings or "default" in text or action.nargs == 0 or action.default is None
-                or action.default is argparse.SUPPRESS):
+        if (
+            not action.option_strings
+            or "default" in text
+            or action.nargs == 0
+            or action.default is None
+            or action.default is argparse.SUPPRESS
+        ):
             return text
         return f"{text} (default: %(default)s)"
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vixray", description="Build, check, study, publish and score ViX-Ray.")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="vixray's own debug lines and traces, and the libraries' warnings and info lines")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="vixray's own debug lines and traces, and the libraries' warnings and info lines",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
@@ -47,8 +56,9 @@ def _parser() -> argparse.ArgumentParser:
             if exc.name and exc.name.startswith("vixray_data.commands"):
                 continue  # subcommand not shipped in this version
             raise
-        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP,
-                                 formatter_class=DefaultsFormatter)
+        command = sub.add_parser(
+            module.NAME, help=module.HELP, description=module.HELP, formatter_class=DefaultsFormatter
+        )
         module.add_arguments(command)
         command.set_defaults(_run=module.run)
     return parser
@@ -100,9 +110,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # no traceback reaches the user: its message may quote a value, so only the type
         _trace(args, exc)
         where = getattr(exc, "in_flight", None)  # set by the builder: the stage and record ref, never a value
-        print(f"vixray {args.command}: error: unexpected {type(exc).__name__}" + (f" while {where}" if where else "")
-              + f" (a bug, or an input we do not handle: run vixray -v {args.command} ... for the trace)",
-              file=sys.stderr)
+        print(
+            f"vixray {args.command}: error: unexpected {type(exc).__name__}"
+            + (f" while {where}" if where else "")
+            + f" (a bug, or an input we do not handle: run vixray -v {args.command} ... for the trace)",
+            file=sys.stderr,
+        )
         return 70
 
 

@@ -27,8 +27,9 @@ def _sizes(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"--split-sizes wants {len(schema.SPLITS)} counts like 4320,540,540") from None
     if len(sizes) != len(schema.SPLITS) or min(sizes) < 0:
-        raise argparse.ArgumentTypeError(f"--split-sizes wants {len(schema.SPLITS)} non-negative counts "
-                                         f"({','.join(schema.SPLITS)}), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"--split-sizes wants {len(schema.SPLITS)} non-negative counts ({','.join(schema.SPLITS)}), got {text!r}"
+        )
     return sizes
 
 
@@ -81,65 +82,160 @@ _EXPORTS, _HOSTILE = "hospital exports", "hostile exports"
 
 @dataclass(frozen=True, kw_only=True)
 class BuildConfig:
-    source: Path | None = field(default=None, metadata=flag(  # None: the embedded synthetic demo corpus
-        "source", nargs="?", help="hospital export folder (or table file); omit for the synthetic demo corpus"))
-    out: Path = field(default=Path(schema.DEFAULT_OUT), metadata=flag(
-        "--out", help=f"output folder (default ./{schema.DEFAULT_OUT}, which load_dataset('vixray') finds)"))
+    source: Path | None = field(
+        default=None,
+        metadata=flag(  # None: the embedded synthetic demo corpus
+            "source", nargs="?", help="hospital export folder (or table file); omit for the synthetic demo corpus"
+        ),
+    )
+    out: Path = field(
+        default=Path(schema.DEFAULT_OUT),
+        metadata=flag(
+            "--out", help=f"output folder (default ./{schema.DEFAULT_OUT}, which load_dataset('vixray') finds)"
+        ),
+    )
     seed: int = field(default=175, metadata=flag("--seed", help="split and demo seed"))
-    split_sizes: tuple[int, ...] | None = field(default=None, metadata=flag(  # explicit counts, else split_ratios
-        "--split-sizes", type=_sizes, metavar="TRAIN,VAL,TEST",
-        help="explicit records per split (default: 8:1:1 of what is accepted)"))
+    split_sizes: tuple[int, ...] | None = field(
+        default=None,
+        metadata=flag(  # explicit counts, else split_ratios
+            "--split-sizes",
+            type=_sizes,
+            metavar="TRAIN,VAL,TEST",
+            help="explicit records per split (default: 8:1:1 of what is accepted)",
+        ),
+    )
     split_ratios: tuple[float, ...] = schema.SPLIT_RATIOS
-    num_proc: int | None = field(default=None, metadata=flag(  # image conversion workers; None: all cores
-        "--num-proc", type=_positive, help="image workers (default: all cores)"))
-    strict: bool = field(default=False, metadata=flag(  # any reject fails the build
-        "--strict", action="store_true", help="fail on the first rejected record"))
+    num_proc: int | None = field(
+        default=None,
+        metadata=flag(  # image conversion workers; None: all cores
+            "--num-proc", type=_positive, help="image workers (default: all cores)"
+        ),
+    )
+    strict: bool = field(
+        default=False,
+        metadata=flag(  # any reject fails the build
+            "--strict", action="store_true", help="fail on the first rejected record"
+        ),
+    )
     # demo corpus
     demo_size: int = field(default=5400, metadata=flag("--demo-size", type=_positive, help="demo corpus records"))
-    demo_image_size: int = field(default=1024, metadata=flag(
-        "--image-size", type=_pixels, help="demo image width/height in pixels"))
+    demo_image_size: int = field(
+        default=1024, metadata=flag("--image-size", type=_pixels, help="demo image width/height in pixels")
+    )
     # shards and output
-    row_group_bytes: int = field(default=schema.DEFAULT_ROW_GROUP_BYTES, metadata=flag(
-        "--row-group-mb", type=_megabytes, default=schema.DEFAULT_ROW_GROUP_BYTES / _MIB, convert=_bytes,
-        help="row group size limit in MiB (hub viewer: keep under ~100)"))
-    shard_bytes: int = field(default=schema.DEFAULT_SHARD_BYTES, metadata=flag(
-        "--shard-mb", type=_megabytes, default=schema.DEFAULT_SHARD_BYTES / _MIB, convert=_bytes,
-        help="shard size limit in MiB"))
-    progress: bool = field(default=True, metadata=flag(
-        "--no-progress", action="store_true", default=False, convert=_not, help="no progress bar"))
-    report_residual: Path | None = field(default=None, metadata=flag(  # the residual-PHI scan's hits, no values
-        "--report-residual", metavar="PATH",
-        help="write every residual-PHI hit (the records the screen quarantined, then the post-write scan's) as "
-             "JSON Lines: file, split, id, ref, column, category, detector; never the value"))
+    row_group_bytes: int = field(
+        default=schema.DEFAULT_ROW_GROUP_BYTES,
+        metadata=flag(
+            "--row-group-mb",
+            type=_megabytes,
+            default=schema.DEFAULT_ROW_GROUP_BYTES / _MIB,
+            convert=_bytes,
+            help="row group size limit in MiB (hub viewer: keep under ~100)",
+        ),
+    )
+    shard_bytes: int = field(
+        default=schema.DEFAULT_SHARD_BYTES,
+        metadata=flag(
+            "--shard-mb",
+            type=_megabytes,
+            default=schema.DEFAULT_SHARD_BYTES / _MIB,
+            convert=_bytes,
+            help="shard size limit in MiB",
+        ),
+    )
+    progress: bool = field(
+        default=True,
+        metadata=flag("--no-progress", action="store_true", default=False, convert=_not, help="no progress bar"),
+    )
+    report_residual: Path | None = field(
+        default=None,
+        metadata=flag(  # the residual-PHI scan's hits, no values
+            "--report-residual",
+            metavar="PATH",
+            help="write every residual-PHI hit (the records the screen quarantined, then the post-write scan's) as "
+            "JSON Lines: file, split, id, ref, column, category, detector; never the value",
+        ),
+    )
     # hospital exports (issue: raw exports in, de-identified out)
-    table: Path | None = field(default=None, metadata=flag(  # when not the single one at SOURCE's top level
-        "--table", group=_EXPORTS,
-        help="report/metadata table: CSV, TSV, XLSX or JSONL (default: the one at SOURCE's top level)"))
-    key_column: str | None = field(default=None, metadata=flag(  # join key column
-        "--key", metavar="KEY_COLUMN", group=_EXPORTS,
-        help="column joining the table to the images (default: whichever of accession number, study UID, "
-             "patient ID or file name matches)"))
-    columns: dict[str, str] = field(default_factory=dict, metadata=flag(  # schema field -> source column
-        "--columns", default=None, convert=_columns, group=_EXPORTS,
-        help='schema field -> source column, e.g. findings="Mô tả",impressions="Kết luận", '
-             "or a YAML/TOML file (default: recognised Vietnamese/English headers)"))
-    deid_key_file: Path | None = field(default=None, metadata=flag(  # refused for real sources without a key
-        "--key-file", metavar="DEID_KEY_FILE", group=_EXPORTS,
-        help="secret de-identification key file (else $VIXRAY_DEID_KEY)"))
-    bit_depth: int = field(default=8, metadata=flag(
-        "--bit-depth", choices=(8, 16), group=_EXPORTS, help="DICOM: 8-bit windowed or 16-bit PNG"))
-    allow_burned_in: bool = field(default=False, metadata=flag(  # flagged images were reviewed by a person
-        "--allow-burned-in", action="store_true", group=_EXPORTS,
-        help="write images flagged with burned-in annotations (a person reviewed them)"))
+    table: Path | None = field(
+        default=None,
+        metadata=flag(  # when not the single one at SOURCE's top level
+            "--table",
+            group=_EXPORTS,
+            help="report/metadata table: CSV, TSV, XLSX or JSONL (default: the one at SOURCE's top level)",
+        ),
+    )
+    key_column: str | None = field(
+        default=None,
+        metadata=flag(  # join key column
+            "--key",
+            metavar="KEY_COLUMN",
+            group=_EXPORTS,
+            help="column joining the table to the images (default: whichever of accession number, study UID, "
+            "patient ID or file name matches)",
+        ),
+    )
+    columns: dict[str, str] = field(
+        default_factory=dict,
+        metadata=flag(  # schema field -> source column
+            "--columns",
+            default=None,
+            convert=_columns,
+            group=_EXPORTS,
+            help='schema field -> source column, e.g. findings="Mô tả",impressions="Kết luận", '
+            "or a YAML/TOML file (default: recognised Vietnamese/English headers)",
+        ),
+    )
+    deid_key_file: Path | None = field(
+        default=None,
+        metadata=flag(  # refused for real sources without a key
+            "--key-file",
+            metavar="DEID_KEY_FILE",
+            group=_EXPORTS,
+            help="secret de-identification key file (else $VIXRAY_DEID_KEY)",
+        ),
+    )
+    bit_depth: int = field(
+        default=8,
+        metadata=flag("--bit-depth", choices=(8, 16), group=_EXPORTS, help="DICOM: 8-bit windowed or 16-bit PNG"),
+    )
+    allow_burned_in: bool = field(
+        default=False,
+        metadata=flag(  # flagged images were reviewed by a person
+            "--allow-burned-in",
+            action="store_true",
+            group=_EXPORTS,
+            help="write images flagged with burned-in annotations (a person reviewed them)",
+        ),
+    )
     # hostile exports
-    ocr: bool = field(default=False, metadata=flag(  # needs the ocr extra
-        "--ocr", action="store_true", group=_HOSTILE,
-        help="read every image with OCR and reject those carrying text beyond radiographic markers "
-             "(pip install 'vixray-data[ocr]')"))
-    ocr_allow: tuple[str, ...] | None = field(default=None, metadata=flag(  # None: ocr.DEFAULT_MARKERS
-        "--ocr-allow", metavar="WORDS", convert=_ocr_allow, group=_HOSTILE,
-        help="comma-separated marker words images may carry (default: L,R,PA,AP,ĐỨNG,NẰM,...)"))
-    max_pixels: int = field(default=DEFAULT_MAX_PIXELS, metadata=flag(  # rows x columns x frames, else unread
-        "--max-pixels", type=_positive, group=_HOSTILE,
-        help=f"DICOM: reject files declaring more pixels than this, before decoding "
-             f"(default {DEFAULT_MAX_PIXELS:,})"))
+    ocr: bool = field(
+        default=False,
+        metadata=flag(  # needs the ocr extra
+            "--ocr",
+            action="store_true",
+            group=_HOSTILE,
+            help="read every image with OCR and reject those carrying text beyond radiographic markers "
+            "(pip install 'vixray-data[ocr]')",
+        ),
+    )
+    ocr_allow: tuple[str, ...] | None = field(
+        default=None,
+        metadata=flag(  # None: ocr.DEFAULT_MARKERS
+            "--ocr-allow",
+            metavar="WORDS",
+            convert=_ocr_allow,
+            group=_HOSTILE,
+            help="comma-separated marker words images may carry (default: L,R,PA,AP,ĐỨNG,NẰM,...)",
+        ),
+    )
+    max_pixels: int = field(
+        default=DEFAULT_MAX_PIXELS,
+        metadata=flag(  # rows x columns x frames, else unread
+            "--max-pixels",
+            type=_positive,
+            group=_HOSTILE,
+            help=f"DICOM: reject files declaring more pixels than this, before decoding "
+            f"(default {DEFAULT_MAX_PIXELS:,})",
+        ),
+    )

@@ -74,9 +74,17 @@ def _opening(record: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[Any]
     image = record.get(schema.IMAGE)
     if image is None:
         raise RecordError(str(record.get(schema.ID, "?")), "missing_image", "a conversation needs the X-ray")
-    user = [{"type": "image"}, *_text(patient_prompt(view=record.get(schema.VIEW),
-                                                     technique=record.get(schema.TECHNIQUE),
-                                                     sex=record.get(schema.SEX), age=record.get(schema.AGE)))]
+    user = [
+        {"type": "image"},
+        *_text(
+            patient_prompt(
+                view=record.get(schema.VIEW),
+                technique=record.get(schema.TECHNIQUE),
+                sex=record.get(schema.SEX),
+                age=record.get(schema.AGE),
+            )
+        ),
+    ]
     return [{"role": "system", "content": _text(SYSTEM_PROMPT)}, {"role": "user", "content": user}], [image]
 
 
@@ -117,8 +125,11 @@ def prompt(record: Mapping[str, Any], *, stage: int, findings: str | None = None
 
 def assistant_texts(sample: Mapping[str, Any]) -> list[str]:
     """The assistant turns' texts of a sample, in order (what the loss is computed on)."""
-    return ["".join(part["text"] for part in message["content"] if part.get("type") == "text")
-            for message in sample["messages"] if message["role"] == "assistant"]
+    return [
+        "".join(part["text"] for part in message["content"] if part.get("type") == "text")
+        for message in sample["messages"]
+        if message["role"] == "assistant"
+    ]
 
 
 def require_columns(columns: Iterable[str], *, stage: int, name: str = "dataset") -> None:
@@ -126,8 +137,10 @@ def require_columns(columns: Iterable[str], *, stage: int, name: str = "dataset"
     present = set(columns)
     missing = [f for f in (schema.IMAGE, *STAGE_FIELDS[_check_stage(stage)]) if f not in present]
     if missing:
-        raise SchemaError(f"stage {stage} needs {', '.join(missing)}, which {name} lacks; "
-                          f"found columns {', '.join(sorted(present)) or '(none)'}")
+        raise SchemaError(
+            f"stage {stage} needs {', '.join(missing)}, which {name} lacks; "
+            f"found columns {', '.join(sorted(present)) or '(none)'}"
+        )
 
 
 def has_targets(row: Mapping[str, Any], *, stage: int) -> bool:
@@ -147,5 +160,6 @@ def require_values(rows: Iterable[Mapping[str, Any]], *, stage: int, name: str =
         if all(seen.values()):
             return
     empty = [f for f, ok in seen.items() if not ok]
-    raise SchemaError(f"stage {stage} needs {', '.join(empty)}, but {name} has no non-empty value "
-                      f"in {count} row(s) checked")
+    raise SchemaError(
+        f"stage {stage} needs {', '.join(empty)}, but {name} has no non-empty value in {count} row(s) checked"
+    )

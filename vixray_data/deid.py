@@ -56,8 +56,9 @@ def pseudonym(key: bytes, *parts: str, length: int = 16) -> str:
 NON_TEXT = "\x00not text\x00"
 
 
-def scrub(text: str, *, own_values: set[str] | None = None,
-          analyzer: phi.Analyzer | None = None) -> tuple[str, Counter[str]]:
+def scrub(
+    text: str, *, own_values: set[str] | None = None, analyzer: phi.Analyzer | None = None
+) -> tuple[str, Counter[str]]:
     """Replace PHI spans in ``text`` with ``___``; returns the text and the count of spans per category.
 
     ``analyzer`` carries the build's listed values and id shapes (see :mod:`vixray_data.phi`);
@@ -127,16 +128,19 @@ class Deidentifier:
         self._shapes.add(k for k in keys if k)
 
     def process(self, raw: RawRecord, *, scrub_text: bool = True) -> CleanRecord | Reject:
-        self.see(raw.phi.values(), keys=(raw.study_key, raw.patient_key, raw.phi.get("table.study"),
-                                         raw.phi.get("table.patient")))
+        self.see(
+            raw.phi.values(),
+            keys=(raw.study_key, raw.patient_key, raw.phi.get("table.study"), raw.phi.get("table.patient")),
+        )
         self._counts["records_in"] += 1
         self._counts["tags_dropped"] += int(raw.flags.get("tags_dropped", 0) or 0)
         self._counts["columns_dropped"] += int(raw.flags.get("columns_dropped", 0) or 0)
         f = raw.fields
         not_text = [name for name, value in f.items() if value == NON_TEXT or isinstance(value, (list, dict))]
         if not_text:
-            return self._reject(raw, "not_text", f"column(s) for {', '.join(sorted(not_text))} hold a list or "
-                                                 "object, not text")
+            return self._reject(
+                raw, "not_text", f"column(s) for {', '.join(sorted(not_text))} hold a list or object, not text"
+            )
         try:
             years = age_years(f.get(schema.AGE))
         except ValueError as exc:

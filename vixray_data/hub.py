@@ -48,9 +48,11 @@ def unreachable_message(repo_id: str, cause: BaseException, *, repo_type: str = 
     """
     why = "HF_HUB_OFFLINE=1 and no cached copy" if offline() else type(cause).__name__
     built = " one written by `vixray build`, or" if repo_type == "dataset" else ""
-    return (f"cannot reach the Hugging Face hub at {endpoint()} for {repo_id} ({why}); to work offline, "
-            f"give a local folder instead:{built} the {repo_type} downloaded with "
-            f"`hf download {repo_id} --repo-type {repo_type} --local-dir DIR` on a connected machine")
+    return (
+        f"cannot reach the Hugging Face hub at {endpoint()} for {repo_id} ({why}); to work offline, "
+        f"give a local folder instead:{built} the {repo_type} downloaded with "
+        f"`hf download {repo_id} --repo-type {repo_type} --local-dir DIR` on a connected machine"
+    )
 
 
 def require_hub(repo_id: str, *, repo_type: str = "dataset") -> None:

@@ -39,6 +39,7 @@ class Concept:
     def label(self) -> str | None:
         """The finding's (first) clinical label; None for a finding with no label of its own."""
         return self.labels[0] if self.labels else None
+
     bare: tuple[str, ...] = ()  # findings: the forms that name no organ and count only bound to this one's
     strict: tuple[str, ...] = ()  # bare forms that mean this finding only of its own organ, not of a related one
     directional: bool = False  # a side written after it is where it goes ("khí quản lệch phải"), not a side
@@ -129,9 +130,26 @@ class Term:
 
 
 #: When one form has several meanings, the first of these kinds is what a report means by it.
-_KIND_RANK = {"finding": 0, "anatomy": 1, "bare": 2, "unc": 3, "normal": 4, "neg": 5, "position": 6, "laterality": 7,
-              "severity": 8, "scope_end": 9, "join": 9, "filler": 10, "modifier": 11, "direction": 12, "locative": 13,
-              "cause": 14, "advice": 15, "word": 16}
+_KIND_RANK = {
+    "finding": 0,
+    "anatomy": 1,
+    "bare": 2,
+    "unc": 3,
+    "normal": 4,
+    "neg": 5,
+    "position": 6,
+    "laterality": 7,
+    "severity": 8,
+    "scope_end": 9,
+    "join": 9,
+    "filler": 10,
+    "modifier": 11,
+    "direction": 12,
+    "locative": 13,
+    "cause": 14,
+    "advice": 15,
+    "word": 16,
+}
 
 
 def tokens(form: str) -> tuple[str, ...]:
@@ -153,8 +171,12 @@ class TermIndex:
     negated_means_normal: dict[str, frozenset[str]]  # subject -> findings whose negation is its normal state
     located_in: dict[str, tuple[str, str]]  # organ -> (the organ it is a place in, position id)
 
-    def match(self, toks: Sequence[str], i: int, accept: Callable[[Term], bool] | None = None,
-              ) -> tuple[int, tuple[Term, ...]]:
+    def match(
+        self,
+        toks: Sequence[str],
+        i: int,
+        accept: Callable[[Term], bool] | None = None,
+    ) -> tuple[int, tuple[Term, ...]]:
         """The longest form starting at ``toks[i]`` (lowercased tokens) with a term ``accept`` takes."""
         for size in self.sizes.get(toks[i], ()):
             if i + size > len(toks):
@@ -224,8 +246,9 @@ def _concept_terms(lex: Lexicon) -> Iterator[Term]:
     bare: dict[str, list[str]] = {}
     for cid, c in lex.findings.items():
         for form in (f for f in c.variants if f not in c.bare):
-            yield Term("finding", cid, form, "", inner_positions(form), organ_at(form, head=True),
-                       organ_at(form, head=False))
+            yield Term(
+                "finding", cid, form, "", inner_positions(form), organ_at(form, head=True), organ_at(form, head=False)
+            )
         for form in c.bare:
             bare.setdefault(form, []).append(cid)
     for form, cids in bare.items():

@@ -42,10 +42,17 @@ log = logging.getLogger(__name__)
 AnyDataset: TypeAlias = Dataset | DatasetDict | IterableDataset | IterableDatasetDict
 #: Columns a dataset cannot be used without; the others become null when absent.
 REQUIRED: tuple[str, ...] = (schema.IMAGE, *schema.REQUIRED_TEXT)
-SPLIT_ALIASES: dict[str, str] = {"train": schema.TRAIN, "training": schema.TRAIN, "val": schema.VALIDATION,
-                                 "valid": schema.VALIDATION, "validation": schema.VALIDATION,
-                                 "dev": schema.VALIDATION, "development": schema.VALIDATION,
-                                 "test": schema.TEST, "testing": schema.TEST}
+SPLIT_ALIASES: dict[str, str] = {
+    "train": schema.TRAIN,
+    "training": schema.TRAIN,
+    "val": schema.VALIDATION,
+    "valid": schema.VALIDATION,
+    "validation": schema.VALIDATION,
+    "dev": schema.VALIDATION,
+    "development": schema.VALIDATION,
+    "test": schema.TEST,
+    "testing": schema.TEST,
+}
 _LOOKUP = {alias: field for field, aliases in DATASET_ALIASES.items() for alias in aliases}
 
 
@@ -61,8 +68,10 @@ def map_columns(columns: list[str]) -> dict[str, str]:
         mapping[column], taken[field] = field, column
     missing = [f for f in REQUIRED if f not in taken]
     if missing:
-        raise SchemaError(f"cannot map onto the ViX-Ray schema: missing {', '.join(missing)}; "
-                          f"found columns {', '.join(map(repr, columns)) or '(none)'}")
+        raise SchemaError(
+            f"cannot map onto the ViX-Ray schema: missing {', '.join(missing)}; "
+            f"found columns {', '.join(map(repr, columns)) or '(none)'}"
+        )
     return mapping
 
 
@@ -75,8 +84,15 @@ def _text(value: Any) -> str | None:
     return normalize(str(value)) or None if value is not None else None
 
 
-_CONVERT = {schema.AGE: parse_age, schema.SEX: parse_sex, schema.VIEW: parse_view, schema.NOTE: _text,
-            schema.TECHNIQUE: _text, schema.FINDINGS: _text, schema.IMPRESSIONS: _text}
+_CONVERT = {
+    schema.AGE: parse_age,
+    schema.SEX: parse_sex,
+    schema.VIEW: parse_view,
+    schema.NOTE: _text,
+    schema.TECHNIQUE: _text,
+    schema.FINDINGS: _text,
+    schema.IMPRESSIONS: _text,
+}
 
 
 def _convert(field: str, value: Any, split: str, row: int) -> Any:
@@ -136,8 +152,7 @@ def _normalize_split(ds: Dataset | IterableDataset, split: str) -> Dataset | Ite
         out: dict[str, list[Any]] = {}
         for field in wanted:
             if field == schema.ID:
-                out[field] = ([str(v) for v in batch[field]] if field in batch
-                              else [f"{split}-{i:05d}" for i in indices])
+                out[field] = [str(v) for v in batch[field]] if field in batch else [f"{split}-{i:05d}" for i in indices]
             elif field in batch:
                 out[field] = [_convert(field, v, split, i) for v, i in zip(batch[field], indices, strict=True)]
             else:
@@ -176,12 +191,14 @@ def load_hub_dataset(repo_id: str, **kwargs: Any) -> Any:
     except ConnectionError as exc:  # datasets' own "Couldn't reach" errors, and offline mode without a cache
         raise SourceError(unreachable_message(repo_id, exc)) from None
     except DatasetNotFoundError as exc:
-        raise SourceError(f"{repo_id}: {exc} (at {endpoint()}); a gated dataset needs `hf auth login` after access "
-                          "is granted") from None
+        raise SourceError(
+            f"{repo_id}: {exc} (at {endpoint()}); a gated dataset needs `hf auth login` after access is granted"
+        ) from None
 
 
-def load_vixray(source: str | Path = schema.DEFAULT_OUT, split: str | None = None, streaming: bool = False,
-                **kwargs: Any) -> AnyDataset:
+def load_vixray(
+    source: str | Path = schema.DEFAULT_OUT, split: str | None = None, streaming: bool = False, **kwargs: Any
+) -> AnyDataset:
     """Load a built folder, a parquet file/folder in any supported schema, or a hub id, in the canonical schema.
 
     ``split`` accepts the canonical names and their aliases (``val``, ``dev``); extra keyword arguments
@@ -197,8 +214,10 @@ def load_vixray(source: str | Path = schema.DEFAULT_OUT, split: str | None = Non
     elif is_hub_id(source):
         ds = load_hub_dataset(str(source), streaming=streaming, **kwargs)
     else:
-        raise SourceError(f"no dataset folder at {source!r} (build one with `vixray build`), and it is not a hub id "
-                          f"like {schema.HUB_ID}")
+        raise SourceError(
+            f"no dataset folder at {source!r} (build one with `vixray build`), and it is not a hub id "
+            f"like {schema.HUB_ID}"
+        )
     ds = normalize_dataset(settle_streams_at_exit(ds))
     if split is None:
         return ds

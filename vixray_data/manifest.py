@@ -78,15 +78,25 @@ class ShardInfo:
     max_row_group_bytes: int
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "bytes": self.bytes, "num_rows": self.num_rows,
-                "row_groups": self.row_groups, "max_row_group_bytes": self.max_row_group_bytes}
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+            "num_rows": self.num_rows,
+            "row_groups": self.row_groups,
+            "max_row_group_bytes": self.max_row_group_bytes,
+        }
 
     @classmethod
     def from_json(cls, obj: dict, where: str) -> ShardInfo:
-        return cls(path=_take(obj, "path", str, where), sha256=_take(obj, "sha256", str, where),
-                   bytes=_take(obj, "bytes", int, where), num_rows=_take(obj, "num_rows", int, where),
-                   row_groups=_take(obj, "row_groups", int, where),
-                   max_row_group_bytes=_take(obj, "max_row_group_bytes", int, where))
+        return cls(
+            path=_take(obj, "path", str, where),
+            sha256=_take(obj, "sha256", str, where),
+            bytes=_take(obj, "bytes", int, where),
+            num_rows=_take(obj, "num_rows", int, where),
+            row_groups=_take(obj, "row_groups", int, where),
+            max_row_group_bytes=_take(obj, "max_row_group_bytes", int, where),
+        )
 
 
 @dataclass(frozen=True)
@@ -106,9 +116,13 @@ class SplitInfo:
     @classmethod
     def from_json(cls, obj: dict, where: str) -> SplitInfo:
         shards = _take(obj, "shards", list, where)
-        return cls(num_examples=_take(obj, "num_examples", int, where),
-                   shards=tuple(ShardInfo.from_json(_value(s, dict, f"{where}.shards[{i}]"), f"{where}.shards[{i}]")
-                                for i, s in enumerate(shards)))
+        return cls(
+            num_examples=_take(obj, "num_examples", int, where),
+            shards=tuple(
+                ShardInfo.from_json(_value(s, dict, f"{where}.shards[{i}]"), f"{where}.shards[{i}]")
+                for i, s in enumerate(shards)
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -129,9 +143,13 @@ class Counts:
     split_groups: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"read": self.read, "written": self.written, "rejected": self.rejected,
-                               "rejected_by_reason": dict(self.rejected_by_reason),
-                               "per_split": {s: {"written": c.written} for s, c in self.per_split.items()}}
+        out: dict[str, Any] = {
+            "read": self.read,
+            "written": self.written,
+            "rejected": self.rejected,
+            "rejected_by_reason": dict(self.rejected_by_reason),
+            "per_split": {s: {"written": c.written} for s, c in self.per_split.items()},
+        }
         if self.split_groups is not None:
             out["split_groups"] = self.split_groups
         return out
@@ -140,13 +158,19 @@ class Counts:
     def from_json(cls, obj: dict, where: str) -> Counts:
         reasons = _take(obj, "rejected_by_reason", dict, where)
         per_split = _take(obj, "per_split", dict, where)
-        return cls(read=_take(obj, "read", int, where), written=_take(obj, "written", int, where),
-                   rejected=_take(obj, "rejected", int, where),
-                   rejected_by_reason={r: _value(n, int, f"{where}.rejected_by_reason.{r}")
-                                       for r, n in reasons.items()},
-                   per_split={s: SplitCounts(_take(_value(v, dict, f"{where}.per_split.{s}"), "written", int,
-                                                   f"{where}.per_split.{s}")) for s, v in per_split.items()},
-                   split_groups=_take(obj, "split_groups", int, where, optional=True))
+        return cls(
+            read=_take(obj, "read", int, where),
+            written=_take(obj, "written", int, where),
+            rejected=_take(obj, "rejected", int, where),
+            rejected_by_reason={r: _value(n, int, f"{where}.rejected_by_reason.{r}") for r, n in reasons.items()},
+            per_split={
+                s: SplitCounts(
+                    _take(_value(v, dict, f"{where}.per_split.{s}"), "written", int, f"{where}.per_split.{s}")
+                )
+                for s, v in per_split.items()
+            },
+            split_groups=_take(obj, "split_groups", int, where, optional=True),
+        )
 
 
 @dataclass(frozen=True)
@@ -170,9 +194,12 @@ class PixelScreening:
     @classmethod
     def from_json(cls, obj: dict, where: str) -> PixelScreening:
         words = _take(obj, "allowed_words", list, where, optional=True)
-        return cls(ocr=_take(obj, "ocr", bool, where), statement=_take(obj, "statement", str, where),
-                   engine=_take(obj, "engine", str, where, optional=True),
-                   allowed_words=None if words is None else _strings(words, _at(where, "allowed_words")))
+        return cls(
+            ocr=_take(obj, "ocr", bool, where),
+            statement=_take(obj, "statement", str, where),
+            engine=_take(obj, "engine", str, where, optional=True),
+            allowed_words=None if words is None else _strings(words, _at(where, "allowed_words")),
+        )
 
 
 @dataclass(frozen=True)
@@ -185,8 +212,9 @@ class Limits:
 
     @classmethod
     def from_json(cls, obj: dict, where: str) -> Limits:
-        return cls(row_group_bytes=_take(obj, "row_group_bytes", int, where),
-                   shard_bytes=_take(obj, "shard_bytes", int, where))
+        return cls(
+            row_group_bytes=_take(obj, "row_group_bytes", int, where), shard_bytes=_take(obj, "shard_bytes", int, where)
+        )
 
 
 @dataclass(frozen=True)
@@ -200,16 +228,24 @@ class LeakScanSummary:
     clean: bool
 
     def to_json(self) -> dict[str, Any]:
-        return {"values_checked": self.values_checked, "files_scanned": self.files_scanned, "hits": self.hits,
-                "hit_details": [dict(hit) for hit in self.hit_details], "clean": self.clean}
+        return {
+            "values_checked": self.values_checked,
+            "files_scanned": self.files_scanned,
+            "hits": self.hits,
+            "hit_details": [dict(hit) for hit in self.hit_details],
+            "clean": self.clean,
+        }
 
     @classmethod
     def from_json(cls, obj: dict, where: str) -> LeakScanSummary:
         details = _take(obj, "hit_details", list, where)
-        return cls(values_checked=_take(obj, "values_checked", int, where),
-                   files_scanned=_take(obj, "files_scanned", int, where), hits=_take(obj, "hits", int, where),
-                   hit_details=tuple(_value(h, dict, f"{where}.hit_details[{i}]") for i, h in enumerate(details)),
-                   clean=_take(obj, "clean", bool, where))
+        return cls(
+            values_checked=_take(obj, "values_checked", int, where),
+            files_scanned=_take(obj, "files_scanned", int, where),
+            hits=_take(obj, "hits", int, where),
+            hit_details=tuple(_value(h, dict, f"{where}.hit_details[{i}]") for i, h in enumerate(details)),
+            clean=_take(obj, "clean", bool, where),
+        )
 
 
 @dataclass(frozen=True)
@@ -239,13 +275,16 @@ class ResidualScanSummary:
     def from_json(cls, obj: dict, where: str) -> ResidualScanSummary:
         detectors = _take(obj, "detectors", list, where, optional=True)
         by = _take(obj, "quarantined_by_detector", dict, where, optional=True)
-        return cls(hits=_take(obj, "hits", int, where),
-                   categories=_strings(_take(obj, "categories", list, where), _at(where, "categories")),
-                   scanned=_take(obj, "scanned", str, where),
-                   detectors=None if detectors is None else _strings(detectors, _at(where, "detectors")),
-                   quarantined=_take(obj, "quarantined", int, where, optional=True),
-                   quarantined_by_detector=None if by is None else {
-                       d: _value(n, int, f"{where}.quarantined_by_detector.{d}") for d, n in by.items()})
+        return cls(
+            hits=_take(obj, "hits", int, where),
+            categories=_strings(_take(obj, "categories", list, where), _at(where, "categories")),
+            scanned=_take(obj, "scanned", str, where),
+            detectors=None if detectors is None else _strings(detectors, _at(where, "detectors")),
+            quarantined=_take(obj, "quarantined", int, where, optional=True),
+            quarantined_by_detector=None
+            if by is None
+            else {d: _value(n, int, f"{where}.quarantined_by_detector.{d}") for d, n in by.items()},
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,9 +314,13 @@ class Manifest:
 
     # -- the one writer ----------------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"builder": self.builder.to_json(), "seed": self.seed, "source": self.source,
-                               "splits": {s: info.to_json() for s, info in self.splits.items()},
-                               "counts": self.counts.to_json()}
+        out: dict[str, Any] = {
+            "builder": self.builder.to_json(),
+            "seed": self.seed,
+            "source": self.source,
+            "splits": {s: info.to_json() for s, info in self.splits.items()},
+            "counts": self.counts.to_json(),
+        }
         if self.pixel_screening is not None:
             out["pixel_screening"] = self.pixel_screening.to_json()
         out["limits"] = self.limits.to_json()
@@ -334,13 +377,17 @@ class Manifest:
                 builder=Builder.from_json(_take(obj, "builder", dict, ""), "builder"),
                 seed=_take(obj, "seed", int, ""),
                 source=_take(obj, "source", dict, ""),
-                splits={s: SplitInfo.from_json(_value(v, dict, f"splits.{s}"), f"splits.{s}")
-                        for s, v in splits.items()},
+                splits={
+                    s: SplitInfo.from_json(_value(v, dict, f"splits.{s}"), f"splits.{s}") for s, v in splits.items()
+                },
                 counts=Counts.from_json(_take(obj, "counts", dict, ""), "counts"),
                 pixel_screening=None if screening is None else PixelScreening.from_json(screening, "pixel_screening"),
                 limits=Limits.from_json(_take(obj, "limits", dict, ""), "limits"),
-                patients=None if patients is None else {
-                    s: _strings(_value(keys, list, f"patients.{s}"), f"patients.{s}") for s, keys in patients.items()},
+                patients=None
+                if patients is None
+                else {
+                    s: _strings(_value(keys, list, f"patients.{s}"), f"patients.{s}") for s, keys in patients.items()
+                },
                 deid=_take(obj, "deid", dict, ""),
                 leak_scan=None if leak is None else LeakScanSummary.from_json(leak, "leak_scan"),
                 residual_scan=None if residual is None else ResidualScanSummary.from_json(residual, "residual_scan"),
@@ -348,4 +395,3 @@ class Manifest:
             )
         except _Invalid as exc:
             raise ManifestError(f"{name}: not a build's manifest ({exc})") from None
-

@@ -33,8 +33,28 @@ from .text import fold
 #: Words a radiograph may carry: side markers, projections and positions (Vietnamese and English), and
 #: the schema's own view codes. Compared lowercase and without diacritics.
 DEFAULT_MARKERS: tuple[str, ...] = (
-    "L", "R", "T", "P", "PA", "AP", *schema.VIEW_VALUES, "LATERAL", "LEFT", "RIGHT", "SUPINE", "ERECT", "UPRIGHT",
-    "PORTABLE", "STANDING", "TRÁI", "PHẢI", "ĐỨNG", "NẰM", "NGỒI", "THẲNG", "NGHIÊNG",
+    "L",
+    "R",
+    "T",
+    "P",
+    "PA",
+    "AP",
+    *schema.VIEW_VALUES,
+    "LATERAL",
+    "LEFT",
+    "RIGHT",
+    "SUPINE",
+    "ERECT",
+    "UPRIGHT",
+    "PORTABLE",
+    "STANDING",
+    "TRÁI",
+    "PHẢI",
+    "ĐỨNG",
+    "NẰM",
+    "NGỒI",
+    "THẲNG",
+    "NGHIÊNG",
 )
 #: Recognition confidence below which a box is not text: rib and vessel edges overlapping the heart read as "3"
 #: or "e3" at 0.27-0.41 on clean demo radiographs; drawn words, small or inverted, score well above this.
@@ -64,8 +84,7 @@ class TextBox:
 class OcrEngine(Protocol):
     """What the screen calls (RapidOCR's ``__call__``): (boxes as (corner points, text, score), or None; timings)."""
 
-    def __call__(self, image: np.ndarray, *, text_score: float) -> tuple[list[tuple[Any, str, float]] | None, Any]:
-        ...
+    def __call__(self, image: np.ndarray, *, text_score: float) -> tuple[list[tuple[Any, str, float]] | None, Any]: ...
 
 
 class TextScreen:
@@ -97,8 +116,9 @@ class TextScreen:
 
     def unexpected(self, pixels: np.ndarray) -> list[TextBox]:
         """The boxes holding a word that is not on the allow-list."""
-        return [box for box in self.boxes(pixels)
-                if any(fold(word) not in self.allowed for word in _WORD.findall(box.text))]
+        return [
+            box for box in self.boxes(pixels) if any(fold(word) not in self.allowed for word in _WORD.findall(box.text))
+        ]
 
     def check(self, data: bytes, ref: str) -> None:
         """Raise ``RecordError(burned_in_text)`` naming the boxes' locations when the encoded image carries text."""

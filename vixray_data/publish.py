@@ -54,8 +54,10 @@ class PublishPlan:
 
     def describe(self) -> str:
         lines = [f"{f.bytes:>14,d}  {f.path}" for f in self.files]
-        lines.append(f"{self.total_bytes:>14,d}  total: {len(self.files)} file(s), {self.total_bytes / 1e6:.2f} MB "
-                     f"in {len(self.batches)} commit(s) to datasets/{self.repo}")
+        lines.append(
+            f"{self.total_bytes:>14,d}  total: {len(self.files)} file(s), {self.total_bytes / 1e6:.2f} MB "
+            f"in {len(self.batches)} commit(s) to datasets/{self.repo}"
+        )
         return "\n".join(lines)
 
 
@@ -86,8 +88,9 @@ def plan(folder: Path, repo: str, *, batch_bytes: int = BATCH_BYTES) -> PublishP
         if current:
             batches.append(current)
         batches.append(meta)
-    return PublishPlan(folder=folder, repo=repo, files=files, manifest_hash=Manifest.read(folder).sha256(),
-                       batches=batches)
+    return PublishPlan(
+        folder=folder, repo=repo, files=files, manifest_hash=Manifest.read(folder).sha256(), batches=batches
+    )
 
 
 def _check_repo_id(repo: str) -> None:
@@ -103,8 +106,17 @@ def settings_url(repo: str, endpoint: str | None = None) -> str:
     return f"{(endpoint or constants.ENDPOINT).rstrip('/')}/datasets/{repo}/settings"
 
 
-def publish(folder: Path, *, repo: str, private: bool = False, revision: str | None = None, dry_run: bool = False,
-            sample: int | None = None, say: Callable[[str], None] = print, progress: bool = False) -> PublishPlan:
+def publish(
+    folder: Path,
+    *,
+    repo: str,
+    private: bool = False,
+    revision: str | None = None,
+    dry_run: bool = False,
+    sample: int | None = None,
+    say: Callable[[str], None] = print,
+    progress: bool = False,
+) -> PublishPlan:
     """Validate ``folder``, show what goes up, and (unless ``dry_run``) upload it to the dataset ``repo``.
 
     ``say`` receives the lines meant for the user (the CLI prints them); ``progress`` shows the validation's bars.
@@ -121,8 +133,10 @@ def publish(folder: Path, *, repo: str, private: bool = False, revision: str | N
     from huggingface_hub.errors import HfHubHTTPError
 
     if get_token() is None:
-        raise PublishError("no Hugging Face token: run `hf auth login` or set HF_TOKEN (never pass it on the "
-                           "command line or keep it in the repository)")
+        raise PublishError(
+            "no Hugging Face token: run `hf auth login` or set HF_TOKEN (never pass it on the "
+            "command line or keep it in the repository)"
+        )
     api = HfApi()
     try:
         url = api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
@@ -130,16 +144,27 @@ def publish(folder: Path, *, repo: str, private: bool = False, revision: str | N
             api.create_branch(repo, branch=revision, repo_type="dataset", exist_ok=True)
         for i, batch in enumerate(upload.batches, 1):
             last = i == len(upload.batches)
-            message = upload.commit_message if last else f"Data shards {i}/{len(upload.batches) - 1} of build " \
-                                                         f"{upload.manifest_hash[:16]}"
+            message = (
+                upload.commit_message
+                if last
+                else f"Data shards {i}/{len(upload.batches) - 1} of build {upload.manifest_hash[:16]}"
+            )
             log.info("commit %d/%d: %d file(s)", i, len(upload.batches), len(batch))
-            info = api.upload_folder(folder_path=str(folder), repo_id=repo, repo_type="dataset", revision=revision,
-                                     allow_patterns=batch, commit_message=message)
+            info = api.upload_folder(
+                folder_path=str(folder),
+                repo_id=repo,
+                repo_type="dataset",
+                revision=revision,
+                allow_patterns=batch,
+                commit_message=message,
+            )
     except HfHubHTTPError as exc:
         raise PublishError(f"the hub refused the upload to datasets/{repo}: {exc}") from exc
     except httpx2.TransportError as exc:
         raise PublishError(f"cannot reach the hub at {api.endpoint}: {type(exc).__name__}: {exc}") from exc
     say(f"uploaded {len(upload.files)} file(s) to {url} ({info.commit_url})")
-    say("Gating (the data-use agreement's access requests) is a setting of the hub repository, not of the card: "
-        f"turn on 'Access requests' at {settings_url(repo)}")
+    say(
+        "Gating (the data-use agreement's access requests) is a setting of the hub repository, not of the card: "
+        f"turn on 'Access requests' at {settings_url(repo)}"
+    )
     return upload

@@ -64,8 +64,9 @@ class Review:
         return sum(len(_REDACTED.findall(s.values.get(f) or "")) for s in self.studies for f in _TEXT)
 
 
-def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = None,
-           manifest: Manifest | None = None) -> dict[str, list[int]]:
+def choose(
+    folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = None, manifest: Manifest | None = None
+) -> dict[str, list[int]]:
     """Split -> row numbers to show: the rows of ``ids``, else ``sample`` rows per split drawn with ``seed``."""
     by_split = read_columns(folder, [schema.ID], manifest=manifest)
     if ids:
@@ -79,8 +80,10 @@ def choose(folder: Path, *, sample: int, seed: int = 0, ids: list[str] | None = 
             rows.setdefault(split, []).append(row)
         return {split: sorted(rows[split]) for split in by_split if split in rows}
     rng = random.Random(seed)
-    return {split: sorted(rng.sample(range(len(cols[schema.ID])), min(sample, len(cols[schema.ID]))))
-            for split, cols in by_split.items()}
+    return {
+        split: sorted(rng.sample(range(len(cols[schema.ID])), min(sample, len(cols[schema.ID]))))
+        for split, cols in by_split.items()
+    }
 
 
 def _read_rows(folder: Path, split: str, rows: list[int], manifest: Manifest) -> list[Study]:
@@ -133,20 +136,27 @@ def stats_figures(stats: Path) -> list[Figure]:
             listed = json.loads(summary.read_text(encoding="utf-8")).get("figures") or []
         except (ValueError, AttributeError):
             listed = []
-    figures = [Figure(stats / entry["png"], str(entry.get("caption") or entry["png"])) for entry in listed
-               if isinstance(entry, dict) and isinstance(entry.get("png"), str) and (stats / entry["png"]).is_file()]
+    figures = [
+        Figure(stats / entry["png"], str(entry.get("caption") or entry["png"]))
+        for entry in listed
+        if isinstance(entry, dict) and isinstance(entry.get("png"), str) and (stats / entry["png"]).is_file()
+    ]
     known = {f.path.name for f in figures}
     return figures + [Figure(p, p.stem.replace("_", " ")) for p in sorted(stats.glob("*.png")) if p.name not in known]
 
 
-def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
-            stats: Path | None = None) -> Review:
+def collect(
+    folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None, stats: Path | None = None
+) -> Review:
     """What the page shows, read from ``folder`` (a build) and ``stats`` (a ``vixray stats`` folder; none: no
     statistics)."""
     folder = Path(folder)
     manifest = Manifest.read(folder)
-    studies = [s for split, rows in choose(folder, sample=sample, seed=seed, ids=ids, manifest=manifest).items()
-               for s in _read_rows(folder, split, rows, manifest)]
+    studies = [
+        s
+        for split, rows in choose(folder, sample=sample, seed=seed, ids=ids, manifest=manifest).items()
+        for s in _read_rows(folder, split, rows, manifest)
+    ]
     figures, table3, method = [], None, None
     if stats is not None and Path(stats).is_dir():
         stats = Path(stats)
@@ -158,8 +168,15 @@ def collect(folder: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | No
                 method = json.loads((stats / "table3.json").read_text(encoding="utf-8")).get("method")
             except (ValueError, AttributeError):
                 method = None
-    return Review(folder=folder, manifest=manifest, studies=studies, figures=figures, table3=table3,
-                  table3_method=method, quarantined=_quarantined(folder))
+    return Review(
+        folder=folder,
+        manifest=manifest,
+        studies=studies,
+        figures=figures,
+        table3=table3,
+        table3_method=method,
+        quarantined=_quarantined(folder),
+    )
 
 
 def _quarantined(folder: Path) -> list[dict[str, str]]:
@@ -219,16 +236,21 @@ def highlight(text: str | None) -> str:
     if not text:
         return '<span class="empty">(empty)</span>'
     return f'<mark class="redacted" title="replaced by de-identification">{phi.REDACTED}</mark>'.join(
-        _e(part) for part in text.split(phi.REDACTED))
+        _e(part) for part in text.split(phi.REDACTED)
+    )
 
 
 def _table(head: list[str], rows: list[list[Any]], *, cls: str, row_heads: bool = False) -> str:
     """A table in its own horizontally scrolling box: a wide table never widens the page."""
-    out = [f'<div class="scroll"><table class="{cls}"><thead><tr>', *(f"<th>{_e(h)}</th>" for h in head),
-           "</tr></thead><tbody>"]
+    out = [
+        f'<div class="scroll"><table class="{cls}"><thead><tr>',
+        *(f"<th>{_e(h)}</th>" for h in head),
+        "</tr></thead><tbody>",
+    ]
     for row in rows:
-        cells = [f'<th scope="row">{_e(c)}</th>' if row_heads and i == 0 else f"<td>{_e(c)}</td>"
-                 for i, c in enumerate(row)]
+        cells = [
+            f'<th scope="row">{_e(c)}</th>' if row_heads and i == 0 else f"<td>{_e(c)}</td>" for i, c in enumerate(row)
+        ]
         out.append("<tr>" + "".join(cells) + "</tr>")
     return "".join(out) + "</tbody></table></div>"
 
@@ -237,45 +259,68 @@ def _summary(review: Review) -> str:
     m = review.manifest
     counts = m.counts
     patients = m.patients or {}
-    rows = [[split, info.num_examples, len(patients.get(split, ())), len(info.shards), f"{info.bytes / 1e6:.2f}"]
-            for split, info in m.splits.items()]
-    parts = ["<h2>Build</h2>",
-             f"<p>Read {_e(counts.read)} · written {_e(counts.written)} · rejected "
-             f"{_e(counts.rejected)}. Seed {_e(m.seed)}; source {_e(m.source.get('kind'))}."
-             "</p>",
-             _table(["split", "examples", "patients", "shards", "MB"], rows, cls="counts")]
+    rows = [
+        [split, info.num_examples, len(patients.get(split, ())), len(info.shards), f"{info.bytes / 1e6:.2f}"]
+        for split, info in m.splits.items()
+    ]
+    parts = [
+        "<h2>Build</h2>",
+        f"<p>Read {_e(counts.read)} · written {_e(counts.written)} · rejected "
+        f"{_e(counts.rejected)}. Seed {_e(m.seed)}; source {_e(m.source.get('kind'))}."
+        "</p>",
+        _table(["split", "examples", "patients", "shards", "MB"], rows, cls="counts"),
+    ]
     reasons = counts.rejected_by_reason
-    parts += ["<h3>Rejects by reason</h3>",
-              _table(["reason", "records"], [[r, n] for r, n in reasons.items()], cls="rejects") if reasons
-              else '<p class="rejects">No record rejected.</p>']
-    audit = [[k.replace("_", " "), ", ".join(f"{a} {b}" for a, b in v.items()) or "none" if isinstance(v, dict) else v]
-             for k, v in m.deid.items()]
+    parts += [
+        "<h3>Rejects by reason</h3>",
+        _table(["reason", "records"], [[r, n] for r, n in reasons.items()], cls="rejects")
+        if reasons
+        else '<p class="rejects">No record rejected.</p>',
+    ]
+    audit = [
+        [k.replace("_", " "), ", ".join(f"{a} {b}" for a, b in v.items()) or "none" if isinstance(v, dict) else v]
+        for k, v in m.deid.items()
+    ]
     parts += ["<h3>De-identification audit</h3>", _table(["", "count"], audit, cls="deid")]
     scan = m.leak_scan
     clean = scan is not None and scan.clean and not scan.hits
-    verdict = "clean" if clean else (f"{count(scan.hits, 'hit')}: not publishable" if scan
-                                     else "not recorded: not publishable")
-    parts.append(f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
-                 f"{_e(count(scan.values_checked if scan else 0, 'identifying value'))} searched for in "
-                 f"{_e(count(scan.files_scanned if scan else 0, 'file'))}.</p>")
+    verdict = (
+        "clean"
+        if clean
+        else (f"{count(scan.hits, 'hit')}: not publishable" if scan else "not recorded: not publishable")
+    )
+    parts.append(
+        f'<h3>Leak scan</h3><p class="leak {"ok" if clean else "bad"}"><strong>{_e(verdict)}</strong>: '
+        f"{_e(count(scan.values_checked if scan else 0, 'identifying value'))} searched for in "
+        f"{_e(count(scan.files_scanned if scan else 0, 'file'))}.</p>"
+    )
     residual = m.residual_scan
     if residual is not None:
-        parts.append(f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(count(residual.hits, "hit"))}'
-                     f"</strong> for {_e(', '.join(residual.categories))} in "
-                     f"{_e(residual.scanned)}.</p>")
+        parts.append(
+            f'<h3>Residual-PHI scan</h3><p class="residual-scan"><strong>{_e(count(residual.hits, "hit"))}'
+            f"</strong> for {_e(', '.join(residual.categories))} in "
+            f"{_e(residual.scanned)}.</p>"
+        )
     if review.quarantined:
-        parts += [f"<h3>Quarantined records ({len(review.quarantined)})</h3><p>Residual PHI in their text after "
-                  "de-identification: not written. Fix the text in the export and rebuild.</p>",
-                  _table(["record", "where, what kind"], [[q["ref"], q["detail"]] for q in review.quarantined],
-                         cls="quarantined")]
+        parts += [
+            f"<h3>Quarantined records ({len(review.quarantined)})</h3><p>Residual PHI in their text after "
+            "de-identification: not written. Fix the text in the export and rebuild.</p>",
+            _table(
+                ["record", "where, what kind"], [[q["ref"], q["detail"]] for q in review.quarantined], cls="quarantined"
+            ),
+        ]
     screening = m.pixel_screening
     if screening is not None:
         parts.append(f'<h3>Pixel text</h3><p class="screening">{_e(screening.statement)}</p>')
     hits = scan.hit_details if scan else ()
     if hits:
-        parts.append(_table(["file", "where", "value sha256"],
-                            [[h.get("file"), h.get("where"), str(h.get("value_sha256", ""))[:16]] for h in hits],
-                            cls="leak-hits"))
+        parts.append(
+            _table(
+                ["file", "where", "value sha256"],
+                [[h.get("file"), h.get("where"), str(h.get("value_sha256", ""))[:16]] for h in hits],
+                cls="leak-hits",
+            )
+        )
     return "\n".join(parts)
 
 
@@ -290,31 +335,43 @@ def _figures(review: Review) -> str:
             parts.append(f'<p class="method">Lengths: {_e(review.table3_method)}.</p>')
         parts.append(_table(head, rows, cls="table3", row_heads=True))
     for figure in review.figures:
-        parts.append(f'<figure class="stat"><img alt="{_e(figure.caption)}" '
-                     f'src="{_data_uri(figure.path.read_bytes(), "png")}"><figcaption>{_e(figure.caption)}'
-                     "</figcaption></figure>")
+        parts.append(
+            f'<figure class="stat"><img alt="{_e(figure.caption)}" '
+            f'src="{_data_uri(figure.path.read_bytes(), "png")}"><figcaption>{_e(figure.caption)}'
+            "</figcaption></figure>"
+        )
     return "\n".join(parts)
 
 
 def _study(study: Study, size: int) -> str:
     v = study.values
     uri = thumbnail(v.get(schema.IMAGE), size)
-    image = (f'<img alt="radiograph {_e(v.get(schema.ID))}" src="{uri}">' if uri
-             else '<p class="bad">image does not decode</p>')
-    meta = " · ".join(f"{name} {_e(v.get(name) if v.get(name) is not None else '–')}"
-                      for name in (schema.AGE, schema.SEX, schema.VIEW))
+    image = (
+        f'<img alt="radiograph {_e(v.get(schema.ID))}" src="{uri}">'
+        if uri
+        else '<p class="bad">image does not decode</p>'
+    )
+    meta = " · ".join(
+        f"{name} {_e(v.get(name) if v.get(name) is not None else '–')}"
+        for name in (schema.AGE, schema.SEX, schema.VIEW)
+    )
     texts = []
     for name in _TEXT:
         flag = ""
         if name in study.residual:
             kinds = study.residual[name]
-            flag = (f' <span class="residual">still matches {"a PHI pattern" if len(kinds) == 1 else "PHI patterns"}'
-                    f": {_e(', '.join(kinds))}</span>")
-        texts.append(f'<dt>{_e(name)}</dt><dd class="{_e(name)}{" flagged" if flag else ""}">'
-                     f"{highlight(v.get(name))}{flag}</dd>")
-    return (f'<article class="study" data-id="{_e(v.get(schema.ID))}" data-split="{_e(study.split)}">'
-            f'<figure>{image}</figure><div class="report"><h4>{_e(v.get(schema.ID))} <small>{_e(study.split)} row '
-            f'{study.row}</small></h4><p class="meta">{meta}</p><dl>{"".join(texts)}</dl></div></article>')
+            flag = (
+                f' <span class="residual">still matches {"a PHI pattern" if len(kinds) == 1 else "PHI patterns"}'
+                f": {_e(', '.join(kinds))}</span>"
+            )
+        texts.append(
+            f'<dt>{_e(name)}</dt><dd class="{_e(name)}{" flagged" if flag else ""}">{highlight(v.get(name))}{flag}</dd>'
+        )
+    return (
+        f'<article class="study" data-id="{_e(v.get(schema.ID))}" data-split="{_e(study.split)}">'
+        f'<figure>{image}</figure><div class="report"><h4>{_e(v.get(schema.ID))} <small>{_e(study.split)} row '
+        f'{study.row}</small></h4><p class="meta">{meta}</p><dl>{"".join(texts)}</dl></div></article>'
+    )
 
 
 _CSS = """
@@ -343,31 +400,46 @@ figcaption{color:#444;margin-top:.3em}
 def render(review: Review, *, thumbnail_px: int = THUMBNAIL_PX) -> str:
     """The page's HTML: no script, no external reference, every image a data URI."""
     m = review.manifest
-    synthetic = ('<p class="warning"><strong>Synthetic demo build:</strong> generated records, not patient data.</p>'
-                 if m.synthetic else "")
+    synthetic = (
+        '<p class="warning"><strong>Synthetic demo build:</strong> generated records, not patient data.</p>'
+        if m.synthetic
+        else ""
+    )
     by_split: dict[str, list[Study]] = {}
     for study in review.studies:
         by_split.setdefault(study.split, []).append(study)
     flagged = sum(bool(s.residual) for s in review.studies)
-    sample = [f"<h2>Sample</h2><p>{count(len(review.studies), 'study', 'studies')} shown; "
-              f'{review.replacements} <mark class="redacted">{phi.REDACTED}</mark> '
-              f"{'replacement' if review.replacements == 1 else 'replacements'} in their text; {flagged} with text "
-              "that still matches a PHI pattern.</p>"]
+    sample = [
+        f"<h2>Sample</h2><p>{count(len(review.studies), 'study', 'studies')} shown; "
+        f'{review.replacements} <mark class="redacted">{phi.REDACTED}</mark> '
+        f"{'replacement' if review.replacements == 1 else 'replacements'} in their text; {flagged} with text "
+        "that still matches a PHI pattern.</p>"
+    ]
     for split, studies in by_split.items():
         sample.append(f'<section class="split" data-split="{_e(split)}"><h3>{_e(split)}</h3>')
         sample += [_study(s, thumbnail_px) for s in studies]
         sample.append("</section>")
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>ViX-Ray build review: {_e(review.folder.name)}</title><style>{_CSS}</style></head><body>"
-            f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
-            f"<p>manifest sha256 <code>{_e(m.sha256())}</code> · builder "
-            f"{_e(m.builder.name)} {_e(m.builder.version)}</p>"
-            f"{synthetic}{_summary(review)}{''.join(sample)}{_figures(review)}</body></html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>ViX-Ray build review: {_e(review.folder.name)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>ViX-Ray build review: <code>{_e(review.folder.name)}</code></h1>"
+        f"<p>manifest sha256 <code>{_e(m.sha256())}</code> · builder "
+        f"{_e(m.builder.name)} {_e(m.builder.version)}</p>"
+        f"{synthetic}{_summary(review)}{''.join(sample)}{_figures(review)}</body></html>\n"
+    )
 
 
-def write_review(folder: Path, out: Path, *, sample: int = 3, seed: int = 0, ids: list[str] | None = None,
-                 stats: Path | None = None, thumbnail_px: int = THUMBNAIL_PX) -> Review:
+def write_review(
+    folder: Path,
+    out: Path,
+    *,
+    sample: int = 3,
+    seed: int = 0,
+    ids: list[str] | None = None,
+    stats: Path | None = None,
+    thumbnail_px: int = THUMBNAIL_PX,
+) -> Review:
     """Collect and render the review page of ``folder`` into ``out``; returns what it shows."""
     review = collect(folder, sample=sample, seed=seed, ids=ids, stats=stats)
     out = Path(out)

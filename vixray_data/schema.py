@@ -89,8 +89,10 @@ def _arrow_schema() -> pa.Schema:
 
     image = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
     fields = [pa.field(name, image if dtype == "image" else pa.type_for_alias(dtype)) for name, dtype in DTYPES.items()]
-    features = {name: {"_type": "Image"} if dtype == "image" else {"dtype": dtype, "_type": "Value"}
-                for name, dtype in DTYPES.items()}
+    features = {
+        name: {"_type": "Image"} if dtype == "image" else {"dtype": dtype, "_type": "Value"}
+        for name, dtype in DTYPES.items()
+    }
     return pa.schema(fields, metadata={"huggingface": json.dumps({"info": {"features": features}})})
 
 

@@ -28,8 +28,9 @@ def shard_paths(folder: Path, manifest: Manifest | None = None) -> dict[str, lis
     return {split: shards[split] for split in schema.split_order(shards)}
 
 
-def read_columns(folder: Path, columns: tuple[str, ...] | list[str], *,
-                 manifest: Manifest | None = None) -> dict[str, dict[str, list[Any]]]:
+def read_columns(
+    folder: Path, columns: tuple[str, ...] | list[str], *, manifest: Manifest | None = None
+) -> dict[str, dict[str, list[Any]]]:
     """Split -> column -> values, for ``columns`` of every shard of ``folder``, in shard and row order.
 
     Raises SourceError for a listed shard that is missing and SchemaError for a shard without one of ``columns``.

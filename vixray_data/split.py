@@ -28,15 +28,22 @@ class SplitPlan:
         return {name: len(idx) for name, idx in self.indices.items()}
 
 
-def targets_for(total: int, *, ratios: Sequence[float] | None = None, sizes: Sequence[int] | None = None,
-                names: Sequence[str] = schema.SPLITS) -> dict[str, int]:
+def targets_for(
+    total: int,
+    *,
+    ratios: Sequence[float] | None = None,
+    sizes: Sequence[int] | None = None,
+    names: Sequence[str] = schema.SPLITS,
+) -> dict[str, int]:
     """Records wanted per split: explicit ``sizes``, else ``ratios`` of ``total`` by largest remainder."""
     if sizes is not None:
         if len(sizes) != len(names) or any(s < 0 for s in sizes):
             raise SplitError(f"split sizes must be {len(names)} non-negative counts ({', '.join(names)}), got {sizes}")
         if sum(sizes) > total:
-            raise SplitError(f"split sizes {','.join(map(str, sizes))} add up to {sum(sizes)}, "
-                             f"more than the {total} records accepted")
+            raise SplitError(
+                f"split sizes {','.join(map(str, sizes))} add up to {sum(sizes)}, "
+                f"more than the {total} records accepted"
+            )
         return dict(zip(names, sizes, strict=True))
     ratios = tuple(ratios or schema.SPLIT_RATIOS)
     if len(ratios) != len(names) or any(r < 0 for r in ratios) or sum(ratios) <= 0:
@@ -54,9 +61,15 @@ def _rank(seed: int, key: str) -> bytes:
     return hashlib.sha256(f"{seed}\x1f{key}".encode()).digest()
 
 
-def plan_splits(patients: Sequence[str | None], *, seed: int, ratios: Sequence[float] | None = None,
-                sizes: Sequence[int] | None = None, names: Sequence[str] = schema.SPLITS,
-                ids: Sequence[str] | None = None) -> SplitPlan:
+def plan_splits(
+    patients: Sequence[str | None],
+    *,
+    seed: int,
+    ratios: Sequence[float] | None = None,
+    sizes: Sequence[int] | None = None,
+    names: Sequence[str] = schema.SPLITS,
+    ids: Sequence[str] | None = None,
+) -> SplitPlan:
     """Assign record ``i`` (with pseudonymous patient ``patients[i]``, or None) to a split.
 
     No patient lands in two splits. With ``sizes`` summing to fewer records than given, the groups that
@@ -84,15 +97,19 @@ def plan_splits(patients: Sequence[str | None], *, seed: int, ratios: Sequence[f
             surplus.extend(members)
             continue
         # furthest below target, relative to the target; ties go to the earlier split
-        best = max(pool, key=lambda n: (deficit[n] / targets[n] if targets[n] else -len(placed[n]) - 1,
-                                        -names.index(n)))
+        best = max(
+            pool, key=lambda n: (deficit[n] / targets[n] if targets[n] else -len(placed[n]) - 1, -names.index(n))
+        )
         placed[best].extend(members)
     if sizes is not None:
         short = [f"{n} would get {len(placed[n])} of {targets[n]}" for n in names if len(placed[n]) < targets[n]]
         if short:
             biggest = max((len(m) for m in groups.values()), default=0)
-            raise SplitError(f"split sizes {','.join(map(str, sizes))} cannot be met at patient level "
-                             f"({'; '.join(short)}): {len(groups)} patient(s), the largest with {biggest} "
-                             "record(s), and no patient is split across splits")
-    return SplitPlan(indices={n: sorted(v) for n, v in placed.items()}, surplus=sorted(surplus), targets=targets,
-                     groups=len(groups))
+            raise SplitError(
+                f"split sizes {','.join(map(str, sizes))} cannot be met at patient level "
+                f"({'; '.join(short)}): {len(groups)} patient(s), the largest with {biggest} "
+                "record(s), and no patient is split across splits"
+            )
+    return SplitPlan(
+        indices={n: sorted(v) for n, v in placed.items()}, surplus=sorted(surplus), targets=targets, groups=len(groups)
+    )

@@ -42,8 +42,8 @@ def _format_characters() -> re.Pattern:
 _INVISIBLE = _format_characters()
 #: Cyrillic and Greek letters drawn like Latin ones (NFKC leaves them alone).
 _LOOK_ALIKES = str.maketrans(
-    "АВЕКМНОРСТУХЅІЈԁһаеорсухѕіјԛԝѵӏ" "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαιϳνκρτυχ",
-    "ABEKMHOPCTYXSIJdhaeopcyxsijqwvl" "ABEZHIKMNOPTYXoaijvkptux")
+    "АВЕКМНОРСТУХЅІЈԁһаеорсухѕіјԛԝѵӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαιϳνκρτυχ", "ABEKMHOPCTYXSIJdhaeopcyxsijqwvlABEZHIKMNOPTYXoaijvkptux"
+)
 _MIXED_WORD = re.compile(r"[^\W\d_]+")
 _GREEK_CYRILLIC = re.compile("[\u0370-\u04ff\u0500-\u052f]")
 
@@ -67,9 +67,16 @@ def _fold_look_alikes(text: str) -> str:
     word of its own (``α1-antitrypsin``) stays."""
     if not _GREEK_CYRILLIC.search(text):
         return text
-    return _MIXED_WORD.sub(lambda m: m.group(0).translate(_LOOK_ALIKES)
-                           if any("a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff"
-                                  for c in m.group(0)) else m.group(0), text)
+    return _MIXED_WORD.sub(
+        lambda m: (
+            m.group(0).translate(_LOOK_ALIKES)
+            if any(
+                "a" <= c.lower() <= "z" or "\u00c0" <= c <= "\u024f" or "\u1e00" <= c <= "\u1eff" for c in m.group(0)
+            )
+            else m.group(0)
+        ),
+        text,
+    )
 
 
 def normalize(text: str | None, *, lowercase: bool = False) -> str:

@@ -43,13 +43,13 @@ SUPPORTED_FAMILIES: dict[str, str] = {
     "qwen2_vl": "Qwen2-VL (Qwen/Qwen2-VL-2B-Instruct, Qwen/Qwen2-VL-7B-Instruct; the released ViX-Ray weights)",
     "qwen2_5_vl": "Qwen2.5-VL (Qwen/Qwen2.5-VL-3B-Instruct, Qwen/Qwen2.5-VL-7B-Instruct)",
     "internvl": "InternVL in the transformers-native -hf format (OpenGVLab/InternVL3-1B-hf, ...; "
-                "convert InternVL2.5-1B with transformers' convert_internvl_weights_to_hf.py)",
+    "convert InternVL2.5-1B with transformers' convert_internvl_weights_to_hf.py)",
 }
 #: Families the paper used that need remote code or their own repositories; see examples/README.md.
 DOCUMENTED_ROUTES: dict[str, str] = {
     "minicpmv": "MiniCPM-V-2.6: trust_remote_code, pinned older transformers, OpenBMB's MiniCPM-V finetune scripts",
     "internvl_chat": "InternVL2.5 / Vintern-1B-v3.5 (remote-code InternVL): convert InternVL2.5 to -hf, or use "
-                     "InternVL's own internvl_chat fine-tuning scripts with their pinned transformers",
+    "InternVL's own internvl_chat fine-tuning scripts with their pinned transformers",
     "llava": "LaVy: the LaVy repository's LLaVA-based training scripts with their pinned transformers",
 }
 #: LoRA on the language model's attention and MLP projections only; the vision tower's modules never match.
@@ -80,8 +80,10 @@ def unreachable(kind: str, name: str, cause: BaseException) -> UnreachableError:
     if isinstance(cause, UnreachableError):
         return cause
     if os.path.exists(name):
-        return UnreachableError(f"{kind} {name}: the local folder could not be read ({type(cause).__name__}); "
-                                f"check that it holds a complete {kind}")
+        return UnreachableError(
+            f"{kind} {name}: the local folder could not be read ({type(cause).__name__}); "
+            f"check that it holds a complete {kind}"
+        )
     from .errors import SourceError
     from .hub import unreachable_message
 
@@ -107,20 +109,26 @@ def pick_precision(bf16: bool | None, fp16: bool | None, *, use_cpu: bool = Fals
     if bf16 is None and not fp16:
         if cuda:
             return (True, False) if bf16_ok else (False, True)
-        log.warning("no CUDA GPU: training in fp32 on CPU (slow; meant for smoke tests). "
-                    "Pass --bf16 true --use_cpu true for bf16 on CPU.")
+        log.warning(
+            "no CUDA GPU: training in fp32 on CPU (slow; meant for smoke tests). "
+            "Pass --bf16 true --use_cpu true for bf16 on CPU."
+        )
         return False, False
     bf16, fp16 = bool(bf16), bool(fp16)
     if bf16 and fp16:
         raise PrecisionError("--bf16 and --fp16 are both set; pick one")
     if bf16 and not bf16_ok:
         where = "this GPU has no bf16 (pre-Ampere): use --fp16 true" if cuda else "there is no CUDA GPU here"
-        raise PrecisionError(f"bf16 was requested (--bf16, the YAML's bf16: true or the accelerate config's "
-                             f"mixed_precision) but {where}; drop it to pick precision from the hardware, or pass "
-                             f"--bf16 false (or --mixed_precision no to accelerate launch)")
+        raise PrecisionError(
+            f"bf16 was requested (--bf16, the YAML's bf16: true or the accelerate config's "
+            f"mixed_precision) but {where}; drop it to pick precision from the hardware, or pass "
+            f"--bf16 false (or --mixed_precision no to accelerate launch)"
+        )
     if fp16 and not cuda:
-        raise PrecisionError("fp16 was requested (--fp16 or the accelerate config's mixed_precision) but there is no "
-                             "CUDA GPU here; drop it to train in fp32")
+        raise PrecisionError(
+            "fp16 was requested (--fp16 or the accelerate config's mixed_precision) but there is no "
+            "CUDA GPU here; drop it to train in fp32"
+        )
     return bf16, fp16
 
 
@@ -143,8 +151,10 @@ def model_family(model_name_or_path: str, **kwargs: Any) -> str:
 def check_model_family(model_name_or_path: str, **kwargs: Any) -> str:
     """The family of ``model_name_or_path`` if supported; else :class:`UnsupportedModelError` naming the options."""
     if not model_name_or_path:
-        raise UnsupportedModelError("no model given: pass --model_name_or_path (a hub id such as "
-                                    "Qwen/Qwen2-VL-2B-Instruct, or a local folder) or --config examples/configs/….yaml")
+        raise UnsupportedModelError(
+            "no model given: pass --model_name_or_path (a hub id such as "
+            "Qwen/Qwen2-VL-2B-Instruct, or a local folder) or --config examples/configs/….yaml"
+        )
     try:
         family = model_family(model_name_or_path, **kwargs)
     except OSError as error:
@@ -155,7 +165,8 @@ def check_model_family(model_name_or_path: str, **kwargs: Any) -> str:
     routes = "; ".join(DOCUMENTED_ROUTES.values())
     raise UnsupportedModelError(
         f"{model_name_or_path}: model_type {family or '(none)'!r} is not supported by these examples. "
-        f"Supported: {supported}. Documented routes for other models (examples/README.md): {routes}.")
+        f"Supported: {supported}. Documented routes for other models (examples/README.md): {routes}."
+    )
 
 
 class RemoteCodeError(ValueError):
@@ -178,9 +189,11 @@ def checked_load(kind: str, name: str, loader: Callable[..., Any], *args: Any, *
     except ValueError as error:
         if "trust_remote_code" not in str(error):
             raise
-        raise RemoteCodeError(f"{kind} {name}: the checkpoint ships its own code (auto_map in its config files), "
-                              f"which runs only with --trust_remote_code true; pass it if you trust that "
-                              f"code") from None
+        raise RemoteCodeError(
+            f"{kind} {name}: the checkpoint ships its own code (auto_map in its config files), "
+            f"which runs only with --trust_remote_code true; pass it if you trust that "
+            f"code"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -236,9 +249,11 @@ class AssistantOnlyCollator:
             spans = self.assistant_spans(ids[:length])
             expected = len(STAGE_FIELDS[self.stage])
             if len(spans) != expected:
-                raise ValueError(f"record {record.get(schema.ID, '?')}: found {len(spans)} assistant turn(s) in the "
-                                 f"rendered chat template, expected {expected}; the template does not use "
-                                 f"{self.assistant_header!r} ... {self.turn_end!r}")
+                raise ValueError(
+                    f"record {record.get(schema.ID, '?')}: found {len(spans)} assistant turn(s) in the "
+                    f"rendered chat template, expected {expected}; the template does not use "
+                    f"{self.assistant_header!r} ... {self.turn_end!r}"
+                )
             for start, end in spans:
                 labels[row, start:end] = batch["input_ids"][row, start:end]
             if self.max_length is not None and length > self.max_length:
@@ -255,7 +270,7 @@ class AssistantOnlyCollator:
         """``[start, end)`` of each assistant turn's content plus its closing end-of-turn token."""
         spans, n, i = [], len(self._header_ids), 0
         while i <= len(ids) - n:
-            if ids[i:i + n] == self._header_ids:
+            if ids[i : i + n] == self._header_ids:
                 start = i + n
                 end = ids.index(self._end_id, start) + 1 if self._end_id in ids[start:] else len(ids)
                 spans.append((start, end))
@@ -264,14 +279,23 @@ class AssistantOnlyCollator:
                 i += 1
         return spans
 
-    def _truncate(self, batch: Any, labels: Any, row: int, length: int, last_start: int,
-                  record: Mapping[str, Any], max_length: int) -> int:
+    def _truncate(
+        self,
+        batch: Any,
+        labels: Any,
+        row: int,
+        length: int,
+        last_start: int,
+        record: Mapping[str, Any],
+        max_length: int,
+    ) -> int:
         """Cut row ``row`` to ``max_length`` inside its last assistant turn, or raise naming the record."""
         if max_length <= last_start:
             raise ValueError(
                 f"record {record.get(schema.ID, '?')}: {length} tokens, and the image + prompt tokens before the last "
                 f"answer already take {last_start} (max_length={max_length}); image tokens are never truncated, "
-                f"so raise max_length or lower the processor's max_pixels")
+                f"so raise max_length or lower the processor's max_pixels"
+            )
         log.debug("record %s: answer truncated from %d to %d tokens", record.get(schema.ID), length, max_length)
         batch["attention_mask"][row, max_length:] = 0
         batch["input_ids"][row, max_length:] = self._pad_id
@@ -279,15 +303,18 @@ class AssistantOnlyCollator:
         return max_length
 
 
-def generation_batch(processor: Any, records: Sequence[Mapping[str, Any]], *, stage: int,
-                     findings: Sequence[str] | None = None) -> Any:
+def generation_batch(
+    processor: Any, records: Sequence[Mapping[str, Any]], *, stage: int, findings: Sequence[str] | None = None
+) -> Any:
     """Left-padded model inputs asking for the next assistant turn of each record (see ``conversations.prompt``)."""
-    samples = [prompt(record, stage=stage, findings=None if findings is None else findings[i])
-               for i, record in enumerate(records)]
-    texts = [processor.apply_chat_template(s["messages"], tokenize=False, add_generation_prompt=True)
-             for s in samples]
-    return processor(text=texts, images=[s["images"] for s in samples], padding=True, padding_side="left",
-                     return_tensors="pt")
+    samples = [
+        prompt(record, stage=stage, findings=None if findings is None else findings[i])
+        for i, record in enumerate(records)
+    ]
+    texts = [processor.apply_chat_template(s["messages"], tokenize=False, add_generation_prompt=True) for s in samples]
+    return processor(
+        text=texts, images=[s["images"] for s in samples], padding=True, padding_side="left", return_tensors="pt"
+    )
 
 
 def set_image_budget(processor: Any, *, min_pixels: int | None = None, max_pixels: int | None = None) -> None:
@@ -343,12 +370,15 @@ class ThroughputCallback(TrainerCallback):
         samples = state.global_step * args.per_device_train_batch_size * args.gradient_accumulation_steps
         samples *= max(args.world_size, 1)
         self.summary = {
-            "steps": state.global_step, "seconds": round(seconds, 3), "samples": samples,
+            "steps": state.global_step,
+            "seconds": round(seconds, 3),
+            "samples": samples,
             "samples_per_second": round(samples / seconds, 3),
             "tokens": int(state.num_input_tokens_seen or 0),
             "tokens_per_second": round((state.num_input_tokens_seen or 0) / seconds, 1),
-            "peak_gpu_memory_gib": (round(torch.cuda.max_memory_allocated() / 2**30, 2)
-                                    if torch.cuda.is_available() else None),
+            "peak_gpu_memory_gib": (
+                round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None
+            ),
             "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         }
         log.info("throughput: %s", self.summary)

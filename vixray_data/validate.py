@@ -47,12 +47,20 @@ class ValidationReport:
 
     def summary(self) -> str:
         per = ", ".join(f"{s} {n}" for s, n in self.rows.items())
-        return (f"OK {self.folder}: {sum(self.rows.values())} rows ({per}) in {self.shards} shard(s), "
-                f"{self.images_checked} image(s) decoded, manifest {self.manifest_hash[:16]}")
+        return (
+            f"OK {self.folder}: {sum(self.rows.values())} rows ({per}) in {self.shards} shard(s), "
+            f"{self.images_checked} image(s) decoded, manifest {self.manifest_hash[:16]}"
+        )
 
 
-def validate(folder: Path, *, sample: int | None = None, seed: int = 0,
-             phi_values: list[str] | None = None, progress: bool = False) -> ValidationReport:
+def validate(
+    folder: Path,
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+    phi_values: list[str] | None = None,
+    progress: bool = False,
+) -> ValidationReport:
     """Validate ``folder``; raises :class:`~vixray_data.errors.ValidationError` listing every problem.
 
     ``sample`` decodes that many images (chosen with ``seed``) instead of all; ``phi_values`` re-runs the
@@ -65,8 +73,14 @@ def validate(folder: Path, *, sample: int | None = None, seed: int = 0,
     return report
 
 
-def check(folder: Path, *, sample: int | None = None, seed: int = 0,
-          phi_values: list[str] | None = None, progress: bool = False) -> ValidationReport:
+def check(
+    folder: Path,
+    *,
+    sample: int | None = None,
+    seed: int = 0,
+    phi_values: list[str] | None = None,
+    progress: bool = False,
+) -> ValidationReport:
     """Like :func:`validate` but returns the report with its problems instead of raising."""
     folder = Path(folder)
     report = ValidationReport(folder=folder)
@@ -80,8 +94,10 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
 
     splits = manifest.splits
     if not splits or list(splits) != [s for s in schema.SPLITS if s in splits]:  # empty splits are left out
-        problems.append(f"{schema.MANIFEST}: splits are {list(splits)}, expected {list(schema.SPLITS)} "
-                        "or the non-empty ones among them")
+        problems.append(
+            f"{schema.MANIFEST}: splits are {list(splits)}, expected {list(schema.SPLITS)} "
+            "or the non-empty ones among them"
+        )
     row_group_limit = min(manifest.limits.row_group_bytes, schema.DEFAULT_ROW_GROUP_BYTES)
     shard_limit = min(manifest.limits.shard_bytes, schema.DEFAULT_SHARD_BYTES)
 
@@ -96,12 +112,14 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
             report.shards += 1
         report.rows[split] = rows
         if rows != info.num_examples:
-            problems.append(f"{schema.MANIFEST}: split {split} says num_examples {info.num_examples}, "
-                            f"its shards hold {rows} rows")
+            problems.append(
+                f"{schema.MANIFEST}: split {split} says num_examples {info.num_examples}, its shards hold {rows} rows"
+            )
         counted = manifest.counts.per_split.get(split)
         if counted is not None and counted.written != rows:
-            problems.append(f"{schema.MANIFEST}: counts.per_split.{split}.written is {counted.written}, "
-                            f"shards hold {rows}")
+            problems.append(
+                f"{schema.MANIFEST}: counts.per_split.{split}.written is {counted.written}, shards hold {rows}"
+            )
     shards.close()
     _check_extra_shards(folder, manifest, problems)
     _check_card(folder, manifest, report, problems)
@@ -112,8 +130,16 @@ def check(folder: Path, *, sample: int | None = None, seed: int = 0,
     return report
 
 
-def _check_shard(folder: Path, split: str, shard: ShardInfo, row_group_limit: int, shard_limit: int,
-                 ids: dict[str, tuple[str, int]], images: list, problems: list[str]) -> int:
+def _check_shard(
+    folder: Path,
+    split: str,
+    shard: ShardInfo,
+    row_group_limit: int,
+    shard_limit: int,
+    ids: dict[str, tuple[str, int]],
+    images: list,
+    problems: list[str],
+) -> int:
     """Checks one shard; returns its row count (0 when unreadable)."""
     rel = shard.path
     path = folder / rel
@@ -139,8 +165,10 @@ def _check_shard(folder: Path, split: str, shard: ShardInfo, row_group_limit: in
     for group in range(meta.num_row_groups):
         group_bytes = meta.row_group(group).total_byte_size
         if group_bytes > row_group_limit:
-            problems.append(f"{rel}: row group {group} is {group_bytes} bytes, over the limit of {row_group_limit} "
-                            "(the hub viewer cannot read it)")
+            problems.append(
+                f"{rel}: row group {group} is {group_bytes} bytes, over the limit of {row_group_limit} "
+                "(the hub viewer cannot read it)"
+            )
     expected = schema.FEATURES.arrow_schema
     actual = parquet.schema_arrow
     if actual.names != expected.names:
@@ -148,8 +176,9 @@ def _check_shard(folder: Path, split: str, shard: ShardInfo, row_group_limit: in
         return meta.num_rows
     for name in expected.names:
         if not actual.field(name).type.equals(expected.field(name).type):
-            problems.append(f"{rel}: column {name} has type {actual.field(name).type}, expected "
-                            f"{expected.field(name).type}")
+            problems.append(
+                f"{rel}: column {name} has type {actual.field(name).type}, expected {expected.field(name).type}"
+            )
     columns = [n for n in schema.FIELDS if n != schema.IMAGE]
     offset = 0
     for group in range(meta.num_row_groups):
@@ -197,21 +226,25 @@ def _check_card(folder: Path, manifest: Manifest, report: ValidationReport, prob
         problems.append(f"{schema.CARD}: dataset_info.features differ from the schema")
     yaml_splits = {s.get("name"): s for s in info.get("splits") or []}
     if list(yaml_splits) != list(manifest.splits):
-        problems.append(f"{schema.CARD}: dataset_info.splits {list(yaml_splits)} differ from the manifest's "
-                        f"{list(manifest.splits)}")
+        problems.append(
+            f"{schema.CARD}: dataset_info.splits {list(yaml_splits)} differ from the manifest's {list(manifest.splits)}"
+        )
     for split, rows in report.rows.items():
         n = yaml_splits.get(split, {}).get("num_examples")
         if split in yaml_splits and n != rows:
-            problems.append(f"{schema.CARD}: num_examples of {split} is {n}, its shards hold {rows} rows "
-                            "(datasets.load_dataset would fail)")
+            problems.append(
+                f"{schema.CARD}: num_examples of {split} is {n}, its shards hold {rows} rows "
+                "(datasets.load_dataset would fail)"
+            )
     configs = header.get("configs") or []
     declared = [d.get("split") for c in configs for d in c.get("data_files") or []]
     if declared != list(manifest.splits):
-        problems.append(f"{schema.CARD}: configs declare splits {declared}, "
-                        f"the manifest has {list(manifest.splits)}")
+        problems.append(f"{schema.CARD}: configs declare splits {declared}, the manifest has {list(manifest.splits)}")
     if report.manifest_hash not in body:
-        problems.append(f"{schema.CARD}: does not show the manifest hash {report.manifest_hash[:16]}… "
-                        "(card and manifest.json are from different builds)")
+        problems.append(
+            f"{schema.CARD}: does not show the manifest hash {report.manifest_hash[:16]}… "
+            "(card and manifest.json are from different builds)"
+        )
 
 
 def _check_patients(manifest: Manifest, problems: list[str]) -> None:
@@ -227,8 +260,15 @@ def _check_patients(manifest: Manifest, problems: list[str]) -> None:
             seen.setdefault(key, split)
 
 
-def _check_images(folder: Path, images: list[tuple[str, int, int]], sample: int | None, seed: int,
-                  problems: list[str], *, progress: bool = False) -> int:
+def _check_images(
+    folder: Path,
+    images: list[tuple[str, int, int]],
+    sample: int | None,
+    seed: int,
+    problems: list[str],
+    *,
+    progress: bool = False,
+) -> int:
     chosen = images if sample is None or sample >= len(images) else random.Random(seed).sample(images, sample)
     decoding = bar(total=len(chosen), enabled=progress, desc="decoding images", unit="img")
     by_group: dict[tuple[str, int], list[int]] = {}
@@ -261,10 +301,14 @@ def _check_leak_scan(folder: Path, manifest: Manifest, phi_values: list[str] | N
         problems.append(f"{schema.MANIFEST}: no leak-scan result recorded")
     elif not scan.clean or scan.hits:
         files = sorted({h.get("file", "?") for h in scan.hit_details})
-        problems.append(f"{schema.MANIFEST}: the recorded leak scan is not clean ({scan.hits} hit(s)"
-                        + (f" in {', '.join(files)}" if files else "") + ")")
+        problems.append(
+            f"{schema.MANIFEST}: the recorded leak scan is not clean ({scan.hits} hit(s)"
+            + (f" in {', '.join(files)}" if files else "")
+            + ")"
+        )
     if phi_values:
         result = leak_scan.scan_folder(folder, phi_values)
         for hit in result.hits:
-            problems.append(f"{hit['file']}: leak scan hit in {hit['where']} "
-                            f"(value sha256 {hit['value_sha256'][:16]}…)")
+            problems.append(
+                f"{hit['file']}: leak scan hit in {hit['where']} (value sha256 {hit['value_sha256'][:16]}…)"
+            )

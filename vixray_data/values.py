@@ -37,8 +37,7 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     schema.NOTE: ("note", "notes", "ghichu", "chuthich", "comment", "comments"),
     schema.TECHNIQUE: ("technique", "kythuat", "kithuat", "kythuatchup", "protocol"),
     schema.FINDINGS: ("findings", "finding", "mota", "motahinhanh", "ketquamota", "ketqua", "description"),
-    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions", "diagnosis",
-                         "chandoan"),
+    schema.IMPRESSIONS: ("impressions", "impression", "ketluan", "conclusion", "conclusions", "diagnosis", "chandoan"),
 }
 #: A loaded dataset's id and image columns (an export table has join keys and file paths instead).
 DATASET_ALIASES: dict[str, tuple[str, ...]] = {
@@ -49,11 +48,34 @@ DATASET_ALIASES: dict[str, tuple[str, ...]] = {
 #: Every role of an export table, in the order the table reader assigns them.
 TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     **FIELD_ALIASES,
-    STUDY: ("accession", "accessionnumber", "accessionno", "sophieu", "maphieu", "studyinstanceuid",
-            "studyuid", "studyid", "machidinh", "sochidinh", "studykey"),
+    STUDY: (
+        "accession",
+        "accessionnumber",
+        "accessionno",
+        "sophieu",
+        "maphieu",
+        "studyinstanceuid",
+        "studyuid",
+        "studyid",
+        "machidinh",
+        "sochidinh",
+        "studykey",
+    ),
     PATIENT: ("patientid", "mabn", "mabenhnhan", "pid", "mayte", "mabenhan", "patientkey"),
-    FILE: ("file", "filename", "filepath", "path", "image", "imagepath", "imagefile", "tenfile", "tentep",
-           "duongdan", "anh", "hinhanh"),
+    FILE: (
+        "file",
+        "filename",
+        "filepath",
+        "path",
+        "image",
+        "imagepath",
+        "imagefile",
+        "tenfile",
+        "tentep",
+        "duongdan",
+        "anh",
+        "hinhanh",
+    ),
     PATIENT_NAME: ("patientname", "name", "hoten", "hovaten", "tenbenhnhan", "hotenbenhnhan", "ten"),
     BIRTH_DATE: ("birthdate", "dateofbirth", "dob", "patientbirthdate", "ngaysinh", "namsinh"),
     STUDY_DATE: ("studydate", "ngaychup", "ngaythuchien", "ngaykham", "date", "ngay", "examdate"),
@@ -62,25 +84,65 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
     "national_id": ("cccd", "cmnd", "nationalid", "socccd", "socmnd", "idcard"),
     "insurance": ("bhyt", "sobhyt", "mabhyt", "insurance", "insuranceid", "sothebhyt"),
     "institution": ("institution", "institutionname", "hospital", "benhvien", "noichup", "coso"),
-    "physician": ("physician", "doctor", "bacsi", "bs", "bacsidocphim", "bacsichidinh", "referringphysician",
-                  "radiologist", "nguoidoc", "ktv", "operator"),
+    "physician": (
+        "physician",
+        "doctor",
+        "bacsi",
+        "bs",
+        "bacsidocphim",
+        "bacsichidinh",
+        "referringphysician",
+        "radiologist",
+        "nguoidoc",
+        "ktv",
+        "operator",
+    ),
 }
 
 # -- values ----------------------------------------------------------------------------------------------
 
 #: Age units (DICOM's Y/M/W/D and the words reports use) -> how many make a year (whole years, rounded down).
 _AGE_UNITS: dict[str, int] = {"y": 1, "m": 12, "w": 52, "d": 365}
-_AGE_WORDS = {"tuoi": "y", "t": "y", "nam": "y", "year": "y", "years": "y", "yr": "y", "yrs": "y", "yo": "y",
-              "thang": "m", "month": "m", "months": "m", "tuan": "w", "week": "w", "weeks": "w",
-              "ngay": "d", "day": "d", "days": "d"}
+_AGE_WORDS = {
+    "tuoi": "y",
+    "t": "y",
+    "nam": "y",
+    "year": "y",
+    "years": "y",
+    "yr": "y",
+    "yrs": "y",
+    "yo": "y",
+    "thang": "m",
+    "month": "m",
+    "months": "m",
+    "tuan": "w",
+    "week": "w",
+    "weeks": "w",
+    "ngay": "d",
+    "day": "d",
+    "days": "d",
+}
 _AGE = re.compile(r"(\d+)(?:[.,]\d+)?([a-z]*)\.?")
-_SEX: dict[str, str] = {"nam": schema.MALE, "male": schema.MALE, "m": schema.MALE, "man": schema.MALE,
-                        "namgioi": schema.MALE,
-                        "nu": schema.FEMALE, "female": schema.FEMALE, "f": schema.FEMALE, "woman": schema.FEMALE,
-                        "nugioi": schema.FEMALE}
+_SEX: dict[str, str] = {
+    "nam": schema.MALE,
+    "male": schema.MALE,
+    "m": schema.MALE,
+    "man": schema.MALE,
+    "namgioi": schema.MALE,
+    "nu": schema.FEMALE,
+    "female": schema.FEMALE,
+    "f": schema.FEMALE,
+    "woman": schema.FEMALE,
+    "nugioi": schema.FEMALE,
+}
 #: Spelled-out projections -> the schema's code.
-_VIEW: dict[str, str] = {"LATERAL": "LAT", "POSTERO-ANTERIOR": "PA", "POSTEROANTERIOR": "PA",
-                         "ANTERO-POSTERIOR": "AP", "ANTEROPOSTERIOR": "AP"}
+_VIEW: dict[str, str] = {
+    "LATERAL": "LAT",
+    "POSTERO-ANTERIOR": "PA",
+    "POSTEROANTERIOR": "PA",
+    "ANTERO-POSTERIOR": "AP",
+    "ANTEROPOSTERIOR": "AP",
+}
 
 
 def _blank(value: Any) -> bool:
@@ -148,11 +210,15 @@ def parse_view(value: Any) -> str | None:
 
 # -- dates -----------------------------------------------------------------------------------------------
 
+
 def parse_date(text: str) -> date | None:
     """``19520314``, ``1952-03-14``, ``14/03/1952``, ``14-03-1952``, ``14.03.1952`` (ISO datetimes too)."""
     text = (text or "").strip()
-    patterns = ((r"(\d{4})(\d{2})(\d{2})", "ymd"), (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?", "ymd"),
-                (r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T].*)?", "dmy"))
+    patterns = (
+        (r"(\d{4})(\d{2})(\d{2})", "ymd"),
+        (r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?", "ymd"),
+        (r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ T].*)?", "dmy"),
+    )
     for pattern, order in patterns:
         match = re.fullmatch(pattern, text)
         if match:

@@ -22,8 +22,11 @@ from . import schema
 from .manifest import ShardInfo
 
 #: Image bytes are already compressed (PNG/JPEG): storing them again compressed only costs time.
-_COMPRESSION = {f"{schema.IMAGE}.bytes": "NONE", f"{schema.IMAGE}.path": "SNAPPY",
-                **{name: "ZSTD" for name in schema.FIELDS if name != schema.IMAGE}}
+_COMPRESSION = {
+    f"{schema.IMAGE}.bytes": "NONE",
+    f"{schema.IMAGE}.path": "SNAPPY",
+    **{name: "ZSTD" for name in schema.FIELDS if name != schema.IMAGE},
+}
 #: Min/max statistics only where they help a reader filter; on images and report text they only add bytes.
 _STATISTICS = [schema.ID, schema.AGE, schema.SEX, schema.VIEW]
 #: Per-row estimate of what parquet adds beyond the raw values (offsets, levels, the path string).
@@ -60,8 +63,15 @@ def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:
 class SplitWriter:
     """Writes the rows of one split under ``root/data/``. Two verbs: :meth:`write` and :meth:`close`."""
 
-    def __init__(self, root: Path, split: str, *, row_group_bytes: int = schema.DEFAULT_ROW_GROUP_BYTES,
-                 shard_bytes: int = schema.DEFAULT_SHARD_BYTES, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+    def __init__(
+        self,
+        root: Path,
+        split: str,
+        *,
+        row_group_bytes: int = schema.DEFAULT_ROW_GROUP_BYTES,
+        shard_bytes: int = schema.DEFAULT_SHARD_BYTES,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> None:
         if row_group_bytes <= 0 or shard_bytes <= 0 or row_group_rows <= 0:
             raise ValueError("row_group_bytes, shard_bytes and row_group_rows must be positive")
         self.root, self.split = Path(root), split
@@ -82,8 +92,12 @@ class SplitWriter:
         path = self._part_path(len(self._parts))
         self._parts.append(path)
         self._writer = pq.ParquetWriter(
-            path, self._schema, compression=_COMPRESSION, use_dictionary=False,
-            write_statistics=_STATISTICS, store_schema=True,
+            path,
+            self._schema,
+            compression=_COMPRESSION,
+            use_dictionary=False,
+            write_statistics=_STATISTICS,
+            store_schema=True,
         )
         self._shard_estimate = FILE_OVERHEAD
 
@@ -106,9 +120,12 @@ class SplitWriter:
         for field in self._schema:
             if field.name == schema.IMAGE:
                 images = [row[schema.IMAGE] for row in buffer]
-                arrays.append(pa.StructArray.from_arrays(
-                    [pa.array([i["bytes"] for i in images], pa.binary()), pa.array([i["path"] for i in images])],
-                    fields=list(field.type)))
+                arrays.append(
+                    pa.StructArray.from_arrays(
+                        [pa.array([i["bytes"] for i in images], pa.binary()), pa.array([i["path"] for i in images])],
+                        fields=list(field.type),
+                    )
+                )
             else:
                 arrays.append(pa.array([row.get(field.name) for row in buffer], field.type))
         del buffer, images  # the Python bytes go before parquet encodes: one copy of the row group, not two
@@ -118,8 +135,10 @@ class SplitWriter:
     def write(self, row: dict[str, Any]) -> None:
         """Add one row: a dict with every schema field, ``image`` as ``{"bytes": ..., "path": ...}``."""
         size = row_bytes(row)
-        if self._buffer and (self._buffer_bytes + size + ROW_GROUP_OVERHEAD > self.row_group_bytes
-                             or len(self._buffer) >= self.row_group_rows):
+        if self._buffer and (
+            self._buffer_bytes + size + ROW_GROUP_OVERHEAD > self.row_group_bytes
+            or len(self._buffer) >= self.row_group_rows
+        ):
             self._flush()
         self._buffer.append(row)
         self._buffer_bytes += size
@@ -139,8 +158,15 @@ class SplitWriter:
             part.replace(final)
             meta = pq.ParquetFile(final).metadata
             groups = [meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)]
-            shards.append(ShardInfo(path=rel, sha256=sha256_file(final), bytes=final.stat().st_size,
-                                    num_rows=meta.num_rows, row_groups=meta.num_row_groups,
-                                    max_row_group_bytes=max(groups, default=0)))
+            shards.append(
+                ShardInfo(
+                    path=rel,
+                    sha256=sha256_file(final),
+                    bytes=final.stat().st_size,
+                    num_rows=meta.num_rows,
+                    row_groups=meta.num_row_groups,
+                    max_row_group_bytes=max(groups, default=0),
+                )
+            )
         self._parts = []
         return shards

@@ -85,8 +85,9 @@ class Producer:
             if self.busy is not None:
                 self.busy[index] = pid
             try:
-                out.append((index, screen_image(check_image(record.image(), record.ref), record.ref, self.screen),
-                            None))
+                out.append(
+                    (index, screen_image(check_image(record.image(), record.ref), record.ref, self.screen), None)
+                )
             except RecordError as exc:
                 out.append((index, None, (exc.reason, exc.detail)))
             if self.busy is not None:
@@ -135,8 +136,9 @@ class ImagePool:
     """The images of ``records`` in the order asked for, produced by ``workers`` forked processes (when more than
     one) or ``threads`` threads. A context manager: leaving it shuts the pool down."""
 
-    def __init__(self, records: Sequence[CleanRecord], *, threads: int, workers: int,
-                 screen: TextScreen | None = None) -> None:
+    def __init__(
+        self, records: Sequence[CleanRecord], *, threads: int, workers: int, screen: TextScreen | None = None
+    ) -> None:
         self.records = records
         self.ahead = 2 * max(workers, threads) + 2  # chunks in flight
         self._processes: dict[int, Any] = {}
@@ -145,8 +147,11 @@ class ImagePool:
             context = multiprocessing.get_context("fork")
             self._busy = context.RawArray("i", len(records))
             self._pool: ProcessPoolExecutor | ThreadPoolExecutor = ProcessPoolExecutor(
-                workers, mp_context=context, initializer=_start_worker,
-                initargs=(Producer(records, screen, self._busy),))
+                workers,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(Producer(records, screen, self._busy),),
+            )
         else:
             self._pool = ThreadPoolExecutor(threads)
             self._producer = Producer(records, screen)
@@ -164,7 +169,7 @@ class ImagePool:
         pending: deque[Future] = deque()
         try:
             for start in range(0, len(indices), CHUNK):
-                pending.append(self._submit(indices[start:start + CHUNK]))
+                pending.append(self._submit(indices[start : start + CHUNK]))
                 if len(pending) >= self.ahead:
                     yield from pending.popleft().result()
             while pending:
@@ -183,8 +188,11 @@ class ImagePool:
         held = [i for i, pid in busy.items() if pid in dead] or list(busy)
         how = ", ".join(sorted({_exit_text(codes[pid]) for pid in dead})) or "died"
         what = "; ".join(self.records[i].ref for i in held[:3]) or "no record in flight"
-        hint = " (SIGKILL is usually the out-of-memory killer: try fewer --num-proc)" if any(
-            codes[pid] == -signal.SIGKILL for pid in dead) else ""
+        hint = (
+            " (SIGKILL is usually the out-of-memory killer: try fewer --num-proc)"
+            if any(codes[pid] == -signal.SIGKILL for pid in dead)
+            else ""
+        )
         return WorkerError(f"an image worker process {how} while producing {what}{hint}; nothing was written")
 
     def close(self) -> None:

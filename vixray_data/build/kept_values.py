@@ -87,5 +87,8 @@ _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 def searched_in_builder_files(values: Iterable[str]) -> list[str]:
     """:func:`searched`, less the numbers of under six digits: the values searched for in the builder's own files
     (the manifest's version numbers, the card's counts), which carry no text from the data."""
-    return [value for value in searched(values)
-            if not (_NUMBER.fullmatch(value.strip()) and sum(c.isdigit() for c in value) < 6)]
+    return [
+        value
+        for value in searched(values)
+        if not (_NUMBER.fullmatch(value.strip()) and sum(c.isdigit() for c in value) < 6)
+    ]

@@ -54,14 +54,20 @@ class ScanResult:
 
     def summary(self) -> LeakScanSummary:
         """The manifest's ``leak_scan`` section."""
-        return LeakScanSummary(values_checked=self.values_checked, files_scanned=self.files_scanned,
-                               hits=len(self.hits), hit_details=tuple(self.hits), clean=self.clean)
+        return LeakScanSummary(
+            values_checked=self.values_checked,
+            files_scanned=self.files_scanned,
+            hits=len(self.hits),
+            hit_details=tuple(self.hits),
+            clean=self.clean,
+        )
 
     def to_json(self) -> dict:
         return self.summary().to_json()
 
 
 # --------------------------------------------------------------------------- spellings of a value
+
 
 def spellings(value: str) -> tuple[set[str], set[str]]:
     """(exact spellings, folded spellings) under which ``value`` is searched; both empty when too short."""
@@ -84,14 +90,16 @@ def spellings(value: str) -> tuple[set[str], set[str]]:
 
 # --------------------------------------------------------------------------- the matcher
 
+
 class _Matcher:
     """Finds which values occur in a text, word-bounded, with a first-trigram index for large value sets."""
 
     def __init__(self, values: Iterable[str]) -> None:
         self.exact: dict[str, set[str]] = {}  # spelling -> original values
         self.folded: dict[str, set[str]] = {}
-        self.values = sorted({unicodedata.normalize("NFC", v).strip() for v in values
-                              if v and len(str(v).strip()) >= MIN_LENGTH})
+        self.values = sorted(
+            {unicodedata.normalize("NFC", v).strip() for v in values if v and len(str(v).strip()) >= MIN_LENGTH}
+        )
         for value in self.values:
             exact, folded = spellings(value)
             for s in exact:
@@ -125,7 +133,7 @@ class _Matcher:
                     start = text.find(spelling, start + 1)
             return found
         for i in range(len(text) - MIN_LENGTH + 1):
-            candidates = index.get(text[i:i + MIN_LENGTH])
+            candidates = index.get(text[i : i + MIN_LENGTH])
             if candidates:
                 for spelling in candidates:
                     if text.startswith(spelling, i) and self._bounded(text, i, i + len(spelling)):
@@ -143,14 +151,15 @@ class _Matcher:
 
 # --------------------------------------------------------------------------- what a file can carry
 
+
 def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
     """(where, text) for every non-pixel part of a PNG or JPEG: text chunks inflated, EXIF/ICC/COM raw."""
     if data[:8] == b"\x89PNG\r\n\x1a\n":
         i = 8
         while i + 8 <= len(data):
-            (length,) = struct.unpack(">I", data[i:i + 4])
-            kind = data[i + 4:i + 8].decode("latin-1")
-            body = data[i + 8:i + 8 + length]
+            (length,) = struct.unpack(">I", data[i : i + 4])
+            kind = data[i + 4 : i + 8].decode("latin-1")
+            body = data[i + 8 : i + 8 + length]
             i += 12 + length
             if kind in ("IDAT", "IEND"):
                 continue
@@ -178,10 +187,10 @@ def image_texts(data: bytes) -> Iterator[tuple[str, str]]:
             marker = data[i + 1]
             if marker == 0xDA or marker == 0xD9:
                 break
-            (length,) = struct.unpack(">H", data[i + 2:i + 4])
+            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
             if 0xE0 <= marker <= 0xEF or marker == 0xFE:
                 part = "COM" if marker == 0xFE else f"APP{marker - 0xE0}"
-                yield f"jpeg {part}", bytes_text(data[i + 4:i + 2 + length])
+                yield f"jpeg {part}", bytes_text(data[i + 4 : i + 2 + length])
             i += 2 + length
     else:
         yield "bytes", bytes_text(data)
@@ -221,12 +230,14 @@ def _parquet_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, st
 
 def _leaf_paths(schema, pa) -> list[str]:
     """Dotted paths of the leaf fields (``image.bytes``, ``image.path``, ``id``): what parquet can read alone."""
+
     def walk(field, prefix: str) -> Iterator[str]:
         if pa.types.is_struct(field.type):
             for i in range(field.type.num_fields):
                 yield from walk(field.type.field(i), f"{prefix}{field.name}.")
         else:
             yield prefix + field.name
+
     return [path for field in schema for path in walk(field, "")]
 
 

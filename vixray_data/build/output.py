@@ -153,8 +153,10 @@ def check_location(out: Path, needed: int) -> None:
     stats = os.statvfs(place)
     free = stats.f_bavail * stats.f_frsize
     if free < needed + MARGIN_BYTES:
-        raise OutputError(f"not enough room for the output {out}: {_size(free)} free in {place}, the build needs "
-                          f"about {_size(needed + MARGIN_BYTES)} (an estimate from the source's size)")
+        raise OutputError(
+            f"not enough room for the output {out}: {_size(free)} free in {place}, the build needs "
+            f"about {_size(needed + MARGIN_BYTES)} (an estimate from the source's size)"
+        )
 
 
 def prepare(out: Path) -> Path:
@@ -164,8 +166,9 @@ def prepare(out: Path) -> Path:
     if out.exists() and not out.is_dir():
         raise OutputError(f"output {out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()) and not (out / schema.MANIFEST).exists():
-        raise OutputError(f"refusing to replace {out}: it is not empty and holds no {schema.MANIFEST} "
-                          "(not a ViX-Ray build)")
+        raise OutputError(
+            f"refusing to replace {out}: it is not empty and holds no {schema.MANIFEST} (not a ViX-Ray build)"
+        )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(out)

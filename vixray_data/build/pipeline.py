@@ -43,8 +43,12 @@ class BuildResult:
         c = self.counts
         per = ", ".join(f"{s} {v.written}" for s, v in c.per_split.items())
         reasons = ", ".join(f"{r} {n}" for r, n in c.rejected_by_reason.items())
-        return (f"read {c.read} · written {c.written} ({per}) · rejected {c.rejected}"
-                + (f" ({reasons})" if reasons else "") + f" → {self.out}" + "".join(self.warnings()))
+        return (
+            f"read {c.read} · written {c.written} ({per}) · rejected {c.rejected}"
+            + (f" ({reasons})" if reasons else "")
+            + f" → {self.out}"
+            + "".join(self.warnings())
+        )
 
     def warnings(self) -> list[str]:
         """One line per split left empty (no shard written), saying why: too few patients or records."""
@@ -110,15 +114,31 @@ def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
     return BuildResult(out=out, manifest=manifest, rejects=rejects)
 
 
-def _build_into(tmp: Path, config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier,
-                screen: ocr.TextScreen | None, flight: InFlight) -> tuple[Manifest, list[Reject]]:
+def _build_into(
+    tmp: Path,
+    config: BuildConfig,
+    source: sources.Source,
+    deidentifier: deid.Deidentifier,
+    screen: ocr.TextScreen | None,
+    flight: InFlight,
+) -> tuple[Manifest, list[Reject]]:
     collected = _collect(config, source, deidentifier, flight)
     _deidentify(collected.records, deidentifier, flight)
     plan = _split(config, collected, flight)
     written = _write(tmp, config, collected, plan, screen, deidentifier.phi_values, flight)
     scan = _scan(tmp, config, written, deidentifier.phi_values, flight)
-    manifest = _seal(tmp, config, source, deidentifier, screen, collected=collected, plan=plan, written=written,
-                     scan=scan, flight=flight)
+    manifest = _seal(
+        tmp,
+        config,
+        source,
+        deidentifier,
+        screen,
+        collected=collected,
+        plan=plan,
+        written=written,
+        scan=scan,
+        flight=flight,
+    )
     return manifest, collected.rejects
 
 
@@ -130,13 +150,19 @@ class _Collected:
     rejects: list[Reject]  # every reject of the build, added to by the later stages
 
 
-def _collect(config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier,
-             flight: InFlight) -> _Collected:
+def _collect(
+    config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier, flight: InFlight
+) -> _Collected:
     """Every record read and allow-listed (pseudonyms, parsed fields), its text not yet scrubbed: the identifying
     values of all records must be known first."""
     read, records, rejects, seen = 0, [], [], {}
-    items = progress.bar(source, enabled=config.progress, desc="reading", unit="rec",
-                         total=len(source) if hasattr(source, "__len__") else None)
+    items = progress.bar(
+        source,
+        enabled=config.progress,
+        desc="reading",
+        unit="rec",
+        total=len(source) if hasattr(source, "__len__") else None,
+    )
     flight.enter("reading the export")
     for item in items:
         read += 1
@@ -165,11 +191,17 @@ def _split(config: BuildConfig, collected: _Collected, flight: InFlight) -> Spli
     _strict_check(config, collected.rejects)
     flight.enter("splitting")
     records = collected.records
-    plan = plan_splits([r.patient for r in records], ids=[r.id for r in records], seed=config.seed,
-                       ratios=config.split_ratios, sizes=config.split_sizes)
+    plan = plan_splits(
+        [r.patient for r in records],
+        ids=[r.id for r in records],
+        seed=config.seed,
+        ratios=config.split_ratios,
+        sizes=config.split_sizes,
+    )
     for i in plan.surplus:
-        collected.rejects.append(Reject(records[i].ref, "not_in_split_sizes",
-                                        "the --split-sizes leave no room for this record"))
+        collected.rejects.append(
+            Reject(records[i].ref, "not_in_split_sizes", "the --split-sizes leave no room for this record")
+        )
     _strict_check(config, collected.rejects)
     return plan
 
@@ -185,17 +217,31 @@ class _Written:
     screen: residual_scan.ResidualScreen  # the residual-PHI screen of each record's text: who was quarantined
 
 
-def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPlan, screen: ocr.TextScreen | None,
-           values: set[str], flight: InFlight) -> _Written:
+def _write(
+    tmp: Path,
+    config: BuildConfig,
+    collected: _Collected,
+    plan: SplitPlan,
+    screen: ocr.TextScreen | None,
+    values: set[str],
+    flight: InFlight,
+) -> _Written:
     records, rejects = collected.records, collected.rejects
     threads = images.num_proc(config)
     workers = images.use_workers(records, threads, screen)
-    written = _Written(splits={}, per_split={}, patients={}, image_hits=[], stats=card.FieldStats(),
-                       screen=residual_scan.ResidualScreen(report=config.report_residual))
+    written = _Written(
+        splits={},
+        per_split={},
+        patients={},
+        image_hits=[],
+        stats=card.FieldStats(),
+        screen=residual_scan.ResidualScreen(report=config.report_residual),
+    )
     seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
     image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
-    bar = progress.bar(total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing",
-                       unit="img")
+    bar = progress.bar(
+        total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing", unit="img"
+    )
     with images.ImagePool(records, threads=threads, workers=workers, screen=screen) as pool:
         for split, indices in plan.indices.items():
             writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
@@ -206,15 +252,22 @@ def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPla
                 record = records[index]
                 flight.ref = records[indices[position]].ref if position < len(indices) else None
                 quarantine = None if error else written.screen.check(record, split)  # residual PHI: not written
-                duplicate = None if error or quarantine else seen.check(record.ref, image.file_sha256,
-                                                                        image.pixel_sha256, "image")
+                duplicate = (
+                    None
+                    if error or quarantine
+                    else seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
+                )
                 if error is not None or quarantine is not None or duplicate is not None:
                     rejects.append(quarantine or duplicate or Reject(record.ref, error[0], error[1]))
                     _strict_check(config, rejects)
                     continue
-                row = {schema.ID: record.id, schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
-                       **{name: record.fields.get(name) for name in schema.FIELDS
-                          if name not in (schema.ID, schema.IMAGE)}}
+                row = {
+                    schema.ID: record.id,
+                    schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
+                    **{
+                        name: record.fields.get(name) for name in schema.FIELDS if name not in (schema.ID, schema.IMAGE)
+                    },
+                }
                 image_scan.add(f"data/{split} shards", f"column image.bytes (id {record.id})", image.data)
                 writer.write(row)
                 written.stats.add(split, row)
@@ -230,32 +283,48 @@ def _write(tmp: Path, config: BuildConfig, collected: _Collected, plan: SplitPla
     written.image_hits = image_scan.hits
     if not any(written.per_split.values()):  # a dataset of no split would not load; say why instead
         reasons = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r.reason for r in rejects).items()))
-        raise SourceError(f"no record could be written: {collected.read} read, {len(rejects)} rejected"
-                          + (f" ({reasons})" if reasons else ""))
+        raise SourceError(
+            f"no record could be written: {collected.read} read, {len(rejects)} rejected"
+            + (f" ({reasons})" if reasons else "")
+        )
     flight.enter("writing", schema.REJECTS)
     seal.write_rejects(tmp, rejects)
     return written
 
 
 # -- scan: no kind of PHI, and no listed identifying value, in anything written ------------------------------
-def _scan(tmp: Path, config: BuildConfig, written: _Written, values: set[str],
-          flight: InFlight) -> leak_scan.ScanResult:
+def _scan(
+    tmp: Path, config: BuildConfig, written: _Written, values: set[str], flight: InFlight
+) -> leak_scan.ScanResult:
     flight.enter("scanning the output for residual PHI")
-    residual_scan.require_clean(tmp, report=config.report_residual, append=True,
-                                detectors=written.screen.detectors)  # a verification: the screen ran
+    residual_scan.require_clean(
+        tmp, report=config.report_residual, append=True, detectors=written.screen.detectors
+    )  # a verification: the screen ran
     flight.enter("scanning the output for identifying values")
     scan = leak_scan.scan_folder(tmp, values, images=False)
     scan.hits.extend(written.image_hits)
     if not scan.clean:
-        raise DeidError(f"leak scan found {len(scan.hits)} identifying value(s) in the output "
-                        f"({', '.join(sorted({h['file'] for h in scan.hits}))}); nothing was written")
+        raise DeidError(
+            f"leak scan found {len(scan.hits)} identifying value(s) in the output "
+            f"({', '.join(sorted({h['file'] for h in scan.hits}))}); nothing was written"
+        )
     return scan
 
 
 # -- seal: the manifest, the card and croissant.json, each leak-scanned --------------------------------------
-def _seal(tmp: Path, config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier,
-          screen: ocr.TextScreen | None, *, collected: _Collected, plan: SplitPlan, written: _Written,
-          scan: leak_scan.ScanResult, flight: InFlight) -> Manifest:
+def _seal(
+    tmp: Path,
+    config: BuildConfig,
+    source: sources.Source,
+    deidentifier: deid.Deidentifier,
+    screen: ocr.TextScreen | None,
+    *,
+    collected: _Collected,
+    plan: SplitPlan,
+    written: _Written,
+    scan: leak_scan.ScanResult,
+    flight: InFlight,
+) -> Manifest:
     flight.enter(f"writing {schema.MANIFEST}, {schema.CARD} and {croissant.CROISSANT}")
     rejects = collected.rejects
     manifest = Manifest(
@@ -263,22 +332,32 @@ def _seal(tmp: Path, config: BuildConfig, source: sources.Source, deidentifier: 
         seed=config.seed,
         source=source.summary(),
         splits=written.splits,
-        counts=Counts(read=collected.read, written=sum(written.per_split.values()), rejected=len(rejects),
-                      rejected_by_reason=dict(sorted(Counter(r.reason for r in rejects).items())),
-                      per_split={s: SplitCounts(n) for s, n in written.per_split.items()}, split_groups=plan.groups),
+        counts=Counts(
+            read=collected.read,
+            written=sum(written.per_split.values()),
+            rejected=len(rejects),
+            rejected_by_reason=dict(sorted(Counter(r.reason for r in rejects).items())),
+            per_split={s: SplitCounts(n) for s, n in written.per_split.items()},
+            split_groups=plan.groups,
+        ),
         pixel_screening=seal.pixel_screening(screen),
         limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),
         patients=written.patients,
         deid=_audit(deidentifier),
         leak_scan=scan.summary(),
-        residual_scan=ResidualScanSummary(hits=0, categories=residual_scan.CATEGORIES, scanned=residual_scan.SCANNED,
-                                          detectors=tuple(written.screen.detectors),
-                                          quarantined=written.screen.quarantined,
-                                          quarantined_by_detector=dict(written.screen.by_detector)),
+        residual_scan=ResidualScanSummary(
+            hits=0,
+            categories=residual_scan.CATEGORIES,
+            scanned=residual_scan.SCANNED,
+            detectors=tuple(written.screen.detectors),
+            quarantined=written.screen.quarantined,
+            quarantined_by_detector=dict(written.screen.by_detector),
+        ),
         synthetic=bool(getattr(source, "is_demo", False)),
     )
-    seal.seal(tmp, manifest, values=deidentifier.phi_values, stats=written.stats,
-              report_residual=config.report_residual)
+    seal.seal(
+        tmp, manifest, values=deidentifier.phi_values, stats=written.stats, report_residual=config.report_residual
+    )
     return manifest
 
 

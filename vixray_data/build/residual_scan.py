@@ -81,7 +81,7 @@ def find_residual(text: str | None, detectors: Mapping[str, Detector]) -> list[t
     found = set()
     for name, detect in detectors.items():
         for span in detect(blanked):
-            if any(c.isalnum() for c in blanked[span.start:span.end]):
+            if any(c.isalnum() for c in blanked[span.start : span.end]):
                 found.add((name, span.category))
     return sorted(found)
 
@@ -104,14 +104,30 @@ class ResidualScreen:
 
     def check(self, record: CleanRecord, split: str) -> Reject | None:
         """None when no detector finds PHI in the record's text fields, else the record's quarantine reject."""
-        found = [(name, detector, category) for name in schema.TEXT_FIELDS
-                 for detector, category in find_residual(record.fields.get(name), self.detectors)]
+        found = [
+            (name, detector, category)
+            for name in schema.TEXT_FIELDS
+            for detector, category in find_residual(record.fields.get(name), self.detectors)
+        ]
         if not found:
             return None
         self.quarantined += 1
         self.by_detector.update({detector for _, detector, _ in found})
-        _append(self.report, [{"file": None, "split": split, "id": record.id, "ref": record.ref, "column": name,
-                               "category": category, "detector": detector} for name, detector, category in found])
+        _append(
+            self.report,
+            [
+                {
+                    "file": None,
+                    "split": split,
+                    "id": record.id,
+                    "ref": record.ref,
+                    "column": name,
+                    "category": category,
+                    "detector": detector,
+                }
+                for name, detector, category in found
+            ],
+        )
         detail = "; ".join(f"{name}: {category} ({detector})" for name, detector, category in found)
         return Reject(record.ref, REASON, f"split {split}; {detail}")
 
@@ -124,10 +140,13 @@ def _append(report: Path | None, hits: Iterable[dict]) -> None:
             handle.write(json.dumps(hit, ensure_ascii=False, sort_keys=True) + "\n")
 
 
-def _hits(file: str, split: str | None, record: str | None, column: str, text: str,
-          detectors: Mapping[str, Detector]) -> list[dict]:
-    return [{"file": file, "split": split, "id": record, "column": column, "category": category,
-             "detector": detector} for detector, category in find_residual(text, detectors)]
+def _hits(
+    file: str, split: str | None, record: str | None, column: str, text: str, detectors: Mapping[str, Detector]
+) -> list[dict]:
+    return [
+        {"file": file, "split": split, "id": record, "column": column, "category": category, "detector": detector}
+        for detector, category in find_residual(text, detectors)
+    ]
 
 
 #: What the builder itself writes in place of identifiers: a study/patient pseudonym (16 hex digits).
@@ -147,6 +166,8 @@ def builder_text(text: str) -> str:
     """The builder's own words in rejects.jsonl and manifest.json masked (``row 12``, ``file 3fa2…``, transfer
     syntax keywords): the recognizers read what is left."""
     return _syntax_words().sub("<syntax>", mask_refs(text))
+
+
 #: A version number the builder writes (its own, the lexicon's) under a key ending in ``version``.
 _VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
 
@@ -185,7 +206,7 @@ def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None)
                 obj = json.loads(line)
             except json.JSONDecodeError:
                 obj = {"line": line}
-            for key, value in (obj.items() if isinstance(obj, dict) else ()):
+            for key, value in obj.items() if isinstance(obj, dict) else ():
                 if isinstance(value, str):
                     hits += _hits(schema.REJECTS, None, f"line {number}", key, builder_text(value), recognizers)
     manifest = folder / schema.MANIFEST
@@ -207,8 +228,9 @@ def describe_residual(hit: dict) -> str:
     return f"{', '.join(parts)}: {hit['category']}{by}"
 
 
-def require_clean(folder: Path, *, report: Path | None = None, append: bool = False,
-                  detectors: Mapping[str, Detector] | None = None) -> None:
+def require_clean(
+    folder: Path, *, report: Path | None = None, append: bool = False, detectors: Mapping[str, Detector] | None = None
+) -> None:
     """The build's verification after writing: DeidError when the scan of ``folder`` finds any kind of PHI left,
     naming where (never the value). The per-record screen ran first, so a hit here is a bug in the builder, not
     data. ``report`` (``--report-residual``) receives every hit as JSON Lines; ``append`` adds to it."""
@@ -219,6 +241,10 @@ def require_clean(folder: Path, *, report: Path | None = None, append: bool = Fa
         _append(Path(report), hits)
     if hits:
         where = "; ".join(describe_residual(h) for h in hits[:5])
-        raise DeidError(f"residual PHI scan: {len(hits)} span kind(s) left in the output after the per-record "
-                        f"screen ({where}" + (", ..." if len(hits) > 5 else "") + "); nothing was written"
-                        + ("" if report else "; list them all with --report-residual PATH"))
+        raise DeidError(
+            f"residual PHI scan: {len(hits)} span kind(s) left in the output after the per-record "
+            f"screen ({where}"
+            + (", ..." if len(hits) > 5 else "")
+            + "); nothing was written"
+            + ("" if report else "; list them all with --report-residual PATH")
+        )

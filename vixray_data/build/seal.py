@@ -28,15 +28,28 @@ def write_rejects(folder: Path, rejects: Sequence[Reject]) -> None:
 def pixel_screening(screen: TextScreen | None) -> PixelScreening:
     """What the manifest (and the card) say about text in the pixels."""
     if screen is None:
-        return PixelScreening(ocr=False, statement="pixels were not screened for burned-in text (build without "
-                                                   "--ocr); only images flagged BurnedInAnnotation were removed")
-    return PixelScreening(ocr=True, engine="rapidocr-onnxruntime", allowed_words=tuple(screen.words),
-                          statement="every image was read with OCR; images with text beyond the allowed marker words "
-                                    "were rejected (burned_in_text)")
+        return PixelScreening(
+            ocr=False,
+            statement="pixels were not screened for burned-in text (build without "
+            "--ocr); only images flagged BurnedInAnnotation were removed",
+        )
+    return PixelScreening(
+        ocr=True,
+        engine="rapidocr-onnxruntime",
+        allowed_words=tuple(screen.words),
+        statement="every image was read with OCR; images with text beyond the allowed marker words "
+        "were rejected (burned_in_text)",
+    )
 
 
-def seal(folder: Path, manifest: Manifest, *, values: Iterable[str], stats: card.FieldStats,
-         report_residual: Path | None = None) -> None:
+def seal(
+    folder: Path,
+    manifest: Manifest,
+    *,
+    values: Iterable[str],
+    stats: card.FieldStats,
+    report_residual: Path | None = None,
+) -> None:
     """Write manifest.json, README.md and croissant.json into ``folder``, leak-scanned on their own first.
 
     The manifest is scanned whole; of the card only the lines the build filled in (the template's prose,
@@ -54,8 +67,9 @@ def seal(folder: Path, manifest: Manifest, *, values: Iterable[str], stats: card
         template = set(card.template_text().splitlines())
         scanned = meta / ".scan"
         scanned.mkdir()
-        (scanned / schema.CARD).write_text("\n".join(line for line in card_text.splitlines() if line not in template),
-                                           encoding="utf-8")
+        (scanned / schema.CARD).write_text(
+            "\n".join(line for line in card_text.splitlines() if line not in template), encoding="utf-8"
+        )
         card_scan = leak_scan.scan_folder(scanned, values)
         shutil.rmtree(scanned)
         (meta / schema.CARD).write_text(card_text, encoding="utf-8")

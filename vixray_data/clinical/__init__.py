@@ -38,8 +38,19 @@ from .mentions import FINDING_KINDS, find_mentions
 from .spelling import speller
 from .statements import split_statements
 
-__all__ = ["CERTAIN", "NEGATED", "NORMAL", "POLARITIES", "PRESENT", "UNCERTAIN", "UNRECOGNISED", "Fact",
-           "extract_facts", "lexicon_version", "match_key"]
+__all__ = [
+    "CERTAIN",
+    "NEGATED",
+    "NORMAL",
+    "POLARITIES",
+    "PRESENT",
+    "UNCERTAIN",
+    "UNRECOGNISED",
+    "Fact",
+    "extract_facts",
+    "lexicon_version",
+    "match_key",
+]
 
 _LINE_BREAK = re.compile(r"\s*[\r\n]+\s*")
 

@@ -212,16 +212,25 @@ class Reader:
             g.position.extend(term.positions or (m.value,))
             g.touch(m)
             return
-        after_comma = (self.previous is not None and self.previous.kind in ("comma", "join")
-                       and not (g.normal_first and g.finding is None))  # "Chưa thấy bất thường tim, phổi": a list
+        after_comma = (
+            self.previous is not None
+            and self.previous.kind in ("comma", "join")
+            and not (g.normal_first and g.finding is None)
+        )  # "Chưa thấy bất thường tim, phổi": a list
         if g.complete():
             # "... mờ kính rải rác rốn phổi tăng đậm": a new statement; so is an organ after a comma once a
             # statement is complete ("Tim không to, phổi phải <unread>": the side is not the heart's)
             if after_comma or _predicate_ahead(self.index, m.value, upcoming, cue_ends=g.subject_kind != EXPLICIT):
                 self.neg_scope = False
                 g = self.close(carry=False)
-            elif (g.normal_first and g.finding is None and g.subject_kind == EXPLICIT and not weak
-                  and g.subject is not None and not self.index.compatible(g.subject, m.value)):
+            elif (
+                g.normal_first
+                and g.finding is None
+                and g.subject_kind == EXPLICIT
+                and not weak
+                and g.subject is not None
+                and not self.index.compatible(g.subject, m.value)
+            ):
                 # "Không thấy bất thường tim phổi": every organ listed after the normal phrase shares it
                 g.pending.append((g.subject, g.subject_text, g.laterality))
                 g.laterality = None
@@ -230,8 +239,9 @@ class Reader:
                     g.set_side(term.lateral)
                 g.touch(m)
                 return
-            elif g.subject_kind == EXPLICIT or (g.subject_kind == WEAK
-                                                 and not self.index.compatible(g.subject, m.value)):
+            elif g.subject_kind == EXPLICIT or (
+                g.subject_kind == WEAK and not self.index.compatible(g.subject, m.value)
+            ):
                 # "Phổi phải đám mờ đáy phổi", "Khuyết cung sau xương sườn 5 ... lồng ngực": it only says where
                 g.position.extend(term.positions or (m.value,))
                 g.touch(m)
@@ -283,8 +293,13 @@ class Reader:
         g = self.draft
         if g.finding is not None:
             meant = bind_bare(self.index, g.subject, m)
-            organ_ahead = any(a.kind == "anatomy" and a.term is not None and not a.term.positions
-                              and bind_bare(self.index, a.value, m) for a in _clause(upcoming))
+            organ_ahead = any(
+                a.kind == "anatomy"
+                and a.term is not None
+                and not a.term.positions
+                and bind_bare(self.index, a.value, m)
+                for a in _clause(upcoming)
+            )
             after_comma = self.previous is not None and self.previous.kind == "comma"
             said_again = meant is not None and meant == self._bound(g)
             if not after_comma and ((meant is None and not organ_ahead) or said_again):
@@ -349,7 +364,7 @@ class Reader:
         g.touch(m)
 
     def _on_cause(self, m: Mention, upcoming: Sequence[Mention]) -> None:
-        """"tăng sáng do mất bóng mờ phần mềm": a finding caused by the chest wall or a breast is theirs."""
+        """ "tăng sáng do mất bóng mờ phần mềm": a finding caused by the chest wall or a breast is theirs."""
         g = self.draft
         if g.finding is None:
             return

@@ -106,8 +106,18 @@ def draft_facts(index: TermIndex, g: Draft, text: str) -> list[Fact]:
             finding, polarity = index.normal_means[subject], NEGATED
         elif polarity == NEGATED and finding in index.negated_means_normal.get(subject, ()):
             finding, polarity = None, NORMAL
-        return Fact(subject, finding, polarity, certainty, side, tuple(dict.fromkeys(position)), g.severity, span,
-                    subject_text, g.finding.surface if g.finding else None)
+        return Fact(
+            subject,
+            finding,
+            polarity,
+            certainty,
+            side,
+            tuple(dict.fromkeys(position)),
+            g.severity,
+            span,
+            subject_text,
+            g.finding.surface if g.finding else None,
+        )
 
     stated = NEGATED if g.negated else PRESENT
     if g.finding is not None:
@@ -182,8 +192,13 @@ def _clauses(mentions: Sequence[Mention]) -> list[list[Mention]]:
     return out
 
 
-def unread_facts(common: frozenset[str], mentions: Sequence[Mention], covered: Sequence[tuple[int, int]],
-                 negated: Sequence[bool], text: str) -> list[Fact]:
+def unread_facts(
+    common: frozenset[str],
+    mentions: Sequence[Mention],
+    covered: Sequence[tuple[int, int]],
+    negated: Sequence[bool],
+    text: str,
+) -> list[Fact]:
     """One ``unrecognised`` fact per clause that states nothing read yet holds content the lexicon cannot read:
     a word no term took that is not a ``common_words`` entry ("kén" of "kén khí", alone, is unread), or a
     finding word that fit no organ.
@@ -200,8 +215,11 @@ def unread_facts(common: frozenset[str], mentions: Sequence[Mention], covered: S
             continue
         if any(start <= m.start and m.end <= end for m in clause for start, end in covered):
             continue
-        unread = [m for m in clause if m.kind in ("finding", "bare")
-                  or (m.kind == "word" and m.value.isalpha() and m.value not in common)]
+        unread = [
+            m
+            for m in clause
+            if m.kind in ("finding", "bare") or (m.kind == "word" and m.value.isalpha() and m.value not in common)
+        ]
         if unread:
             organ = next((m.value for m in clause if m.kind == "anatomy"), None)
             span = text[clause[0].start : clause[-1].end].strip(" .")

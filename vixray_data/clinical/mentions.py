@@ -108,23 +108,44 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
             size, nxt = index.match(toks, i + 1)
             if nxt and nxt[0].kind == "position" and nxt[0].value in ("apex", "base"):  # "hai đáy": both bases
                 stop = spans[i + size][2]
-                out.append(Mention("position", nxt[0].value, spans[i + 1][1], stop, text[spans[i + 1][1] : stop],
-                                   nxt[0], " ".join(toks[i + 1 : i + 1 + size])))
+                out.append(
+                    Mention(
+                        "position",
+                        nxt[0].value,
+                        spans[i + 1][1],
+                        stop,
+                        text[spans[i + 1][1] : stop],
+                        nxt[0],
+                        " ".join(toks[i + 1 : i + 1 + size]),
+                    )
+                )
                 out.append(Mention("laterality", "bilateral", begin, spans[i][2], text[begin : spans[i][2]]))
                 i += 1 + size
                 continue
             if nxt and nxt[0].kind == "finding" and nxt[0].headed:  # "Hai rốn phổi đậm": both hila
                 stop = spans[i + size][2]
-                out.append(Mention("finding", nxt[0].value, spans[i + 1][1], stop, text[spans[i + 1][1] : stop],
-                                   nxt[0], " ".join(toks[i + 1 : i + 1 + size])))
+                out.append(
+                    Mention(
+                        "finding",
+                        nxt[0].value,
+                        spans[i + 1][1],
+                        stop,
+                        text[spans[i + 1][1] : stop],
+                        nxt[0],
+                        " ".join(toks[i + 1 : i + 1 + size]),
+                    )
+                )
                 out.append(Mention("laterality", "bilateral", begin, spans[i][2], text[begin : spans[i][2]]))
                 i += 1 + size
                 continue
             if nxt and nxt[0].kind == "anatomy":
                 stop = spans[i + size][2]
                 term = replace(nxt[0], lateral="bilateral")
-                out.append(Mention("anatomy", term.value, begin, stop, text[begin:stop], term,
-                                   " ".join(toks[i : i + 1 + size])))
+                out.append(
+                    Mention(
+                        "anatomy", term.value, begin, stop, text[begin:stop], term, " ".join(toks[i : i + 1 + size])
+                    )
+                )
                 i += 1 + size
                 continue
         if not terms and tok in side_letters and out and out[-1].kind in ("anatomy", "finding", "bare", "number"):
@@ -139,8 +160,11 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
             i += 1
             continue
         stop = spans[i + length - 1][2]
-        out.append(Mention(terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0],
-                           " ".join(toks[i : i + length])))
+        out.append(
+            Mention(
+                terms[0].kind, terms[0].value, begin, stop, text[begin:stop], terms[0], " ".join(toks[i : i + length])
+            )
+        )
         i += length
         measured = _ratio(index, out[-1], spans, i)
         if measured is not None:

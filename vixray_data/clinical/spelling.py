@@ -58,8 +58,9 @@ def one_edit(a: str, b: str) -> bool:
         return False
     if len(a) == len(b):
         diff = [k for k in range(len(a)) if a[k] != b[k]]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]]))
+        return len(diff) == 1 or (
+            len(diff) == 2 and diff[1] == diff[0] + 1 and (a[diff[0]], a[diff[1]]) == (b[diff[1]], b[diff[0]])
+        )
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     return any(long_[:k] + long_[k + 1 :] == short for k in range(len(long_)))
 
@@ -144,8 +145,10 @@ def _compile(index: TermIndex) -> Speller:
 def _side_letters(index: TermIndex, spec: dict) -> dict[str, str]:
     """Letter -> side id, through the lexicon's own side words ("p": "phải" -> "right")."""
     sides = {form: side for side, forms in index.lexicon.laterality.items() for form in forms}
-    return {fold(str(letter)): sides[normalize(str(word), lowercase=True)]
-            for letter, word in (spec.get("side_letters") or {}).items()}
+    return {
+        fold(str(letter)): sides[normalize(str(word), lowercase=True)]
+        for letter, word in (spec.get("side_letters") or {}).items()
+    }
 
 
 def speller(index: TermIndex) -> Speller:
@@ -202,12 +205,20 @@ def _form_at(sp: Speller, words: Sequence[str], i: int, *, minimum: int = 1) -> 
 def _typo_fixes(sp: Speller, words: list[str]) -> None:
     """Correct in place the unknown words that one edit turns into the word of one long lexicon form."""
     for i, word in enumerate(words):
-        if word in sp.known or len(word) < 2 or not word.isalpha() or (len(word) < sp.typo_min_word
-                                                                       and not _accented(word)):
+        if (
+            word in sp.known
+            or len(word) < 2
+            or not word.isalpha()
+            or (len(word) < sp.typo_min_word and not _accented(word))
+        ):
             continue
         keys = (word, *_deletions(word))
-        candidates = {c for key in keys for c in sp.neighbours.get(key, ())
-                      if one_edit(c, word) or (not _accented(word) and one_edit(fold(c), word))}
+        candidates = {
+            c
+            for key in keys
+            for c in sp.neighbours.get(key, ())
+            if one_edit(c, word) or (not _accented(word) and one_edit(fold(c), word))
+        }
         if len(word) < sp.typo_min_word:  # a short word: only a slipped tone mark ("kẻ" for "kẽ", "mơ" for "mờ")
             candidates = {c for c in candidates if fold(c) == fold(word)}
         fixes = set()
@@ -226,7 +237,8 @@ def respell(index: TermIndex, written: Sequence[tuple[str, int, int]]) -> list[T
     """The words of a statement (lowercased, with their spans) in the lexicon's spelling."""
     sp = speller(index)
     if all(w in sp.exact or not w.isalpha() for w, _, _ in written) and not any(
-            fold(w) in sp.abbreviation_sizes for w, _, _ in written):
+        fold(w) in sp.abbreviation_sizes for w, _, _ in written
+    ):
         return [Token(*w) for w in written]  # every word as the lexicon spells it: nothing to respell
     toks = _expand(sp, written)
     words = [t.text for t in toks]

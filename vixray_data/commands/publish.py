@@ -32,6 +32,13 @@ def run(args: argparse.Namespace) -> int:
         disable_progress_bars()
     if not args.folder.is_dir():
         raise SourceError(f"{args.folder} is not a folder")
-    publish(args.folder, repo=args.repo, private=args.private, revision=args.revision, dry_run=args.dry_run,
-            sample=args.sample, progress=not args.no_progress)
+    publish(
+        args.folder,
+        repo=args.repo,
+        private=args.private,
+        revision=args.revision,
+        dry_run=args.dry_run,
+        sample=args.sample,
+        progress=not args.no_progress,
+    )
     return 0

@@ -9,14 +9,21 @@ from pathlib import Path
 from ..errors import SourceError
 
 NAME = "scan"
-HELP = ("scan a folder for identifying values (one per line in --phi-values) and, in shards, rejects.jsonl and "
-        "manifest.json, for any kind of PHI left; exit 1 on any hit")
+HELP = (
+    "scan a folder for identifying values (one per line in --phi-values) and, in shards, rejects.jsonl and "
+    "manifest.json, for any kind of PHI left; exit 1 on any hit"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="folder to scan (a built dataset or anything else)")
-    parser.add_argument("--phi-values", type=Path, default=None, metavar="FILE",
-                        help="UTF-8 text file, one identifying value per line (names, IDs, dates, ...)")
+    parser.add_argument(
+        "--phi-values",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="UTF-8 text file, one identifying value per line (names, IDs, dates, ...)",
+    )
     parser.add_argument("--json", action="store_true", help="print the full result as JSON (hashes, never values)")
 
 
@@ -37,7 +44,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"LEAK {hit['file']}: {hit['where']} (value sha256 {hit['value_sha256'][:16]}…)")
         for hit in residual:
             print(f"RESIDUAL {describe_residual(hit)}")
-        print(f"{result.values_checked} value(s) checked in {result.files_scanned} file(s): "
-              + ("clean" if result.clean else f"{len(result.hits)} hit(s)")
-              + f"; residual PHI kinds: {len(residual) or 'none'}")
+        print(
+            f"{result.values_checked} value(s) checked in {result.files_scanned} file(s): "
+            + ("clean" if result.clean else f"{len(result.hits)} hit(s)")
+            + f"; residual PHI kinds: {len(residual) or 'none'}"
+        )
     return 0 if result.clean and not residual else 1

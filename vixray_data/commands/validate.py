@@ -9,16 +9,19 @@ from pathlib import Path
 from ..errors import SourceError, ValidationError
 
 NAME = "validate"
-HELP = ("check a built folder (schema, card, shard hashes and sizes, images, ids, patients, leak scan, residual "
-        "PHI)")
+HELP = "check a built folder (schema, card, shard hashes and sizes, images, ids, patients, leak scan, residual PHI)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="a folder written by `vixray build`")
     parser.add_argument("--sample", type=int, metavar="N", help="decode N images chosen at random (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="seed choosing the --sample images")
-    parser.add_argument("--phi-values", type=Path, metavar="FILE",
-                        help="also leak-scan the folder for these identifying values (one per line)")
+    parser.add_argument(
+        "--phi-values",
+        type=Path,
+        metavar="FILE",
+        help="also leak-scan the folder for these identifying values (one per line)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bars (none when stderr is not a TTY)")
 
 

@@ -43,8 +43,11 @@ def _check(uncertain: str) -> None:
 
 def _counts(fact: Fact, uncertain: str) -> bool:
     """A finding stated present that counts under the policy."""
-    return (fact.finding is not None and fact.polarity == PRESENT
-            and not (fact.certainty == UNCERTAIN and uncertain == UNCERTAIN_NEGATIVE))
+    return (
+        fact.finding is not None
+        and fact.polarity == PRESENT
+        and not (fact.certainty == UNCERTAIN and uncertain == UNCERTAIN_NEGATIVE)
+    )
 
 
 def report_state(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSITIVE) -> str:
@@ -61,8 +64,13 @@ def labels_from_facts(facts: Sequence[Fact], *, uncertain: str = UNCERTAIN_POSIT
     """The positive labels of a report's facts under an uncertainty policy (``no_finding`` for a normal one)."""
     _check(uncertain)
     lex = load_lexicon()
-    positive = {label for f in facts if f.finding is not None and _counts(f, uncertain)
-                for label in lex.findings[f.finding].labels if label in lex.labels}
+    positive = {
+        label
+        for f in facts
+        if f.finding is not None and _counts(f, uncertain)
+        for label in lex.findings[f.finding].labels
+        if label in lex.labels
+    }
     if NO_FINDING in lex.labels and report_state(facts, uncertain=uncertain) == NORMAL_STATE:
         positive.add(NO_FINDING)
     return positive

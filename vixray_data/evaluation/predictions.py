@@ -77,9 +77,14 @@ def _parse(obj: object) -> tuple[Prediction | None, list[str]]:
     if problems:
         return None, problems
     assert isinstance(obj, dict)
-    return Prediction(id=str(obj["id"]), stage=str(obj["stage"]), field=obj["field"],
-                      prediction=obj["prediction"] or "", reference=obj["reference"],
-                      split=obj.get("split") or NO_SPLIT), []
+    return Prediction(
+        id=str(obj["id"]),
+        stage=str(obj["stage"]),
+        field=obj["field"],
+        prediction=obj["prediction"] or "",
+        reference=obj["reference"],
+        split=obj.get("split") or NO_SPLIT,
+    ), []
 
 
 def _listed(problems: list[str]) -> str:
@@ -125,8 +130,11 @@ def read_predictions(path: str | Path, *, skip_invalid: bool = False) -> Predict
     if duplicates or (problems and not skip_invalid):
         found = []
         if problems:
-            found.append(f"{len(problems)} invalid line(s)" + ("" if skip_invalid else " (--skip-invalid skips them)")
-                         + f": {_listed(problems)}")
+            found.append(
+                f"{len(problems)} invalid line(s)"
+                + ("" if skip_invalid else " (--skip-invalid skips them)")
+                + f": {_listed(problems)}"
+            )
         if duplicates:  # never skipped: which of two predictions counts is not ours to guess
             found.append(f"{len(duplicates)} duplicate record(s) (never skipped): {_listed(duplicates)}")
         raise EvaluationError(f"{path}: " + "; ".join(found))
@@ -159,8 +167,10 @@ class IdCheck:
         return not (self.count("missing") or self.count("extra"))
 
     def summary(self) -> str:
-        return (f"ids: {self.references} reference id(s) ({self.reference}), {len(self.groups)} stage/field group(s); "
-                f"missing {self.count('missing')}, extra {self.count('extra')}, duplicate 0 (refused when reading)")
+        return (
+            f"ids: {self.references} reference id(s) ({self.reference}), {len(self.groups)} stage/field group(s); "
+            f"missing {self.count('missing')}, extra {self.count('extra')}, duplicate 0 (refused when reading)"
+        )
 
     def report(self) -> str:
         """The summary, then per group how many ids are missing or extra with the first few of them."""
@@ -172,10 +182,17 @@ class IdCheck:
         return "\n".join(lines)
 
     def as_dict(self) -> dict:
-        return {"reference": self.reference, "references": self.references, "duplicates": 0,
-                "missing": self.count("missing"), "extra": self.count("extra"),
-                "groups": {k: {kind: len(v[kind]) for kind in v} | {f"{kind}_ids": v[kind][:_MAX_LISTED] for kind in v}
-                           for k, v in self.groups.items()}}
+        return {
+            "reference": self.reference,
+            "references": self.references,
+            "duplicates": 0,
+            "missing": self.count("missing"),
+            "extra": self.count("extra"),
+            "groups": {
+                k: {kind: len(v[kind]) for kind in v} | {f"{kind}_ids": v[kind][:_MAX_LISTED] for kind in v}
+                for k, v in self.groups.items()
+            },
+        }
 
 
 def reference_ids(source: str) -> dict[str, set[str]]:
@@ -187,8 +204,9 @@ def reference_ids(source: str) -> dict[str, set[str]]:
     return ids | {alias: ids[name] for alias, name in SPLIT_ALIASES.items() if name in ids}
 
 
-def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | None = None,
-              *, reference: str = "") -> IdCheck:
+def check_ids(
+    predictions: PredictionSet, reference_ids: dict[str, set[str]] | None = None, *, reference: str = ""
+) -> IdCheck:
     """Which reference ids each (stage, field) lacks and which ids it has that are not references.
 
     ``reference_ids`` maps split -> ids (a line's split selects its set; lines without a split use them all).
@@ -208,8 +226,11 @@ def check_ids(predictions: PredictionSet, reference_ids: dict[str, set[str]] | N
             expected = expected_all
         else:
             splits = {r.split for r in recs}
-            expected = (expected_all if NO_SPLIT in splits else
-                        set().union(*(reference_ids.get(split, set()) for split in splits)))
+            expected = (
+                expected_all
+                if NO_SPLIT in splits
+                else set().union(*(reference_ids.get(split, set()) for split in splits))
+            )
         used |= expected
         seen = {r.id for r in recs}
         out[f"{stage}/{field_name}"] = {"missing": sorted(expected - seen), "extra": sorted(seen - expected)}

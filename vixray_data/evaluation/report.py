@@ -144,8 +144,12 @@ class _TextCache:
         if not todo or not self.kinds:
             return
         work = partial(_features, self.kinds)
-        shown: dict[str, Any] = {"enabled": self.progress, "total": len(todo), "desc": "analysing texts",
-                                 "unit": "text"}
+        shown: dict[str, Any] = {
+            "enabled": self.progress,
+            "total": len(todo),
+            "desc": "analysing texts",
+            "unit": "text",
+        }
         if self.workers > 1 and len(todo) >= _PARALLEL_MIN_TEXTS:
             with process_pool(self.workers) as pool:  # one Ctrl-C stops it (vixray_data.pool)
                 chunks = max(1, len(todo) // (self.workers * 4))
@@ -217,9 +221,20 @@ def _score_group(
             per["judge_recall"].append(100 * js.recall)
             if options.compare_judges:
                 on_offline = _judge_offline_facts(options.judge, fs)
-        details.append(RecordDetail(id=rec.id, stage=rec.stage, field=rec.field, split=rec.split, rouge=rouge,
-                                    facts=fs, labels_prediction=tuple(sorted(pl)), labels_reference=tuple(sorted(rl)),
-                                    judge=js, judge_on_offline_facts=on_offline))
+        details.append(
+            RecordDetail(
+                id=rec.id,
+                stage=rec.stage,
+                field=rec.field,
+                split=rec.split,
+                rouge=rouge,
+                facts=fs,
+                labels_prediction=tuple(sorted(pl)),
+                labels_reference=tuple(sorted(rl)),
+                judge=js,
+                judge_on_offline_facts=on_offline,
+            )
+        )
     predictions = [r.prediction for r in records]
     references = [r.reference for r in records]
     stats = {
@@ -315,8 +330,12 @@ def _kappa(a: Sequence[bool], b: Sequence[bool]) -> float | None:
     return None if expected == 1 else (observed - expected) / (1 - expected)
 
 
-def evaluate(records: Sequence[Prediction] | PredictionSet, *, options: EvaluationOptions | None = None,
-             ids: IdCheck | None = None) -> EvaluationResult:
+def evaluate(
+    records: Sequence[Prediction] | PredictionSet,
+    *,
+    options: EvaluationOptions | None = None,
+    ids: IdCheck | None = None,
+) -> EvaluationResult:
     """Every figure for a list of predictions (see the module docstring).
 
     Given a read :class:`~vixray_data.evaluation.predictions.PredictionSet`, the result also names its file and
@@ -335,10 +354,18 @@ def evaluate(records: Sequence[Prediction] | PredictionSet, *, options: Evaluati
     judging = options.compare_judges and options.judge is not None
     for index, ((stage, field_name, split), recs) in enumerate(_groups(records).items()):
         scored = _score_group(recs, options, words, cache)
-        groups.append(GroupResult(stage=stage, field=field_name, split=split, records=len(recs),
-                                  metrics=_group_metrics(scored, options, seed=options.seed + index),
-                                  facts=scored.facts, labels=scored.labels,
-                                  judge_agreement=_agreement(scored.records) if judging else None))
+        groups.append(
+            GroupResult(
+                stage=stage,
+                field=field_name,
+                split=split,
+                records=len(recs),
+                metrics=_group_metrics(scored, options, seed=options.seed + index),
+                facts=scored.facts,
+                labels=scored.labels,
+                judge_agreement=_agreement(scored.records) if judging else None,
+            )
+        )
         all_details.extend(scored.records)
     return EvaluationResult(
         records=len(records),
@@ -357,8 +384,12 @@ def evaluate(records: Sequence[Prediction] | PredictionSet, *, options: Evaluati
     )
 
 
-def compare(pairs: Sequence[tuple[Prediction, Prediction]], *, options: EvaluationOptions | None = None,
-            names: tuple[str, str] | None = None) -> Comparison:
+def compare(
+    pairs: Sequence[tuple[Prediction, Prediction]],
+    *,
+    options: EvaluationOptions | None = None,
+    names: tuple[str, str] | None = None,
+) -> Comparison:
     """Paired approximate randomisation, system A vs B, per group and metric; ``names`` says which files A and B are."""
     options = options or EvaluationOptions()
     words = lexical.segmenter_available() if options.words is None else options.words

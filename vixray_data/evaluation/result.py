@@ -93,9 +93,15 @@ class GroupResult:
     judge_agreement: JudgeAgreement | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"stage": self.stage, "field": self.field, "split": self.split, "records": self.records,
-                               "metrics": {name: m.as_dict() for name, m in self.metrics.items()},
-                               "facts": self.facts.as_dict(), "labels": self.labels.as_dict()}
+        out: dict[str, Any] = {
+            "stage": self.stage,
+            "field": self.field,
+            "split": self.split,
+            "records": self.records,
+            "metrics": {name: m.as_dict() for name, m in self.metrics.items()},
+            "facts": self.facts.as_dict(),
+            "labels": self.labels.as_dict(),
+        }
         if self.judge_agreement is not None:
             out["judge_agreement"] = self.judge_agreement.as_dict()
         return out
@@ -112,8 +118,13 @@ class GroupComparison:
     tests: dict[str, PairedTest]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"stage": self.stage, "field": self.field, "split": self.split, "records": self.records,
-                "tests": {name: test.as_dict() for name, test in self.tests.items()}}
+        return {
+            "stage": self.stage,
+            "field": self.field,
+            "split": self.split,
+            "records": self.records,
+            "tests": {name: test.as_dict() for name, test in self.tests.items()},
+        }
 
 
 @dataclass(frozen=True)

@@ -6,5 +6,16 @@ from .numbers import IdShapes
 from .spans import CATEGORIES, Span
 from .values import ValueIndex, value_forms
 
-__all__ = ["CATEGORIES", "RECOGNIZERS", "REDACTED", "Analyzer", "IdShapes", "Span", "ValueIndex", "find_phi", "merge",
-           "redact", "value_forms"]
+__all__ = [
+    "CATEGORIES",
+    "RECOGNIZERS",
+    "REDACTED",
+    "Analyzer",
+    "IdShapes",
+    "Span",
+    "ValueIndex",
+    "find_phi",
+    "merge",
+    "redact",
+    "value_forms",
+]

@@ -41,8 +41,10 @@ def _regexes() -> tuple[re.Pattern, re.Pattern]:
     loose = {fold_chars(p) for p in exact if " " in p} | {fold_chars(p) for p in exact if " " not in p and len(p) > 1}
     patterns = "|".join(f"(?i:{p})" for p in safe.get("patterns") or ())
     body = f"(?:{_alternation(exact)})" + (f"|{patterns}" if patterns else "")
-    return (re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])"),
-            re.compile(rf"(?<![^\W_])(?:{_alternation(loose)})(?![^\W_])"))
+    return (
+        re.compile(rf"(?<![^\W_])(?:{body})(?![^\W_])"),
+        re.compile(rf"(?<![^\W_])(?:{_alternation(loose)})(?![^\W_])"),
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -79,6 +81,9 @@ def allowed_spans(text: str) -> tuple[tuple[int, int], ...]:
     exact, loose = _regexes()
     spans = [m.span() for m in exact.finditer(lower_chars(text))]
     if any_unaccented(text):  # only a sentence written without diacritics has phrases written without them
-        spans += [m.span() for m in loose.finditer(fold_chars(text))
-                  if " " in m.group(0) or "-" in m.group(0) or text[m.start():m.end()].isascii()]  # "Nu" is Nữ
+        spans += [
+            m.span()
+            for m in loose.finditer(fold_chars(text))
+            if " " in m.group(0) or "-" in m.group(0) or text[m.start() : m.end()].isascii()
+        ]  # "Nu" is Nữ
     return tuple(spans)

@@ -102,15 +102,18 @@ def _clinical_first(span: Span, text: str, allowed: _Allowed) -> Span | None:
         cut = False
         for a, b in allowed.starting_within(span.start - _LONGEST_PHRASE, span.end):
             if a <= span.start < b and len(_WORD.findall(text, a, b)) >= 2:
-                rest = text[b:span.end]
+                rest = text[b : span.end]
                 start = b + len(rest) - len(rest.lstrip(" ,.;:-"))
-                if len(text[start:span.end].split()) < 2:
+                if len(text[start : span.end].split()) < 2:
                     return None
                 span, cut = Span(start, span.end, span.category), True
-        if cut and family_kind(text[span.start:span.end].split()[0]) is None:
+        if cut and family_kind(text[span.start : span.end].split()[0]) is None:
             return None  # what is left no longer starts with a family name: it was clinical text read as a name
-        if case_uninformative(text, span.start) and not _titled(text, span.start) \
-                and _all_clinical(text[span.start:span.end], span.start, allowed):
+        if (
+            case_uninformative(text, span.start)
+            and not _titled(text, span.start)
+            and _all_clinical(text[span.start : span.end], span.start, allowed)
+        ):
             return None  # "KHONG TRAN DICH MANG TIM", "DINH HAI TRUONG PHOI": every word is clinical
         return span
     if span.category in ("address", "facility"):
@@ -132,7 +135,7 @@ _TITLE_BEFORE = re.compile(r"([^\W\d_]+)[\s.:]*$")
 
 def _titled(text: str, start: int) -> bool:
     """Does a title that makes what follows a name stand just before ``start`` (``BS DO HOA``; not ``BN``)?"""
-    m = _TITLE_BEFORE.search(text[max(0, start - 12):start])
+    m = _TITLE_BEFORE.search(text[max(0, start - 12) : start])
     if m is None:
         return False
     word = fold_chars(m.group(1))
@@ -173,7 +176,7 @@ class _Allowed(list[tuple[int, int]]):
 
     def starting_within(self, start: int, end: int) -> list[tuple[int, int]]:
         """The allowed spans that start in [start, end), in order."""
-        return self[bisect.bisect_left(self._starts, start):bisect.bisect_left(self._starts, end)]
+        return self[bisect.bisect_left(self._starts, start) : bisect.bisect_left(self._starts, end)]
 
     def contains(self, start: int, end: int) -> bool:
         k = bisect.bisect_right(self._starts, start) - 1
@@ -199,8 +202,12 @@ def merge(spans: Iterable[Span], text: str, allowed: Iterable[tuple[int, int]] =
                 category = last.category if last.end - last.start >= span.end - span.start else span.category
                 out[-1] = Span(last.start, span.end, category)
             continue
-        if out and out[-1].category == span.category and span.category in _JOIN and \
-                text[out[-1].end:span.start].strip(_JOIN[span.category]) == "":
+        if (
+            out
+            and out[-1].category == span.category
+            and span.category in _JOIN
+            and text[out[-1].end : span.start].strip(_JOIN[span.category]) == ""
+        ):
             out[-1] = Span(out[-1].start, span.end, span.category)
             continue
         out.append(span)
@@ -243,7 +250,7 @@ def redact(text: str, spans: Iterable[Span]) -> tuple[str, Counter[str]]:
     for span in sorted(spans):
         if span.start < last:
             continue
-        pieces += [text[last:span.start], REDACTED]
+        pieces += [text[last : span.start], REDACTED]
         last = span.end
         counts[span.category] += 1
     return "".join(pieces) + text[last:], counts

@@ -15,16 +15,20 @@ from .spans import RECORD, Span, alternation, fold_chars, has_digit, lower_chars
 
 _NUMBER = r"\d{1,3}(?:[.,]\d{3})+(?![.,]?\d)|\d+"
 #: What may follow a number that is not a case number, with diacritics ("74 tuân thủ" is no "tuần").
-_UNITS = (r"tuổi|t|y|yo|kg|g|gram|cm|mm|m|ml|l|lít|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|%|bên|viên|"
-          r"mũi|liều|độ|đợt|phim|nhịp|mmhg|bpm|kv|mas|hu")
+_UNITS = (
+    r"tuổi|t|y|yo|kg|g|gram|cm|mm|m|ml|l|lít|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|%|bên|viên|"
+    r"mũi|liều|độ|đợt|phim|nhịp|mmhg|bpm|kv|mas|hu"
+)
 
 
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
     nouns = alternation(words()["case_nouns"], space=r"\s+")
     virus = r"(?:covid-?19|covid|ncov|sars-cov-2|corona|virus corona|virus)"
-    head = re.compile(rf"(?<![^\W_])(?:(?:{nouns})(?:\s+(?:mac\s+|nhiem\s+)?{virus})?(?:\s+(?:so|thu|ma so))?"
-                      rf"|(?:tu|gom|gom cac|cac|ghi nhan|bao gom)\s+so)\s*[:.#]?\s*\"?({_NUMBER})(?![^\W_])\"?")
+    head = re.compile(
+        rf"(?<![^\W_])(?:(?:{nouns})(?:\s+(?:mac\s+|nhiem\s+)?{virus})?(?:\s+(?:so|thu|ma so))?"
+        rf"|(?:tu|gom|gom cac|cac|ghi nhan|bao gom)\s+so)\s*[:.#]?\s*\"?({_NUMBER})(?![^\W_])\"?"
+    )
     more = re.compile(rf"\s*(?:,|va|-|–|den|toi|hoac)\s*(?:so\s+|thu\s+)?\"?({_NUMBER})(?![^\W_])\"?")
     unit = re.compile(rf"\s*(?:{_UNITS})(?![^\W_])")
     return head, more, unit
@@ -40,12 +44,14 @@ def _unit(lower: str, at: int) -> bool:
     _, _, unit = _regexes()
     if unit.match(lower, at):
         return True
-    word = re.match(r"\s*\S+", lower[at:at + 12])
+    word = re.match(r"\s*\S+", lower[at : at + 12])
     return bool(word and word.group(0).isascii() and _ascii_unit().match(lower, at))
 
 
-_CASE_WORD = re.compile(r"(?<![^\W_])(?:benh nhan|bn|ca benh|ca nhiem|ca mac|ca duong tinh|nguoi benh|benh nhi|"
-                        r"truong hop|ca)(?![^\W_])")
+_CASE_WORD = re.compile(
+    r"(?<![^\W_])(?:benh nhan|bn|ca benh|ca nhiem|ca mac|ca duong tinh|nguoi benh|benh nhi|"
+    r"truong hop|ca)(?![^\W_])"
+)
 
 
 def find_case_numbers(text: str) -> list[Span]:
@@ -59,7 +65,7 @@ def find_case_numbers(text: str) -> list[Span]:
     for match in head.finditer(folded):
         if _unit(lower, match.end(1)):
             continue  # "bệnh nhân 72 tuổi"
-        start = match.start() if re.fullmatch(r"bn\s?", folded[match.start():match.start(1)]) else match.start(1)
+        start = match.start() if re.fullmatch(r"bn\s?", folded[match.start() : match.start(1)]) else match.start(1)
         spans.append(Span(start, match.end(1), RECORD))  # "BN 565", "BN565": the code as a whole
         at = match.end()
         while (nxt := more.match(folded, at)) is not None and not _unit(lower, nxt.end(1)):
@@ -82,9 +88,12 @@ def _listed(text: str, folded: str, lower: str) -> list[Span]:
         numbers = [(d.start(), d.end()) for d in re.finditer(r"\d+", m.group(0))]
         values = [int(m.group(0)[a:b]) for a, b in numbers]
         start, end = sentence_at(text, m.start())
-        if max(values) <= 12 or not _CASE_WORD.search(folded, start, end) or \
-                _RIBS.search(folded[max(0, m.start() - 30):m.start()]) or \
-                any(_unit(lower, m.start() + b) for _, b in numbers):
+        if (
+            max(values) <= 12
+            or not _CASE_WORD.search(folded, start, end)
+            or _RIBS.search(folded[max(0, m.start() - 30) : m.start()])
+            or any(_unit(lower, m.start() + b) for _, b in numbers)
+        ):
             continue
         spans += [Span(m.start() + a, m.start() + b, RECORD) for a, b in numbers]
     return spans

@@ -43,19 +43,24 @@ def _regexes() -> dict[str, re.Pattern]:
     return {
         "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
         # written around a filter: "an [at] gmail [dot] com", "an (at) bv (dot) vn", "an(a)yahoo.com", "an @ x . vn"
-        "email_disguised": re.compile(rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}(?![\w])",
-                                      re.IGNORECASE),
+        "email_disguised": re.compile(
+            rf"(?<![\w.+-])[\w.+-]+{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}{_TLD}(?![\w])", re.IGNORECASE
+        ),
         # IPv6: groups of hex digits joined by colons, "::" for a run of zeros (checked in find_contacts)
         "ipv6": re.compile(r"(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE),
-        "url": re.compile(r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
-                          r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"),
+        "url": re.compile(
+            r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
+            r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"
+        ),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
         # "số 3 ngách 7 ngõ 41 phố Vọng": numbered lanes before the house number and street
-        "street": re.compile(rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?"
-                             rf"(?:\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*\s+(?i:ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+)*)?"
-                             rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
-                             rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"),
+        "street": re.compile(
+            rf"(?<![\w/.,-])(?:(?i:số|so|ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+(?:{_NHA}\s+)?"
+            rf"(?:\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}})*\s+(?i:ngõ|ngo|hẻm|hem|kiệt|kiet|ngách|ngach)\s+)*)?"
+            rf"\d{{1,4}}[A-Za-z]?(?:/\d{{1,4}}[A-Za-z]?)*\s*,?\s+"
+            rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"
+        ),
         # unit keyword (folded) + number or capitalised name (checked in the original)
         "unit": re.compile(rf"(?<![^\W_])(?:{units})(?![^\W\d_])\s*\.?\s*(?=[\w])"),
         "key": keyword_regex("address_keys", r"\s*:?\s*([^\n.;]{3,120})"),
@@ -80,14 +85,18 @@ def find_contacts(text: str) -> list[Span]:
     if text.count(":") >= 2:
         for m in r["ipv6"].finditer(text):
             groups = m.group(0).split(":")
-            if ("::" in m.group(0) and len([g for g in groups if g]) >= 2) or \
-                    (len(groups) >= 6 and all(groups) and any(len(g) >= 3 or not g.isdigit() for g in groups)):
+            if ("::" in m.group(0) and len([g for g in groups if g]) >= 2) or (
+                len(groups) >= 6 and all(groups) and any(len(g) >= 3 or not g.isdigit() for g in groups)
+            ):
                 spans.append(Span(m.start(), m.end(), IP))
     if "://" in text or "www." in text.lower() or _DOMAIN.search(text):
         spans += [Span(m.start(), m.end(), URL) for m in r["url"].finditer(text)]
     if "." in text:
-        spans += [Span(m.start(), m.end(), IP) for m in r["ip"].finditer(text)
-                  if not _VERSION.search(text[max(0, m.start() - 14):m.start()])]
+        spans += [
+            Span(m.start(), m.end(), IP)
+            for m in r["ip"].finditer(text)
+            if not _VERSION.search(text[max(0, m.start() - 14) : m.start()])
+        ]
     return spans
 
 
@@ -99,16 +108,47 @@ _CHAIN_BEFORE = re.compile(rf"({_NAMEWORDS})\s*,\s*$")
 
 
 #: Words after a number that make it a count or a measure, never a house number (folded).
-_NOT_STREETS = frozenset({"tuoi", "thang", "nam", "ngay", "tuan", "lan", "gio", "phut", "giay", "mm", "cm", "kg",
-                          "ml", "lit", "vien", "goi", "nguoi", "ca", "benh", "do", "not", "o", "cai", "dot", "xuong",
-                          "suon", "khoi", "nhip", "kv", "mas"})
+_NOT_STREETS = frozenset(
+    {
+        "tuoi",
+        "thang",
+        "nam",
+        "ngay",
+        "tuan",
+        "lan",
+        "gio",
+        "phut",
+        "giay",
+        "mm",
+        "cm",
+        "kg",
+        "ml",
+        "lit",
+        "vien",
+        "goi",
+        "nguoi",
+        "ca",
+        "benh",
+        "do",
+        "not",
+        "o",
+        "cai",
+        "dot",
+        "xuong",
+        "suon",
+        "khoi",
+        "nhip",
+        "kv",
+        "mas",
+    }
+)
 
 
 def _unaccented(text: str, at: int) -> bool:
     """Is the sentence around ``at`` written without diacritics?"""
     start = max(text.rfind(".", 0, at - 1), text.rfind("\n", 0, at)) + 1
     ends = [i for i in (text.find(". ", at), text.find("\n", at)) if i >= 0]
-    return text[start:min(ends, default=len(text))].isascii()
+    return text[start : min(ends, default=len(text))].isascii()
 
 
 def _chain_word_ok(run: str) -> bool:
@@ -145,13 +185,13 @@ def _streets(text: str, folded: str) -> list[Span]:
     spans = []
     for m in r["street"].finditer(text):
         words_ = m.group(0).split()
-        after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1:]
+        after_number = words_[next(i for i, w in enumerate(words_) if w[:1].isdigit()) + 1 :]
         if len(after_number) == 1 and after_number[0].isascii() and len(after_number[0]) <= 3:
             continue  # "số 28 Fr": a size, not a street
         if after_number and fold_chars(after_number[0].strip(",")) in _NOT_STREETS:
             continue  # "48 Tuổi", "3 Tháng": a count, not a street
-        unit_after = r["unit"].match(folded, m.end() + len(text[m.end():]) - len(text[m.end():].lstrip(" ,")))
-        before = folded[max(0, m.start() - 8):m.start()]
+        unit_after = r["unit"].match(folded, m.end() + len(text[m.end() :]) - len(text[m.end() :].lstrip(" ,")))
+        before = folded[max(0, m.start() - 8) : m.start()]
         keyed = re.search(r"\b(?:duong|pho|ngo|hem|kiet|so|ngach)\b", fold_chars(m.group(0)) + " " + before)
         if (case_uninformative(text, m.start()) or m.group(0).split()[-1].isupper()) and not (keyed or unit_after):
             continue  # "48 Tuổi, Gãy Xương Đòn", "SƯỜN 5 TRÁI": in capitals a street needs its keyword or a unit
@@ -170,11 +210,14 @@ def _units(text: str, folded: str, lower: str) -> tuple[list[Span], list[Span]]:
         name = _UNIT_NAME.match(text, match.end())
         if name is None:
             continue
-        word = _UnitWord(folded[match.start():match.end()], lower[match.start():match.end()])
+        word = _UnitWord(folded[match.start() : match.end()], lower[match.start() : match.end()])
         if not _unit_named(text, match.start(), word, name.group(0)):
             continue
-        weak = (word.written.isascii() and not word.short or case_uninformative(text, match.start())) \
-            and not name.group(0)[:1].isdigit() and not _another_unit(text, folded, name.end())
+        weak = (
+            (word.written.isascii() and not word.short or case_uninformative(text, match.start()))
+            and not name.group(0)[:1].isdigit()
+            and not _another_unit(text, folded, name.end())
+        )
         (pending if weak else spans).append(Span(match.start(), name.end(), ADDRESS))
     return spans, pending
 
@@ -205,8 +248,11 @@ def _unit_named(text: str, at: int, word: _UnitWord, name: str) -> bool:
         return False  # "H." / "X." only before a name
     if unit in ("ban", "lang", "buon", "soc") and name[:1].isdigit():
         return False  # "phiên bản 3": a village is named, not numbered
-    if unit.startswith(("duong", "pho", "ngo", "hem", "kiet")) and name[:1].isdigit() \
-            and not re.match(r"\d+[/A-Za-z]", name):
+    if (
+        unit.startswith(("duong", "pho", "ngo", "hem", "kiet"))
+        and name[:1].isdigit()
+        and not re.match(r"\d+[/A-Za-z]", name)
+    ):
         return False  # "đường 2" is too weak alone; a street with a house number is found above
     # "TP.HCM", "thành phố Đà Nẵng": a centrally-run city is not below the province
     return not (unit in ("tp", "thanh pho") and is_coarse_place("tp " + name))
@@ -216,10 +262,10 @@ def _keyed(text: str, folded: str, lower: str) -> list[Span]:
     """The address after "Địa chỉ:", "trú tại", "quê" ..."""
     spans = []
     for m in _regexes()["key"].finditer(folded):
-        key = lower[m.start():m.start(1)].strip(" :.")
+        key = lower[m.start() : m.start(1)].strip(" :.")
         if key not in raw_words()["address_keys"] and not key.isascii():
             continue  # with diacritics they must be right: "loại trừ" is not "trú"
-        if key.isascii() and key in ("tru", "que") and ":" not in text[m.start():m.start(1)]:
+        if key.isascii() and key in ("tru", "que") and ":" not in text[m.start() : m.start(1)]:
             continue  # without diacritics "tru"/"que" are also "trừ", "quế": only as a heading, "Tru:"
         span = _keyed_clause(text, folded, *m.span(1))
         if span is not None:
@@ -246,10 +292,10 @@ def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
             at = b
             continue  # the marker alone: a replaced piece
         lead = a + len(text[a:b]) - len(text[a:b].lstrip(" _:;-("))
-        opens = text[lead:lead + 1]
-        if is_coarse_place(content.strip(" ;:-()")) or not (opens.isdigit() or opens.isupper() or
-                                                          _regexes()["unit"].match(folded, lead) or
-                                                          _HOUSE.match(folded, lead)):
+        opens = text[lead : lead + 1]
+        if is_coarse_place(content.strip(" ;:-()")) or not (
+            opens.isdigit() or opens.isupper() or _regexes()["unit"].match(folded, lead) or _HOUSE.match(folded, lead)
+        ):
             break
         first = lead if first is None else first
         last = a + len(text[a:b].rstrip())
@@ -261,12 +307,12 @@ def _keyed_clause(text: str, folded: str, start: int, end: int) -> Span | None:
 def _adjacent(text: str, a: Span, b: Span) -> bool:
     """Are two address pieces joined by a comma (or overlapping)?"""
     first, second = (a, b) if a.start <= b.start else (b, a)
-    return second.start <= first.end or text[first.end:second.start].strip() in (",", ";", "-")
+    return second.start <= first.end or text[first.end : second.start].strip() in (",", ";", "-")
 
 
 def _another_unit(text: str, folded: str, at: int) -> bool:
     """Does another administrative unit, or a province, follow ``at`` after a comma?"""
-    m = re.match(r"\s*[,;-]\s*", text[at:at + 4])
+    m = re.match(r"\s*[,;-]\s*", text[at : at + 4])
     if m is None:
         return False
     rest = at + m.end()
@@ -276,7 +322,7 @@ def _another_unit(text: str, folded: str, at: int) -> bool:
 def _up_to_comma(text: str, start: int) -> str:
     """The piece of an address list that starts at ``start``: up to the next comma, semicolon or sentence end."""
     end = re.search(r",|;|\.\s|\.$|$", text[start:])
-    return text[start:start + end.start()] if end is not None else text[start:]  # "$" always matches
+    return text[start : start + end.start()] if end is not None else text[start:]  # "$" always matches
 
 
 def _chained(text: str, span: Span) -> Span:
@@ -287,6 +333,6 @@ def _chained(text: str, span: Span) -> Span:
         return span
     while (m := _CHAIN_AFTER.match(text, end)) and _chain_word_ok(_up_to_comma(text, m.start(1))):
         end = m.end(1)
-    while (m := _CHAIN_BEFORE.search(text[max(0, start - 40):start])) and _chain_word_ok(m.group(1)):
-        start -= len(text[max(0, start - 40):start]) - m.start(1)
+    while (m := _CHAIN_BEFORE.search(text[max(0, start - 40) : start])) and _chain_word_ok(m.group(1)):
+        start -= len(text[max(0, start - 40) : start]) - m.start(1)
     return span if (start, end) == (span.start, span.end) else Span(start, end, ADDRESS)

@@ -21,12 +21,16 @@ _D = r"(?:0?[1-9]|[12]\d|3[01])"
 _M = r"(?:0?[1-9]|1[0-2])"
 _Y = r"(?:19|20)\d{2}"
 _Y2 = r"\d{2}"
-_MONTHS_EN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-              r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)")
-_TIME = (r"(?:[01]?\d|2[0-3])\s?(?:h|g)\s?(?:[0-5]\d(?:\s?(?:p|phut))?)?(?![^\W_])"
-         r"|(?:[01]?\d|2[0-3])\s?gio\s?[0-5]\d(?:\s?phut)?(?![^\W_])"
-         r"|(?<=luc )(?:[01]?\d|2[0-3])\s?gio(?![^\W_])"
-         r"|(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?")
+_MONTHS_EN = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_TIME = (
+    r"(?:[01]?\d|2[0-3])\s?(?:h|g)\s?(?:[0-5]\d(?:\s?(?:p|phut))?)?(?![^\W_])"
+    r"|(?:[01]?\d|2[0-3])\s?gio\s?[0-5]\d(?:\s?phut)?(?![^\W_])"
+    r"|(?<=luc )(?:[01]?\d|2[0-3])\s?gio(?![^\W_])"
+    r"|(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?"
+)
 _B = r"(?<![\w/.,-])"  # nothing number-like or word-like before
 _A = r"(?![\w/]|[.,-]\d)"  # ... or after
 
@@ -56,30 +60,46 @@ _LED_BY_WORD = (
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Pattern]:
     # leftmost wins, longer forms listed first; a lookahead on the first character skips most positions fast
-    dates = (re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
-             re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"))
+    dates = (
+        re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
+        re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"),
+    )
     # a day and a month; a day range before them is part of it ("12-15/9"), so a dash may stand before the day
-    day_month = re.compile(rf"(?<![\w/.,])(?:({_D})\s?[-–]\s?)?({_D})\s?([-/.–])\s?({_M})"
-                           rf"(?![\w/]|[.,]\d|\s?/\s?\d)")
+    day_month = re.compile(
+        rf"(?<![\w/.,])(?:({_D})\s?[-–]\s?)?({_D})\s?([-/.–])\s?({_M})"
+        rf"(?![\w/]|[.,]\d|\s?/\s?\d)"
+    )
     birth = keyword_regex("birth_keys", rf"\s*[:.]?\s*((?:{_Y})|\d{{1,2}}\s*[/-]\s*\d{{1,2}}\s*[/-]\s*\d{{2,4}})(?!\d)")
-    age = re.compile(r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
-                     r"|(?<![^\W_])(?:tuoi|age)\s*[:]?\s*(\d{2,3})(?![\w.,]\d|\d)")
+    age = re.compile(
+        r"(?<![\w.,/-])(\d{2,3})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
+        r"|(?<![^\W_])(?:tuoi|age)\s*[:]?\s*(\d{2,3})(?![\w.,]\d|\d)"
+    )
     return dates, day_month, birth, age
 
 
 #: Words after which numbers are ribs, vertebrae, grades, counts or sizes (folded), and units after a range.
-_NUMBERING = re.compile(r"(?:xuong suon|suon|cung sau|cung truoc|cung ben|cung|dot song|dot|do|lan|giai doan|type|"
-                        r"loai|nhom|khoang lien suon|lien suon|khe|phan thuy|tang|lop|bac|kich thuoc|"
-                        r"duong kinh)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$")
+_NUMBERING = re.compile(
+    r"(?:xuong suon|suon|cung sau|cung truoc|cung ben|cung|dot song|dot|do|lan|giai doan|type|"
+    r"loai|nhom|khoang lien suon|lien suon|khe|phan thuy|tang|lop|bac|kich thuoc|"
+    r"duong kinh)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$"
+)
 #: ... units after a range, with their diacritics ("ở nhà" is no "ổ"), matched on the lower-cased text.
-_UNIT_AFTER = re.compile(r"\s?(?:mm|cm|m|ml|l|lít|kg|g|mg|%|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|tuổi|độ|"
-                         r"cái|nốt|ổ|viên|gói|mmhg|bpm|kv|mas|ml/phút|l/phút|lít/phút|x)(?![^\W_])")
-_UNIT_AFTER_ASCII = re.compile(r"\s?(?:lit|lan|ngay|tuan|thang|nam|gio|phut|giay|tuoi|do|cai|not|vien|goi)"
-                               r"(?![^\W_])")
-_LUNG_PART = re.compile(r"\s?(?:tren|giua|duoi|trong|ngoai|phoi|phe truong|truong phoi|the tich|duong kinh|chu vi|"
-                        r"day|dinh|ngang|sau|truoc|canh|ben|thuy|nhu mo|khoang)(?![^\W_])")
-_DATE_WORDS = re.compile(r"(?:ngay|hom|phim|chup|tu|den|toi|sang|chieu|toi|trua|dem|mung|mong|vao|luc|nay|qua|"
-                         r"truoc|sau|kham|tai kham|nhap vien|xuat vien|ra vien|vao vien|so voi|so sanh|dot)\s*$")
+_UNIT_AFTER = re.compile(
+    r"\s?(?:mm|cm|m|ml|l|lít|kg|g|mg|%|lần|ngày|tuần|tháng|năm|giờ|h|phút|giây|tuổi|độ|"
+    r"cái|nốt|ổ|viên|gói|mmhg|bpm|kv|mas|ml/phút|l/phút|lít/phút|x)(?![^\W_])"
+)
+_UNIT_AFTER_ASCII = re.compile(
+    r"\s?(?:lit|lan|ngay|tuan|thang|nam|gio|phut|giay|tuoi|do|cai|not|vien|goi)"
+    r"(?![^\W_])"
+)
+_LUNG_PART = re.compile(
+    r"\s?(?:tren|giua|duoi|trong|ngoai|phoi|phe truong|truong phoi|the tich|duong kinh|chu vi|"
+    r"day|dinh|ngang|sau|truoc|canh|ben|thuy|nhu mo|khoang)(?![^\W_])"
+)
+_DATE_WORDS = re.compile(
+    r"(?:ngay|hom|phim|chup|tu|den|toi|sang|chieu|toi|trua|dem|mung|mong|vao|luc|nay|qua|"
+    r"truoc|sau|kham|tai kham|nhap vien|xuat vien|ra vien|vao vien|so voi|so sanh|dot)\s*$"
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,9 +111,9 @@ def _month_only() -> re.Pattern:
 def _day_month(folded: str, lower: str, match: re.Match) -> bool:
     """Is this day-month pair a date, not a rib pair, a range with its unit, a fraction or a decimal?"""
     lead, day, sep, month = match.group(1), int(match.group(2)), match.group(3), int(match.group(4))
-    before = folded[max(0, match.start() - 40):match.start()]
-    after = folded[match.end():match.end() + 16]
-    written = lower[match.end():match.end() + 16]
+    before = folded[max(0, match.start() - 40) : match.start()]
+    after = folded[match.end() : match.end() + 16]
+    written = lower[match.end() : match.end() + 16]
     if _NUMBERING.search(before.rstrip()) and not _DATE_WORDS.search(before.rstrip()):
         return False  # xương sườn 3 - 4, độ 1-2
     if _UNIT_AFTER.match(written) or (written.isascii() and _UNIT_AFTER_ASCII.match(written)):
@@ -116,10 +136,10 @@ _LISTED_DAY = re.compile(r"(?<![\w.,/])(0?[1-9]|[12]\d|3[01])\s*(?:,|va|-|–|de
 def _listed_days(folded: str, start: int) -> int:
     """Start of the days listed before a date: "ngày 9 và 11-5", "từ 2 - 6/10", "các ngày 4, 6 và 9-11"."""
     while True:
-        m = _LISTED_DAY.search(folded[max(0, start - 16):start])
+        m = _LISTED_DAY.search(folded[max(0, start - 16) : start])
         if m is None:
             return start
-        start = start - (len(folded[max(0, start - 16):start]) - m.start())
+        start = start - (len(folded[max(0, start - 16) : start]) - m.start())
 
 
 def _consecutive(numbers: list[int]) -> bool:
@@ -143,15 +163,20 @@ def find_dates(text: str) -> list[Span]:
     for match in day_month.finditer(folded):  # 24-7, 7/3, 3 - 9; 14.10 after a date word
         if _day_month(folded, lower, match):
             spans.append(Span(_listed_days(folded, match.start()), match.end(), DATE))
-    spans += [Span(m.start(), m.end(), DATE) for m in _month_only().finditer(folded)
-              if not re.search(r"\d\s*$", folded[max(0, m.start() - 4):m.start()])]  # not "3 tháng 8 ngày"
+    spans += [
+        Span(m.start(), m.end(), DATE)
+        for m in _month_only().finditer(folded)
+        if not re.search(r"\d\s*$", folded[max(0, m.start() - 4) : m.start()])
+    ]  # not "3 tháng 8 ngày"
     spans += [Span(*m.span(1), DATE) for m in birth.finditer(folded)]  # "Sinh năm ___"
     return spans
 
 
 #: The upper end of an age range: "độ tuổi từ 8-93", "tuổi từ 15-90 tuổi", "60 - 95 tuổi".
-_AGE_RANGE = re.compile(r"(?<![^\W_])(?:tuoi|do tuoi)\s*(?:tu)?\s*\d{1,3}\s*[-–]\s*(\d{2,3})(?![\w.,]\d|\d)"
-                        r"|(?<![\w.,/-])\d{1,3}\s*[-–]\s*(\d{2,3})\s*tuoi(?![^\W_])")
+_AGE_RANGE = re.compile(
+    r"(?<![^\W_])(?:tuoi|do tuoi)\s*(?:tu)?\s*\d{1,3}\s*[-–]\s*(\d{2,3})(?![\w.,]\d|\d)"
+    r"|(?<![\w.,/-])\d{1,3}\s*[-–]\s*(\d{2,3})\s*tuoi(?![^\W_])"
+)
 
 
 def find_ages(text: str) -> list[Span]:

@@ -16,21 +16,66 @@ from ..text import strip_diacritics
 from .spans import AGE, DATE, Span, fold_chars, lower_chars
 
 #: Number words with their diacritics: folded, "ba" (three) is "bà" and "sau" (after) is "sáu" (six).
-_VI_DIGITS = {"không": 0, "một": 1, "mốt": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "nhăm": 5,
-              "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9}
-_VI_NUMBER = (r"(?:(?:không|một|mốt|hai|ba|bốn|tư|năm|lăm|nhăm|sáu|bảy|bẩy|tám|chín|mười|mươi|linh|lẻ|trăm|nghìn|"
-              r"ngàn)(?![^\W_])\s*)+")
-_EN_UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-             "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-             "seventeen": 17, "eighteen": 18, "nineteen": 19}
-_EN_TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
-            "ninety": 90}
-_EN_NUMBER = (r"(?:(?:" + "|".join([*_EN_TENS, *_EN_UNITS, "hundred", "and"]) + r")(?![^\W_])[\s-]*)+")
+_VI_DIGITS = {
+    "không": 0,
+    "một": 1,
+    "mốt": 1,
+    "hai": 2,
+    "ba": 3,
+    "bốn": 4,
+    "tư": 4,
+    "năm": 5,
+    "lăm": 5,
+    "nhăm": 5,
+    "sáu": 6,
+    "bảy": 7,
+    "bẩy": 7,
+    "tám": 8,
+    "chín": 9,
+}
+_VI_NUMBER = (
+    r"(?:(?:không|một|mốt|hai|ba|bốn|tư|năm|lăm|nhăm|sáu|bảy|bẩy|tám|chín|mười|mươi|linh|lẻ|trăm|nghìn|"
+    r"ngàn)(?![^\W_])\s*)+"
+)
+_EN_UNITS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+}
+_EN_TENS = {
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+}
+_EN_NUMBER = r"(?:(?:" + "|".join([*_EN_TENS, *_EN_UNITS, "hundred", "and"]) + r")(?![^\W_])[\s-]*)+"
 _MONTH_WORDS = r"(?:giêng|chạp|mười một|mười hai|một|hai|ba|tư|bốn|năm|sáu|bảy|bẩy|tám|chín|mười)"
 _CAN = r"(?:giáp|ất|bính|đinh|mậu|kỷ|canh|tân|nhâm|quý)"
 _CHI = r"(?:tý|tí|sửu|dần|mão|mẹo|thìn|tỵ|tị|ngọ|mùi|thân|dậu|tuất|hợi)"
-_MONTHS_EN = (r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
-              r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)")
+_MONTHS_EN = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
+)
 
 
 def vietnamese_number(words: str) -> int | None:
@@ -83,7 +128,7 @@ def _patterns() -> dict[str, str]:
         "vi": rf"(?<![^\W_]){day}\s*tháng\s+(?:{_MONTH_WORDS}|\d{{1,2}})(?![^\W_]){year}",
         # a month in words with a year or a lunar word after it, or Giêng / Chạp: "tháng Chạp năm Bính Thân"
         "month": rf"(?<![^\W_])tháng\s+(?:giêng|chạp|{_MONTH_WORDS}(?=\s*(?:năm\s+\S|âm lịch|dương lịch)))"
-                 rf"(?![^\W_]){year}",
+        rf"(?![^\W_]){year}",
         "tet": rf"(?<![^\W_])(?:(?:mùng|mồng)\s+)?(?:\d{{1,2}}|{_VI_NUMBER})\s*tết(?![^\W_])",
         "lunar": r"(?<![\w/.-])\d{1,2}\s?/\s?\d{1,2}\s*(?:âm lịch|al)(?![^\W_])",
         "en": rf"(?<![^\W_])(?:the\s+)?\d{{1,2}}(?:st|nd|rd|th)\s+of\s+{_MONTHS_EN}(?:,?\s+\d{{4}})?(?![^\W_])",
@@ -110,8 +155,13 @@ def find_word_dates(text: str) -> list[Span]:
         return []
     key_text, r = _prepared(text)
     probe = fold_chars(text)
-    if "thang" not in probe and "tet" not in probe and " of " not in probe and "am lich" not in probe \
-            and " al" not in probe:
+    if (
+        "thang" not in probe
+        and "tet" not in probe
+        and " of " not in probe
+        and "am lich" not in probe
+        and " al" not in probe
+    ):
         return []
     spans = []
     for key in ("vi", "month", "tet", "lunar", "en"):
@@ -119,12 +169,14 @@ def find_word_dates(text: str) -> list[Span]:
             if key == "vi" and _duration(key_text, m):
                 continue
             lead = re.match(r"(?:ngày|hôm|ngay|hom)\s+", m.group(0))  # keep the word "ngày"
-            spans.append(Span(m.start() + (lead.end() if lead else 0), len(key_text[:m.end()].rstrip()), DATE))
+            spans.append(Span(m.start() + (lead.end() if lead else 0), len(key_text[: m.end()].rstrip()), DATE))
     return spans
 
 
-_DURATION_BEFORE = re.compile(r"(?:sau|trong|khoảng|được|gần|hơn|kéo dài|vòng|mất|đã|suốt|chừng|sau khi|cách đây|"
-                              r"sau|trong|khoang|duoc|gan|hon|keo dai|vong|mat|da|suot|chung|cach day)\s*$")
+_DURATION_BEFORE = re.compile(
+    r"(?:sau|trong|khoảng|được|gần|hơn|kéo dài|vòng|mất|đã|suốt|chừng|sau khi|cách đây|"
+    r"sau|trong|khoang|duoc|gan|hon|keo dai|vong|mat|da|suot|chung|cach day)\s*$"
+)
 _DURATION_AFTER = re.compile(r"\s*(?:bên|lần|ngày|tuần|tháng|tuổi|nữa|nay|ben|lan|ngay|tuan|thang|tuoi|nua)(?![^\W_])")
 
 
@@ -132,8 +184,10 @@ def _duration(text: str, match: re.Match) -> bool:
     """``sau ba tháng hai bên phổi``: a count of months, not the third of February."""
     if match.group(0)[:1].isdigit():
         return False
-    return bool(_DURATION_BEFORE.search(text[max(0, match.start() - 12):match.start()])
-                or _DURATION_AFTER.match(text, match.end()))
+    return bool(
+        _DURATION_BEFORE.search(text[max(0, match.start() - 12) : match.start()])
+        or _DURATION_AFTER.match(text, match.end())
+    )
 
 
 def find_word_ages(text: str) -> list[Span]:

@@ -43,12 +43,12 @@ def find_ethnic_names(text: str) -> list[Span]:
                 continue
             start, end = m.span()
             for _ in range(2):  # capitalised words before it that are not titles: "Niê H'Loan", "Siu H'Nga"
-                before = re.search(rf"({_CAP})\s$", text[max(0, start - 20):start])
+                before = re.search(rf"({_CAP})\s$", text[max(0, start - 20) : start])
                 if before is None or fold_chars(before.group(1)).lower() in _anchors():
                     break
                 start -= len(before.group(0))
             for _ in range(2):  # ... and after it: "H'Nga Mlô"
-                after = re.match(rf"\s({_CAP})", text[end:end + 20])
+                after = re.match(rf"\s({_CAP})", text[end : end + 20])
                 if after is None or fold_chars(after.group(1)).lower() in _anchors():
                     break
                 end += len(after.group(0))
@@ -57,10 +57,13 @@ def find_ethnic_names(text: str) -> list[Span]:
         first = fold_chars(m.group(1).split()[0])
         if m.group(0)[0] == "Y" and first in _Y_WORDS:
             continue
-        preceding = text[:m.start()].rstrip()
+        preceding = text[: m.start()].rstrip()
         prev = re.search(r"([^\W\d_]+)\s*$", preceding)
-        opened = not preceding or preceding[-1] in ":(,;\"“-" or (
-            prev is not None and preceding.endswith(prev.group(1)) and fold_chars(prev.group(1)) in _anchors())
+        opened = (
+            not preceding
+            or preceding[-1] in ':(,;"“-'
+            or (prev is not None and preceding.endswith(prev.group(1)) and fold_chars(prev.group(1)) in _anchors())
+        )
         if opened:
             spans.append(Span(m.start(), m.end(1), NAME))
     return spans

@@ -23,19 +23,140 @@ _MAX_WORDS = 12
 _LOOKAHEAD = 5
 _TRAIL = 5  # lower-case words after the last capitalised word of a name
 #: Words that end a facility's name: the sentence goes on (with diacritics: "cơ sở" goes on, "có" does not).
-_STOP = frozenset({"ở", "tại", "từ", "và", "với", "trên", "ngày", "lúc", "đã", "được", "để", "nhưng", "là", "cho",
-                   "về", "đến", "tới", "khám", "nằm", "có", "không", "khi", "thì", "sau", "trước", "trong", "vào",
-                   "ra", "lên", "xuống", "cùng", "của", "này", "đó", "nên", "vì", "hiện", "đang", "sẽ", "bị", "hôm",
-                   "sáng", "chiều", "tối", "đêm", "tháng", "năm", "giờ", "tuần", "lần", "chuyển", "nhập", "xuất",
-                   "qua", "theo", "gồm", "bao", "rồi", "mới", "các", "nhiều", "một", "hai", "ba", "bốn", "nhân",
-                   "người", "bệnh", "ca", "phòng", "do", "nơi", "thăm", "chữa", "làm", "đi", "ăn", "uống", "mua",
-                   "bán", "gặp", "nhận", "báo", "lấy", "xét", "cách", "phát", "công", "ghi", "ngoài", "điều", "hết",
-                   "khỏi", "tử", "mất", "chết", "đưa", "giữ", "tiếp", "hỗ", "kết", "xin", "gửi", "trả",
-                   "vẫn", "còn", "cũng", "đều", "mà", "hay", "hoặc", "như", "tuy", "nếu"})
+_STOP = frozenset(
+    {
+        "ở",
+        "tại",
+        "từ",
+        "và",
+        "với",
+        "trên",
+        "ngày",
+        "lúc",
+        "đã",
+        "được",
+        "để",
+        "nhưng",
+        "là",
+        "cho",
+        "về",
+        "đến",
+        "tới",
+        "khám",
+        "nằm",
+        "có",
+        "không",
+        "khi",
+        "thì",
+        "sau",
+        "trước",
+        "trong",
+        "vào",
+        "ra",
+        "lên",
+        "xuống",
+        "cùng",
+        "của",
+        "này",
+        "đó",
+        "nên",
+        "vì",
+        "hiện",
+        "đang",
+        "sẽ",
+        "bị",
+        "hôm",
+        "sáng",
+        "chiều",
+        "tối",
+        "đêm",
+        "tháng",
+        "năm",
+        "giờ",
+        "tuần",
+        "lần",
+        "chuyển",
+        "nhập",
+        "xuất",
+        "qua",
+        "theo",
+        "gồm",
+        "bao",
+        "rồi",
+        "mới",
+        "các",
+        "nhiều",
+        "một",
+        "hai",
+        "ba",
+        "bốn",
+        "nhân",
+        "người",
+        "bệnh",
+        "ca",
+        "phòng",
+        "do",
+        "nơi",
+        "thăm",
+        "chữa",
+        "làm",
+        "đi",
+        "ăn",
+        "uống",
+        "mua",
+        "bán",
+        "gặp",
+        "nhận",
+        "báo",
+        "lấy",
+        "xét",
+        "cách",
+        "phát",
+        "công",
+        "ghi",
+        "ngoài",
+        "điều",
+        "hết",
+        "khỏi",
+        "tử",
+        "mất",
+        "chết",
+        "đưa",
+        "giữ",
+        "tiếp",
+        "hỗ",
+        "kết",
+        "xin",
+        "gửi",
+        "trả",
+        "vẫn",
+        "còn",
+        "cũng",
+        "đều",
+        "mà",
+        "hay",
+        "hoặc",
+        "như",
+        "tuy",
+        "nếu",
+    }
+)
 _STOP_ASCII = frozenset(fold_chars(w) for w in _STOP)
 _NUMBERED = frozenset({"số", "sở", "đoàn", "khu"})
-_NUMBERED_HEADS = ("benh vien", "bv", "su doan", "trung doan", "tieu doan", "lu doan", "doanh trai", "trai", "khu",
-                   "benh xa", "phong kham", "tram y te")
+_NUMBERED_HEADS = (
+    "benh vien",
+    "bv",
+    "su doan",
+    "trung doan",
+    "tieu doan",
+    "lu doan",
+    "doanh trai",
+    "trai",
+    "khu",
+    "benh xa",
+    "phong kham",
+    "tram y te",
+)
 
 
 def _stop(word: str) -> bool:
@@ -45,13 +166,15 @@ def _stop(word: str) -> bool:
 @functools.lru_cache(maxsize=2)
 def _head(folded: bool) -> re.Pattern:
     """Facility words with their diacritics ("đền" is not "đến"), or without for text written without any."""
-    heads = alternation({h for h in (words() if folded else raw_words())["facility_heads"]
-                         if fold_chars(h) != "vien"}, space=r"\s+")
+    heads = alternation(
+        {h for h in (words() if folded else raw_words())["facility_heads"] if fold_chars(h) != "vien"}, space=r"\s+"
+    )
     return re.compile(rf"(?<![^\W_])(?:{heads})(?![^\W_])")
 
 
-def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_starts: frozenset[int] = frozenset()
-              ) -> int:
+def _name_end(
+    text: str, folded: str, at: int, numbered: bool = False, clinical_starts: frozenset[int] = frozenset()
+) -> int:
     """End of the facility name that starts after ``at`` (``at`` itself when there is none); a number right after
     the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Trung đoàn 812``; not ``phế
     trường 2 bên``). The lower-case words after its last capitalised one end where a clinical phrase starts
@@ -62,7 +185,7 @@ def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_
         m = _WORD.match(text, pos)
         if m is None and tokens and re.fullmatch(r"[A-ZĐ]{1,3}", tokens[-1].group(1)) and text.startswith(". ", pos):
             m = _WORD.match(text, pos + 1)  # "Bệnh viện Bệnh nhiệt đới TP. HCM": an abbreviation's dot goes on
-        if m is None or text[pos:m.start(1)].strip(" ."):
+        if m is None or text[pos : m.start(1)].strip(" ."):
             break
         tokens.append(m)
         pos = m.end()
@@ -75,12 +198,17 @@ def _name_end(text: str, folded: str, at: int, numbered: bool = False, clinical_
             continue
         if word.isdigit() or (_stop(word) and i):
             break
-        ahead = tokens[i + 1:i + 1 + _LOOKAHEAD]
+        ahead = tokens[i + 1 : i + 1 + _LOOKAHEAD]
         reach = next((k for k, t in enumerate(ahead) if _stop(t.group(1))), len(ahead))
         if any(t.group(1)[:1].isupper() or t.group(1).isdigit() for t in ahead[:reach]):
             continue  # "Đa khoa tỉnh Nam Định": lower-case words that lead to the capitalised ones
-        if named and not _stop(word) and not word.isdigit() and token.start(1) not in clinical_starts \
-                and i - _last_capital(tokens, i) <= _TRAIL:
+        if (
+            named
+            and not _stop(word)
+            and not word.isdigit()
+            and token.start(1) not in clinical_starts
+            and i - _last_capital(tokens, i) <= _TRAIL
+        ):
             end = token.end(1)  # "Bệnh nhiệt đới trung ương": the rest of a name begun with a capital
             continue
         break
@@ -91,9 +219,6 @@ def _last_capital(tokens: list[re.Match], i: int) -> int:
     return max((k for k in range(i) if tokens[k].group(1)[:1].isupper() or tokens[k].group(1).isdigit()), default=-99)
 
 
-
-
-
 def find_facilities(text: str) -> list[Span]:
     """Named facilities (see the module docstring)."""
     if not text:
@@ -101,9 +226,12 @@ def find_facilities(text: str) -> list[Span]:
     folded = fold_chars(text)
     lower = lower_chars(text)
     heads = [m.span() for m in _head(False).finditer(lower)]
-    heads += [m.span() for m in (_head(True).finditer(folded) if any_unaccented(text) else ())  # without diacritics
-              # only a head of several words:
-              if text[m.start():m.end()].isascii() and " " in folded[m.start():m.end()]]  # "TRAI" is not "trại"
+    heads += [
+        m.span()
+        for m in (_head(True).finditer(folded) if any_unaccented(text) else ())  # without diacritics
+        # only a head of several words:
+        if text[m.start() : m.end()].isascii() and " " in folded[m.start() : m.end()]
+    ]  # "TRAI" is not "trại"
     spans = []
     clinical = frozenset(a for a, _ in allowed_spans(text)) if heads else frozenset()
     for m_start, m_end in sorted(set(heads)):
@@ -112,9 +240,9 @@ def find_facilities(text: str) -> list[Span]:
         if end == m_end:
             continue
         start = m_start
-        dept = re.search(r"(?<![^\W_])khoa\s[^,.;()]{1,40}?\s*[-–,]?\s*$", folded[max(0, start - 50):start])
+        dept = re.search(r"(?<![^\W_])khoa\s[^,.;()]{1,40}?\s*[-–,]?\s*$", folded[max(0, start - 50) : start])
         if dept:
-            start -= len(folded[max(0, start - 50):start]) - dept.start()
+            start -= len(folded[max(0, start - 50) : start]) - dept.start()
         spans.append(Span(start, end, FACILITY))
     for m in re.finditer(r"(?<![^\W_])Viện(?![^\W_])", text):  # "Viện Vệ sinh Dịch tễ" (not "nhập viện")
         end = _name_end(text, folded, m.end(), clinical_starts=frozenset(a for a, _ in allowed_spans(text)))

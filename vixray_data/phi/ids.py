@@ -24,8 +24,11 @@ _GROUPS = re.compile(r"(?<![\w.,/:-])\d{2,6}([\s.\-])\d{2,6}(?:\1\d{1,6}){1,4}(?
 
 @functools.lru_cache(maxsize=1)
 def _keyed() -> re.Pattern:
-    return keyword_regex("other_id_keys", r"\s*(?:so)?\s*[:.#]?\s*((?=[\w.\-/ ]*\d)[a-z0-9][a-z0-9.\-/]*"
-                                          r"(?:\s[a-z0-9.\-/]*\d[a-z0-9.\-/]*){0,4})")
+    return keyword_regex(
+        "other_id_keys",
+        r"\s*(?:so)?\s*[:.#]?\s*((?=[\w.\-/ ]*\d)[a-z0-9][a-z0-9.\-/]*"
+        r"(?:\s[a-z0-9.\-/]*\d[a-z0-9.\-/]*){0,4})",
+    )
 
 
 def _digits(text: str) -> int:
@@ -38,7 +41,10 @@ def find_other_ids(text: str) -> list[Span]:
         return []
     spans = [Span(m.start(), m.end(), OTHER_ID) for m in _PLATE.finditer(text)]
     spans += [Span(m.start(), m.end(), OTHER_ID) for m in _CARD.finditer(text)]
-    spans += [Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/ ")), OTHER_ID)
-              for m in _keyed().finditer(fold_chars(text)) if _digits(m.group(1)) >= 5]
+    spans += [
+        Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/ ")), OTHER_ID)
+        for m in _keyed().finditer(fold_chars(text))
+        if _digits(m.group(1)) >= 5
+    ]
     spans += [Span(m.start(), m.end(), OTHER_ID) for m in _GROUPS.finditer(text) if _digits(m.group(0)) >= 7]
     return spans

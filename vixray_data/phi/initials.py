@@ -36,8 +36,9 @@ _ONSETS = ("Ng", "Ngh", "Nh", "Ph", "Tr", "Th", "Ch", "Kh", "Gi", "Qu", "Gh")
 def _not_names() -> frozenset[str]:
     """Dotted forms that are clinical abbreviations (``P.A.``), and English ones (``e.g.``, ``v.v.`` etc.)."""
     safe = load_lexicon().raw.get("deid_safe") or {}
-    return frozenset({str(a).upper() for a in safe.get("abbreviations") or () if str(a).isalpha()} |
-                     {"EG", "IE", "VV", "AM", "PM"})
+    return frozenset(
+        {str(a).upper() for a in safe.get("abbreviations") or () if str(a).isalpha()} | {"EG", "IE", "VV", "AM", "PM"}
+    )
 
 
 _TITLES = re.compile(r"(?:Bn|Bs|Dr|Ts|Ths|Gs|Pgs|Ks|Cn|Mr|Mrs|Ms|Ktv|Dd)\.\s?", re.IGNORECASE)
@@ -47,8 +48,9 @@ _TITLES = re.compile(r"(?:Bn|Bs|Dr|Ts|Ths|Gs|Pgs|Ks|Cn|Mr|Mrs|Ms|Ktv|Dd)\.\s?", 
 def _organ_words() -> frozenset[str]:
     """Words of the lexicon's organs, findings, positions and sides: after one, "P." and "T." are sides."""
     lexicon = load_lexicon()
-    forms = [v for group in (lexicon.anatomy, lexicon.findings, lexicon.position) for c in group.values()
-             for v in c.variants] + [p for values in lexicon.laterality.values() for p in values]
+    forms = [
+        v for group in (lexicon.anatomy, lexicon.findings, lexicon.position) for c in group.values() for v in c.variants
+    ] + [p for values in lexicon.laterality.values() for p in values]
     return frozenset(w for form in forms for w in lower_chars(form).split())
 
 
@@ -71,15 +73,15 @@ def find_initials(text: str) -> list[Span]:
     spans = []
     for m in _CHAIN.finditer(based):
         start = m.start() + _title_length(m.group(0))
-        letters = re.sub(r"[^A-Za-z]", "", based[start:m.end()])
-        if letters.upper() in _not_names() or not re.search(r"[A-Z].*[.A-Z]", based[start:m.end()]):
+        letters = re.sub(r"[^A-Za-z]", "", based[start : m.end()])
+        if letters.upper() in _not_names() or not re.search(r"[A-Z].*[.A-Z]", based[start : m.end()]):
             continue
         spans.append(Span(start, m.end(), NAME))
     for m in _LONE.finditer(based):  # not a side after an organ or a number: "phổi P. có", "sườn 5 T."
-        prev = _PREVIOUS.search(text[max(0, m.start() - 20):m.start()])
+        prev = _PREVIOUS.search(text[max(0, m.start() - 20) : m.start()])
         if prev is not None and (prev.group(1).isdigit() or lower_chars(prev.group(1)) in _organ_words()):
             continue
-        last = not text[m.end():].strip()  # at the end of the text the dot is also the full stop: leave it
+        last = not text[m.end() :].strip()  # at the end of the text the dot is also the full stop: leave it
         spans.append(Span(m.start(), m.end() - last, NAME))
     for m in _LOWER.finditer(based):
         if re.sub(r"[^a-z]", "", m.group(0)).upper() not in _not_names():
@@ -87,10 +89,9 @@ def find_initials(text: str) -> list[Span]:
     for m in _ONE.finditer(based):
         if _title_length(m.group(0)):
             continue
-        original = text[m.start():m.end()]
+        original = text[m.start() : m.end()]
         parts = original.replace(".", " ").split()
         abbreviated = [p for p in parts if f"{p}." in original and len(p) <= 3]
-        if any(base_chars(p) in _ONSETS for p in abbreviated) or any(_middle(p) for p in parts
-                                                                     if p not in abbreviated):
+        if any(base_chars(p) in _ONSETS for p in abbreviated) or any(_middle(p) for p in parts if p not in abbreviated):
             spans.append(Span(m.start(), m.end(), NAME))
     return spans

@@ -33,11 +33,16 @@ _MAX_WORDS = 4
 @functools.lru_cache(maxsize=1)
 def _regexes() -> tuple[re.Pattern, re.Pattern]:
     """(with diacritics, on lower-cased text; without, on folded text)."""
+
     def build(key_words) -> re.Pattern:
-        heads, mods, links = (alternation(key_words[k], space=r"\s+")
-                              for k in ("kin_heads", "kin_modifiers", "kin_links"))
-        return re.compile(rf"(?<![^\W_])(?:{heads})(?![^\W_])(?:\s+(?:{mods})(?![^\W_])){{0,2}}"
-                          rf"((?:\s*[,:]?\s*(?:{links})(?![^\W_])){{0,3}})\s*[:(\"“]?\s*(?=[^\W\d_])")
+        heads, mods, links = (
+            alternation(key_words[k], space=r"\s+") for k in ("kin_heads", "kin_modifiers", "kin_links")
+        )
+        return re.compile(
+            rf"(?<![^\W_])(?:{heads})(?![^\W_])(?:\s+(?:{mods})(?![^\W_])){{0,2}}"
+            rf"((?:\s*[,:]?\s*(?:{links})(?![^\W_])){{0,3}})\s*[:(\"“]?\s*(?=[^\W\d_])"
+        )
+
     return build(raw_words()), build(words())
 
 
@@ -50,8 +55,8 @@ def find_kin_names(text: str) -> list[Span]:
     starts: dict[int, str] = {}
     for m in exact.finditer(lower):
         starts.setdefault(m.end(), m.group(1))
-    for m in (loose.finditer(folded) if any_unaccented(text) else ()):
-        if text[m.start():m.end()].isascii():  # written without diacritics: "chong ten hung"
+    for m in loose.finditer(folded) if any_unaccented(text) else ():
+        if text[m.start() : m.end()].isascii():  # written without diacritics: "chong ten hung"
             starts.setdefault(m.end(), m.group(1) + _ASCII_MARK)
     spans = []
     for at, links in sorted(starts.items()):

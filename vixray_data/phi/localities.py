@@ -36,10 +36,54 @@ _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
 _RUN = rf"{_CAP}(?:[ \-]{_CAP}){{0,3}}"
 _RUN_AT = re.compile(rf"{_RUN}(?![^\W_])")
 #: Capitalised words that open no place: organisations, roles, report headings (with diacritics).
-_NOT_PLACES = frozenset({"khoa", "phòng", "bộ", "sở", "ban", "ủy", "đội", "công", "bs", "bn", "ktv", "đd", "ts",
-                         "gs", "pgs", "ths", "dr", "bác", "bệnh", "người", "ông", "bà", "anh", "chị", "em", "cô",
-                         "chú", "tỉnh", "thành", "ngày", "tháng", "năm", "kết", "chẩn", "mô", "ghi", "tiền", "lâm",
-                         "đề", "theo", "x", "xq", "ct", "mri"})
+_NOT_PLACES = frozenset(
+    {
+        "khoa",
+        "phòng",
+        "bộ",
+        "sở",
+        "ban",
+        "ủy",
+        "đội",
+        "công",
+        "bs",
+        "bn",
+        "ktv",
+        "đd",
+        "ts",
+        "gs",
+        "pgs",
+        "ths",
+        "dr",
+        "bác",
+        "bệnh",
+        "người",
+        "ông",
+        "bà",
+        "anh",
+        "chị",
+        "em",
+        "cô",
+        "chú",
+        "tỉnh",
+        "thành",
+        "ngày",
+        "tháng",
+        "năm",
+        "kết",
+        "chẩn",
+        "mô",
+        "ghi",
+        "tiền",
+        "lâm",
+        "đề",
+        "theo",
+        "x",
+        "xq",
+        "ct",
+        "mri",
+    }
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -78,11 +122,15 @@ def find_localities(text: str) -> list[Span]:
     for i in range(len(runs) - 1):  # a run of capitals just before a province: "Thăng Bình, Quảng Nam"
         (start, end), (nxt_start, nxt_end) = runs[i], runs[i + 1]
         gap = _GAP.fullmatch(text, end, nxt_start)
-        if gap is None or not _coarse_prefix(text[nxt_start:nxt_end], gap.group(1)) \
-                or not _place(text[start:end]) or case_uninformative(text, start):
+        if (
+            gap is None
+            or not _coarse_prefix(text[nxt_start:nxt_end], gap.group(1))
+            or not _place(text[start:end])
+            or case_uninformative(text, start)
+        ):
             continue
         k = i
-        while k > 0 and text[runs[k - 1][1]:runs[k][0]].strip() == "," and _place(text[slice(*runs[k - 1])]):
+        while k > 0 and text[runs[k - 1][1] : runs[k][0]].strip() == "," and _place(text[slice(*runs[k - 1])]):
             k -= 1  # "Ngọc Lâm, Long Biên, Hà Nội": the comma-joined places before it too
         spans.append(Span(runs[k][0], end, ADDRESS))
     spans += _listed(text, runs)
@@ -103,8 +151,11 @@ def _listed(text: str, runs: tuple[tuple[int, int], ...]) -> list[Span]:
             continue
         members = [text[a:b] for a, b in group]
         if len(group) >= 3 and any(is_coarse_place(m) for m in members) and not case_uninformative(text, group[0][0]):
-            spans += [Span(a, b, ADDRESS) for (a, b), m in zip(group, members, strict=True)
-                      if not is_coarse_place(m) and _place(m)]
+            spans += [
+                Span(a, b, ADDRESS)
+                for (a, b), m in zip(group, members, strict=True)
+                if not is_coarse_place(m) and _place(m)
+            ]
         group = []
     return spans
 
@@ -113,5 +164,8 @@ def _coarse_prefix(run: str, prefix: str | None = None) -> bool:
     """Does ``run`` start with a province, a centrally-run city or a country (``Quảng Nam``, ``tỉnh Quảng Trị``,
     ``TP Tam Kỳ``: a city's name after ``TP`` ends the address before it)?"""
     words_ = run.split()
-    return bool(prefix) or any(is_coarse_place(" ".join(words_[:n])) for n in range(len(words_), 0, -1)) or \
-        place_key(run).startswith(("tinh ", "tp "))
+    return (
+        bool(prefix)
+        or any(is_coarse_place(" ".join(words_[:n])) for n in range(len(words_), 0, -1))
+        or place_key(run).startswith(("tinh ", "tp "))
+    )

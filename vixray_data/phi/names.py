@@ -37,8 +37,39 @@ _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Loan" is one word
 _MAX_WORDS = 5
 _RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
-_STOP = frozenset({"và", "với", "là", "của", "do", "cho", "tại", "ở", "đến", "từ", "khi", "thì", "đã", "đọc", "chụp",
-                   "ký", "phim", "ngày", "lúc", "số", "khám", "nam", "nữ", "tuổi", "hoặc", "bệnh", "viện", "mã", "đt"})
+_STOP = frozenset(
+    {
+        "và",
+        "với",
+        "là",
+        "của",
+        "do",
+        "cho",
+        "tại",
+        "ở",
+        "đến",
+        "từ",
+        "khi",
+        "thì",
+        "đã",
+        "đọc",
+        "chụp",
+        "ký",
+        "phim",
+        "ngày",
+        "lúc",
+        "số",
+        "khám",
+        "nam",
+        "nữ",
+        "tuổi",
+        "hoặc",
+        "bệnh",
+        "viện",
+        "mã",
+        "đt",
+    }
+)
 
 
 def _title_regex(phrases) -> re.Pattern:
@@ -54,8 +85,10 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     loose = _title_regex({fold_chars(t) for t in titles if " " in t})
     colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*:\s*")
     families = sorted(w["family_strong"] | w["family_weak"] | w["family_ethnic"], key=len, reverse=True)
-    camel = re.compile(rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
-                       r"(?:[A-Z][a-z]*){1,3}(?![^\W_])")
+    camel = re.compile(
+        rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
+        r"(?:[A-Z][a-z]*){1,3}(?![^\W_])"
+    )
     return exact, loose, colon, camel
 
 
@@ -127,7 +160,7 @@ def _run(text: str, toks: list[tuple[int, int]], i: int, *, upper: bool | None) 
 
 def _end(text: str, toks: list[tuple[int, int]], j: int) -> int:
     end = toks[j - 1][1]
-    return end + 1 if toks[j - 1][1] - toks[j - 1][0] == 1 and text[end:end + 1] == "." else end
+    return end + 1 if toks[j - 1][1] - toks[j - 1][0] == 1 and text[end : end + 1] == "." else end
 
 
 def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int, colon: bool = False) -> int:
@@ -138,13 +171,17 @@ def _lower_name(text: str, folded: str, toks: list[tuple[int, int]], i: int, col
     if family is None:
         return i
     j = i + 1
-    while j < len(toks) and j - i < _MAX_WORDS - 1 and folded[toks[j - 1][1]:toks[j][0]].strip() == "" \
-            and _in(text[slice(*toks[j])], "middle", loose):
+    while (
+        j < len(toks)
+        and j - i < _MAX_WORDS - 1
+        and folded[toks[j - 1][1] : toks[j][0]].strip() == ""
+        and _in(text[slice(*toks[j])], "middle", loose)
+    ):
         j += 1
     if j == i + 1 and not colon:
         return i  # "BN ho kéo dài", "bệnh nhân ung thư": in lower case a family name needs a middle name after
         # it, except after a role's colon ("KTV: lan")
-    gap = folded[toks[j - 1][1]:toks[j][0]].strip() if j < len(toks) else "!"
+    gap = folded[toks[j - 1][1] : toks[j][0]].strip() if j < len(toks) else "!"
     initial = toks[j - 1][1] - toks[j - 1][0] == 1
     if j < len(toks) and lower_chars(text[slice(*toks[j])]) not in _STOP and (gap == "" or (gap == "." and initial)):
         j += 1
@@ -197,8 +234,12 @@ def _titled_run(text: str, folded: str, toks: list[tuple[int, int]], k: int, *, 
 def _after_role(text: str, folded: str, toks: list[tuple[int, int]], k: int) -> int:
     """A role's colon names whoever follows in lower case ("KTV: lan"): up to three words, to a stop word."""
     j = k
-    while j < len(toks) and j - k < 3 and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP) and \
-            (j == k or folded[toks[j - 1][1]:toks[j][0]].strip() == ""):
+    while (
+        j < len(toks)
+        and j - k < 3
+        and (j == k or lower_chars(text[slice(*toks[j])]) not in _STOP)
+        and (j == k or folded[toks[j - 1][1] : toks[j][0]].strip() == "")
+    ):
         j += 1
     return j
 
@@ -227,16 +268,13 @@ def _family_name(text: str, folded: str, toks: list[tuple[int, int]], k: int) ->
     if not _capitalised(word):  # lower case, no title: family + middle name + given name
         j = _lower_name(text, folded, toks, k)
         middle = text[slice(*toks[k + 1])] if k + 1 < len(toks) else ""
-        if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or
-                                                             fold_chars(middle) in ("van", "thi")):
+        if j - k >= 3 and _in(middle, "middle", loose) and (family == "strong" or fold_chars(middle) in ("van", "thi")):
             return Span(start, toks[j - 1][1], NAME)
         return None
     j = _run(text, toks, k, upper=word.isupper() if len(word) > 1 else None)
     if j - k < 2:
         return None
     second = text[slice(*toks[k + 1])]
-    if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1]:][:1] == ".")):
+    if family == "weak" and not (_in(second, "middle") or (len(second) == 1 and text[toks[k + 1][1] :][:1] == ".")):
         return None  # "Cao Văn Tâm", "Cao Q. Tuấn"; not "Cao Huyết Áp"
     return Span(start, _end(text, toks, j), NAME)
-
-

@@ -22,26 +22,36 @@ _SEP = r"[\s.\-]?"
 def _regexes() -> dict[str, re.Pattern]:
     return {
         # 0912 345 678, +84 912.345.678, (028) 3812 3456, 028-3812-3456, 1900 1234 after a keyword
-        "phone": re.compile(r"(?<![\w+])(?:\(\s*(?:\+?84|0)\d{1,3}\s*\)|\+\s?84|0084|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}"
-                            r"(?![\w]|[.,]\d)"),
+        "phone": re.compile(
+            r"(?<![\w+])(?:\(\s*(?:\+?84|0)\d{1,3}\s*\)|\+\s?84|0084|0)[\s.\-]?\d(?:[\s.\-]?\d){7,9}"
+            r"(?![\w]|[.,]\d)"
+        ),
         # (+84) 988 111 222, +49 151 2345 6789, 0044 20 7946 0000, +84-24-3826-1111, (0251) 3822 114: a country
         # code or a bracketed prefix, then digit groups joined by single spaces, dots or dashes (digits counted after)
-        "phone_intl": re.compile(r"(?<![\w+])(?:\(\s*\+?\d{1,4}\s*\)|\+\s?\d{1,3}|00\d{1,3})"
-                                 r"(?:[\s.\-]?\d{1,5}){2,6}(?![\w]|[.,]\d)"),
+        "phone_intl": re.compile(
+            r"(?<![\w+])(?:\(\s*\+?\d{1,4}\s*\)|\+\s?\d{1,3}|00\d{1,3})"
+            r"(?:[\s.\-]?\d{1,5}){2,6}(?![\w]|[.,]\d)"
+        ),
         # hotlines: 1800 5588, 1900 9095, 1900 2468 10
         "hotline": re.compile(r"(?<![\w.,])1[89]00[\s.\-]?\d{3,4}(?:[\s.\-]?\d{2,3})?(?![\w]|[.,]\d)"),
         # an extension after a phone: "ext. 208", "máy lẻ 31", "máy lẻ số 7", "số nhánh 3"
-        "extension": re.compile(r"(?<![^\W_])(?:ext|extension|may le|nhanh|so nhanh|noi bo)\s*(?:so)?\s*[.:#]?\s*"
-                                r"(\d{1,6})(?![\w])"),
+        "extension": re.compile(
+            r"(?<![^\W_])(?:ext|extension|may le|nhanh|so nhanh|noi bo)\s*(?:so)?\s*[.:#]?\s*"
+            r"(\d{1,6})(?![\w])"
+        ),
         "phone_key": keyword_regex("phone_keys", r"\s*[:.]?\s*((?:\+?\d|\(\d)[\d\s.\-()]{5,16}\d)(?![\w]|[.,]\d)"),
-        "national_key": keyword_regex("national_id_keys",
-                                      r"\s*(?:so|no\.?)?\s*[:.#]?\s*([a-z]?\d(?:[\s.]?\d){7,11})"
-                                      r"(?![\w]|[.,]\d)"),
+        "national_key": keyword_regex(
+            "national_id_keys",
+            r"\s*(?:so|no\.?)?\s*[:.#]?\s*([a-z]?\d(?:[\s.]?\d){7,11})"
+            r"(?![\w]|[.,]\d)",
+        ),
         "insurance": re.compile(r"(?<![^\W_])[a-z]{2}\s?\d(?:\s?\d){12}(?![\w])"),
-        "insurance_key": keyword_regex("insurance_keys",
-                                       r"\s*(?:so|ma)?\s*[:.#]?\s*([a-z]{2}[\s.\-]?\d(?:[\s.\-]?\d){12})(?![\w])"),
-        "record_key": keyword_regex("record_keys",
-                                    r"\s*(?:so)?\s*[:.#]?\s*((?=[\w.\-/]*\d)[a-z]{0,5}[\-./]?\d[\w.\-/]{2,})"),
+        "insurance_key": keyword_regex(
+            "insurance_keys", r"\s*(?:so|ma)?\s*[:.#]?\s*([a-z]{2}[\s.\-]?\d(?:[\s.\-]?\d){12})(?![\w])"
+        ),
+        "record_key": keyword_regex(
+            "record_keys", r"\s*(?:so)?\s*[:.#]?\s*((?=[\w.\-/]*\d)[a-z]{0,5}[\-./]?\d[\w.\-/]{2,})"
+        ),
         "digits": re.compile(r"(?<![\w.,/-])\d{6,}(?![\w]|[.,/-]\d)"),
         "uid": re.compile(r"(?<![\w.])\d+(?:\.\d+){4,}(?![\w.])"),
     }
@@ -61,8 +71,9 @@ def find_phones(text: str) -> list[Span]:
     folded = fold_chars(text)
     r = _regexes()
     spans = [Span(m.start(), m.end(), PHONE) for m in r["phone"].finditer(folded) if 9 <= _digits(m.group(0)) <= 12]
-    spans += [Span(m.start(), m.end(), PHONE) for m in r["phone_intl"].finditer(folded)
-              if 8 <= _digits(m.group(0)) <= 15]
+    spans += [
+        Span(m.start(), m.end(), PHONE) for m in r["phone_intl"].finditer(folded) if 8 <= _digits(m.group(0)) <= 15
+    ]
     spans += [Span(m.start(), m.end(), PHONE) for m in r["hotline"].finditer(folded)]
     spans += [Span(*m.span(1), PHONE) for m in r["extension"].finditer(folded)]
     spans += [Span(*m.span(1), PHONE) for m in r["phone_key"].finditer(folded) if 7 <= _digits(m.group(1)) <= 13]
@@ -76,8 +87,11 @@ def find_national_ids(text: str) -> list[Span]:
     folded = fold_chars(text)
     r = _regexes()
     spans = [Span(*m.span(1), NATIONAL_ID) for m in r["national_key"].finditer(folded)]
-    spans += [Span(m.start(), m.end(), NATIONAL_ID) for m in r["digits"].finditer(folded)
-              if _digits(m.group(0)) in (9, 12) and " " not in m.group(0)]
+    spans += [
+        Span(m.start(), m.end(), NATIONAL_ID)
+        for m in r["digits"].finditer(folded)
+        if _digits(m.group(0)) in (9, 12) and " " not in m.group(0)
+    ]
     return spans
 
 
@@ -98,11 +112,16 @@ def find_record_numbers(text: str, shapes: IdShapes | None = None) -> list[Span]
         return []
     folded = fold_chars(text)
     r = _regexes()
-    spans = [Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/")), RECORD)  # not the sentence's full stop
-             for m in r["record_key"].finditer(folded)]
+    spans = [
+        Span(m.start(1), m.start(1) + len(m.group(1).rstrip(".-/")), RECORD)  # not the sentence's full stop
+        for m in r["record_key"].finditer(folded)
+    ]
     spans += [Span(m.start(), m.end(), RECORD) for m in _CODE.finditer(text) if _digits(m.group(0)) >= 4]
-    spans += [Span(m.start(), m.end(), RECORD) for m in r["digits"].finditer(folded)
-              if _digits(m.group(0)) >= 6 and " " not in m.group(0)]
+    spans += [
+        Span(m.start(), m.end(), RECORD)
+        for m in r["digits"].finditer(folded)
+        if _digits(m.group(0)) >= 6 and " " not in m.group(0)
+    ]
     spans += [Span(m.start(), m.end(), RECORD) for m in r["uid"].finditer(folded)]
     if shapes is not None:
         spans += shapes.find(text)
@@ -124,8 +143,13 @@ class IdShapes:
     def add(self, values: Iterable[str]) -> None:
         for value in values:
             value = str(value).strip()
-            if not value or len(value) > 40 or " " in value or _digits(value) < 3 \
-                    or not any(c.isalpha() for c in value):
+            if (
+                not value
+                or len(value) > 40
+                or " " in value
+                or _digits(value) < 3
+                or not any(c.isalpha() for c in value)
+            ):
                 continue
             shape = re.sub(r"\d+", lambda m: rf"\d{{{len(m.group(0))}}}", re.escape(value.upper()))
             self._shapes.add(shape)

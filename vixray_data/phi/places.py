@@ -26,8 +26,11 @@ def place_key(text: str) -> str:
 def _places() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     """(every coarse place, the centrally-run cities, the province prefixes longest first)."""
     raw = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
-    names = {place_key(str(p)) for key in ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
-             for p in raw[key]}
+    names = {
+        place_key(str(p))
+        for key in ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
+        for p in raw[key]
+    }
     cities = {place_key(str(p)) for p in raw["cities"]}
     prefixes = tuple(sorted((place_key(str(p)) + " " for p in raw["province_prefixes"]), key=len, reverse=True))
     return frozenset(names), frozenset(cities), prefixes
@@ -52,7 +55,7 @@ def is_coarse_place(text: str) -> bool:
         return True
     for prefix in prefixes:
         if key.startswith(prefix):
-            rest = key[len(prefix):]
+            rest = key[len(prefix) :]
             if prefix.strip() == "tinh":
                 return rest in names
             return rest in cities

@@ -29,8 +29,14 @@ _OPENS = re.compile(r"(?:^|[.!?:;\n(\[\"“‘'…•*>_-])\s*$")  # "___ Phim":
 @functools.lru_cache(maxsize=1)
 def _not_names() -> tuple[frozenset[str], int, frozenset[str]]:
     """(the words that open no name, their longest length in words, their first words)."""
-    phrases = raw_words()["proper_not_names"] | raw_words()["titles"] | raw_words()["kin_heads"] | \
-        raw_words()["case_nouns"] | raw_words()["facility_heads"] | raw_words()["admin_units"]
+    phrases = (
+        raw_words()["proper_not_names"]
+        | raw_words()["titles"]
+        | raw_words()["kin_heads"]
+        | raw_words()["case_nouns"]
+        | raw_words()["facility_heads"]
+        | raw_words()["admin_units"]
+    )
     return frozenset(phrases), max(len(p.split()) for p in phrases), frozenset(p.split()[0] for p in phrases)
 
 
@@ -52,9 +58,14 @@ def find_proper_names(text: str) -> list[Span]:
         run = text[start:end]
         words = run.replace("-", " ").split()
         # a title, kinship word or heading opening the run is no part of it: "Ông Sơn" -> "Sơn"
-        n = 0 if lower_chars(words[0]) not in firsts else next(
-            (n for n in range(min(longest, len(words)), 0, -1) if lower_chars(" ".join(words[:n])) in not_names), 0)
-        opening = bool(_OPENS.search(text[max(0, start - 4):start]))
+        n = (
+            0
+            if lower_chars(words[0]) not in firsts
+            else next(
+                (n for n in range(min(longest, len(words)), 0, -1) if lower_chars(" ".join(words[:n])) in not_names), 0
+            )
+        )
+        opening = bool(_OPENS.search(text[max(0, start - 4) : start]))
         if n:
             if lower_chars(" ".join(words[:n])) in raw_words()["proper_not_names"]:
                 continue

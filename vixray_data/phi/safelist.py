@@ -80,8 +80,10 @@ _ADDRESS = re.compile(rf"[\w.+\-]+{_AT}[a-z0-9\-]+(?:{_DOT}[a-z0-9\-]+)+|(?i:htt
 
 # --------------------------------------------------------------------------- Vietnamese orthography
 
-_ONSET = (r"(?:ngh(?=[eiy])|gh(?=[eiy])|ng(?![eiy])|nh|ch|gi|kh|ph|qu|th|tr|k(?=[eiy])|c(?![eiy])|g(?![eiy])"
-          r"|[bdhlmnrstvx])?")
+_ONSET = (
+    r"(?:ngh(?=[eiy])|gh(?=[eiy])|ng(?![eiy])|nh|ch|gi|kh|ph|qu|th|tr|k(?=[eiy])|c(?![eiy])|g(?![eiy])"
+    r"|[bdhlmnrstvx])?"
+)
 _CLOSABLE = r"(?:uye|oa|oe|uy|ue|ua|uo|ie|ye|a|e|i|o|u|y)"
 _OPEN = r"(?:ieu|yeu|uoi|uou|oai|oay|oeo|uay|uyu|uya|ai|ao|au|ay|eo|eu|ia|iu|oi|ui|uu)"
 _SYLLABLE_SHAPE = re.compile(rf"{_ONSET}(?:({_CLOSABLE})(ch|nh|ng|[cmnpt])?|{_OPEN})")
@@ -222,8 +224,10 @@ def _lexicon_phrases() -> tuple[frozenset[str], frozenset[str]]:
         if key in _TERMS:
             _strings(section, terms)
     _strings(list((lexicon.raw.get("spelling") or {}).get("abbreviations") or {}), terms)  # TDMP, ko, xs
-    return (frozenset(_lower(p) for p in terms if str(p).strip()),
-            frozenset(_lower(p) for p in phrases if str(p).strip()))
+    return (
+        frozenset(_lower(p) for p in terms if str(p).strip()),
+        frozenset(_lower(p) for p in phrases if str(p).strip()),
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -238,8 +242,19 @@ def _words() -> dict[str, frozenset[str]]:
     out["lexicon_ascii"] = frozenset(_fold(w) for w in lexicon)
     syllables = {t for p in phrases for t in _TOKEN.findall(p) if t.isalpha() and len(t) >= 5}
     out["typo_targets"] = frozenset(syllables)
-    for key in ("units", "numbering", "measures", "identity", "address", "number_words", "month_words",
-                "place_before", "counts", "place_words", "place_at"):
+    for key in (
+        "units",
+        "numbering",
+        "measures",
+        "identity",
+        "address",
+        "number_words",
+        "month_words",
+        "place_before",
+        "counts",
+        "place_words",
+        "place_at",
+    ):
         out[key + "_ascii"] = frozenset(_fold(w) for w in out[key])
     return out
 
@@ -303,8 +318,10 @@ def _case_informative(text: str, tokens: list[re.Match]) -> tuple[list[bool], li
         return not all(w[:1].isupper() for w in words)
 
     values = [t.group(0) for t in tokens]
-    long = [len(v) > 1 and v.isalpha() and text[t.start() - 1:t.start()] != "/" for v, t in zip(values, tokens,
-                                                                                                  strict=True)]
+    long = [
+        len(v) > 1 and v.isalpha() and text[t.start() - 1 : t.start()] != "/"
+        for v, t in zip(values, tokens, strict=True)
+    ]
 
     def long_words(indices) -> list[str]:
         return [values[k] for k in indices if long[k]]
@@ -331,7 +348,7 @@ def _case_informative(text: str, tokens: list[re.Match]) -> tuple[list[bool], li
 
 
 def _starts_sentence(text: str, start: int) -> bool:
-    return bool(_SENTENCE_START.search(text[max(0, start - 6):start]))
+    return bool(_SENTENCE_START.search(text[max(0, start - 6) : start]))
 
 
 def _labels(text: str, tokens: list[re.Match]) -> dict[int, int]:
@@ -339,10 +356,10 @@ def _labels(text: str, tokens: list[re.Match]) -> dict[int, int]:
     start of a field up to a colon (``Địa Chỉ:``, ``Accession No.:``, ``Ngày Vào ___:``)."""
     out: dict[int, int] = {}
     for k, token in enumerate(tokens):
-        if not re.match(r"\.?\s?:", text[token.end():token.end() + 3]):
+        if not re.match(r"\.?\s?:", text[token.end() : token.end() + 3]):
             continue
         first = k
-        while first > 0 and k - first < 3 and text[tokens[first - 1].end():tokens[first].start()] in (" ", "-", "/"):
+        while first > 0 and k - first < 3 and text[tokens[first - 1].end() : tokens[first].start()] in (" ", "-", "/"):
             first -= 1
         if _starts_sentence(text, tokens[first].start()):
             out.update({i: i - first for i in range(first, k + 1)})
@@ -354,8 +371,11 @@ def _labels(text: str, tokens: list[re.Match]) -> dict[int, int]:
 _RUN = re.compile(r"\d+(?:(?:\s?[\-/:x×]\s?|[.,]\s?)\d+)*")
 _DATE_WORDS = frozenset({"ngay", "mung", "hom", "thang", "sang", "chieu", "toi", "trua", "dem", "luc", "dau", "cuoi"})
 _LIST_TAIL = re.compile(r"(?:\d{1,2}\s*(?:,|và|va|đến|den|tới|toi|hoặc|hoac|-)\s*)+$", re.IGNORECASE)
-_LUNG_PART = re.compile(r"\s*(?:trên|giữa|dưới|trong|ngoài|sau|trước|phổi|phế trường|trường phổi|tren|giua|duoi|"
-                        r"ngoai|phoi|phe truong|truong phoi)\b", re.IGNORECASE)
+_LUNG_PART = re.compile(
+    r"\s*(?:trên|giữa|dưới|trong|ngoài|sau|trước|phổi|phế trường|trường phổi|tren|giua|duoi|"
+    r"ngoai|phoi|phe truong|truong phoi)\b",
+    re.IGNORECASE,
+)
 _RANGE_TO_DATE = re.compile(r"\s?(?:-|–|đến|tới|den|toi)\s?(\d{1,2})\s?[\-/.]\s?(\d{1,2})(?!\d)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
 _UNIT_AFTER = re.compile(r"\s?(/\s?)?(%|[^\W\d_]+\d?(?:[-/][^\W\d_]+\d?)?)")
@@ -379,7 +399,7 @@ def _unit_ok(unit: str, value: str, words: dict[str, frozenset[str]], *, counts:
 def _before(text: str, start: int, n: int) -> list[str]:
     """The last ``n`` words before ``start`` in its clause (a list of numbers and joiners skipped: ``xương sườn 5 và
     6``; not past a comma or a bracket: in ``ngày ___, 2 trong số 3`` the 2 is no day)."""
-    before = _LIST_TAIL.sub("", text[max(0, start - 40):start].lower().rstrip())
+    before = _LIST_TAIL.sub("", text[max(0, start - 40) : start].lower().rstrip())
     before = re.split(r"[,;()\[\]\"“”]", before)[-1]
     return re.findall(r"[^\W_]+", before)[-n:]
 
@@ -397,15 +417,17 @@ def _old_age(text: str, start: int, end: int, value: str) -> bool:
     """An age over 89 (``90 tuổi``, ``95t``, ``Tuổi: 93``): identifying (HIPAA counts it with the dates)."""
     if not value.isdigit() or int(value) < 90 or int(value) > 130:
         return False
-    return bool(_AGE_UNIT.match(text, end)) or bool(re.search(r"(?:tuổi|tuoi|age)\W{0,3}$",
-                                                              text[max(0, start - 9):start], re.IGNORECASE))
+    return bool(_AGE_UNIT.match(text, end)) or bool(
+        re.search(r"(?:tuổi|tuoi|age)\W{0,3}$", text[max(0, start - 9) : start], re.IGNORECASE)
+    )
 
 
 def _day_of_range(text: str, end: int, run: str) -> bool:
     """The first day of a range of dates (``từ 26 đến 29-1``, ``15-28/7``)."""
     m = _RANGE_TO_DATE.match(text, end)
-    return bool(m) and run.isdigit() and 1 <= int(run) <= 31 and 1 <= int(m.group(1)) <= 31 \
-        and 1 <= int(m.group(2)) <= 12
+    return (
+        bool(m) and run.isdigit() and 1 <= int(run) <= 31 and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12
+    )
 
 
 def _born(prev: list[str]) -> bool:
@@ -419,7 +441,7 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     run = text[start:end]
     numbers = re.findall(r"\d+", run)
     seps = [s.strip() or " " for s in re.findall(r"\D+", run)]
-    after = text[end:end + 20]
+    after = text[end : end + 20]
     unit_match = _UNIT_AFTER.match(after)
     unit = unit_match.group(2) if unit_match else ""
     prev = _before(text, start, 3)
@@ -437,21 +459,23 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     if len(numbers) == 1:
         value = numbers[0]
         if unit and _unit_ok(unit, value, words):
-            tail = text[end + unit_match.end():end + unit_match.end() + 3]
+            tail = text[end + unit_match.end() : end + unit_match.end() + 3]
             return not (_fold(unit) in ("thang", "gio", "ngay") and re.match(r"\s?\d", tail))
         if len(value) <= 2:
             return True  # one or two digits alone count something (a bed, a dose, a step)
         return last == "nam" and bool(re.fullmatch(r"(?:19|20)\d\d", value))  # a year alone
     if len(numbers) == 2 and seps[0] in (".", ","):  # a decimal: 0,55; 1.7 m2; 38,5 độ
-        return bool(unit and _unit_ok(unit, "1", words)) or numbers[0] == "0" or (ints[0] <= 9 and
-                                                                                 len(numbers[1]) <= 2)
+        return bool(unit and _unit_ok(unit, "1", words)) or numbers[0] == "0" or (ints[0] <= 9 and len(numbers[1]) <= 2)
     if len(numbers) == 2 and seps[0] == ":":
         return len(numbers[1]) == 1  # a ratio (lưới 8:1), not a time (14:30)
     if len(numbers) == 2 and seps[0] == "/":
         return ints[0] < ints[1] <= 4 and bool(_LUNG_PART.match(after))  # 1/3 dưới phổi phải
     if all(sep == "-" for sep in seps):
-        if all(b - a == 1 for a, b in zip(ints, ints[1:], strict=False)) and max(ints) <= 12 and (
-                len(ints) > 2 or _after_word_in(prev, words, "numbering")):
+        if (
+            all(b - a == 1 for a, b in zip(ints, ints[1:], strict=False))
+            and max(ints) <= 12
+            and (len(ints) > 2 or _after_word_in(prev, words, "numbering"))
+        ):
             return True  # ribs 10-11-12, xương sườn 6-7 (6-7 alone is a day and month)
         return len(ints) == 2 and ints[0] < ints[1] and bool(unit) and _unit_ok(unit, numbers[1], words)
     if all(sep == "," for sep in seps):
@@ -466,8 +490,9 @@ def _number_shaped(text: str, start: int, end: int, words: dict[str, frozenset[s
     date, address or case word? (``5, 6`` without a rib before it, ``3/4`` of something, are not.)"""
     run = text[start:end]
     numbers = re.findall(r"\d+", run)
-    if sum(len(n) for n in numbers) >= 3 or (len(numbers) == 1 and (_old_age(text, start, end, numbers[0])
-                                                                     or _day_of_range(text, end, run))):
+    if sum(len(n) for n in numbers) >= 3 or (
+        len(numbers) == 1 and (_old_age(text, start, end, numbers[0]) or _day_of_range(text, end, run))
+    ):
         return True
     prev = _before(text, start, 3)
     last = _fold(prev[-1]) if prev else ""
@@ -491,27 +516,30 @@ def _phrase_matches(text: str, tokens: list[re.Match], informative: list[bool]) 
     explained = bytearray(len(tokens))
     lows = [t.group(0).lower() for t in tokens]
     folds = [_fold(w) for w in lows]
-    joined = [k > 0 and _JOINER.fullmatch(text, tokens[k - 1].end(), tokens[k].start()) is not None
-              and lows[k].isalnum() for k in range(len(tokens))]  # may token k continue a phrase?
+    joined = [
+        k > 0 and _JOINER.fullmatch(text, tokens[k - 1].end(), tokens[k].start()) is not None and lows[k].isalnum()
+        for k in range(len(tokens))
+    ]  # may token k continue a phrase?
     for k in range(len(tokens)):
         best = 0
         for n in range(1, min(_MAX_PHRASE, len(tokens) - k) + 1):
             if n > 1 and not joined[k + n - 1]:
                 break
-            key, bare = tuple(lows[k:k + n]), tuple(folds[k:k + n])
+            key, bare = tuple(lows[k : k + n]), tuple(folds[k : k + n])
             if key not in prefixes and bare not in prefixes:
                 break
-            if (key in exact or bare in folded) and _phrase_ok(text, tokens, k, n, key, bare, exact, folded, capitals,
-                                                              informative):
+            if (key in exact or bare in folded) and _phrase_ok(
+                text, tokens, k, n, key, bare, exact, folded, capitals, informative
+            ):
                 best = n
         if best:  # phrases may overlap: "không khí" and "khí phế thũng" both explain "KHÔNG KHÍ PHẾ THŨNG"
-            explained[k:k + best] = b"\x01" * best
+            explained[k : k + best] = b"\x01" * best
     return explained
 
 
 def _phrase_ok(text, tokens, k, n, key, bare_key, exact, folded, capitals, informative) -> bool:
     kinds = exact.get(key, 0)
-    group = tokens[k:k + n]
+    group = tokens[k : k + n]
     bare = folded.get(bare_key, 0)
     kinds |= bare if all(t.group(0).isascii() for t in group) else bare & (_PLACE | _PLACE1)  # places: any way
     if kinds & _CAPITALS and " ".join(t.group(0) for t in group) in capitals:
@@ -520,19 +548,26 @@ def _phrase_ok(text, tokens, k, n, key, bare_key, exact, folded, capitals, infor
         return True
     if kinds & _PLACE and _coarse_here(text, tokens, k, n):
         return True
-    if kinds & _PYVI and (not any(informative[k + i] for i in range(n))
-                          or all(t.group(0).islower() or len(t.group(0)) == 1 for t in group[1:])):
+    if kinds & _PYVI and (
+        not any(informative[k + i] for i in range(n))
+        or all(t.group(0).islower() or len(t.group(0)) == 1 for t in group[1:])
+    ):
         return True
-    if kinds & _PLACE1 and _coarse_here(text, tokens, k, n) and _after_word_in(
-            [t.group(0).lower() for t in tokens[max(0, k - 2):k]], _words(), "place_before"):
+    if (
+        kinds & _PLACE1
+        and _coarse_here(text, tokens, k, n)
+        and _after_word_in([t.group(0).lower() for t in tokens[max(0, k - 2) : k]], _words(), "place_before")
+    ):
         return True  # "ở Đức", "bên Ý", "người Anh"
     if kinds & _PEOPLE:
-        before = text[max(0, tokens[k].start() - 14):tokens[k].start()].lower()
-        after = text[group[-1].end():group[-1].end() + 2]
-        return bool(re.search(r"(?:dân tộc|người|đồng bào|dan toc|nguoi|dong bao)\s+$", before)
-                    or (before.rstrip().endswith("(") and after.lstrip().startswith(")"))
-                    or any(not is_syllable(t.group(0)) for t in group if len(t.group(0)) > 1)
-                    or (n == 1 and "'" in text[tokens[k].start() - 2:tokens[k].start()]))
+        before = text[max(0, tokens[k].start() - 14) : tokens[k].start()].lower()
+        after = text[group[-1].end() : group[-1].end() + 2]
+        return bool(
+            re.search(r"(?:dân tộc|người|đồng bào|dan toc|nguoi|dong bao)\s+$", before)
+            or (before.rstrip().endswith("(") and after.lstrip().startswith(")"))
+            or any(not is_syllable(t.group(0)) for t in group if len(t.group(0)) > 1)
+            or (n == 1 and "'" in text[tokens[k].start() - 2 : tokens[k].start()])
+        )
     return False
 
 
@@ -541,28 +576,40 @@ def _coarse_here(text: str, tokens: list[re.Match], k: int, n: int) -> bool:
     city's name (``đường Nam Định``, ``thành phố Thái Bình``; ``TP Cần Thơ`` is the province-level city)."""
     prev: list[str] = []  # the words just before it, in its phrase (not past a comma: "Quê: ___, Bình Định")
     i = k - 1
-    while i >= 0 and len(prev) < 5 and text[tokens[i].end():tokens[i + 1].start()].strip(" .") == "" \
-            and tokens[i].group(0).isalpha():
+    while (
+        i >= 0
+        and len(prev) < 5
+        and text[tokens[i].end() : tokens[i + 1].start()].strip(" .") == ""
+        and tokens[i].group(0).isalpha()
+    ):
         if len(tokens[i].group(0)) > 1:  # "Bệnh viện K Nam Định"
             prev.insert(0, tokens[i].group(0).lower())
         i -= 1
-    if prev and _fold(prev[-1]) in ("pho", "tp") and (len(prev) < 2 or _fold(prev[-2]) in ("thanh", "tp")) or \
-            prev and _fold(prev[-1]) == "tp":
-        return is_coarse_place(f"{' '.join(prev[-2:] if _fold(prev[-1]) == 'pho' else prev[-1:])} "
-                               f"{text[tokens[k].start():tokens[k + n - 1].end()]}")
+    if (
+        prev
+        and _fold(prev[-1]) in ("pho", "tp")
+        and (len(prev) < 2 or _fold(prev[-2]) in ("thanh", "tp"))
+        or prev
+        and _fold(prev[-1]) == "tp"
+    ):
+        return is_coarse_place(
+            f"{' '.join(prev[-2:] if _fold(prev[-1]) == 'pho' else prev[-1:])} "
+            f"{text[tokens[k].start() : tokens[k + n - 1].end()]}"
+        )
     return not (prev and _after_word_in(prev, _words(), "place_words"))
 
 
 def _one_edit(word: str, targets: frozenset[str]) -> bool:
     """Is ``word`` one deletion, insertion or substitution away from a word of ``targets`` (``thươg``)?"""
-    if any(word[:i] + word[i + 1:] in targets for i in range(len(word))):  # one letter too many
+    if any(word[:i] + word[i + 1 :] in targets for i in range(len(word))):  # one letter too many
         return True
     by_length = _by_length(targets)
     for target in by_length.get(len(word), ()):  # one letter wrong
         if sum(a != b for a, b in zip(word, target, strict=True)) == 1:
             return True
-    return any(target[:i] + target[i + 1:] == word for target in by_length.get(len(word) + 1, ())
-               for i in range(len(target)))  # one letter missing
+    return any(
+        target[:i] + target[i + 1 :] == word for target in by_length.get(len(word) + 1, ()) for i in range(len(target))
+    )  # one letter missing
 
 
 @functools.lru_cache(maxsize=4)
@@ -580,8 +627,16 @@ def _typo(low: str) -> bool:
     return len(low) >= 4 and not is_syllable(low) and _one_edit(low, _words()["typo_targets"])
 
 
-def _word_explained(text: str, token: re.Match, informative: bool, bare: bool, label: int | None,
-                    words: dict[str, frozenset[str]], capitals: frozenset[str], singles: frozenset[str]) -> bool:
+def _word_explained(
+    text: str,
+    token: re.Match,
+    informative: bool,
+    bare: bool,
+    label: int | None,
+    words: dict[str, frozenset[str]],
+    capitals: frozenset[str],
+    singles: frozenset[str],
+) -> bool:
     """One word that no phrase explained: see the module docstring."""
     value = token.group(0)
     low = value.lower()
@@ -627,12 +682,11 @@ def find_unexplained(text: str) -> list[Span]:
     levels = _levels()
     allowed = bytearray(len(text))
     for m in levels.finditer(text):
-        allowed[m.start():m.end()] = b"\x01" * (m.end() - m.start())
+        allowed[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     cased = any(c.isupper() for c in text)
     runs = {}
     for m in _RUN.finditer(text):
-        verdict = _run_explained(text, m.start(), m.end(), words) or not _number_shaped(text, m.start(), m.end(),
-                                                                                         words)
+        verdict = _run_explained(text, m.start(), m.end(), words) or not _number_shaped(text, m.start(), m.end(), words)
         for d in re.finditer(r"\d+", m.group(0)):
             runs[m.start() + d.start()] = verdict
     spans: list[Span] = [Span(m.start(), m.end(), CODE) for m in _ADDRESS.finditer(text)]
@@ -640,7 +694,7 @@ def find_unexplained(text: str) -> list[Span]:
     for k, token in enumerate(tokens):
         value = token.group(0)
         low = value.lower()
-        if explained[k] or value.startswith("_") or all(allowed[token.start():token.end()]):
+        if explained[k] or value.startswith("_") or all(allowed[token.start() : token.end()]):
             continue
         if value.isdigit():
             if not runs.get(token.start(), False):
@@ -650,37 +704,65 @@ def find_unexplained(text: str) -> list[Span]:
             number = re.fullmatch(r"(\d+)([^\W\d_]+)", value)
             if number and _unit_ok(number.group(2), number.group(1), words):
                 continue
-            unit = re.match(r"\s?([^\W\d_]+)", text[token.end():token.end() + 8])
+            unit = re.match(r"\s?([^\W\d_]+)", text[token.end() : token.end() + 8])
             if _DIMENSIONS.fullmatch(value) and unit and _unit_ok(unit.group(1), "1", words):
                 continue
             letters = re.sub(r"\d", "", value)
-            if sum(c.isdigit() for c in value) >= 3 or _in(letters, words, "address") \
-                    or re.fullmatch(r"[A-Z]\d{2}", value) \
-                    or (number and _old_age(text, token.start() + len(number.group(1)) - 1, token.start()
-                                            + len(number.group(1)), number.group(1))):
+            if (
+                sum(c.isdigit() for c in value) >= 3
+                or _in(letters, words, "address")
+                or re.fullmatch(r"[A-Z]\d{2}", value)
+                or (
+                    number
+                    and _old_age(
+                        text,
+                        token.start() + len(number.group(1)) - 1,
+                        token.start() + len(number.group(1)),
+                        number.group(1),
+                    )
+                )
+            ):
                 spans.append(Span(token.start(), token.end(), CODE))  # XQ240117, Q1, P3, K68, 95t
             continue
-        if k and tokens[k - 1].group(0).isdigit() and text[tokens[k - 1].end():token.start()] in ("", " ") \
-                and runs.get(tokens[k - 1].start()) and _unit_ok(value, "1", words):
+        if (
+            k
+            and tokens[k - 1].group(0).isdigit()
+            and text[tokens[k - 1].end() : token.start()] in ("", " ")
+            and runs.get(tokens[k - 1].start())
+            and _unit_ok(value, "1", words)
+        ):
             continue  # the unit of an explained number: "28 Fr"
         if _lone_initial(text, token, words):
             spans.append(Span(token.start(), token.end(), WORD))  # "ông K. đã khỏi", "bà Ng. về"
             continue
         if len(value) == 1:
             continue  # a side (P, T), a grade, an initial alone: nobody's name
-        before = [t.group(0).lower() for t in tokens[max(0, k - 4):k]]
-        named_place = value[:1].isupper() and is_foreign(value) and low not in words["lexicon"] and (
-            _after_word_in(before, words, "place_words")
-            or _after_word_in(before, words, "place_at"))
+        before = [t.group(0).lower() for t in tokens[max(0, k - 4) : k]]
+        named_place = (
+            value[:1].isupper()
+            and is_foreign(value)
+            and low not in words["lexicon"]
+            and (_after_word_in(before, words, "place_words") or _after_word_in(before, words, "place_at"))
+        )
         if not named_place and (
-                _word_explained(text, token, informative[k], bare[k], labels.get(k), words, capitals, singles)
-                or not _name_shaped(value) or (value.islower() and cased)):
+            _word_explained(text, token, informative[k], bare[k], labels.get(k), words, capitals, singles)
+            or not _name_shaped(value)
+            or (value.islower() and cased)
+        ):
             continue  # explained; a foreign word; a lower-case word in a text that uses capitals (a name has one)
         prev = tokens[k - 1] if k else None
-        if prev is not None and not explained[k - 1] and value[:1].isupper() and informative[k] \
-                and text[prev.end():token.start()] == " " and prev.group(0)[:1].isupper() and prev.group(0).isalpha() \
-                and _name_shaped(prev.group(0)) and prev.group(0).lower() not in words["lexicon"] \
-                and _starts_sentence(text, prev.start()):
+        if (
+            prev is not None
+            and not explained[k - 1]
+            and value[:1].isupper()
+            and informative[k]
+            and text[prev.end() : token.start()] == " "
+            and prev.group(0)[:1].isupper()
+            and prev.group(0).isalpha()
+            and _name_shaped(prev.group(0))
+            and prev.group(0).lower() not in words["lexicon"]
+            and _starts_sentence(text, prev.start())
+        ):
             spans.append(Span(prev.start(), prev.end(), WORD))  # "Người đọc: Phan Thanh Tùng": the opening word of a
             # run of proper nouns is one of them, though a sentence's first word may be capitalised anyway
         spans.append(Span(token.start(), token.end(), WORD))
@@ -709,20 +791,28 @@ def _in_words(text: str, tokens: list[re.Match]) -> list[Span]:
         if word in ("tháng", "thang") and i + 1 < len(tokens) and month[i + 1]:
             twelve = _fold(folded[i + 1]) == "muoi" and i + 2 < len(tokens) and _fold(folded[i + 2]) in ("mot", "hai")
             j = i + 3 if twelve else i + 2
-            dated = (i and (tokens[i - 1].group(0).isdigit() or number[i - 1])) or (j < len(tokens) and folded[j] in
-                                                                                   ("năm", "nam"))
+            dated = (i and (tokens[i - 1].group(0).isdigit() or number[i - 1])) or (
+                j < len(tokens) and folded[j] in ("năm", "nam")
+            )
             if word == "tháng" or dated:  # without diacritics "thang sau" may be "thẳng sau": a day or year with it
                 out.append(Span(tokens[i + 1].start(), tokens[j - 1].end(), NUMBER))
-        elif word in ("ngày", "mồng", "mùng", "rằm", "đêm", "ngay", "mong", "mung", "ram", "dem") \
-                and (j := run_from(i + 1)) > i + 1 and j < len(tokens) and folded[j] in ("tháng", "thang"):
+        elif (
+            word in ("ngày", "mồng", "mùng", "rằm", "đêm", "ngay", "mong", "mung", "ram", "dem")
+            and (j := run_from(i + 1)) > i + 1
+            and j < len(tokens)
+            and folded[j] in ("tháng", "thang")
+        ):
             out.append(Span(tokens[i + 1].start(), tokens[j - 1].end(), NUMBER))
         elif number[i] and (i == 0 or not number[i - 1]):
             j = run_from(i)
             run = [_fold(w) for w in folded[i:j]]
-            if j < len(tokens) and folded[j] in ("tuổi", "tuoi", "years", "year") and (
-                    "tram" in run or "hundred" in run or run[0] == "ninety" or run[:2] == ["chin", "muoi"]):
+            if (
+                j < len(tokens)
+                and folded[j] in ("tuổi", "tuoi", "years", "year")
+                and ("tram" in run or "hundred" in run or run[0] == "ninety" or run[:2] == ["chin", "muoi"])
+            ):
                 out.append(Span(tokens[i].start(), tokens[j - 1].end(), NUMBER))
-        if word in words["english_months"] and any(t.group(0)[:1].isdigit() for t in tokens[max(0, i - 3):i + 3]):
+        if word in words["english_months"] and any(t.group(0)[:1].isdigit() for t in tokens[max(0, i - 3) : i + 3]):
             out.append(Span(tokens[i].start(), tokens[i].end(), NUMBER))
     return out
 
@@ -734,17 +824,21 @@ def _lone_initial(text: str, token: re.Match, words: dict[str, frozenset[str]]) 
     """One initial standing for a name in running text: a capital (or a capitalised onset, ``Ng``) with its dot,
     the sentence going on in lower case after it (``ông K. đã khỏi``; not ``bên T. Tràn dịch``)."""
     value = token.group(0)
-    if not (len(value) == 1 and value.isupper() or len(value) == 2 and value[0].isupper()
-            and value.lower() in _DIGRAPHS):
+    if not (
+        len(value) == 1 and value.isupper() or len(value) == 2 and value[0].isupper() and value.lower() in _DIGRAPHS
+    ):
         return False
-    if token.start() and not (text[token.start() - 1].isspace() or text[token.start() - 1] in "(\"“"):
+    if token.start() and not (text[token.start() - 1].isspace() or text[token.start() - 1] in '("“'):
         return False  # "g/L.": a unit's letter
-    after = re.match(r"\.+ ?(.?)", text[token.end():token.end() + 4])
+    after = re.match(r"\.+ ?(.?)", text[token.end() : token.end() + 4])
     if after is None or not (after.group(1).islower() or after.group(1) in ("", ",", ";", ":", "(", ")", "-", "–")):
         return False
-    before = re.findall(r"[^\W_]+", text[max(0, token.start() - 20):token.start()])
-    side = bool(before) and text[:token.start()].rstrip()[-1:].isalnum() and (
-        before[-1].lower() in words["lexicon"] or before[-1].isdigit() or _fold(before[-1]) == "ben")  # "phổi P."
+    before = re.findall(r"[^\W_]+", text[max(0, token.start() - 20) : token.start()])
+    side = (
+        bool(before)
+        and text[: token.start()].rstrip()[-1:].isalnum()
+        and (before[-1].lower() in words["lexicon"] or before[-1].isdigit() or _fold(before[-1]) == "ben")
+    )  # "phổi P."
     return not side if len(value) == 1 else value.lower() not in words["lexicon"]
 
 
@@ -757,19 +851,28 @@ def _initials(text: str, tokens: list[re.Match], cased: bool) -> list[Span]:
     k = 0
     while k < len(tokens):
         j = k
-        while j + 1 < len(tokens) and text[tokens[j].end():tokens[j + 1].start()] in (".", ". ") \
-                and tokens[j].group(0).isalpha() and len(tokens[j].group(0)) <= 2 and tokens[j + 1].group(0).isalpha() \
-                and (not cased or tokens[j + 1].group(0)[:1].isupper()):
+        while (
+            j + 1 < len(tokens)
+            and text[tokens[j].end() : tokens[j + 1].start()] in (".", ". ")
+            and tokens[j].group(0).isalpha()
+            and len(tokens[j].group(0)) <= 2
+            and tokens[j + 1].group(0).isalpha()
+            and (not cased or tokens[j + 1].group(0)[:1].isupper())
+        ):
             j += 1
-        chain = tokens[k:j + 1]
+        chain = tokens[k : j + 1]
         if len(chain) >= 2:
             values = [t.group(0) for t in chain]
-            spaced = any(text[a.end():b.start()] == ". " for a, b in zip(chain, chain[1:], strict=False))
+            spaced = any(text[a.end() : b.start()] == ". " for a, b in zip(chain, chain[1:], strict=False))
             short = [v for v in values if len(v) <= 2]
-            if len(values[-1]) > 2 and text[chain[-2].end():chain[-1].start()] == ". " and len(short) < 2:
+            if len(values[-1]) > 2 and text[chain[-2].end() : chain[-1].start()] == ". " and len(short) < 2:
                 values, chain = values[:-1], chain[:-1]
-            if len(chain) >= 2 and any(len(v) == 1 for v in values) and (len(chain) >= 3 or not spaced) \
-                    and (not cased or all(v[:1].isupper() for v in values)):
+            if (
+                len(chain) >= 2
+                and any(len(v) == 1 for v in values)
+                and (len(chain) >= 3 or not spaced)
+                and (not cased or all(v[:1].isupper() for v in values))
+            ):
                 out.append(Span(chain[0].start(), chain[-1].end(), WORD))
         k = j + 1
     return out
@@ -789,7 +892,7 @@ def _join(spans: list[Span], text: str) -> list[Span]:
         if out and span.start < out[-1].end:
             longer = out[-1] if out[-1].end - out[-1].start >= span.end - span.start else span
             out[-1] = Span(out[-1].start, max(out[-1].end, span.end), longer.category)
-        elif out and out[-1].category == span.category and text[out[-1].end:span.start].strip(" .-/,") == "":
+        elif out and out[-1].category == span.category and text[out[-1].end : span.start].strip(" .-/,") == "":
             out[-1] = Span(out[-1].start, span.end, span.category)
         else:
             out.append(span)

@@ -33,8 +33,22 @@ IP = "ip"
 FACILITY = "facility"  # a named hospital, airport, market, school ... (where the patient was)
 OTHER_ID = "other_id"  # another identifying number: vehicle plate, bank account or card, IMEI, service number
 VALUE = "identifying_value"  # a value the source listed (any record's name, id, date, ...), in its spellings
-CATEGORIES = (NAME, DATE, AGE, PHONE, EMAIL, ADDRESS, FACILITY, NATIONAL_ID, INSURANCE, RECORD, OTHER_ID, URL, IP,
-              VALUE)
+CATEGORIES = (
+    NAME,
+    DATE,
+    AGE,
+    PHONE,
+    EMAIL,
+    ADDRESS,
+    FACILITY,
+    NATIONAL_ID,
+    INSURANCE,
+    RECORD,
+    OTHER_ID,
+    URL,
+    IP,
+    VALUE,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -85,8 +99,10 @@ def lower_chars(text: str) -> str:
 def raw_words() -> dict[str, frozenset[str]]:
     """The lists of ``words.yaml``, lowercase NFC (read once)."""
     raw = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
-    return {key: frozenset(unicodedata.normalize("NFC", str(w)).lower().strip() for w in values)
-            for key, values in raw.items()}
+    return {
+        key: frozenset(unicodedata.normalize("NFC", str(w)).lower().strip() for w in values)
+        for key, values in raw.items()
+    }
 
 
 @functools.lru_cache(maxsize=1)
@@ -158,8 +174,10 @@ def any_unaccented(text: str) -> bool:
     """Is any sentence of ``text`` written without diacritics (then phrases are also looked for folded)? A
     quick exit for the matchers of words written without their diacritics."""
     starts = _sentence_starts(text)
-    return any(text[a:b].isascii() and len(_LETTERS.findall(text, a, b)) >= 2  # words, not a code ("PID 123")
-               for a, b in zip(starts, [*starts[1:], len(text)], strict=True))
+    return any(
+        text[a:b].isascii() and len(_LETTERS.findall(text, a, b)) >= 2  # words, not a code ("PID 123")
+        for a, b in zip(starts, [*starts[1:], len(text)], strict=True)
+    )
 
 
 def unaccented(text: str, at: int) -> bool:
@@ -185,8 +203,11 @@ def alternation(phrases, *, space: str = r"[\s.]*") -> str:
 
 
 def _trie(node: dict, space: str) -> str:
-    branches = [(space if char == " " else re.escape(char)) + _trie(child, space)
-                for char, child in sorted(node.items()) if char]
+    branches = [
+        (space if char == " " else re.escape(char)) + _trie(child, space)
+        for char, child in sorted(node.items())
+        if char
+    ]
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

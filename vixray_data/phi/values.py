@@ -103,8 +103,9 @@ class ValueIndex:
             if not candidates:
                 continue
             for n in range(min(self._longest, len(words) - i), 0, -1):
-                if tuple(words[i:i + n]) in candidates and all(
-                        _joined(folded[toks[k][1]:toks[k + 1][0]]) for k in range(i, i + n - 1)):
+                if tuple(words[i : i + n]) in candidates and all(
+                    _joined(folded[toks[k][1] : toks[k + 1][0]]) for k in range(i, i + n - 1)
+                ):
                     spans.append(Span(toks[i][0], toks[i + n - 1][1], VALUE))
                     break
         return spans

@@ -31,7 +31,8 @@ from . import legacy_vi
 #: removes or cleans, by keyword: each value is collected as an identifying value of its record (scrubbed
 #: from the report text, searched for by the leak scan) and never written. Elements whose keyword ends in
 #: one of :data:`PHI_SUFFIXES`, every PN/DA/DT/TM element and every private element count too.
-PHI_KEYWORDS = frozenset("""
+PHI_KEYWORDS = frozenset(
+    """
     AccessionNumber AcquisitionComments AcquisitionDeviceProcessingDescription AcquisitionProtocolDescription
     AdditionalPatientHistory AdmissionID AdmittingDiagnosesDescription Allergies BranchOfService CassetteID
     CommentsOnThePerformedProcedureStep ContentCreatorName ContrastBolusAgent CountryOfResidence
@@ -63,15 +64,50 @@ PHI_KEYWORDS = frozenset("""
     PerformingPhysicianIdentificationSequence PhysiciansOfRecordIdentificationSequence ProcedureCodeSequence
     ReferencedPatientSequence ReferringPhysicianIdentificationSequence RequestAttributesSequence
     RequestedProcedureCodeSequence PerformedProcedureCodeSequence
-""".split())  # noqa: SIM905 - one word per keyword reads better than 140 quoted strings
+""".split()  # noqa: SIM905 (a keyword table reads better as words)
+)
 #: Keyword endings that E.1-1's text attributes share (``...Description``, ``...Comments``, ``...Name`` ...).
-PHI_SUFFIXES = ("Description", "Comments", "Comment", "Name", "Names", "Address", "TelephoneNumbers", "PhoneNumber",
-                "History", "ID", "IDs", "Location", "Institution", "Date", "Time", "DateTime")
+PHI_SUFFIXES = (
+    "Description",
+    "Comments",
+    "Comment",
+    "Name",
+    "Names",
+    "Address",
+    "TelephoneNumbers",
+    "PhoneNumber",
+    "History",
+    "ID",
+    "IDs",
+    "Location",
+    "Institution",
+    "Date",
+    "Time",
+    "DateTime",
+)
 #: Attributes the reader keeps as fields (age, sex, view) or that describe the image, not a person.
-NOT_PHI = frozenset({"PatientAge", "PatientSex", "PatientSize", "PatientWeight", "ViewPosition", "Modality",
-                     "SpecificCharacterSet", "TransferSyntaxUID", "ManufacturerModelName", "CodingSchemeDesignator",
-                     "PhotometricInterpretation", "ImageType", "BurnedInAnnotation", "PatientIdentityRemoved",
-                     "TimezoneOffsetFromUTC", "BodyPartExamined", "PatientOrientation", "LossyImageCompression"})
+NOT_PHI = frozenset(
+    {
+        "PatientAge",
+        "PatientSex",
+        "PatientSize",
+        "PatientWeight",
+        "ViewPosition",
+        "Modality",
+        "SpecificCharacterSet",
+        "TransferSyntaxUID",
+        "ManufacturerModelName",
+        "CodingSchemeDesignator",
+        "PhotometricInterpretation",
+        "ImageType",
+        "BurnedInAnnotation",
+        "PatientIdentityRemoved",
+        "TimezoneOffsetFromUTC",
+        "BodyPartExamined",
+        "PatientOrientation",
+        "LossyImageCompression",
+    }
+)
 _TEXT_VRS = {"PN", "LO", "SH", "ST", "LT", "UT", "UC", "DA", "DT", "TM", "CS", "AE", "UI", "IS", "DS", "UR", "AS"}
 #: Private elements longer than this are binary blobs (thumbnails, vendor tables), not a name or an id.
 PRIVATE_MAX_BYTES = 4096
@@ -195,8 +231,11 @@ def _identifying(keyword: str, vr: str, private: bool) -> bool:
         return True
     if not keyword or keyword in NOT_PHI or keyword.endswith(("ClassUID", "SyntaxUID")):  # standard's own UIDs
         return False
-    return (keyword in PHI_KEYWORDS or vr in ("PN", "DA", "DT", "TM")
-            or (vr in _TEXT_VRS and keyword.endswith(PHI_SUFFIXES)))
+    return (
+        keyword in PHI_KEYWORDS
+        or vr in ("PN", "DA", "DT", "TM")
+        or (vr in _TEXT_VRS and keyword.endswith(PHI_SUFFIXES))
+    )
 
 
 def _collect_phi(ds, phi: dict[str, str], prefix: str = "", everything: bool = False) -> int:
@@ -234,11 +273,17 @@ def _collect_phi(ds, phi: dict[str, str], prefix: str = "", everything: bool = F
             continue
         name = f"dicom.{prefix}{'private.' if private else ''}{keyword}"
         values = set()
-        if elem is not None and vr not in ("OB", "OW", "UN", "OD", "OF", "OL", "OV") and not isinstance(
-                elem.value, bytes):
+        if (
+            elem is not None
+            and vr not in ("OB", "OW", "UN", "OD", "OF", "OL", "OV")
+            and not isinstance(elem.value, bytes)
+        ):
             values.add(_text(elem.value))
-        binary = raw_bytes if raw_bytes is not None else (elem.value if elem is not None and isinstance(
-            elem.value, bytes) else None)
+        binary = (
+            raw_bytes
+            if raw_bytes is not None
+            else (elem.value if elem is not None and isinstance(elem.value, bytes) else None)
+        )
         if binary is not None and len(binary) <= PRIVATE_MAX_BYTES and needs_decodings(binary):
             values |= decodings(binary)
         elif binary is not None and binary.isascii() and vr in ("OB", "UN"):
@@ -257,15 +302,15 @@ def _meta_end(blob: bytes) -> tuple[int, str | None]:
     """Offset where the dataset starts after the preamble and file meta group, and the transfer syntax UID."""
     pos = 132 if blob[128:132] == b"DICM" else 0
     syntax = None
-    while pos + 8 <= len(blob) and blob[pos:pos + 2] == b"\x02\x00":
-        element = int.from_bytes(blob[pos + 2:pos + 4], "little")
-        vr = blob[pos + 4:pos + 6]
+    while pos + 8 <= len(blob) and blob[pos : pos + 2] == b"\x02\x00":
+        element = int.from_bytes(blob[pos + 2 : pos + 4], "little")
+        vr = blob[pos + 4 : pos + 6]
         if vr in (b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN", b"UC", b"UR", b"OD", b"OL", b"OV", b"SV", b"UV"):
-            length, start = int.from_bytes(blob[pos + 8:pos + 12], "little"), pos + 12
+            length, start = int.from_bytes(blob[pos + 8 : pos + 12], "little"), pos + 12
         else:
-            length, start = int.from_bytes(blob[pos + 6:pos + 8], "little"), pos + 8
+            length, start = int.from_bytes(blob[pos + 6 : pos + 8], "little"), pos + 8
         if element == 0x0010:
-            syntax = blob[start:start + length].rstrip(b"\x00 ").decode("ascii", "replace")
+            syntax = blob[start : start + length].rstrip(b"\x00 ").decode("ascii", "replace")
         pos = start + length
     return pos, syntax
 
@@ -322,8 +367,13 @@ def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = 
                 ds = pydicom.dcmread(io.BytesIO(blob), force=force, stop_before_pixels=header_only)
                 if "TransferSyntaxUID" not in ds.file_meta:  # a bare dataset: the encoding it was read in
                     implicit, little = ds.original_encoding
-                    ds.file_meta.TransferSyntaxUID = (ImplicitVRLittleEndian if implicit else
-                                                      ExplicitVRLittleEndian if little else ExplicitVRBigEndian)
+                    ds.file_meta.TransferSyntaxUID = (
+                        ImplicitVRLittleEndian
+                        if implicit
+                        else ExplicitVRLittleEndian
+                        if little
+                        else ExplicitVRBigEndian
+                    )
                 if "Rows" in ds:
                     _check_budget(ds, ref, max_pixels)
                 return ds
@@ -385,8 +435,11 @@ def read_info(path: Path, *, relpath: str, max_pixels: int = DEFAULT_MAX_PIXELS)
     burned = ds.get("BurnedInAnnotation")
     return DicomInfo(
         keys={k: _text(ds.get(k)) for k in KEY_ATTRIBUTES},
-        fields={"age": _text(ds.get("PatientAge")), "sex": _text(ds.get("PatientSex")),
-                "view": _text(ds.get("ViewPosition"))},
+        fields={
+            "age": _text(ds.get("PatientAge")),
+            "sex": _text(ds.get("PatientSex")),
+            "view": _text(ds.get("ViewPosition")),
+        },
         birth_date=_text(ds.get("PatientBirthDate")),
         study_date=_text(ds.get("StudyDate")) or _text(ds.get("SeriesDate")) or _text(ds.get("AcquisitionDate")),
         phi=phi,
@@ -512,8 +565,11 @@ class DicomImage:
         except Exception as exc:
             syntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
             if syntax is not None and not _decodable(syntax):
-                raise RecordError(self.ref, "unsupported_transfer_syntax", "no pixel-data plugin installed for its "
-                                  "transfer syntax (pip install 'vixray-data[dicom]')") from exc
+                raise RecordError(
+                    self.ref,
+                    "unsupported_transfer_syntax",
+                    "no pixel-data plugin installed for its transfer syntax (pip install 'vixray-data[dicom]')",
+                ) from exc
             raise RecordError(self.ref, "undecodable_image", f"pixel data: {type(exc).__name__}") from exc
         if not (arr.ndim == 2 or (arr.ndim == 3 and arr.shape[2] == 3)):
             raise RecordError(self.ref, "bad_pixel_data", "pixels decode to more than one grey or colour image")

@@ -47,6 +47,7 @@ def _within(path: Path, root: Path) -> bool:
 
 # --------------------------------------------------------------------------- the source
 
+
 def _identifier_like(name: str) -> bool:
     """``NGUYEN_VAN_AN``, ``IM0001``, ``24001234`` yes; ``images``, ``DICOM``, ``2024`` no.
 
@@ -137,8 +138,10 @@ class ExportSource:
         if self._outside:
             logger.warning("%d file(s) are links leaving the export folder; rejected unread", len(self._outside))
         if dicoms and images:
-            raise SourceError(f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
-                              " an export holds one kind")
+            raise SourceError(
+                f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
+                " an export holds one kind"
+            )
         if not dicoms and not images:
             raise SourceError(f"{self._root}: no DICOM, PNG or JPEG files found")
         return dicoms, images
@@ -149,19 +152,29 @@ class ExportSource:
         if "encoding" in info:
             self._stats["table_encoding"] = info["encoding"]
         kind = self._stats["table"]
-        cmap = tbl.map_columns(headers, explicit=self._config.columns, key_column=self._config.key_column,
-                               table_name=f"{kind} table")
+        cmap = tbl.map_columns(
+            headers, explicit=self._config.columns, key_column=self._config.key_column, table_name=f"{kind} table"
+        )
         if tbl.STUDY not in cmap.roles and tbl.FILE not in cmap.roles:
-            raise SchemaError(f"{kind} table: no join column (accession number, study UID or file name) recognised;"
-                              f" found columns: {headers}; name one with --key COLUMN")
+            raise SchemaError(
+                f"{kind} table: no join column (accession number, study UID or file name) recognised;"
+                f" found columns: {headers}; name one with --key COLUMN"
+            )
         self._stats["columns"] = sorted(cmap.roles)
         self._stats["columns_dropped"] = len(cmap.dropped)
         self._stats["rows"] = len(rows)
         out = []
         for number, row in enumerate(rows, 1):
             phi = {}
-            for role in (tbl.STUDY, tbl.PATIENT, tbl.FILE, tbl.PATIENT_NAME, tbl.BIRTH_DATE, tbl.STUDY_DATE,
-                         *tbl.PHI_ROLES):
+            for role in (
+                tbl.STUDY,
+                tbl.PATIENT,
+                tbl.FILE,
+                tbl.PATIENT_NAME,
+                tbl.BIRTH_DATE,
+                tbl.STUDY_DATE,
+                *tbl.PHI_ROLES,
+            ):
                 value = cmap.get(row, role)
                 if value:
                     phi[f"table.{role}"] = value
@@ -171,15 +184,21 @@ class ExportSource:
                 value = row.get(header, "").strip()
                 if value and value != NON_TEXT:
                     phi[f"table.dropped.{i}"] = value
-            out.append(_Row(
-                number=number, study_value=cmap.get(row, tbl.STUDY),
-                file_value=cmap.get(row, tbl.FILE).replace("\\", "/"),
-                study=cmap.get(row, tbl.STUDY) or cmap.get(row, tbl.FILE),
-                patient=cmap.get(row, tbl.PATIENT),
-                fields={name: cmap.get(row, name) for name in (schema.AGE, schema.SEX, schema.VIEW,
-                                                               *schema.TEXT_FIELDS)},
-                birth_date=cmap.get(row, tbl.BIRTH_DATE), study_date=cmap.get(row, tbl.STUDY_DATE), phi=phi,
-            ))
+            out.append(
+                _Row(
+                    number=number,
+                    study_value=cmap.get(row, tbl.STUDY),
+                    file_value=cmap.get(row, tbl.FILE).replace("\\", "/"),
+                    study=cmap.get(row, tbl.STUDY) or cmap.get(row, tbl.FILE),
+                    patient=cmap.get(row, tbl.PATIENT),
+                    fields={
+                        name: cmap.get(row, name) for name in (schema.AGE, schema.SEX, schema.VIEW, *schema.TEXT_FIELDS)
+                    },
+                    birth_date=cmap.get(row, tbl.BIRTH_DATE),
+                    study_date=cmap.get(row, tbl.STUDY_DATE),
+                    phi=phi,
+                )
+            )
         return out, cmap
 
     @staticmethod
@@ -305,14 +324,21 @@ class ExportSource:
             rel, path, info = infos[first]
             for i in extra:  # more files for one study: copies of the first, or a second image of it
                 other = infos[i][2]
-                reason = ("duplicate_file" if other.file_sha256 == info.file_sha256 else
-                          "duplicate_pixels" if other.pixel_sha256 == info.pixel_sha256 else "duplicate_study")
-                yield Reject(self._file_ref(infos[i][0]), reason,
-                             f"another DICOM file has the same {join} (row {row.number})")
+                reason = (
+                    "duplicate_file"
+                    if other.file_sha256 == info.file_sha256
+                    else "duplicate_pixels"
+                    if other.pixel_sha256 == info.pixel_sha256
+                    else "duplicate_study"
+                )
+                yield Reject(
+                    self._file_ref(infos[i][0]), reason, f"another DICOM file has the same {join} (row {row.number})"
+                )
             ref = f"row {row.number} / {self._file_ref(rel)}"
             if info.burned_in is not None and info.burned_in != "NO" and not self._config.allow_burned_in:
-                yield Reject(ref, "burned_in_annotation",
-                             "BurnedInAnnotation is not NO; pass --allow-burned-in once reviewed")
+                yield Reject(
+                    ref, "burned_in_annotation", "BurnedInAnnotation is not NO; pass --allow-burned-in once reviewed"
+                )
                 continue
             duplicate = seen.check(ref, info.file_sha256, info.pixel_sha256, "DICOM file")
             if duplicate is not None:
@@ -328,10 +354,16 @@ class ExportSource:
             fields[schema.VIEW] = row.fields[schema.VIEW] or info.fields["view"]
             phi = {**info.phi, **row.phi, **self._file_phi(rel)}
             yield RawRecord(
-                ref=ref, study_key=row.study, patient_key=row.patient or info.keys["PatientID"] or None,
-                fields=fields, image=dcm.DicomImage(path=str(path), ref=ref, bit_depth=self._config.bit_depth,
-                                     max_pixels=self._config.max_pixels),
-                phi=phi, flags=flags, pixel_digest=info.pixel_sha256,
+                ref=ref,
+                study_key=row.study,
+                patient_key=row.patient or info.keys["PatientID"] or None,
+                fields=fields,
+                image=dcm.DicomImage(
+                    path=str(path), ref=ref, bit_depth=self._config.bit_depth, max_pixels=self._config.max_pixels
+                ),
+                phi=phi,
+                flags=flags,
+                pixel_digest=info.pixel_sha256,
             )
         for i, (rel, _, _) in enumerate(infos):
             if i not in used:
@@ -374,8 +406,12 @@ class ExportSource:
             fields = dict(row.fields)
             fields[schema.AGE] = self._age([row.fields[schema.AGE]], row.birth_date, row.study_date, flags)
             yield RawRecord(
-                ref=ref, study_key=row.study, patient_key=row.patient or None, fields=fields,
-                image=ImageFile(path=str(path), ref=ref, fmt=fmt), phi={**texts, **row.phi, **self._file_phi(rel)},
+                ref=ref,
+                study_key=row.study,
+                patient_key=row.patient or None,
+                fields=fields,
+                image=ImageFile(path=str(path), ref=ref, fmt=fmt),
+                phi={**texts, **row.phi, **self._file_phi(rel)},
                 flags=flags,
             )
         for i, (rel, _) in enumerate(files):

@@ -56,7 +56,7 @@ def png_chunks(data: bytes | memoryview) -> Iterator[tuple[bytes, int, int]]:
         if end > n:
             raise ValueError(f"PNG chunk {kind!r} is truncated")
         (crc,) = struct.unpack_from(">I", view, end - 4)
-        if zlib.crc32(view[i + 4:end - 4]) != crc:
+        if zlib.crc32(view[i + 4 : end - 4]) != crc:
             raise ValueError(f"PNG chunk {kind!r} has a bad CRC")
         yield kind, i, end
         if kind == b"IEND":
@@ -102,7 +102,7 @@ def clean_png(data: bytes, pixels) -> bytes:
     palette. ``data`` comes back unchanged when it holds nothing more (the usual case: no re-encoding).
     Raises ValueError for a stream that ends early (the decode would have failed first).
     """
-    chunks = [(kind, bytes(data[start + 8:end - 4])) for kind, start, end in png_chunks(data)]
+    chunks = [(kind, bytes(data[start + 8 : end - 4])) for kind, start, end in png_chunks(data)]
     width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1][:13])
     stream = b"".join(body for kind, body in chunks if kind == b"IDAT")
     needed = _scanline_bytes(width, height, depth, colour, interlace)
@@ -114,7 +114,7 @@ def clean_png(data: bytes, pixels) -> bytes:
     if len(raw) > needed or not inflater.eof:  # more scanlines than the image: compress the image's alone
         idat = zlib.compress(bytes(raw[:needed]), 6)
     elif inflater.unused_data:  # bytes after the stream
-        idat = stream[:len(stream) - len(inflater.unused_data)]
+        idat = stream[: len(stream) - len(inflater.unused_data)]
     palette = None
     if b"PLTE" in (kind for kind, _ in chunks):
         body = next(body for kind, body in chunks if kind == b"PLTE")
@@ -125,7 +125,7 @@ def clean_png(data: bytes, pixels) -> bytes:
             used = np.unique(np.asarray(pixels))
             kept = bytearray(3 * (int(used.max()) + 1) if used.size else 0)
             for index in used.tolist():
-                kept[3 * index:3 * index + 3] = body[3 * index:3 * index + 3]
+                kept[3 * index : 3 * index + 3] = body[3 * index : 3 * index + 3]
             palette = bytes(kept)
         if palette == body:
             palette = None
@@ -167,10 +167,10 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
             out += b"\xff\xd9"
             return bytes(out)
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            out += data[i:i + 2]
+            out += data[i : i + 2]
             i += 2
             continue
-        (length,) = struct.unpack(">H", data[i + 2:i + 4])
+        (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         end = i + 2 + length
         segment = data[i:end]
         keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE)
@@ -278,8 +278,9 @@ class ImageFile:
             raise
         except Exception as exc:  # PIL and the chunk walkers raise many types for corrupt data
             raise RecordError(self.ref, "undecodable_image", f"{self.fmt}: {type(exc).__name__}") from exc
-        return EncodedImage(data=out, ext=ext, file_sha256=hashlib.sha256(data).hexdigest(), pixel_sha256=digest,
-                            pixels=pixels)
+        return EncodedImage(
+            data=out, ext=ext, file_sha256=hashlib.sha256(data).hexdigest(), pixel_sha256=digest, pixels=pixels
+        )
 
     @staticmethod
     def _png(data: bytes, Image) -> tuple[bytes, str, str, object]:
@@ -307,6 +308,7 @@ class ImageFile:
 
 
 # --------------------------------------------------------------------------- embedded texts, without decoding
+
 
 def _inflate(data: bytes) -> bytes:
     return zlib.decompressobj().decompress(data, _MAX_TEXT)

@@ -21,8 +21,20 @@ import unicodedata
 # --------------------------------------------------------------------------- TCVN 5712 (VN1 ⊃ VN3)
 
 #: C0 positions VN1 gives to capitals (VN3 leaves them control codes, so they never occur there).
-_TCVN_C0 = {0x01: "Ú", 0x02: "Ụ", 0x04: "Ừ", 0x05: "Ử", 0x06: "Ữ", 0x11: "Ứ", 0x12: "Ự", 0x13: "Ỳ",
-            0x14: "Ỷ", 0x15: "Ỹ", 0x16: "Ý", 0x17: "Ỵ"}
+_TCVN_C0 = {
+    0x01: "Ú",
+    0x02: "Ụ",
+    0x04: "Ừ",
+    0x05: "Ử",
+    0x06: "Ữ",
+    0x11: "Ứ",
+    0x12: "Ự",
+    0x13: "Ỳ",
+    0x14: "Ỷ",
+    0x15: "Ỹ",
+    0x16: "Ý",
+    0x17: "Ỵ",
+}
 #: 0x80-0xFF, sixteen codes a row. Rows 0x80/0x90 and the scattered capitals are VN1 only; 0xB0-0xB4 are
 #: combining tone marks (grave, hook, tilde, acute, dot below).
 _TCVN_HIGH = (
@@ -54,14 +66,21 @@ _CIRCUMFLEX, _BREVE = "\u0302", "\u0306"
 _VNI_TONES = {0xF9: _ACUTE, 0xF8: _GRAVE, 0xFB: _HOOK, 0xF5: _TILDE, 0xEF: _DOT}
 _VNI_MARKS = {
     **{b: (m, "aeouyơư") for b, m in _VNI_TONES.items()},
-    0xE2: (_CIRCUMFLEX, "aeo"), 0xE1: (_CIRCUMFLEX + _ACUTE, "aeo"), 0xE0: (_CIRCUMFLEX + _GRAVE, "aeo"),
-    0xE5: (_CIRCUMFLEX + _HOOK, "aeo"), 0xE3: (_CIRCUMFLEX + _TILDE, "aeo"), 0xE4: (_CIRCUMFLEX + _DOT, "aeo"),
-    0xEA: (_BREVE, "a"), 0xE9: (_BREVE + _ACUTE, "a"), 0xE8: (_BREVE + _GRAVE, "a"),
-    0xFA: (_BREVE + _HOOK, "a"), 0xFC: (_BREVE + _TILDE, "a"), 0xEB: (_BREVE + _DOT, "a"),
+    0xE2: (_CIRCUMFLEX, "aeo"),
+    0xE1: (_CIRCUMFLEX + _ACUTE, "aeo"),
+    0xE0: (_CIRCUMFLEX + _GRAVE, "aeo"),
+    0xE5: (_CIRCUMFLEX + _HOOK, "aeo"),
+    0xE3: (_CIRCUMFLEX + _TILDE, "aeo"),
+    0xE4: (_CIRCUMFLEX + _DOT, "aeo"),
+    0xEA: (_BREVE, "a"),
+    0xE9: (_BREVE + _ACUTE, "a"),
+    0xE8: (_BREVE + _GRAVE, "a"),
+    0xFA: (_BREVE + _HOOK, "a"),
+    0xFC: (_BREVE + _TILDE, "a"),
+    0xEB: (_BREVE + _DOT, "a"),
 }
 #: Whole letters in one byte (lowercase forms).
-_VNI_LETTERS = {0xF4: "ơ", 0xF6: "ư", 0xF1: "đ", 0xED: "í", 0xEC: "ì", 0xE6: "ỉ", 0xF3: "ĩ", 0xF2: "ị",
-                0xEE: "ỵ"}
+_VNI_LETTERS = {0xF4: "ơ", 0xF6: "ư", 0xF1: "đ", 0xED: "í", 0xEC: "ì", 0xE6: "ỉ", 0xF3: "ĩ", 0xF2: "ị", 0xEE: "ỵ"}
 _VNI_SINGLE = {**_VNI_LETTERS, **{b - 0x20: c.upper() for b, c in _VNI_LETTERS.items()}}
 
 
@@ -106,8 +125,11 @@ DECODERS = {"tcvn3": decode_tcvn3, "vni-windows": decode_vni}
 def _caps_font(text: str) -> bool:
     """TCVN3 typed in an all-capitals font: capital ASCII letters, lowercase toned vowels."""
     ascii_letters = [c for c in text if c.isascii() and c.isalpha()]
-    return (bool(ascii_letters) and all(c.isupper() for c in ascii_letters)
-            and any(c.islower() for c in text if not c.isascii()))
+    return (
+        bool(ascii_letters)
+        and all(c.isupper() for c in ascii_letters)
+        and any(c.islower() for c in text if not c.isascii())
+    )
 
 
 def decodings(raw: bytes) -> set[str]:

@@ -31,14 +31,31 @@ from ..values import (  # noqa: F401 - the roles beyond the schema fields, named
     TABLE_ALIASES,
 )
 
-TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".txt": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
-                  ".ndjson": "jsonl"}
+TABLE_SUFFIXES = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 #: Byte-order marks, longest first (a UTF-32 LE mark starts like a UTF-16 LE one).
-_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
-         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
 #: How the manifest names each encoding a sheet can be read in.
-ENCODINGS = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 with BOM", "utf-16": "UTF-16 with BOM", "utf-32": "UTF-32 with BOM",
-             "cp1258": "Windows-1258"}
+ENCODINGS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 with BOM",
+    "utf-16": "UTF-16 with BOM",
+    "utf-32": "UTF-32 with BOM",
+    "cp1258": "Windows-1258",
+}
 
 #: Role -> header variants, in the order roles are assigned; declared with the loader's in vixray_data.values.
 ALIASES: dict[str, tuple[str, ...]] = TABLE_ALIASES
@@ -55,12 +72,19 @@ def find_table(source: Path, table: Path | None = None) -> Path:
         if path.suffix.lower() not in TABLE_SUFFIXES:
             raise SourceError(f"table {path.name}: expected one of {sorted(TABLE_SUFFIXES)}")
         return path
-    found = sorted(p for p in Path(source).iterdir()
-                   if p.is_file() and p.suffix.lower() in TABLE_SUFFIXES and not p.name.startswith((".", "~$"))
-                   and (p.suffix.lower() != ".txt" or _unicode_text(p)))
+    found = sorted(
+        p
+        for p in Path(source).iterdir()
+        if p.is_file()
+        and p.suffix.lower() in TABLE_SUFFIXES
+        and not p.name.startswith((".", "~$"))
+        and (p.suffix.lower() != ".txt" or _unicode_text(p))
+    )
     if not found:
-        raise SourceError(f"{source}: no report table (CSV, TSV, Excel's Unicode Text, XLSX or JSONL) at the top "
-                          "level; pass --table PATH")
+        raise SourceError(
+            f"{source}: no report table (CSV, TSV, Excel's Unicode Text, XLSX or JSONL) at the top "
+            "level; pass --table PATH"
+        )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise SourceError(f"{source}: {len(found)} candidate tables at the top level ({names}); name one with --table")
@@ -98,9 +122,11 @@ def _unicode_text(path: Path) -> bool:
 
 #: Runs of two or more characters of the Windows code pages' upper half: where UTF-8 text read as cp1252 or
 #: cp1258 and saved again shows ("Nguyá»…n", "Bá»‡nh", "Ä‘"). A run is mojibake when its code-page bytes are UTF-8.
-_HIGH_RUN = re.compile("[\u00a0-\u00ff\u0102\u0103\u0110\u0111\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
-                       "\u0192\u01a0\u01a1\u01af\u01b0\u02c6\u02dc\u0300\u0301\u0303\u0309\u0323"
-                       "\u2013-\u203a\u20ab\u20ac\u2122]{2,}")
+_HIGH_RUN = re.compile(
+    "[\u00a0-\u00ff\u0102\u0103\u0110\u0111\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+    "\u0192\u01a0\u01a1\u01af\u01b0\u02c6\u02dc\u0300\u0301\u0303\u0309\u0323"
+    "\u2013-\u203a\u20ab\u20ac\u2122]{2,}"
+)
 
 
 def _mojibake(text: str) -> bool:
@@ -138,31 +164,43 @@ def decode_sheet(path: Path, data: bytes) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 damaged = data.decode("utf-8", "replace").count("\ufffd")
                 if damaged * 4 < len(_UTF8_PAIR.findall(data)):  # mostly UTF-8: a few bad bytes, not a code page
-                    raise SourceError(f"table {path.name}: UTF-8 text with bytes that are not UTF-8 (at byte "
-                                      f"{exc.start}); save it again as UTF-8") from exc
+                    raise SourceError(
+                        f"table {path.name}: UTF-8 text with bytes that are not UTF-8 (at byte "
+                        f"{exc.start}); save it again as UTF-8"
+                    ) from exc
                 text, encoding = data.decode("cp1258"), "cp1258"
         else:
             text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise SourceError(f"table {path.name}: not UTF-8, UTF-16 or Windows-1258 text ({exc.reason} at byte "
-                          f"{exc.start})") from exc
+        raise SourceError(
+            f"table {path.name}: not UTF-8, UTF-16 or Windows-1258 text ({exc.reason} at byte {exc.start})"
+        ) from exc
     text = unicodedata.normalize("NFC", text)
     if "\x00" in text:
-        raise SourceError(f"table {path.name}: NUL characters in the text (UTF-16 saved without its byte-order "
-                          "mark?); save it as UTF-8 or as Excel's Unicode Text")
-    problem = ("replacement characters (U+FFFD): text already damaged by an earlier conversion" if "\ufffd" in text
-               else "UTF-8 text that was read in another encoding and saved again" if _mojibake(text)
-               else "tone marks on no vowel: not Windows-1258" if encoding == "cp1258" and any(
-                   unicodedata.combining(c) and (i == 0 or text[i - 1] not in _VOWELS) for i, c in enumerate(text))
-               else None)
+        raise SourceError(
+            f"table {path.name}: NUL characters in the text (UTF-16 saved without its byte-order "
+            "mark?); save it as UTF-8 or as Excel's Unicode Text"
+        )
+    problem = (
+        "replacement characters (U+FFFD): text already damaged by an earlier conversion"
+        if "\ufffd" in text
+        else "UTF-8 text that was read in another encoding and saved again"
+        if _mojibake(text)
+        else "tone marks on no vowel: not Windows-1258"
+        if encoding == "cp1258"
+        and any(unicodedata.combining(c) and (i == 0 or text[i - 1] not in _VOWELS) for i, c in enumerate(text))
+        else None
+    )
     if problem is not None:
-        raise SourceError(f"table {path.name}: read as {ENCODINGS[encoding]}, it holds {problem}; save the sheet "
-                          "again as UTF-8")
+        raise SourceError(
+            f"table {path.name}: read as {ENCODINGS[encoding]}, it holds {problem}; save the sheet again as UTF-8"
+        )
     return text, encoding
 
 
-def read_table(path: Path, *, columns: dict[str, str] | None = None,
-               info: dict[str, str] | None = None) -> tuple[list[str], list[dict[str, str]]]:
+def read_table(
+    path: Path, *, columns: dict[str, str] | None = None, info: dict[str, str] | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
     """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, UTF-16 or Windows-1258: :func:`decode_sheet`),
     XLSX or JSONL table; ``info`` receives the ``encoding`` a CSV/TSV was read in.
 
@@ -183,8 +221,13 @@ def read_table(path: Path, *, columns: dict[str, str] | None = None,
             text, encoding = decode_sheet(path, path.read_bytes())
             if info is not None:
                 info["encoding"] = ENCODINGS[encoding]
-            frame = pd.read_csv(io.StringIO(text), sep="\t" if kind == "tsv" else None, engine="python", dtype=str,
-                                keep_default_na=False)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep="\t" if kind == "tsv" else None,
+                engine="python",
+                dtype=str,
+                keep_default_na=False,
+            )
         elif kind == "xlsx":
             return _read_xlsx(path, columns)
         else:
@@ -201,29 +244,36 @@ def read_table(path: Path, *, columns: dict[str, str] | None = None,
         raise SourceError(f"table {path.name}: cannot read ({type(exc).__name__}: not a valid {kind} file)") from exc
     headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
     _refuse_duplicates(path, headers)
-    rows = [{h: _cell(v) for h, v in zip(headers, values, strict=True)}
-            for values in frame.itertuples(index=False, name=None)]
+    rows = [
+        {h: _cell(v) for h, v in zip(headers, values, strict=True)}
+        for values in frame.itertuples(index=False, name=None)
+    ]
     return headers, rows
 
 
 def _refuse_duplicates(path: Path, headers: list[str]) -> None:
     """Two columns of one name (pandas reads the second as ``name.1``): which one is the report is a guess."""
     seen = set(headers)
-    duplicates = sorted({m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen}
-                        | {h for h in headers if headers.count(h) > 1})
+    duplicates = sorted(
+        {m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen}
+        | {h for h in headers if headers.count(h) > 1}
+    )
     if duplicates:
-        raise SchemaError(f"table {path.name}: duplicate column header(s) {duplicates}; rename them so each column "
-                          "has one name")
+        raise SchemaError(
+            f"table {path.name}: duplicate column header(s) {duplicates}; rename them so each column has one name"
+        )
 
 
 def _unique_keys(path: Path, number: int):
     """A JSON object hook that refuses a key given twice (``json`` would keep the last one silently)."""
+
     def hook(pairs: list[tuple[str, object]]) -> dict:
         keys = [key for key, _ in pairs]
         duplicates = sorted({key for key in keys if keys.count(key) > 1})
         if duplicates:
             raise SchemaError(f"table {path.name} line {number}: duplicate key(s) {duplicates}")
         return dict(pairs)
+
     return hook
 
 
@@ -265,11 +315,14 @@ def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], l
         raise SourceError(f"table {path.name}: every sheet is empty ({', '.join(map(repr, sheets))})")
     candidates = list(filled) if len(filled) == 1 else [n for n, (h, _) in filled.items() if _has_columns(h, columns)]
     if len(candidates) != 1:
-        described = "; ".join(f"{name!r}: {len(rows)} row(s), columns {headers}"
-                              for name, (headers, rows) in filled.items())
+        described = "; ".join(
+            f"{name!r}: {len(rows)} row(s), columns {headers}" for name, (headers, rows) in filled.items()
+        )
         which = "none has" if not candidates else f"{len(candidates)} have"
-        raise SourceError(f"table {path.name}: {len(filled)} sheets hold data and {which} the report columns "
-                          f"({described}); keep the report on one sheet or name its columns with --columns")
+        raise SourceError(
+            f"table {path.name}: {len(filled)} sheets hold data and {which} the report columns "
+            f"({described}); keep the report on one sheet or name its columns with --columns"
+        )
     name = candidates[0]
     headers, grid = filled[name]
     _refuse_duplicates(path, headers)
@@ -291,8 +344,12 @@ def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: 
     def cells(data_only: bool, keep) -> set[str]:
         book = load_workbook(path, read_only=True, data_only=data_only)
         try:
-            return {cell.coordinate for row in book[sheet].iter_rows() for cell in row
-                    if hasattr(cell, "coordinate") and keep(cell)}
+            return {
+                cell.coordinate
+                for row in book[sheet].iter_rows()
+                for cell in row
+                if hasattr(cell, "coordinate") and keep(cell)
+            }
         finally:
             book.close()
 
@@ -303,8 +360,10 @@ def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: 
     if empty:
         ordered = sorted(empty, key=lambda c: (int("".join(filter(str.isdigit, c))), len(c), c))
         shown = ", ".join(ordered[:10]) + (f" and {len(ordered) - 10} more" if len(ordered) > 10 else "")
-        raise SourceError(f"table {path.name}: sheet {sheet!r} has formula cell(s) without a cached value ({shown}); "
-                          "open and save the workbook in Excel or LibreOffice so their values are stored")
+        raise SourceError(
+            f"table {path.name}: sheet {sheet!r} has formula cell(s) without a cached value ({shown}); "
+            "open and save the workbook in Excel or LibreOffice so their values are stored"
+        )
 
 
 def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -377,8 +436,13 @@ class ColumnMap:
         return row.get(header, "").strip() if header else ""
 
 
-def map_columns(headers: list[str], *, explicit: dict[str, str] | None = None, key_column: str | None = None,
-                table_name: str = "table") -> ColumnMap:
+def map_columns(
+    headers: list[str],
+    *,
+    explicit: dict[str, str] | None = None,
+    key_column: str | None = None,
+    table_name: str = "table",
+) -> ColumnMap:
     """Assign roles to headers: explicit mapping first, then ``--key``, then recognised variants."""
     explicit = _check_mapping(dict(explicit or {}))
     if key_column:
@@ -404,6 +468,8 @@ def map_columns(headers: list[str], *, explicit: dict[str, str] | None = None, k
                 break
     missing = [r for r in REQUIRED_ROLES if r not in roles]
     if missing:
-        raise SchemaError(f"{table_name}: missing column(s) for {missing}; found columns: {headers}. "
-                          f"Name them with --columns, e.g. --columns findings=\"Mô tả\",impressions=\"Kết luận\"")
+        raise SchemaError(
+            f"{table_name}: missing column(s) for {missing}; found columns: {headers}. "
+            f'Name them with --columns, e.g. --columns findings="Mô tả",impressions="Kết luận"'
+        )
     return ColumnMap(roles=roles, dropped=[h for h in headers if h not in taken])

@@ -71,8 +71,11 @@ def _from_built_folder(folder: Path) -> Corpus | None:
         return None  # not canonical: let the loader normalise it
     if not splits:
         return None
-    return Corpus(splits={s: splits[s] for s in schema.split_order(splits)}, origin=str(folder),
-                  published=_is_release_folder(folder))
+    return Corpus(
+        splits={s: splits[s] for s in schema.split_order(splits)},
+        origin=str(folder),
+        published=_is_release_folder(folder),
+    )
 
 
 def _without_image_decoding(ds):

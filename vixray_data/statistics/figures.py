@@ -31,21 +31,36 @@ log = logging.getLogger(__name__)
 
 FONT = "DejaVu Sans"
 FORMATS: tuple[str, ...] = ("png", "svg")
-_STYLE: dict[RcKeyType, Any] = {"font.family": FONT, "font.size": 9, "svg.fonttype": "none", "figure.dpi": 110,
-                                 "svg.hashsalt": "vixray-data"}  # fixed clip-path and glyph ids: identical SVG bytes
+_STYLE: dict[RcKeyType, Any] = {
+    "font.family": FONT,
+    "font.size": 9,
+    "svg.fonttype": "none",
+    "figure.dpi": 110,
+    "svg.hashsalt": "vixray-data",
+}  # fixed clip-path and glyph ids: identical SVG bytes
 #: Each figure's file stem and caption: report.md and the review page (``stats.json`` → ``figures``) use them.
 CAPTIONS: dict[str, str] = {
     "lengths": "Report lengths: words per findings and per impressions text, one line per split",
     "figure2a_body_parts": "Figure 2a: body parts named in the findings, reports per polarity (present, uncertain, "
-                           "negated, normal, unread), the most frequent first",
+    "negated, normal, unread), the most frequent first",
     "figure2b_diagnoses": "Figure 2b: diagnoses in the impressions, reports per polarity, the most frequent first",
     "age_by_sex": "Patients' age by sex, all splits together",
     "views": "Studies per radiographic view",
 }
-_POLARITY_COLOURS = (("present", "#c0392b"), ("uncertain", "#e67e22"), ("negated", "#2980b9"), ("normal", "#95a5a6"),
-                     ("unrecognised", "#7d3c98"))
-_POLARITY_VI = {"present": "có", "uncertain": "nghi ngờ", "negated": "phủ định", "normal": "bình thường",
-                "unrecognised": "chưa đọc được"}
+_POLARITY_COLOURS = (
+    ("present", "#c0392b"),
+    ("uncertain", "#e67e22"),
+    ("negated", "#2980b9"),
+    ("normal", "#95a5a6"),
+    ("unrecognised", "#7d3c98"),
+)
+_POLARITY_VI = {
+    "present": "có",
+    "uncertain": "nghi ngờ",
+    "negated": "phủ định",
+    "normal": "bình thường",
+    "unrecognised": "chưa đọc được",
+}
 _SPLIT_VI = {schema.TRAIN: "train", schema.VALIDATION: "validation (dev)", schema.TEST: "test"}
 
 

@@ -111,8 +111,9 @@ class Frequencies:
     def to_markdown(self, *, limit: int | None = None) -> str:
         severity_vi = _severity_vi()
         has_np = any(r.noun_phrases for r in self.rows.values())
-        head = ("| concept | present | uncertain | negated | normal | unread | any |"
-                + (" noun phrases |" if has_np else ""))
+        head = "| concept | present | uncertain | negated | normal | unread | any |" + (
+            " noun phrases |" if has_np else ""
+        )
         lines = [f"*{self.method}*; {self.texts} texts, {self.empty} empty, {self.without_positive} stating nothing "
                  f"as present, {self.unrecognised} stating nothing present but a statement the lexicon could not "
                  "read (never counted as normal). Counts are reports (a report stating a concept twice counts once) "
@@ -248,8 +249,9 @@ class _Tally:
             row.qualifiers.update(report.qualifiers.get(key, ()))
 
 
-def _count(texts: Iterable[str | None], *, kind: str, extractor: FactExtractor,
-           noun_phrases: NounPhraseExtractor | None) -> tuple[dict[str, Row], int, int, int, int]:
+def _count(
+    texts: Iterable[str | None], *, kind: str, extractor: FactExtractor, noun_phrases: NounPhraseExtractor | None
+) -> tuple[dict[str, Row], int, int, int, int]:
     """Per report: which concepts it states, with which polarity; rows count reports, not repeats."""
     tally = _Tally(load_lexicon(), kind)
     for text in texts:
@@ -258,7 +260,10 @@ def _count(texts: Iterable[str | None], *, kind: str, extractor: FactExtractor,
 
 
 def body_parts(
-    corpus: Corpus, *, noun_phrases: NounPhraseExtractor | None = None, extractor: FactExtractor | None = None,
+    corpus: Corpus,
+    *,
+    noun_phrases: NounPhraseExtractor | None = None,
+    extractor: FactExtractor | None = None,
     split: str | None = None,
 ) -> Frequencies:
     """Figure 2a: anatomy concepts of the findings, by polarity, plus noun-phrase mentions."""

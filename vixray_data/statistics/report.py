@@ -76,8 +76,9 @@ def _analyse(job: tuple[str, str, bool]) -> tuple[list[str], list, list[str] | N
     return tokens, extract_facts(text), _pos_chunks(tokens if backend == "pyvi" else segment(text))
 
 
-def _precompute(corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | None,
-                progress: bool = False) -> dict[str, tuple]:
+def _precompute(
+    corpus: Corpus, *, backend: str, phrases: bool, num_proc: int | None, progress: bool = False
+) -> dict[str, tuple]:
     """Analyse every distinct non-empty text once, across processes: the run's dominant cost (pyvi's CRF)."""
     findings = {t for t in corpus.column(schema.FINDINGS) if t and t.strip()}
     texts = findings | {t for t in corpus.column(schema.IMPRESSIONS) if t and t.strip()}
@@ -104,8 +105,9 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
     out.mkdir(parents=True, exist_ok=True)
     extractor = make_extractor(config.noun_phrases) if config.noun_phrases else None
     offline_phrases = extractor is not None and extractor.method == POS_LEXICON
-    done = _precompute(corpus, backend=config.backend, phrases=offline_phrases, num_proc=config.num_proc,
-                       progress=config.progress)
+    done = _precompute(
+        corpus, backend=config.backend, phrases=offline_phrases, num_proc=config.num_proc, progress=config.progress
+    )
     tokens = _memo(lambda text: segment(text, backend=config.backend), {t: r[0] for t, r in done.items()})
     length = len if config.punctuation else (lambda words: sum(map(is_word, words)))
     counts = {
@@ -145,8 +147,10 @@ def run_statistics(source: Any, config: StatsConfig) -> StatsResult:
         "noun_phrases": extractor.method if extractor else None,
         "splits": {split: corpus.size(split) for split in corpus.splits},
         "empty_texts": {"findings": parts.empty, "impressions": diags.empty},
-        "figures": [{"png": paths[0].name, "svg": paths[1].name, "caption": figures.CAPTIONS[paths[0].stem]}
-                    for paths in images.values()],
+        "figures": [
+            {"png": paths[0].name, "svg": paths[1].name, "caption": figures.CAPTIONS[paths[0].stem]}
+            for paths in images.values()
+        ],
     }
     (out / "stats.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     (out / "report.md").write_text(render_report(corpus, t3, parts, diags, images, summary), encoding="utf-8")
@@ -201,6 +205,8 @@ def _phrase_method(method: str | None) -> str:
     if method is None:
         return "not counted (--noun-phrases none)"
     if method == POS_LEXICON:
-        return (f"{POS_LEXICON} (pyvi POS tags and the lexicon; Stanza's constituency parser, which the paper used, "
-                "is used instead when it and its Vietnamese models are installed: `pip install 'vixray-data[nlp]'`)")
+        return (
+            f"{POS_LEXICON} (pyvi POS tags and the lexicon; Stanza's constituency parser, which the paper used, "
+            "is used instead when it and its Vietnamese models are installed: `pip install 'vixray-data[nlp]'`)"
+        )
     return f"{method} (Stanza's Vietnamese constituency parser, as in the paper)"

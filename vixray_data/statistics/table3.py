@@ -156,8 +156,10 @@ def table3(
     ``counts`` (split -> field -> word counts) lets a caller that already segmented the texts reuse them.
     """
     counts = counts or {
-        split: {f: word_counts(corpus.column(f, split), backend=backend, punctuation=punctuation)
-                for f in (schema.FINDINGS, schema.IMPRESSIONS)}
+        split: {
+            f: word_counts(corpus.column(f, split), backend=backend, punctuation=punctuation)
+            for f in (schema.FINDINGS, schema.IMPRESSIONS)
+        }
         for split in corpus.splits
     }
     rows, all_ages, all_f, all_i = {}, [], [], []
