@@ -242,7 +242,7 @@ def _words() -> dict[str, frozenset[str]]:
     out["lexicon_ascii"] = frozenset(_fold(w) for w in lexicon)
     syllables = {t for p in phrases for t in _TOKEN.findall(p) if t.isalpha() and len(t) >= 5}
     out["typo_targets"] = frozenset(syllables)
-    for key in (
+    for name in (
         "units",
         "numbering",
         "measures",
@@ -255,7 +255,7 @@ def _words() -> dict[str, frozenset[str]]:
         "place_words",
         "place_at",
     ):
-        out[key + "_ascii"] = frozenset(_fold(w) for w in out[key])
+        out[name + "_ascii"] = frozenset(_fold(w) for w in out[name])
     return out
 
 
@@ -425,9 +425,9 @@ def _old_age(text: str, start: int, end: int, value: str) -> bool:
 def _day_of_range(text: str, end: int, run: str) -> bool:
     """The first day of a range of dates (``từ 26 đến 29-1``, ``15-28/7``)."""
     m = _RANGE_TO_DATE.match(text, end)
-    return (
-        bool(m) and run.isdigit() and 1 <= int(run) <= 31 and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12
-    )
+    if m is None:
+        return False
+    return run.isdigit() and 1 <= int(run) <= 31 and 1 <= int(m.group(1)) <= 31 and 1 <= int(m.group(2)) <= 12
 
 
 def _born(prev: list[str]) -> bool:
@@ -458,7 +458,7 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
         return bool(unit) and _unit_ok(unit, "1", words)
     if len(numbers) == 1:
         value = numbers[0]
-        if unit and _unit_ok(unit, value, words):
+        if unit_match and unit and _unit_ok(unit, value, words):
             tail = text[end + unit_match.end() : end + unit_match.end() + 3]
             return not (_fold(unit) in ("thang", "gio", "ngay") and re.match(r"\s?\d", tail))
         if len(value) <= 2:
@@ -679,16 +679,11 @@ def find_unexplained(text: str) -> list[Span]:
     informative, bare = _case_informative(text, tokens)
     labels = _labels(text, tokens)
     explained = _phrase_matches(text, tokens, informative)
-    levels = _levels()
     allowed = bytearray(len(text))
-    for m in levels.finditer(text):
+    for m in _levels().finditer(text):
         allowed[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
     cased = any(c.isupper() for c in text)
-    runs = {}
-    for m in _RUN.finditer(text):
-        verdict = _run_explained(text, m.start(), m.end(), words) or not _number_shaped(text, m.start(), m.end(), words)
-        for d in re.finditer(r"\d+", m.group(0)):
-            runs[m.start() + d.start()] = verdict
+    runs = _run_verdicts(text, words)
     spans: list[Span] = [Span(m.start(), m.end(), CODE) for m in _ADDRESS.finditer(text)]
     spans += _initials(text, tokens, cased) + _in_words(text, tokens)
     for k, token in enumerate(tokens):
@@ -701,27 +696,7 @@ def find_unexplained(text: str) -> list[Span]:
                 spans.append(Span(token.start(), token.end(), NUMBER))
             continue
         if not value.isalpha():  # letters and digits: a unit run on ("12mm", "97t"), sizes ("16x28"), or a code
-            number = re.fullmatch(r"(\d+)([^\W\d_]+)", value)
-            if number and _unit_ok(number.group(2), number.group(1), words):
-                continue
-            unit = re.match(r"\s?([^\W\d_]+)", text[token.end() : token.end() + 8])
-            if _DIMENSIONS.fullmatch(value) and unit and _unit_ok(unit.group(1), "1", words):
-                continue
-            letters = re.sub(r"\d", "", value)
-            if (
-                sum(c.isdigit() for c in value) >= 3
-                or _in(letters, words, "address")
-                or re.fullmatch(r"[A-Z]\d{2}", value)
-                or (
-                    number
-                    and _old_age(
-                        text,
-                        token.start() + len(number.group(1)) - 1,
-                        token.start() + len(number.group(1)),
-                        number.group(1),
-                    )
-                )
-            ):
+            if _is_code(text, token, words):
                 spans.append(Span(token.start(), token.end(), CODE))  # XQ240117, Q1, P3, K68, 95t
             continue
         if (
@@ -751,22 +726,55 @@ def find_unexplained(text: str) -> list[Span]:
         ):
             continue  # explained; a foreign word; a lower-case word in a text that uses capitals (a name has one)
         prev = tokens[k - 1] if k else None
-        if (
-            prev is not None
-            and not explained[k - 1]
-            and value[:1].isupper()
-            and informative[k]
-            and text[prev.end() : token.start()] == " "
-            and prev.group(0)[:1].isupper()
-            and prev.group(0).isalpha()
-            and _name_shaped(prev.group(0))
-            and prev.group(0).lower() not in words["lexicon"]
-            and _starts_sentence(text, prev.start())
-        ):
+        if prev is not None and not explained[k - 1] and informative[k] and _opens_names(text, prev, token, words):
             spans.append(Span(prev.start(), prev.end(), WORD))  # "Người đọc: Phan Thanh Tùng": the opening word of a
             # run of proper nouns is one of them, though a sentence's first word may be capitalised anyway
         spans.append(Span(token.start(), token.end(), WORD))
     return _join(sorted(set(spans)), text)
+
+
+def _run_verdicts(text: str, words: dict[str, frozenset[str]]) -> dict[int, bool]:
+    """Whether each digit run of ``text`` (by start) is explained: clinical, or not shaped like a date or id."""
+    runs = {}
+    for m in _RUN.finditer(text):
+        verdict = _run_explained(text, m.start(), m.end(), words) or not _number_shaped(text, m.start(), m.end(), words)
+        for d in re.finditer(r"\d+", m.group(0)):
+            runs[m.start() + d.start()] = verdict
+    return runs
+
+
+def _is_code(text: str, token: re.Match, words: dict[str, frozenset[str]]) -> bool:
+    """A token of letters and digits that is a code (``XQ240117``, ``Q1``, ``K68``, ``95t``), not a number with its
+    unit run on (``12mm``) or a size (``16x28 mm``)."""
+    value = token.group(0)
+    number = re.fullmatch(r"(\d+)([^\W\d_]+)", value)
+    if number and _unit_ok(number.group(2), number.group(1), words):
+        return False
+    unit = re.match(r"\s?([^\W\d_]+)", text[token.end() : token.end() + 8])
+    if _DIMENSIONS.fullmatch(value) and unit and _unit_ok(unit.group(1), "1", words):
+        return False
+    if sum(c.isdigit() for c in value) >= 3 or _in(re.sub(r"\d", "", value), words, "address"):
+        return True
+    if re.fullmatch(r"[A-Z]\d{2}", value):
+        return True
+    if number is None:
+        return False
+    digits = number.group(1)
+    return _old_age(text, token.start() + len(digits) - 1, token.start() + len(digits), digits)
+
+
+def _opens_names(text: str, prev: re.Match, token: re.Match, words: dict[str, frozenset[str]]) -> bool:
+    """Whether ``prev``, a capitalised word opening a sentence, starts a run of proper nouns with ``token``."""
+    word = prev.group(0)
+    return (
+        token.group(0)[:1].isupper()
+        and text[prev.end() : token.start()] == " "
+        and word[:1].isupper()
+        and word.isalpha()
+        and _name_shaped(word)
+        and word.lower() not in words["lexicon"]
+        and _starts_sentence(text, prev.start())
+    )
 
 
 def _in_words(text: str, tokens: list[re.Match]) -> list[Span]:

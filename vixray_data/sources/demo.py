@@ -209,8 +209,8 @@ class DemoSource:
             index=i,
             patient=self._patient[i],
             facts=tuple(facts),
-            present=frozenset(f.finding for f in finding_facts if f.polarity == "present"),
-            negated=frozenset(f.finding for f in finding_facts if f.polarity == "negated"),
+            present=frozenset(f.finding for f in finding_facts if f.finding and f.polarity == "present"),
+            negated=frozenset(f.finding for f in finding_facts if f.finding and f.polarity == "negated"),
             anatomy=frozenset({f.subject for f in finding_facts if f.subject} | mentions),
             impressions=frozenset(f.finding for f in imp_facts if f.finding),
             normal=not drawn,
@@ -444,117 +444,167 @@ def _mottles(size: int) -> np.ndarray:
     fields = []
     for _ in range(_MOTTLES):
         coarse = rng.normal(0, 0.02, (24, 24)).astype(np.float32)
-        fine = np.asarray(Image.fromarray(coarse, mode="F").resize((size, size), Image.BILINEAR))
+        fine = np.asarray(Image.fromarray(coarse, mode="F").resize((size, size), Image.Resampling.BILINEAR))
         fields.append(np.clip(np.rint(fine * 255), -_MOTTLE_MAX, _MOTTLE_MAX).astype(np.int8))
     return np.stack(fields)
 
 
-def _findings(a: _Anatomy, found: dict, rng: np.random.Generator) -> np.ndarray:
-    """The anatomy in grey levels with each finding drawn (in float) inside its own bounding box."""
-    img, size, lungs, view = a.img.copy(), a.size, a.lungs, a.view
-    cx = 0.5
-    touched: list[tuple[slice, slice]] = []
+class _Canvas:
+    """The anatomy being drawn on (in float), and the boxes findings touched: only those go back to grey levels."""
 
-    def lung_box(sides):
-        boxes = [a.boxes[s] for s in sides]
+    def __init__(self, a: _Anatomy) -> None:
+        self.a, self.img, self.size, self.lungs, self.view = a, a.img.copy(), a.size, a.lungs, a.view
+        self.cx = 0.5
+        self.touched: list[tuple[slice, slice]] = []
+
+    def lung_box(self, sides: tuple[str, ...]) -> tuple[slice, slice]:
+        boxes = [self.a.boxes[s] for s in sides]
         rows = slice(min(b[0].start for b in boxes), max(b[0].stop for b in boxes))
         cols = slice(min(b[1].start for b in boxes), max(b[1].stop for b in boxes))
-        touched.append((rows, cols))
+        self.touched.append((rows, cols))
         return rows, cols
 
-    def box(*bounds):
-        rows, cols, x, y = _box(size, *bounds)
-        touched.append((rows, cols))
+    def box(self, *bounds: float) -> tuple[slice, slice, np.ndarray, np.ndarray]:
+        rows, cols, x, y = _box(self.size, *bounds)
+        self.touched.append((rows, cols))
         return rows, cols, x, y
 
-    def sides_of(side):
-        return ("right", "left") if side in (None, "bilateral") or view == "LL" else (side,)
+    def sides_of(self, side: str | None) -> tuple[str, ...]:
+        return ("right", "left") if side is None or side == "bilateral" or self.view == "LL" else (side,)
 
-    def add_in_lungs(side, amount) -> None:  # ``amount``: a number, or a function of (x, y) in the box
-        sides = sides_of(side)
-        rows, cols = lung_box(sides)
-        mask = np.logical_or.reduce([lungs[s][rows, cols] for s in sides])
+    def grid(self, rows: slice, cols: slice) -> tuple[np.ndarray, np.ndarray]:
+        x = (np.arange(cols.start, cols.stop, dtype=np.float32) / self.size)[None, :]
+        y = (np.arange(rows.start, rows.stop, dtype=np.float32) / self.size)[:, None]
+        return x, y
+
+    def add_in_lungs(self, side: str | None, amount: Any) -> None:
+        """Add ``amount`` (a number, or a function of (x, y, shape) in the box) inside the lung fields."""
+        sides = self.sides_of(side)
+        rows, cols = self.lung_box(sides)
+        mask = np.logical_or.reduce([self.lungs[s][rows, cols] for s in sides])
         if callable(amount):
-            x = (np.arange(cols.start, cols.stop, dtype=np.float32) / size)[None, :]
-            y = (np.arange(rows.start, rows.stop, dtype=np.float32) / size)[:, None]
-            amount = amount(x, y, mask.shape)
-        img[rows, cols] += np.where(mask, amount, np.float32(0))
+            amount = amount(*self.grid(rows, cols), mask.shape)
+        self.img[rows, cols] += np.where(mask, amount, np.float32(0))
 
-    def lung_x(side: str) -> float:
-        return cx + 0.02 if view == "LL" else cx + (-0.175 if side == "right" else 0.175)
+    def lung_x(self, side: str) -> float:
+        return self.cx + 0.02 if self.view == "LL" else self.cx + (-0.175 if side == "right" else 0.175)
 
+    def grey(self) -> np.ndarray:
+        assert self.a.u8 is not None  # _anatomy sets it
+        arr = self.a.u8.copy()
+        for rows, cols in self.touched:
+            arr[rows, cols] = np.clip(self.img[rows, cols] * 255, _LOW, _HIGH)
+        return arr
+
+
+#: (side, severity, rib number) of a finding, by finding id
+_Found = dict[str, tuple[str | None, str | None, int | None]]
+
+
+def _draw_lung_fields(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
     if "decreased_translucency" in found:
-        add_in_lungs(None, 0.09)
+        c.add_in_lungs(None, 0.09)
     if "ground_glass" in found:
-        add_in_lungs(found["ground_glass"][0], 0.1)
+        c.add_in_lungs(found["ground_glass"][0], 0.1)
     if "infiltrate" in found:
         coarse = rng.random((12, 12)).astype(np.float32)
 
         def patches(x, y, shape):
-            grown = np.asarray(Image.fromarray(coarse, mode="F").resize(shape[::-1], Image.BILINEAR))
+            grown = np.asarray(Image.fromarray(coarse, mode="F").resize(shape[::-1], Image.Resampling.BILINEAR))
             return 0.18 * np.clip(grown - 0.35, 0, None)
 
-        add_in_lungs(found["infiltrate"][0], patches)
+        c.add_in_lungs(found["infiltrate"][0], patches)
     if "interstitial_lung_disease" in found:
-        add_in_lungs(None, lambda x, y, shape: 0.12 * np.clip(np.sin(x * 140) * np.sin(y * 140), 0, None) * (y > 0.45))
+        c.add_in_lungs(
+            None, lambda x, y, shape: 0.12 * np.clip(np.sin(x * 140) * np.sin(y * 140), 0, None) * (y > 0.45)
+        )
     if "consolidation" in found:
         side = found["consolidation"][0] or "right"
-        lx = lung_x(side)
-        add_in_lungs(side, lambda x, y, shape: 0.4 * np.exp(-(((x - lx) ** 2 + (y - 0.6) ** 2) / (2 * 0.06**2))))
+        lx = c.lung_x(side)
+        c.add_in_lungs(side, lambda x, y, shape: 0.4 * np.exp(-(((x - lx) ** 2 + (y - 0.6) ** 2) / (2 * 0.06**2))))
     if "calcification" in found:
         side = found["calcification"][0] or "right"
-        rows, cols, x, y = box(lung_x(side) - 0.02, lung_x(side) + 0.02, 0.28, 0.32)
-        img[rows, cols][((x - lung_x(side)) ** 2 + (y - 0.3) ** 2) < 0.012**2] = 0.95
-    if "pleural_effusion" in found:
-        for side in sides_of(found["pleural_effusion"][0]):
-            rows, cols = lung_box((side,))
-            x = (np.arange(cols.start, cols.stop, dtype=np.float32) / size)[None, :]
-            y = (np.arange(rows.start, rows.stop, dtype=np.float32) / size)[:, None]
-            if view == "LL":  # the posterior costophrenic angle fills first
-                fluid = y > 0.7 - 0.1 * np.clip((x - cx) / 0.25, 0, 1)
-            else:  # meniscus: higher laterally, blunts the angle
-                fluid = y > 0.68 - 0.07 * np.clip((np.abs(x - cx) - 0.1) / 0.2, 0, 1)
-            region = img[rows, cols]
-            region[fluid & a.lungs[side][rows, cols]] = 0.55
-    if "hilar_enlargement" in found and view != "LL":
+        rows, cols, x, y = c.box(c.lung_x(side) - 0.02, c.lung_x(side) + 0.02, 0.28, 0.32)
+        c.img[rows, cols][((x - c.lung_x(side)) ** 2 + (y - 0.3) ** 2) < 0.012**2] = 0.95
+
+
+def _draw_effusion(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
+    if "pleural_effusion" not in found:
+        return
+    for side in c.sides_of(found["pleural_effusion"][0]):
+        rows, cols = c.lung_box((side,))
+        x, y = c.grid(rows, cols)
+        if c.view == "LL":  # the posterior costophrenic angle fills first
+            fluid = y > 0.7 - 0.1 * np.clip((x - c.cx) / 0.25, 0, 1)
+        else:  # meniscus: higher laterally, blunts the angle
+            fluid = y > 0.68 - 0.07 * np.clip((np.abs(x - c.cx) - 0.1) / 0.2, 0, 1)
+        region = c.img[rows, cols]
+        region[fluid & c.lungs[side][rows, cols]] = 0.55
+
+
+def _draw_mediastinum(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
+    if c.view == "LL":
+        return
+    if "hilar_enlargement" in found:
         for sign in (-1, 1):
-            hx = cx + sign * 0.09
-            rows, cols, x, y = box(hx - 0.05, hx + 0.05, 0.41, 0.51)
+            hx = c.cx + sign * 0.09
+            rows, cols, x, y = c.box(hx - 0.05, hx + 0.05, 0.41, 0.51)
             ring = (((x - hx) ** 2 + (y - 0.46) ** 2) < 0.045**2) & (((x - hx) ** 2 + (y - 0.46) ** 2) >= 0.028**2)
-            img[rows, cols] += 0.18 * (ring & (lungs["right"] | lungs["left"])[rows, cols])
-    if "mediastinal_widening" in found and view != "LL":
-        rows, cols, x, y = box(cx - 0.075, cx + 0.075, 0.08, 0.98)
-        img[rows, cols][(np.abs(x - cx) < 0.075) & (y > 0.08) & (y < 0.98)] = 0.7
-    if "cardiomegaly" in found:
-        ctr = {"mild": 0.55, "moderate": 0.6}.get(found["cardiomegaly"][1], 0.62) + (0.08 if view == "AP" else 0)
-        if view == "LL":
-            hx, hy, ax, ay = cx - 0.1, 0.62, 0.15 * ctr / 0.45, 0.15
-        else:
-            hx, hy, ax, ay = cx + 0.03, 0.66, ctr * 0.39, 0.13
-        rows, cols, x, y = box(hx - ax, hx + ax, hy - ay, hy + ay)
-        region = img[rows, cols]
-        heart = _ellipse(x, y, hx, hy, ax, ay)
-        region[heart] = np.maximum(region[heart], 0.72)
-    if ("aortic_prominence" in found or "aortic_calcification" in found) and view != "LL":
-        r = 0.05 if "aortic_prominence" in found else 0.034
-        kx = cx + 0.065
-        rows, cols, x, y = box(kx - r, kx + r, 0.3 - r, 0.3 + r)
-        d2 = (x - kx) ** 2 + (y - 0.3) ** 2
-        region = img[rows, cols]
-        region[d2 < r**2] = 0.74
-        if "aortic_calcification" in found:
-            region[(d2 < r**2) & (d2 > (r - 0.006) ** 2) & (y < 0.3)] = 0.97
+            c.img[rows, cols] += 0.18 * (ring & (c.lungs["right"] | c.lungs["left"])[rows, cols])
+    if "mediastinal_widening" in found:
+        rows, cols, x, y = c.box(c.cx - 0.075, c.cx + 0.075, 0.08, 0.98)
+        c.img[rows, cols][(np.abs(x - c.cx) < 0.075) & (y > 0.08) & (y < 0.98)] = 0.7
+
+
+def _draw_heart(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
+    if "cardiomegaly" not in found:
+        return
+    ctr = {"mild": 0.55, "moderate": 0.6}.get(found["cardiomegaly"][1] or "", 0.62) + (0.08 if c.view == "AP" else 0)
+    if c.view == "LL":
+        hx, hy, ax, ay = c.cx - 0.1, 0.62, 0.15 * ctr / 0.45, 0.15
+    else:
+        hx, hy, ax, ay = c.cx + 0.03, 0.66, ctr * 0.39, 0.13
+    rows, cols, x, y = c.box(hx - ax, hx + ax, hy - ay, hy + ay)
+    region = c.img[rows, cols]
+    heart = _ellipse(x, y, hx, hy, ax, ay)
+    region[heart] = np.maximum(region[heart], 0.72)
+
+
+def _draw_aorta(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
+    if ("aortic_prominence" not in found and "aortic_calcification" not in found) or c.view == "LL":
+        return
+    r = 0.05 if "aortic_prominence" in found else 0.034
+    kx = c.cx + 0.065
+    rows, cols, x, y = c.box(kx - r, kx + r, 0.3 - r, 0.3 + r)
+    d2 = (x - kx) ** 2 + (y - 0.3) ** 2
+    region = c.img[rows, cols]
+    region[d2 < r**2] = 0.74
+    if "aortic_calcification" in found:
+        region[(d2 < r**2) & (d2 > (r - 0.006) ** 2) & (y < 0.3)] = 0.97
+
+
+def _draw_rib_fracture(c: _Canvas, found: _Found, rng: np.random.Generator) -> None:
     fracture = found.get("rib_fracture")
-    if fracture and fracture[2] is not None and 1 <= fracture[2] <= (9 if view == "LL" else 10):
-        side = fracture[0] or "right"
-        rows, cols, whole = _rib_lines(size, view, side, fracture[2], broken=False)
-        _, _, broken = _rib_lines(size, view, side, fracture[2], broken=True)
-        img[rows, cols] += _RIB * (broken.astype(np.float32) - whole)
-        touched.append((rows, cols))
-    arr = a.u8.copy()
-    for rows, cols in touched:  # only what a finding touched goes back to grey levels
-        arr[rows, cols] = np.clip(img[rows, cols] * 255, _LOW, _HIGH)
-    return arr
+    if not fracture or fracture[2] is None or not 1 <= fracture[2] <= (9 if c.view == "LL" else 10):
+        return
+    side = fracture[0] or "right"
+    rows, cols, whole = _rib_lines(c.size, c.view, side, fracture[2], broken=False)
+    _, _, broken = _rib_lines(c.size, c.view, side, fracture[2], broken=True)
+    c.img[rows, cols] += _RIB * (broken.astype(np.float32) - whole)
+    c.touched.append((rows, cols))
+
+
+#: The findings' drawers, in drawing order (a later one draws over an earlier one; only the infiltrate draws
+#: from ``rng``, so the order also fixes the random stream).
+_DRAWERS = (_draw_lung_fields, _draw_effusion, _draw_mediastinum, _draw_heart, _draw_aorta, _draw_rib_fracture)
+
+
+def _findings(a: _Anatomy, found: _Found, rng: np.random.Generator) -> np.ndarray:
+    """The anatomy in grey levels with each finding drawn (in float) inside its own bounding box."""
+    canvas = _Canvas(a)
+    for draw in _DRAWERS:
+        draw(canvas, found, rng)
+    return canvas.grey()
 
 
 def render_array(spec: ImageSpec, size: int) -> np.ndarray:
@@ -565,6 +615,7 @@ def render_array(spec: ImageSpec, size: int) -> np.ndarray:
     mottle, flip = rng.integers(_MOTTLES), rng.integers(4)
     found = {f: (side, sev, n) for f, side, sev, n in spec.findings}
     anatomy = _anatomy(spec.view if spec.view in ("AP", "LL") else "PA", size)
+    assert anatomy.u8 is not None  # _anatomy sets it
     arr = _findings(anatomy, found, rng) if found else anatomy.u8.copy()
     field_ = _mottles(size)[mottle]
     field_ = field_[::-1] if flip & 1 else field_
@@ -588,7 +639,7 @@ def encode_png(arr: np.ndarray) -> bytes:
     raw[0, 1:] = arr[0]
     np.subtract(arr[1:], arr[:-1], out=raw[1:, 1:])
     packer = zlib.compressobj(PNG_COMPRESS_LEVEL, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
-    data = packer.compress(raw) + packer.flush()
+    data = packer.compress(raw.data) + packer.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
 

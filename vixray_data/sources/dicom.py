@@ -355,6 +355,7 @@ def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = 
     gigabytes) is inflated piecewise: the header first, then at most the bytes its header declares."""
     import pydicom
     from pydicom.errors import InvalidDicomError
+    from pydicom.filebase import DicomBytesIO
     from pydicom.filereader import read_dataset as read_elements
     from pydicom.filewriter import write_file_meta_info
     from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -392,7 +393,7 @@ def read_dataset(blob: bytes, ref: str, *, max_pixels: int, header_only: bool = 
                 raise RecordError(ref, "corrupt_dicom", "deflated data inflates past what its header declares")
             meta = pydicom.dcmread(io.BytesIO(blob[:start]), force=True).file_meta
             meta.TransferSyntaxUID = ExplicitVRLittleEndian
-            buffer = io.BytesIO()
+            buffer = DicomBytesIO()
             buffer.write(b"\x00" * 128 + b"DICM")
             write_file_meta_info(buffer, meta, enforce_standard=True)
             return pydicom.dcmread(io.BytesIO(buffer.getvalue() + body))

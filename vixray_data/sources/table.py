@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -394,7 +395,10 @@ def parse_columns_option(text: str | None) -> dict[str, str]:
     if candidate.suffix.lower() in (".yaml", ".yml", ".toml", ".json") and candidate.is_file():
         raw = candidate.read_text(encoding="utf-8-sig")
         if candidate.suffix.lower() == ".toml":
-            import tomllib  # Python 3.11+
+            if sys.version_info >= (3, 11):
+                import tomllib
+            else:  # the same parser before it joined the standard library
+                import tomli as tomllib
 
             mapping = tomllib.loads(raw)
         elif candidate.suffix.lower() == ".json":
