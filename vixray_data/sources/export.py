@@ -84,6 +84,7 @@ class ExportSource:
         if source is None or not source.exists():
             raise SourceError(f"source {config.source} does not exist")
         self._config = config
+        table: Path | None
         if source.is_file():  # the table itself: images are beside it
             self._root, table = source.parent, config.table or source
         else:
@@ -277,10 +278,13 @@ class ExportSource:
                 seen.add(row.study)
                 yield row, None
 
-    def _iter_dicom(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+    def _read_dicom_headers(
+        self, files: list[tuple[str, Path]]
+    ) -> tuple[list[tuple[str, Path, dcm.DicomInfo]], list[tuple[str, RecordError, dict[str, str]]]]:
+        """Every file's header (no pixels), and the unusable files with their keys when readable."""
         infos: list[tuple[str, Path, dcm.DicomInfo]] = []
         syntaxes: Counter[str] = Counter()
-        broken: list[tuple[str, RecordError, dict[str, str]]] = []  # unusable files, with keys when readable
+        broken: list[tuple[str, RecordError, dict[str, str]]] = []
         for rel, path in files:
             try:
                 info = dcm.read_info(path, relpath=self._file_ref(rel), max_pixels=self._config.max_pixels)
@@ -290,15 +294,12 @@ class ExportSource:
             syntaxes[info.transfer_syntax] += 1
             infos.append((rel, path, info))
         self._stats["transfer_syntaxes"] = dict(sorted(syntaxes.items()))
+        return infos, broken
+
+    def _iter_dicom(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+        infos, broken = self._read_dicom_headers(files)
         # Which header attribute (or file name) does the table's key refer to? The one matching most rows.
-        candidates: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for i, (rel, _, info) in enumerate(infos):
-            for attr, value in info.keys.items():
-                if value:
-                    candidates[attr][value].append(i)
-            candidates["file_path"][rel].append(i)
-            candidates["file_name"][Path(rel).name].append(i)
-            candidates["file_stem"][Path(rel).stem].append(i)
+        candidates = _join_candidates(infos)
         column, join = self._choose_join(rows, candidates, prefer=("study_value", "AccessionNumber"))
         index = candidates.get(join, {})
         broken_index = {k[join]: b for b, (_, _, k) in reversed(list(enumerate(broken))) if k.get(join)}
@@ -323,14 +324,7 @@ class ExportSource:
             used.update(matches)
             rel, path, info = infos[first]
             for i in extra:  # more files for one study: copies of the first, or a second image of it
-                other = infos[i][2]
-                reason = (
-                    "duplicate_file"
-                    if other.file_sha256 == info.file_sha256
-                    else "duplicate_pixels"
-                    if other.pixel_sha256 == info.pixel_sha256
-                    else "duplicate_study"
-                )
+                reason = _duplicate_kind(infos[i][2], info)
                 yield Reject(
                     self._file_ref(infos[i][0]), reason, f"another DICOM file has the same {join} (row {row.number})"
                 )
@@ -348,7 +342,7 @@ class ExportSource:
             if info.burned_in is not None:
                 flags["burned_in_annotation"] = info.burned_in
             birth, at = row.birth_date or info.birth_date, row.study_date or info.study_date
-            fields = dict(row.fields)
+            fields: dict[str, str | None] = dict(row.fields)
             fields[schema.AGE] = self._age([row.fields[schema.AGE], info.fields["age"]], birth, at, flags)
             fields[schema.SEX] = row.fields[schema.SEX] or info.fields["sex"]
             fields[schema.VIEW] = row.fields[schema.VIEW] or info.fields["view"]
@@ -374,10 +368,10 @@ class ExportSource:
 
     def _iter_images(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
         index: dict[str, dict[str, int]] = {"file_path": {}, "file_name": {}, "file_stem": {}}
-        for i, (rel, _) in enumerate(files):
-            index["file_path"].setdefault(rel, i)
-            index["file_name"].setdefault(Path(rel).name, i)
-            index["file_stem"].setdefault(Path(rel).stem, i)
+        for n, (rel, _) in enumerate(files):
+            index["file_path"].setdefault(rel, n)
+            index["file_name"].setdefault(Path(rel).name, n)
+            index["file_stem"].setdefault(Path(rel).stem, n)
         formats = Counter(IMAGE_SUFFIXES[p.suffix.lower()] for _, p in files)
         self._stats["image_formats"] = dict(sorted(formats.items()))
         column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
@@ -403,7 +397,7 @@ class ExportSource:
                 yield Reject(ref, "undecodable_image", f"{fmt}: {type(exc).__name__}")
                 continue
             flags: dict = {"columns_dropped": self._stats["columns_dropped"], "tags_dropped": len(texts)}
-            fields = dict(row.fields)
+            fields: dict[str, str | None] = dict(row.fields)
             fields[schema.AGE] = self._age([row.fields[schema.AGE]], row.birth_date, row.study_date, flags)
             yield RawRecord(
                 ref=ref,
@@ -421,3 +415,25 @@ class ExportSource:
     def summary(self) -> dict:
         """Counts and formats only: no file names, column values or paths."""
         return {**self._stats, "bit_depth": self._config.bit_depth, "allow_burned_in": self._config.allow_burned_in}
+
+
+def _join_candidates(infos: list[tuple[str, Path, dcm.DicomInfo]]) -> dict[str, dict[str, list[int]]]:
+    """For each header attribute and file-name form, the files (by index) holding each value."""
+    candidates: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for i, (rel, _, info) in enumerate(infos):
+        for attr, value in info.keys.items():
+            if value:
+                candidates[attr][value].append(i)
+        candidates["file_path"][rel].append(i)
+        candidates["file_name"][Path(rel).name].append(i)
+        candidates["file_stem"][Path(rel).stem].append(i)
+    return candidates
+
+
+def _duplicate_kind(other: dcm.DicomInfo, first: dcm.DicomInfo) -> str:
+    """Why a second file of one study is not written: a copy, the same pixels re-encoded, or another image."""
+    if other.file_sha256 == first.file_sha256:
+        return "duplicate_file"
+    if other.pixel_sha256 == first.pixel_sha256:
+        return "duplicate_pixels"
+    return "duplicate_study"
