@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from conftest import demo_config
 from PIL import Image
@@ -22,7 +23,9 @@ from PIL import Image
 from vixray_data import schema, sources
 from vixray_data.build import build
 from vixray_data.config import BuildConfig
+from vixray_data.deid import DEMO_KEY, pseudonym
 from vixray_data.records import EncodedImage, RawRecord, Reject
+from vixray_data.split import plan_splits
 
 KEY = b"two-pass-test-key-0123456789abcdef"
 GOOD = {
@@ -220,3 +223,31 @@ def test_one_worker_or_two_write_the_same_bytes(tmp_path, which):
         one = build_export(tmp_path, tmp_path / "1" / "vixray")
         two = build_export(tmp_path, tmp_path / "2" / "vixray", num_proc=2)
     assert files(one.out) == files(two.out)
+
+
+class CopiedImageSource(RepeatedStudySource):
+    """Twelve studies of twelve patients; the last one's image file is byte for byte the first one's."""
+
+    def __init__(self, config=None):
+        def image(value: int) -> EncodedImage:
+            data = _image(value).data
+            return EncodedImage(data, "png", file_sha256=hashlib.sha256(data).hexdigest())
+
+        self.items = [
+            RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(GOOD), lambda n=n: image(0 if n == 11 else n))
+            for n in range(12)
+        ]
+
+
+def test_of_two_identical_images_the_first_in_source_order_is_written_whatever_its_split(tmp_path, monkeypatch):
+    """The duplicate check runs as the source is read again: the first listing wins, even when its split (test) is
+    written after the copy's (train). The one-pass build wrote split by split and kept the train copy."""
+    patients = [pseudonym(DEMO_KEY, "patient", f"p{n}") for n in range(12)]
+    ids = [pseudonym(DEMO_KEY, "study", f"s{n}") for n in range(12)]
+    where = {i: s for s, v in plan_splits(patients, ids=ids, seed=1, sizes=(8, 2, 2)).indices.items() for i in v}
+    assert (where[0], where[11]) == (schema.TEST, schema.TRAIN)  # the case this test is about
+    monkeypatch.setattr(sources, "open_source", CopiedImageSource)
+    result = build(demo_config(tmp_path / "vixray", seed=1, split_sizes=(8, 2, 2)))
+    assert [(r.ref, r.reason) for r in result.rejects] == [("row:11", "duplicate_file")]
+    test_ids = pq.read_table(result.out / "data" / "test-00000-of-00001.parquet", columns=[schema.ID])
+    assert ids[0] in test_ids.column(schema.ID).to_pylist()
