@@ -10,6 +10,7 @@ study twice (``duplicate_id``, decided by the first occurrence) with split sizes
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 from pathlib import Path
@@ -22,9 +23,10 @@ from PIL import Image
 
 from vixray_data import schema, sources
 from vixray_data.build import build
+from vixray_data.build.images import WINDOW
 from vixray_data.config import BuildConfig
 from vixray_data.deid import DEMO_KEY, pseudonym
-from vixray_data.records import EncodedImage, RawRecord, Reject
+from vixray_data.records import CleanRecord, EncodedImage, RawRecord, Reject
 from vixray_data.split import plan_splits
 
 KEY = b"two-pass-test-key-0123456789abcdef"
@@ -251,3 +253,25 @@ def test_of_two_identical_images_the_first_in_source_order_is_written_whatever_i
     assert [(r.ref, r.reason) for r in result.rejects] == [("row:11", "duplicate_file")]
     test_ids = pq.read_table(result.out / "data" / "test-00000-of-00001.parquet", columns=[schema.ID])
     assert ids[0] in test_ids.column(schema.ID).to_pylist()
+
+
+class CountingSource(RepeatedStudySource):
+    """1,500 studies whose image producers count, every 100th time, the records alive in the builder."""
+
+    def __init__(self, config=None):
+        self.alive: list[int] = []
+
+        def image(n: int) -> EncodedImage:
+            if n % 100 == 0:
+                self.alive.append(sum(type(o) is CleanRecord for o in gc.get_objects()))
+            return _image(n % 250)
+
+        self.items = [RawRecord(f"row:{n}", f"s{n}", f"p{n}", dict(GOOD), lambda n=n: image(n)) for n in range(1500)]
+
+
+def test_the_builder_holds_the_records_in_flight_not_the_corpus(tmp_path, monkeypatch):
+    opened: list[CountingSource] = []
+    monkeypatch.setattr(sources, "open_source", lambda config: opened.append(CountingSource()) or opened[-1])
+    result = build(demo_config(tmp_path / "vixray", split_sizes=(1500, 0, 0)))
+    assert result.counts.written == 1500
+    assert len(opened[0].alive) == 15 and max(opened[0].alive) <= WINDOW  # a window of the stream, at most
