@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from vixray_data import schema
-from vixray_data.split import SplitError, plan_splits, targets_for
+from vixray_data.split import SplitError, label_splits, plan_splits, targets_for
 
 
 def _patients(n: int, seed: int = 0) -> list[str | None]:
@@ -73,3 +74,18 @@ def test_the_split_of_a_record_does_not_depend_on_input_order():
 def test_targets_use_largest_remainder_rounding():
     assert targets_for(7, ratios=(0.8, 0.1, 0.1)) == {schema.TRAIN: 5, schema.VALIDATION: 1, schema.TEST: 1}
     assert sum(targets_for(61, ratios=(0.8, 0.1, 0.1)).values()) == 61
+
+
+def test_pseudonyms_held_as_integers_give_the_plan_their_hex_strings_give():
+    rng = random.Random(7)
+    patients = [f"{rng.getrandbits(64):016x}" if key else None for key in _patients(600, seed=7)]
+    for i in range(1, 600, 3):  # patients with several studies
+        if patients[i - 1] is not None and rng.random() < 0.5:
+            patients[i] = patients[i - 1]
+    ids = [f"{rng.getrandbits(64):016x}" for _ in patients]
+    codes = np.array([int(p, 16) if p else 0 for p in patients], dtype=np.uint64)
+    has = np.array([p is not None for p in patients])
+    id_codes = np.array([int(i, 16) for i in ids], dtype=np.uint64)
+    for sizes in (None, (400, 60, 60)):
+        expected = plan_splits(patients, ids=ids, seed=5, sizes=sizes)
+        assert label_splits(codes, has, id_codes, seed=5, sizes=sizes).plan() == expected

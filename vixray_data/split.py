@@ -11,6 +11,8 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import schema
 from .errors import SplitError
 
@@ -77,39 +79,119 @@ def plan_splits(
     is placed. ``ids`` (same length) key the records without a patient; defaults to their index.
     Explicit ``sizes`` that whole patients cannot meet raise :class:`SplitError` naming the shortfall.
     """
-    total = len(patients)
+    numbers: dict[str, int] = {}
+    group_of = np.fromiter(
+        (
+            numbers.setdefault(f"p:{patient}" if patient else f"r:{ids[i] if ids is not None else i}", len(numbers))
+            for i, patient in enumerate(patients)
+        ),
+        dtype=np.int64,
+        count=len(patients),
+    )
+    labels = _labels(group_of, list(numbers), seed=seed, ratios=ratios, sizes=sizes, names=names)
+    return labels.plan()
+
+
+@dataclass(frozen=True)
+class SplitLabels:
+    """The split of each record as an array (its position in ``names``; -1: in no split, a surplus record): what
+    :class:`SplitPlan` says, in a byte per record."""
+
+    labels: np.ndarray
+    names: tuple[str, ...]
+    targets: dict[str, int]
+    groups: int
+
+    def plan(self) -> SplitPlan:
+        return SplitPlan(
+            indices={n: np.flatnonzero(self.labels == k).tolist() for k, n in enumerate(self.names)},
+            surplus=np.flatnonzero(self.labels < 0).tolist(),
+            targets=self.targets,
+            groups=self.groups,
+        )
+
+
+def label_splits(
+    patients: np.ndarray,
+    has_patient: np.ndarray,
+    ids: np.ndarray,
+    *,
+    seed: int,
+    ratios: Sequence[float] | None = None,
+    sizes: Sequence[int] | None = None,
+    names: Sequence[str] = schema.SPLITS,
+) -> SplitLabels:
+    """:func:`plan_splits` for pseudonyms held as 64-bit integers (the 16 hex digits of each; ``has_patient``
+    False where a record has no patient key): the same splits, without a string per record."""
+    group_of = np.empty(len(ids), dtype=np.int64)
+    with_patient = np.flatnonzero(has_patient)
+    without = np.flatnonzero(~has_patient)
+    patient_codes, patient_groups = np.unique(patients[with_patient], return_inverse=True)
+    id_codes, id_groups = np.unique(ids[without], return_inverse=True)
+    group_of[with_patient] = patient_groups
+    group_of[without] = id_groups + len(patient_codes)
+    keys = _Keys(patient_codes, id_codes)
+    return _labels(group_of, keys, seed=seed, ratios=ratios, sizes=sizes, names=names)
+
+
+class _Keys(Sequence[str]):
+    """The group keys of :func:`label_splits` (``p:`` + patient, ``r:`` + id), made one at a time when ranked."""
+
+    def __init__(self, patients: np.ndarray, ids: np.ndarray) -> None:
+        self.patients, self.ids = patients, ids
+
+    def __len__(self) -> int:
+        return len(self.patients) + len(self.ids)
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]  # ints only: no slices here
+        if index < len(self.patients):
+            return f"p:{int(self.patients[index]):016x}"
+        return f"r:{int(self.ids[index - len(self.patients)]):016x}"
+
+
+def _labels(
+    group_of: np.ndarray,
+    keys: Sequence[str],
+    *,
+    seed: int,
+    ratios: Sequence[float] | None,
+    sizes: Sequence[int] | None,
+    names: Sequence[str],
+) -> SplitLabels:
+    """Record ``i`` belongs to group ``group_of[i]``, keyed ``keys[group]``: groups are ranked by a seeded hash of
+    their key and dealt to the split furthest below its target."""
+    names = tuple(names)
+    total = len(group_of)
     targets = targets_for(total, ratios=ratios, sizes=sizes, names=names)
-    groups: dict[str, list[int]] = {}
-    for i, patient in enumerate(patients):
-        key = f"p:{patient}" if patient else f"r:{ids[i] if ids is not None else i}"
-        groups.setdefault(key, []).append(i)
-    placed: dict[str, list[int]] = {name: [] for name in names}
-    surplus: list[int] = []
+    members = np.bincount(group_of, minlength=len(keys)) if total else np.zeros(len(keys), dtype=np.int64)
+    digests = np.empty((len(keys), 32), dtype=np.uint8)
+    for group in range(len(keys)):
+        digests[group] = np.frombuffer(_rank(seed, keys[group]), dtype=np.uint8)
+    words = digests.view(">u8")  # 4 big-endian words per digest: their order is the digests' byte order
+    ranked = np.lexsort(tuple(words[:, k] for k in range(3, -1, -1))) if len(keys) else np.arange(0)
+    placed = dict.fromkeys(names, 0)
+    split_of = np.full(len(keys), -1, dtype=np.int8)
     must_place = sizes is None or sum(targets.values()) == total
-    for key in sorted(groups, key=lambda k: _rank(seed, k)):
-        members = groups[key]
-        deficit = {n: targets[n] - len(placed[n]) for n in names}
-        fitting = [n for n in names if deficit[n] >= len(members)]
+    for group in ranked.tolist():
+        count = int(members[group])
+        deficit = {n: targets[n] - placed[n] for n in names}
+        fitting = [n for n in names if deficit[n] >= count]
         pool = fitting or ([n for n in names if deficit[n] > 0] if must_place else [])
         if not pool and must_place:
             pool = list(names)
         if not pool:
-            surplus.extend(members)
-            continue
+            continue  # a surplus group
         # furthest below target, relative to the target; ties go to the earlier split
-        best = max(
-            pool, key=lambda n: (deficit[n] / targets[n] if targets[n] else -len(placed[n]) - 1, -names.index(n))
-        )
-        placed[best].extend(members)
+        best = max(pool, key=lambda n: (deficit[n] / targets[n] if targets[n] else -placed[n] - 1, -names.index(n)))
+        placed[best] += count
+        split_of[group] = names.index(best)
     if sizes is not None:
-        short = [f"{n} would get {len(placed[n])} of {targets[n]}" for n in names if len(placed[n]) < targets[n]]
+        short = [f"{n} would get {placed[n]} of {targets[n]}" for n in names if placed[n] < targets[n]]
         if short:
-            biggest = max((len(m) for m in groups.values()), default=0)
+            biggest = int(members.max()) if len(members) else 0
             raise SplitError(
                 f"split sizes {','.join(map(str, sizes))} cannot be met at patient level "
-                f"({'; '.join(short)}): {len(groups)} patient(s), the largest with {biggest} "
+                f"({'; '.join(short)}): {len(keys)} patient(s), the largest with {biggest} "
                 "record(s), and no patient is split across splits"
             )
-    return SplitPlan(
-        indices={n: sorted(v) for n, v in placed.items()}, surplus=sorted(surplus), targets=targets, groups=len(groups)
-    )
+    return SplitLabels(labels=split_of[group_of], names=names, targets=targets, groups=len(keys))

@@ -4,9 +4,11 @@ Producing an image (rendering the demo's, converting a DICOM file, copying a PNG
 forked worker processes when it is real work, or in threads when every image is a file copy (reads, checksums and
 one decode release the GIL, and pickling the bytes back from processes would cost more). Whatever needs decoded
 pixels (a copy's read check, pixel digest, OCR) reads the one decode (or drawing) of each image, in the worker, and
-nothing is produced in the main process. At most a few chunks are in flight, so memory stays flat in the number of
-records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at once, naming the
-record it held.
+nothing is produced in the main process. The pool consumes a stream of records: records reach forked workers
+through the fork (image callables need not be picklable), so the workers are forked afresh for each window of
+:data:`WINDOW` records read; at most a window of records and a few chunks of images are held, so memory stays flat
+in the number of records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at
+once, naming the record it held.
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import multiprocessing
 import os
 import signal
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from typing import Any
+from itertools import islice
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -120,9 +123,20 @@ def use_workers(records: Sequence[CleanRecord], num_proc: int, screen: TextScree
     """Worker processes (``num_proc``) when producing an image is real work: rendering (the demo), DICOM
     conversion, OCR, or a producer that does not say otherwise; 1 (threads) when every image is a file copy
     whose producer says it is ``light``. Decided from the producers, without producing anything here."""
-    if num_proc <= 1 or len(records) <= 1:
+    return workers_for(len(records), all(is_light(record.image) for record in records), num_proc, screen)
+
+
+def is_light(image: Any) -> bool:
+    """Whether an image producer says it is a file copy (``light``): threads are enough for those."""
+    return bool(getattr(image, "light", False))
+
+
+def workers_for(count: int, light: bool, num_proc: int, screen: TextScreen | None) -> int:
+    """:func:`use_workers` for ``count`` records whose producers are all ``light`` or not (known before the
+    records are held: the builder notes it as it reads)."""
+    if num_proc <= 1 or count <= 1:
         return 1
-    if screen is None and all(getattr(record.image, "light", False) for record in records):
+    if screen is None and light:
         log.debug("images are file copies: %d thread(s)", num_proc)
         return 1
     return num_proc
@@ -132,57 +146,37 @@ def _exit_text(code: int) -> str:
     return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
 
 
-class ImagePool:
-    """The images of ``records`` in the order asked for, produced by ``workers`` forked processes (when more than
-    one) or ``threads`` threads. A context manager: leaving it shuts the pool down."""
+#: Records held by one fork of the worker processes: they reach the workers through the fork (never pickled), so
+#: the workers are forked afresh for each window of records read; large enough to amortise the fork.
+WINDOW = 512
 
-    def __init__(
-        self, records: Sequence[CleanRecord], *, threads: int, workers: int, screen: TextScreen | None = None
-    ) -> None:
+T = TypeVar("T")
+
+
+class _Workers:
+    """Worker processes forked over one window of records: they produce its images by index."""
+
+    def __init__(self, records: Sequence[CleanRecord], workers: int, screen: TextScreen | None) -> None:
+        context = multiprocessing.get_context("fork")
         self.records = records
-        self.ahead = 2 * max(workers, threads) + 2  # chunks in flight
-        self._processes: dict[int, Any] = {}
-        self._busy: Any = None
-        if workers > 1:  # a dead worker breaks a concurrent.futures pool instead of hanging it
-            context = multiprocessing.get_context("fork")
-            self._busy = context.RawArray("i", len(records))
-            self._pool: ProcessPoolExecutor | ThreadPoolExecutor = ProcessPoolExecutor(
-                workers,
-                mp_context=context,
-                initializer=_start_worker,
-                initargs=(Producer(records, screen, self._busy),),
-            )
-        else:
-            self._pool = ThreadPoolExecutor(threads)
-            self._producer = Producer(records, screen)
+        self.busy: Any = context.RawArray("i", len(records))
+        self.processes: dict[int, Any] = {}
+        self.executor = ProcessPoolExecutor(
+            workers, mp_context=context, initializer=_start_worker, initargs=(Producer(records, screen, self.busy),)
+        )  # a dead worker breaks a concurrent.futures pool instead of hanging it
 
-    def _submit(self, chunk: Sequence[int]) -> Future:
-        if isinstance(self._pool, ThreadPoolExecutor):
-            return self._pool.submit(self._producer, chunk)
-        future = self._pool.submit(_produce_in_worker, chunk)
-        if not self._processes:  # forked on the first submit; kept to read exit codes if one dies
-            self._processes = dict(getattr(self._pool, "_processes", None) or {})
+    def submit(self, chunk: Sequence[int]) -> Future:
+        future = self.executor.submit(_produce_in_worker, chunk)
+        if not self.processes:  # forked on the first submit; kept to read exit codes if one dies
+            self.processes = dict(getattr(self.executor, "_processes", None) or {})
         return future
 
-    def images(self, indices: Sequence[int]) -> Iterator[Produced]:
-        """What :class:`Producer` gives for each of ``indices``, in order; WorkerError when a worker died."""
-        pending: deque[Future] = deque()
-        try:
-            for start in range(0, len(indices), CHUNK):
-                pending.append(self._submit(indices[start : start + CHUNK]))
-                if len(pending) >= self.ahead:
-                    yield from pending.popleft().result()
-            while pending:
-                yield from pending.popleft().result()
-        except BrokenProcessPool:
-            raise self._death() from None
-
-    def _death(self) -> WorkerError:
+    def death(self) -> WorkerError:
         """The error for a broken pool: the record(s) the dead worker held, and the signal that killed it."""
-        busy = {index: pid for index, pid in enumerate(self._busy) if pid}
-        for process in self._processes.values():
+        busy = {index: pid for index, pid in enumerate(self.busy) if pid}
+        for process in self.processes.values():
             process.join(timeout=5)
-        codes = {pid: process.exitcode for pid, process in self._processes.items()}
+        codes = {pid: process.exitcode for pid, process in self.processes.items()}
         # the pool terminates the surviving workers (SIGTERM) once one has died: the culprit exited otherwise
         dead = {pid for pid, code in codes.items() if code is not None and code != -signal.SIGTERM}
         held = [i for i, pid in busy.items() if pid in dead] or list(busy)
@@ -196,7 +190,56 @@ class ImagePool:
         return WorkerError(f"an image worker process {how} while producing {what}{hint}; nothing was written")
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+class ImagePool:
+    """The images of a stream of records, in the stream's order, produced by ``workers`` forked processes (when
+    more than one) or ``threads`` threads. At most :data:`WINDOW` records are held, and a few chunks of images in
+    flight. A context manager: leaving it shuts the pool down."""
+
+    def __init__(self, *, threads: int, workers: int, screen: TextScreen | None = None) -> None:
+        self.screen, self.workers = screen, workers
+        self.ahead = 2 * max(workers, threads) + 2  # chunks in flight
+        self._threads = ThreadPoolExecutor(threads) if workers <= 1 else None
+
+    def stream(
+        self, tagged: Iterable[tuple[CleanRecord, T]]
+    ) -> Iterator[tuple[CleanRecord, T, EncodedImage | None, tuple[str, str] | None]]:
+        """For each (record, tag) read from ``tagged``: the record, its tag, and what :class:`Producer` gives for it
+        (the image, or the reason and detail of its RecordError); WorkerError when a worker died."""
+        items = iter(tagged)
+        while window := list(islice(items, WINDOW)):
+            yield from self._window(window)
+
+    def _window(
+        self, window: list[tuple[CleanRecord, T]]
+    ) -> Iterator[tuple[CleanRecord, T, EncodedImage | None, tuple[str, str] | None]]:
+        records = [record for record, _ in window]
+        workers = _Workers(records, self.workers, self.screen) if self._threads is None else None
+        producer = Producer(records, self.screen)
+        pending: deque[Future] = deque()
+        try:
+            for start in range(0, len(records), CHUNK):
+                chunk = list(range(start, min(start + CHUNK, len(records))))
+                pending.append(workers.submit(chunk) if workers else self._submit(producer, chunk))
+                while len(pending) >= self.ahead or (pending and start + CHUNK >= len(records)):
+                    for index, image, error in pending.popleft().result():
+                        yield records[index], window[index][1], image, error
+        except BrokenProcessPool:
+            assert workers is not None, "only a process pool breaks"
+            raise workers.death() from None
+        finally:
+            if workers is not None:
+                workers.close()
+
+    def _submit(self, producer: Producer, chunk: Sequence[int]) -> Future:
+        assert self._threads is not None
+        return self._threads.submit(producer, chunk)
+
+    def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> ImagePool:
         return self

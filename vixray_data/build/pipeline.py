@@ -1,28 +1,40 @@
 """The build, stage by stage: collect → de-identify → split → write → scan → seal, into a temporary folder that
 replaces ``config.out`` only when every stage passed (:mod:`.output`).
 
-Only text is held in memory: records carry lazy image callables, produced per split, in order, by
-:class:`~.images.ImagePool` and streamed into :class:`~vixray_data.writer.SplitWriter`. The duplicate check on the
-image digests the workers return is made here, in write order, so the output does not depend on the number of
-workers. Each stage names itself on entry (:class:`InFlight`), so an exception nobody foresaw becomes one line
-saying what the build was doing and which record it held (refs only, never values).
+The source is read twice, so memory holds the records in flight, not the corpus. The first reading (collect)
+allow-lists each record so the de-identifier sees every identifying value, and keeps only what the split needs:
+each record's pseudonyms as integers and its source position, and the rejects (a duplicate study id: the first
+occurrence wins). The second reading (de-identify, write) allow-lists each kept record again, scrubs its text with
+every value now known, and streams it, tagged with its split, through :class:`~.images.ImagePool` into that split's
+:class:`~vixray_data.writer.SplitWriter` (all splits open at once; each keeps the source's order).
+
+The output equals the one-pass build's (every record held until all values were known), rejects.jsonl included:
+rejects are listed as before (first reading's, surplus, then the write's split by split). One decision moved: the
+duplicate check on the image digests the workers return is made in source order, not split by split (all of train,
+then validation, then test), so of two identical images in different splits the one listed first is now written.
+It is still independent of the number of workers. Each stage names itself on entry (:class:`InFlight`), so an
+exception nobody foresaw becomes one line saying what the build was doing and which record it held (refs only,
+never values).
 """
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .. import __version__, card, croissant, deid, ocr, progress, schema, sources
 from ..config import BuildConfig
 from ..errors import DeidError, SourceError, StrictModeError, VixrayError
 from ..manifest import Builder, Counts, Limits, Manifest, ResidualScanSummary, SplitCounts, SplitInfo
-from ..records import CleanRecord, Reject, SeenImages
-from ..split import SplitPlan, plan_splits
+from ..records import CleanRecord, EncodedImage, RawRecord, Reject, SeenImages
+from ..split import SplitLabels, label_splits
 from ..writer import SplitWriter
 from . import images, leak_scan, output, residual_scan, seal
 
@@ -108,7 +120,7 @@ def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
         ocr.require()  # fails now, before anything is read or written, when the extra is missing
     flight.enter("preparing the output folder")
     with output.staged(out) as tmp:
-        manifest, rejects = _build_into(tmp, config, source, deidentifier, screen, flight)
+        manifest, rejects = _build_into(tmp, config, source, (deidentifier, _Reparser(key)), screen, flight)
         flight.enter("moving the build into place at", str(out))
         output.swap_in(tmp, out)
     return BuildResult(out=out, manifest=manifest, rejects=rejects)
@@ -118,14 +130,14 @@ def _build_into(
     tmp: Path,
     config: BuildConfig,
     source: sources.Source,
-    deidentifier: deid.Deidentifier,
+    deidentifiers: tuple[deid.Deidentifier, _Reparser],
     screen: ocr.TextScreen | None,
     flight: InFlight,
 ) -> tuple[Manifest, list[Reject]]:
+    deidentifier = deidentifiers[0]
     collected = _collect(config, source, deidentifier, flight)
-    _deidentify(collected.records, deidentifier, flight)
-    plan = _split(config, collected, flight)
-    written = _write(tmp, config, collected, plan, screen, deidentifier.phi_values, flight)
+    labels = _split(config, source, collected, flight)
+    written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
     scan = _scan(tmp, config, written, deidentifier.phi_values, flight)
     manifest = _seal(
         tmp,
@@ -134,79 +146,136 @@ def _build_into(
         deidentifier,
         screen,
         collected=collected,
-        plan=plan,
+        labels=labels,
         written=written,
         scan=scan,
         flight=flight,
     )
-    return manifest, collected.rejects
+    return manifest, written.rejects
 
 
-# -- collect: read every record and allow-list its fields ----------------------------------------------
+# -- collect (pass 1): read every record, see its identifying values, keep its pseudonyms ----------------------
 @dataclass
 class _Collected:
-    read: int
-    records: list[CleanRecord]
-    rejects: list[Reject]  # every reject of the build, added to by the later stages
+    """What the first reading keeps of each record: no record itself, a few bytes of numbers each.
+
+    ``position[k]`` is the source position (items counted from 0, rejects included) of the k-th record kept,
+    ``ids`` and ``patients`` its pseudonyms as integers. Rejects are noted with their source position; a
+    reference not known yet (a duplicate id's, its first occurrence's) is taken on the second reading."""
+
+    read: int = 0
+    position: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ids: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    patients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
+    has_patient: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    light: bool = True  # every kept record's image is a file copy (threads are enough)
+    rejects: list[_Noted] = field(default_factory=list)  # in source order
+
+    def open_refs(self) -> set[int]:
+        """The source positions whose references the rejects still need."""
+        return {n.at for n in self.rejects if n.ref is None} | {n.first for n in self.rejects if n.first is not None}
+
+
+@dataclass(frozen=True)
+class _Noted:
+    """A reject of the first reading: at source position ``at``; ``ref`` None until the second reading gives it;
+    ``first`` the source position whose reference completes the detail (a duplicate id's first occurrence)."""
+
+    at: int
+    reason: str
+    detail: str
+    ref: str | None = None
+    first: int | None = None
+
+    def resolve(self, refs: Mapping[int, str]) -> Reject:
+        detail = self.detail if self.first is None else f"{self.detail} {refs[self.first]}"
+        return Reject(self.ref if self.ref is not None else refs[self.at], self.reason, detail)
 
 
 def _collect(
     config: BuildConfig, source: sources.Source, deidentifier: deid.Deidentifier, flight: InFlight
 ) -> _Collected:
-    """Every record read and allow-listed (pseudonyms, parsed fields), its text not yet scrubbed: the identifying
-    values of all records must be known first."""
-    read, records, rejects, seen = 0, [], [], {}
-    items = progress.bar(
-        source,
-        enabled=config.progress,
-        desc="reading",
-        unit="rec",
-        total=len(source) if hasattr(source, "__len__") else None,
-    )
+    """Every record read and allow-listed once, so that the identifying values of all records are known before
+    any text is scrubbed; only the pseudonyms and the rejects are kept."""
+    position, ids, patients, has_patient = array("q"), array("Q"), array("Q"), array("b")
+    collected = _Collected()
+    items = progress.bar(source, enabled=config.progress, desc="reading", unit="rec", total=_length(source))
     flight.enter("reading the export")
-    for item in items:
-        read += 1
+    for at, item in enumerate(items):
+        collected.read += 1
         flight.enter("de-identifying", item.ref)
         result = item if isinstance(item, Reject) else deidentifier.process(item, scrub_text=False)
         flight.enter("reading the export after", item.ref)
-        if isinstance(result, CleanRecord) and result.id in seen:
-            result = Reject(result.ref, "duplicate_id", f"same study id as {seen[result.id]}")
         if isinstance(result, Reject):
-            rejects.append(result)
+            collected.rejects.append(_Noted(at, result.reason, result.detail, ref=result.ref))
             continue
-        seen[result.id] = result.ref
-        records.append(result)
-    return _Collected(read, records, rejects)
+        position.append(at)
+        ids.append(int(result.id, 16))
+        patients.append(int(result.patient, 16) if result.patient else 0)
+        has_patient.append(result.patient is not None)
+        collected.light = collected.light and images.is_light(result.image)
+    collected.position = np.frombuffer(position, dtype=np.int64)
+    collected.ids = np.frombuffer(ids, dtype=np.uint64)
+    collected.patients = np.frombuffer(patients, dtype=np.uint64)
+    collected.has_patient = np.frombuffer(has_patient, dtype=np.int8).astype(bool)
+    _drop_duplicate_ids(collected)
+    return collected
 
 
-# -- de-identify: scrub every record's text of every record's identifying values -----------------------
-def _deidentify(records: list[CleanRecord], deidentifier: deid.Deidentifier, flight: InFlight) -> None:
-    for record in records:
-        flight.enter("scrubbing the text of", record.ref)
-        deidentifier.scrub_record(record)
+def _length(source: sources.Source) -> int | None:
+    return len(source) if isinstance(source, Sized) else None
+
+
+def _drop_duplicate_ids(collected: _Collected) -> None:
+    """A study id seen before is a ``duplicate_id`` reject naming the first occurrence; only the first is kept."""
+    order = np.argsort(collected.ids, kind="stable")  # equal ids in source order: the first one first
+    ranked = collected.ids[order]
+    repeat = np.zeros(len(order), dtype=bool)
+    repeat[1:] = ranked[1:] == ranked[:-1]
+    if not repeat.any():
+        return
+    run_start = np.maximum.accumulate(np.where(repeat, 0, np.arange(len(order))))  # each id's first occurrence
+    for later, first in zip(order[repeat].tolist(), order[run_start[repeat]].tolist(), strict=True):
+        at, first_at = int(collected.position[later]), int(collected.position[first])
+        collected.rejects.append(_Noted(at, "duplicate_id", "same study id as", first=first_at))
+    collected.rejects.sort(key=lambda noted: noted.at)
+    keep = np.ones(len(order), dtype=bool)
+    keep[order[repeat]] = False
+    collected.position, collected.ids = collected.position[keep], collected.ids[keep]
+    collected.patients, collected.has_patient = collected.patients[keep], collected.has_patient[keep]
 
 
 # -- split: patient-level, by seed ---------------------------------------------------------------------
-def _split(config: BuildConfig, collected: _Collected, flight: InFlight) -> SplitPlan:
-    _strict_check(config, collected.rejects)
+def _split(config: BuildConfig, source: sources.Source, collected: _Collected, flight: InFlight) -> SplitLabels:
+    _strict_noted(config, source, collected, [])
     flight.enter("splitting")
-    records = collected.records
-    plan = plan_splits(
-        [r.patient for r in records],
-        ids=[r.id for r in records],
+    labels = label_splits(
+        collected.patients,
+        collected.has_patient,
+        collected.ids,
         seed=config.seed,
         ratios=config.split_ratios,
         sizes=config.split_sizes,
     )
-    for i in plan.surplus:
-        collected.rejects.append(
-            Reject(records[i].ref, "not_in_split_sizes", "the --split-sizes leave no room for this record")
-        )
-    _strict_check(config, collected.rejects)
-    return plan
+    surplus = np.flatnonzero(labels.labels < 0).tolist()
+    _strict_noted(config, source, collected, [int(collected.position[k]) for k in surplus])
+    return labels
 
 
-# -- write: images produced in the pool, rows into shards, image bytes leak-scanned as written -------------
+def _strict_noted(config: BuildConfig, source: sources.Source, collected: _Collected, surplus: list[int]) -> None:
+    """``--strict`` with a reject already: the references it needs, read again from the source, and the error."""
+    if not config.strict or not (collected.rejects or surplus):
+        return
+    wanted = collected.open_refs() | set(surplus)
+    refs = {at: item.ref for at, item in enumerate(source) if at in wanted}
+    _strict_check(config, [n.resolve(refs) for n in collected.rejects] + [_surplus(refs[at]) for at in surplus])
+
+
+def _surplus(ref: str) -> Reject:
+    return Reject(ref, "not_in_split_sizes", "the --split-sizes leave no room for this record")
+
+
+# -- write (pass 2): read again, scrub, produce the images in the pool, rows into the shards of every split ------
 @dataclass
 class _Written:
     splits: dict[str, SplitInfo]  # the splits that hold records
@@ -215,81 +284,169 @@ class _Written:
     image_hits: list[dict]  # the leak scan of the image bytes
     stats: card.FieldStats
     screen: residual_scan.ResidualScreen  # the residual-PHI screen of each record's text: who was quarantined
+    rejects: list[Reject] = field(default_factory=list)  # every reject of the build, in rejects.jsonl's order
+
+
+class _SplitStats(card.FieldStats):
+    """The card's statistics with the splits in split order (rows arrive in source order, splits interleaved)."""
+
+    def __init__(self, order: Sequence[str]) -> None:
+        super().__init__()
+        self.order = tuple(order)
+
+    def result(self) -> dict[str, dict[str, Any]]:
+        out = super().result()
+        return {split: out[split] for split in self.order if split in out}
+
+
+class _Reparser(deid.Deidentifier):
+    """The allow-listing of :meth:`~deid.Deidentifier.process` for the second reading: the values were all seen
+    and counted by the first, so this one notes none and its counts are not the build's."""
+
+    def see(self, values: Iterable[str], *, keys: Iterable[str] = ()) -> None:
+        return None
+
+
+class _Streamed:
+    """The second reading of the source: each record kept by the first, allow-listed again and scrubbed with every
+    identifying value, tagged with its split; the references the first reading left open are noted on the way."""
+
+    def __init__(
+        self,
+        source: sources.Source,
+        deidentifiers: tuple[deid.Deidentifier, _Reparser],
+        collected: _Collected,
+        labels: SplitLabels,
+        flight: InFlight,
+    ) -> None:
+        self.source, self.collected, self.labels, self.flight = source, collected, labels, flight
+        self.deidentifier, self.reparser = deidentifiers
+        self.wanted = collected.open_refs()
+        self.refs: dict[int, str] = {}
+        self.surplus: list[Reject] = []
+
+    def __iter__(self) -> Iterator[tuple[CleanRecord, str]]:
+        position, names, labels = self.collected.position, self.labels.names, self.labels.labels
+        k = 0
+        for at, item in enumerate(self.source):
+            if at in self.wanted:
+                self.refs[at] = item.ref
+            if k >= len(position) or position[k] != at:
+                continue
+            record = self._record(item, k)
+            k += 1
+            if labels[k - 1] < 0:
+                self.surplus.append(_surplus(record.ref))
+                continue
+            yield record, names[labels[k - 1]]
+        if k != len(position):
+            raise SourceError(f"the source gave {k} of its {len(position)} records when read a second time")
+
+    def _record(self, item: RawRecord | Reject, k: int) -> CleanRecord:
+        self.flight.enter("scrubbing the text of", item.ref)
+        record = item if isinstance(item, Reject) else self.reparser.process(item, scrub_text=False)
+        if not isinstance(record, CleanRecord) or int(record.id, 16) != int(self.collected.ids[k]):
+            raise SourceError(f"{item.ref}: the source gave another record when read a second time")
+        self.deidentifier.scrub_record(record)
+        return record
 
 
 def _write(
     tmp: Path,
     config: BuildConfig,
+    source: sources.Source,
+    deidentifiers: tuple[deid.Deidentifier, _Reparser],
     collected: _Collected,
-    plan: SplitPlan,
+    labels: SplitLabels,
     screen: ocr.TextScreen | None,
-    values: set[str],
     flight: InFlight,
 ) -> _Written:
-    records, rejects = collected.records, collected.rejects
+    deidentifier = deidentifiers[0]
+    names = labels.names
+    count = int((labels.labels >= 0).sum())
     threads = images.num_proc(config)
-    workers = images.use_workers(records, threads, screen)
+    workers = images.workers_for(count, collected.light, threads, screen)
     written = _Written(
         splits={},
         per_split={},
         patients={},
         image_hits=[],
-        stats=card.FieldStats(),
+        stats=_SplitStats(names),
         screen=residual_scan.ResidualScreen(report=config.report_residual),
     )
-    seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in write order
-    image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
-    bar = progress.bar(
-        total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing", unit="img"
-    )
-    with images.ImagePool(records, threads=threads, workers=workers, screen=screen) as pool:
-        for split, indices in plan.indices.items():
-            writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
-            keys = set()
-            flight.enter("producing the image of", records[indices[0]].ref if indices else None)
-            for position, (index, image, error) in enumerate(pool.images(indices), 1):
-                bar.update()
-                record = records[index]
-                flight.ref = records[indices[position]].ref if position < len(indices) else None
-                quarantine = None if error else written.screen.check(record, split)  # residual PHI: not written
-                duplicate = (
-                    None
-                    if error or quarantine
-                    else seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
-                )
-                if error is not None or quarantine is not None or duplicate is not None:
-                    rejects.append(quarantine or duplicate or Reject(record.ref, error[0], error[1]))
-                    _strict_check(config, rejects)
-                    continue
-                row = {
-                    schema.ID: record.id,
-                    schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
-                    **{
-                        name: record.fields.get(name) for name in schema.FIELDS if name not in (schema.ID, schema.IMAGE)
-                    },
-                }
-                image_scan.add(f"data/{split} shards", f"column image.bytes (id {record.id})", image.data)
-                writer.write(row)
-                written.stats.add(split, row)
-                if record.patient:
-                    keys.add(record.patient)
-            flight.enter("writing the shards of", split)
-            shards = writer.close()
-            written.per_split[split] = writer.num_rows
-            if writer.num_rows:  # an empty split is left out: no shard, no config (datasets refuses empty ones)
-                written.patients[split] = tuple(sorted(keys))
-                written.splits[split] = SplitInfo(num_examples=writer.num_rows, shards=tuple(shards))
+    writers = {
+        split: SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
+        for split in names
+    }
+    rows = _Rows(config, writers, written, deidentifier.phi_values)
+    stream = _Streamed(source, deidentifiers, collected, labels, flight)
+    bar = progress.bar(total=count, enabled=config.progress, desc="writing", unit="img")
+    with images.ImagePool(threads=threads, workers=workers, screen=screen) as pool:
+        for record, split, image, error in pool.stream(stream):
+            bar.update()
+            flight.enter("writing the row of", record.ref)
+            rows.add(record, split, image, error)
     bar.close()
-    written.image_hits = image_scan.hits
+    for split, writer in writers.items():
+        flight.enter("writing the shards of", split)
+        shards = writer.close()
+        written.per_split[split] = writer.num_rows
+        if writer.num_rows:  # an empty split is left out: no shard, no config (datasets refuses empty ones)
+            written.patients[split] = tuple(sorted(rows.keys[split]))
+            written.splits[split] = SplitInfo(num_examples=writer.num_rows, shards=tuple(shards))
+    written.image_hits = rows.image_scan.hits
+    written.rejects = [n.resolve(stream.refs) for n in collected.rejects] + stream.surplus
+    written.rejects += [reject for split in names for reject in rows.rejects[split]]  # split by split, as written
     if not any(written.per_split.values()):  # a dataset of no split would not load; say why instead
-        reasons = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r.reason for r in rejects).items()))
+        reasons = ", ".join(f"{r} {n}" for r, n in sorted(Counter(r.reason for r in written.rejects).items()))
         raise SourceError(
-            f"no record could be written: {collected.read} read, {len(rejects)} rejected"
+            f"no record could be written: {collected.read} read, {len(written.rejects)} rejected"
             + (f" ({reasons})" if reasons else "")
         )
     flight.enter("writing", schema.REJECTS)
-    seal.write_rejects(tmp, rejects)
+    seal.write_rejects(tmp, written.rejects)
     return written
+
+
+class _Rows:
+    """Each produced record checked (its image, the residual screen, duplicate images) and written as a row of its
+    split, or rejected; the image bytes leak-scanned as written."""
+
+    def __init__(
+        self, config: BuildConfig, writers: dict[str, SplitWriter], written: _Written, values: set[str]
+    ) -> None:
+        self.config, self.writers, self.written = config, writers, written
+        self.seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in source order
+        self.image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
+        self.keys: dict[str, set[str]] = {split: set() for split in writers}
+        self.rejects: dict[str, list[Reject]] = {split: [] for split in writers}
+
+    def add(self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None) -> None:
+        reject = self._check(record, split, image, error)
+        if reject is not None or image is None:
+            self.rejects[split].append(reject or Reject(record.ref, "undecodable_image", "no image"))
+            _strict_check(self.config, self.rejects[split])
+            return
+        row = {
+            schema.ID: record.id,
+            schema.IMAGE: {"bytes": image.data, "path": f"{record.id}.{image.ext}"},
+            **{name: record.fields.get(name) for name in schema.FIELDS if name not in (schema.ID, schema.IMAGE)},
+        }
+        self.image_scan.add(f"data/{split} shards", f"column image.bytes (id {record.id})", image.data)
+        self.writers[split].write(row)
+        self.written.stats.add(split, row)
+        if record.patient:
+            self.keys[split].add(record.patient)
+
+    def _check(
+        self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None
+    ) -> Reject | None:
+        if error is not None:
+            return Reject(record.ref, error[0], error[1])
+        quarantine = self.written.screen.check(record, split)  # residual PHI: not written
+        if quarantine is not None or image is None:
+            return quarantine
+        return self.seen.check(record.ref, image.file_sha256, image.pixel_sha256, "image")
 
 
 # -- scan: no kind of PHI, and no listed identifying value, in anything written ------------------------------
@@ -320,13 +477,13 @@ def _seal(
     screen: ocr.TextScreen | None,
     *,
     collected: _Collected,
-    plan: SplitPlan,
+    labels: SplitLabels,
     written: _Written,
     scan: leak_scan.ScanResult,
     flight: InFlight,
 ) -> Manifest:
     flight.enter(f"writing {schema.MANIFEST}, {schema.CARD} and {croissant.CROISSANT}")
-    rejects = collected.rejects
+    rejects = written.rejects
     manifest = Manifest(
         builder=Builder(name="vixray-data", version=__version__),
         seed=config.seed,
@@ -338,7 +495,7 @@ def _seal(
             rejected=len(rejects),
             rejected_by_reason=dict(sorted(Counter(r.reason for r in rejects).items())),
             per_split={s: SplitCounts(n) for s, n in written.per_split.items()},
-            split_groups=plan.groups,
+            split_groups=labels.groups,
         ),
         pixel_screening=seal.pixel_screening(screen),
         limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),

@@ -133,11 +133,12 @@ class ExportSource:
                 dicoms.append((rel, path))
             else:
                 other += 1
+        warn = logger.warning if "other_files" not in self._stats else logger.debug  # said once: the build reads twice
         if other:
-            logger.warning("%d file(s) in the export are neither DICOM nor PNG/JPEG; ignored", other)
+            warn("%d file(s) in the export are neither DICOM nor PNG/JPEG; ignored", other)
         self._stats["other_files"] = other
         if self._outside:
-            logger.warning("%d file(s) are links leaving the export folder; rejected unread", len(self._outside))
+            warn("%d file(s) are links leaving the export folder; rejected unread", len(self._outside))
         if dicoms and images:
             raise SourceError(
                 f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
