@@ -76,6 +76,20 @@ class Producer:
     records: Sequence[CleanRecord]
     screen: TextScreen | None = None
     busy: Any = None
+    verify: str = "pixels"  # BuildConfig.verify: "structure" leaves the pixels of a file copy undecoded
+
+    def produce(self, record: CleanRecord) -> EncodedImage:
+        """The record's image, checked once: bytes whose producer checked them (``checked``: the PNG/JPEG copy walked
+        every chunk with its CRC) or that come with the pixels the producer decoded from them or encoded into them
+        (DICOM conversion, the demo's drawing) are not checked again here. ``--verify structure`` takes a producer's
+        ``structure()`` when it has one, unless ``--ocr`` needs the pixels."""
+        structure = getattr(record.image, "structure", None) if self.verify == "structure" else None
+        if structure is not None and self.screen is None:
+            return structure()
+        image = record.image()
+        if getattr(record.image, "checked", False) or image.pixels is not None:
+            return image
+        return check_image(image, record.ref)
 
     def __call__(self, indices: Sequence[int]) -> list[Produced]:
         out: list[Produced] = []
@@ -85,9 +99,7 @@ class Producer:
             if self.busy is not None:
                 self.busy[index] = pid
             try:
-                out.append(
-                    (index, screen_image(check_image(record.image(), record.ref), record.ref, self.screen), None)
-                )
+                out.append((index, screen_image(self.produce(record), record.ref, self.screen), None))
             except RecordError as exc:
                 out.append((index, None, (exc.reason, exc.detail)))
             if self.busy is not None:
@@ -110,6 +122,15 @@ def _start_worker(producer: Producer) -> None:
 def _produce_in_worker(indices: Sequence[int]) -> list[Produced]:
     assert _worker_producer is not None, "the pool's initializer sets the producer"
     return _worker_producer(indices)
+
+
+def image_checks(records: Sequence[CleanRecord], config: BuildConfig) -> str:
+    """What the build did to check its images, for the manifest: ``structure`` when ``--verify structure`` left
+    every image undecoded but those whose pixels had to change or be read (no ``--ocr``; every producer a file
+    copy that can), else ``pixels`` (each image decoded once: DICOM conversion and rendering always decode)."""
+    if config.verify == "structure" and not config.ocr and all(hasattr(r.image, "structure") for r in records):
+        return "structure"
+    return "pixels"
 
 
 def num_proc(config: BuildConfig) -> int:
@@ -137,7 +158,13 @@ class ImagePool:
     one) or ``threads`` threads. A context manager: leaving it shuts the pool down."""
 
     def __init__(
-        self, records: Sequence[CleanRecord], *, threads: int, workers: int, screen: TextScreen | None = None
+        self,
+        records: Sequence[CleanRecord],
+        *,
+        threads: int,
+        workers: int,
+        screen: TextScreen | None = None,
+        verify: str = "pixels",
     ) -> None:
         self.records = records
         self.ahead = 2 * max(workers, threads) + 2  # chunks in flight
@@ -150,11 +177,11 @@ class ImagePool:
                 workers,
                 mp_context=context,
                 initializer=_start_worker,
-                initargs=(Producer(records, screen, self._busy),),
+                initargs=(Producer(records, screen, self._busy, verify),),
             )
         else:
             self._pool = ThreadPoolExecutor(threads)
-            self._producer = Producer(records, screen)
+            self._producer = Producer(records, screen, verify=verify)
 
     def _submit(self, chunk: Sequence[int]) -> Future:
         if isinstance(self._pool, ThreadPoolExecutor):

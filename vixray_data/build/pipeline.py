@@ -242,7 +242,7 @@ def _write(
     bar = progress.bar(
         total=sum(len(v) for v in plan.indices.values()), enabled=config.progress, desc="writing", unit="img"
     )
-    with images.ImagePool(records, threads=threads, workers=workers, screen=screen) as pool:
+    with images.ImagePool(records, threads=threads, workers=workers, screen=screen, verify=config.verify) as pool:
         for split, indices in plan.indices.items():
             writer = SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
             keys = set()
@@ -341,6 +341,7 @@ def _seal(
             split_groups=plan.groups,
         ),
         pixel_screening=seal.pixel_screening(screen),
+        image_checks=images.image_checks(collected.records, config),
         limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),
         patients=written.patients,
         deid=_audit(deidentifier),
