@@ -4,9 +4,10 @@ Producing an image (rendering the demo's, converting a DICOM file, copying a PNG
 forked worker processes when it is real work, or in threads when every image is a file copy (reads, checksums and
 one decode release the GIL, and pickling the bytes back from processes would cost more). Whatever needs decoded
 pixels (a copy's read check, pixel digest, OCR) reads the one decode (or drawing) of each image, in the worker, and
-nothing is produced in the main process. At most a few chunks are in flight, so memory stays flat in the number of
-records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at once, naming the
-record it held.
+nothing is produced in the main process; bytes are checked once (by the copy, or here when their producer neither
+checked nor encoded them), and ``--verify structure`` leaves a copy's pixels undecoded. At most a few chunks are in
+flight, so memory stays flat in the number of records. A worker that dies (the OOM killer's SIGKILL, a crash in a
+decoder) fails the build at once, naming the record it held.
 """
 
 from __future__ import annotations

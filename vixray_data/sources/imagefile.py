@@ -6,9 +6,11 @@ exported, at the cost of a file copy instead of a deflate. Re-encoding happens o
 change: an alpha channel (dropped, as a radiograph has no transparency) or an EXIF rotation that stripping
 EXIF would lose.
 
-:class:`ImageFile` runs in the builder's workers and decodes each image exactly once: that decode proves the
-written bytes are readable, gives the pixel digest the builder's duplicate check needs and the pixels ``--ocr``
-reads.
+:class:`ImageFile` runs in the builder's workers. A PNG is walked once (every CRC checked) and its pixel data
+inflated once (:class:`PngCopy`: the inflated size must be the header's, and nothing may follow the stream); by
+default the pixels are then unfiltered from that inflate (no second one), which proves the written bytes read,
+gives the pixel digest the builder's duplicate check needs and the pixels ``--ocr`` reads. ``--verify structure``
+(:meth:`ImageFile.structure`) stops before the pixels and digests the compressed data instead.
 :func:`embedded_texts` runs in the main process before de-identification (its values are scrubbed from report
 text and leak-scanned); it walks PNG chunks and parses JPEG headers only, never decoding pixels.
 """
