@@ -347,7 +347,7 @@ def demo_table(routes: list[str], runs: int, workdir: Path) -> str:
 def main() -> None:
     global BEFORE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 600])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[200, 600])
     parser.add_argument("--dicom-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--image-size", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
