@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/bench_build.py                       # PNG: 200 and 600 images, 3 paired runs
     .venv/bin/python benchmarks/bench_build.py --dicom-sizes 100 300 # + the DICOM table
+    .venv/bin/python benchmarks/bench_build.py --sizes --demo        # the demo build (5,400 images), CPU-s
+    .venv/bin/python benchmarks/bench_build.py --before /tmp/main-src # + the same builds by another checkout
 
 The export is what a hospital hands over: noisy 1024² grey PNGs (each with tEXt/tIME chunks naming the
 patient) and one CSV sheet with Vietnamese headers and identifying columns (name, birth date, phone), built
@@ -9,8 +11,12 @@ once under ``--workdir`` and page-cached before timing. With a real key in ``VIX
 times these whole processes back to back (a paired run), wall clock from start to exit, imports included:
 
 * ``vixray build EXPORT --out X`` (the CLI: table read and mapping, de-identification, split, PNG copy
-  without metadata in worker threads (rendering, DICOM and OCR use processes), duplicate check, parquet, card,
-  leak scan, atomic swap);
+  without metadata in worker threads (rendering, DICOM and OCR use processes), each image decoded once for its
+  pixel digest, duplicate check, parquet, card, leak scan, atomic swap);
+* ``vixray build --verify structure``: the same, each PNG checked (chunks, CRCs, the inflated size) and digested
+  by its IDAT stream without being decoded;
+* ``vixray build (before)``, with ``--before SRC``: ``vixray build`` of the checkout at SRC (``PYTHONPATH=SRC``,
+  the same interpreter), for a before/after comparison paired like the rest;
 * ``datasets``: ``Dataset.from_dict`` (text columns + file paths) with an ``Image()`` feature, bytes embedded
   with ``embed_table_storage`` (what ``push_to_hub`` does), ``to_parquet``;
 * ``pyarrow``: file bytes and text columns into one table, ``pq.write_table`` (row groups of 100);
@@ -18,8 +24,10 @@ times these whole processes back to back (a paired run), wall clock from start t
 
 The DICOM table does the same for an export of 1024² 12-bit DICOM files; its plain routes convert each file
 (pydicom ``pixel_array``, min-max to 8 bits, Pillow PNG at compress level 1) in one process. CPU is the
-process tree's user + system time; peak RSS is the largest sum of RSS over the process and its children,
-sampled every 20 ms with psutil (installed with the ``train`` extra; ``pip install psutil`` otherwise).
+process tree's user + system time (what the command costs on a busy machine, where wall clock also measures the
+neighbours); every route runs once per paired run, in the same order, so routes alternate (A B A B). Peak RSS
+is the largest sum of RSS over the process and its children, sampled every 20 ms with psutil (installed with the
+``train`` extra; ``pip install psutil`` otherwise).
 """
 
 from __future__ import annotations
@@ -208,10 +216,19 @@ PLAIN = (
 )
 
 
-def command(route: str, export: Path, out: Path, kind: str) -> list[str]:
+REPO = Path(__file__).resolve().parent.parent
+#: checkout whose ``vixray build`` the ``(before)`` routes run (``--before``)
+BEFORE: Path | None = None
+
+
+def command(route: str, export: Path | None, out: Path, kind: str) -> list[str]:
+    """The command line of ``route``; ``export`` None: the demo corpus."""
     python = sys.executable
-    if route == "vixray build":
-        return [python, "-m", "vixray_data.cli", "build", str(export), "--out", str(out), "--no-progress"]
+    if route.startswith("vixray build"):
+        source = [] if export is None else [str(export)]
+        verify = ["--verify", "structure"] if "--verify structure" in route else []
+        return [python, "-m", "vixray_data.cli", "build", *source, "--out", str(out), "--no-progress", *verify]
+    assert export is not None
     if route == "cat":
         files = sorted(str(p) for p in (export / kind).iterdir())
         return ["sh", "-c", 'cat "$@" > /dev/null', "cat", *files]
@@ -219,12 +236,19 @@ def command(route: str, export: Path, out: Path, kind: str) -> list[str]:
 
 
 # --------------------------------------------------------------------------- timing a process tree
+def env_of(route: str, env: dict[str, str]) -> dict[str, str]:
+    """The environment of ``route``: ``vixray_data`` imported from this checkout, or from ``--before``'s."""
+    source = BEFORE if route.endswith("(before)") else REPO
+    return {**env, "PYTHONPATH": str(source)}
+
+
 def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Wall seconds, CPU seconds (tree) and peak RSS MiB (sum over the tree, sampled) of one process."""
+    """Wall seconds, CPU seconds (tree) and peak RSS MiB (sum over the tree, sampled) of one process, run from
+    the filesystem root so that ``python -m`` imports ``vixray_data`` from ``PYTHONPATH``, not the directory."""
     import psutil
 
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    child = subprocess.Popen(cmd, env=env, cwd="/", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak, done = 0, threading.Event()
 
     def sample() -> None:
@@ -255,18 +279,20 @@ def run(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": peak / 2**20}
 
 
-def _ratio(mine: dict[str, float], other: dict[str, float]) -> str:
-    if mine["wall"] <= other["wall"]:
-        return f"{other['wall'] / mine['wall']:.2f}× faster"
-    return f"{mine['wall'] / other['wall']:.2f}× slower"
+def _ratio(mine: dict[str, float], other: dict[str, float], key: str = "wall") -> str:
+    """``mine`` against ``other``: how many times faster or slower (wall clock, or ``key``)."""
+    if mine[key] <= other[key]:
+        return f"{other[key] / mine[key]:.2f}× faster"
+    return f"{mine[key] / other[key]:.2f}× slower"
 
 
 def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int, workdir: Path, kind: str) -> str:
     env = {**os.environ, "VIXRAY_DEID_KEY": KEY}
     lines = [
         f"{title}\n",
-        "| images | route | median wall s | median CPU s | peak RSS MiB | vs `datasets` | vs `pyarrow` |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| images | route | median wall s | median CPU s | peak RSS MiB | wall vs `datasets` | CPU vs `datasets` "
+        "| wall vs `pyarrow` |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for count in sizes:
         export = export_of(count)
@@ -276,7 +302,7 @@ def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int,
             for route in routes:
                 out = workdir / f"out-{route.replace(' ', '-')}"
                 shutil.rmtree(out, ignore_errors=True)
-                results[route].append(run(command(route, export, out, kind), env))
+                results[route].append(run(command(route, export, out, kind), env_of(route, env)))
                 shutil.rmtree(out, ignore_errors=True)
         med = {
             route: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")}
@@ -286,22 +312,57 @@ def table(title: str, routes: list[str], export_of, sizes: list[int], runs: int,
             m = med[route]
             lines.append(
                 f"| {count} | `{route}` | {m['wall']:.2f} | {m['cpu']:.2f} | {m['rss']:.0f} "
-                f"| {'' if route == 'datasets' else _ratio(m, med['datasets'])} "
-                f"| {'' if route in ('pyarrow', 'datasets') else _ratio(m, med['pyarrow'])} |"
+                f"| {'' if route == 'datasets' or 'datasets' not in med else _ratio(m, med['datasets'])} "
+                f"| {'' if route == 'datasets' or 'datasets' not in med else _ratio(m, med['datasets'], 'cpu')} "
+                f"| {'' if route in ('pyarrow', 'datasets') or 'pyarrow' not in med else _ratio(m, med['pyarrow'])} |"
             )
         print("\n".join(lines[-len(routes) :]), flush=True)
     return "\n".join(lines)
 
 
+def demo_table(routes: list[str], runs: int, workdir: Path) -> str:
+    """The demo build (``vixray build --out X --no-progress``, 5,400 rendered 1024² images) per route."""
+    env = {**os.environ}
+    results: dict[str, list[dict]] = {route: [] for route in routes}
+    for _ in range(runs):
+        for route in routes:
+            out = workdir / f"out-demo-{route.replace(' ', '-')}"
+            shutil.rmtree(out, ignore_errors=True)
+            results[route].append(run(command(route, None, out, "demo"), env_of(route, env)))
+            shutil.rmtree(out, ignore_errors=True)
+    lines = [
+        f"Demo build (`vixray build --out X --no-progress`, 5,400 images), {os.cpu_count()} cores, median of {runs} "
+        "paired runs:\n",
+        "| route | median wall s | median CPU s | peak RSS MiB | CPU runs |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for route, rs in results.items():
+        m = {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")}
+        cpus = ", ".join(f"{r['cpu']:.1f}" for r in rs)
+        lines.append(f"| `{route}` | {m['wall']:.1f} | {m['cpu']:.1f} | {m['rss']:.0f} | {cpus} |")
+    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
+
+
 def main() -> None:
+    global BEFORE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 600])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[200, 600])
     parser.add_argument("--dicom-sizes", type=int, nargs="*", default=[])
     parser.add_argument("--image-size", type=int, default=1024)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", type=Path, help="a checkout whose vixray build runs too, as '(before)' routes")
+    parser.add_argument("--demo", action="store_true", help="time the demo build (5,400 images) too")
+    parser.add_argument("--routes", nargs="+", help="only these routes (default: all)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/vixray-bench-build"))
     args = parser.parse_args()
-    routes = ["vixray build", "datasets", "pyarrow", "cat"]
+    BEFORE = args.before
+    builds = ["vixray build", "vixray build --verify structure"]
+    if BEFORE is not None:
+        builds = [builds[0], "vixray build (before)", *builds[1:]]
+    routes = [*builds, "datasets", "pyarrow", "cat"]
+    if args.routes:
+        routes = [r for r in routes if r in args.routes]
     out = []
     if args.sizes:
         root = png_export(args.workdir / "png-export", max(args.sizes), args.image_size)
@@ -332,6 +393,8 @@ def main() -> None:
                 "dcm",
             )
         )
+    if args.demo:
+        out.append(demo_table([r for r in builds if "--verify" not in r], args.runs, args.workdir))
     print("\n\n".join(out))
 
 

@@ -524,3 +524,18 @@ def test_a_patient_pseudonym_that_is_all_digits_is_not_taken_for_a_record_number
     monkeypatch.setattr(sources, "open_source", _DigitPseudonymSource)
     result = build(demo_config(tmp_path / "vixray", split_sizes=(1, 0, 0)))
     assert result.manifest.patients[schema.TRAIN] == (pseudonym(DEMO_KEY, "patient", "demo-patient-175-000846"),)
+
+
+def test_each_shards_sha256_and_size_are_those_of_the_file_written(tmp_path):
+    writer = SplitWriter(tmp_path, schema.TRAIN, row_group_bytes=2**16, shard_bytes=3 * 2**16)
+    for n in range(12):
+        row = {name: None for name in schema.FIELDS}
+        row.update({schema.ID: f"id{n:02d}", schema.FINDINGS: "Bóng tim không to.", schema.IMPRESSIONS: "Bình thường."})
+        row[schema.IMAGE] = {"bytes": np.random.default_rng(n).bytes(40_000), "path": f"id{n:02d}.png"}
+        writer.write(row)
+    shards = writer.close()
+    assert len(shards) > 1  # several shards, each hashed as it was written
+    for shard in shards:
+        data = (tmp_path / shard.path).read_bytes()
+        assert (shard.sha256, shard.bytes) == (hashlib.sha256(data).hexdigest(), len(data))
+        assert pq.ParquetFile(tmp_path / shard.path).metadata.num_rows == shard.num_rows

@@ -1,7 +1,9 @@
 """The two-pass build writes what the one-pass build wrote: the same bytes for the same input and seed.
 
 The expected digests below were recorded from the one-pass build (every record held until all identifying values
-were known), before the builder streamed its source twice. Three inputs, each written by code: the demo, an
+were known), before the builder streamed its source twice; ``manifest.json`` and ``README.md`` were re-recorded once
+since, when the manifest gained ``image_checks`` and the card its line (the shards and rejects.jsonl are as recorded).
+Three inputs, each written by code: the demo, an
 image-folder export (PNG files + a CSV with identifying columns, and bad rows: a repeated study, a missing and an
 undecodable image, a bad age, an empty report, a byte-identical image in one split), and a source listing the same
 study twice (``duplicate_id``, decided by the first occurrence) with split sizes that leave records over.
@@ -147,30 +149,30 @@ class RepeatedStudySource:
 
 # -- what the one-pass build wrote -------------------------------------------------------------------------
 DEMO_DIGESTS = {
-    "README.md": "f8eeb916bc593a6c2d2997613ce52f45f51192c2e28c386fe64079e0b130ff4f",
+    "README.md": "ffee938e34bf88e664e92eb9bd52b62ae468375c8d332f5e02546acbcdecb406",
     "croissant.json": "7c321b1b70135466a969872ea4b81d542fdd5bf28aee0f8702d0d6a429555271",
     "data/test-00000-of-00001.parquet": "a4264a9e28582a4f3d97e324728b2e9e9f1ae5ffd826ec68446a77310c7832b7",
     "data/train-00000-of-00001.parquet": "7855454148d658fd9fccba9b88e0e5b56b6dfff3f518d90e8cc1da1c9fa26168",
     "data/validation-00000-of-00001.parquet": "ee66ddbb4685b74556a76fb85f18ee788cd170c008a61b3e96109b543c85d0a1",
-    "manifest.json": "f410fac7722d71245ebb9a93aa744cefa72b2a983b8ce6edaa23900c48173252",
+    "manifest.json": "f8acf049ad586c3bfa48b2dcd893e5e7e7a5272ea1fa374afec6e1c8310aabe8",
     "rejects.jsonl": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 EXPORT_DIGESTS = {
-    "README.md": "44a779fb1992c53c6d1c9635d97236488da739fc3d9bd6e74e909bf605d9a784",
+    "README.md": "4910e1adde3ae662da7ad7b7f0751620d15a2a8ffe4d18ab18c8cdfff2860504",
     "croissant.json": "4851b49c79465e83ffbbd5fefc5acd63eeada7b6011858b9e598f7e242693cb5",
     "data/test-00000-of-00001.parquet": "ef5a05d731348c0480d00bfe29794ed985b013e13bcb3119be9d3d26402e37f4",
     "data/train-00000-of-00001.parquet": "3cb771d888ed162910eb519d715409e56cb962c1a9336e853ba1b75810d3f785",
     "data/validation-00000-of-00001.parquet": "23d18b26d0e38ceeef2fb667f2655875bd17b2d6f000236959c2e13e3e1b779b",
-    "manifest.json": "ec9d08f172f5a6adf37536b0c9a20c91d25356e79614dfb8516eb9db35061b59",
+    "manifest.json": "b0a6bbc4d3bce0ba4a75e52429739623abba9681ce533559969c182cdfa5ef62",
     "rejects.jsonl": "05346465508adff04811da21b7a3f2445032063a4cd7e9eae723f4af746f705f",
 }
 REPEATED_DIGESTS = {
-    "README.md": "26a7303b3356e3c38f12d5eb8850fc1d78a01730d9d9edc7be374ed2d8b304b2",
+    "README.md": "53f0f9bebb05c36b13e7e9d364020b51f3f04d5bb8c99cb12b3082021409d91c",
     "croissant.json": "ba9b0767400528c2e14ccc5f120ac8fc77f019cf2e50f5fe7cb9f36d3d8c46f9",
     "data/test-00000-of-00001.parquet": "b4c95112605740827bc6230f85d265d63fade41e8a2536f70c977e1964724bad",
     "data/train-00000-of-00001.parquet": "0d16fed629518d9241f28c644d9c084c33f1472943319dd1c742aa5d02628169",
     "data/validation-00000-of-00001.parquet": "eceb079297ea5b6848212a3e8d15ef34d6a86b44768352d0f9801ba1a602a638",
-    "manifest.json": "acfc0784fb6b588640a96578c3847cf8336ce0decccc9ca84a8a7289e4eb0027",
+    "manifest.json": "ad1222c97cec1cede3254ddd12eda820f1499bee2b7f9a536b86d24e0b2147bb",
     "rejects.jsonl": "712d4ae77efb9a4412a0ca9c9370b17f3f2d0731be4fdaa6627a92d7a1a41461",
 }
 

@@ -198,3 +198,37 @@ def test_evaluate_shows_its_bar_on_a_terminal_unless_no_progress(monkeypatch):
     for argv, shown in ((["p.jsonl"], True), (["p.jsonl", "--no-progress"], False)):
         args = cli._parser().parse_args(["evaluate", *argv])
         assert evaluate._options(args).progress is shown
+
+
+def _run_python(code: str) -> str:
+    """``code`` in a fresh interpreter importing this checkout's vixray_data; its stdout's last line."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {k: v for k, v in os.environ.items() if k not in cli.QUIET_ENV} | {"PYTHONPATH": root}
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=True, cwd=root
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_build_and_validate_import_neither_datasets_nor_huggingface_hub():
+    code = (
+        "import contextlib, io, sys\n"
+        "from vixray_data import cli\n"
+        "for command in ('build', 'validate'):\n"
+        "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+        "        cli.main([command, '--help'])\n"
+        "print(sorted(name for name in ('datasets', 'huggingface_hub') if name in sys.modules))"
+    )
+    assert _run_python(code) == "[]"
+
+
+def test_datasets_and_huggingface_hub_imported_after_the_cli_started_are_quiet():
+    code = (
+        "import logging\n"
+        "from vixray_data import cli\n"
+        "cli._quiet_libraries()\n"
+        "import datasets, huggingface_hub.utils.logging as hub\n"
+        "print(datasets.logging.get_verbosity() == logging.ERROR, hub.get_verbosity() == logging.ERROR,\n"
+        "      datasets.is_progress_bar_enabled())"
+    )
+    assert _run_python(code) == "True True False"  # stderr is a pipe here: no progress bars either

@@ -219,3 +219,17 @@ def test_sample_zero_skips_image_decoding_but_runs_every_other_check(build_copy)
     assert problems[-1] == f"{schema.MANIFEST}: no leak-scan result recorded"
     assert problems[0].startswith(f"{schema.CARD}: does not show the manifest hash")  # the manifest changed
     assert len(problems) == 2
+
+
+def test_images_decoded_in_worker_processes_give_the_problems_of_one_process_in_the_same_order(build_copy):
+    def break_images(columns):
+        for row in (2, 4, 40):
+            path = columns[schema.IMAGE][row]["path"]
+            columns[schema.IMAGE][row] = {"bytes": b"\x89PNG\r\n\x1a\n truncated", "path": path}
+
+    _rewrite_shard(build_copy, TRAIN_SHARD, break_images)
+    serial = check(build_copy, num_proc=1)
+    parallel = check(build_copy, num_proc=2)
+    assert parallel.problems == serial.problems and parallel.images_checked == serial.images_checked == 60
+    undecodable = [p for p in parallel.problems if "image does not decode" in p]
+    assert [p.split(" (id")[0] for p in undecodable] == [f"{TRAIN_SHARD} row {row}" for row in (2, 4, 40)]

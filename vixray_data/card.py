@@ -296,8 +296,16 @@ def _build_block(manifest: Manifest) -> str:
             ["seed", manifest.seed],
             ["manifest hash (sha256 of `manifest.json`)", f"`{manifest.sha256()}`"],
             ["row-group / shard limits (bytes)", f"{manifest.limits.row_group_bytes} / {manifest.limits.shard_bytes}"],
+            *([["image checks", IMAGE_CHECKS[manifest.image_checks]]] if manifest.image_checks in IMAGE_CHECKS else []),
         ],
     )
+
+
+#: What each ``image_checks`` of the manifest means, as the card's build table says it.
+IMAGE_CHECKS = {
+    "pixels": "every image decoded once (it reads; duplicates found by their pixels)",
+    "structure": "`--verify structure`: chunks, CRCs and sizes, not decoded (duplicates found by compressed data)",
+}
 
 
 def _synthetic_block(manifest: Manifest) -> str:

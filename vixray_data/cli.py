@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 
@@ -69,19 +70,31 @@ def _parser() -> argparse.ArgumentParser:
 NOISY_LOGGERS = ("datasets", "huggingface_hub", "httpx", "httpx2", "fsspec", "urllib3", "filelock")
 
 
+#: The verbosity and progress-bar settings ``datasets`` and ``huggingface_hub`` read from the environment when they are
+#: imported: only the loader, publish and hub code import them, so a command that never does (``vixray build``)
+#: never pays their import time (about a second) just to silence them.
+QUIET_ENV = {"DATASETS_VERBOSITY": "error", "HF_HUB_VERBOSITY": "error"}
+
+
 def _quiet_libraries() -> None:
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
-    try:  # datasets and huggingface_hub keep their own verbosity settings beside the logging tree
-        import datasets.utils.logging
-        import huggingface_hub.utils.logging
+    # a library not imported yet reads these as it is imported (a value the user set wins); one already imported
+    # (a caller of main() that imported it) is told directly
+    for variable, value in QUIET_ENV.items():
+        os.environ.setdefault(variable, value)
+    if not sys.stderr.isatty():  # like ours, their progress bars are for terminals, not logs
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    if "datasets" in sys.modules:
+        import datasets
 
         datasets.utils.logging.set_verbosity_error()
-        huggingface_hub.utils.logging.set_verbosity_error()
-        if not sys.stderr.isatty():  # like ours, their progress bars are for terminals, not logs
+        if not sys.stderr.isatty():
             datasets.disable_progress_bars()
-    except ImportError:
-        pass
+    if "huggingface_hub" in sys.modules:
+        import huggingface_hub.utils.logging
+
+        huggingface_hub.utils.logging.set_verbosity_error()
 
 
 def _log_levels(verbose: bool) -> None:

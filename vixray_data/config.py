@@ -111,6 +111,16 @@ class BuildConfig:
             "--num-proc", type=_positive, help="image workers (default: all cores)"
         ),
     )
+    verify: str = field(
+        default="pixels",
+        metadata=flag(
+            "--verify",
+            choices=("pixels", "structure"),
+            help="how PNG/JPEG copies are checked: pixels decodes each image once (it reads, and re-encoded "
+            "duplicates are caught by their pixels); structure checks chunks, CRCs and sizes without decoding and "
+            "catches duplicates by their compressed data only (faster; --ocr and DICOM decode either way)",
+        ),
+    )
     strict: bool = field(
         default=False,
         metadata=flag(  # any reject fails the build

@@ -4,8 +4,8 @@ The builder writes :meth:`Manifest.text` (fixed key order and indentation: part 
 everything that reads a built folder (card, croissant, validate, review, publish, the shard reader) reads
 :meth:`Manifest.read`, which raises :class:`~vixray_data.errors.ManifestError`, naming the file and the key, for a
 manifest that is missing, unreadable or not a build's. Sections an older build may lack (``pixel_screening``,
-``patients``, ``leak_scan``, ``residual_scan``) read as ``None`` and are left out when written back, so a manifest
-reads and writes back to the same bytes; ``vixray validate`` reports the ones a release needs.
+``image_checks``, ``patients``, ``leak_scan``, ``residual_scan``) read as ``None`` and are left out when written back,
+so a manifest reads and writes back to the same bytes; ``vixray validate`` reports the ones a release needs.
 
 Two sections are other stages' own reports, carried as they gave them: ``source`` (the source's
 ``summary()``, whose keys depend on the kind of source) and ``deid`` (the de-identifier's audit).
@@ -21,6 +21,9 @@ from typing import Any
 
 from . import schema
 from .errors import ManifestError
+
+#: What ``image_checks`` may say (``BuildConfig.verify``'s choices).
+IMAGE_CHECKS = ("pixels", "structure")
 
 
 class _Invalid(Exception):
@@ -297,6 +300,9 @@ class Manifest:
     splits: dict[str, SplitInfo]  # the splits holding records, in schema order (an empty split is left out)
     counts: Counts
     pixel_screening: PixelScreening | None = None
+    #: how the images were checked: "pixels" (each decoded once) or "structure" (``--verify structure``: chunks,
+    #: CRCs and sizes, duplicates by compressed data); None for builds before the choice existed
+    image_checks: str | None = None
     limits: Limits
     patients: dict[str, tuple[str, ...]] | None = None  # split -> pseudonymous patient keys, sorted
     deid: dict[str, Any]  # the de-identifier's audit
@@ -323,6 +329,8 @@ class Manifest:
         }
         if self.pixel_screening is not None:
             out["pixel_screening"] = self.pixel_screening.to_json()
+        if self.image_checks is not None:
+            out["image_checks"] = self.image_checks
         out["limits"] = self.limits.to_json()
         if self.patients is not None:
             out["patients"] = {s: list(keys) for s, keys in self.patients.items()}
@@ -372,6 +380,9 @@ class Manifest:
             patients = _take(obj, "patients", dict, "", optional=True)
             screening = _take(obj, "pixel_screening", dict, "", optional=True)
             leak = _take(obj, "leak_scan", dict, "", optional=True)
+            checks = _take(obj, "image_checks", str, "", optional=True)
+            if checks not in (None, *IMAGE_CHECKS):
+                raise _Invalid(f"image_checks is not one of {', '.join(IMAGE_CHECKS)}")
             residual = _take(obj, "residual_scan", dict, "", optional=True)
             return cls(
                 builder=Builder.from_json(_take(obj, "builder", dict, ""), "builder"),
@@ -382,6 +393,7 @@ class Manifest:
                 },
                 counts=Counts.from_json(_take(obj, "counts", dict, ""), "counts"),
                 pixel_screening=None if screening is None else PixelScreening.from_json(screening, "pixel_screening"),
+                image_checks=checks,
                 limits=Limits.from_json(_take(obj, "limits", dict, ""), "limits"),
                 patients=None
                 if patients is None

@@ -5,15 +5,18 @@ Checks, in order: manifest present and readable; the card's YAML (``configs``, `
 hash; split names; each shard's sha256, size, row count and row-group sizes against the manifest and the
 hub's limits; the columns (names, order, types) of every shard; empty findings/impressions; ids and patients in
 two splits; any kind of PHI left in the shards' text, rejects.jsonl or the manifest (the residual-PHI
-scan); images that do not decode (all, or a seeded sample); the recorded leak scan present and clean (and,
-given identifying values, a fresh one).
+scan); images that do not decode (all, or a seeded sample, in worker processes); the recorded leak scan present
+and clean (and, given identifying values, a fresh one).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
+import os
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +27,7 @@ from . import card, schema
 from .build import leak_scan, residual_scan
 from .errors import ManifestError, ValidationError
 from .manifest import Manifest, ShardInfo
+from .pool import process_pool
 from .progress import bar
 from .writer import sha256_file
 
@@ -60,14 +64,15 @@ def validate(
     seed: int = 0,
     phi_values: list[str] | None = None,
     progress: bool = False,
+    num_proc: int | None = None,
 ) -> ValidationReport:
     """Validate ``folder``; raises :class:`~vixray_data.errors.ValidationError` listing every problem.
 
-    ``sample`` decodes that many images (chosen with ``seed``) instead of all; ``phi_values`` re-runs the
-    leak scan with those identifying values on top of checking the recorded one; ``progress`` shows bars on a
-    terminal's stderr.
+    ``sample`` decodes that many images (chosen with ``seed``) instead of all, in ``num_proc`` worker processes
+    (default: every core); ``phi_values`` re-runs the leak scan with those identifying values on top of checking
+    the recorded one; ``progress`` shows bars on a terminal's stderr.
     """
-    report = check(folder, sample=sample, seed=seed, phi_values=phi_values, progress=progress)
+    report = check(folder, sample=sample, seed=seed, phi_values=phi_values, progress=progress, num_proc=num_proc)
     if report.problems:
         raise ValidationError(report.problems)
     return report
@@ -80,6 +85,7 @@ def check(
     seed: int = 0,
     phi_values: list[str] | None = None,
     progress: bool = False,
+    num_proc: int | None = None,
 ) -> ValidationReport:
     """Like :func:`validate` but returns the report with its problems instead of raising."""
     folder = Path(folder)
@@ -124,7 +130,7 @@ def check(
     _check_extra_shards(folder, manifest, problems)
     _check_card(folder, manifest, report, problems)
     _check_patients(manifest, problems)
-    report.images_checked = _check_images(folder, images, sample, seed, problems, progress=progress)
+    report.images_checked = _check_images(folder, images, sample, seed, problems, progress=progress, num_proc=num_proc)
     _check_leak_scan(folder, manifest, phi_values, problems)
     problems += [f"residual PHI: {residual_scan.describe_residual(hit)}" for hit in residual_scan.residual_scan(folder)]
     return report
@@ -146,14 +152,7 @@ def _check_shard(
     if not path.is_file():
         problems.append(f"{rel}: listed in {schema.MANIFEST} but missing")
         return 0
-    if not Path(rel).name.startswith(f"{split}-"):
-        problems.append(f"{rel}: listed under split {split} but named for another split")
-    digest = sha256_file(path)
-    if digest != shard.sha256:
-        problems.append(f"{rel}: sha256 {digest[:16]}… does not match the manifest's {shard.sha256[:16]}…")
-    size = path.stat().st_size
-    if size > shard_limit:
-        problems.append(f"{rel}: {size} bytes, over the shard limit of {shard_limit}")
+    _check_shard_file(path, split, shard, shard_limit, problems)
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises several types for a damaged file
@@ -169,19 +168,46 @@ def _check_shard(
                 f"{rel}: row group {group} is {group_bytes} bytes, over the limit of {row_group_limit} "
                 "(the hub viewer cannot read it)"
             )
+    if _check_columns(rel, parquet, problems):
+        _check_rows(rel, parquet, ids, images, problems)
+    return meta.num_rows
+
+
+def _check_shard_file(path: Path, split: str, shard: ShardInfo, shard_limit: int, problems: list[str]) -> None:
+    """The shard's name, bytes (sha256) and size against the manifest and the hub's limit."""
+    rel = shard.path
+    if not path.name.startswith(f"{split}-"):
+        problems.append(f"{rel}: listed under split {split} but named for another split")
+    digest = sha256_file(path)
+    if digest != shard.sha256:
+        problems.append(f"{rel}: sha256 {digest[:16]}… does not match the manifest's {shard.sha256[:16]}…")
+    size = path.stat().st_size
+    if size > shard_limit:
+        problems.append(f"{rel}: {size} bytes, over the shard limit of {shard_limit}")
+
+
+def _check_columns(rel: str, parquet: pq.ParquetFile, problems: list[str]) -> bool:
+    """The shard's columns against the schema; False when their names or order differ (rows are not read then)."""
     expected = schema.FEATURES.arrow_schema
     actual = parquet.schema_arrow
     if actual.names != expected.names:
         problems.append(f"{rel}: columns {actual.names}, expected {expected.names} (names and order)")
-        return meta.num_rows
+        return False
     for name in expected.names:
         if not actual.field(name).type.equals(expected.field(name).type):
             problems.append(
                 f"{rel}: column {name} has type {actual.field(name).type}, expected {expected.field(name).type}"
             )
+    return True
+
+
+def _check_rows(
+    rel: str, parquet: pq.ParquetFile, ids: dict[str, tuple[str, int]], images: list, problems: list[str]
+) -> None:
+    """Ids (present, unique across the build) and required text of every row; each row's image listed to decode."""
     columns = [n for n in schema.FIELDS if n != schema.IMAGE]
     offset = 0
-    for group in range(meta.num_row_groups):
+    for group in range(parquet.metadata.num_row_groups):
         table = parquet.read_row_group(group, columns=columns)
         values = {n: table.column(n).to_pylist() for n in columns}
         for i in range(table.num_rows):
@@ -195,12 +221,11 @@ def _check_shard(
                 problems.append(f"{where}: duplicate id, also in {other_rel} row {other_row}")
             else:
                 ids[record_id] = (rel, row)
-            for name in schema.REQUIRED_TEXT:
-                if not (values[name][i] or "").strip():
-                    problems.append(f"{where}: empty {name}")
+            problems.extend(
+                f"{where}: empty {name}" for name in schema.REQUIRED_TEXT if not (values[name][i] or "").strip()
+            )
             images.append((rel, group, i))
         offset += table.num_rows
-    return meta.num_rows
 
 
 def _check_extra_shards(folder: Path, manifest: Manifest, problems: list[str]) -> None:
@@ -268,31 +293,52 @@ def _check_images(
     problems: list[str],
     *,
     progress: bool = False,
+    num_proc: int | None = None,
 ) -> int:
+    """Decodes the images (all, or ``sample`` of them chosen with ``seed``), one row group per task, in ``num_proc``
+    worker processes (default: every core); the problems come back in shard and row order whatever the workers."""
     chosen = images if sample is None or sample >= len(images) else random.Random(seed).sample(images, sample)
     decoding = bar(total=len(chosen), enabled=progress, desc="decoding images", unit="img")
     by_group: dict[tuple[str, int], list[int]] = {}
     for rel, group, i in chosen:
         by_group.setdefault((rel, group), []).append(i)
+    tasks = [(str(folder), rel, group, sorted(rows)) for (rel, group), rows in sorted(by_group.items())]
+    processes = min(len(tasks), max(1, num_proc if num_proc is not None else (os.cpu_count() or 1)))
     checked = 0
-    for (rel, group), rows in sorted(by_group.items()):
-        parquet = pq.ParquetFile(folder / rel)
-        offset = sum(parquet.metadata.row_group(g).num_rows for g in range(group))
-        column = parquet.read_row_group(group, columns=[schema.IMAGE, schema.ID])
-        images_col = column.column(schema.IMAGE)
-        ids = column.column(schema.ID)
-        for i in sorted(rows):
-            value = images_col[i].as_py() or {}
-            where = f"{rel} row {offset + i} (id {ids[i].as_py()})"
-            try:
-                with Image.open(io.BytesIO(value.get("bytes") or b"")) as image:
-                    image.load()
-            except Exception as exc:  # PIL raises many types for corrupt data
-                problems.append(f"{where}: image does not decode ({type(exc).__name__}: {exc})")
-            checked += 1
-            decoding.update()
+    results: Iterator[tuple[int, list[str]]]
+    with contextlib.ExitStack() as stack:
+        if processes > 1:
+            pool = stack.enter_context(process_pool(processes))
+            results = pool.imap(_decode_group, tasks)
+        else:
+            results = map(_decode_group, tasks)
+        for count, found in results:
+            problems.extend(found)
+            checked += count
+            decoding.update(count)
     decoding.close()
     return checked
+
+
+def _decode_group(task: tuple[str, str, int, list[int]]) -> tuple[int, list[str]]:
+    """Decodes the images of ``rows`` of one row group (in a worker): how many, and a problem per failure."""
+    folder, rel, group, rows = task
+    parquet = pq.ParquetFile(Path(folder) / rel)
+    offset = sum(parquet.metadata.row_group(g).num_rows for g in range(group))
+    column = parquet.read_row_group(group, columns=[schema.IMAGE, schema.ID])
+    images_col = column.column(schema.IMAGE)
+    ids = column.column(schema.ID)
+    problems = []
+    for i in rows:
+        value = images_col[i].as_py() or {}
+        try:
+            with Image.open(io.BytesIO(value.get("bytes") or b"")) as image:
+                image.load()
+        except Exception as exc:  # PIL raises many types for corrupt data
+            problems.append(
+                f"{rel} row {offset + i} (id {ids[i].as_py()}): image does not decode ({type(exc).__name__}: {exc})"
+            )
+    return len(rows), problems
 
 
 def _check_leak_scan(folder: Path, manifest: Manifest, phi_values: list[str] | None, problems: list[str]) -> None:

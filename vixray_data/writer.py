@@ -6,12 +6,14 @@ Rows are buffered and flushed as one row group when the next row would take the 
 and the viewer quick); a shard is closed when the next row group would take it past ``shard_bytes``.
 Shard names carry the final count (``-of-NNNNN``), which is only known at the end, so shards are written
 under temporary names and renamed by :meth:`SplitWriter.close`. Settings are fixed (no timestamps, fixed
-compression, no image statistics), so the same rows give byte-identical files.
+compression, no image statistics), so the same rows give byte-identical files. Each shard's sha256 and size are
+taken from the bytes as they are written (:class:`_HashingFile`), so no shard is read back for the manifest.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,8 @@ def row_bytes(row: dict[str, Any]) -> int:
     for name in schema.FIELDS:
         value = row.get(name)
         if name == schema.IMAGE:
-            size += len(value["bytes"]) + len(value["path"])
+            image = row[schema.IMAGE]
+            size += len(image["bytes"]) + len(image["path"])
         elif isinstance(value, str):
             size += len(value.encode("utf-8"))
         elif value is not None:
@@ -58,6 +61,38 @@ def sha256_file(path: Path, *, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+class _HashingFile(io.RawIOBase):
+    """A file being written whose sha256 and size are taken from the bytes as they go by: the parquet writer
+    writes each shard once, sequentially, so the digest of what went through is the digest of the file."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self._file = open(path, "wb")  # noqa: SIM115 -- closed by close()
+        self._sha256 = hashlib.sha256()
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # bytes-like, as io's
+        view = memoryview(data)
+        self._sha256.update(view)
+        self._file.write(view)
+        self.size += view.nbytes
+        return view.nbytes
+
+    def tell(self) -> int:
+        return self.size
+
+    def close(self) -> None:
+        if not self.closed:
+            self._file.close()
+        super().close()
+
+    def hexdigest(self) -> str:
+        return self._sha256.hexdigest()
 
 
 class SplitWriter:
@@ -81,18 +116,21 @@ class SplitWriter:
         self._buffer: list[dict[str, Any]] = []
         self._buffer_bytes = 0
         self._writer: pq.ParquetWriter | None = None
+        self._sink: _HashingFile | None = None
         self._shard_estimate = 0
         self._parts: list[Path] = []
+        self._written: list[tuple[str, int]] = []  # (sha256, bytes) of each closed shard
         self.num_rows = 0
 
     def _part_path(self, index: int) -> Path:
         return self.root / "data" / f".{self.split}-{index:05d}.parquet.part"
 
-    def _open_shard(self) -> None:
+    def _open_shard(self) -> pq.ParquetWriter:
         path = self._part_path(len(self._parts))
         self._parts.append(path)
+        self._sink = _HashingFile(path)
         self._writer = pq.ParquetWriter(
-            path,
+            self._sink,
             self._schema,
             compression=_COMPRESSION,
             use_dictionary=False,
@@ -100,11 +138,14 @@ class SplitWriter:
             store_schema=True,
         )
         self._shard_estimate = FILE_OVERHEAD
+        return self._writer
 
     def _close_shard(self) -> None:
-        if self._writer is not None:
+        if self._writer is not None and self._sink is not None:
             self._writer.close()
-            self._writer = None
+            self._sink.close()
+            self._written.append((self._sink.hexdigest(), self._sink.size))
+            self._writer = self._sink = None
 
     def _flush(self) -> None:
         if not self._buffer:
@@ -112,8 +153,7 @@ class SplitWriter:
         group = self._buffer_bytes + ROW_GROUP_OVERHEAD
         if self._writer is not None and self._shard_estimate + group > self.shard_bytes:
             self._close_shard()
-        if self._writer is None:
-            self._open_shard()
+        writer = self._writer or self._open_shard()
         rows, buffer = len(self._buffer), self._buffer
         self._buffer, self._buffer_bytes = [], 0
         arrays = []
@@ -129,7 +169,7 @@ class SplitWriter:
             else:
                 arrays.append(pa.array([row.get(field.name) for row in buffer], field.type))
         del buffer, images  # the Python bytes go before parquet encodes: one copy of the row group, not two
-        self._writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema), row_group_size=rows)
+        writer.write_table(pa.Table.from_arrays(arrays, schema=self._schema), row_group_size=rows)
         self._shard_estimate += group
 
     def write(self, row: dict[str, Any]) -> None:
@@ -158,15 +198,16 @@ class SplitWriter:
             part.replace(final)
             meta = pq.ParquetFile(final).metadata
             groups = [meta.row_group(g).total_byte_size for g in range(meta.num_row_groups)]
+            sha256, size = self._written[index]
             shards.append(
                 ShardInfo(
                     path=rel,
-                    sha256=sha256_file(final),
-                    bytes=final.stat().st_size,
+                    sha256=sha256,
+                    bytes=size,
                     num_rows=meta.num_rows,
                     row_groups=meta.num_row_groups,
                     max_row_group_bytes=max(groups, default=0),
                 )
             )
-        self._parts = []
+        self._parts, self._written = [], []
         return shards

@@ -4,7 +4,9 @@ Producing an image (rendering the demo's, converting a DICOM file, copying a PNG
 forked worker processes when it is real work, or in threads when every image is a file copy (reads, checksums and
 one decode release the GIL, and pickling the bytes back from processes would cost more). Whatever needs decoded
 pixels (a copy's read check, pixel digest, OCR) reads the one decode (or drawing) of each image, in the worker, and
-nothing is produced in the main process. The pool consumes a stream of records: records reach forked workers
+nothing is produced in the main process; bytes are checked once (by the copy, or here when their producer neither
+checked nor encoded them), and ``--verify structure`` leaves a copy's pixels undecoded. The pool consumes a stream
+of records: records reach forked workers
 through the fork (image callables need not be picklable), so the workers are forked afresh for each window of
 :data:`WINDOW` records read; at most a window of records and a few chunks of images are held, so memory stays flat
 in the number of records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at
@@ -79,6 +81,20 @@ class Producer:
     records: Sequence[CleanRecord]
     screen: TextScreen | None = None
     busy: Any = None
+    verify: str = "pixels"  # BuildConfig.verify: "structure" leaves the pixels of a file copy undecoded
+
+    def produce(self, record: CleanRecord) -> EncodedImage:
+        """The record's image, checked once: bytes whose producer checked them (``checked``: the PNG/JPEG copy walked
+        every chunk with its CRC) or that come with the pixels the producer decoded from them or encoded into them
+        (DICOM conversion, the demo's drawing) are not checked again here. ``--verify structure`` takes a producer's
+        ``structure()`` when it has one, unless ``--ocr`` needs the pixels."""
+        structure = getattr(record.image, "structure", None) if self.verify == "structure" else None
+        if structure is not None and self.screen is None:
+            return structure()
+        image = record.image()
+        if getattr(record.image, "checked", False) or image.pixels is not None:
+            return image
+        return check_image(image, record.ref)
 
     def __call__(self, indices: Sequence[int]) -> list[Produced]:
         out: list[Produced] = []
@@ -88,9 +104,7 @@ class Producer:
             if self.busy is not None:
                 self.busy[index] = pid
             try:
-                out.append(
-                    (index, screen_image(check_image(record.image(), record.ref), record.ref, self.screen), None)
-                )
+                out.append((index, screen_image(self.produce(record), record.ref, self.screen), None))
             except RecordError as exc:
                 out.append((index, None, (exc.reason, exc.detail)))
             if self.busy is not None:
@@ -113,6 +127,21 @@ def _start_worker(producer: Producer) -> None:
 def _produce_in_worker(indices: Sequence[int]) -> list[Produced]:
     assert _worker_producer is not None, "the pool's initializer sets the producer"
     return _worker_producer(indices)
+
+
+def image_checks(structured: bool, config: BuildConfig) -> str:
+    """What the build did to check its images, for the manifest: ``structure`` when ``--verify structure`` left
+    every image undecoded but those whose pixels had to change or be read (no ``--ocr``; every producer a file
+    copy that can: ``structured``, gathered while reading), else ``pixels`` (each image decoded once: DICOM
+    conversion and rendering always decode)."""
+    if config.verify == "structure" and not config.ocr and structured:
+        return "structure"
+    return "pixels"
+
+
+def has_structure(image: Any) -> bool:
+    """Whether a record's image producer can check its bytes without decoding them (``--verify structure``)."""
+    return hasattr(image, "structure")
 
 
 def num_proc(config: BuildConfig) -> int:
@@ -156,13 +185,16 @@ T = TypeVar("T")
 class _Workers:
     """Worker processes forked over one window of records: they produce its images by index."""
 
-    def __init__(self, records: Sequence[CleanRecord], workers: int, screen: TextScreen | None) -> None:
+    def __init__(self, records: Sequence[CleanRecord], workers: int, screen: TextScreen | None, verify: str) -> None:
         context = multiprocessing.get_context("fork")
         self.records = records
         self.busy: Any = context.RawArray("i", len(records))
         self.processes: dict[int, Any] = {}
         self.executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(Producer(records, screen, self.busy),)
+            workers,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(Producer(records, screen, self.busy, verify),),
         )  # a dead worker breaks a concurrent.futures pool instead of hanging it
 
     def submit(self, chunk: Sequence[int]) -> Future:
@@ -198,8 +230,8 @@ class ImagePool:
     more than one) or ``threads`` threads. At most :data:`WINDOW` records are held, and a few chunks of images in
     flight. A context manager: leaving it shuts the pool down."""
 
-    def __init__(self, *, threads: int, workers: int, screen: TextScreen | None = None) -> None:
-        self.screen, self.workers = screen, workers
+    def __init__(self, *, threads: int, workers: int, screen: TextScreen | None = None, verify: str = "pixels") -> None:
+        self.screen, self.workers, self.verify = screen, workers, verify
         self.ahead = 2 * max(workers, threads) + 2  # chunks in flight
         self._threads = ThreadPoolExecutor(threads) if workers <= 1 else None
 
@@ -216,8 +248,8 @@ class ImagePool:
         self, window: list[tuple[CleanRecord, T]]
     ) -> Iterator[tuple[CleanRecord, T, EncodedImage | None, tuple[str, str] | None]]:
         records = [record for record, _ in window]
-        workers = _Workers(records, self.workers, self.screen) if self._threads is None else None
-        producer = Producer(records, self.screen)
+        workers = _Workers(records, self.workers, self.screen, self.verify) if self._threads is None else None
+        producer = Producer(records, self.screen, verify=self.verify)
         pending: deque[Future] = deque()
         try:
             for start in range(0, len(records), CHUNK):

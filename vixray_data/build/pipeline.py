@@ -169,6 +169,7 @@ class _Collected:
     patients: np.ndarray = field(default_factory=lambda: np.zeros(0, np.uint64))
     has_patient: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
     light: bool = True  # every kept record's image is a file copy (threads are enough)
+    structured: bool = True  # every kept record's image can be checked undecoded (--verify structure)
     rejects: list[_Noted] = field(default_factory=list)  # in source order
 
     def open_refs(self) -> set[int]:
@@ -214,6 +215,7 @@ def _collect(
         patients.append(int(result.patient, 16) if result.patient else 0)
         has_patient.append(result.patient is not None)
         collected.light = collected.light and images.is_light(result.image)
+        collected.structured = collected.structured and images.has_structure(result.image)
     collected.position = np.frombuffer(position, dtype=np.int64)
     collected.ids = np.frombuffer(ids, dtype=np.uint64)
     collected.patients = np.frombuffer(patients, dtype=np.uint64)
@@ -381,7 +383,7 @@ def _write(
     rows = _Rows(config, writers, written, deidentifier.phi_values)
     stream = _Streamed(source, deidentifiers, collected, labels, flight)
     bar = progress.bar(total=count, enabled=config.progress, desc="writing", unit="img")
-    with images.ImagePool(threads=threads, workers=workers, screen=screen) as pool:
+    with images.ImagePool(threads=threads, workers=workers, screen=screen, verify=config.verify) as pool:
         for record, split, image, error in pool.stream(stream):
             bar.update()
             flight.enter("writing the row of", record.ref)
@@ -498,6 +500,7 @@ def _seal(
             split_groups=labels.groups,
         ),
         pixel_screening=seal.pixel_screening(screen),
+        image_checks=images.image_checks(collected.structured, config),
         limits=Limits(row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes),
         patients=written.patients,
         deid=_audit(deidentifier),

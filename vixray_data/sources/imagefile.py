@@ -6,9 +6,11 @@ exported, at the cost of a file copy instead of a deflate. Re-encoding happens o
 change: an alpha channel (dropped, as a radiograph has no transparency) or an EXIF rotation that stripping
 EXIF would lose.
 
-:class:`ImageFile` runs in the builder's workers and decodes each image exactly once: that decode proves the
-written bytes are readable, gives the pixel digest the builder's duplicate check needs and the pixels ``--ocr``
-reads.
+:class:`ImageFile` runs in the builder's workers. A PNG is walked once (every CRC checked) and its pixel data
+inflated once (:class:`PngCopy`: the inflated size must be the header's, and nothing may follow the stream); by
+default the pixels are then unfiltered from that inflate (no second one), which proves the written bytes read,
+gives the pixel digest the builder's duplicate check needs and the pixels ``--ocr`` reads. ``--verify structure``
+(:meth:`ImageFile.structure`) stops before the pixels and digests the compressed data instead.
 :func:`embedded_texts` runs in the main process before de-identification (its values are scrubbed from report
 text and leak-scanned); it walks PNG chunks and parses JPEG headers only, never decoding pixels.
 """
@@ -92,59 +94,116 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def clean_png(data: bytes, pixels) -> bytes:
-    """The PNG copy with nothing but its pixels, which stay identical (``pixels``: the decoded Pillow image).
+@dataclass
+class PngCopy:
+    """A PNG read once: its kept chunks (one walk, every CRC checked) and its pixel data inflated once.
 
-    A decoder reads no further than the image needs, so bytes beyond that could carry anything unseen: IDAT
-    becomes the zlib stream alone, inflating to exactly the scanlines the header declares (bytes after the
-    stream are cut; a stream inflating to more is compressed again from the scanlines alone); PLTE keeps only
-    the entries up to the highest index the pixels use, unused ones zeroed, and goes from an image without a
-    palette. ``data`` comes back unchanged when it holds nothing more (the usual case: no re-encoding).
-    Raises ValueError for a stream that ends early (the decode would have failed first).
+    The inflate is the size check: the zlib stream must hold exactly the scanlines the header declares (a decoder
+    reads no further than the image needs, so bytes beyond that could carry anything unseen). ``idat`` is the zlib
+    stream to write instead of the file's when it holds more: the stream alone when bytes follow it, the image's
+    scanlines compressed again when it inflates to more. Raises ValueError for a file that is not a PNG, a bad CRC,
+    a missing header or a stream that ends before the image does.
     """
-    chunks = [(kind, bytes(data[start + 8 : end - 4])) for kind, start, end in png_chunks(data)]
-    width, height, depth, colour, _, _, interlace = struct.unpack(">IIBBBBB", chunks[0][1][:13])
-    stream = b"".join(body for kind, body in chunks if kind == b"IDAT")
-    needed = _scanline_bytes(width, height, depth, colour, interlace)
-    inflater = zlib.decompressobj()
-    raw = inflater.decompress(stream, needed + 1)  # one byte more than the image tells a longer stream
-    if len(raw) < needed:
-        raise ValueError("PNG pixel data ends before the image does")
-    idat = None
-    if len(raw) > needed or not inflater.eof:  # more scanlines than the image: compress the image's alone
-        idat = zlib.compress(bytes(raw[:needed]), 6)
-    elif inflater.unused_data:  # bytes after the stream
-        idat = stream[: len(stream) - len(inflater.unused_data)]
-    palette = None
-    if b"PLTE" in (kind for kind, _ in chunks):
-        body = next(body for kind, body in chunks if kind == b"PLTE")
-        palette = b""
-        if colour == 3:
-            import numpy as np
 
-            used = np.unique(np.asarray(pixels))
-            kept = bytearray(3 * (int(used.max()) + 1) if used.size else 0)
-            for index in used.tolist():
-                kept[3 * index : 3 * index + 3] = body[3 * index : 3 * index + 3]
-            palette = bytes(kept)
-        if palette == body:
-            palette = None
-    if idat is None and palette is None:
-        return data
-    out, wrote_idat = [PNG_SIGNATURE], False
-    for kind, body in chunks:
-        if kind == b"IDAT":
-            if idat is None:
-                out.append(_chunk(kind, body))
-            elif not wrote_idat:
-                out.append(_chunk(kind, idat))
-            wrote_idat = True
-        elif kind == b"PLTE" and palette is not None:
-            if palette:
-                out.append(_chunk(kind, palette))
-        else:
-            out.append(_chunk(kind, body))
-    return b"".join(out)
+    data: bytes | memoryview
+    spans: list[tuple[bytes, int, int]]  # (type, start, end) of each kept chunk, header first
+    width: int
+    height: int
+    depth: int
+    colour: int
+    interlace: int
+    scanlines: bytes
+    idat: bytes | None
+
+    @classmethod
+    def read(cls, data: bytes | memoryview) -> PngCopy:
+        view = memoryview(data)
+        spans = [(kind, start, end) for kind, start, end in png_chunks(view) if kind in PNG_KEEP]
+        if spans[0][0] != b"IHDR" or spans[0][2] - spans[0][1] != 25:
+            raise ValueError("PNG does not start with its header")
+        width, height, depth, colour, _, _, interlace = struct.unpack_from(">IIBBBBB", view, spans[0][1] + 8)
+        if colour not in _CHANNELS:
+            raise ValueError("PNG colour type unknown")
+        stream = b"".join(view[start + 8 : end - 4] for kind, start, end in spans if kind == b"IDAT")
+        needed = _scanline_bytes(width, height, depth, colour, interlace)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(stream, needed + 1)  # one byte more than the image tells a longer stream
+        if len(raw) < needed:
+            raise ValueError("PNG pixel data ends before the image does")
+        idat = None
+        if len(raw) > needed or not inflater.eof:  # more scanlines than the image: compress the image's alone
+            raw = raw[:needed]
+            idat = zlib.compress(raw, 6)
+        elif inflater.unused_data:  # bytes after the stream
+            idat = stream[: len(stream) - len(inflater.unused_data)]
+        return cls(view, spans, width, height, depth, colour, interlace, raw, idat)
+
+    def body(self, kind: bytes) -> bytes | None:
+        """The body of the first kept chunk of this type, or None."""
+        for k, start, end in self.spans:
+            if k == kind:
+                return bytes(self.data[start + 8 : end - 4])
+        return None
+
+    def stream(self) -> bytes:
+        """The zlib stream the copy holds (what :meth:`bytes` writes as IDAT)."""
+        if self.idat is not None:
+            return self.idat
+        return b"".join(self.data[start + 8 : end - 4] for kind, start, end in self.spans if kind == b"IDAT")
+
+    def decode(self):
+        """The pixels, as a loaded Pillow image, unfiltered from the scanlines already inflated: Pillow reads them
+        from a stored (uncompressed) zlib stream, so the image is not inflated a second time. Pixel for pixel
+        what decoding the copy gives, since the copy's stream inflates to these scanlines."""
+        from PIL import Image
+
+        parts: list[bytes | memoryview] = [PNG_SIGNATURE]
+        stored = False
+        for kind, start, end in self.spans:
+            if kind != b"IDAT":
+                parts.append(self.data[start:end])
+            elif not stored:
+                parts.append(_chunk(b"IDAT", zlib.compress(self.scanlines, 0)))
+                stored = True
+        return _decode(b"".join(parts), Image)
+
+    def bytes(self, pixels=None) -> bytes:
+        """The copy: the kept chunks byte for byte, IDAT replaced by :attr:`idat` when set, and for a palette image
+        (``pixels``: its decoded pixels) the palette cut to the entries up to the highest index the pixels use,
+        unused ones zeroed (an image without a palette loses its suggested one)."""
+        palette = None
+        body = self.body(b"PLTE")
+        if body is not None:
+            palette = b""
+            if self.colour == 3:
+                import numpy as np
+
+                used = np.unique(np.asarray(pixels))
+                kept = bytearray(3 * (int(used.max()) + 1) if used.size else 0)
+                for index in used.tolist():
+                    kept[3 * index : 3 * index + 3] = body[3 * index : 3 * index + 3]
+                palette = bytes(kept)
+            if palette == body:
+                palette = None
+        out: list[bytes | memoryview] = [PNG_SIGNATURE]
+        wrote_idat = False
+        for kind, start, end in self.spans:
+            if kind == b"IDAT" and self.idat is not None:
+                if not wrote_idat:
+                    out.append(_chunk(kind, self.idat))
+                wrote_idat = True
+            elif kind == b"PLTE" and palette is not None:
+                if palette:
+                    out.append(_chunk(kind, palette))
+            else:
+                out.append(self.data[start:end])
+        return b"".join(out)
+
+
+def clean_png(data: bytes, pixels) -> bytes:
+    """The PNG copy with nothing but its pixels, which stay identical (``pixels``: the decoded Pillow image, read
+    for a palette's used entries): see :class:`PngCopy`. Raises ValueError for a stream that ends early."""
+    return PngCopy.read(data).bytes(pixels)
 
 
 def strip_jpeg_metadata(data: bytes) -> bytes:
@@ -152,10 +211,16 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
 
     Adobe APP14 (14 bytes of colour-transform flags, no text) is kept because decoders need it.
     """
+    return _strip_jpeg(data)[0]
+
+
+def _strip_jpeg(data: bytes) -> tuple[bytes, int]:
+    """:func:`strip_jpeg_metadata`, and where in the copy the first scan (SOS) starts: from there on the copy is
+    the image's entropy-coded data (with the scan headers, and the tables of later scans)."""
     if data[:2] != b"\xff\xd8":
         raise ValueError("not a JPEG (no SOI marker)")
     out = bytearray(b"\xff\xd8")
-    i, n = 2, len(data)
+    i, n, scans = 2, len(data), 0
     while i < n:
         if data[i] != 0xFF:
             raise ValueError(f"JPEG marker expected at byte {i}")
@@ -165,7 +230,9 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
             continue
         if marker == 0xD9:  # EOI
             out += b"\xff\xd9"
-            return bytes(out)
+            if not scans:
+                raise ValueError("JPEG has no scan")
+            return bytes(out), scans
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:
             out += data[i : i + 2]
             i += 2
@@ -173,6 +240,8 @@ def strip_jpeg_metadata(data: bytes) -> bytes:
         (length,) = struct.unpack(">H", data[i + 2 : i + 4])
         end = i + 2 + length
         segment = data[i:end]
+        if marker == 0xDA and not scans:
+            scans = len(out)
         keep = not (0xE0 <= marker <= 0xEF or marker == 0xFE)
         if marker == 0xEE and length == 14 and segment[4:9] == b"Adobe":
             keep = True
@@ -254,8 +323,9 @@ def _decode(data: bytes, Image):
 class ImageFile:
     """Lazy image of one PNG/JPEG file: picklable for the builder's worker processes (see the module docstring).
 
-    Returns the metadata-free bytes with the file's SHA-256, the pixel digest (for the duplicate check) and the
-    decoded pixels of the bytes written (for ``--ocr``: the one decode serves every check).
+    Calling it returns the metadata-free bytes with the file's SHA-256, the pixel digest (for the duplicate check)
+    and the decoded pixels of the bytes written (for ``--ocr``: the one decode serves every check).
+    :meth:`structure` returns the same bytes without decoding the pixels (``--verify structure``).
     """
 
     path: str
@@ -264,16 +334,30 @@ class ImageFile:
     #: Producing the image is a file copy (reads, checksums and one decode, all of which release the GIL), not
     #: rendering or conversion: the builder produces these in threads, not worker processes (see build/images.py).
     light = True
+    #: The bytes returned were checked here (every PNG chunk's CRC, the zlib stream's length; JPEG markers, and
+    #: the decode unless :meth:`structure`): the builder does not check them again.
+    checked = True
 
     def __call__(self) -> EncodedImage:
+        return self._produce(decode=True)
+
+    def structure(self) -> EncodedImage:
+        """The image checked without decoding its pixels: PNG chunks, CRCs and the inflated size against the
+        header; JPEG markers and headers. Its digest is of the image data (the IDAT stream, or the JPEG's
+        entropy-coded scans) instead of the pixels, so a duplicate re-encoded with other settings goes unseen.
+        Images whose pixels must change or be read (alpha, an EXIF rotation, a palette to trim) are decoded
+        anyway."""
+        return self._produce(decode=False)
+
+    def _produce(self, *, decode: bool) -> EncodedImage:
         from PIL import Image
 
         try:
             data = Path(self.path).read_bytes()
             if self.fmt == "png":
-                out, ext, digest, pixels = self._png(data, Image)
+                out, ext, digest, pixels = self._png(data, Image, decode)
             else:
-                out, ext, digest, pixels = self._jpeg(data, Image)
+                out, ext, digest, pixels = self._jpeg(data, Image, decode)
         except RecordError:
             raise
         except Exception as exc:  # PIL and the chunk walkers raise many types for corrupt data
@@ -283,17 +367,20 @@ class ImageFile:
         )
 
     @staticmethod
-    def _png(data: bytes, Image) -> tuple[bytes, str, str, object]:
+    def _png(data: bytes, Image, decode: bool) -> tuple[bytes, str, str, object]:
         if len(data) > 25 and data[25] in _ALPHA_TYPES:  # IHDR colour type: the pixels must change
             image = _decode(data, Image)
             encoded, clean = _encode_png(image)
             return encoded, "png", pixel_digest(image), clean
-        copy = strip_png_metadata(data)
-        image = _decode(copy, Image)  # the one decode: the copy reads, and its pixels are hashed
-        return clean_png(copy, image), "png", pixel_digest(image), image
+        copy = PngCopy.read(data)  # one walk, one inflate
+        if decode or copy.colour == 3:  # the one decode: the copy reads, and its pixels are hashed
+            image = copy.decode()
+            return copy.bytes(image), "png", pixel_digest(image), image
+        header = copy.body(b"IHDR") or b""
+        return copy.bytes(), "png", data_digest("png", header, copy.stream()), None
 
     @staticmethod
-    def _jpeg(data: bytes, Image) -> tuple[bytes, str, str, object]:
+    def _jpeg(data: bytes, Image, decode: bool) -> tuple[bytes, str, str, object]:
         from PIL import ImageOps
 
         with Image.open(io.BytesIO(data)) as original:  # headers only until load()
@@ -302,9 +389,22 @@ class ImageFile:
                 original.load()
                 encoded, upright = _encode_png(ImageOps.exif_transpose(original))
                 return encoded, "png", pixel_digest(original), upright
-        stripped = strip_jpeg_metadata(data)
+            if original.format != "JPEG":
+                raise ValueError("not a JPEG")
+        stripped, scans = _strip_jpeg(data)
+        if not decode:
+            return stripped, "jpg", data_digest("jpeg", b"", memoryview(stripped)[scans:]), None
         image = _decode(stripped, Image)
         return stripped, "jpg", pixel_digest(image), image
+
+
+def data_digest(kind: str, header: bytes, data: bytes | memoryview) -> str:
+    """SHA-256 of an image's compressed data (``--verify structure``'s digest in place of the pixels'): equal for
+    files that differ only in metadata; prefixed so it never equals a pixel digest."""
+    digest = hashlib.sha256(f"{kind}-data:".encode())
+    digest.update(header)
+    digest.update(data)
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- embedded texts, without decoding
