@@ -125,8 +125,8 @@ def _build_into(
     collected = _collect(config, source, deidentifier, flight)
     _deidentify(collected.records, deidentifier, flight)
     plan = _split(config, collected, flight)
-    written = _write(tmp, config, collected, plan, screen, deidentifier.phi_values, flight)
-    scan = _scan(tmp, config, written, deidentifier.phi_values, flight)
+    written = _write(tmp, config, collected, plan, screen, deidentifier.values, flight)
+    scan = _scan(tmp, config, written, deidentifier.values, flight)
     manifest = _seal(
         tmp,
         config,
@@ -355,9 +355,7 @@ def _seal(
         ),
         synthetic=bool(getattr(source, "is_demo", False)),
     )
-    seal.seal(
-        tmp, manifest, values=deidentifier.phi_values, stats=written.stats, report_residual=config.report_residual
-    )
+    seal.seal(tmp, manifest, values=deidentifier.values, stats=written.stats, report_residual=config.report_residual)
     return manifest
 
 
