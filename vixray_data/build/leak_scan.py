@@ -13,20 +13,23 @@ texts it can carry before searching:
   searched, so a short numeric ID cannot "hit" a byte count); PNG/JPEG files: as image values above;
 * anything else: its bytes as UTF-8.
 
-Each value is searched in its common spellings (:mod:`vixray_data.values`: DICOM person names as
-``NGUYEN VAN AN`` and in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
-friends), NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
-case- and diacritic-insensitively. A hit needs a non-alphanumeric character (or the text's edge) on
-both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the builder's own
-references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design (clinical
-vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold a
-SHA-256 of the value, never the value.
+Each value is searched in its common spellings (:func:`spellings`: DICOM person names as ``NGUYEN VAN AN`` and
+in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and friends), NFC/NFD alike (texts are
+NFC-normalised first), with the build's one index (:class:`~vixray_data.phi.values.ValueIndex`, shared with the
+scrub): a text is cut into words and digit runs once and their n-grams looked up by hash, so the cost per text
+does not grow with the number of values. A spelling matches case- and diacritic-insensitively and with any
+short separator between its words (``Nguyen-Van-An``); a one-word value without digits as written. A hit is
+whole words and digit runs, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the
+builder's own references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design
+(clinical vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold
+a SHA-256 of the value, never the value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import unicodedata
 import zlib
@@ -40,6 +43,8 @@ from ..records import mask_refs
 from ..schema import REJECTS
 from ..text import bytes_text, fold
 from . import kept_values
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass
@@ -75,7 +80,8 @@ def spellings(value: str) -> tuple[set[str], set[str]]:
     diacritic-insensitively and with any short separator (``NGUYEN-VAN-AN``); a one-word value without digits
     keeps its diacritics (``Hòa`` is not ``hóa``)."""
     exact = leak_spellings(value)
-    return exact, {fold(form) for form in exact}
+    one_word = len(_WORD.findall(value)) == 1 and not any(c.isdigit() for c in value)
+    return exact, set() if one_word else {fold(form) for form in exact}
 
 
 def index(values: ValueIndex | Iterable[str]) -> ValueIndex:

@@ -41,7 +41,7 @@ KEPT = 1  # the scrub keeps it by design (:mod:`vixray_data.build.kept_values`):
 BUILDER_NUMBER = 2  # a number of under six digits: not searched in the builder's own files
 _SEARCHED = 4  # the value has at least one leak-scan spelling
 
-_RECENT = 65536  # values remembered as strings to skip repeats cheaply (an institution named on every record)
+_RECENT = 16384  # values remembered as strings to skip repeats cheaply (an institution named on every record)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
