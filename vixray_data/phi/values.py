@@ -17,6 +17,7 @@ hashes of its token n-grams are looked up, so its cost does not grow with the nu
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -48,9 +49,10 @@ def _tokens(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(text))
 
 
-def _date_forms(value: str) -> set[str]:
-    day = as_date(value)
-    return date_spellings(day) if day is not None else set()
+@functools.lru_cache(maxsize=16)  # the scrub's forms and the leak scan's spellings of one value ask in turn
+def _date_forms(value: str) -> frozenset[str]:
+    day = as_date(value) if value[:1].isdigit() else None
+    return frozenset(date_spellings(day)) if day is not None else frozenset()
 
 
 def value_forms(value: str) -> set[tuple[str, ...]]:
@@ -220,8 +222,10 @@ class ValueIndex:
         """Merge what was added since into the sorted arrays, each value and each form once."""
         if not self._new_flags:
             return
-        new_digests = np.frombuffer(bytes(self._new_digests), np.uint8).reshape(-1, 32)
-        digests, inverse = np.unique(np.concatenate([self._digests, new_digests]), axis=0, return_inverse=True)
+        new_digests = np.frombuffer(self._new_digests, np.uint8).reshape(-1, 32)
+        both = np.concatenate([self._digests, new_digests]) if len(self._digests) else new_digests
+        digests, inverse = np.unique(both, axis=0, return_inverse=True)
+        del both, new_digests
         inverse = inverse.reshape(-1).astype(np.uint32)
         flags = np.zeros(len(digests), np.uint8)
         np.bitwise_or.at(flags, inverse, np.concatenate([self._flags, np.frombuffer(self._new_flags, np.uint8)]))
