@@ -120,6 +120,11 @@ def _hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
+@functools.lru_cache(maxsize=16384)  # a report's words repeat from text to text: hashed once each
+def _word_hash(word: str) -> int:
+    return _hash("f" + word)
+
+
 def _value_entries(value: str) -> tuple[dict[str, int], set[str], int]:
     """({key: SCRUB|LEAK bits}, first-token keys, longest form in tokens) of a value (NFC, stripped)."""
     entries: dict[str, int] = {}
@@ -294,7 +299,7 @@ class ValueIndex:
         if not bounds:
             return bounds, []
         words = [folded[s:e] for s, e in bounds]
-        heads = np.fromiter((_hash("f" + w) for w in words), np.uint64, len(words))
+        heads = np.fromiter(map(_word_hash, words), np.uint64, len(words))
         at = np.searchsorted(self._firsts, heads)
         at[at >= len(self._firsts)] = 0
         starts = np.flatnonzero(self._firsts[at] == heads)
