@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vixray_data import schema
+from vixray_data.build.leak_scan import value_hash
 from vixray_data.deid import DEMO_KEY, Deidentifier, pseudonym, resolve_key, scrub
 from vixray_data.errors import DeidError
 from vixray_data.records import CleanRecord, EncodedImage, RawRecord, Reject
@@ -94,8 +95,10 @@ def test_process_allow_lists_fields_pseudonymises_ids_and_audits():
     assert clean.id == pseudonym(KEY, "study", "ACC1") and clean.patient == pseudonym(KEY, "patient", "BN1")
     assert set(clean.fields) == set(schema.FIELDS) - {schema.ID, schema.IMAGE}
     assert clean.fields[schema.NOTE] == "BS. ___, ĐT ___"
-    assert deid.phi_values == {"NGUYEN^VAN^AN", "BN20240001"}
     audit = deid.audit
+    assert audit["identifying_values_seen"] == 2  # NGUYEN^VAN^AN, BN20240001: indexed, never kept as strings
+    found = deid.values.leaks("NGUYEN VAN AN / BN20240001")
+    assert {deid.values.sha256(v) for v in found} == {value_hash("NGUYEN^VAN^AN"), value_hash("BN20240001")}
     assert audit["spans_replaced"][schema.NOTE] == 2 and audit["tags_dropped"] == 40
     assert audit["table_cells_dropped"] == 2 and audit["records_out"] == 1
     assert "NGUYEN" not in str(audit)

@@ -4,7 +4,8 @@ Only schema fields leave this stage. Identifiers become HMAC-SHA256 pseudonyms u
 (the demo corpus uses a fixed public key); ages above 89 become 90; free text is scrubbed of every
 category of Vietnamese PHI (:mod:`vixray_data.phi`) and of every identifying value the source saw in any
 record, each hit replaced by ``___`` and counted per field and category. ``audit`` is the manifest's
-``deid`` section; ``phi_values`` feeds the leak scan.
+``deid`` section; ``values``, the build's one index of those values (no value kept as a string), feeds the leak
+scan too.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from . import phi, schema
+from .build import kept_values
 from .errors import DeidError
 from .records import CleanRecord, RawRecord, Reject
 from .text import normalize
@@ -92,10 +94,9 @@ class Deidentifier:
         self._spans: Counter[str] = Counter({name: 0 for name in schema.TEXT_FIELDS})
         self._categories: Counter[str] = Counter()
         self._rejects: Counter[str] = Counter()
-        self.phi_values: set[str] = set()
-        self._values = phi.ValueIndex()
+        self.values = phi.ValueIndex(classify=kept_values.classifier())  # the scrub's and the leak scan's
         self._shapes = phi.IdShapes()
-        self.analyzer = phi.Analyzer(values=self._values, shapes=self._shapes)
+        self.analyzer = phi.Analyzer(values=self.values, shapes=self._shapes)
 
     @property
     def audit(self) -> dict:
@@ -106,7 +107,7 @@ class Deidentifier:
             "records_out": self._counts["records_out"],
             "tags_dropped": self._counts["tags_dropped"],
             "table_cells_dropped": self._counts["columns_dropped"],  # values of unrecognised table columns
-            "identifying_values_seen": len(self.phi_values),
+            "identifying_values_seen": self.values.count,
             "id_shapes": len(self._shapes),
             "spans_replaced": dict(self._spans),
             "spans_replaced_by_category": dict(sorted(self._categories.items())),
@@ -120,11 +121,9 @@ class Deidentifier:
         self._rejects[reason] += 1
         return Reject(raw.ref, reason, detail)
 
-    def see(self, values: Iterable[str], *, keys: Iterable[str] = ()) -> None:
+    def see(self, values: Iterable[str | None], *, keys: Iterable[str | None] = ()) -> None:
         """Identifying values to scrub from every text; ``keys`` are ids whose shape marks other ids."""
-        new = {str(v).strip() for v in values if v is not None and str(v).strip()} - self.phi_values
-        self.phi_values |= new
-        self._values.add(new)
+        self.values.add(str(v) for v in values if v is not None)
         self._shapes.add(k for k in keys if k)
 
     def process(self, raw: RawRecord, *, scrub_text: bool = True) -> CleanRecord | Reject:

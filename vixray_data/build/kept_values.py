@@ -84,11 +84,31 @@ def searched(values: Iterable[str]) -> list[str]:
 _NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
+def _builder_number(value: str) -> bool:
+    return _NUMBER.fullmatch(value.strip()) is not None and sum(c.isdigit() for c in value) < 6
+
+
 def searched_in_builder_files(values: Iterable[str]) -> list[str]:
     """:func:`searched`, less the numbers of under six digits: the values searched for in the builder's own files
     (the manifest's version numbers, the card's counts), which carry no text from the data."""
-    return [
-        value
-        for value in searched(values)
-        if not (_NUMBER.fullmatch(value.strip()) and sum(c.isdigit() for c in value) < 6)
-    ]
+    return [value for value in searched(values) if not _builder_number(value)]
+
+
+def classifier() -> Callable[[str], int]:
+    """What the build's value index records of each value, as it is added (:data:`~vixray_data.phi.values.KEPT`:
+    :func:`is_kept`; :data:`~vixray_data.phi.values.BUILDER_NUMBER`: not searched in the builder's own files). The
+    safe-list detector loads at the first value that needs it."""
+    from ..phi.values import BUILDER_NUMBER, KEPT
+
+    detector: list[Callable[[str], list] | None] = []
+
+    def explained(text: str) -> list:
+        if not detector:
+            detector.append(_safelist())
+        check = detector[0]
+        return check(text) if check is not None else [text]
+
+    def classify(value: str) -> int:
+        return (KEPT if is_kept(value, explained) else 0) | (BUILDER_NUMBER if _builder_number(value) else 0)
+
+    return classify

@@ -13,20 +13,23 @@ texts it can carry before searching:
   searched, so a short numeric ID cannot "hit" a byte count); PNG/JPEG files: as image values above;
 * anything else: its bytes as UTF-8.
 
-Each value is searched in its common spellings (:mod:`vixray_data.values`: DICOM person names as
-``NGUYEN VAN AN`` and in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and
-friends), NFC/NFD alike (texts are NFC-normalised first); multi-word values (names, addresses) also
-case- and diacritic-insensitively. A hit needs a non-alphanumeric character (or the text's edge) on
-both sides, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the builder's own
-references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design (clinical
-vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold a
-SHA-256 of the value, never the value.
+Each value is searched in its common spellings (:func:`spellings`: DICOM person names as ``NGUYEN VAN AN`` and
+in Vietnamese order, dates as ``YYYYMMDD``, ``YYYY-MM-DD``, ``DD/MM/YYYY`` and friends), NFC/NFD alike (texts are
+NFC-normalised first), with the build's one index (:class:`~vixray_data.phi.values.ValueIndex`, shared with the
+scrub): a text is cut into words and digit runs once and their n-grams looked up by hash, so the cost per text
+does not grow with the number of values. A spelling matches case- and diacritic-insensitively and with any
+short separator between its words (``Nguyen-Van-An``); a one-word value without digits as written. A hit is
+whole words and digit runs, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the
+builder's own references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design
+(clinical vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold
+a SHA-256 of the value, never the value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 import unicodedata
 import zlib
@@ -35,11 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..manifest import LeakScanSummary
+from ..phi.values import ValueIndex, leak_spellings
 from ..records import mask_refs
 from ..schema import REJECTS
 from ..text import bytes_text, fold
-from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 from . import kept_values
+
+_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass
@@ -70,83 +75,27 @@ class ScanResult:
 
 
 def spellings(value: str) -> tuple[set[str], set[str]]:
-    """(exact spellings, folded spellings) under which ``value`` is searched; both empty when too short."""
-    value = unicodedata.normalize("NFC", str(value)).strip()
-    exact: set[str] = set()
-    folded: set[str] = set()
-    if len(value) < MIN_LENGTH:
-        return exact, folded
-    exact.add(value)
-    day = as_date(value)
-    if day is not None:
-        exact |= date_spellings(day)
-    names = {" ".join(order) for order in person_name_orders(value)}  # DICOM PN: alphabetic=ideographic=phonetic
-    exact |= {name for name in names if len(name) >= MIN_LENGTH}
-    for form in list(exact):
-        if " " in form.strip() and day is None:
-            folded.add(fold(form))
-    return exact, folded
+    """(spellings, folded spellings) under which ``value`` is searched; both empty when too short. The index
+    compares tokens (:class:`~vixray_data.phi.values.ValueIndex`), so every spelling matches case- and
+    diacritic-insensitively and with any short separator (``NGUYEN-VAN-AN``); a one-word value without digits
+    keeps its diacritics (``Hòa`` is not ``hóa``)."""
+    exact = leak_spellings(value)
+    one_word = len(_WORD.findall(value)) == 1 and not any(c.isdigit() for c in value)
+    return exact, set() if one_word else {fold(form) for form in exact}
 
 
-# --------------------------------------------------------------------------- the matcher
+def index(values: ValueIndex | Iterable[str]) -> ValueIndex:
+    """The build's index as it is, or one built from ``values`` (values the scrub keeps by design marked, not
+    searched for: :mod:`.kept_values`)."""
+    if isinstance(values, ValueIndex):
+        return values
+    return ValueIndex(values, classify=kept_values.classifier())
 
 
-class _Matcher:
-    """Finds which values occur in a text, word-bounded, with a first-trigram index for large value sets."""
-
-    def __init__(self, values: Iterable[str]) -> None:
-        self.exact: dict[str, set[str]] = {}  # spelling -> original values
-        self.folded: dict[str, set[str]] = {}
-        self.values = sorted(
-            {unicodedata.normalize("NFC", v).strip() for v in values if v and len(str(v).strip()) >= MIN_LENGTH}
-        )
-        for value in self.values:
-            exact, folded = spellings(value)
-            for s in exact:
-                self.exact.setdefault(s, set()).add(value)
-            for s in folded:
-                self.folded.setdefault(s, set()).add(value)
-        self._index = {name: self._trigrams(table) for name, table in (("exact", self.exact), ("folded", self.folded))}
-
-    @staticmethod
-    def _trigrams(table: dict[str, set[str]]) -> dict[str, list[str]]:
-        index: dict[str, list[str]] = {}
-        for spelling in table:
-            index.setdefault(spelling[:MIN_LENGTH], []).append(spelling)
-        return index
-
-    @staticmethod
-    def _bounded(text: str, start: int, end: int) -> bool:
-        return (start == 0 or not text[start - 1].isalnum()) and (end >= len(text) or not text[end].isalnum())
-
-    def _search(self, text: str, table: dict[str, set[str]], index: dict[str, list[str]]) -> set[str]:
-        found: set[str] = set()
-        if not table or not text:
-            return found
-        if len(table) <= 64:  # few values: the C substring search per value is faster
-            for spelling, originals in table.items():
-                start = text.find(spelling)
-                while start != -1:
-                    if self._bounded(text, start, start + len(spelling)):
-                        found |= originals
-                        break
-                    start = text.find(spelling, start + 1)
-            return found
-        for i in range(len(text) - MIN_LENGTH + 1):
-            candidates = index.get(text[i : i + MIN_LENGTH])
-            if candidates:
-                for spelling in candidates:
-                    if text.startswith(spelling, i) and self._bounded(text, i, i + len(spelling)):
-                        found |= table[spelling]
-        return found
-
-    def find(self, text: str) -> set[str]:
-        """The original values occurring in ``text`` under any of their spellings."""
-        text = unicodedata.normalize("NFC", text)
-        found = self._search(text, self.exact, self._index["exact"])
-        if self.folded:
-            found |= self._search(fold(text), self.folded, self._index["folded"])
-        return found
+def read_index(path: Path) -> ValueIndex:
+    """The index of a ``--phi-values`` file (see :func:`read_values`), read line by line."""
+    with open(path, encoding="utf-8-sig") as handle:
+        return index(line.strip() for line in handle if line.strip())
 
 
 # --------------------------------------------------------------------------- what a file can carry
@@ -308,25 +257,31 @@ def value_hash(value: str) -> str:
     return hashlib.sha256(unicodedata.normalize("NFC", value).strip().encode("utf-8")).hexdigest()
 
 
-def scan_folder(folder: Path, values: Iterable[str], *, images: bool = True) -> ScanResult:
+def scan_folder(
+    folder: Path, values: ValueIndex | Iterable[str], *, images: bool = True, builder: bool = False
+) -> ScanResult:
     """Search every file under ``folder`` for each value in any of its spellings (see module docstring).
 
+    ``values``: the build's :class:`ValueIndex` (built once, shared with the scrub) or the values themselves.
     ``images=False`` skips the binary (image) columns of parquet files: the builder passes it after scanning
-    every image it wrote with :class:`ImageScan`.
+    every image it wrote with :class:`ImageScan`. ``builder=True``: the builder's own files, where numbers of
+    under six digits are not searched (:func:`.kept_values.searched_in_builder_files`).
     """
     folder = Path(folder)
-    matcher = _Matcher(kept_values.searched(values))  # not the values the scrub keeps by design
+    found = index(values)
+    checked = found.searched(builder=builder)
     files = sorted(p for p in folder.rglob("*") if p.is_file())
     hits: list[dict] = []
     for path in files:
-        seen: set[tuple[str, str]] = set()
-        for where, text in file_texts(path, images=images) if matcher.values else ():
-            for value in matcher.find(text):
-                digest = value_hash(value)
-                if (where, digest) not in seen:
-                    seen.add((where, digest))
-                    hits.append({"file": path.relative_to(folder).as_posix(), "where": where, "value_sha256": digest})
-    return ScanResult(values_checked=len(matcher.values), files_scanned=len(files), hits=hits)
+        seen: set[tuple[str, int]] = set()
+        for where, text in file_texts(path, images=images) if checked else ():
+            for vid in sorted(found.leaks(text, builder=builder)):
+                if (where, vid) not in seen:
+                    seen.add((where, vid))
+                    hits.append(
+                        {"file": path.relative_to(folder).as_posix(), "where": where, "value_sha256": found.sha256(vid)}
+                    )
+    return ScanResult(values_checked=checked, files_scanned=len(files), hits=hits)
 
 
 class ImageScan:
@@ -336,16 +291,17 @@ class ImageScan:
     when it is written; the folder scan then reads the text columns only (``scan_folder(..., images=False)``).
     """
 
-    def __init__(self, values: Iterable[str]) -> None:
-        self._matcher = _Matcher(kept_values.searched(values))  # not the values the scrub keeps by design
+    def __init__(self, values: ValueIndex | Iterable[str]) -> None:
+        self._index = index(values)
+        self._searched = self._index.searched() > 0
         self.hits: list[dict] = []
 
     def add(self, file: str, where: str, data: bytes) -> None:
-        if not self._matcher.values:
+        if not self._searched:
             return
         for part, text in image_texts(data):
-            for value in self._matcher.find(text):
-                self.hits.append({"file": file, "where": f"{where} {part}", "value_sha256": value_hash(value)})
+            for vid in sorted(self._index.leaks(text)):
+                self.hits.append({"file": file, "where": f"{where} {part}", "value_sha256": self._index.sha256(vid)})
 
 
 def read_values(path: Path) -> list[str]:

@@ -33,6 +33,7 @@ from .. import __version__, card, croissant, deid, ocr, progress, schema, source
 from ..config import BuildConfig
 from ..errors import DeidError, SourceError, StrictModeError, VixrayError
 from ..manifest import Builder, Counts, Limits, Manifest, ResidualScanSummary, SplitCounts, SplitInfo
+from ..phi import ValueIndex
 from ..records import CleanRecord, EncodedImage, RawRecord, Reject, SeenImages
 from ..split import SplitLabels, label_splits
 from ..writer import SplitWriter
@@ -138,7 +139,7 @@ def _build_into(
     collected = _collect(config, source, deidentifier, flight)
     labels = _split(config, source, collected, flight)
     written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
-    scan = _scan(tmp, config, written, deidentifier.phi_values, flight)
+    scan = _scan(tmp, config, written, deidentifier.values, flight)
     manifest = _seal(
         tmp,
         config,
@@ -305,7 +306,7 @@ class _Reparser(deid.Deidentifier):
     """The allow-listing of :meth:`~deid.Deidentifier.process` for the second reading: the values were all seen
     and counted by the first, so this one notes none and its counts are not the build's."""
 
-    def see(self, values: Iterable[str], *, keys: Iterable[str] = ()) -> None:
+    def see(self, values: Iterable[str | None], *, keys: Iterable[str | None] = ()) -> None:
         return None
 
 
@@ -380,7 +381,7 @@ def _write(
         split: SplitWriter(tmp, split, row_group_bytes=config.row_group_bytes, shard_bytes=config.shard_bytes)
         for split in names
     }
-    rows = _Rows(config, writers, written, deidentifier.phi_values)
+    rows = _Rows(config, writers, written, deidentifier.values)
     stream = _Streamed(source, deidentifiers, collected, labels, flight)
     bar = progress.bar(total=count, enabled=config.progress, desc="writing", unit="img")
     with images.ImagePool(threads=threads, workers=workers, screen=screen, verify=config.verify) as pool:
@@ -415,7 +416,7 @@ class _Rows:
     split, or rejected; the image bytes leak-scanned as written."""
 
     def __init__(
-        self, config: BuildConfig, writers: dict[str, SplitWriter], written: _Written, values: set[str]
+        self, config: BuildConfig, writers: dict[str, SplitWriter], written: _Written, values: ValueIndex
     ) -> None:
         self.config, self.writers, self.written = config, writers, written
         self.seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in source order
@@ -453,7 +454,7 @@ class _Rows:
 
 # -- scan: no kind of PHI, and no listed identifying value, in anything written ------------------------------
 def _scan(
-    tmp: Path, config: BuildConfig, written: _Written, values: set[str], flight: InFlight
+    tmp: Path, config: BuildConfig, written: _Written, values: ValueIndex, flight: InFlight
 ) -> leak_scan.ScanResult:
     flight.enter("scanning the output for residual PHI")
     residual_scan.require_clean(
@@ -515,9 +516,7 @@ def _seal(
         ),
         synthetic=bool(getattr(source, "is_demo", False)),
     )
-    seal.seal(
-        tmp, manifest, values=deidentifier.phi_values, stats=written.stats, report_residual=config.report_residual
-    )
+    seal.seal(tmp, manifest, values=deidentifier.values, stats=written.stats, report_residual=config.report_residual)
     return manifest
 
 

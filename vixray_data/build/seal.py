@@ -14,8 +14,9 @@ from .. import card, croissant, schema
 from ..errors import DeidError
 from ..manifest import Manifest, PixelScreening
 from ..ocr import TextScreen
+from ..phi.values import ValueIndex
 from ..records import Reject
-from . import kept_values, leak_scan, residual_scan
+from . import leak_scan, residual_scan
 
 
 def write_rejects(folder: Path, rejects: Sequence[Reject]) -> None:
@@ -46,7 +47,7 @@ def seal(
     folder: Path,
     manifest: Manifest,
     *,
-    values: Iterable[str],
+    values: ValueIndex | Iterable[str],
     stats: card.FieldStats,
     report_residual: Path | None = None,
 ) -> None:
@@ -58,11 +59,11 @@ def seal(
     croissant.json is the manifest's facts in the project's words, so it is not scanned apart. The residual-PHI
     scan covers the manifest too (its hits are added to ``report_residual``).
     """
-    values = kept_values.searched_in_builder_files(values)
+    values = leak_scan.index(values)  # the build's one index: built here only for a list of values
     meta = Path(tempfile.mkdtemp(prefix=".meta-", dir=folder.parent))
     try:
         manifest.write(meta)
-        scan = leak_scan.scan_folder(meta, values)  # the manifest: all that meta holds so far
+        scan = leak_scan.scan_folder(meta, values, builder=True)  # the manifest: all that meta holds so far
         card_text = card.render_card(manifest, stats=stats)
         template = set(card.template_text().splitlines())
         scanned = meta / ".scan"
@@ -70,7 +71,7 @@ def seal(
         (scanned / schema.CARD).write_text(
             "\n".join(line for line in card_text.splitlines() if line not in template), encoding="utf-8"
         )
-        card_scan = leak_scan.scan_folder(scanned, values)
+        card_scan = leak_scan.scan_folder(scanned, values, builder=True)
         shutil.rmtree(scanned)
         (meta / schema.CARD).write_text(card_text, encoding="utf-8")
         (meta / croissant.CROISSANT).write_text(croissant.croissant_text(manifest), encoding="utf-8")

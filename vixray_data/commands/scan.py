@@ -28,14 +28,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..build.leak_scan import read_values, scan_folder
+    from ..build.leak_scan import read_index, scan_folder
     from ..build.residual_scan import describe_residual, residual_scan
 
     if not args.folder.is_dir():
         raise SourceError(f"{args.folder} is not a folder")
     if args.phi_values is not None and not args.phi_values.is_file():
         raise SourceError(f"--phi-values {args.phi_values} does not exist")
-    result = scan_folder(args.folder, read_values(args.phi_values) if args.phi_values else [])
+    result = scan_folder(args.folder, read_index(args.phi_values) if args.phi_values else [])
     residual = residual_scan(args.folder)
     if args.json:
         print(json.dumps({**result.to_json(), "residual": residual}, indent=2, ensure_ascii=False))

@@ -1,5 +1,5 @@
 """Identifying values the source listed (every record's names, ids, dates, phones, file names ...),
-found in any record's text in their common spellings.
+found in any record's text in their common spellings, and in everything a build writes (the leak scan).
 
 A value becomes token sequences: words and digit runs, folded (no case, no diacritics), so spacing,
 ``_``/``-``/``^`` separators, case and diacritics do not matter. A person name also gives its DICOM
@@ -7,27 +7,52 @@ orders, its initials forms (``Trần T. Hoa``, ``T.T.Hoa``) and its run-together
 date gives its usual spellings; a phone its bare digits. A single word without digits matches only with
 its diacritics (the given name ``Hòa`` must not remove ``hóa`` from ``vôi hóa``), and one- or two-letter
 words and the clinical allow-list are never removed on their own.
+
+One :class:`ValueIndex` per build serves the scrub and every leak scan. It holds no value: each spelling is a
+64-bit hash of its folded tokens and the separators between them (a short separator, :func:`_joined`, is one
+mark; any other, such as the comma of an address, is kept as written), in a sorted array, with the index of the
+value's SHA-256 (what a leak-scan hit reports) and which search it serves. A text is tokenised once and the
+hashes of its token n-grams are looked up, so its cost does not grow with the number of values.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable
+from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+
+import numpy as np
 
 from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 from .spans import VALUE, Span, fold_chars, lower_chars
 
 _TOKEN = re.compile(r"[^\W_]+")
+_SPACE = re.compile(r"\s+")
+_MARK = "\x1f"  # a short separator between two tokens of one value
+
+#: What a spelling serves (kept per stored form).
+SCRUB = 1  # the de-identifier's scrub: every spelling of :func:`value_forms`
+LEAK = 2  # the leak scan: the value as written, its DICOM name orders and date spellings, case- and diacritic-free
+#: What a value is (kept per value), from the ``classify`` callable of the index.
+KEPT = 1  # the scrub keeps it by design (:mod:`vixray_data.build.kept_values`): the leak scan does not search it
+BUILDER_NUMBER = 2  # a number of under six digits: not searched in the builder's own files
+_SEARCHED = 4  # the value has at least one leak-scan spelling
+
+_RECENT = 16384  # values remembered as strings to skip repeats cheaply (an institution named on every record)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
     return tuple(_TOKEN.findall(text))
 
 
-def _date_forms(value: str) -> set[str]:
-    day = as_date(value)
-    return date_spellings(day) if day is not None else set()
+@functools.lru_cache(maxsize=16)  # the scrub's forms and the leak scan's spellings of one value ask in turn
+def _date_forms(value: str) -> frozenset[str]:
+    day = as_date(value) if value[:1].isdigit() else None
+    return frozenset(date_spellings(day)) if day is not None else frozenset()
 
 
 def value_forms(value: str) -> set[tuple[str, ...]]:
@@ -55,60 +80,269 @@ def value_forms(value: str) -> set[tuple[str, ...]]:
     return {f for f in forms if len("".join(f)) >= MIN_LENGTH}
 
 
+def leak_spellings(value: str) -> set[str]:
+    """The spellings the leak scan searches ``value`` under: as written, its DICOM person-name orders (``NGUYEN VAN
+    AN``, Vietnamese order, given name first) and, for a date, its usual spellings; each then case- and
+    diacritic-insensitively, any short separator for any other (see :func:`_joined`)."""
+    value = unicodedata.normalize("NFC", str(value)).strip()
+    if len(value) < MIN_LENGTH:
+        return set()
+    out = {value} | _date_forms(value)
+    out |= {name for name in (" ".join(order) for order in person_name_orders(value)) if len(name) >= MIN_LENGTH}
+    return out
+
+
 def _joined(gap: str) -> bool:
     """Whether two tokens are parts of one value: a short separator, not a bracket or a comma."""
     return len(gap) <= 3 and gap.strip(" ._-^/:") == ""
 
 
-class ValueIndex:
-    """All identifying values of a build, searchable in one pass over a text's tokens."""
+def _gap(gap: str) -> str:
+    """A separator as a key holds it: one mark when short (:func:`_joined`), else as written, spaces collapsed."""
+    gap = _SPACE.sub(" ", gap)
+    return _MARK if _joined(gap) else gap
 
-    def __init__(self, values: Iterable[str] = ()) -> None:
-        self._by_first: dict[str, set[tuple[str, ...]]] = {}
-        self._exact_words: set[str] = set()  # one-word values without digits: matched with diacritics
+
+def _spelling_key(spelling: str) -> tuple[str, int, str]:
+    """(key, tokens, first token) of a spelling, folded, with its separators as written."""
+    folded = fold_chars(spelling)
+    bounds = [m.span() for m in _TOKEN.finditer(folded)]
+    if not bounds:
+        return "", 0, ""
+    parts = [folded[slice(*bounds[0])]]
+    for (_, end), (start, stop) in zip(bounds, bounds[1:], strict=False):
+        parts += [_gap(folded[end:start]), folded[start:stop]]
+    return "".join(parts), len(bounds), parts[0]
+
+
+def _hash(key: str) -> int:
+    """A 64-bit hash, the same in every process (``hash()`` of a str is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+@functools.lru_cache(maxsize=16384)  # a report's words repeat from text to text: hashed once each
+def _word_hash(word: str) -> int:
+    return _hash("f" + word)
+
+
+def _value_entries(value: str) -> tuple[dict[str, int], set[str], int]:
+    """({key: SCRUB|LEAK bits}, first-token keys, longest form in tokens) of a value (NFC, stripped)."""
+    entries: dict[str, int] = {}
+    firsts: set[str] = set()
+    longest = 0
+    single = _tokens(value)
+    if len(single) == 1 and not any(c.isdigit() for c in value):  # one word: with its diacritics only
+        if len(single[0]) >= MIN_LENGTH:  # the scrub any case (``HÒA``), the leak scan as written (``TEXT``,
+            entries["l" + lower_chars(single[0])] = SCRUB  # not the word ``text`` of the builder's own files)
+            entries["e" + single[0]] = LEAK
+            firsts.add("f" + fold_chars(single[0]))
+            longest = 1
+        return entries, firsts, longest
+    for form in value_forms(value):
+        if len(form) == 1 and len(form[0]) < MIN_LENGTH:
+            continue
+        key = "f" + _MARK.join(form)
+        entries[key] = entries.get(key, 0) | SCRUB
+        firsts.add("f" + form[0])
+        longest = max(longest, len(form))
+    for spelling in leak_spellings(value):
+        key, count, first = _spelling_key(spelling)
+        if count == 0 or len("".join(_TOKEN.findall(key))) < MIN_LENGTH:
+            continue
+        entries["f" + key] = entries.get("f" + key, 0) | SCRUB | LEAK  # the scrub removes all the scan looks for
+        firsts.add("f" + first)
+        longest = max(longest, count)
+    return entries, firsts, longest
+
+
+def value_sha256(value: str) -> bytes:
+    """The SHA-256 a leak-scan hit reports for ``value`` (NFC, stripped)."""
+    return hashlib.sha256(unicodedata.normalize("NFC", str(value)).strip().encode("utf-8")).digest()
+
+
+class ValueIndex:
+    """All identifying values of a build, searchable in one pass over a text's tokens, holding no value.
+
+    ``classify`` gives each value's :data:`KEPT` / :data:`BUILDER_NUMBER` bits for the leak scan (none: every
+    value is searched everywhere). Forms are appended to flat arrays as values are added and sorted into numpy
+    arrays when the index is first searched after an addition (about 30 bytes per form).
+    """
+
+    def __init__(self, values: Iterable[str] = (), *, classify: Callable[[str], int] | None = None) -> None:
+        self._classify = classify
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        # appended since the last freeze
+        self._new_keys = array("Q")
+        self._new_vids = array("I")  # index into the new digests
+        self._new_bits = array("B")
+        self._new_firsts = array("Q")
+        self._new_digests = bytearray()
+        self._new_flags = array("B")
+        # frozen: sorted, unique
+        self._keys = np.zeros(0, np.uint64)
+        self._vids = np.zeros(0, np.uint32)  # index into _digests
+        self._bits = np.zeros(0, np.uint8)
+        self._firsts = np.zeros(0, np.uint64)
+        self._digests = np.zeros((0, 32), np.uint8)
+        self._flags = np.zeros(0, np.uint8)
         self._longest = 1
-        self.count = 0
+        self._exact_words = False
         self.add(values)
 
-    def add(self, values: Iterable[str]) -> None:
-        for value in values:
-            value = unicodedata.normalize("NFC", str(value)).strip()
-            forms = value_forms(value)
-            if not forms:
-                continue
-            self.count += 1
-            single = _tokens(value)
-            if len(single) == 1 and not any(c.isdigit() for c in value):
-                if len(single[0]) >= MIN_LENGTH:
-                    self._exact_words.add(lower_chars(single[0]))
-                continue
-            for form in forms:
-                if len(form) == 1 and len(form[0]) < MIN_LENGTH:
-                    continue
-                self._by_first.setdefault(form[0], set()).add(form)
-                self._longest = max(self._longest, len(form))
+    # -- adding ----------------------------------------------------------------------------------------
 
-    def find(self, text: str) -> list[Span]:
-        """Spans of ``text`` where a listed value occurs, token-bounded."""
-        if not text or not (self._by_first or self._exact_words):
-            return []
-        folded, lower = fold_chars(text), lower_chars(text)
-        toks = [m.span() for m in _TOKEN.finditer(folded)]
-        words = [folded[s:e] for s, e in toks]
-        spans = []
-        for i, word in enumerate(words):
-            if lower[slice(*toks[i])] in self._exact_words:
-                spans.append(Span(toks[i][0], toks[i][1], VALUE))
-            candidates = self._by_first.get(word)
-            if not candidates:
+    def add(self, values: Iterable[str]) -> None:
+        """Add identifying values (any value, however short: each counts once in :attr:`count`)."""
+        for raw in values:
+            value = unicodedata.normalize("NFC", str(raw)).strip()
+            if not value:
                 continue
-            for n in range(min(self._longest, len(words) - i), 0, -1):
-                if tuple(words[i : i + n]) in candidates and all(
-                    _joined(folded[toks[k][1] : toks[k + 1][0]]) for k in range(i, i + n - 1)
-                ):
-                    spans.append(Span(toks[i][0], toks[i + n - 1][1], VALUE))
-                    break
-        return spans
+            if value in self._recent:
+                self._recent.move_to_end(value)
+                continue
+            self._recent[value] = None
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+            self._add_one(value)
+        if len(self._new_keys) > max(1 << 20, 2 * len(self._keys)):  # repeats beyond the recent ones: compact
+            self._freeze()
+
+    def _add_one(self, value: str) -> None:
+        vid = len(self._new_flags)
+        entries, firsts, longest = _value_entries(value)
+        flags = self._classify(value) if (self._classify is not None and entries) else 0
+        if any(bits & LEAK for bits in entries.values()):
+            flags |= _SEARCHED
+        self._new_digests += value_sha256(value)
+        self._new_flags.append(flags)
+        for key, bits in entries.items():
+            self._new_keys.append(_hash(key))
+            self._new_vids.append(vid)
+            self._new_bits.append(bits)
+            self._exact_words |= key[0] != "f"
+        self._new_firsts.extend(_hash(key) for key in firsts)
+        self._longest = max(self._longest, longest)
+
+    def _freeze(self) -> None:
+        """Merge what was added since into the sorted arrays, each value and each form once."""
+        if not self._new_flags:
+            return
+        new_digests = np.frombuffer(self._new_digests, np.uint8).reshape(-1, 32)
+        both = np.concatenate([self._digests, new_digests]) if len(self._digests) else new_digests
+        digests, inverse = np.unique(both, axis=0, return_inverse=True)
+        del both, new_digests
+        inverse = inverse.reshape(-1).astype(np.uint32)
+        flags = np.zeros(len(digests), np.uint8)
+        np.bitwise_or.at(flags, inverse, np.concatenate([self._flags, np.frombuffer(self._new_flags, np.uint8)]))
+        old = len(self._digests)
+        keys = np.concatenate([self._keys, np.frombuffer(self._new_keys, np.uint64)])
+        vids = np.concatenate([inverse[self._vids], inverse[old + np.frombuffer(self._new_vids, np.uint32)]])
+        bits = np.concatenate([self._bits, np.frombuffer(self._new_bits, np.uint8)])
+        order = np.lexsort((bits, vids, keys))
+        keys, vids, bits = keys[order], vids[order], bits[order]
+        same = (keys[1:] == keys[:-1]) & (vids[1:] == vids[:-1])
+        if same.any():  # one value's form twice: one entry, the bits of both
+            keep = np.concatenate([[True], ~same])
+            group = np.cumsum(keep) - 1
+            merged = np.zeros(int(keep.sum()), np.uint8)
+            np.bitwise_or.at(merged, group, bits)
+            keys, vids, bits = keys[keep], vids[keep], merged
+        self._keys, self._vids, self._bits = keys, vids, bits
+        self._firsts = np.unique(np.concatenate([self._firsts, np.frombuffer(self._new_firsts, np.uint64)]))
+        self._digests, self._flags = digests, flags
+        self._new_keys, self._new_vids, self._new_bits = array("Q"), array("I"), array("B")
+        self._new_firsts, self._new_digests, self._new_flags = array("Q"), bytearray(), array("B")
+
+    # -- size ------------------------------------------------------------------------------------------
+
+    @property
+    def count(self) -> int:
+        """Distinct values added."""
+        self._freeze()
+        return len(self._digests)
 
     def __len__(self) -> int:
         return self.count
+
+    @property
+    def forms(self) -> int:
+        """Spellings stored (one per value and form)."""
+        self._freeze()
+        return len(self._keys)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the frozen arrays take."""
+        self._freeze()
+        arrays = (self._keys, self._vids, self._bits, self._firsts, self._digests, self._flags)
+        return sum(a.nbytes for a in arrays)
+
+    def searched(self, *, builder: bool = False) -> int:
+        """Values the leak scan searches for (in the builder's own files: ``builder=True``)."""
+        self._freeze()
+        skip = KEPT | (BUILDER_NUMBER if builder else 0)
+        return int(np.count_nonzero((self._flags & _SEARCHED).astype(bool) & ~(self._flags & skip).astype(bool)))
+
+    def sha256(self, vid: int) -> str:
+        """The SHA-256 (hex) of value ``vid`` as :meth:`leaks` returns it."""
+        return self._digests[vid].tobytes().hex()
+
+    # -- searching -------------------------------------------------------------------------------------
+
+    def _lookup(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
+        """Token bounds of ``text`` and (start token, tokens, first entry, end entry) of every stored form found."""
+        self._freeze()
+        if not len(self._keys) or not text:
+            return [], []
+        folded = fold_chars(text)
+        bounds = [m.span() for m in _TOKEN.finditer(folded)]
+        if not bounds:
+            return bounds, []
+        words = [folded[s:e] for s, e in bounds]
+        heads = np.fromiter(map(_word_hash, words), np.uint64, len(words))
+        at = np.searchsorted(self._firsts, heads)
+        at[at >= len(self._firsts)] = 0
+        starts = np.flatnonzero(self._firsts[at] == heads)
+        if not len(starts):
+            return bounds, []
+        where: list[tuple[int, int]] = []
+        hashes: list[int] = []
+        for i in starts.tolist():
+            where.append((i, 1))
+            hashes.append(int(heads[i]))
+            if self._exact_words and words[i].isalpha():
+                word = text[slice(*bounds[i])]
+                where += [(i, 1), (i, 1)]
+                hashes += [_hash("l" + lower_chars(word)), _hash("e" + word)]
+            key = "f" + words[i]
+            for k in range(i + 1, min(i + self._longest, len(words))):
+                key += _gap(folded[bounds[k - 1][1] : bounds[k][0]]) + words[k]
+                where.append((i, k - i + 1))
+                hashes.append(_hash(key))
+        query = np.array(hashes, np.uint64)
+        lo = np.searchsorted(self._keys, query, "left")
+        hi = np.searchsorted(self._keys, query, "right")
+        found = np.flatnonzero(hi > lo).tolist()
+        return bounds, [(*where[j], int(lo[j]), int(hi[j])) for j in found]
+
+    def find(self, text: str) -> list[Span]:
+        """Spans of ``text`` where a listed value occurs in a scrub spelling, token-bounded (the longest at each
+        token)."""
+        bounds, hits = self._lookup(text)
+        longest: dict[int, int] = {}
+        for i, n, lo, hi in hits:
+            if n > longest.get(i, 0) and (self._bits[lo:hi] & SCRUB).any():
+                longest[i] = n
+        return [Span(bounds[i][0], bounds[i + n - 1][1], VALUE) for i, n in sorted(longest.items())]
+
+    def leaks(self, text: str, *, builder: bool = False) -> set[int]:
+        """Ids of the values occurring in ``text`` in a leak-scan spelling (values the scrub keeps by design not;
+        in the builder's own files, ``builder=True``, no number of under six digits either); see :meth:`sha256`."""
+        _, hits = self._lookup(unicodedata.normalize("NFC", text))
+        skip = KEPT | (BUILDER_NUMBER if builder else 0)
+        found: set[int] = set()
+        for _, _, lo, hi in hits:
+            for vid, bits in zip(self._vids[lo:hi].tolist(), self._bits[lo:hi].tolist(), strict=True):
+                if bits & LEAK and not self._flags[vid] & skip:
+                    found.add(vid)
+        return found
