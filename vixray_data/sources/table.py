@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 
@@ -246,7 +247,6 @@ def _pieces(path: Path, encoding: str) -> Iterator[str]:
 
 def _lines(path: Path, encoding: str) -> Iterator[str]:
     """The sheet's lines as ``io.StringIO`` of the whole text gives them (ended by a line feed only)."""
-    import io
 
     for piece in _pieces(path, encoding):
         yield from io.StringIO(piece)
@@ -400,7 +400,6 @@ def _blank(record: list[str]) -> bool:
 def _csv_records(path: Path, kind: str, encoding: str, delimiter: str | None) -> tuple[list[str], Iterator[list[str]]]:
     """(header record, the other records) as pandas' Python engine splits them: a CSV's delimiter sniffed from its
     first line, which is parsed on its own; the rest read strictly (a stray quote is an error, not text)."""
-    import io
 
     lines = _lines(path, encoding)
     dialect = type("SheetDialect", (_Dialect,), {"delimiter": delimiter or "\t"})
@@ -451,15 +450,17 @@ def _csv_rows(
             yield {h: _cell(v) for h, v in zip(headers, record + [""] * (len(headers) - len(record)), strict=True)}
 
 
-class _TextStream(io.TextIOBase):
+class _TextStream:
     """A sheet's decoded lines as a text file for pandas (``read``/``readline``/iteration)."""
+
+    mode = "r"
 
     def __init__(self, lines: Iterator[str]) -> None:
         self._lines = lines
         self._rest = ""
 
-    def readable(self) -> bool:
-        return True
+    def __iter__(self) -> _TextStream:
+        return self
 
     def readline(self, size: int | None = -1) -> str:
         if self._rest:
@@ -487,17 +488,18 @@ class _TextStream(io.TextIOBase):
         return text
 
 
-def _pandas_frames(path: Path, kind: str, encoding: str, chunksize: int | None):
+def _pandas_frames(path: Path, kind: str, encoding: str, chunksize: int | None) -> Any:
+    """pandas' reading of the sheet as before (its Python engine, every cell as text), over the decoded stream."""
     import pandas as pd
 
-    return pd.read_csv(
-        _TextStream(_lines(path, encoding)),
-        sep="\t" if kind == "tsv" else None,
-        engine="python",
-        dtype=str,
-        keep_default_na=False,
-        chunksize=chunksize,
-    )
+    options: dict[str, Any] = {
+        "sep": "\t" if kind == "tsv" else None,
+        "engine": "python",
+        "dtype": str,
+        "keep_default_na": False,
+        "chunksize": chunksize,
+    }
+    return pd.read_csv(cast(Any, _TextStream(_lines(path, encoding))), **options)
 
 
 #: Rows pandas reads at a time for a sheet it reads (:func:`_open_pandas`).
