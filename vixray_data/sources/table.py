@@ -216,8 +216,8 @@ def decode_sheet(path: Path, data: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-#: Bytes read at a time when a sheet is decoded as a stream.
-_CHUNK = 1 << 20
+#: Bytes read at a time when a sheet is decoded as a stream (a piece then holds a few times this in text).
+_CHUNK = 1 << 18
 
 
 def _pieces(path: Path, encoding: str) -> Iterator[str]:
@@ -426,7 +426,8 @@ def _open_csv(path: Path, kind: str, encoding: str) -> Table:
     width = len(header)
     try:
         regular = not _blank(header) and not header[0].startswith("\ufeff") and all(len(r) <= width for r in records)
-    except csv.Error:
+    except csv.Error:  # pandas reads every line before it checks widths: the same error, raised as it raised it
+        _pandas_frames(path, kind, encoding, None)
         regular = False
     if not regular:
         return _open_pandas(path, kind, encoding)
