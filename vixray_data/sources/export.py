@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,6 +73,27 @@ class _Row:
     study_date: str
     phi: dict[str, str]
     key: str = ""  # value of the column the images are joined on (set once the join is chosen)
+
+
+def _hash(value: str) -> int:
+    """A non-empty key as a 64-bit number (0 stands for empty): what decisions across rows compare."""
+    return (hash(value) or 1) if value else 0
+
+
+@dataclass
+class _Scan:
+    """What the first read of the sheet keeps for decisions across rows, 16 bytes a row: each row's study and
+    file values as :func:`_hash` numbers. The rows themselves are read again, one at a time."""
+
+    table: tbl.Table
+    cmap: tbl.ColumnMap
+    study: array  # 'q': the study-key column's value per row
+    file: array  # 'q': the file column's value per row
+    stamp: tuple[int, int]  # the table file's size and modification time when it was read
+
+
+#: A row's fate once the join is chosen: kept, no key (``no_image``), or a study an earlier row has.
+_KEEP, _NO_KEY, _REPEATED = 0, 1, 2
 
 
 class ExportSource:
@@ -148,60 +170,74 @@ class ExportSource:
             raise SourceError(f"{self._root}: no DICOM, PNG or JPEG files found")
         return dicoms, images
 
-    def _rows(self) -> tuple[list[_Row], tbl.ColumnMap]:
+    def _scan(self) -> _Scan:
+        """Open the sheet and read it once for each row's keys (kept from an earlier read of the same file)."""
+        stat = self._table.stat()
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        cached = getattr(self, "_scanned", None)
+        if cached is not None and cached.stamp == stamp:
+            return cached
         info: dict[str, str] = {}
-        headers, rows = tbl.read_table(self._table, columns=self._config.columns, info=info)
+        table = tbl.open_table(self._table, columns=self._config.columns, info=info)
+        headers = table.headers
         if "encoding" in info:
             self._stats["table_encoding"] = info["encoding"]
         kind = self._stats["table"]
-        cmap = tbl.map_columns(
-            headers, explicit=self._config.columns, key_column=self._config.key_column, table_name=f"{kind} table"
-        )
-        if tbl.STUDY not in cmap.roles and tbl.FILE not in cmap.roles:
-            raise SchemaError(
-                f"{kind} table: no join column (accession number, study UID or file name) recognised;"
-                f" found columns: {headers}; name one with --key COLUMN"
+        try:
+            cmap = tbl.map_columns(
+                headers, explicit=self._config.columns, key_column=self._config.key_column, table_name=f"{kind} table"
             )
+            if tbl.STUDY not in cmap.roles and tbl.FILE not in cmap.roles:
+                raise SchemaError(
+                    f"{kind} table: no join column (accession number, study UID or file name) recognised;"
+                    f" found columns: {headers}; name one with --key COLUMN"
+                )
+        except SchemaError:
+            for _ in table.rows():  # a sheet that cannot be read says so first, as when it was read whole
+                pass
+            raise
+        study, file = array("q"), array("q")
+        for row in table.rows():
+            study.append(_hash(cmap.get(row, tbl.STUDY)))
+            file.append(_hash(cmap.get(row, tbl.FILE).replace("\\", "/")))
         self._stats["columns"] = sorted(cmap.roles)
         self._stats["columns_dropped"] = len(cmap.dropped)
-        self._stats["rows"] = len(rows)
-        out = []
-        for number, row in enumerate(rows, 1):
-            phi = {}
-            for role in (
-                tbl.STUDY,
-                tbl.PATIENT,
-                tbl.FILE,
-                tbl.PATIENT_NAME,
-                tbl.BIRTH_DATE,
-                tbl.STUDY_DATE,
-                *tbl.PHI_ROLES,
-            ):
-                value = cmap.get(row, role)
-                if value:
-                    phi[f"table.{role}"] = value
-                    if role == tbl.FILE:
-                        phi["table.file.name"] = Path(value.replace("\\", "/")).name
-            for i, header in enumerate(cmap.dropped):  # a column that is no schema field identifies, whatever it holds
-                value = row.get(header, "").strip()
-                if value and value != NON_TEXT:
-                    phi[f"table.dropped.{i}"] = value
-            out.append(
-                _Row(
-                    number=number,
-                    study_value=cmap.get(row, tbl.STUDY),
-                    file_value=cmap.get(row, tbl.FILE).replace("\\", "/"),
-                    study=cmap.get(row, tbl.STUDY) or cmap.get(row, tbl.FILE),
-                    patient=cmap.get(row, tbl.PATIENT),
-                    fields={
-                        name: cmap.get(row, name) for name in (schema.AGE, schema.SEX, schema.VIEW, *schema.TEXT_FIELDS)
-                    },
-                    birth_date=cmap.get(row, tbl.BIRTH_DATE),
-                    study_date=cmap.get(row, tbl.STUDY_DATE),
-                    phi=phi,
-                )
-            )
-        return out, cmap
+        self._stats["rows"] = len(study)
+        self._scanned = _Scan(table, cmap, study, file, stamp)
+        return self._scanned
+
+    @staticmethod
+    def _row(number: int, row: dict[str, str], cmap: tbl.ColumnMap) -> _Row:
+        phi = {}
+        for role in (
+            tbl.STUDY,
+            tbl.PATIENT,
+            tbl.FILE,
+            tbl.PATIENT_NAME,
+            tbl.BIRTH_DATE,
+            tbl.STUDY_DATE,
+            *tbl.PHI_ROLES,
+        ):
+            value = cmap.get(row, role)
+            if value:
+                phi[f"table.{role}"] = value
+                if role == tbl.FILE:
+                    phi["table.file.name"] = Path(value.replace("\\", "/")).name
+        for i, header in enumerate(cmap.dropped):  # a column that is no schema field identifies, whatever it holds
+            value = row.get(header, "").strip()
+            if value and value != NON_TEXT:
+                phi[f"table.dropped.{i}"] = value
+        return _Row(
+            number=number,
+            study_value=cmap.get(row, tbl.STUDY),
+            file_value=cmap.get(row, tbl.FILE).replace("\\", "/"),
+            study=cmap.get(row, tbl.STUDY) or cmap.get(row, tbl.FILE),
+            patient=cmap.get(row, tbl.PATIENT),
+            fields={name: cmap.get(row, name) for name in (schema.AGE, schema.SEX, schema.VIEW, *schema.TEXT_FIELDS)},
+            birth_date=cmap.get(row, tbl.BIRTH_DATE),
+            study_date=cmap.get(row, tbl.STUDY_DATE),
+            phi=phi,
+        )
 
     @staticmethod
     def _age(candidates: list[str], birth: str, at: str, flags: dict) -> str | None:
@@ -237,7 +273,7 @@ class ExportSource:
 
     # ---- iteration
     def __iter__(self) -> Iterator[RawRecord | Reject]:
-        rows, cmap = self._rows()
+        rows = self._scan()
         dicoms, images = self._files()
         self._stats["images"] = "dicom" if dicoms else "png/jpeg"
         self._stats["image_files"] = len(dicoms or images)
@@ -248,36 +284,63 @@ class ExportSource:
         else:
             yield from self._iter_images(rows, images)
 
-    def _choose_join(self, rows: list[_Row], candidates: dict, *, prefer: tuple[str, str]) -> tuple[str, str]:
-        """(table column, file attribute) matching the most rows; ties go to ``prefer``. Sets each row's key."""
+    def _choose_join(self, rows: _Scan, candidates: dict, *, prefer: tuple[str, str]) -> tuple[str, str]:
+        """(table column, file attribute) matching the most rows; ties go to ``prefer``."""
+        import numpy as np
+
         best = None
+        hashed = {attr: np.fromiter(map(_hash, index), np.int64, len(index)) for attr, index in candidates.items()}
         for column in ("study_value", "file_value"):
-            values = [getattr(r, column) for r in rows if getattr(r, column)]
-            if not values:
+            values = np.frombuffer(rows.study if column == "study_value" else rows.file, np.int64)
+            values = values[values != 0]
+            if not len(values):
                 continue
-            for attr, index in candidates.items():
-                score = (sum(v in index for v in values), column == prefer[0], attr == prefer[1])
+            for attr in candidates:
+                score = (int(np.isin(values, hashed[attr]).sum()), column == prefer[0], attr == prefer[1])
                 if best is None or score > best[0]:
                     best = (score, column, attr)
         if best is None:
             raise SourceError(f"{self._stats['table']} table: the join column is empty in every row")
         _, column, attr = best
-        for row in rows:
-            row.key = getattr(row, column)
         self._stats["join"] = attr
         return column, attr
 
-    def _duplicate_rows(self, rows: list[_Row]) -> Iterator[tuple[_Row, Reject | None]]:
-        seen: set[str] = set()
-        for row in rows:
+    def _fates(self, rows: _Scan, column: str) -> bytearray:
+        """Each row's fate (:data:`_KEEP`, :data:`_NO_KEY`, :data:`_REPEATED`), a byte a row: a row whose join
+        value is empty has no image; of rows with one study id, the first with a join value is kept."""
+        import numpy as np
+
+        study = np.frombuffer(rows.study, np.int64)
+        key = study if column == "study_value" else np.frombuffer(rows.file, np.int64)
+        study = np.where(study != 0, study, np.frombuffer(rows.file, np.int64))
+        fates = np.full(len(key), _REPEATED, np.uint8)
+        fates[key == 0] = _NO_KEY
+        keyed = np.flatnonzero(key != 0)
+        _, first = np.unique(study[keyed], return_index=True)
+        fates[keyed[first]] = _KEEP
+        return bytearray(fates.tobytes())
+
+    def _duplicate_rows(self, rows: _Scan, column: str) -> Iterator[tuple[_Row, Reject | None]]:
+        """The sheet's rows read again one at a time, each with its key set and its reject if it has one."""
+        fates = self._fates(rows, column)
+        keys = rows.study if column == "study_value" else rows.file
+        number = 0
+        for number, values in enumerate(rows.table.rows(), 1):
+            row = self._row(number, values, rows.cmap)
+            row.key = getattr(row, column)
+            if number > len(fates) or _hash(row.key) != keys[number - 1]:
+                break
             ref = f"row {row.number}"
-            if not row.key:
+            if fates[number - 1] == _NO_KEY:
                 yield row, Reject(ref, "no_image", "the join column is empty")
-            elif row.study in seen:
+            elif fates[number - 1] == _REPEATED:
                 yield row, Reject(ref, "duplicate_study", "an earlier row has the same study id")
             else:
-                seen.add(row.study)
                 yield row, None
+        else:
+            if number == len(fates):
+                return
+        raise SourceError(f"table {self._table.name} changed while the export was read; build again")
 
     def _read_dicom_headers(
         self, files: list[tuple[str, Path]]
@@ -297,7 +360,7 @@ class ExportSource:
         self._stats["transfer_syntaxes"] = dict(sorted(syntaxes.items()))
         return infos, broken
 
-    def _iter_dicom(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+    def _iter_dicom(self, rows: _Scan, files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
         infos, broken = self._read_dicom_headers(files)
         # Which header attribute (or file name) does the table's key refer to? The one matching most rows.
         candidates = _join_candidates(infos)
@@ -307,7 +370,7 @@ class ExportSource:
         broken_used: set[int] = set()
         used: set[int] = set()
         seen = SeenImages()
-        for row, reject in self._duplicate_rows(rows):
+        for row, reject in self._duplicate_rows(rows, column):
             if reject is not None:
                 yield reject
                 continue
@@ -367,7 +430,7 @@ class ExportSource:
             if b not in broken_used:
                 yield Reject(error.ref, error.reason, error.detail)
 
-    def _iter_images(self, rows: list[_Row], files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
+    def _iter_images(self, rows: _Scan, files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
         index: dict[str, dict[str, int]] = {"file_path": {}, "file_name": {}, "file_stem": {}}
         for n, (rel, _) in enumerate(files):
             index["file_path"].setdefault(rel, n)
@@ -377,7 +440,7 @@ class ExportSource:
         self._stats["image_formats"] = dict(sorted(formats.items()))
         column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
         used: set[int] = set()
-        for row, reject in self._duplicate_rows(rows):
+        for row, reject in self._duplicate_rows(rows, column):
             if reject is not None:
                 yield reject
                 continue

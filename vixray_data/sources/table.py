@@ -10,11 +10,15 @@ mapping (``--columns findings="Mô tả",impressions="Kết luận"`` or a YAML/
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import yaml
 
@@ -150,11 +154,43 @@ _UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 _VOWELS = frozenset("aăâeêioôơuưyAĂÂEÊIOÔƠUƯY")
 
 
+def _problem(text: str, encoding: str) -> str | None:
+    """What makes a decoded (NFC) sheet text unreadable, in the order it is reported; None when nothing does."""
+    import unicodedata
+
+    if "\x00" in text:
+        return "nul"
+    if "\ufffd" in text:
+        return "replacement characters (U+FFFD): text already damaged by an earlier conversion"
+    if _mojibake(text):
+        return "UTF-8 text that was read in another encoding and saved again"
+    if encoding == "cp1258" and any(
+        unicodedata.combining(c) and (i == 0 or text[i - 1] not in _VOWELS) for i, c in enumerate(text)
+    ):
+        return "tone marks on no vowel: not Windows-1258"
+    return None
+
+
+def _raise_problem(path: Path, encoding: str, problem: str | None) -> None:
+    if problem == "nul":
+        raise SourceError(
+            f"table {path.name}: NUL characters in the text (UTF-16 saved without its byte-order "
+            "mark?); save it as UTF-8 or as Excel's Unicode Text"
+        )
+    if problem is not None:
+        raise SourceError(
+            f"table {path.name}: read as {ENCODINGS[encoding]}, it holds {problem}; save the sheet again as UTF-8"
+        )
+
+
 def decode_sheet(path: Path, data: bytes) -> tuple[str, str]:
     """(text, encoding) of a CSV/TSV sheet's bytes: a byte-order mark decides (UTF-8, UTF-16, UTF-32); else UTF-8
     when the bytes are UTF-8; else Windows-1258 (Vietnamese Windows), whose tone marks are combining characters,
     composed here (NFC). A sheet that reads as mis-decoded text (NUL characters, replacement characters, UTF-8
-    read as a Windows code page, a tone mark on no vowel) is a :class:`SourceError` naming the file."""
+    read as a Windows code page, a tone mark on no vowel) is a :class:`SourceError` naming the file.
+
+    The whole text at once; the reader streams the same decisions with :func:`sheet_encoding` and :func:`_pieces`.
+    """
     import unicodedata
 
     encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
@@ -177,62 +213,130 @@ def decode_sheet(path: Path, data: bytes) -> tuple[str, str]:
             f"table {path.name}: not UTF-8, UTF-16 or Windows-1258 text ({exc.reason} at byte {exc.start})"
         ) from exc
     text = unicodedata.normalize("NFC", text)
-    if "\x00" in text:
-        raise SourceError(
-            f"table {path.name}: NUL characters in the text (UTF-16 saved without its byte-order "
-            "mark?); save it as UTF-8 or as Excel's Unicode Text"
-        )
-    problem = (
-        "replacement characters (U+FFFD): text already damaged by an earlier conversion"
-        if "\ufffd" in text
-        else "UTF-8 text that was read in another encoding and saved again"
-        if _mojibake(text)
-        else "tone marks on no vowel: not Windows-1258"
-        if encoding == "cp1258"
-        and any(unicodedata.combining(c) and (i == 0 or text[i - 1] not in _VOWELS) for i, c in enumerate(text))
-        else None
-    )
-    if problem is not None:
-        raise SourceError(
-            f"table {path.name}: read as {ENCODINGS[encoding]}, it holds {problem}; save the sheet again as UTF-8"
-        )
+    _raise_problem(path, encoding, _problem(text, encoding))
     return text, encoding
 
 
-def read_table(
-    path: Path, *, columns: dict[str, str] | None = None, info: dict[str, str] | None = None
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Headers and rows (every cell as text) of a CSV/TSV (UTF-8, UTF-16 or Windows-1258: :func:`decode_sheet`),
-    XLSX or JSONL table; ``info`` receives the ``encoding`` a CSV/TSV was read in.
+#: Bytes read at a time when a sheet is decoded as a stream (a piece then holds a few times this in text).
+_CHUNK = 1 << 18
 
-    Every way a table can be unreadable (empty, corrupt, mis-decoded, nested past reason, ...) is a
-    :class:`SourceError` naming the file. An XLSX workbook is read from the sheet that has the report
-    columns (``columns`` is the explicit ``--columns`` mapping).
+
+def _pieces(path: Path, encoding: str) -> Iterator[str]:
+    """The sheet's text, decoded and composed (NFC), in pieces that end at a line end (but the last).
+
+    Nothing composes across a line feed, so the pieces are the whole text's NFC cut at line feeds; a piece is at
+    most one chunk plus the line that straddles it.
     """
-    path = Path(path)
+    import codecs
+    import unicodedata
+
+    decoder = codecs.getincrementaldecoder(encoding)()
+    pending = ""
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            text = pending + decoder.decode(data, final=not data)
+            if not data:
+                if text:
+                    yield unicodedata.normalize("NFC", text)
+                return
+            cut = text.rfind("\n") + 1
+            if cut:
+                yield unicodedata.normalize("NFC", text[:cut])
+            pending = text[cut:]
+
+
+def _lines(path: Path, encoding: str) -> Iterator[str]:
+    """The sheet's lines as ``io.StringIO`` of the whole text gives them (ended by a line feed only)."""
+
+    for piece in _pieces(path, encoding):
+        yield from io.StringIO(piece)
+
+
+def _scan(path: Path, encoding: str) -> str | None:
+    """Decode the whole sheet once, piece by piece, and return the :func:`_problem` the whole text would have."""
+    worst: str | None = None
+    for piece in _pieces(path, encoding):
+        problem = _problem(piece, encoding)
+        if problem is not None and (worst is None or _RANK[problem[:4]] < _RANK[worst[:4]]):
+            worst = problem
+    return worst
+
+
+#: The order :func:`_problem` reports problems in, by their first letters.
+_RANK = {"nul": 0, "repl": 1, "UTF-": 2, "tone": 3}
+
+
+def _utf8_damage(path: Path) -> tuple[int, int]:
+    """(replacement characters when read as UTF-8, UTF-8 lead+continuation byte pairs), read in chunks."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    damaged = pairs = 0
+    carry = b""
+    with open(path, "rb") as handle:
+        while True:
+            data = handle.read(_CHUNK)
+            damaged += decoder.decode(data, final=not data).count("\ufffd")
+            if not data:
+                pairs += len(_UTF8_PAIR.findall(carry))
+                return damaged, pairs
+            block = carry + data
+            # a lead byte at the end may pair with the next chunk's first byte; it cannot end a pair itself
+            carry = block[-1:] if 0xC2 <= block[-1] <= 0xF4 else b""
+            pairs += len(_UTF8_PAIR.findall(block[: len(block) - len(carry)]))
+
+
+def sheet_encoding(path: Path) -> str:
+    """The encoding :func:`decode_sheet` would read the sheet in, with the same refusals, reading the file in
+    chunks: the decoded text is never held whole (a sheet can be gigabytes of report text)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    encoding = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    problem = None
+    try:
+        if encoding is None:
+            try:
+                problem, encoding = _scan(path, "utf-8"), "utf-8"
+            except UnicodeDecodeError:
+                damaged, pairs = _utf8_damage(path)
+                if damaged * 4 < pairs:  # mostly UTF-8: a few bad bytes, not a code page
+                    decode_sheet(path, path.read_bytes())  # raises, naming the byte (the file is refused anyway)
+                encoding = "cp1258"
+                problem = _scan(path, encoding)
+        else:
+            problem = _scan(path, encoding)
+    except UnicodeDecodeError:
+        decode_sheet(path, path.read_bytes())  # raises, naming the byte as the whole-text decoding does
+        raise
+    _raise_problem(path, encoding, problem)
+    return encoding
+
+
+class Table:
+    """A report table whose headers are known and whose rows are read from the file again on each :meth:`rows`.
+
+    Nothing beyond a row is held while rows are read, so a reader that needs the rows twice reads the file twice.
+    """
+
+    def __init__(self, path: Path, headers: list[str], reader, encoding: str | None = None) -> None:
+        self.path = path
+        self.headers = headers
+        self.encoding = encoding
+        self._reader = reader
+
+    def rows(self) -> Iterator[dict[str, str]]:
+        """Each data row as {header: cell text}, in the file's order."""
+        with _reading(self.path):
+            yield from self._reader()
+
+
+@contextmanager
+def _reading(path: Path):
+    """Every way a table can be unreadable as a :class:`SourceError` naming the file."""
     kind = table_kind(path)
     try:
-        if path.stat().st_size == 0:
-            raise SourceError(f"table {path.name}: the file is empty (0 bytes)")
-        if kind in ("csv", "tsv"):
-            import io
-
-            import pandas as pd
-
-            text, encoding = decode_sheet(path, path.read_bytes())
-            if info is not None:
-                info["encoding"] = ENCODINGS[encoding]
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep="\t" if kind == "tsv" else None,
-                engine="python",
-                dtype=str,
-                keep_default_na=False,
-            )
-        elif kind == "xlsx":
-            return _read_xlsx(path, columns)
-        else:
-            return _read_jsonl(path)
+        yield
     except (SourceError, SchemaError):
         raise
     except UnicodeDecodeError as exc:
@@ -243,22 +347,204 @@ def read_table(
         raise SourceError(f"table {path.name}: cannot read ({exc})") from exc
     except Exception as exc:  # zipfile.BadZipFile, openpyxl's KeyError/InvalidFileException, lxml errors, ...
         raise SourceError(f"table {path.name}: cannot read ({type(exc).__name__}: not a valid {kind} file)") from exc
-    headers = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+
+
+def open_table(path: Path, *, columns: dict[str, str] | None = None, info: dict[str, str] | None = None) -> Table:
+    """A CSV/TSV (UTF-8, UTF-16 or Windows-1258: :func:`sheet_encoding`), XLSX or JSONL table, opened for
+    streaming; ``info`` receives the ``encoding`` a CSV/TSV is read in.
+
+    Every way a table can be unreadable before its rows are read (empty, corrupt, mis-decoded, duplicate headers,
+    ...) is a :class:`SourceError` naming the file; a row that cannot be parsed is one when :meth:`Table.rows`
+    reaches it. An XLSX workbook is read from the sheet that has the report columns (``columns`` is the explicit
+    ``--columns`` mapping).
+    """
+    path = Path(path)
+    kind = table_kind(path)
+    with _reading(path):
+        if path.stat().st_size == 0:
+            raise SourceError(f"table {path.name}: the file is empty (0 bytes)")
+        if kind in ("csv", "tsv"):
+            encoding = sheet_encoding(path)
+            if info is not None:
+                info["encoding"] = ENCODINGS[encoding]
+            return _open_csv(path, kind, encoding)
+        if kind == "xlsx":
+            return _open_xlsx(path, columns)
+        return _open_jsonl(path)
+
+
+def read_table(
+    path: Path, *, columns: dict[str, str] | None = None, info: dict[str, str] | None = None
+) -> tuple[list[str], list[dict[str, str]]]:
+    """Headers and every row of a table at once (:func:`open_table`; a reader of a whole export streams)."""
+    table = open_table(path, columns=columns, info=info)
+    return table.headers, list(table.rows())
+
+
+class _Dialect(csv.Dialect):
+    """pandas' Python engine's dialect (``read_csv(engine="python")``, which read these sheets before)."""
+
+    delimiter = ","
+    quotechar = '"'
+    escapechar = None
+    doublequote = True
+    skipinitialspace = False
+    quoting = csv.QUOTE_MINIMAL
+    lineterminator = "\n"
+
+
+def _blank(record: list[str]) -> bool:
+    """A line pandas skips (``skip_blank_lines``): no field, or one field of white space."""
+    return not (len(record) > 1 or (len(record) == 1 and record[0].strip()))
+
+
+def _csv_records(path: Path, kind: str, encoding: str, delimiter: str | None) -> tuple[list[str], Iterator[list[str]]]:
+    """(header record, the other records) as pandas' Python engine splits them: a CSV's delimiter sniffed from its
+    first line, which is parsed on its own; the rest read strictly (a stray quote is an error, not text)."""
+
+    lines = _lines(path, encoding)
+    dialect = type("SheetDialect", (_Dialect,), {"delimiter": delimiter or "\t"})
+    if kind == "tsv":
+        records = csv.reader(lines, dialect=dialect, strict=True)
+        return next(records, []), records
+    first = next(lines, "")
+    return next(csv.reader(io.StringIO(first), dialect=dialect), []), csv.reader(lines, dialect=dialect, strict=True)
+
+
+def _open_csv(path: Path, kind: str, encoding: str) -> Table:
+    """A CSV/TSV read with the ``csv`` module, rows as pandas' Python engine gave them (``dtype=str``, no NA
+    values, short rows padded with empty cells, blank lines skipped); a sheet whose shape pandas would read
+    differently (a row longer than the header, which pandas takes for an index column, or an error) is read by
+    pandas itself, in chunks."""
+    delimiter = None
+    if kind == "csv":
+        first = next(_lines(path, encoding), "")
+        try:
+            delimiter = csv.Sniffer().sniff(first).delimiter
+        except csv.Error:
+            return _open_pandas(path, kind, encoding)
+    header, records = _csv_records(path, kind, encoding, delimiter)
+    width = len(header)
+    try:
+        regular = not _blank(header) and not header[0].startswith("\ufeff") and all(len(r) <= width for r in records)
+    except csv.Error:  # pandas reads every line before it checks widths: the same error, raised as it raised it
+        _pandas_frames(path, kind, encoding, None)
+        regular = False
+    if not regular:
+        return _open_pandas(path, kind, encoding)
+    headers = [(f"Unnamed: {i}" if c == "" else c).strip().lstrip("\ufeff") for i, c in enumerate(header)]
+    if _duplicates(headers):  # refused once every row was read, as when pandas read them all first
+        list(_csv_rows(path, kind, encoding, delimiter, headers))
     _refuse_duplicates(path, headers)
-    rows = [
-        {h: _cell(v) for h, v in zip(headers, values, strict=True)}
-        for values in frame.itertuples(index=False, name=None)
-    ]
-    return headers, rows
+
+    def reader() -> Iterator[dict[str, str]]:
+        return _csv_rows(path, kind, encoding, delimiter, headers)
+
+    return Table(path, headers, reader, encoding)
 
 
-def _refuse_duplicates(path: Path, headers: list[str]) -> None:
-    """Two columns of one name (pandas reads the second as ``name.1``): which one is the report is a guess."""
+def _csv_rows(
+    path: Path, kind: str, encoding: str, delimiter: str | None, headers: list[str]
+) -> Iterator[dict[str, str]]:
+    _, records = _csv_records(path, kind, encoding, delimiter)
+    for record in records:
+        if not _blank(record):
+            yield {h: _cell(v) for h, v in zip(headers, record + [""] * (len(headers) - len(record)), strict=True)}
+
+
+class _TextStream:
+    """A sheet's decoded lines as a text file for pandas (``read``/``readline``/iteration)."""
+
+    mode = "r"
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._rest = ""
+
+    def __iter__(self) -> _TextStream:
+        return self
+
+    def readline(self, size: int | None = -1) -> str:
+        if self._rest:
+            line, self._rest = self._rest, ""
+            return line
+        return next(self._lines, "")
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+    def read(self, size: int | None = -1) -> str:
+        if size is None or size < 0:
+            text = self._rest + "".join(self._lines)
+            self._rest = ""
+            return text
+        while len(self._rest) < size:
+            line = next(self._lines, "")
+            if not line:
+                break
+            self._rest += line
+        text, self._rest = self._rest[:size], self._rest[size:]
+        return text
+
+
+def _pandas_frames(path: Path, kind: str, encoding: str, chunksize: int | None) -> Any:
+    """pandas' reading of the sheet as before (its Python engine, every cell as text), over the decoded stream."""
+    import pandas as pd
+
+    options: dict[str, Any] = {
+        "sep": "\t" if kind == "tsv" else None,
+        "engine": "python",
+        "dtype": str,
+        "keep_default_na": False,
+        "chunksize": chunksize,
+    }
+    return pd.read_csv(cast(Any, _TextStream(_lines(path, encoding))), **options)
+
+
+#: Rows pandas reads at a time for a sheet it reads (:func:`_open_pandas`).
+_PANDAS_CHUNK = 2000
+
+
+def _open_pandas(path: Path, kind: str, encoding: str) -> Table:
+    """A sheet the ``csv`` reading does not match pandas on, read by pandas as before, a chunk of rows at a time."""
+    with _pandas_frames(path, kind, encoding, _PANDAS_CHUNK) as frames:
+        first = next(iter(frames), None)
+    if first is None:  # no row at all: the whole read gives the columns, as before
+        first = _pandas_frames(path, kind, encoding, None)
+    columns = list(first.columns)
+    headers = [str(c).strip().lstrip("\ufeff") for c in columns]
+    if _duplicates(headers):
+        list(_pandas_rows(path, kind, encoding, headers))
+    _refuse_duplicates(path, headers)
+
+    def reader() -> Iterator[dict[str, str]]:
+        return _pandas_rows(path, kind, encoding, headers)
+
+    return Table(path, headers, reader, encoding)
+
+
+def _pandas_rows(path: Path, kind: str, encoding: str, headers: list[str]) -> Iterator[dict[str, str]]:
+    with _pandas_frames(path, kind, encoding, _PANDAS_CHUNK) as frames:
+        for frame in frames:
+            for values in frame.itertuples(index=False, name=None):
+                yield {h: _cell(v) for h, v in zip(headers, values, strict=True)}
+
+
+def _duplicates(headers: list[str]) -> list[str]:
+    """Headers given twice (pandas reads a second ``name`` as ``name.1``, so ``name.1`` beside ``name`` is one)."""
     seen = set(headers)
-    duplicates = sorted(
+    return sorted(
         {m.group(1) for h in headers if (m := re.fullmatch(r"(.+)\.(\d+)", h)) and m.group(1) in seen}
         | {h for h in headers if headers.count(h) > 1}
     )
+
+
+def _refuse_duplicates(path: Path, headers: list[str]) -> None:
+    """Two columns of one name: which one is the report is a guess."""
+    duplicates = _duplicates(headers)
     if duplicates:
         raise SchemaError(
             f"table {path.name}: duplicate column header(s) {duplicates}; rename them so each column has one name"
@@ -278,16 +564,43 @@ def _unique_keys(path: Path, number: int):
     return hook
 
 
-def _sheet(ws) -> tuple[list[str], list[tuple]]:
-    """Header row and data rows of a worksheet; blank rows and unnamed empty columns dropped."""
-    grid = [row for row in ws.iter_rows(values_only=True) if any(_cell(v) for v in row)]
-    if not grid:
-        return [], []
-    width = max(len(row) for row in grid)
-    grid = [tuple(row) + (None,) * (width - len(row)) for row in grid]
-    keep = [i for i in range(width) if grid[0][i] is not None or any(_cell(row[i]) for row in grid[1:])]
-    headers = [_cell(grid[0][i]) or f"Unnamed: {i}" for i in keep]
-    return headers, [tuple(row[i] for i in keep) for row in grid[1:]]
+@dataclass
+class _SheetShape:
+    """What one streaming pass over a worksheet learns: its header row and which columns and rows it keeps."""
+
+    headers: list[str]
+    keep: list[int]  # columns kept: named, or holding a value below the header
+    width: int
+    rows: int  # non-blank rows below the header
+    filled: bool  # every kept cell below the header holds a value (so no formula can lack its cached value)
+
+
+def _shape(ws) -> _SheetShape:
+    """Header row and data-row shape of a worksheet; blank rows and unnamed empty columns dropped."""
+    header: tuple | None = None
+    width = rows = 0
+    shortest: int | None = None
+    valued: set[int] = set()  # columns with a value below the header
+    empty: set[int] = set()  # columns with an empty cell below the header (within the row's length)
+    for row in ws.iter_rows(values_only=True):
+        cells = [_cell(v) for v in row]
+        if not any(cells):
+            continue
+        width = max(width, len(row))
+        if header is None:
+            header = tuple(row)
+            continue
+        rows += 1
+        shortest = len(row) if shortest is None else min(shortest, len(row))
+        for i, text in enumerate(cells):
+            (valued if text else empty).add(i)
+    if header is None:
+        return _SheetShape([], [], 0, 0, True)
+    header = header + (None,) * (width - len(header))
+    keep = [i for i in range(width) if header[i] is not None or i in valued]
+    headers = [_cell(header[i]) or f"Unnamed: {i}" for i in keep]
+    filled = not any(i in empty or (shortest is not None and i >= shortest) for i in keep)
+    return _SheetShape(headers, keep, width, rows, filled)
 
 
 def _has_columns(headers: list[str], columns: dict[str, str] | None) -> bool:
@@ -298,26 +611,29 @@ def _has_columns(headers: list[str], columns: dict[str, str] | None) -> bool:
     return True
 
 
-def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], list[dict[str, str]]]:
+def _open_xlsx(path: Path, columns: dict[str, str] | None) -> Table:
     """The sheet holding the report columns (the only non-empty one, or the only one that maps).
 
     Cells are read as Excel cached them; a formula whose result was never cached (a workbook written by a
-    script, never opened in Excel) would read as empty, so such cells are refused by name.
+    script, never opened in Excel) would read as empty, so such cells are refused by name. Worksheets are read
+    as streams (``read_only``): once for their shape, then row by row.
     """
     from openpyxl import load_workbook
 
     values = load_workbook(path, read_only=True, data_only=True)
     try:
-        sheets = {ws.title: _sheet(ws) for ws in values.worksheets}
+        sheets = {ws.title: _shape(ws) for ws in values.worksheets}
     finally:
         values.close()
-    filled = {name: sheet for name, sheet in sheets.items() if sheet[0]}
+    filled = {name: shape for name, shape in sheets.items() if shape.headers}
     if not filled:
         raise SourceError(f"table {path.name}: every sheet is empty ({', '.join(map(repr, sheets))})")
-    candidates = list(filled) if len(filled) == 1 else [n for n, (h, _) in filled.items() if _has_columns(h, columns)]
+    candidates = (
+        list(filled) if len(filled) == 1 else [n for n, shape in filled.items() if _has_columns(shape.headers, columns)]
+    )
     if len(candidates) != 1:
         described = "; ".join(
-            f"{name!r}: {len(rows)} row(s), columns {headers}" for name, (headers, rows) in filled.items()
+            f"{name!r}: {shape.rows} row(s), columns {shape.headers}" for name, shape in filled.items()
         )
         which = "none has" if not candidates else f"{len(candidates)} have"
         raise SourceError(
@@ -325,21 +641,35 @@ def _read_xlsx(path: Path, columns: dict[str, str] | None) -> tuple[list[str], l
             f"({described}); keep the report on one sheet or name its columns with --columns"
         )
     name = candidates[0]
-    headers, grid = filled[name]
-    _refuse_duplicates(path, headers)
-    _refuse_uncached_formulas(path, name, headers, grid)
-    rows = [{h: _cell(v) for h, v in zip(headers, row, strict=True)} for row in grid]
-    return headers, rows
+    shape = filled[name]
+    _refuse_duplicates(path, shape.headers)
+    if not shape.filled:
+        _refuse_uncached_formulas(path, name)
+
+    def reader() -> Iterator[dict[str, str]]:
+        book = load_workbook(path, read_only=True, data_only=True)
+        try:
+            header_seen = False
+            for row in book[name].iter_rows(values_only=True):
+                if not any(_cell(v) for v in row):
+                    continue
+                if not header_seen:
+                    header_seen = True
+                    continue
+                row = tuple(row) + (None,) * (shape.width - len(row))
+                yield {h: _cell(row[i]) for h, i in zip(shape.headers, shape.keep, strict=True)}
+        finally:
+            book.close()
+
+    return Table(path, shape.headers, reader)
 
 
-def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: list[tuple]) -> None:
+def _refuse_uncached_formulas(path: Path, sheet: str) -> None:
     """SourceError naming the cells (A1 style) that hold a formula without a cached value.
 
     Only when some cell read empty (else no formula can be uncached); one streaming pass per view of the
     workbook (read-only worksheets have no cheap random access).
     """
-    if all(_cell(v) for row in grid for v in row):
-        return
     from openpyxl import load_workbook
 
     def cells(data_only: bool, keep) -> set[str]:
@@ -367,9 +697,8 @@ def _refuse_uncached_formulas(path: Path, sheet: str, headers: list[str], grid: 
         )
 
 
-def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    headers: dict[str, None] = {}
-    rows = []
+def _jsonl_objects(path: Path) -> Iterator[dict[str, str]]:
+    """Each JSONL line's object, cells as text; blank lines skipped."""
     with path.open(encoding="utf-8-sig") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
@@ -382,9 +711,21 @@ def _read_jsonl(path: Path) -> tuple[list[str], list[dict[str, str]]]:
                 raise SourceError(f"table {path.name} line {number}: JSON nested too deeply") from exc
             if not isinstance(obj, dict):
                 raise SourceError(f"table {path.name} line {number}: expected a JSON object")
-            headers.update(dict.fromkeys(str(k) for k in obj))
-            rows.append({str(k): _cell(v) for k, v in obj.items()})
-    return list(headers), [{h: row.get(h, "") for h in headers} for row in rows]
+            yield {str(k): _cell(v) for k, v in obj.items()}
+
+
+def _open_jsonl(path: Path) -> Table:
+    """Headers are every key in order of first appearance, so one pass reads them all before rows are given."""
+    headers: dict[str, None] = {}
+    for obj in _jsonl_objects(path):
+        headers.update(dict.fromkeys(obj))
+    names = list(headers)
+
+    def reader() -> Iterator[dict[str, str]]:
+        for obj in _jsonl_objects(path):
+            yield {h: obj.get(h, "") for h in names}
+
+    return Table(path, names, reader)
 
 
 def parse_columns_option(text: str | None) -> dict[str, str]:
