@@ -3,8 +3,9 @@
 A terminal's Ctrl-C reaches every process of the foreground group. Workers that took it would each print a
 ``KeyboardInterrupt`` trace, and one interrupted while holding the pool's queue lock leaves the parent waiting on a
 semaphore until a second Ctrl-C. So workers ignore SIGINT (from their first instruction: they are forked while the
-parent ignores it), the parent alone raises ``KeyboardInterrupt``, and leaving the block on any exception terminates
-the workers.
+parent only notes it, and their initializer ignores it), the parent alone raises ``KeyboardInterrupt`` (at once, or
+once the workers are forked for a Ctrl-C that came while they were), and leaving the block on any exception
+terminates the workers.
 """
 
 from __future__ import annotations
@@ -27,12 +28,17 @@ def process_pool(processes: int) -> Iterator[multiprocessing.pool.Pool]:
     block raises, closed and joined when it ends."""
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    deferred: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: deferred.append(signum)) if main else None
     try:
         pool = multiprocessing.get_context(method).Pool(processes, initializer=_ignore_interrupts)
     finally:
         if main:
             signal.signal(signal.SIGINT, previous)
+    if deferred:  # a Ctrl-C while the workers were being forked: not lost, acted on now
+        pool.terminate()
+        pool.join()
+        raise KeyboardInterrupt
     try:
         yield pool
     except BaseException:
