@@ -38,7 +38,15 @@ def _stats(folder: Path, out: Path, *options: str, **popen) -> subprocess.Popen:
         "--num-proc",
         "2",
     ]
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_as_in_a_terminal, **popen
+    )
+
+
+def _as_in_a_terminal() -> None:
+    """Ctrl-C handled as in a terminal, though pytest may run in the background, where a shell ignores it and
+    every child inherits that (a command started with Ctrl-C ignored keeps ignoring it, as it should)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _children(pid: int) -> set[int]:

@@ -29,7 +29,9 @@ def process_pool(processes: int) -> Iterator[multiprocessing.pool.Pool]:
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     main = threading.current_thread() is threading.main_thread()
     deferred: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: deferred.append(signum)) if main else None
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # started in the background: Ctrl-C is not ours
+    note = signal.SIG_IGN if ignored else (lambda signum, frame: deferred.append(signum))
+    previous = signal.signal(signal.SIGINT, note) if main else None
     try:
         pool = multiprocessing.get_context(method).Pool(processes, initializer=_ignore_interrupts)
     finally:
