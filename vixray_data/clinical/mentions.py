@@ -106,27 +106,16 @@ def find_mentions(text: str, start: int, end: int, index: TermIndex) -> list[Men
                 length, terms = cut, cue
         if tok in index.bilateral_prefix and i + 1 < len(toks):
             size, nxt = index.match(toks, i + 1)
-            if nxt and nxt[0].kind == "position" and nxt[0].value in ("apex", "base"):  # "hai đáy": both bases
+            # "hai đáy": both bases; "Hai rốn phổi đậm": both hila
+            both = nxt and (
+                (nxt[0].kind == "position" and nxt[0].value in ("apex", "base"))
+                or (nxt[0].kind == "finding" and nxt[0].headed)
+            )
+            if both:
                 stop = spans[i + size][2]
                 out.append(
                     Mention(
-                        "position",
-                        nxt[0].value,
-                        spans[i + 1][1],
-                        stop,
-                        text[spans[i + 1][1] : stop],
-                        nxt[0],
-                        " ".join(toks[i + 1 : i + 1 + size]),
-                    )
-                )
-                out.append(Mention("laterality", "bilateral", begin, spans[i][2], text[begin : spans[i][2]]))
-                i += 1 + size
-                continue
-            if nxt and nxt[0].kind == "finding" and nxt[0].headed:  # "Hai rốn phổi đậm": both hila
-                stop = spans[i + size][2]
-                out.append(
-                    Mention(
-                        "finding",
+                        nxt[0].kind,
                         nxt[0].value,
                         spans[i + 1][1],
                         stop,
