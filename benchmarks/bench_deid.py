@@ -962,7 +962,7 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
     de-identifier's fields do; each span's offsets (its first occurrence when it has none; every occurrence for a
     keep phrase) are carried into the normalised text. A value is found when every letter and digit of it lies
     inside detected spans, a phrase kept when none of its characters does."""
-    planted, found, by_tag, tag_found = Counter(), Counter(), Counter(), Counter()
+    planted, found, by_tag, tag_found, value_found = Counter(), Counter(), Counter(), Counter(), Counter()
     kept = keep = unlocatable = records = invisible = 0
     keep_by_tag, kept_by_tag, second = Counter(), Counter(), Counter()
     examples: list[str] = []
@@ -994,6 +994,7 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
                     left.append((a, b))
                 planted[category] += 1
                 found[category] += ok
+                value_found[category] += ok or _only_key_words_left(text, covered, a, b)
                 for tag in tags:
                     by_tag[tag] += 1
                     tag_found[tag] += ok
@@ -1029,6 +1030,7 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
         "records": records,
         "planted": planted,
         "found": found,
+        "value_found": value_found,
         "by_tag": by_tag,
         "tag_found": tag_found,
         "keep": keep,
@@ -1042,18 +1044,59 @@ def score_blind(path: Path, *, show: int = 0, show_flags: int = 0) -> dict:
     }
 
 
+#: Words a blind writer may mark as part of a value that identify nothing once the value is gone: an age's unit,
+#: a date's weekday and time of day (``___ tuổi``, ``thứ Hai ___``, ``sáng ___``), folded.
+_KEY_WORDS = frozenset(
+    [
+        "tuoi",
+        "ngay",
+        "thu",
+        "hai",
+        "ba",
+        "tu",
+        "nam",
+        "sau",
+        "bay",
+        "chu",
+        "nhat",
+        "sang",
+        "trua",
+        "chieu",
+        "toi",
+        "dem",
+        "hom",
+        "luc",
+        "vao",
+    ]
+)
+
+
+def _only_key_words_left(text: str, covered: bytearray, a: int, b: int) -> bool:
+    """Is every word of the value that the scrub left one of :data:`_KEY_WORDS` (the value itself taken)?"""
+    left = "".join(c if not covered[k] else " " for k, c in zip(range(a, b), text[a:b], strict=True))
+    words_left = [fold(w) for w in re.findall(r"[^\W_]+", left)]
+    return bool(words_left) and all(w in _KEY_WORDS for w in words_left)
+
+
 def print_blind(result: dict) -> None:
-    planted, found = result["planted"], result["found"]
+    planted, found, value_found = result["planted"], result["found"], result["value_found"]
     total_p, total_f = sum(planted.values()), sum(found.values())
+    total_v = sum(value_found.values())
     print(
         f"blind set: {result['records']} texts, {total_p} PHI values, {result['keep']} phrases to keep "
         f"({result['unlocatable']} phrases not found verbatim in their text, not scored)\n"
     )
-    print("| category | values | found | recall |")
-    print("|---|---:|---:|---:|")
+    print("found: every letter and digit the writer marked was taken; value taken: what is left of it is only an")
+    print("age's unit, a weekday or a time of day (``___ tuổi``, ``thứ Hai ___``)\n")
+    print("| category | values | found | recall | value taken | recall |")
+    print("|---|---:|---:|---:|---:|---:|")
     for category in sorted(planted):
-        print(f"| {category} | {planted[category]} | {found[category]} | {found[category] / planted[category]:.4f} |")
-    print(f"| **all** | {total_p} | {total_f} | **{total_f / max(total_p, 1):.4f}** |\n")
+        n, f, v = planted[category], found[category], value_found[category]
+        print(f"| {category} | {n} | {f} | {f / n:.4f} | {v} | {v / n:.4f} |")
+    print(
+        f"| **all** | {total_p} | {total_f} | **{total_f / max(total_p, 1):.4f}** | {total_v} | "
+        f"**{total_v / max(total_p, 1):.4f}** |\n"
+    )
     print("| tag | values | found | recall | phrases to keep | kept |")
     print("|---|---:|---:|---:|---:|---:|")
     for tag in sorted(set(result["by_tag"]) | set(result["keep_by_tag"])):

@@ -115,3 +115,19 @@ def test_ages_above_89_in_words_are_replaced(text, expected):
 )
 def test_numbers_that_only_look_like_dates_stay(text):
     assert scrubbed(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Chụp lúc 7h 22/10/2023, phim thẳng.", "Chụp lúc ___, phim thẳng."),
+        ("Đọc lúc 16:40 03-11-2022 tại khoa.", "Đọc lúc ___ tại khoa."),
+        ("Prior film dated 11/27/2022 shows no change.", "Prior film dated ___ shows no change."),
+    ],
+)
+def test_a_time_before_a_date_and_a_month_first_date_are_taken_whole(text, expected):
+    assert scrubbed(text) == expected
+
+
+def test_a_month_first_reading_needs_a_day_that_cannot_be_a_month():
+    assert scrubbed("Tổn thương 2/3 trên phổi phải, tỷ lệ 1/2.") == "Tổn thương 2/3 trên phổi phải, tỷ lệ 1/2."

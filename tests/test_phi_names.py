@@ -154,3 +154,30 @@ def test_clinical_vocabulary_wins_over_a_family_name_reading(text):
 def test_capitals_without_diacritics_keep_the_clinical_text_and_lose_the_name():
     text = "BN TRAN VAN KHOANG: TRAN KHI MANG PHOI PHAI, VOM HOANH PHAI DET."
     assert scrubbed(text) == "BN ___: TRAN KHI MANG PHOI PHAI, VOM HOANH PHAI DET."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Tech: Khang. PA view, good inspiration.", "Tech: ___. PA view, good inspiration."),
+        ("Người nhà (cháu): Quyên, gọi lại sau.", "Người nhà (cháu): ___, gọi lại sau."),
+        ("Tên thường gọi: Út Mập; ho khan.", "Tên thường gọi: ___; ho khan."),
+        ("Bs Nhan doc phim, ko TDMP.", "Bs ___ doc phim, ko TDMP."),
+    ],
+)
+def test_roles_with_a_bracketed_relation_or_an_english_label_anchor_the_name(text, expected):
+    assert scrubbed(text) == expected
+
+
+def test_a_capitalised_word_then_thị_then_a_given_name_is_a_womans_name_whatever_her_family_name():
+    assert scrubbed("Khám cho Đàm Thị Nguyệt, ho 2 tuần.") == "Khám cho ___, ho 2 tuần."
+    assert scrubbed("Giảm Thị Lực Hai Bên, Không Sốt, Ho Khan.") == "Giảm Thị Lực Hai Bên, Không Sốt, Ho Khan."
+
+
+def test_dr_in_capitals_in_a_mixed_case_report_is_the_radiography_system():
+    assert scrubbed("Chụp DR. Phổi hai bên sáng đều.") == "Chụp DR. Phổi hai bên sáng đều."
+    assert scrubbed("Dr. Khoa đọc phim.") == "Dr. ___ đọc phim."
+
+
+def test_symptoms_in_a_title_case_clause_are_not_names():
+    assert scrubbed("Ông Lữ Văn Tài, Phường 4; Khó Thở, Phù Chân.") == "___; Khó Thở, Phù Chân."

@@ -101,3 +101,23 @@ def test_case_numbers_are_found(text, expected):
 )
 def test_an_age_a_measure_or_a_count_after_bệnh_nhân_is_no_case_number(text):
     assert scrubbed(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Phiếu chuyển số 48/GCV ngày trước.", "Phiếu chuyển số ___ ngày trước."),
+        ("Theo công văn 207/SYT-NVY, chụp lại.", "Theo công văn ___, chụp lại."),
+        ("Mã phiếu XN-ĐT-77120 đã in.", "Mã phiếu ___ đã in."),
+        ("Mã tuyến dưới 318-560412 kèm phim.", "Mã tuyến dưới ___ kèm phim."),
+        ("Gọi 028 3927 1145 - 318 khi cần.", "Gọi ___ khi cần."),
+        ("SĐT con: 09O8 776 214.", "SĐT con: ___."),
+    ],
+)
+def test_document_numbers_multi_part_codes_extensions_and_disguised_phones_are_found(text, expected):
+    assert scrubbed(text) == expected
+
+
+@pytest.mark.parametrize("text", ["Theo dõi 2019-2024 không đổi.", "Chiếm 1/3 dưới, COVID-19, SARS-CoV-2, L4-L5."])
+def test_year_spans_fractions_and_clinical_codes_stay(text):
+    assert scrubbed(text) == text

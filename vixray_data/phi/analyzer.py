@@ -142,6 +142,17 @@ def _titled(text: str, start: int) -> bool:
     return word in words()["titles"] and word not in words()["titles_weak"]
 
 
+def _titled_name(span: Span, text: str) -> bool:
+    """A capitalised name right after a title in a sentence whose capitals mean something (``BS Nhan doc``): the
+    title says it is a name, so a clinical word spelt the same without diacritics does not take it back."""
+    return (
+        span.category == "name"
+        and text[span.start : span.start + 1].isupper()
+        and _titled(text, span.start)
+        and not case_uninformative(text, span.start)
+    )
+
+
 def _all_clinical(name: str, offset: int, allowed: _Allowed) -> bool:
     """Is every word of ``name`` clinical (inside an allowed phrase, or a word of the lexicon, read without
     diacritics when written without), and is it not shaped like a name (a family name, then Văn or Thị)?"""
@@ -192,7 +203,7 @@ def merge(spans: Iterable[Span], text: str, allowed: Iterable[tuple[int, int]] =
     found = [_trim(s, text, index) if s.category in ("name", "address") and index else s for s in distinct]
     if index:
         found = [s for s in (_clinical_first(s, text, index) for s in found) if s is not None]
-    kept = [s for s in found if s.end > s.start and not index.contains(s.start, s.end)]
+    kept = [s for s in found if s.end > s.start and (not index.contains(s.start, s.end) or _titled_name(s, text))]
     kept.sort(key=lambda s: (s.start, -(s.end - s.start), _RANK.get(s.category, 99)))
     out: list[Span] = []
     for span in kept:

@@ -50,7 +50,7 @@ def _regexes() -> dict[str, re.Pattern]:
         "ipv6": re.compile(r"(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE),
         "url": re.compile(
             r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
-            r"info|io)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"
+            r"info|io|me)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"
         ),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
@@ -67,7 +67,7 @@ def _regexes() -> dict[str, re.Pattern]:
     }
 
 
-_DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io)\b")
+_DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io|me)\b")
 _VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
 _DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\sat\s|\s@\s|\{\s*at\s*\}")
 

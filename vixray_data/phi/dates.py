@@ -45,11 +45,14 @@ _LED_BY_DIGIT = (
     rf"(?<![^\W_]){_D}\s*thang\s*{_M}(?![\d])(?:\s*(?:nam|/|-)\s*(?:{_Y}|{_Y2}))?",
     # 03/2023 (month/year)
     rf"{_B}(?:0[1-9]|1[0-2])\s?/\s?{_Y}{_A}",
+    # 02/14/2024: month first, when the day cannot be a month (an English-style report)
+    rf"{_B}{_M}/(?:1[3-9]|2\d|3[01])/{_Y}{_A}",
     # 12 March 2023
     rf"(?<![^\W_]){_D}(?:st|nd|rd|th)?\s+{_MONTHS_EN}\.?(?:,?\s+{_Y})?(?![\w])",
-    # times: 08h30, 8h, 14g30, 08:30, 8 giờ 30
-    rf"(?<![\w:.,]){_TIME}(?![\d:])",
 )
+#: Times (08h30, 8h, 14g30, 08:30, 8 giờ 30) on their own: a time before a date ("15h 09/05/2024") would
+#: otherwise take the date's day and hide the rest of it from the leftmost match.
+_TIMES = rf"(?<![\w:.,]){_TIME}(?![\d:])"
 #: Patterns that start with a word: tháng 3/2023, T3/2023, tháng 03 năm 2023, March 12, 2023.
 _LED_BY_WORD = (
     rf"(?<![^\W_])(?:thang|t)\s*\.?\s*{_M}\s*(?:nam|/|-|\.)\s*(?:{_Y}|{_Y2}){_A}",
@@ -63,6 +66,7 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
     dates = (
         re.compile(rf"(?=\d)(?:{'|'.join(_LED_BY_DIGIT)})"),
         re.compile(rf"(?=[tjfmasond])(?:{'|'.join(_LED_BY_WORD)})"),
+        re.compile(rf"(?=\d){_TIMES}"),
     )
     # a day and a month; a day range before them is part of it ("12-15/9"), so a dash may stand before the day
     day_month = re.compile(
@@ -81,7 +85,7 @@ def _regexes() -> tuple[tuple[re.Pattern, ...], re.Pattern, re.Pattern, re.Patte
 _NUMBERING = re.compile(
     r"(?:xuong suon|suon|cung sau|cung truoc|cung ben|cung|dot song|dot|do|lan|giai doan|type|"
     r"loai|nhom|khoang lien suon|lien suon|khe|phan thuy|tang|lop|bac|kich thuoc|"
-    r"duong kinh)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$"
+    r"duong kinh|ty le|ti le|chiem|ratio)\s*(?:\d{1,2}\s*(?:,|va|-|–)\s*)*$"
 )
 #: ... units after a range, with their diacritics ("ở nhà" is no "ổ"), matched on the lower-cased text.
 _UNIT_AFTER = re.compile(

@@ -10,7 +10,9 @@ A span is a name when
   is also a word, only văn/thị: ``cao văn tâm``);
 * words match the lists with their diacritics, or without when written without any (``Nguyen`` is Nguyễn,
   ``không`` is not Khổng);
-* or it is a family name run together with capitalised parts (``TranThiHoa``, ``NguyenVanAn``).
+* or it is a family name run together with capitalised parts (``TranThiHoa``, ``NguyenVanAn``);
+* or, in a sentence whose capitals mean something, it is a capitalised word, ``Thị`` and a capitalised given
+  name (``Thông Thị Lan``): only a woman's name is built so, whatever its family name.
 A name with no listed family name and no title (``An đến khám``) is not found: see the README.
 """
 
@@ -35,6 +37,9 @@ from .spans import (
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Loan" is one word
 _MAX_WORDS = 5
+#: Titles that, written in capitals in a mixed-case sentence, are the radiography system ("DR"), not a person's.
+_EQUIPMENT = frozenset({"DR"})
+_THI_NAME = re.compile(r"(?<![^\W_])[A-ZĐ][^\W\d_]*\s+Thị(?:\s+[A-ZĐ][^\W\d_]*){1,2}(?![^\W_])")
 _RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset(
@@ -72,8 +77,12 @@ _STOP = frozenset(
 )
 
 
+#: A relation in brackets between a role and its colon: "Người nhà (con): Tuấn".
+_RELATION = r"(?:\([^()\n]{1,25}\)\s*:\s*)?"
+
+
 def _title_regex(phrases) -> re.Pattern:
-    return re.compile(rf"(?<![^\W_])(?:{alternation(phrases)})(?![^\W_])[\s.:]*")
+    return re.compile(rf"(?<![^\W_])(?:{alternation(phrases)})(?![^\W_])[\s.:]*{_RELATION}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,7 +92,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     titles = raw["titles"] | raw["colon_roles"]
     exact = _title_regex(titles)
     loose = _title_regex({fold_chars(t) for t in titles if " " in t})
-    colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*:\s*")
+    colon = re.compile(rf"(?:{alternation(w['colon_roles'])})\s*(?::\s*|\([^()\n]{{1,25}}\)\s*:\s*)")
     families = sorted(w["family_strong"] | w["family_weak"] | w["family_ethnic"], key=len, reverse=True)
     camel = re.compile(
         rf"(?<![^\W_])(?:{'|'.join(f.capitalize() for f in families if ' ' not in f)})"
@@ -196,6 +205,12 @@ def find_names(text: str) -> list[Span]:
     toks = _tokens(text)
     starts = {s: k for k, (s, _) in enumerate(toks)}
     spans = _titled_names(text, folded, toks, starts) + _family_names(text, folded, toks, starts)
+    if "Thị" in text:
+        spans += [
+            Span(m.start(), m.end(), NAME)
+            for m in _THI_NAME.finditer(text)
+            if not case_uninformative(text, m.start())  # "Giảm Thị Lực" in Title Case
+        ]
     if _RUN_TOGETHER.search(text):  # a small letter then a capital: the only way a run-together name looks
         camel = _patterns()[3]
         spans += [Span(m.start(), m.end(), NAME) for m in camel.finditer(base_chars(text))]
@@ -214,6 +229,12 @@ def _titled_names(text: str, folded: str, toks: list[tuple[int, int]], starts: d
         k = starts.get(a_end)
         if k is None or a_end in anchor_starts:  # "ThS.BS. An": the next word is another title
             continue
+        if (
+            text[a_start : a_start + 3].rstrip(". ") in _EQUIPMENT
+            and not case_uninformative(text, a_start)
+            and _family(text[slice(*toks[k])]) is None
+        ):
+            continue  # "Kỹ thuật số DR. Phim đạt": digital radiography, not Dr.
         j = _titled_run(text, folded, toks, k, after_colon=bool(colon.fullmatch(folded, a_start, a_end)))
         if j > k:
             spans.append(Span(toks[k][0], _end(text, toks, j), NAME))

@@ -58,7 +58,14 @@ def _regexes() -> dict[str, re.Pattern]:
 
 
 #: A code of capitals and digits: BN20240001, IM0001, XQ-23-00456, HS-2024-0042 (case kept).
-_CODE = re.compile(r"(?<![^\W_])[A-Z]{1,5}[-_/.]?\d{2,}(?:[-_/.]\d{2,})*(?![^\W_]|[-/]\d)")
+#: Codes of several letter groups count too (``CĐ-XQ-99810``, ``BV-HD-2024-008812``).
+_CODE = re.compile(r"(?<![^\W_])(?:[A-ZĐ]{1,5}[-_/.])*[A-ZĐ]{1,5}[-_/.]?\d{2,}(?:[-_/.]\d{2,})*(?![^\W_]|[-/]\d)")
+#: A document's number: digits, a slash, its office's letters (``125/GCV``, ``312/QĐ-TTPY``; not ``1/3``).
+_DOCUMENT = re.compile(r"(?<![\w/.-])\d{1,6}/(?:\d{4}/)?[A-ZĐ]{2,}(?:-[A-ZĐ]{2,})*(?![^\W_])")
+#: A phone's extension after a dash (``024 3869 3731 - 2205``).
+_EXTENSION_TAIL = re.compile(r"\s?[-–]\s?\d{3,5}(?![\w]|[.,]\d)")
+#: A letter O written for a zero inside a digit run (``09O3 12 34 56``).
+_O_FOR_ZERO = re.compile(r"(?<=\d)[Oo](?=\d)")
 
 
 def _digits(text: str) -> int:
@@ -68,9 +75,10 @@ def _digits(text: str) -> int:
 def find_phones(text: str) -> list[Span]:
     if not text or not has_digit(text):
         return []
-    folded = fold_chars(text)
+    folded = _O_FOR_ZERO.sub("0", fold_chars(text))
     r = _regexes()
     spans = [Span(m.start(), m.end(), PHONE) for m in r["phone"].finditer(folded) if 9 <= _digits(m.group(0)) <= 12]
+    spans = [Span(s.start, m.end(), PHONE) if (m := _EXTENSION_TAIL.match(folded, s.end)) else s for s in spans]
     spans += [
         Span(m.start(), m.end(), PHONE) for m in r["phone_intl"].finditer(folded) if 8 <= _digits(m.group(0)) <= 15
     ]
@@ -117,6 +125,7 @@ def find_record_numbers(text: str, shapes: IdShapes | None = None) -> list[Span]
         for m in r["record_key"].finditer(folded)
     ]
     spans += [Span(m.start(), m.end(), RECORD) for m in _CODE.finditer(text) if _digits(m.group(0)) >= 4]
+    spans += [Span(m.start(), m.end(), RECORD) for m in _DOCUMENT.finditer(text)]
     spans += [
         Span(m.start(), m.end(), RECORD)
         for m in r["digits"].finditer(folded)

@@ -163,7 +163,7 @@ def _uninformative(text: str, start: int, end: int) -> bool:
         return True
     from .allow import clinical_words  # the lexicon's words; imported late (allow imports this module)
 
-    clinical = clinical_words()
+    clinical = clinical_words(safe=True)  # the report words too: "Sốt Cao, Ho, Thở Rít" is Title Case
     # a third of the words at least: one clinical-looking word ("Đồng" of "12 Phạm Văn Đồng, Đà Nẵng") does not
     # make a line of proper nouns Title Case
     return 3 * sum(lower_chars(w) in clinical for w in words_) >= len(words_)
