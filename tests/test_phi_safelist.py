@@ -116,6 +116,9 @@ def test_every_record_of_a_demo_export_passes():
         "Hội chứng Marfan, theo dõi phình động mạch chủ.",  # a capitalised compound with lower-case words after it
         "Kim chọc hút đúng vị trí, hút ra 800 ml dịch hồng.",  # a word that is also a family name
         "Lao phổi cũ ổn định; nốt mờ bờ múi thùy trên, đề nghị sinh thiết.",  # lower case words outside the lists
+        "Khuyết bờ dưới xương sườn 3-7 hai bên.",  # a range of ribs
+        "Hậu phẫu ngày 4, sốt 38,2°C, mổ ngày 2 không biến chứng.",  # days after an operation, a temperature
+        "BỆNH NHÂN KHẠC ĐỜM, BỎ ĂN; NÔN NHIỀU, ĐÃ BÁO KHOA.",  # words that are never names, in capitals
     ],
 )
 def test_legitimate_report_text_is_explained_by_class(text):

@@ -378,7 +378,9 @@ _LUNG_PART = re.compile(
 )
 _RANGE_TO_DATE = re.compile(r"\s?(?:-|–|đến|tới|den|toi)\s?(\d{1,2})\s?[\-/.]\s?(\d{1,2})(?!\d)", re.IGNORECASE)
 _AMOUNT = re.compile(r"\d{1,3}(?:([.,])\d{3})(?:\1\d{3})*")
-_UNIT_AFTER = re.compile(r"\s?(/\s?)?(%|[^\W\d_]+\d?(?:[-/][^\W\d_]+\d?)?)")
+_UNIT_AFTER = re.compile(r"\s?(/\s?)?(%|°\s?[CcFf]|[^\W\d_]+\d?(?:[-/][^\W\d_]+\d?)?)")
+#: A day counted from an operation ("sau mổ ngày 3", "hậu phẫu ngày 2"): a count, not a date.
+_POST_OP = re.compile(r"(?:mổ|mo|phẫu|phau|phẫu thuật|phau thuat)(?:\s+[^\W\d_]+)?\s+(?:ngày|ngay)\s*$", re.IGNORECASE)
 
 
 def _in(word: str, words: dict[str, frozenset[str]], key: str) -> bool:
@@ -446,7 +448,9 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     unit = unit_match.group(2) if unit_match else ""
     prev = _before(text, start, 3)
     last = _fold(prev[-1]) if prev else ""
-    dated = last in _DATE_WORDS
+    dated = last in _DATE_WORDS and not (
+        len(numbers) == 1 and len(run) <= 2 and _POST_OP.search(text[max(0, start - 30) : start])
+    )
     if len(numbers) == 1 and (_old_age(text, start, end, numbers[0]) or _born(prev) or _day_of_range(text, end, run)):
         return False
     if dated or _after_word_in(prev, words, "identity") or _after_word_in(prev, words, "address"):
@@ -471,18 +475,27 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     if len(numbers) == 2 and seps[0] == "/":
         return ints[0] < ints[1] <= 4 and bool(_LUNG_PART.match(after))  # 1/3 dưới phổi phải
     if all(sep == "-" for sep in seps):
-        if (
-            all(b - a == 1 for a, b in zip(ints, ints[1:], strict=False))
-            and max(ints) <= 12
-            and (len(ints) > 2 or _after_word_in(prev, words, "numbering"))
-        ):
-            return True  # ribs 10-11-12, xương sườn 6-7 (6-7 alone is a day and month)
-        return len(ints) == 2 and ints[0] < ints[1] and bool(unit) and _unit_ok(unit, numbers[1], words)
+        return _dashed_explained(ints, unit, prev, words)
     if all(sep == "," for sep in seps):
         return max(ints) <= 12 and _after_word_in(_before(text, start, 3), words, "numbering")  # xương sườn 5, 6
     if all(sep in ("x", "×") for sep in seps):
         return bool(unit) and _unit_ok(unit, "1", words)
     return False
+
+
+def _dashed_explained(ints: list[int], unit: str, prev: list[str], words: dict[str, frozenset[str]]) -> bool:
+    """Numbers joined by dashes: consecutive ribs (``10-11-12``, ``xương sườn 6-7``: 6-7 alone is a day and month),
+    a range of ribs (``xương sườn 4-8``), or a range with its unit (``2-3 mm``)."""
+    numbered = _after_word_in(prev, words, "numbering")
+    if (
+        all(b - a == 1 for a, b in zip(ints, ints[1:], strict=False))
+        and max(ints) <= 12
+        and (len(ints) > 2 or numbered)
+    ):
+        return True
+    if len(ints) == 2 and ints[0] < ints[1] <= 12 and numbered:
+        return True
+    return len(ints) == 2 and ints[0] < ints[1] and bool(unit) and _unit_ok(unit, str(ints[1]), words)
 
 
 def _number_shaped(text: str, start: int, end: int, words: dict[str, frozenset[str]]) -> bool:
