@@ -187,6 +187,10 @@ class _Workers:
 
     def __init__(self, records: Sequence[CleanRecord], workers: int, screen: TextScreen | None, verify: str) -> None:
         context = multiprocessing.get_context("fork")
+        for record in records:  # work shared by many images (the demo's anatomy), done once here and inherited
+            prepare = getattr(record.image, "prepare", None)
+            if prepare is not None:
+                prepare()
         self.records = records
         self.busy: Any = context.RawArray("i", len(records))
         self.processes: dict[int, Any] = {}
