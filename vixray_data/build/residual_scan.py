@@ -67,25 +67,29 @@ def default_detectors() -> dict[str, Detector]:
 
 _BLANK = " " * len(REDACTED)
 
-#: Distinct texts whose spans each detector keeps (least recently used dropped first): reports repeat heavily (the
-#: demo's 5,400 records hold 2,378 distinct texts), and a text's spans depend on the text alone.
-MEMO_TEXTS = 4096
+#: Characters of distinct texts whose spans a :class:`SpanMemo` keeps (least recently used dropped first): reports
+#: repeat heavily (the demo's 5,400 records hold 2,378 distinct texts), and a text's spans depend on it alone.
+MEMO_CHARS = 4_000_000
 
 
-class _Memo:
-    """A detector that remembers its spans for the last :data:`MEMO_TEXTS` distinct texts: the same answer as the
-    detector's (a pure function of the text), computed once per distinct text for the screen and the scan."""
+class SpanMemo:
+    """A detector that remembers its spans for the distinct texts it saw last (:data:`MEMO_CHARS` characters of
+    them): the same answer as ``detect`` (a pure function of the text), computed once per distinct text."""
 
-    def __init__(self, detect: Detector, size: int = MEMO_TEXTS) -> None:
-        self.detect, self.size = detect, size
+    def __init__(self, detect: Detector, chars: int = MEMO_CHARS) -> None:
+        self.detect, self.chars, self.held = detect, chars, 0
         self.spans: dict[str, list[Span]] = {}
 
     def __call__(self, text: str) -> list[Span]:
         spans = self.spans.pop(text, None)  # popped and put back: the most recently used last
         if spans is None:
             spans = self.detect(text)
-            if len(self.spans) >= self.size:
-                del self.spans[next(iter(self.spans))]
+            if len(text) > self.chars // 16:  # a text this long is rarely repeated: not kept
+                return spans
+            self.held += len(text)
+            while self.held > self.chars:
+                self.held -= len(oldest := next(iter(self.spans)))
+                del self.spans[oldest]
         self.spans[text] = spans
         return list(spans)
 
@@ -113,12 +117,14 @@ class ResidualScreen:
 
     A record with a hit becomes a ``residual_phi`` :class:`~vixray_data.records.Reject`; its hits (split, id,
     ref, column, category, detector; never the value) go to ``report`` (``--report-residual``) as they are
-    found, so the file is complete even when ``--strict`` stops the build there.
+    found, so the file is complete even when ``--strict`` stops the build there. Its detectors remember the spans
+    of the texts they read (:class:`SpanMemo`): a text repeated, or read again by the post-write scan, is not
+    analysed again.
     """
 
     def __init__(self, detectors: Mapping[str, Detector] | None = None, *, report: Path | None = None) -> None:
         detectors = default_detectors() if detectors is None else detectors
-        self.detectors: dict[str, Detector] = {name: _Memo(detect) for name, detect in detectors.items()}
+        self.detectors: dict[str, Detector] = {name: SpanMemo(detect) for name, detect in detectors.items()}
         self.report = Path(report) if report is not None else None
         self.quarantined = 0
         self.by_detector: Counter[str] = Counter({name: 0 for name in self.detectors})
