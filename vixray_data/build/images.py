@@ -9,8 +9,9 @@ checked nor encoded them), and ``--verify structure`` leaves a copy's pixels und
 of records: records reach forked workers
 through the fork (image callables need not be picklable), so the workers are forked afresh for each window of
 :data:`WINDOW` records read; at most a window of records and a few chunks of images are held, so memory stays flat
-in the number of records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at
-once, naming the record it held.
+in the number of records. What many images share (a producer's ``prepare``: the demo's anatomy) is made once in
+the main process before each fork, so the workers inherit it. A worker that dies (the OOM killer's SIGKILL, a crash
+in a decoder) fails the build at once, naming the record it held.
 """
 
 from __future__ import annotations

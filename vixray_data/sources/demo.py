@@ -327,9 +327,11 @@ class _Render:
 
 
 # -- pictures ---------------------------------------------------------------------------------------
-# A picture is drawn at the output size in three steps, all vectorised: a copy of the view's anatomy (drawn
-# once per process and size, cached), each finding drawn inside its own bounding box, then a film mottle
-# (one of a few cached low-frequency fields, flipped) and a small horizontal shift (patient positioning).
+# A picture is drawn at the output size in three steps, all vectorised: the view's anatomy (drawn once per process
+# and size, cached; the builder draws it before forking its workers: :func:`prepare`), each finding drawn inside
+# its own bounding box (only those boxes copied from the anatomy; a finding that depends on the view and side
+# alone is drawn once and kept as a layer), then a film mottle (one of a few cached low-frequency fields, four
+# flips each) added while shifting the picture horizontally (patient positioning), in one pass.
 # The PNG is written with the Up filter and zlib level 1 (run-length strategy): lossless, about 4 ms at 1024².
 
 #: Mottle fields per size (a record picks one and a flip: 32 variants), their amplitude in grey levels, and the
