@@ -149,12 +149,12 @@ class RepeatedStudySource:
 
 # -- what the one-pass build wrote -------------------------------------------------------------------------
 DEMO_DIGESTS = {
-    "README.md": "ffee938e34bf88e664e92eb9bd52b62ae468375c8d332f5e02546acbcdecb406",
-    "croissant.json": "7c321b1b70135466a969872ea4b81d542fdd5bf28aee0f8702d0d6a429555271",
-    "data/test-00000-of-00001.parquet": "a4264a9e28582a4f3d97e324728b2e9e9f1ae5ffd826ec68446a77310c7832b7",
-    "data/train-00000-of-00001.parquet": "7855454148d658fd9fccba9b88e0e5b56b6dfff3f518d90e8cc1da1c9fa26168",
-    "data/validation-00000-of-00001.parquet": "ee66ddbb4685b74556a76fb85f18ee788cd170c008a61b3e96109b543c85d0a1",
-    "manifest.json": "f8acf049ad586c3bfa48b2dcd893e5e7e7a5272ea1fa374afec6e1c8310aabe8",
+    "README.md": "8481fc9dcfc82cae44bcd15db3fd69723d7c5c6ebcfbde2ef6add49a736fbf98",
+    "croissant.json": "1118cfa638da5aa314aac47a0555fbcab7340bbef9dfa4cb052fd116b3d363fc",
+    "data/test-00000-of-00001.parquet": "8f0da86ced3c4fb6bcc2f00325badffa99f15b283b7a0a35d6775ded0456218a",
+    "data/train-00000-of-00001.parquet": "959be29d14839c17c510c9e2e87f718b273eab7ecd19a82e1fa1dbf62eb28833",
+    "data/validation-00000-of-00001.parquet": "f37bf7e1f4b8d7ab6667fec2c95251fc3f3773c672a1bafc024c2cee20c98c08",
+    "manifest.json": "7d93f2d0f0b38fb26956c9b3f711da60ebfec90720ce5ab65672d9c17e7795ba",
     "rejects.jsonl": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
 }
 EXPORT_DIGESTS = {

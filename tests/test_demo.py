@@ -141,6 +141,20 @@ def test_image_size_is_configurable_and_the_png_is_grayscale():
     assert (image.format, image.mode, image.size) == ("PNG", "L", (48, 48))
 
 
+def test_a_picture_is_the_same_whether_its_shared_parts_were_drawn_before_or_for_it():
+    from vixray_data.sources import demo
+
+    spec = ImageSpec(
+        seed=4, index=9, findings=(("consolidation", "left", None, None), ("ground_glass", None, None, None))
+    )
+    demo._anatomy.cache_clear(), demo._mottles.cache_clear()
+    first = demo.render_png(spec, 40).data  # anatomy, mottle and layers drawn for this picture
+    other = ImageSpec(seed=4, index=10, findings=(("pleural_effusion", "right", None, None),))
+    demo.render_png(other, 40)
+    demo.prepare(40)
+    assert demo.render_png(spec, 40).data == first  # from the kept drawings
+
+
 # -- pictures follow the report (same noise, one finding toggled) ---------------------------------------
 SIZE = 128
 

@@ -212,3 +212,25 @@ def test_the_post_write_scan_reads_rejects_and_manifest_with_the_recognizers_onl
     flag_all = unexplained_words(set())
     hits = residual_scan(tmp_path, {"recognizers": phi.find_phi, "safelist": flag_all})
     assert [(h["file"], h["detector"]) for h in hits] == [("data/train-00000-of-00001.parquet", "safelist")]
+
+
+def test_the_span_memo_answers_as_its_detector_once_per_distinct_text_within_its_budget():
+    calls: list[str] = []
+
+    def detect(text: str) -> list[Span]:
+        calls.append(text)
+        return [Span(0, 3, "name")] if text.startswith("Hoa") else []
+
+    memo = rs.SpanMemo(detect, chars=160)  # 160 characters of texts kept; a text over 10 characters never is
+    texts = ["Hoa đọc.", "Phổi sáng.", "Hoa đọc.", "Phổi sáng.", "Hoa đọc."]
+    assert [memo(text) for text in texts] == [[Span(0, 3, "name")], [], [Span(0, 3, "name")], [], [Span(0, 3, "name")]]
+    assert calls == ["Hoa đọc.", "Phổi sáng."]  # each distinct text analysed once
+    for n in range(19):  # 19 texts of 8 characters: the least recently used ("Phổi sáng.") goes first
+        memo(f"Tim {n:03d}.")
+    calls.clear()
+    memo("Hoa đọc."), memo("Phổi sáng.")
+    assert calls == ["Phổi sáng."]
+    memo(long := "Rốn phổi không đậm."), memo(long)
+    assert calls.count(long) == 2
+    memo("Hoa đọc.")[0:0] = [Span(5, 6, "x")]  # the caller's list is its own: the memo keeps its answer
+    assert memo("Hoa đọc.") == [Span(0, 3, "name")]

@@ -9,8 +9,9 @@ checked nor encoded them), and ``--verify structure`` leaves a copy's pixels und
 of records: records reach forked workers
 through the fork (image callables need not be picklable), so the workers are forked afresh for each window of
 :data:`WINDOW` records read; at most a window of records and a few chunks of images are held, so memory stays flat
-in the number of records. A worker that dies (the OOM killer's SIGKILL, a crash in a decoder) fails the build at
-once, naming the record it held.
+in the number of records. What many images share (a producer's ``prepare``: the demo's anatomy) is made once in
+the main process before each fork, so the workers inherit it. A worker that dies (the OOM killer's SIGKILL, a crash
+in a decoder) fails the build at once, naming the record it held.
 """
 
 from __future__ import annotations
@@ -187,6 +188,10 @@ class _Workers:
 
     def __init__(self, records: Sequence[CleanRecord], workers: int, screen: TextScreen | None, verify: str) -> None:
         context = multiprocessing.get_context("fork")
+        for record in records:  # work shared by many images (the demo's anatomy), done once here and inherited
+            prepare = getattr(record.image, "prepare", None)
+            if prepare is not None:
+                prepare()
         self.records = records
         self.busy: Any = context.RawArray("i", len(records))
         self.processes: dict[int, Any] = {}

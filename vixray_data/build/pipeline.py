@@ -33,7 +33,7 @@ from .. import __version__, card, croissant, deid, ocr, progress, schema, source
 from ..config import BuildConfig
 from ..errors import DeidError, SourceError, StrictModeError, VixrayError
 from ..manifest import Builder, Counts, Limits, Manifest, ResidualScanSummary, SplitCounts, SplitInfo
-from ..phi import ValueIndex
+from ..phi import Analyzer, Span, ValueIndex
 from ..records import CleanRecord, EncodedImage, RawRecord, Reject, SeenImages
 from ..split import SplitLabels, label_splits
 from ..writer import SplitWriter
@@ -310,6 +310,18 @@ class _Reparser(deid.Deidentifier):
         return None
 
 
+class _Settled(Analyzer):
+    """The scrub's analyzer for the second reading, when every identifying value is known: a text's spans depend on
+    the text alone then, so each distinct text is analysed once (:class:`~.residual_scan.SpanMemo`)."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        super().__init__(values=analyzer.values, shapes=analyzer.shapes)
+        self._spans = residual_scan.SpanMemo(super().find)
+
+    def find(self, text: str) -> list[Span]:
+        return self._spans(text)
+
+
 class _Streamed:
     """The second reading of the source: each record kept by the first, allow-listed again and scrubbed with every
     identifying value, tagged with its split; the references the first reading left open are noted on the way."""
@@ -384,11 +396,15 @@ def _write(
     rows = _Rows(config, writers, written, deidentifier.values)
     stream = _Streamed(source, deidentifiers, collected, labels, flight)
     bar = progress.bar(total=count, enabled=config.progress, desc="writing", unit="img")
-    with images.ImagePool(threads=threads, workers=workers, screen=screen, verify=config.verify) as pool:
-        for record, split, image, error in pool.stream(stream):
-            bar.update()
-            flight.enter("writing the row of", record.ref)
-            rows.add(record, split, image, error)
+    analyzer, deidentifier.analyzer = deidentifier.analyzer, _Settled(deidentifier.analyzer)
+    try:
+        with images.ImagePool(threads=threads, workers=workers, screen=screen, verify=config.verify) as pool:
+            for record, split, image, error in pool.stream(stream):
+                bar.update()
+                flight.enter("writing the row of", record.ref)
+                rows.add(record, split, image, error)
+    finally:
+        deidentifier.analyzer = analyzer
     bar.close()
     for split, writer in writers.items():
         flight.enter("writing the shards of", split)
