@@ -35,6 +35,7 @@ from .spans import (
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")  # "H'Loan" is one word
 _MAX_WORDS = 5
+_LETTER = r"[^\W\d_]"  # for ``alternation(not_after=...)``
 _RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset(
@@ -94,7 +95,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
 
 @functools.lru_cache(maxsize=1)
 def _family_regex() -> re.Pattern:
-    return re.compile(rf"(?<![^\W\d_])(?:{alternation(_families())})(?![^\W\d_])")
+    return re.compile(rf"(?:{alternation(_families(), not_after=_LETTER)})(?![^\W\d_])")
 
 
 @functools.lru_cache(maxsize=1)
