@@ -70,7 +70,8 @@ def _regexes() -> dict[str, re.Pattern]:
 _DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io)\b")
 _VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
 _DOTTED = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")  # what every IPv4 address holds (a quick exit)
-_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\sat\s|\s@\s|\{\s*at\s*\}")
+_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\{\s*at\s*\}")  # each opens with a bracket: fast
+_SPACED_AT = re.compile(r"(?i)\s(?:at|@)\s")
 
 
 def find_contacts(text: str) -> list[Span]:
@@ -81,7 +82,7 @@ def find_contacts(text: str) -> list[Span]:
     spans = []
     if "@" in text:
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email"].finditer(text)]
-    if "@" in text or _DISGUISED.search(text):
+    if "@" in text or _DISGUISED.search(text) or _SPACED_AT.search(text):
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email_disguised"].finditer(text)]
     if text.count(":") >= 2:
         for m in r["ipv6"].finditer(text):
