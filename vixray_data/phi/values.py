@@ -354,8 +354,9 @@ class ValueIndex:
         token)."""
         bounds, hits = self._lookup(text)
         longest: dict[int, int] = {}
+        bits = self._bits
         for i, n, lo, hi in hits:
-            if n > longest.get(i, 0) and (self._bits[lo:hi] & SCRUB).any():
+            if n > longest.get(i, 0) and any(b & SCRUB for b in bits[lo:hi].tolist()):
                 longest[i] = n
         return [Span(bounds[i][0], bounds[i + n - 1][1], VALUE) for i, n in sorted(longest.items())]
 
