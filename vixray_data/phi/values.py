@@ -298,9 +298,9 @@ class ValueIndex:
     def _starts(self, words: list[str]) -> list[int]:
         """Indices of the words that open a stored form. Whether a (folded) word does is remembered per word until
         the index changes: a report's words repeat from text to text, so most texts need no array search at all."""
-        memo = self.__dict__.get("_opens")
+        memo: tuple[np.ndarray, dict[str, bool]] | None = self.__dict__.get("_opens")
         if memo is None or memo[0] is not self._firsts or len(memo[1]) > 4 * _RECENT:
-            memo = self._opens = (self._firsts, {})
+            memo = self.__dict__["_opens"] = (self._firsts, {})
         opens = memo[1]
         new = [w for w in dict.fromkeys(words) if w not in opens]
         if new:
