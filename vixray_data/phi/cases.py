@@ -74,7 +74,7 @@ def find_case_numbers(text: str) -> list[Span]:
     return spans + _listed(text, folded, lower)
 
 
-_LIST = re.compile(r"(?<![\w.,/-])(\d{2,5})(?:\s*(?:,|va|-|–|den|hoac)\s*\d{2,5}(?![\w.,/]\d|[^\W\d_])){1,}")
+_LIST = re.compile(r"(\d(?<![\w.,/-].)\d{1,4})(?:\s*(?:,|va|-|–|den|hoac)\s*\d{2,5}(?![\w.,/]\d|[^\W\d_])){1,}")
 _RIBS = re.compile(r"(?:xuong suon|suon|cung|dot song|dot|do|lan|giai doan|type|loai|nhom|lien suon)[\s\w]{0,12}$")
 
 

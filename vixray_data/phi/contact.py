@@ -39,7 +39,7 @@ _NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/])(?!\s*[^\W\d_])
 
 @functools.lru_cache(maxsize=1)
 def _regexes() -> dict[str, re.Pattern]:
-    units = alternation(words()["admin_units"])
+    units = alternation(words()["admin_units"], not_after=r"[^\W_]")
     return {
         "email": re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
         # written around a filter: "an [at] gmail [dot] com", "an (at) bv (dot) vn", "an(a)yahoo.com", "an @ x . vn"
@@ -62,14 +62,16 @@ def _regexes() -> dict[str, re.Pattern]:
             rf"(?:(?:[Đđ]ường|[Pp]hố|[Nn]gõ|[Hh]ẻm|[Kk]iệt|[Dd]uong|[Pp]ho)\s+)?{_NAMEWORDS}"
         ),
         # unit keyword (folded) + number or capitalised name (checked in the original)
-        "unit": re.compile(rf"(?<![^\W_])(?:{units})(?![^\W\d_])\s*\.?\s*(?=[\w])"),
+        "unit": re.compile(rf"(?:{units})(?![^\W\d_])\s*\.?\s*(?=[\w])"),
         "key": keyword_regex("address_keys", r"\s*:?\s*([^\n.;]{3,120})"),
     }
 
 
 _DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io|me)\b")
 _VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
-_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\sat\s|\s@\s|\{\s*at\s*\}")
+_DOTTED = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")  # what every IPv4 address holds (a quick exit)
+_DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\{\s*at\s*\}")  # each opens with a bracket: fast
+_SPACED_AT = re.compile(r"(?i)\s(?:at|@)\s")
 
 
 def find_contacts(text: str) -> list[Span]:
@@ -80,7 +82,7 @@ def find_contacts(text: str) -> list[Span]:
     spans = []
     if "@" in text:
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email"].finditer(text)]
-    if "@" in text or _DISGUISED.search(text):
+    if "@" in text or _DISGUISED.search(text) or _SPACED_AT.search(text):
         spans += [Span(m.start(), m.end(), EMAIL) for m in r["email_disguised"].finditer(text)]
     if text.count(":") >= 2:
         for m in r["ipv6"].finditer(text):
@@ -91,7 +93,7 @@ def find_contacts(text: str) -> list[Span]:
                 spans.append(Span(m.start(), m.end(), IP))
     if "://" in text or "www." in text.lower() or _DOMAIN.search(text):
         spans += [Span(m.start(), m.end(), URL) for m in r["url"].finditer(text)]
-    if "." in text:
+    if "." in text and _DOTTED.search(text):
         spans += [
             Span(m.start(), m.end(), IP)
             for m in r["ip"].finditer(text)

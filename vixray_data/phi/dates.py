@@ -109,7 +109,7 @@ _DATE_WORDS = re.compile(
 @functools.lru_cache(maxsize=1)
 def _month_only() -> re.Pattern:
     """A month without its day: ``tháng 8``, ``giữa tháng 12`` (not a duration: ``3 tháng``)."""
-    return re.compile(rf"(?<![^\W_])thang\s*({_M})(?![\w/]|[.,:-]\d|\s*(?:tuoi|nam tuoi|\d))")
+    return re.compile(rf"t(?<![^\W_].)hang\s*({_M})(?![\w/]|[.,:-]\d|\s*(?:tuoi|nam tuoi|\d))")
 
 
 def _day_month(folded: str, lower: str, match: re.Match) -> bool:
@@ -195,7 +195,7 @@ def find_ages(text: str) -> list[Span]:
             if match.group(2) and not match.group(2)[:1].isspace():
                 end = match.end(2)  # "97t": the token as a whole
             spans.append(Span(start, end, AGE))
-    for match in _AGE_RANGE.finditer(fold_chars(text)):
+    for match in _AGE_RANGE.finditer(fold_chars(text)) if "tuoi" in fold_chars(text) else ():
         group = 1 if match.group(1) else 2
         if 89 < int(match.group(group)) < 200:
             spans.append(Span(*match.span(group), AGE))

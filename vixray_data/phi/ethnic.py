@@ -17,7 +17,7 @@ from .spans import NAME, Span, fold_chars, words
 _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
 _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"  # a capitalised word, an apostrophe syllable allowed
 _APOSTROPHE = re.compile(r"(?<![^\W_])[^\W\d_]['’][^\W\d_]+")
-_MARKED = re.compile(rf"(?<![^\W_])[YA]\s+({_CAP}(?:\s+{_CAP}){{0,3}})")
+_MARKED = re.compile(rf"[YA](?<![^\W_].)\s+({_CAP}(?:\s+{_CAP}){{0,3}})")
 #: Words after Y that make it the word y ("medicine"): Y tế, Y khoa, Y học, Y sĩ, Y đức, Y lệnh ...
 _Y_WORDS = frozenset({"te", "khoa", "hoc", "si", "duc", "lenh", "ta", "vien", "bac", "sinh", "te.", "cu"})
 

@@ -167,9 +167,11 @@ def _stop(word: str) -> bool:
 def _head(folded: bool) -> re.Pattern:
     """Facility words with their diacritics ("đền" is not "đến"), or without for text written without any."""
     heads = alternation(
-        {h for h in (words() if folded else raw_words())["facility_heads"] if fold_chars(h) != "vien"}, space=r"\s+"
+        {h for h in (words() if folded else raw_words())["facility_heads"] if fold_chars(h) != "vien"},
+        space=r"\s+",
+        not_after=r"[^\W_]",
     )
-    return re.compile(rf"(?<![^\W_])(?:{heads})(?![^\W_])")
+    return re.compile(rf"(?:{heads})(?![^\W_])")
 
 
 def _name_end(

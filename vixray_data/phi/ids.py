@@ -17,12 +17,12 @@ import re
 
 from .spans import OTHER_ID, Span, fold_chars, has_digit, keyword_regex
 
-_PLATE = re.compile(r"(?<![\w.-])\d{2}[A-Z]{1,2}\d?\s?[-.]?\s?\d{3}[.\s]?\d{1,2}(?![\w]|[.,]\d)")
-_CARD = re.compile(r"(?<![\w.-])\d{4}([\s-]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?(?![\w]|[.,]\d)")
+_PLATE = re.compile(r"\d(?<![\w.-].)\d[A-Z]{1,2}\d?\s?[-.]?\s?\d{3}[.\s]?\d{1,2}(?![\w]|[.,]\d)")
+_CARD = re.compile(r"\d(?<![\w.-].)\d{3}([\s-]?)\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?(?![\w]|[.,]\d)")
+_GROUPS = re.compile(r"\d(?<![\w.,/:-].)\d{1,5}([\s.\-])\d{2,6}(?:\1\d{1,6}){1,4}(?![\w]|[.,:/-]\d)")
 #: Two digit runs joined by a dash, eight digits or more (``175-240099``); not a span of years (``2019-2024``).
-_PAIR = re.compile(r"(?<![\w.,/:-])\d{2,6}-\d{4,8}(?![\w]|[.,:/-]\d)")
+_PAIR = re.compile(r"\d(?<![\w.,/:-].)\d{1,5}-\d{4,8}(?![\w]|[.,:/-]\d)")
 _YEARS = re.compile(r"(?:19|20)\d\d-(?:19|20)\d\d")
-_GROUPS = re.compile(r"(?<![\w.,/:-])\d{2,6}([\s.\-])\d{2,6}(?:\1\d{1,6}){1,4}(?![\w]|[.,:/-]\d)")
 
 
 @functools.lru_cache(maxsize=1)

@@ -35,11 +35,10 @@ def _regexes() -> tuple[re.Pattern, re.Pattern]:
     """(with diacritics, on lower-cased text; without, on folded text)."""
 
     def build(key_words) -> re.Pattern:
-        heads, mods, links = (
-            alternation(key_words[k], space=r"\s+") for k in ("kin_heads", "kin_modifiers", "kin_links")
-        )
+        heads = alternation(key_words["kin_heads"], space=r"\s+", not_after=r"[^\W_]")
+        mods, links = (alternation(key_words[k], space=r"\s+") for k in ("kin_modifiers", "kin_links"))
         return re.compile(
-            rf"(?<![^\W_])(?:{heads})(?![^\W_])(?:\s+(?:{mods})(?![^\W_])){{0,2}}"
+            rf"(?:{heads})(?![^\W_])(?:\s+(?:{mods})(?![^\W_])){{0,2}}"
             rf"((?:\s*[,:]?\s*(?:{links})(?![^\W_])){{0,3}})\s*[:(\"“]?\s*(?=[^\W\d_])"
         )
 

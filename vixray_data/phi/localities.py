@@ -88,8 +88,8 @@ _NOT_PLACES = frozenset(
 
 @functools.lru_cache(maxsize=1)
 def _regexes() -> re.Pattern:
-    where = alternation(raw_words()["locatives"], space=r"\s+")
-    return re.compile(rf"(?<![^\W_])(?:{where})\s+(?=[^\W\d_])")
+    where = alternation(raw_words()["locatives"], space=r"\s+", not_after=r"[^\W_]")
+    return re.compile(rf"(?:{where})\s+(?=[^\W\d_])")
 
 
 @functools.lru_cache(maxsize=2)

@@ -40,6 +40,7 @@ _MAX_WORDS = 5
 #: Titles that, written in capitals in a mixed-case sentence, are the radiography system ("DR"), not a person's.
 _EQUIPMENT = frozenset({"DR"})
 _THI_NAME = re.compile(r"(?<![^\W_])[A-ZĐ][^\W\d_]*\s+Thị(?:\s+[A-ZĐ][^\W\d_]*){1,2}(?![^\W_])")
+_LETTER = r"[^\W\d_]"  # for ``alternation(not_after=...)``
 _RUN_TOGETHER = re.compile(r"[a-zàáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ][A-ZĐ]")
 #: Words that end a lower-case name (compared with their diacritics: "từ" stops a name, "tú" does not).
 _STOP = frozenset(
@@ -103,7 +104,7 @@ def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
 
 @functools.lru_cache(maxsize=1)
 def _family_regex() -> re.Pattern:
-    return re.compile(rf"(?<![^\W\d_])(?:{alternation(_families())})(?![^\W\d_])")
+    return re.compile(rf"(?:{alternation(_families(), not_after=_LETTER)})(?![^\W\d_])")
 
 
 @functools.lru_cache(maxsize=1)

@@ -118,7 +118,8 @@ _LETTERS = re.compile(r"[^\W\d_]{2,}")
 #: Capital Latin letters (Vietnamese ones included), for a regex class.
 UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalpha() and c.isupper())
 _CAPITAL_WORD = rf"[{UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"
-_CAPITAL_RUN = re.compile(rf"(?<![^\W_]){_CAPITAL_WORD}(?:[ \-]{_CAPITAL_WORD})*(?![^\W_])")
+# the look-behind after the first capital, not before it: ``re`` then skips straight to the capitals
+_CAPITAL_RUN = re.compile(rf"[{UPPER}](?<![^\W_].)[^\W\d_]*(?:['’][^\W\d_]+)?(?:[ \-]{_CAPITAL_WORD})*(?![^\W_])")
 
 
 @functools.lru_cache(maxsize=256)
@@ -186,12 +187,17 @@ def unaccented(text: str, at: int) -> bool:
     return text[start:end].isascii()
 
 
-def alternation(phrases, *, space: str = r"[\s.]*") -> str:
-    """A regex matching any of ``phrases``, a space in one matching ``space`` (any spacing and dots).
+def alternation(phrases, *, space: str = r"[\s.]*", not_after: str | None = None) -> str:
+    r"""A regex matching any of ``phrases``, a space in one matching ``space`` (any spacing and dots).
 
     Written as a trie (``b(?:s|ac si)``): Python's ``re`` tries alternatives one by one, so a flat list
     of hundreds of phrases costs hundreds of attempts at every position; a trie costs one per character.
     Longer phrases win (every branch is greedy).
+
+    ``not_after`` (a one-character class such as ``[^\W_]``): no match right after such a character. Written
+    after each phrase's first character (``b(?<![^\W_].)...``), not as a look-behind before the trie, so the
+    pattern starts with a literal and ``re`` skips straight to the positions holding a phrase's first character
+    instead of entering the pattern at every position (the same matches, several times faster).
     """
     trie: dict = {}
     for phrase in {" ".join(str(p).split()) for p in phrases if str(p).strip()}:
@@ -199,12 +205,12 @@ def alternation(phrases, *, space: str = r"[\s.]*") -> str:
         for char in phrase:
             node = node.setdefault(char, {})
         node[""] = {}
-    return _trie(trie, space)
+    return _trie(trie, space, f"(?<!{not_after}.)" if not_after else "")
 
 
-def _trie(node: dict, space: str) -> str:
+def _trie(node: dict, space: str, lead: str = "") -> str:
     branches = [
-        (space if char == " " else re.escape(char)) + _trie(child, space)
+        (space if char == " " else re.escape(char)) + lead + _trie(child, space)
         for char, child in sorted(node.items())
         if char
     ]
@@ -216,6 +222,9 @@ def _trie(node: dict, space: str) -> str:
     return body
 
 
+_ALNUM = r"[^\W_]"  # a letter or a digit
+
+
 def keyword_regex(key: str, tail: str) -> re.Pattern:
     """``<keyword of list key>`` then ``tail``, on folded text; keywords are word-bounded."""
-    return re.compile(rf"(?<![^\W_])(?:{alternation(words()[key])})(?![^\W_]){tail}")
+    return re.compile(rf"(?:{alternation(words()[key], not_after=_ALNUM)})(?![^\W_]){tail}")

@@ -24,6 +24,7 @@ import unicodedata
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from itertools import accumulate
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 from .spans import VALUE, Span, fold_chars, lower_chars
 
 _TOKEN = re.compile(r"[^\W_]+")
+_PIECES = re.compile(r"([^\W_]+)")  # split: the gaps and, between them, the tokens
 _SPACE = re.compile(r"\s+")
 _MARK = "\x1f"  # a short separator between two tokens of one value
 
@@ -123,6 +125,10 @@ def _hash(key: str) -> int:
 @functools.lru_cache(maxsize=16384)  # a report's words repeat from text to text: hashed once each
 def _word_hash(word: str) -> int:
     return _hash("f" + word)
+
+
+#: :func:`_gap` of the separators a search meets (a few dozen distinct ones: a space, ", ", ". ", " - " ...).
+_gap_of = functools.lru_cache(maxsize=1024)(_gap)
 
 
 def _value_entries(value: str) -> tuple[dict[str, int], set[str], int]:
@@ -289,49 +295,68 @@ class ValueIndex:
 
     # -- searching -------------------------------------------------------------------------------------
 
+    def _starts(self, words: list[str]) -> list[int]:
+        """Indices of the words that open a stored form. Whether a (folded) word does is remembered per word until
+        the index changes: a report's words repeat from text to text, so most texts need no array search at all."""
+        memo: tuple[np.ndarray, dict[str, bool]] | None = self.__dict__.get("_opens")
+        if memo is None or memo[0] is not self._firsts or len(memo[1]) > 4 * _RECENT:
+            memo = self.__dict__["_opens"] = (self._firsts, {})
+        opens = memo[1]
+        new = [w for w in dict.fromkeys(words) if w not in opens]
+        if new:
+            heads = np.fromiter(map(_word_hash, new), np.uint64, len(new))
+            at = np.searchsorted(self._firsts, heads)
+            at[at >= len(self._firsts)] = 0
+            opens.update(zip(new, (self._firsts[at] == heads).tolist(), strict=True))
+        return [i for i, w in enumerate(words) if opens[w]]
+
     def _lookup(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
         """Token bounds of ``text`` and (start token, tokens, first entry, end entry) of every stored form found."""
         self._freeze()
         if not len(self._keys) or not text:
             return [], []
         folded = fold_chars(text)
-        bounds = [m.span() for m in _TOKEN.finditer(folded)]
-        if not bounds:
-            return bounds, []
-        words = [folded[s:e] for s, e in bounds]
-        heads = np.fromiter(map(_word_hash, words), np.uint64, len(words))
-        at = np.searchsorted(self._firsts, heads)
-        at[at >= len(self._firsts)] = 0
-        starts = np.flatnonzero(self._firsts[at] == heads)
-        if not len(starts):
+        pieces = _PIECES.split(folded)  # gap, word, gap, word, ..., gap
+        words, gaps = pieces[1::2], pieces[2:-1:2]  # gaps[k - 1] stands between words[k - 1] and words[k]
+        if not words:
+            return [], []
+        ends = list(accumulate(map(len, pieces)))
+        bounds = list(zip(ends[0::2], ends[1::2], strict=False))  # (start, end) of each word
+        starts = self._starts(words)
+        if not starts:
             return bounds, []
         where: list[tuple[int, int]] = []
         hashes: list[int] = []
-        for i in starts.tolist():
+        last = len(words)
+        for i in starts:
             where.append((i, 1))
-            hashes.append(int(heads[i]))
+            hashes.append(_word_hash(words[i]))
             if self._exact_words and words[i].isalpha():
                 word = text[slice(*bounds[i])]
                 where += [(i, 1), (i, 1)]
                 hashes += [_hash("l" + lower_chars(word)), _hash("e" + word)]
             key = "f" + words[i]
-            for k in range(i + 1, min(i + self._longest, len(words))):
-                key += _gap(folded[bounds[k - 1][1] : bounds[k][0]]) + words[k]
+            for k in range(i + 1, min(i + self._longest, last)):
+                key += _gap_of(gaps[k - 1]) + words[k]
                 where.append((i, k - i + 1))
                 hashes.append(_hash(key))
         query = np.array(hashes, np.uint64)
         lo = np.searchsorted(self._keys, query, "left")
-        hi = np.searchsorted(self._keys, query, "right")
-        found = np.flatnonzero(hi > lo).tolist()
-        return bounds, [(*where[j], int(lo[j]), int(hi[j])) for j in found]
+        found = np.flatnonzero(self._keys[np.minimum(lo, len(self._keys) - 1)] == query).tolist()
+        if not found:
+            return bounds, []
+        hi = np.searchsorted(self._keys, query[found], "right").tolist()
+        lo_found = lo[found].tolist()
+        return bounds, [(*where[j], lo_found[n], hi[n]) for n, j in enumerate(found)]
 
     def find(self, text: str) -> list[Span]:
         """Spans of ``text`` where a listed value occurs in a scrub spelling, token-bounded (the longest at each
         token)."""
         bounds, hits = self._lookup(text)
         longest: dict[int, int] = {}
+        bits = self._bits
         for i, n, lo, hi in hits:
-            if n > longest.get(i, 0) and (self._bits[lo:hi] & SCRUB).any():
+            if n > longest.get(i, 0) and any(b & SCRUB for b in bits[lo:hi].tolist()):
                 longest[i] = n
         return [Span(bounds[i][0], bounds[i + n - 1][1], VALUE) for i, n in sorted(longest.items())]
 
