@@ -93,6 +93,7 @@ def test_provinces_countries_and_unnamed_facilities_stay(text):
         # a province after the name, joined by a comma or a dash, and a ward in capitals
         ("Khám ở Trung tâm Y tế Sơn Động, Bắc Giang.", "Khám ở ___."),
         ("Nằm ở Bệnh viện Đa khoa Bà Rịa - Vũng Tàu hôm qua.", "Nằm ở ___ hôm qua."),
+        ("Làm ở Bệnh viện Phụ sản - nhi Hải Phòng.", "Làm ở ___."),
         ("BỊ NGÃ Ở CHỢ ĐỒNG XUÂN, PHƯỜNG ĐỒNG XUÂN; ĐAU NGỰC.", "BỊ NGÃ Ở ___; ĐAU NGỰC."),
         # a numbered district or ward in the name, a number closing it, with or without diacritics
         ("Gặp nhau ở Bệnh viện quận 5, sau đó về nhà.", "Gặp nhau ở ___, sau đó về nhà."),
@@ -152,6 +153,19 @@ def test_house_room_and_building_numbers_are_part_of_the_address(text, expected)
 )
 def test_clinical_numbers_and_unnamed_places_stay(text):
     assert scrubbed(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nằm ở Bệnh viện Bạch Mai - ổ dịch lớn.", "Nằm ở ___ - ổ dịch lớn."),
+        ("Chuyển từ bệnh viện ở Đà Nẵng về.", "Chuyển từ bệnh viện ở Đà Nẵng về."),
+        ("Khám ở Bệnh viện Đa khoa Hà Tĩnh phun khí dung.", "Khám ở ___ phun khí dung."),
+        ("Là trường hợp F1 của ca bệnh.", "Là trường hợp F1 của ca bệnh."),
+    ],
+)
+def test_a_facility_name_ends_at_a_dash_sentence_or_province(text, expected):
+    assert scrubbed(text) == expected
 
 
 def test_a_facility_stops_before_a_clinical_phrase_after_and():

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from .allow import allowed_spans
-from .places import is_coarse_place
+from .places import coarse_places_written, is_coarse_place
 from .spans import (
     FACILITY,
     UPPER,
@@ -160,6 +161,19 @@ _STOP = frozenset(
         "tuy",
         "nếu",
         "khai",
+        "đây",
+        "sang",
+        "ngay",
+        "thêm",
+        "gần",
+        "thuộc",
+        "khuya",
+        "mắc",
+        "nêu",
+        "yêu",
+        "quyết",
+        "phun",
+        "nhằm",
     }
 )
 _STOP_ASCII = frozenset(fold_chars(w) for w in _STOP)
@@ -189,6 +203,8 @@ _COUNTED = frozenset(
     | {"nhiều", "phòng", "sáng", "chiều", "tối", "đêm", "hôm", "nhân"}
 )
 _NUMBER = re.compile(r"\d{1,4}[A-Za-z]?")
+_CAPITAL_BEFORE = re.compile(rf"(?<![^\W_])([{UPPER}][^\W\d_]*) $")
+_ADMIN_HEADS = ("ubnd", "uy ban nhan dan")  # an administration: its name is its unit, no words trail it
 #: "bệnh" that opens a specialty ("Lao và bệnh phổi"), not a patient ("bệnh nhân", "bệnh nhi").
 _PATIENT = frozenset({"nhân", "nhi", "viện", "xá", "tình", "trạng"})
 
@@ -273,6 +289,7 @@ def _name_end(
     plain: bool = False,
     *,
     campus: bool = False,
+    trail_after: Callable[[list[_Token], int], bool] | None = None,
 ) -> int:
     """End of the facility name that starts after ``at`` (``at`` itself when there is none); a number right after
     the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Trung đoàn 812``; not ``phế
@@ -302,8 +319,10 @@ def _name_end(
                 named = True
                 continue
             break
-        if token.joined and not named:
-            break
+        if token.joined and not (
+            i + 1 < len(tokens) and _capital(tokens[i + 1].word) and not tokens[i + 1].joined and not _stop(word, plain)
+        ):
+            break  # after a dash a capitalised word goes on ("Phụ sản - nhi Đà Nẵng"), not "Bạch Mai - ổ dịch"
         low = lower_chars(word)
         if named and allowed is not None and (low == "và" or (plain and low == "va")):
             reach = _and_reach(tokens, i, plain, allowed)
@@ -311,18 +330,22 @@ def _name_end(
                 skip = reach
                 continue
             break
-        if _stop(word, plain) and i:
+        stop = _stop(word, plain)
+        if stop and i:
             break
         ahead = tokens[i + 1 : i + 1 + _LOOKAHEAD]
         reach = next(
             (k for k, t in enumerate(ahead) if t.joined or (_stop(t.word, plain) and not _capital(t.word))), len(ahead)
         )
+        if stop and not _leads_to_name(tokens, i + 1, i + 1 + reach):
+            break  # "quán tại phường 14", "bệnh viện ở Hà Nội": a sentence word leads to a name only
         trails = (
             named
             and not _stop(word, plain)
             and (allowed is None or token.start not in allowed.starts)
             and i - _last_capital(tokens, i) <= _TRAIL
             and trail == tokens[i - 1].end
+            and not (trail_after is not None and trail_after(tokens, i))
         )
         if any(_capital(t.word) or t.word.isdigit() for t in ahead[:reach]):
             trail = token.end if trails else trail
@@ -341,6 +364,8 @@ def _name_end(
 def _and_reach(tokens: list[_Token], i: int, plain: bool, allowed: _Clinical) -> int:
     """Index of the capitalised word a ``và`` at ``i`` leads to within the name (0 for none): over lower-case words
     of a specialty (``Lao và bệnh phổi Cần Thơ``), not over a clinical phrase, a person or a sentence."""
+    if i + 1 < len(tokens) and _opens_place(tokens[i + 1].word, tokens[i + 2].word if i + 2 < len(tokens) else ""):
+        return 0  # "Bệnh viện X và Bệnh viện Y", "huyện X và huyện Y": each is found on its own
     for k in range(i + 1, min(len(tokens), i + 1 + _LOOKAHEAD)):
         t = tokens[k]
         low = lower_chars(t.word)
@@ -354,6 +379,42 @@ def _and_reach(tokens: list[_Token], i: int, plain: bool, allowed: _Clinical) ->
         if _stop(t.word, plain) and not (low == "bệnh" and not patient):
             return 0
     return 0
+
+
+def _leads_to_name(tokens: list[_Token], start: int, end: int) -> bool:
+    """Is there a capitalised run in ``tokens[start:end]`` that is not just a province or a country?"""
+    k = next((k for k in range(start, end) if _capital(tokens[k].word)), None)
+    if k is None:
+        return False
+    run = k
+    while run < len(tokens) and _capital(tokens[run].word):
+        run += 1
+    return not is_coarse_place(" ".join(t.word for t in tokens[k:run]))
+
+
+def _opens_place(word: str, after: str) -> bool:
+    """Does ``word`` (then ``after``) open a facility or an administrative unit of its own?"""
+    one, two = fold_chars(word), fold_chars(f"{word} {after}")
+    openers = _openers()
+    if one == "vien" and _capital(word):
+        return True  # "và Viện Pasteur"
+    return one in openers or two in openers or any(h.startswith(two + " ") for h in openers)
+
+
+@functools.lru_cache(maxsize=1)
+def _openers() -> frozenset[str]:
+    w = words()
+    return frozenset(w["facility_heads"] | {u for u in w["admin_units"] if len(u) > 2}) - {"vien"}
+
+
+def _no_trail(tokens: list[_Token], i: int) -> bool:
+    """After a province or city the name is over ("Bệnh viện Đa khoa Trà Vinh phun ..."): no lower-case trail."""
+    k = i
+    while k > 0 and _capital(tokens[k - 1].word) and not tokens[k - 1].joined:
+        k -= 1
+    if k == i - 1:  # one word: as written ("Huế" is a city, "Lão" in "Bệnh viện Lão khoa" is not "Lào")
+        return lower_chars(tokens[k].word) in coarse_places_written()
+    return any(is_coarse_place(" ".join(t.word for t in tokens[j:i])) for j in range(k, i - 1))
 
 
 class _Clinical:
@@ -403,12 +464,26 @@ def find_facilities(text: str) -> list[Span]:
     clinical = _Clinical(text)
     for m_start, m_end in sorted(set(heads)):
         head = fold_chars(text[m_start:m_end])
+        if head == "truong" and folded.startswith(" hop", m_end):
+            continue  # "trường hợp F1": a case, not a school
+        before = _CAPITAL_BEFORE.search(text, 0, m_start) if " " not in head and text[m_start].isupper() else None
+        if before and not _stop(before.group(1), unaccented(text, m_start)):
+            continue  # "Nguyễn Trường Sơn": a one-word head inside a run of capitalised words is part of a name
         campus = head == "co so"
         if campus and re.search(r"(?:tren|dua vao|theo)\s+$", folded[max(0, m_start - 12) : m_start]):
             continue  # "trên cơ sở 2 phim": on the basis of, not a campus
         numbered = head.startswith(_NUMBERED_HEADS)
         plain = unaccented(text, m_start)
-        end = _name_end(text, folded, m_end, numbered, clinical, plain, campus=campus)
+        end = _name_end(
+            text,
+            folded,
+            m_end,
+            numbered,
+            clinical,
+            plain,
+            campus=campus,
+            trail_after=(lambda _t, _i: True) if head.startswith(_ADMIN_HEADS) else _no_trail,
+        )
         if end == m_end:
             continue
         start = m_start
@@ -417,7 +492,7 @@ def find_facilities(text: str) -> list[Span]:
             start -= len(folded[max(0, start - 50) : start]) - dept.start()
         spans.append(Span(start, _tail(text, end), FACILITY))
     for m in re.finditer(r"(?<![^\W_])Viện(?![^\W_])", text):  # "Viện Vệ sinh Dịch tễ" (not "nhập viện")
-        end = _name_end(text, folded, m.end(), False, clinical, unaccented(text, m.start()))
+        end = _name_end(text, folded, m.end(), False, clinical, unaccented(text, m.start()), trail_after=_no_trail)
         if end > m.end():
             spans.append(Span(m.start(), _tail(text, end), FACILITY))
     return spans + _english(text) + _keyed(text, folded)
@@ -476,8 +551,8 @@ def _keyed(text: str, folded: str) -> list[Span]:
         if run is None or case_uninformative(text, m.end()):
             continue
         first = lower_chars(run.group(0).split()[0])
-        if first in _person_words() or is_coarse_place(run.group(0)):
-            continue
+        if first in _person_words() or first in raw_words()["proper_not_names"] or is_coarse_place(run.group(0)):
+            continue  # "làm việc tại Khoa ...": a department is found with its facility
         allowed = allowed_spans(text[run.start() : run.end()])
         if allowed and allowed[0][0] == 0:
             continue  # "Lab: AFB âm tính": a test, not a laboratory
