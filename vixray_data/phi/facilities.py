@@ -467,7 +467,7 @@ def find_facilities(text: str) -> list[Span]:
         if head == "truong" and folded.startswith(" hop", m_end):
             continue  # "trường hợp F1": a case, not a school
         before = _CAPITAL_BEFORE.search(text, 0, m_start) if " " not in head and text[m_start].isupper() else None
-        if before and not _stop(before.group(1), unaccented(text, m_start)):
+        if before and before.group(1)[1:].islower() and not _stop(before.group(1), unaccented(text, m_start)):
             continue  # "Nguyễn Trường Sơn": a one-word head inside a run of capitalised words is part of a name
         campus = head == "co so"
         if campus and re.search(r"(?:tren|dua vao|theo)\s+$", folded[max(0, m_start - 12) : m_start]):
@@ -495,7 +495,11 @@ def find_facilities(text: str) -> list[Span]:
         end = _name_end(text, folded, m.end(), False, clinical, unaccented(text, m.start()), trail_after=_no_trail)
         if end > m.end():
             spans.append(Span(m.start(), _tail(text, end), FACILITY))
-    return spans + _english(text) + _keyed(text, folded)
+    if any(w in text for w in _ENGLISH_KINDS):
+        spans += _english(text)
+    if any(w in folded for w in ("lam viec", "cong tac", "lab", "xet nghiem", "pxn")):
+        spans += _keyed(text, folded)
+    return spans
 
 
 #: After a facility's name, the province or the ward it is in, or the building ("Trung tâm Y tế Hòa Vang, Đà Nẵng",
@@ -524,6 +528,7 @@ _ENGLISH = re.compile(
     r"(?:Hospital|Clinic|Polyclinic|Medical\s+(?:Cent(?:er|re)|Practice)|Health\s+Cent(?:er|re)|Laboratory|Lab)"
     r"(?![^\W_])((?:\s+[A-Z][^\W\d_]+){1,2}(?=\s*[),.;:]|\s*$))?"
 )
+_ENGLISH_KINDS = ("Hospital", "Clinic", "Medical", "Health", "Lab")
 _DETERMINERS = re.compile(r"(?:(?:The|A|An|This|That|Our|Your|His|Her|Their|Same|Any)\s+)*")
 
 

@@ -30,7 +30,6 @@ from .spans import (
     capital_runs,
     case_uninformative,
     fold_chars,
-    has_digit,
     lower_chars,
     raw_words,
     words,
@@ -151,7 +150,7 @@ _NEXT_PART = (
 )
 #: Parts of a premises (see the module docstring); each alternative is one shape.
 _PREMISES = re.compile(
-    rf"(?<![^\W_])(?:"
+    rf"(?<![^\W_])(?=[\dbBcCdDđĐhHkKlLnNpPqQsStT])(?:"
     rf"{_BUILDING}\s+(?:số\s+)?{_CODE}(?![^\W_])"  # nhà C5, tòa CT2, khu C, block B
     rf"|(?i:khu|lô|dãy|block|tòa|toà|tòa nhà|toà nhà|nhà số|căn hộ|căn hộ số|biệt thự số)\s+{_NUM}(?![^\W_])"
     rf"|(?i:tầng|phòng)\s+(?:(?i:số)\s+)?{_NUM}(?=\s*[,\-–]?\s*(?:{_NEXT_PART}|[{_UPPER}]))"  # phòng 1204, tòa ...
@@ -166,7 +165,7 @@ _PREMISES = re.compile(
 def find_premises(text: str) -> list[Span]:
     """Parts of a building or a lot below the street (see the module docstring): shapes a clinical text does not
     take (``khoang liên sườn 5``, ``phân thùy 6``, ``tầng trên`` have none of these words before a number)."""
-    if not text or not has_digit(text) and "khu" not in text.lower() and "nhà" not in text.lower():
+    if not text:
         return []
     return [Span(m.start(), m.end(), ADDRESS) for m in _PREMISES.finditer(text)]
 
