@@ -58,6 +58,7 @@ def test_units_and_their_abbreviations_mark_places_with_or_without_a_key(text, e
         ("Chuyển từ Hóc Môn lên tuyến trên.", "Chuyển từ ___ lên tuyến trên."),
         ("Nhà ở Yên Thành, Nghệ An.", "Nhà ở ___, Nghệ An."),
         ("Từng đi Đà Lạt, Nha Trang và Khánh Hòa.", "Từng đi ___ và Khánh Hòa."),
+        ("Tuần trước đi tham quan Mộc Châu.", "Tuần trước đi tham quan ___."),
     ],
 )
 def test_a_place_without_a_unit_word_is_found_by_where_it_stands(text, expected):
