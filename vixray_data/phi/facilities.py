@@ -466,7 +466,11 @@ def find_facilities(text: str) -> list[Span]:
         head = fold_chars(text[m_start:m_end])
         if head == "truong" and folded.startswith(" hop", m_end):
             continue  # "trường hợp F1": a case, not a school
-        before = _CAPITAL_BEFORE.search(text, 0, m_start) if " " not in head and text[m_start].isupper() else None
+        before = (
+            _CAPITAL_BEFORE.search(text, max(0, m_start - 40), m_start)
+            if " " not in head and text[m_start].isupper()
+            else None
+        )
         if before and before.group(1)[1:].islower() and not _stop(before.group(1), unaccented(text, m_start)):
             continue  # "Nguyễn Trường Sơn": a one-word head inside a run of capitalised words is part of a name
         campus = head == "co so"
