@@ -10,7 +10,7 @@ leads to more capitalised words (``Chỉnh hình và Phục hồi chức năng``
 capitalised word or a number within a few words; it stops at punctuation and at the words of a sentence (``ở``,
 ``tại``, ``ngày``, ``đã`` ...). A department before it joined by a dash or comma is part of it (``khoa Nội thận -
 Bệnh viện Đà Nẵng``); so are the province, the ward or the building after it (``..., Đà Nẵng``, ``..., nhà C5``).
-An English facility ends with its kind (``FV Hospital``); a workplace or a laboratory follows its key (``làm việc
+An English facility ends with its kind (``Lotus Hospital``); a workplace or a laboratory follows its key (``làm việc
 cho ...``, ``Lab: ...``).
 """
 
@@ -39,7 +39,7 @@ from .spans import (
 _WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+)*)")  # "TP.HCM" is one word
 _MAX_WORDS = 12
 _CAP = rf"[{UPPER}][^\W_]*(?:['’.][^\W_]+)*"
-_CAPS = rf"{_CAP}(?:[ ]{_CAP}){{0,7}}"  # a run of capitalised words ("Samsung Electronics Việt Nam")
+_CAPS = rf"{_CAP}(?:[ ]{_CAP}){{0,7}}"  # a run of capitalised words ("Minh Long Electronics Việt Nam")
 _CAPS_AT = re.compile(rf"{_CAPS}(?![^\W_])")
 _LOOKAHEAD = 5
 _TRAIL = 5  # lower-case words after the last capitalised word of a name
@@ -229,7 +229,7 @@ def _head(folded: bool) -> re.Pattern:
 
 
 class _Token:
-    """A word of a name, and whether a dash or an ampersand stands before it ("Phụ sản - Nhi", "Bar & Grill")."""
+    """A word of a name, and whether a dash or an ampersand stands before it ("Phụ sản - Nhi", "Sen & Sứ")."""
 
     __slots__ = ("end", "joined", "start", "word")
 
@@ -246,7 +246,7 @@ def _tokens(text: str, at: int) -> list[_Token]:
             m = _WORD.match(text, pos + 1)  # "Bệnh viện Bệnh nhiệt đới TP. HCM": an abbreviation's dot goes on
         joined = False
         if m is None and tokens:
-            dash = _JOINER.match(text, pos)  # "Bà Rịa - Vũng Tàu", "Phụ sản-Nhi", "Bar & Grill"
+            dash = _JOINER.match(text, pos)  # "Bà Rịa - Vũng Tàu", "Phụ sản-Nhi", "Sen & Sứ"
             if dash:
                 m, joined = _WORD.match(text, dash.end() - 1), True
         if m is None or (not joined and text[pos : m.start(1)].strip(" .")):
@@ -295,7 +295,7 @@ def _name_end(
     the facility word is its name only for ``numbered`` heads (``Bệnh viện 175``, ``Trung đoàn 812``; not ``phế
     trường 2 bên``), a number after its capitalised words closes it (``Bệnh viện Nhi Đồng 1``). The lower-case
     words after its last capitalised one end where a clinical phrase of ``allowed`` starts (``tại Bệnh viện
-    Phú Mỹ ho sốt``); ``và`` goes on to the next capitalised word (``Chỉnh hình và Phục hồi chức năng Đà Nẵng``)."""
+    Phú Mỹ ho sốt``); ``và`` goes on to the next capitalised word (``Chấn thương và Chỉnh hình Hải Phòng``)."""
     tokens = _tokens(text, at)
     end, named, trail, skip = at, False, at, 0
     for i, token in enumerate(tokens):
@@ -322,7 +322,7 @@ def _name_end(
         if token.joined and not (
             i + 1 < len(tokens) and _capital(tokens[i + 1].word) and not tokens[i + 1].joined and not _stop(word, plain)
         ):
-            break  # after a dash a capitalised word goes on ("Phụ sản - nhi Đà Nẵng"), not "Bạch Mai - ổ dịch"
+            break  # after a dash a capitalised word goes on ("Phụ sản - nhi Hải Phòng"), not "Bệnh viện X - nơi nằm"
         low = lower_chars(word)
         if named and allowed is not None and (low == "và" or (plain and low == "va")):
             reach = _and_reach(tokens, i, plain, allowed)
@@ -357,13 +357,13 @@ def _name_end(
     else:
         return end if named else at
     # Lower-case words that led to a number which closed nothing: those that may trail a name still do
-    # ("Bệnh viện Bệnh Nhiệt đới Trung ương giai đoạn 2").
+    # ("Bệnh viện Phổi trung ương giai đoạn 2").
     return max(end, trail) if named else at
 
 
 def _and_reach(tokens: list[_Token], i: int, plain: bool, allowed: _Clinical) -> int:
     """Index of the capitalised word a ``và`` at ``i`` leads to within the name (0 for none): over lower-case words
-    of a specialty (``Lao và bệnh phổi Cần Thơ``), not over a clinical phrase, a person or a sentence."""
+    of a specialty (``Lao và bệnh phổi Hà Nam``), not over a clinical phrase, a person or a sentence."""
     if i + 1 < len(tokens) and _opens_place(tokens[i + 1].word, tokens[i + 2].word if i + 2 < len(tokens) else ""):
         return 0  # "Bệnh viện X và Bệnh viện Y", "huyện X và huyện Y": each is found on its own
     for k in range(i + 1, min(len(tokens), i + 1 + _LOOKAHEAD)):
@@ -397,7 +397,7 @@ def _opens_place(word: str, after: str) -> bool:
     one, two = fold_chars(word), fold_chars(f"{word} {after}")
     openers = _openers()
     if one == "vien" and _capital(word):
-        return True  # "và Viện Pasteur"
+        return True  # "và Viện X"
     return one in openers or two in openers or any(h.startswith(two + " ") for h in openers)
 
 
@@ -408,7 +408,7 @@ def _openers() -> frozenset[str]:
 
 
 def _no_trail(tokens: list[_Token], i: int) -> bool:
-    """After a province or city the name is over ("Bệnh viện Đa khoa Trà Vinh phun ..."): no lower-case trail."""
+    """After a province or city the name is over ("Bệnh viện Đa khoa Hà Tĩnh phun ..."): no lower-case trail."""
     k = i
     while k > 0 and _capital(tokens[k - 1].word) and not tokens[k - 1].joined:
         k -= 1
@@ -472,7 +472,7 @@ def find_facilities(text: str) -> list[Span]:
             else None
         )
         if before and before.group(1)[1:].islower() and not _stop(before.group(1), unaccented(text, m_start)):
-            continue  # "Nguyễn Trường Sơn": a one-word head inside a run of capitalised words is part of a name
+            continue  # "Lê Trường Giang": a one-word head inside a run of capitalised words is part of a name
         campus = head == "co so"
         if campus and re.search(r"(?:tren|dua vao|theo)\s+$", folded[max(0, m_start - 12) : m_start]):
             continue  # "trên cơ sở 2 phim": on the basis of, not a campus
@@ -506,7 +506,7 @@ def find_facilities(text: str) -> list[Span]:
     return spans
 
 
-#: After a facility's name, the province or the ward it is in, or the building ("Trung tâm Y tế Hòa Vang, Đà Nẵng",
+#: After a facility's name, the province or the ward it is in, or the building ("Trung tâm Y tế Sơn Động, Bắc Giang",
 #: "CHỢ X, PHƯỜNG Y", "khu tập thể X, nhà C5"): one place with it.
 _TAIL_PROVINCE = re.compile(r"\s*[,\-–]\s*(?:(?i:tỉnh|thành phố|tp\.?)\s*)?(" + _CAPS + r")(?![^\W_])")
 _TAIL_PART = re.compile(
@@ -520,13 +520,13 @@ def _tail(text: str, end: int) -> int:
     while True:
         m = _TAIL_PROVINCE.match(text, end)
         if m is None or not is_coarse_place(m.group(1)):
-            m = _TAIL_PART.match(text, end)  # "Bệnh viện X, Hoàng Mai": a district alone is found as a place
+            m = _TAIL_PART.match(text, end)  # "Bệnh viện X, Cầu Giấy": a district alone is found as a place
         if m is None:
             return end
         end = m.end()
 
 
-#: An English facility: capitalised words before its kind ("FV Hospital", "Family Medical Practice Hanoi").
+#: An English facility: capitalised words before its kind ("Lotus Hospital", "Lotus Medical Practice Hanoi").
 _ENGLISH = re.compile(
     r"(?<![^\W_])((?:[A-Z][\w&'.]*\s+){1,4})"
     r"(?:Hospital|Clinic|Polyclinic|Medical\s+(?:Cent(?:er|re)|Practice)|Health\s+Cent(?:er|re)|Laboratory|Lab)"

@@ -7,9 +7,9 @@
   (``Ngọc Lâm, Long Biên, Hà Nội``);
 * listed with provinces or countries (``Cần Thơ, Sa Đéc và Vĩnh Long``): the other capitalised members;
 * the parts of a building or a lot that a unit word does not mark (:func:`find_premises`): a building's code
-  (``nhà C5``, ``tòa CT2``, ``khu 4B``, ``block B``), a floor or room joined to a building or a department
+  (``nhà C5``, ``tòa CT2``, ``khu 2A``, ``block B``), a floor or room joined to a building or a department
   (``phòng 1204, tòa ...``, ``tầng 3 khu nhà ...``), a house number before an alley or a hamlet (``số 3, ngõ 8``),
-  a numbered street (``hẻm 12 đường số 7``), a Đà Nẵng lane code (``K68 ...``), a highway (``quốc lộ 14``).
+  a numbered street (``hẻm 12 đường số 7``), a Đà Nẵng lane code (``K42 ...``), a highway (``quốc lộ 1A``).
 
 What is a province, a centrally-run city or a country is ``places.yaml``; those alone are not PHI and are never
 returned. Capitals carry the signal, so a sentence written all in capitals or in Title Case (no word in lower
@@ -156,8 +156,8 @@ _PREMISES = re.compile(
     rf"|(?i:tầng|phòng)\s+(?:(?i:số)\s+)?{_NUM}(?=\s*[,\-–]?\s*(?:{_NEXT_PART}|[{_UPPER}]))"  # phòng 1204, tòa ...
     rf"|(?i:số)\s+{_NUM}(?=\s*,\s*{_NEXT_PART})"  # số 3, ngõ 8
     rf"|(?:(?i:số|hẻm|ngõ|ngách|kiệt)\s+{_NUM}\s*,?\s+)*(?i:đường)\s+(?i:số)\s+\d{{1,3}}(?![^\W_])"  # hẻm 12 đường số 7
-    rf"|K\d{{1,4}}(?:/\d{{1,4}})*(?=\s+(?:đường\s+)?[{_UPPER}])"  # K68 Võ Văn Tần
-    rf"|(?:{_NUM}\s+)?(?i:quốc lộ|tỉnh lộ)\s+\d{{1,3}}[A-Z]?(?![^\W_])"  # 101 quốc lộ 14
+    rf"|K\d{{1,4}}(?:/\d{{1,4}})*(?=\s+(?:đường\s+)?[{_UPPER}])"  # K42 Hoàng Diệu
+    rf"|(?:{_NUM}\s+)?(?i:quốc lộ|tỉnh lộ)\s+\d{{1,3}}[A-Z]?(?![^\W_])"  # 25 quốc lộ 1A
     rf")"
 )
 
