@@ -5,7 +5,11 @@
 * before a province, a centrally-run city or a country (``Thăng Bình, Quảng Nam``; ``Long Biên, Hà Nội``;
   ``TP Tam Kỳ (tỉnh Quảng Nam)``): the capitalised words before it, and the comma-joined ones before those
   (``Ngọc Lâm, Long Biên, Hà Nội``);
-* listed with provinces or countries (``Cần Thơ, Sa Đéc và Vĩnh Long``): the other capitalised members.
+* listed with provinces or countries (``Cần Thơ, Sa Đéc và Vĩnh Long``): the other capitalised members;
+* the parts of a building or a lot that a unit word does not mark (:func:`find_premises`): a building's code
+  (``nhà C5``, ``tòa CT2``, ``khu 2A``, ``block B``), a floor or room joined to a building or a department
+  (``phòng 1204, tòa ...``, ``tầng 3 khu nhà ...``), a house number before an alley or a hamlet (``số 3, ngõ 8``),
+  a numbered street (``hẻm 12 đường số 7``), a Đà Nẵng lane code (``K42 ...``), a highway (``quốc lộ 1A``).
 
 What is a province, a centrally-run city or a country is ``places.yaml``; those alone are not PHI and are never
 returned. Capitals carry the signal, so a sentence written all in capitals or in Title Case (no word in lower
@@ -134,7 +138,36 @@ def find_localities(text: str) -> list[Span]:
             k -= 1  # "Ngọc Lâm, Long Biên, Hà Nội": the comma-joined places before it too
         spans.append(Span(runs[k][0], end, ADDRESS))
     spans += _listed(text, runs)
-    return spans
+    return spans + find_premises(text)
+
+
+_NUM = r"\d{1,4}[A-Za-z]?(?:/\d{1,4}[A-Za-z]?)*"
+_CODE = r"[A-Z]{1,3}\d{0,3}[A-Z]?(?:[-.]?\d{1,3})?"  # "C5", "CT2", "G", "B-22"
+_BUILDING = r"(?i:tòa nhà|toà nhà|tòa|toà|block|dãy nhà|dãy|lô|khu nhà|khu|nhà|biệt thự|căn hộ|căn)"
+_NEXT_PART = (
+    r"(?i:ngõ|ngách|hẻm|kiệt|đường|phố|tổ|thôn|xóm|ấp|khu|tòa|toà|lô|khối|dãy|block|nhà|chung cư|khách sạn|kđt"
+    r"|ký túc xá|ktx|khoa|quốc lộ|tỉnh lộ)(?![^\W_])"
+)
+#: Parts of a premises (see the module docstring); each alternative is one shape.
+_PREMISES = re.compile(
+    rf"(?<![^\W_])(?=[\dbBcCdDđĐhHkKlLnNpPqQsStT])(?:"
+    rf"{_BUILDING}\s+(?:số\s+)?{_CODE}(?![^\W_])"  # nhà C5, tòa CT2, khu C, block B
+    rf"|(?i:khu|lô|dãy|block|tòa|toà|tòa nhà|toà nhà|nhà số|căn hộ|căn hộ số|biệt thự số)\s+{_NUM}(?![^\W_])"
+    rf"|(?i:tầng|phòng)\s+(?:(?i:số)\s+)?{_NUM}(?=\s*[,\-–]?\s*(?:{_NEXT_PART}|[{_UPPER}]))"  # phòng 1204, tòa ...
+    rf"|(?i:số)\s+{_NUM}(?=\s*,\s*{_NEXT_PART})"  # số 3, ngõ 8
+    rf"|(?:(?i:số|hẻm|ngõ|ngách|kiệt)\s+{_NUM}\s*,?\s+)*(?i:đường)\s+(?i:số)\s+\d{{1,3}}(?![^\W_])"  # hẻm 12 đường số 7
+    rf"|K\d{{1,4}}(?:/\d{{1,4}})*(?=\s+(?:đường\s+)?[{_UPPER}])"  # K42 Hoàng Diệu
+    rf"|(?:{_NUM}\s+)?(?i:quốc lộ|tỉnh lộ)\s+\d{{1,3}}[A-Z]?(?![^\W_])"  # 25 quốc lộ 1A
+    rf")"
+)
+
+
+def find_premises(text: str) -> list[Span]:
+    """Parts of a building or a lot below the street (see the module docstring): shapes a clinical text does not
+    take (``khoang liên sườn 5``, ``phân thùy 6``, ``tầng trên`` have none of these words before a number)."""
+    if not text:
+        return []
+    return [Span(m.start(), m.end(), ADDRESS) for m in _PREMISES.finditer(text)]
 
 
 _GAP = re.compile(r"\s*[,(\-]\s*((?:tỉnh|thành phố|tp\.?)\s+)?")

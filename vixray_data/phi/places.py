@@ -36,6 +36,14 @@ def _places() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     return frozenset(names), frozenset(cities), prefixes
 
 
+@functools.lru_cache(maxsize=1)
+def coarse_places_written() -> frozenset[str]:
+    """Every listed coarse place in lower case with its diacritics: ``"lão"`` (old) is not ``"lào"`` (Laos)."""
+    raw = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
+    keys = ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
+    return frozenset(str(p).lower() for key in keys for p in raw[key])
+
+
 def coarse_places() -> frozenset[str]:
     """Every listed province, centrally-run city, country and region, as :func:`place_key` forms."""
     return _places()[0]
