@@ -17,6 +17,7 @@ hashes of its token n-grams are looked up, so its cost does not grow with the nu
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import re
@@ -44,6 +45,23 @@ _SEARCHED = 4  # the value has at least one leak-scan spelling
 
 _RECENT = 16384  # values remembered as strings to skip repeats cheaply (an institution named on every record)
 _CHUNK = 1 << 17  # forms (or values) collected before they are merged into the sorted arrays: bounds the spare memory
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim  # glibc
+    except (AttributeError, OSError):
+        return None
+
+
+def _release_freed() -> None:
+    """Give the heap's free pages back to the system after a merge. Each merge frees the arrays it replaced; below
+    glibc's (self-raising) mmap threshold they are heap blocks a little smaller than the next ones, which the heap
+    keeps resident (an index of 11 MiB took 43 MiB, 25 MiB with this)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _prefixes(digests: np.ndarray) -> np.ndarray:
@@ -248,6 +266,8 @@ class ValueIndex:
         self._firsts = np.insert(self._firsts, at[~known], firsts[~known])
         self._new_keys, self._new_vids, self._new_bits = array("Q"), array("I"), array("B")
         self._new_firsts, self._new_digests, self._new_flags = array("Q"), bytearray(), array("B")
+        if len(self._keys) >= _CHUNK:
+            _release_freed()
 
     def _merge_values(self) -> np.ndarray:
         """The values added since into :attr:`_digests` (sorted, each once) and :attr:`_flags`; the stored forms'
