@@ -188,8 +188,8 @@ class ValueIndex:
     """All identifying values of a build, searchable in one pass over a text's tokens, holding no value.
 
     ``classify`` gives each value's :data:`KEPT` / :data:`BUILDER_NUMBER` bits for the leak scan (none: every
-    value is searched everywhere). Forms are appended to flat arrays as values are added and sorted into numpy
-    arrays when the index is first searched after an addition (about 30 bytes per form).
+    value is searched everywhere). Forms are appended to flat arrays as values are added and merged into the sorted
+    numpy arrays when the index is searched or a chunk (:data:`_CHUNK`) is full: 13 bytes per form, 33 per value.
     """
 
     def __init__(self, values: Iterable[str] = (), *, classify: Callable[[str], int] | None = None) -> None:
