@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class EncodedImage:
@@ -75,12 +77,64 @@ class CleanRecord:
     ref: str  # kept in memory for messages only; never written
 
 
+class Digests:
+    """A set of lower-case SHA-256 hex digests in about 40 bytes each (a Python set of the strings takes about 140):
+    the first 64 bits as numbers and the 32 bytes, in sorted arrays, the latest ones in a small set merged in when it
+    fills. Anything else (another length, upper case) is kept as a string."""
+
+    _PENDING = 4096
+
+    def __init__(self) -> None:
+        self._pending: set[str] = set()
+        self._other: set[str] = set()
+        self._prefix = np.zeros(0, np.uint64)
+        self._digests = np.zeros((0, 32), np.uint8)
+
+    @staticmethod
+    def _raw(digest: str) -> bytes | None:
+        if len(digest) != 64:
+            return None
+        try:
+            raw = bytes.fromhex(digest)
+        except ValueError:
+            return None
+        return raw if raw.hex() == digest else None  # lower case only: ``AB…`` and ``ab…`` are two strings
+
+    def __contains__(self, digest: str) -> bool:
+        if digest in self._pending or digest in self._other:
+            return True
+        raw = self._raw(digest)
+        if raw is None or not len(self._prefix):
+            return False
+        first = int.from_bytes(raw[:8], "big")
+        lo, hi = np.searchsorted(self._prefix, first, "left"), np.searchsorted(self._prefix, first, "right")
+        return any(self._digests[k].tobytes() == raw for k in range(int(lo), int(hi)))
+
+    def add(self, digest: str) -> None:
+        if digest in self:
+            return
+        if self._raw(digest) is None:
+            self._other.add(digest)
+            return
+        self._pending.add(digest)
+        if len(self._pending) >= self._PENDING:
+            self._merge()
+
+    def _merge(self) -> None:
+        rows = np.frombuffer(b"".join(bytes.fromhex(d) for d in sorted(self._pending)), np.uint8).reshape(-1, 32)
+        prefix = np.ascontiguousarray(rows[:, :8]).view(">u8").reshape(-1).astype(np.uint64)
+        at = np.searchsorted(self._prefix, prefix)
+        self._prefix = np.insert(self._prefix, at, prefix)
+        self._digests = np.insert(self._digests, at, rows, axis=0)
+        self._pending = set()
+
+
 class SeenImages:
     """Byte- and pixel-identical duplicates across one export: the first copy is written, later ones rejected."""
 
     def __init__(self) -> None:
-        self._files: set[str] = set()
-        self._pixels: set[str] = set()
+        self._files = Digests()
+        self._pixels = Digests()
 
     def check(self, ref: str, file_digest: str | None, pixel_digest: str | None, kind: str) -> Reject | None:
         """A Reject when an earlier image had these bytes or pixels, else None (and the digests are remembered)."""

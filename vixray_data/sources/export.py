@@ -9,12 +9,15 @@ row, a corrupt or duplicate file, ...). References in rejects are pseudonymous (
 from __future__ import annotations
 
 import logging
+import os
 import re
 from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from .. import schema
 from ..config import BuildConfig
@@ -121,23 +124,23 @@ class ExportSource:
         logger.debug("%s = %s", ref, relpath)
         return ref
 
-    def _files(self) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
-        """DICOM files (found by content, whatever their name) and PNG/JPEG files of the export.
+    def _files(self) -> tuple[list[tuple[str, Path]], _ImageFiles]:
+        """DICOM files (found by content, whatever their name) and PNG/JPEG files of the export, in path order.
 
         Files reached through a symbolic link that leaves the export folder are kept aside in
         ``self._outside`` (each becomes an ``outside_export`` reject): they are never read.
         """
-        dicoms, images, other = [], [], 0
+        dicoms: list[tuple[str, Path]] = []
+        images = _ImageFiles()
+        other = 0
         self._outside: list[str] = []
         table = self._table.resolve()
         root = self._root.resolve()
-        for path in sorted(self._root.rglob("*")):
-            parts = path.relative_to(self._root).parts
-            if any(p.startswith(".") for p in parts):
-                continue
-            rel = _text_path(path.relative_to(self._root).as_posix())
+        for name, is_link in _walk(self._root):
+            path = self._root / name
+            rel = _text_path(name)
             try:
-                resolved = path.resolve()
+                resolved = path.resolve() if is_link else root / name
             except (OSError, RuntimeError):  # a symlink loop
                 resolved = None
             if resolved is None or not _within(resolved, root):  # a link (to a file or a folder) leaving the export
@@ -146,7 +149,7 @@ class ExportSource:
             if not path.is_file() or resolved == table:
                 continue
             if path.suffix.lower() in IMAGE_SUFFIXES:
-                images.append((rel, path))
+                images.append(name)
             elif path.name.upper() == "DICOMDIR":  # the media index, not an image
                 other += 1
             elif path.parent == self._root and path.suffix.lower() in tbl.TABLE_SUFFIXES:
@@ -155,18 +158,19 @@ class ExportSource:
                 dicoms.append((rel, path))
             else:
                 other += 1
+        images.freeze()
         warn = logger.warning if "other_files" not in self._stats else logger.debug  # said once: the build reads twice
         if other:
             warn("%d file(s) in the export are neither DICOM nor PNG/JPEG; ignored", other)
         self._stats["other_files"] = other
         if self._outside:
             warn("%d file(s) are links leaving the export folder; rejected unread", len(self._outside))
-        if dicoms and images:
+        if dicoms and len(images):
             raise SourceError(
                 f"{self._root}: both DICOM ({len(dicoms)}) and PNG/JPEG ({len(images)}) files found;"
                 " an export holds one kind"
             )
-        if not dicoms and not images:
+        if not dicoms and not len(images):
             raise SourceError(f"{self._root}: no DICOM, PNG or JPEG files found")
         return dicoms, images
 
@@ -276,7 +280,7 @@ class ExportSource:
         rows = self._scan()
         dicoms, images = self._files()
         self._stats["images"] = "dicom" if dicoms else "png/jpeg"
-        self._stats["image_files"] = len(dicoms or images)
+        self._stats["image_files"] = len(dicoms) or len(images)
         for rel in self._outside:
             yield Reject(self._file_ref(rel), "outside_export", "a symbolic link leaving the export folder (not read)")
         if dicoms:
@@ -284,18 +288,16 @@ class ExportSource:
         else:
             yield from self._iter_images(rows, images)
 
-    def _choose_join(self, rows: _Scan, candidates: dict, *, prefer: tuple[str, str]) -> tuple[str, str]:
-        """(table column, file attribute) matching the most rows; ties go to ``prefer``."""
-        import numpy as np
-
+    def _choose_join(self, rows: _Scan, hashed: dict[str, np.ndarray], *, prefer: tuple[str, str]) -> tuple[str, str]:
+        """(table column, file attribute) matching the most rows; ties go to ``prefer``. ``hashed``: each file
+        attribute's values as :func:`_hash` numbers."""
         best = None
-        hashed = {attr: np.fromiter(map(_hash, index), np.int64, len(index)) for attr, index in candidates.items()}
         for column in ("study_value", "file_value"):
             values = np.frombuffer(rows.study if column == "study_value" else rows.file, np.int64)
             values = values[values != 0]
             if not len(values):
                 continue
-            for attr in candidates:
+            for attr in hashed:
                 score = (int(np.isin(values, hashed[attr]).sum()), column == prefer[0], attr == prefer[1])
                 if best is None or score > best[0]:
                     best = (score, column, attr)
@@ -308,8 +310,6 @@ class ExportSource:
     def _fates(self, rows: _Scan, column: str) -> bytearray:
         """Each row's fate (:data:`_KEEP`, :data:`_NO_KEY`, :data:`_REPEATED`), a byte a row: a row whose join
         value is empty has no image; of rows with one study id, the first with a join value is kept."""
-        import numpy as np
-
         study = np.frombuffer(rows.study, np.int64)
         key = study if column == "study_value" else np.frombuffer(rows.file, np.int64)
         study = np.where(study != 0, study, np.frombuffer(rows.file, np.int64))
@@ -364,7 +364,8 @@ class ExportSource:
         infos, broken = self._read_dicom_headers(files)
         # Which header attribute (or file name) does the table's key refer to? The one matching most rows.
         candidates = _join_candidates(infos)
-        column, join = self._choose_join(rows, candidates, prefer=("study_value", "AccessionNumber"))
+        hashed = {attr: np.fromiter(map(_hash, index), np.int64, len(index)) for attr, index in candidates.items()}
+        column, join = self._choose_join(rows, hashed, prefer=("study_value", "AccessionNumber"))
         index = candidates.get(join, {})
         broken_index = {k[join]: b for b, (_, _, k) in reversed(list(enumerate(broken))) if k.get(join)}
         broken_used: set[int] = set()
@@ -430,30 +431,24 @@ class ExportSource:
             if b not in broken_used:
                 yield Reject(error.ref, error.reason, error.detail)
 
-    def _iter_images(self, rows: _Scan, files: list[tuple[str, Path]]) -> Iterator[RawRecord | Reject]:
-        index: dict[str, dict[str, int]] = {"file_path": {}, "file_name": {}, "file_stem": {}}
-        for n, (rel, _) in enumerate(files):
-            index["file_path"].setdefault(rel, n)
-            index["file_name"].setdefault(Path(rel).name, n)
-            index["file_stem"].setdefault(Path(rel).stem, n)
-        formats = Counter(IMAGE_SUFFIXES[p.suffix.lower()] for _, p in files)
-        self._stats["image_formats"] = dict(sorted(formats.items()))
-        column, join = self._choose_join(rows, index, prefer=("file_value", "file_path"))
-        used: set[int] = set()
+    def _iter_images(self, rows: _Scan, files: _ImageFiles) -> Iterator[RawRecord | Reject]:
+        self._stats["image_formats"] = files.formats()
+        column, join = self._choose_join(rows, files.hashed(), prefer=("file_value", "file_path"))
+        used = bytearray(len(files))
         for row, reject in self._duplicate_rows(rows, column):
             if reject is not None:
                 yield reject
                 continue
-            i = index[join].get(row.key)
+            i = files.find(join, row.key)
             if i is None:
                 yield Reject(f"row {row.number}", "no_image", "no image file with this name")
                 continue
-            rel, path = files[i]
+            rel, path = files.rel(i), files.path(self._root, i)
             ref = f"row {row.number} / {self._file_ref(rel)}"
-            if i in used:
+            if used[i]:
                 yield Reject(ref, "duplicate_file", "an earlier row names the same image file")
                 continue
-            used.add(i)
+            used[i] = 1
             fmt = IMAGE_SUFFIXES[path.suffix.lower()]
             try:  # header/chunk walk only: the workers decode each image once (and the builder drops duplicates)
                 texts = embedded_texts(path, fmt)
@@ -472,9 +467,9 @@ class ExportSource:
                 phi={**texts, **row.phi, **self._file_phi(rel)},
                 flags=flags,
             )
-        for i, (rel, _) in enumerate(files):
-            if i not in used:
-                yield Reject(self._file_ref(rel), "no_report", "no table row names this image file")
+        for i in range(len(files)):
+            if not used[i]:
+                yield Reject(self._file_ref(files.rel(i)), "no_report", "no table row names this image file")
 
     def summary(self) -> dict:
         """Counts and formats only: no file names, column values or paths."""
@@ -501,3 +496,104 @@ def _duplicate_kind(other: dcm.DicomInfo, first: dcm.DicomInfo) -> str:
     if other.pixel_sha256 == first.pixel_sha256:
         return "duplicate_pixels"
     return "duplicate_study"
+
+
+def _walk(root: Path) -> Iterator[tuple[str, bool]]:
+    """(path relative to ``root``, is a symbolic link) of every entry under ``root`` but hidden ones, in the order
+    of ``sorted(root.rglob("*"))`` (by path parts): each folder's entries by name, a folder before its contents.
+    Like ``rglob``, a linked folder is listed, not entered; an unreadable folder is passed over."""
+    stack: list[tuple[str, Iterator[tuple[str, bool, bool]]]] = [("", iter(_entries(root)))]
+    while stack:
+        prefix, entries = stack[-1]
+        for name, is_link, is_dir in entries:
+            rel = prefix + name
+            yield rel, is_link
+            if is_dir and not is_link:
+                stack.append((rel + "/", iter(_entries(root / rel))))
+                break
+        else:
+            stack.pop()
+
+
+def _entries(folder: Path) -> list[tuple[str, bool, bool]]:
+    """(name, is a link, is a folder when followed) of ``folder``'s entries not hidden, by name."""
+    out = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if entry.name.startswith("."):
+                    continue
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                out.append((entry.name, entry.is_symlink(), is_dir))
+    except (PermissionError, FileNotFoundError, NotADirectoryError):
+        return []
+    out.sort()
+    return out
+
+
+class _ImageFiles:
+    """The export's PNG/JPEG files in path order, a few dozen bytes each: their relative paths in one blob (file
+    system bytes) and, per join attribute (``file_path``, ``file_name``, ``file_stem``), the :func:`_hash` of each
+    file's value sorted with the files' ordinals, so that the first file in path order with a value is found as a
+    dict of value → first file would find it (candidates under one hash are compared as text)."""
+
+    ATTRS = ("file_path", "file_name", "file_stem")
+
+    def __init__(self) -> None:
+        self._blob = bytearray()
+        self._ends = array("q")
+        self._values: dict[str, array] = {attr: array("q") for attr in self.ATTRS}
+        self._sorted: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def append(self, name: str) -> None:
+        """Add the file at ``name`` (relative to the export, as the file system gives it)."""
+        self._blob += os.fsencode(name)
+        self._ends.append(len(self._blob))
+        for attr, value in zip(self.ATTRS, self._attrs(_text_path(name)), strict=True):
+            self._values[attr].append(_hash(value))
+
+    @staticmethod
+    def _attrs(rel: str) -> tuple[str, str, str]:
+        path = Path(rel)
+        return rel, path.name, path.stem
+
+    def freeze(self) -> None:
+        for attr, values in self._values.items():
+            hashes = np.frombuffer(values, np.int64)
+            order = np.argsort(hashes, kind="stable")  # equal hashes in path order
+            self._sorted[attr] = (hashes[order], order.astype(np.uint32))
+        self._values = {}
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def _name(self, i: int) -> bytes:
+        return bytes(self._blob[self._ends[i - 1] if i else 0 : self._ends[i]])
+
+    def rel(self, i: int) -> str:
+        """The file's relative path as text (see :func:`_text_path`)."""
+        return self._name(i).decode("utf-8", "replace")
+
+    def path(self, root: Path, i: int) -> Path:
+        return root / os.fsdecode(self._name(i))
+
+    def formats(self) -> dict[str, int]:
+        formats = Counter(IMAGE_SUFFIXES[Path(self.rel(i)).suffix.lower()] for i in range(len(self)))
+        return dict(sorted(formats.items()))
+
+    def hashed(self) -> dict[str, np.ndarray]:
+        """Each attribute's values as :func:`_hash` numbers (for the choice of the join)."""
+        return {attr: hashes for attr, (hashes, _) in self._sorted.items()}
+
+    def find(self, attr: str, value: str) -> int | None:
+        """The first file (in path order) whose ``attr`` is ``value``."""
+        hashes, files = self._sorted[attr]
+        h = _hash(value)
+        lo, hi = np.searchsorted(hashes, h, "left"), np.searchsorted(hashes, h, "right")
+        for i in files[lo:hi].tolist():
+            if self._attrs(self.rel(i))[self.ATTRS.index(attr)] == value:
+                return i
+        return None
