@@ -201,6 +201,22 @@ def builder_text(text: str) -> str:
 _VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
 
 
+#: Rows of text the post-write scan holds at once (a shard's text columns can be hundreds of MB).
+_SCAN_BATCH_ROWS = 1024
+
+
+def _shard_hits(shard, rel: str, split: str, detectors: Mapping[str, Detector]) -> list[dict]:
+    """The hits in one shard's text columns, column by column and in batches: memory holds a batch, not the
+    shard (a shard's text can be hundreds of MB)."""
+    found: list[dict] = []
+    for name in schema.TEXT_FIELDS:
+        for batch in shard.iter_batches(batch_size=_SCAN_BATCH_ROWS, columns=[schema.ID, name]):
+            for record, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                if text:
+                    found += _hits(rel, split, record, name, text, detectors)
+    return found
+
+
 def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None) -> list[dict]:
     """Hits of any PHI kind left in what a build wrote from data.
 
@@ -219,15 +235,9 @@ def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None)
         rel = path.relative_to(folder).as_posix()
         split = path.name.split("-")[0]
         try:
-            table = pq.read_table(path, columns=[schema.ID, *schema.TEXT_FIELDS])
+            hits += _shard_hits(pq.ParquetFile(path), rel, split, detectors)
         except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
             log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
-            continue
-        ids = table.column(schema.ID).to_pylist()
-        for name in schema.TEXT_FIELDS:
-            for record, text in zip(ids, table.column(name).to_pylist(), strict=True):
-                if text:
-                    hits += _hits(rel, split, record, name, text, detectors)
     rejects = folder / schema.REJECTS
     if rejects.is_file():
         for number, line in enumerate(rejects.read_text(encoding="utf-8").splitlines(), 1):
