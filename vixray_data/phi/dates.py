@@ -182,6 +182,11 @@ def find_dates(text: str) -> list[Span]:
     return spans
 
 
+#: The first form of the age pattern (``_regexes()[3]``), its look-behind after the first digit.
+_AGE_FIRST = re.compile(
+    r"(\d(?<![\w.,/-]\d)\d{1,2})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
+)
+
 #: The upper end of an age range: "độ tuổi từ 8-93", "tuổi từ 15-90 tuổi", "60 - 95 tuổi".
 _AGE_RANGE = re.compile(
     r"(?<![^\W_])(?:tuoi|do tuoi)\s*(?:tu)?\s*\d{1,3}\s*[-–]\s*(\d{2,3})(?![\w.,]\d|\d)"
@@ -194,7 +199,10 @@ def find_ages(text: str) -> list[Span]:
     if not text or not has_digit(text):
         return []
     spans = []
-    for match in _regexes()[3].finditer(fold_chars(text)):
+    folded = fold_chars(text)
+    # without "tuoi" or "age" only the first form can match: it alone opens with a digit, which ``re`` skips to
+    regex = _regexes()[3] if "tuoi" in folded or "age" in folded else _AGE_FIRST
+    for match in regex.finditer(folded):
         group = 1 if match.group(1) else 3
         if 89 < int(match.group(group)) < 200:
             start, end = match.span(group)
