@@ -53,6 +53,10 @@ _LED_BY_DIGIT = (
 #: Times (08h30, 8h, 14g30, 08:30, 8 giờ 30) on their own: a time before a date ("15h 09/05/2024") would
 #: otherwise take the date's day and hide the rest of it from the leftmost match.
 _TIMES = rf"(?<![\w:.,]){_TIME}(?![\d:])"
+#: Where a time can start: every form has its hour's last digit, then perhaps a space, then ``h``, ``g`` (``giờ``)
+#: or ``:``. Most texts have none, and the times pattern, which opens with look-arounds, is tried at every position
+#: of a text: it is run only from the character before the first such place.
+_TIME_AT = re.compile(r"\d\s?[hg:]")
 #: Patterns that start with a word: tháng 3/2023, T3/2023, tháng 03 năm 2023, March 12, 2023.
 _LED_BY_WORD = (
     rf"(?<![^\W_])(?:thang|t)\s*\.?\s*{_M}\s*(?:nam|/|-|\.)\s*(?:{_Y}|{_Y2}){_A}",
@@ -158,7 +162,9 @@ def find_dates(text: str) -> list[Span]:
     lower = lower_chars(text)
     dates, day_month, birth, _ = _regexes()
     spans = []
-    for match in (m for regex in dates for m in regex.finditer(folded)):
+    at = _TIME_AT.search(folded)
+    times = dates[2].finditer(folded, max(0, at.start() - 1)) if at else ()
+    for match in (*dates[0].finditer(folded), *dates[1].finditer(folded), *times):
         numbers = [int(n) for n in re.findall(r"\d+", match.group(0))]
         if len(numbers) == 3 and "-" in match.group(0) and _consecutive(numbers) and max(numbers) <= 12:
             continue  # xương sườn 10-11-12
@@ -176,6 +182,11 @@ def find_dates(text: str) -> list[Span]:
     return spans
 
 
+#: The first form of the age pattern (``_regexes()[3]``), its look-behind after the first digit.
+_AGE_FIRST = re.compile(
+    r"(\d(?<![\w.,/-]\d)\d{1,2})(\s*(?:tuoi|yo|y/o|years?\s+old|t(?![^\W_]))|(?<=\d)(?:t|y|yo)(?![^\W_]))"
+)
+
 #: The upper end of an age range: "độ tuổi từ 8-93", "tuổi từ 15-90 tuổi", "60 - 95 tuổi".
 _AGE_RANGE = re.compile(
     r"(?<![^\W_])(?:tuoi|do tuoi)\s*(?:tu)?\s*\d{1,3}\s*[-–]\s*(\d{2,3})(?![\w.,]\d|\d)"
@@ -188,7 +199,10 @@ def find_ages(text: str) -> list[Span]:
     if not text or not has_digit(text):
         return []
     spans = []
-    for match in _regexes()[3].finditer(fold_chars(text)):
+    folded = fold_chars(text)
+    # without "tuoi" or "age" only the first form can match: it alone opens with a digit, which ``re`` skips to
+    regex = _regexes()[3] if "tuoi" in folded or "age" in folded else _AGE_FIRST
+    for match in regex.finditer(folded):
         group = 1 if match.group(1) else 3
         if 89 < int(match.group(group)) < 200:
             start, end = match.span(group)

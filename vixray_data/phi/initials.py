@@ -25,8 +25,9 @@ _CHAIN = re.compile(rf"(?<![\w.])(?:{_INITIAL}(?:\s?{_INITIAL}){{1,4}}(?:[A-Z][a
 #: One initial alone in the middle of a sentence: "Q. bắt đầu sốt", "Hôm sau, K. cũng đi khám", "và M. đều".
 _LONE = re.compile(r"[A-Z]\.(?<![\w.(/-]..)(?=\s*[,;)]|\s+[a-z]|\s*$)")
 _PREVIOUS = re.compile(r"([^\W_]+)\s*$")
-#: A letter (or two or three) with a dot after it, not inside a word: the only way any initial starts.
-_HINT = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,3}\.")
+#: A letter (or two or three) with a dot after it, not inside a word: the only way any initial starts. Written from
+#: the dot (a letter before it, not four): ``re`` then skips straight to the dots.
+_HINT = re.compile(r"\.(?<=[^\W\d_]\.)(?<![^\W\d_]{4}\.)")
 _LOWER = re.compile(r"[a-z]\.(?<![\w.]..)(?:[a-z]\.){1,3}[a-z]\.?(?![\w])")
 _ONE = re.compile(rf"(?<![\w.])(?:[A-Z][a-z]+\s)?{_INITIAL}\s?[A-Z][a-z]*(?:\s[A-Z][a-z]*){{0,2}}(?![\w])")
 _ONSETS = ("Ng", "Ngh", "Nh", "Ph", "Tr", "Th", "Ch", "Kh", "Gi", "Qu", "Gh")

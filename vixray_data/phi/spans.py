@@ -77,21 +77,49 @@ _BASE = _table(_base)  # "Ễ" -> "E": diacritics off, case kept
 _LOWER = _table(str.lower)  # "Ễ" -> "ễ"
 
 
+#: A text's words, translated once each: ``str.translate`` with a dict table costs ~70 ns a character on text that is
+#: not ASCII, and a report's syllables repeat from text to text (a few thousand in the language), so a text is
+#: translated word by word from these memos (cleared when full), spaces as they are.
+_FOLDED: dict[str, str] = {}
+_BASED: dict[str, str] = {}
+_MEMO_MAX = 1 << 16
+
+
+def _by_word(text: str, table: dict[int, str], memo: dict[str, str]) -> str:
+    if len(memo) > _MEMO_MAX:
+        memo.clear()
+    words_ = text.split(" ")
+    out = [memo.get(w) for w in words_]
+    if None in out:
+        for i, w in enumerate(out):
+            if w is None:
+                out[i] = memo[words_[i]] = words_[i].translate(table)
+    return " ".join(out)  # type: ignore[arg-type]
+
+
 @functools.lru_cache(maxsize=4096)  # every recognizer folds the same text; names fold the same words
 def fold_chars(text: str) -> str:
     """Per character: lowercase base letter (``"Nguyễn Đ"`` -> ``"nguyen d"``); same length as ``text``."""
-    return text.translate(_FOLD)
+    return text.lower() if text.isascii() else _by_word(text, _FOLD, _FOLDED)
 
 
 @functools.lru_cache(maxsize=256)
 def base_chars(text: str) -> str:
     """Per character: base letter, case kept (``"TrầnThịHoa"`` -> ``"TranThiHoa"``); same length as ``text``."""
-    return text.translate(_BASE)
+    return text if text.isascii() else _by_word(text, _BASE, _BASED)
+
+
+#: Where ``str.lower`` is not the table's per-character lower case: past the table's range, and the capital sigma
+#: (lowered by its context). A character lowered into several takes the lengths apart.
+_LOWER_ELSEWHERE = re.compile("[\u03a3\u2000-\U0010ffff]")
 
 
 @functools.lru_cache(maxsize=4096)
 def lower_chars(text: str) -> str:
     """Per character lowercase, diacritics kept; same length as ``text``."""
+    lower = text.lower()
+    if len(lower) == len(text) and not _LOWER_ELSEWHERE.search(text):
+        return lower
     return text.translate(_LOWER)
 
 
