@@ -475,7 +475,7 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     if len(numbers) == 2 and seps[0] == "/":
         return ints[0] < ints[1] <= 4 and bool(_LUNG_PART.match(after))  # 1/3 dưới phổi phải
     if all(sep == "-" for sep in seps):
-        return _dashed_explained(ints, unit, prev, words)
+        return _dashed_explained(numbers, unit, prev, words)
     if all(sep == "," for sep in seps):
         return max(ints) <= 12 and _after_word_in(_before(text, start, 3), words, "numbering")  # xương sườn 5, 6
     if all(sep in ("x", "×") for sep in seps):
@@ -483,9 +483,10 @@ def _run_explained(text: str, start: int, end: int, words: dict[str, frozenset[s
     return False
 
 
-def _dashed_explained(ints: list[int], unit: str, prev: list[str], words: dict[str, frozenset[str]]) -> bool:
+def _dashed_explained(numbers: list[str], unit: str, prev: list[str], words: dict[str, frozenset[str]]) -> bool:
     """Numbers joined by dashes: consecutive ribs (``10-11-12``, ``xương sườn 6-7``: 6-7 alone is a day and month),
     a range of ribs (``xương sườn 4-8``), or a range with its unit (``2-3 mm``)."""
+    ints = [int(n) for n in numbers]
     numbered = _after_word_in(prev, words, "numbering")
     if (
         all(b - a == 1 for a, b in zip(ints, ints[1:], strict=False))
@@ -495,7 +496,7 @@ def _dashed_explained(ints: list[int], unit: str, prev: list[str], words: dict[s
         return True
     if len(ints) == 2 and ints[0] < ints[1] <= 12 and numbered:
         return True
-    return len(ints) == 2 and ints[0] < ints[1] and bool(unit) and _unit_ok(unit, str(ints[1]), words)
+    return len(ints) == 2 and ints[0] < ints[1] and bool(unit) and _unit_ok(unit, numbers[1], words)
 
 
 def _number_shaped(text: str, start: int, end: int, words: dict[str, frozenset[str]]) -> bool:
