@@ -32,6 +32,8 @@ _UPPER = "".join(re.escape(c) for c in map(chr, range(0x41, 0x1F00)) if c.isalph
 _NHA = r"[Nn](?:hà|HÀ|ha|HA)"  # "nhà" of "số nhà", any case, diacritics or none
 _AT = r"\s*(?:@|\(\s*at\s*\)|\[\s*at\s*\]|\{\s*at\s*\}|\(\s*a\s*\)|\s+at\s+)\s*"
 _DOT = r"\s*(?:\.|\(\s*dot\s*\)|\[\s*dot\s*\]|\{\s*dot\s*\}|\s+dot\s+|\s+chấm\s+)\s*"
+#: Endings that make a bare ``name.ending`` a web address (the URL pattern and its quick exit share them).
+_WEB_TLD = r"(?:vn|com|org|net|edu|gov|info|io|me)"
 _TLD = r"(?:com|vn|net|org|edu|gov|info|io|co|me|biz|us|uk|jp|kr|cn|au|fr|de|sg|asia)"
 _CAP = rf"[{_UPPER}][^\W\d_]*(?:['’][^\W\d_]+)?"  # a capitalised word (original case), "M'gar" included
 _NAMEWORDS = rf"{_CAP}(?:\s+{_CAP}){{0,3}}(?:\s\d{{1,3}}(?![\w/])(?!\s*[^\W\d_]))?"  # "Phú Nhi 2", not "... 15 năm"
@@ -49,8 +51,8 @@ def _regexes() -> dict[str, re.Pattern]:
         # IPv6: groups of hex digits joined by colons, "::" for a run of zeros (checked in find_contacts)
         "ipv6": re.compile(r"(?<![\w:.])[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?![\w:])", re.IGNORECASE),
         "url": re.compile(
-            r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\.(?:vn|com|org|net|edu|gov|"
-            r"info|io|me)(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"
+            r"(?i)\b(?:https?://|ftp://|www\.)[^\s<>\"']*[^\s<>\"'.,;:)]|\b[\w-]+(?:\.[\w-]+)*\."
+            rf"{_WEB_TLD}(?:\.vn)?(?:/[^\s<>\"']*)?(?![\w])"
         ),
         "ip": re.compile(r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\w]|\.\d)"),
         # house number + street (original case: the street is capitalised)
@@ -67,7 +69,7 @@ def _regexes() -> dict[str, re.Pattern]:
     }
 
 
-_DOMAIN = re.compile(r"(?i)\.(?:vn|com|org|net|edu|gov|info|io|me)\b")
+_DOMAIN = re.compile(rf"(?i)\.{_WEB_TLD}\b")
 _VERSION = re.compile(r"(?i)(?:phiên bản|phien ban|version|ver\.?|v\.?|firmware|bản)\s*$")
 _DOTTED = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")  # what every IPv4 address holds (a quick exit)
 _DISGUISED = re.compile(r"(?i)\[\s*at\s*\]|\(\s*at\s*\)|\(a\)|\{\s*at\s*\}")  # each opens with a bracket: fast

@@ -209,7 +209,7 @@ def find_ages(text: str) -> list[Span]:
             if match.group(2) and not match.group(2)[:1].isspace():
                 end = match.end(2)  # "97t": the token as a whole
             spans.append(Span(start, end, AGE))
-    for match in _AGE_RANGE.finditer(fold_chars(text)) if "tuoi" in fold_chars(text) else ():
+    for match in _AGE_RANGE.finditer(folded) if "tuoi" in folded else ():
         group = 1 if match.group(1) else 2
         if 89 < int(match.group(group)) < 200:
             spans.append(Span(*match.span(group), AGE))

@@ -36,7 +36,7 @@ from .spans import (
     words,
 )
 
-_WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+)*)")  # "TP.HCM" is one word
+_WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+|-\d+)*)")  # "TP.HCM", "COVID-19" are one word
 _MAX_WORDS = 12
 _CAP = rf"[{UPPER}][^\W_]*(?:['’.][^\W_]+)*"
 _CAPS = rf"{_CAP}(?:[ ]{_CAP}){{0,7}}"  # a run of capitalised words ("Minh Long Electronics Việt Nam")
@@ -259,7 +259,6 @@ def _tokens(text: str, at: int) -> list[_Token]:
 
 
 _JOINER = re.compile(r"\s*[-–&]\s*(?=[^\W_])")
-_WORD = re.compile(r"\s([^\W_]+(?:['’.][^\W_]+|-\d+)*)")  # "TP.HCM", "COVID-19" are one word
 
 
 def _closes(tokens: list[_Token], i: int, plain: bool) -> bool:
@@ -504,7 +503,7 @@ def find_facilities(text: str) -> list[Span]:
     if any(w in text for w in _ENGLISH_KINDS):
         spans += _english(text)
     if any(w in folded for w in ("lam viec", "cong tac", "lab", "xet nghiem", "pxn")):
-        spans += _keyed(text, folded)
+        spans += _keyed(text)
     return spans
 
 
@@ -555,7 +554,7 @@ _KEYED = re.compile(
 )
 
 
-def _keyed(text: str, folded: str) -> list[Span]:
+def _keyed(text: str) -> list[Span]:
     spans = []
     for m in _KEYED.finditer(text):
         run = _CAPS_AT.match(text, m.end())

@@ -112,13 +112,6 @@ def _families() -> frozenset[str]:
     return words()["family_strong"] | words()["family_weak"] | words()["family_ethnic"]
 
 
-@functools.lru_cache(maxsize=1)
-def _written_families() -> frozenset[str]:
-    """Every family name as written (lower case, with its diacritics)."""
-    raw = raw_words()
-    return raw["family_strong"] | raw["family_weak"] | raw["family_ethnic"]
-
-
 def _in(word: str, key: str, loose: bool = True) -> bool:
     """``word`` is in list ``key``: with its diacritics, or without when written without any (``Nguyen``) and
     ``loose``. A lower-case word without diacritics in a sentence that has them is an ordinary word spelled as it
@@ -276,18 +269,10 @@ def _after_role(text: str, folded: str, toks: list[tuple[int, int]], k: int) -> 
 def _family_names(text: str, folded: str, toks: list[tuple[int, int]], starts: dict[int, int]) -> list[Span]:
     """Names that open with a listed family name, no title needed."""
     spans = []
-    written = _written_families()
     for found in _family_regex().finditer(folded):  # candidate family names only, not every word
         k = starts.get(found.start())
         if k is None or toks[k][1] != found.end():
             continue
-        word = text[found.start() : found.end()]
-        if (
-            not word[:1].isupper()
-            and lower_chars(word) not in written
-            and not (word.isascii() and unaccented(text, found.start()))
-        ):
-            continue  # "là", "hồ sơ": a lower-case word is a family name only as written, or in unaccented text
         span = _family_name(text, folded, toks, k)
         if span is not None:
             spans.append(span)

@@ -22,15 +22,20 @@ def place_key(text: str) -> str:
     return _SEPARATORS.sub(" ", fold_chars(text)).strip()
 
 
+#: The lists of ``places.yaml`` that name coarse places (the others are prefixes).
+_COARSE_LISTS = ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
+
+
+@functools.lru_cache(maxsize=1)
+def _raw() -> dict:
+    return yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
+
+
 @functools.lru_cache(maxsize=1)
 def _places() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
     """(every coarse place, the centrally-run cities, the province prefixes longest first)."""
-    raw = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
-    names = {
-        place_key(str(p))
-        for key in ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
-        for p in raw[key]
-    }
+    raw = _raw()
+    names = {place_key(str(p)) for key in _COARSE_LISTS for p in raw[key]}
     cities = {place_key(str(p)) for p in raw["cities"]}
     prefixes = tuple(sorted((place_key(str(p)) + " " for p in raw["province_prefixes"]), key=len, reverse=True))
     return frozenset(names), frozenset(cities), prefixes
@@ -39,9 +44,7 @@ def _places() -> tuple[frozenset[str], frozenset[str], tuple[str, ...]]:
 @functools.lru_cache(maxsize=1)
 def coarse_places_written() -> frozenset[str]:
     """Every listed coarse place in lower case with its diacritics: ``"lão"`` (old) is not ``"lào"`` (Laos)."""
-    raw = yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
-    keys = ("cities", "provinces", "regions_vn", "countries", "regions_abroad")
-    return frozenset(str(p).lower() for key in keys for p in raw[key])
+    return frozenset(str(p).lower() for key in _COARSE_LISTS for p in _raw()[key])
 
 
 def coarse_places() -> frozenset[str]:

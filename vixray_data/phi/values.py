@@ -213,6 +213,8 @@ class ValueIndex:
         self._vids = np.zeros(0, np.uint32)  # index into _digests
         self._bits = np.zeros(0, np.uint8)
         self._firsts = np.zeros(0, np.uint64)
+        #: (the first-word array it was made for, whether each folded word opens a stored form): see :meth:`_starts`
+        self._opens: tuple[np.ndarray, dict[str, bool]] = (self._firsts, {})
         self._digests = np.zeros((0, 32), np.uint8)
         self._flags = np.zeros(0, np.uint8)
         self._longest = 1
@@ -378,10 +380,9 @@ class ValueIndex:
     def _starts(self, words: list[str]) -> list[int]:
         """Indices of the words that open a stored form. Whether a (folded) word does is remembered per word until
         the index changes: a report's words repeat from text to text, so most texts need no array search at all."""
-        memo: tuple[np.ndarray, dict[str, bool]] | None = self.__dict__.get("_opens")
-        if memo is None or memo[0] is not self._firsts or len(memo[1]) > 4 * _RECENT:
-            memo = self.__dict__["_opens"] = (self._firsts, {})
-        opens = memo[1]
+        if self._opens[0] is not self._firsts or len(self._opens[1]) > 4 * _RECENT:
+            self._opens = (self._firsts, {})
+        opens = self._opens[1]
         new = [w for w in dict.fromkeys(words) if w not in opens]
         if new:
             heads = np.fromiter(map(_word_hash, new), np.uint64, len(new))
