@@ -32,3 +32,12 @@ def test_whitespace_is_collapsed_and_none_is_empty():
 
 def test_lowercase_is_optional():
     assert normalize("Bóng Tim", lowercase=True) == "bóng tim"
+
+
+def test_every_format_character_of_this_python_is_invisible_to_the_normaliser():
+    """The class of format characters is built from the planes that hold them: it must match every code point."""
+    from vixray_data.text import _INVISIBLE
+
+    format_characters = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
+    assert format_characters and all(_INVISIBLE.fullmatch(c) for c in format_characters)
+    assert not _INVISIBLE.search("Phổi\u00a0hai bên \U000e0100 \U000f0000")  # a space, a variation selector, private use

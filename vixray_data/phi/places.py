@@ -9,8 +9,7 @@ import functools
 import re
 from pathlib import Path
 
-import yaml
-
+from ..lexicon import read_yaml
 from .spans import fold_chars
 
 PLACES_PATH = Path(__file__).with_name("places.yaml")
@@ -28,7 +27,7 @@ _COARSE_LISTS = ("cities", "provinces", "regions_vn", "countries", "regions_abro
 
 @functools.lru_cache(maxsize=1)
 def _raw() -> dict:
-    return yaml.safe_load(PLACES_PATH.read_text(encoding="utf-8"))
+    return read_yaml(PLACES_PATH)
 
 
 @functools.lru_cache(maxsize=1)

@@ -52,9 +52,7 @@ import importlib.util
 import re
 from pathlib import Path
 
-import yaml
-
-from ..lexicon import load_lexicon
+from ..lexicon import load_lexicon, read_yaml
 from ..text import normalize, strip_diacritics
 from .places import coarse_places, is_coarse_place
 from .spans import Span
@@ -175,7 +173,7 @@ def _dictionary() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
 
 @functools.lru_cache(maxsize=1)
 def _words_raw() -> dict:
-    return yaml.safe_load(SAFE_WORDS_PATH.read_text(encoding="utf-8"))
+    return read_yaml(SAFE_WORDS_PATH)
 
 
 def _lower(text: str) -> str:

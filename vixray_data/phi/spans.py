@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from ..lexicon import read_yaml
 
 WORDS_PATH = Path(__file__).with_name("words.yaml")
 
@@ -126,7 +126,7 @@ def lower_chars(text: str) -> str:
 @functools.lru_cache(maxsize=1)
 def raw_words() -> dict[str, frozenset[str]]:
     """The lists of ``words.yaml``, lowercase NFC (read once)."""
-    raw = yaml.safe_load(WORDS_PATH.read_text(encoding="utf-8"))
+    raw = read_yaml(WORDS_PATH)
     return {
         key: frozenset(unicodedata.normalize("NFC", str(w)).lower().strip() for w in values)
         for key, values in raw.items()
