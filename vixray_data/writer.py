@@ -95,6 +95,25 @@ class _HashingFile(io.RawIOBase):
         return self._sha256.hexdigest()
 
 
+#: The most bytes one binary array can hold (32-bit offsets).
+_BINARY_LIMIT = 2**31 - 1
+
+
+def _binary(values: list[bytes]) -> pa.Array:
+    """A binary array of image bytes: joined into one buffer with their offsets (what ``pa.array`` builds from a list
+    of bytes, equal element for element) in a fifth of its time, which it spends holding the GIL that the image
+    threads need."""
+    import numpy as np
+
+    if any(value is None for value in values) or sum(map(len, values)) > _BINARY_LIMIT:
+        return pa.array(values, pa.binary())
+    offsets = np.zeros(len(values) + 1, np.int32)
+    np.cumsum([len(value) for value in values], out=offsets[1:])
+    return pa.Array.from_buffers(
+        pa.binary(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(values))]
+    )
+
+
 class SplitWriter:
     """Writes the rows of one split under ``root/data/``. Two verbs: :meth:`write` and :meth:`close`."""
 
@@ -162,7 +181,7 @@ class SplitWriter:
                 images = [row[schema.IMAGE] for row in buffer]
                 arrays.append(
                     pa.StructArray.from_arrays(
-                        [pa.array([i["bytes"] for i in images], pa.binary()), pa.array([i["path"] for i in images])],
+                        [_binary([i["bytes"] for i in images]), pa.array([i["path"] for i in images])],
                         fields=list(field.type),
                     )
                 )
