@@ -11,8 +11,8 @@ once under ``--workdir`` and page-cached before timing. With a real key in ``VIX
 times these whole processes back to back (a paired run), wall clock from start to exit, imports included:
 
 * ``vixray build EXPORT --out X`` (the CLI: table read and mapping, de-identification, split, PNG copy
-  without metadata in worker threads (rendering, DICOM and OCR use processes), each image decoded once for its
-  pixel digest, duplicate check, parquet, card, leak scan, atomic swap);
+  without metadata in worker threads (rendering, DICOM and OCR use processes), each image's pixels read once from
+  its one inflate for the pixel digest, duplicate check, parquet, card, leak scan, atomic swap);
 * ``vixray build --verify structure``: the same, each PNG checked (chunks, CRCs, the inflated size) and digested
   by its IDAT stream without being decoded;
 * ``vixray build (before)``, with ``--before SRC``: ``vixray build`` of the checkout at SRC (``PYTHONPATH=SRC``,
@@ -344,6 +344,57 @@ def demo_table(routes: list[str], runs: int, workdir: Path) -> str:
     return "\n".join(lines)
 
 
+#: One child's loop for ``--per-image``: ``ImageFile()`` and ``.structure()`` over the export's first N images.
+_PER_IMAGE = """
+import sys, time
+from pathlib import Path
+from vixray_data.sources.imagefile import ImageFile
+files = sorted(Path(sys.argv[1]).glob("*.png"))[: int(sys.argv[2])]
+for f in files[:5]:
+    ImageFile(path=str(f), ref="r", fmt="png")()
+for name in ("default", "structure"):
+    start = time.process_time()
+    for f in files:
+        image = ImageFile(path=str(f), ref="r", fmt="png")
+        image() if name == "default" else image.structure()
+    print(name, (time.process_time() - start) / len(files) * 1000)
+"""
+
+
+def per_image(folder: Path, count: int, runs: int) -> str:
+    """CPU ms per image of the PNG copy in the builder's worker (``ImageFile()`` and ``--verify structure``'s
+    ``.structure()``), in-process, this checkout and ``--before`` in alternate child processes; medians."""
+    checkouts = {"this checkout": str(Path(__file__).resolve().parents[1])}
+    if BEFORE is not None:
+        checkouts["before"] = str(BEFORE)
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(runs):
+        for label, path in checkouts.items():
+            env = {**os.environ, "PYTHONPATH": path}
+            out = subprocess.run(
+                [sys.executable, "-c", _PER_IMAGE, str(folder), str(count)],
+                env=env,
+                cwd="/",
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            for line in out.splitlines():
+                name, ms = line.split()
+                times.setdefault((label, name), []).append(float(ms))
+    lines = [
+        f"PNG copy per image ({count} images, CPU ms, median of {runs} alternating runs):",
+        "",
+        "| checkout | `ImageFile()` | `.structure()` |",
+        "|---|---:|---:|",
+    ]
+    for label in checkouts:
+        default, structure = (statistics.median(times[(label, n)]) for n in ("default", "structure"))
+        lines.append(f"| {label} | {default:.2f} | {structure:.2f} |")
+    print("\n".join(lines), flush=True)
+    return "\n".join(lines)
+
+
 def main() -> None:
     global BEFORE
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -355,6 +406,7 @@ def main() -> None:
     parser.add_argument("--demo", action="store_true", help="time the demo build (5,400 images) too")
     parser.add_argument("--routes", nargs="+", help="only these routes (default: all)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/vixray-bench-build"))
+    parser.add_argument("--per-image", type=int, metavar="N", help="time the PNG copy of N images in-process too")
     args = parser.parse_args()
     BEFORE = args.before
     builds = ["vixray build", "vixray build --verify structure"]
@@ -379,6 +431,9 @@ def main() -> None:
                 "img",
             )
         )
+    if args.per_image:
+        root = png_export(args.workdir / "png-export", max([*args.sizes, args.per_image]), args.image_size)
+        out.append(per_image(root / "img", args.per_image, args.runs))
     if args.dicom_sizes:
         root = dicom_export(args.workdir / "dicom-export", max(args.dicom_sizes), args.image_size)
         out.append(
