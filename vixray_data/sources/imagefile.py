@@ -24,6 +24,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from ..errors import RecordError
 from ..records import EncodedImage
@@ -33,6 +34,8 @@ try:  # ISA-L's inflate and CRC: the same results as zlib's, in about half the t
     from isal import isal_zlib as _inflating
 except ImportError:  # a platform without its wheel: zlib's
     _inflating = zlib  # type: ignore[misc]
+#: What the inflating library raises for a broken stream (isal's stub declares it as an instance, not a class).
+_INFLATE_ERROR = cast("type[Exception]", _inflating.error)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 #: Chunks a PNG copy keeps: the header, palette, pixel data and end, plus how to display the samples (gamma,
@@ -137,7 +140,7 @@ class PngCopy:
         inflater = _inflating.decompressobj()
         try:
             raw = inflater.decompress(stream, needed + 1)  # one byte more than the image tells a longer stream
-        except _inflating.error as exc:  # zlib's error whichever library inflated (a reject names its type)
+        except _INFLATE_ERROR as exc:  # zlib's error whichever library inflated (a reject names its type)
             raise zlib.error(str(exc)) from None
         if len(raw) < needed:
             raise ValueError("PNG pixel data ends before the image does")
