@@ -170,8 +170,8 @@ class PngCopy:
         common case: one pass, 8-bit grey, 16-bit grey or 8-bit RGB, every row filtered with None, Sub or Up (what
         Pillow and fast encoders write). None for anything else (Average or Paeth rows, palettes, other depths,
         interlacing, huge images), which :meth:`decode` reads instead. Both give the same pixels, so the same
-        :func:`pixel_digest`; skipping Pillow skips copying the scanlines into a stored stream and reading it back
-        (about 7 of the 9 ms a 1024² image cost)."""
+        :func:`pixel_digest`. Here a noisy 1024² grey image takes ≈ 1 ms; copying its scanlines into a stored stream for
+        Pillow and reading them back took ≈ 3 ms."""
         mode = _FAST_MODES.get((self.colour, self.depth))
         pixels = self.width * self.height
         if mode is None or self.interlace or self.methods != (0, 0) or not 0 < pixels <= _max_pixels():
