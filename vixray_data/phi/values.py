@@ -11,8 +11,10 @@ words and the clinical allow-list are never removed on their own.
 One :class:`ValueIndex` per build serves the scrub and every leak scan. It holds no value: each spelling is a
 64-bit hash of its folded tokens and the separators between them (a short separator, :func:`_joined`, is one
 mark; any other, such as the comma of an address, is kept as written), in a sorted array, with the index of the
-value's SHA-256 (what a leak-scan hit reports) and which search it serves. A text is tokenised once and the
-hashes of its token n-grams are looked up, so its cost does not grow with the number of values.
+value and which search it serves. A value is kept as the first 96 bits of its SHA-256: the first 64 are what a
+leak-scan hit reports, the next 32 tell apart two values whose first 64 bits are equal (refused, not merged). A
+text is tokenised once and the hashes of its token n-grams are looked up, so its cost does not grow with the
+number of values.
 """
 
 from __future__ import annotations
@@ -64,11 +66,6 @@ def _release_freed() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
-
-
-def _prefixes(digests: np.ndarray) -> np.ndarray:
-    """The first 64 bits of each SHA-256 as a number: sorted, the digests' order."""
-    return np.ascontiguousarray(digests[:, :8]).view(">u8").reshape(-1).astype(np.uint64)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -186,7 +183,7 @@ def _value_entries(value: str) -> tuple[dict[str, int], set[str], int]:
 
 
 def value_sha256(value: str) -> bytes:
-    """The SHA-256 a leak-scan hit reports for ``value`` (NFC, stripped)."""
+    """The SHA-256 of ``value`` (NFC, stripped): a leak-scan hit names the value by its first 64 bits."""
     return hashlib.sha256(unicodedata.normalize("NFC", str(value)).strip().encode("utf-8")).digest()
 
 
@@ -195,7 +192,8 @@ class ValueIndex:
 
     ``classify`` gives each value's :data:`KEPT` / :data:`BUILDER_NUMBER` bits for the leak scan (none: every
     value is searched everywhere). Forms are appended to flat arrays as values are added and merged into the sorted
-    numpy arrays when the index is searched or a chunk (:data:`_CHUNK`) is full: 13 bytes per form, 33 per value.
+    numpy arrays when the index is searched or a chunk (:data:`_CHUNK`) is full: 13 bytes per form, 13 per value
+    (its SHA-256's first 64 bits, what a hit reports, and the next 32, which tell two values apart).
     """
 
     def __init__(self, values: Iterable[str] = (), *, classify: Callable[[str], int] | None = None) -> None:
@@ -203,19 +201,21 @@ class ValueIndex:
         self._recent: OrderedDict[str, None] = OrderedDict()
         # appended since the last freeze
         self._new_keys = array("Q")
-        self._new_vids = array("I")  # index into the new digests
+        self._new_vids = array("I")  # index into the new values
         self._new_bits = array("B")
         self._new_firsts = array("Q")
-        self._new_digests = bytearray()
+        self._new_prefix = array("Q")  # each new value's SHA-256: bits 0-63
+        self._new_check = array("I")  # and 64-95
         self._new_flags = array("B")
         # frozen: sorted, unique
         self._keys = np.zeros(0, np.uint64)
-        self._vids = np.zeros(0, np.uint32)  # index into _digests
+        self._vids = np.zeros(0, np.uint32)  # index into _prefix
         self._bits = np.zeros(0, np.uint8)
         self._firsts = np.zeros(0, np.uint64)
         #: (the first-word array it was made for, whether each folded word opens a stored form): see :meth:`_starts`
         self._opens: tuple[np.ndarray, dict[str, bool]] = (self._firsts, {})
-        self._digests = np.zeros((0, 32), np.uint8)
+        self._prefix = np.zeros(0, np.uint64)  # each value's SHA-256, bits 0-63: sorted, each once
+        self._check = np.zeros(0, np.uint32)  # bits 64-95
         self._flags = np.zeros(0, np.uint8)
         self._longest = 1
         self._exact_words = False
@@ -243,7 +243,9 @@ class ValueIndex:
         flags = self._classify(value) if (self._classify is not None and entries) else 0
         if any(bits & LEAK for bits in entries.values()):
             flags |= _SEARCHED
-        self._new_digests += value_sha256(value)
+        digest = value_sha256(value)
+        self._new_prefix.append(int.from_bytes(digest[:8], "big"))
+        self._new_check.append(int.from_bytes(digest[8:12], "big"))
         self._new_flags.append(flags)
         for key, bits in entries.items():
             self._new_keys.append(_hash(key))
@@ -273,30 +275,30 @@ class ValueIndex:
         known[known] = self._firsts[at[known]] == firsts[known]
         self._firsts = np.insert(self._firsts, at[~known], firsts[~known])
         self._new_keys, self._new_vids, self._new_bits = array("Q"), array("I"), array("B")
-        self._new_firsts, self._new_digests, self._new_flags = array("Q"), bytearray(), array("B")
+        self._new_firsts, self._new_flags = array("Q"), array("B")
+        self._new_prefix, self._new_check = array("Q"), array("I")
         if len(self._keys) >= _CHUNK:
             _release_freed()
 
     def _merge_values(self) -> np.ndarray:
-        """The values added since into :attr:`_digests` (sorted, each once) and :attr:`_flags`; the stored forms'
-        value ids moved to match. Returns each added value's id (by its order of adding)."""
-        digests = np.frombuffer(self._new_digests, np.uint8).reshape(-1, 32)
+        """The values added since into :attr:`_prefix` (sorted, each once), :attr:`_check` and :attr:`_flags`; the
+        stored forms' value ids moved to match. Returns each added value's id (by its order of adding)."""
+        prefix = np.frombuffer(self._new_prefix, np.uint64)
+        check = np.frombuffer(self._new_check, np.uint32)
         flags = np.frombuffer(self._new_flags, np.uint8)
-        prefix = _prefixes(digests)  # the digests' order; two values sharing 64 bits are refused below
         unique, first, inverse = np.unique(prefix, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         merged = np.zeros(len(unique), np.uint8)
         np.bitwise_or.at(merged, inverse, flags)
-        digests_unique = digests[first]
-        if not np.array_equal(digests_unique[inverse], digests):
+        check_unique = check[first]
+        if not np.array_equal(check_unique[inverse], check):
             raise ValueError("two identifying values share the first 64 bits of their SHA-256")
-        stored = _prefixes(self._digests)
+        stored = self._prefix
         at = np.searchsorted(stored, unique)
         known = at < len(stored)
         known[known] = stored[at[known]] == unique[known]
-        del stored
         if known.any():
-            if not np.array_equal(self._digests[at[known]], digests_unique[known]):
+            if not np.array_equal(self._check[at[known]], check_unique[known]):
                 raise ValueError("two identifying values share the first 64 bits of their SHA-256")
             np.bitwise_or.at(self._flags, at[known], merged[known])
         fresh = ~known
@@ -305,7 +307,8 @@ class ValueIndex:
         ids[known] = at[known] + np.searchsorted(where, at[known], "right")
         ids[fresh] = where + np.arange(len(where))
         if len(where):
-            self._digests = np.insert(self._digests, where, digests_unique[fresh], axis=0)
+            self._prefix = np.insert(self._prefix, where, unique[fresh])
+            self._check = np.insert(self._check, where, check_unique[fresh])
             self._flags = np.insert(self._flags, where, merged[fresh])
             for lo in range(0, len(self._vids), _CHUNK):  # an old id moves up by the values inserted before it
                 part = self._vids[lo : lo + _CHUNK]
@@ -347,7 +350,7 @@ class ValueIndex:
     def count(self) -> int:
         """Distinct values added."""
         self._freeze()
-        return len(self._digests)
+        return len(self._prefix)
 
     def __len__(self) -> int:
         return self.count
@@ -362,7 +365,7 @@ class ValueIndex:
     def nbytes(self) -> int:
         """Bytes the frozen arrays take."""
         self._freeze()
-        arrays = (self._keys, self._vids, self._bits, self._firsts, self._digests, self._flags)
+        arrays = (self._keys, self._vids, self._bits, self._firsts, self._prefix, self._check, self._flags)
         return sum(a.nbytes for a in arrays)
 
     def searched(self, *, builder: bool = False) -> int:
@@ -372,8 +375,9 @@ class ValueIndex:
         return int(np.count_nonzero((self._flags & _SEARCHED).astype(bool) & ~(self._flags & skip).astype(bool)))
 
     def sha256(self, vid: int) -> str:
-        """The SHA-256 (hex) of value ``vid`` as :meth:`leaks` returns it."""
-        return self._digests[vid].tobytes().hex()
+        """What a leak-scan hit reports of value ``vid`` (as :meth:`leaks` returns it): the first 64 bits of its
+        SHA-256, 16 hex digits (the index keeps no more of it; 64 bits name one value of a build)."""
+        return f"{int(self._prefix[vid]):016x}"
 
     # -- searching -------------------------------------------------------------------------------------
 
