@@ -19,6 +19,7 @@ never values).
 
 from __future__ import annotations
 
+import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
@@ -411,7 +412,7 @@ def _write(
         shards = writer.close()
         written.per_split[split] = writer.num_rows
         if writer.num_rows:  # an empty split is left out: no shard, no config (datasets refuses empty ones)
-            written.patients[split] = tuple(sorted(rows.keys[split]))
+            written.patients[split] = rows.patients(split)
             written.splits[split] = SplitInfo(num_examples=writer.num_rows, shards=tuple(shards))
     written.image_hits = rows.image_scan.hits
     written.rejects = [n.resolve(stream.refs) for n in collected.rejects] + stream.surplus
@@ -427,6 +428,9 @@ def _write(
     return written
 
 
+_HEX16 = re.compile(r"[0-9a-f]{16}")  # a patient pseudonym (:func:`~vixray_data.deid.pseudonym`)
+
+
 class _Rows:
     """Each produced record checked (its image, the residual screen, duplicate images) and written as a row of its
     split, or rejected; the image bytes leak-scanned as written."""
@@ -437,7 +441,10 @@ class _Rows:
         self.config, self.writers, self.written = config, writers, written
         self.seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in source order
         self.image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
-        self.keys: dict[str, set[str]] = {split: set() for split in writers}
+        #: each split's patient pseudonyms as numbers (the 16 hex digits; 8 bytes a record, repeats included), and
+        #: any pseudonym of another form as text: :meth:`patients` gives them sorted, each once
+        self.keys: dict[str, array] = {split: array("Q") for split in writers}
+        self.other_keys: dict[str, set[str]] = {split: set() for split in writers}
         self.rejects: dict[str, list[Reject]] = {split: [] for split in writers}
 
     def add(self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None) -> None:
@@ -455,7 +462,16 @@ class _Rows:
         self.writers[split].write(row)
         self.written.stats.add(split, row)
         if record.patient:
-            self.keys[split].add(record.patient)
+            if _HEX16.fullmatch(record.patient):
+                self.keys[split].append(int(record.patient, 16))
+            else:
+                self.other_keys[split].add(record.patient)
+
+    def patients(self, split: str) -> tuple[str, ...]:
+        """The split's patient pseudonyms, sorted, each once (what the manifest lists)."""
+        hexes = [f"{n:016x}" for n in np.unique(np.frombuffer(self.keys[split], np.uint64)).tolist()]  # in order
+        other = self.other_keys[split]
+        return tuple(sorted(other.union(hexes)) if other else hexes)
 
     def _check(
         self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None
