@@ -163,6 +163,8 @@ def _build_into(
 ) -> tuple[Manifest, list[Reject]]:
     deidentifier = deidentifiers[0]
     collected = _collect(config, source, deidentifier, flight)
+    flight.enter("moving the index of identifying values to a file")
+    deidentifier.values.spill(tmp)  # every value is known: the index leaves the heap (gone with it, never in ``out``)
     labels = _split(config, source, collected, flight)
     written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
     scan = _scan(tmp, config, written, deidentifier.values, flight)
