@@ -132,6 +132,14 @@ def _map_large_blocks() -> None:
     mallopt(-3, LARGE_BLOCK)  # M_MMAP_THRESHOLD
 
 
+def _give_back() -> None:
+    """The heap's free pages back to the system (glibc's ``malloc_trim``) between stages: what a stage freed (the
+    split's keys, the writing's rows and texts, a scan's) would otherwise stay resident under the next one (13 MiB
+    after writing 50k records)."""
+    with suppress(AttributeError, OSError):  # not glibc
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
     if config.source is not None and not Path(config.source).exists():
         raise SourceError(f"source {config.source} does not exist")
@@ -166,7 +174,9 @@ def _build_into(
     flight.enter("moving the index of identifying values to a file")
     deidentifier.values.spill(tmp)  # every value is known: the index leaves the heap (gone with it, never in ``out``)
     labels = _split(config, source, collected, flight)
+    _give_back()
     written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
+    _give_back()
     scan = _scan(tmp, config, written, deidentifier.values, flight)
     manifest = _seal(
         tmp,
@@ -519,8 +529,10 @@ def _scan(
     residual_scan.require_clean(
         tmp, report=config.report_residual, append=True, detectors=written.screen.detectors
     )  # a verification: the screen ran
+    _give_back()
     flight.enter("scanning the output for identifying values")
     scan = leak_scan.scan_folder(tmp, values, images=False)
+    _give_back()
     scan.hits.extend(written.image_hits)
     if not scan.clean:
         raise DeidError(
