@@ -14,7 +14,7 @@ mark; any other, such as the comma of an address, is kept as written), in a sort
 value and which search it serves. A value is kept as the first 96 bits of its SHA-256: the first 64 are what a
 leak-scan hit reports, the next 32 tell apart two values whose first 64 bits are equal (refused, not merged). A
 text is tokenised once and the hashes of its token n-grams are looked up, so its cost does not grow with the
-number of values.
+number of values. Once every value is known, the build moves the index to a file (:meth:`ValueIndex.spill`).
 """
 
 from __future__ import annotations
