@@ -194,3 +194,9 @@ def test_initials_and_a_foreign_name_are_searched_though_the_safe_list_explains_
         pytest.skip("no safe-list detector")
     assert explained("Michael") == [] and explained("NVA") == []  # a foreign word, an acronym: no flag in text
     assert kept_values.searched(["Michael", "NVA", "Nam"]) == ["Michael", "NVA"]  # but searched for as values
+
+
+def test_a_hit_names_the_value_by_the_first_64_bits_of_its_sha256_in_hex(tmp_path):
+    (tmp_path / "a.md").write_text("Bệnh nhân NGUYEN VAN AN.", encoding="utf-8")
+    [hit] = scan_folder(tmp_path, [NAME]).hits
+    assert hit["value_sha256"] == "299c47825b5f1e28"  # sha256("Nguyễn Văn An", NFC, UTF-8): its first 16 hex digits

@@ -6,6 +6,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from vixray_data.build import kept_values
 from vixray_data.build.leak_scan import spellings, value_hash
 from vixray_data.phi.values import ValueIndex
@@ -114,3 +116,45 @@ def test_the_index_is_the_same_in_every_process_whatever_the_hash_seed():
         for seed in ("1", "2")
     }
     assert len(digests) == 1
+
+
+SPILL_VALUES = [NAME, "NGUYEN^AN^VAN", "14/03/1952", "BN-2024/001", "0912 345 678", "Hòa", "12 Lê Lợi, Quận 1", "416"]
+SPILL_TEXTS = [
+    "Bệnh nhân NGUYEN VAN AN, sinh 1952-03-14, mã bn-2024-001, ĐT 0912.345.678.",
+    "Bà HÒA ở 12 LE LOI, QUAN 1; phòng 416. Vôi hóa. T.V.An, NguyenVanAn.",
+    "Không có tên nào ở đây: tràn dịch màng phổi phải lượng ít.",
+]
+
+
+def test_an_index_spilled_to_a_file_finds_what_it_found_in_memory(tmp_path):
+    kept = ValueIndex(SPILL_VALUES, classify=kept_values.classifier())
+    spilled = ValueIndex(SPILL_VALUES, classify=kept_values.classifier())
+    spilled.spill(tmp_path)
+    assert (spilled.count, spilled.forms, spilled.searched()) == (kept.count, kept.forms, kept.searched())
+    assert spilled.nbytes < kept.nbytes
+    for text in SPILL_TEXTS:
+        assert scrubbed(spilled, text) == scrubbed(kept, text), text
+        assert leaked(spilled, text) == leaked(kept, text), text
+        assert leaked(spilled, text, builder=True) == leaked(kept, text, builder=True), text
+    assert leaked(spilled, SPILL_TEXTS[0]) >= {value_hash(NAME), value_hash("14/03/1952"), value_hash("0912 345 678")}
+
+
+def test_the_spilled_file_is_unlinked_at_once_and_holds_no_hash_of_a_value(tmp_path):
+    index = ValueIndex(SPILL_VALUES)
+    keys, prefixes = index._keys.copy(), [index.sha256(vid) for vid in range(index.count)]
+    index.spill(tmp_path)
+    assert list(tmp_path.iterdir()) == []  # unlinked: gone with the index, whatever ends the process
+    with open(f"/proc/self/fd/{index._spilled._file.fileno()}", "rb") as handle:
+        data = handle.read()
+    assert len(data) >= index.forms * 13
+    for key in keys.tolist():  # the forms' hashes, and the values' SHA-256 prefixes, do not appear as such
+        assert key.to_bytes(8, "little") not in data and key.to_bytes(8, "big") not in data
+    for prefix in prefixes:
+        assert bytes.fromhex(prefix) not in data and bytes.fromhex(prefix)[::-1] not in data
+
+
+def test_no_value_can_be_added_to_a_spilled_index(tmp_path):
+    index = ValueIndex([NAME])
+    index.spill(tmp_path)
+    with pytest.raises(ValueError, match="spilled"):
+        index.add(["BN20240001"])

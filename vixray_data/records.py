@@ -77,43 +77,43 @@ class CleanRecord:
     ref: str  # kept in memory for messages only; never written
 
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 class Digests:
-    """A set of lower-case SHA-256 hex digests in about 40 bytes each (a Python set of the strings takes about 140):
-    the first 64 bits as numbers and the 32 bytes, in sorted arrays, the latest ones in a small set merged in when it
-    fills. Anything else (another length, upper case) is kept as a string."""
+    """A set of lower-case SHA-256 hex digests in 16 bytes each (a Python set of the strings takes about 140): the
+    first 128 bits as two numbers in sorted arrays, the latest digests in a small set merged in when it fills. Two
+    digests are one when their first 128 bits are (by chance, odds of 2⁻¹²⁸ a pair). Anything else (another length,
+    upper case) is kept as a string."""
 
     _PENDING = 4096
 
     def __init__(self) -> None:
         self._pending: set[str] = set()
         self._other: set[str] = set()
-        self._prefix = np.zeros(0, np.uint64)
-        self._digests = np.zeros((0, 32), np.uint8)
+        self._high = np.zeros(0, np.uint64)  # bits 0-63, sorted
+        self._low = np.zeros(0, np.uint64)  # bits 64-127 of the same digest
 
     @staticmethod
-    def _raw(digest: str) -> bytes | None:
-        if len(digest) != 64:
+    def _halves(digest: str) -> tuple[int, int] | None:
+        if not _SHA256_HEX.fullmatch(digest):  # lower case only: ``AB…`` and ``ab…`` are two strings
             return None
-        try:
-            raw = bytes.fromhex(digest)
-        except ValueError:
-            return None
-        return raw if raw.hex() == digest else None  # lower case only: ``AB…`` and ``ab…`` are two strings
+        return int(digest[:16], 16), int(digest[16:32], 16)
 
     def __contains__(self, digest: str) -> bool:
         if digest in self._pending or digest in self._other:
             return True
-        raw = self._raw(digest)
-        if raw is None or not len(self._prefix):
+        halves = self._halves(digest)
+        if halves is None or not len(self._high):
             return False
-        first = int.from_bytes(raw[:8], "big")
-        lo, hi = np.searchsorted(self._prefix, first, "left"), np.searchsorted(self._prefix, first, "right")
-        return any(self._digests[k].tobytes() == raw for k in range(int(lo), int(hi)))
+        high, low = halves
+        lo, hi = np.searchsorted(self._high, high, "left"), np.searchsorted(self._high, high, "right")
+        return bool(lo < hi and (self._low[lo:hi] == low).any())
 
     def add(self, digest: str) -> None:
         if digest in self:
             return
-        if self._raw(digest) is None:
+        if self._halves(digest) is None:
             self._other.add(digest)
             return
         self._pending.add(digest)
@@ -121,11 +121,12 @@ class Digests:
             self._merge()
 
     def _merge(self) -> None:
-        rows = np.frombuffer(b"".join(bytes.fromhex(d) for d in sorted(self._pending)), np.uint8).reshape(-1, 32)
-        prefix = np.ascontiguousarray(rows[:, :8]).view(">u8").reshape(-1).astype(np.uint64)
-        at = np.searchsorted(self._prefix, prefix)
-        self._prefix = np.insert(self._prefix, at, prefix)
-        self._digests = np.insert(self._digests, at, rows, axis=0)
+        pending = sorted(self._pending)
+        high = np.array([int(d[:16], 16) for d in pending], np.uint64)
+        low = np.array([int(d[16:32], 16) for d in pending], np.uint64)
+        at = np.searchsorted(self._high, high)
+        self._high = np.insert(self._high, at, high)
+        self._low = np.insert(self._low, at, low)
         self._pending = set()
 
 

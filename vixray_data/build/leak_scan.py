@@ -22,7 +22,7 @@ short separator between its words (``Nguyen-Van-An``); a one-word value without 
 whole words and digit runs, so an ID ``1234`` does not "hit" inside a hex pseudonym; in ``rejects.jsonl`` the
 builder's own references (``row 416``, ``file 3fa2…``) are not searched. Values the scrub keeps by design
 (clinical vocabulary, one everyday word standing alone: :mod:`.kept_values`) are not searched for. Results hold
-a SHA-256 of the value, never the value.
+the first 64 bits of the value's SHA-256 (16 hex digits, :func:`value_hash`), never the value.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ _WORD = re.compile(r"[^\W_]+")
 class ScanResult:
     values_checked: int
     files_scanned: int
-    hits: list[dict] = field(default_factory=list)  # {"file", "where", "value_sha256"}; never the value
+    hits: list[dict] = field(default_factory=list)  # {"file", "where", "value_sha256": 16 hex}; never the value
 
     @property
     def clean(self) -> bool:
@@ -254,7 +254,10 @@ def file_texts(path: Path, *, images: bool = True) -> Iterator[tuple[str, str]]:
 
 
 def value_hash(value: str) -> str:
-    return hashlib.sha256(unicodedata.normalize("NFC", value).strip().encode("utf-8")).hexdigest()
+    """What a hit reports as ``value_sha256``: the first 64 bits of the value's SHA-256 (NFC, stripped), in hex.
+    The index keeps no more of it (8 bytes a value, not 32); every reader shows no more (``vixray scan``,
+    ``validate``, the review page)."""
+    return hashlib.sha256(unicodedata.normalize("NFC", value).strip().encode("utf-8")).hexdigest()[:16]
 
 
 def scan_folder(

@@ -19,6 +19,8 @@ never values).
 
 from __future__ import annotations
 
+import ctypes
+import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Sized
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from .. import __version__, card, croissant, deid, ocr, progress, schema, sources
 from ..config import BuildConfig
@@ -96,6 +99,9 @@ def build(config: BuildConfig) -> BuildResult:
     processed (refs only), which the CLI prints as its one line.
     """
     flight = InFlight()
+    _map_large_blocks()
+    pool = pa.default_memory_pool()
+    pa.set_memory_pool(pa.system_memory_pool())  # see :func:`_map_large_blocks`
     try:
         return _build(config, flight)
     except VixrayError:
@@ -104,6 +110,34 @@ def build(config: BuildConfig) -> BuildResult:
         with suppress(AttributeError):  # a few built-in exception types take no attributes
             exc.in_flight = flight.describe()  # type: ignore[attr-defined]
         raise
+    finally:
+        pa.set_memory_pool(pool)
+
+
+#: Blocks of this size or more are mapped by glibc's malloc and unmapped when freed (see :func:`_map_large_blocks`).
+LARGE_BLOCK = 1 << 20
+
+
+def _map_large_blocks() -> None:
+    """Memory a build frees goes back to the system. glibc's mmap threshold is fixed at :data:`LARGE_BLOCK`: by
+    default it rises to the size of the largest mapped block freed (up to 32 MiB), so that the value index's arrays,
+    re-made at each merge, then come from the heap, whose freed blocks stay resident between smaller live ones. And
+    the build's Arrow buffers (the shards written, then read back by the scans) come from the system allocator, not
+    pyarrow's default mimalloc pool, which kept about 45 MiB of freed pages at 50k records (the peak of the build,
+    in the residual scan); the previous pool is set back when the build returns."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, OSError):  # not glibc
+        return
+    mallopt(-3, LARGE_BLOCK)  # M_MMAP_THRESHOLD
+
+
+def _give_back() -> None:
+    """The heap's free pages back to the system (glibc's ``malloc_trim``) between stages: what a stage freed (the
+    split's keys, the writing's rows and texts, a scan's) would otherwise stay resident under the next one (13 MiB
+    after writing 50k records)."""
+    with suppress(AttributeError, OSError):  # not glibc
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
@@ -137,8 +171,12 @@ def _build_into(
 ) -> tuple[Manifest, list[Reject]]:
     deidentifier = deidentifiers[0]
     collected = _collect(config, source, deidentifier, flight)
+    flight.enter("moving the index of identifying values to a file")
+    deidentifier.values.spill(tmp)  # every value is known: the index leaves the heap (gone with it, never in ``out``)
     labels = _split(config, source, collected, flight)
+    _give_back()
     written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
+    _give_back()
     scan = _scan(tmp, config, written, deidentifier.values, flight)
     manifest = _seal(
         tmp,
@@ -411,7 +449,7 @@ def _write(
         shards = writer.close()
         written.per_split[split] = writer.num_rows
         if writer.num_rows:  # an empty split is left out: no shard, no config (datasets refuses empty ones)
-            written.patients[split] = tuple(sorted(rows.keys[split]))
+            written.patients[split] = rows.patients(split)
             written.splits[split] = SplitInfo(num_examples=writer.num_rows, shards=tuple(shards))
     written.image_hits = rows.image_scan.hits
     written.rejects = [n.resolve(stream.refs) for n in collected.rejects] + stream.surplus
@@ -427,6 +465,9 @@ def _write(
     return written
 
 
+_HEX16 = re.compile(r"[0-9a-f]{16}")  # a patient pseudonym (:func:`~vixray_data.deid.pseudonym`)
+
+
 class _Rows:
     """Each produced record checked (its image, the residual screen, duplicate images) and written as a row of its
     split, or rejected; the image bytes leak-scanned as written."""
@@ -437,7 +478,10 @@ class _Rows:
         self.config, self.writers, self.written = config, writers, written
         self.seen = SeenImages()  # duplicates whose digests the workers computed: decided here, in source order
         self.image_scan = leak_scan.ImageScan(values)  # image bytes scanned as written, not re-read
-        self.keys: dict[str, set[str]] = {split: set() for split in writers}
+        #: each split's patient pseudonyms as numbers (the 16 hex digits; 8 bytes a record, repeats included), and
+        #: any pseudonym of another form as text: :meth:`patients` gives them sorted, each once
+        self.keys: dict[str, array] = {split: array("Q") for split in writers}
+        self.other_keys: dict[str, set[str]] = {split: set() for split in writers}
         self.rejects: dict[str, list[Reject]] = {split: [] for split in writers}
 
     def add(self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None) -> None:
@@ -455,7 +499,16 @@ class _Rows:
         self.writers[split].write(row)
         self.written.stats.add(split, row)
         if record.patient:
-            self.keys[split].add(record.patient)
+            if _HEX16.fullmatch(record.patient):
+                self.keys[split].append(int(record.patient, 16))
+            else:
+                self.other_keys[split].add(record.patient)
+
+    def patients(self, split: str) -> tuple[str, ...]:
+        """The split's patient pseudonyms, sorted, each once (what the manifest lists)."""
+        hexes = [f"{n:016x}" for n in np.unique(np.frombuffer(self.keys[split], np.uint64)).tolist()]  # in order
+        other = self.other_keys[split]
+        return tuple(sorted(other.union(hexes)) if other else hexes)
 
     def _check(
         self, record: CleanRecord, split: str, image: EncodedImage | None, error: tuple[str, str] | None
@@ -476,8 +529,10 @@ def _scan(
     residual_scan.require_clean(
         tmp, report=config.report_residual, append=True, detectors=written.screen.detectors
     )  # a verification: the screen ran
+    _give_back()
     flight.enter("scanning the output for identifying values")
     scan = leak_scan.scan_folder(tmp, values, images=False)
+    _give_back()
     scan.hits.extend(written.image_hits)
     if not scan.clean:
         raise DeidError(

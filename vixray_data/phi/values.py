@@ -11,8 +11,10 @@ words and the clinical allow-list are never removed on their own.
 One :class:`ValueIndex` per build serves the scrub and every leak scan. It holds no value: each spelling is a
 64-bit hash of its folded tokens and the separators between them (a short separator, :func:`_joined`, is one
 mark; any other, such as the comma of an address, is kept as written), in a sorted array, with the index of the
-value's SHA-256 (what a leak-scan hit reports) and which search it serves. A text is tokenised once and the
-hashes of its token n-grams are looked up, so its cost does not grow with the number of values.
+value and which search it serves. A value is kept as the first 96 bits of its SHA-256: the first 64 are what a
+leak-scan hit reports, the next 32 tell apart two values whose first 64 bits are equal (refused, not merged). A
+text is tokenised once and the hashes of its token n-grams are looked up, so its cost does not grow with the
+number of values. Once every value is known, the build moves the index to a file (:meth:`ValueIndex.spill`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
+import os
 import re
 import unicodedata
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from itertools import accumulate
+from pathlib import Path
 
 import numpy as np
 
@@ -64,11 +68,6 @@ def _release_freed() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
-
-
-def _prefixes(digests: np.ndarray) -> np.ndarray:
-    """The first 64 bits of each SHA-256 as a number: sorted, the digests' order."""
-    return np.ascontiguousarray(digests[:, :8]).view(">u8").reshape(-1).astype(np.uint64)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -186,8 +185,82 @@ def _value_entries(value: str) -> tuple[dict[str, int], set[str], int]:
 
 
 def value_sha256(value: str) -> bytes:
-    """The SHA-256 a leak-scan hit reports for ``value`` (NFC, stripped)."""
+    """The SHA-256 of ``value`` (NFC, stripped): a leak-scan hit names the value by its first 64 bits."""
     return hashlib.sha256(unicodedata.normalize("NFC", str(value)).strip().encode("utf-8")).digest()
+
+
+_PAGE = 64  # bytes of the spilled table's key stream made at once (one BLAKE2b digest)
+_FORM = np.dtype([("key", "<u8"), ("vid", "<u4"), ("bits", "u1")])  # a stored form on disk: 13 bytes, packed
+_WRITE = 1 << 16  # forms (or prefixes) enciphered and written at once: a multiple of the page
+
+
+class _Spilled:
+    """The stored forms (hash, value id, bits) and the values' SHA-256 prefixes in a file, read with ``pread``: what
+    :meth:`ValueIndex.spill` moves off the heap. The file is unlinked as soon as it is created (it is gone when the
+    index is, however the process ends) and holds no hash of a value as such: it is enciphered with a key drawn for
+    this index alone and kept in memory only (XOR with the keyed BLAKE2b of each 64-byte page's number)."""
+
+    def __init__(self, folder: Path, keys: np.ndarray, vids: np.ndarray, bits: np.ndarray, prefix: np.ndarray) -> None:
+        self._key = os.urandom(32)
+        self.forms = len(keys)
+        self._values_at = -(-self.forms * _FORM.itemsize // _PAGE) * _PAGE  # the prefixes start on a page
+        fd, path = _new_file(folder)
+        self._file = os.fdopen(fd, "w+b", buffering=0)
+        os.unlink(path)
+        for lo in range(0, self.forms, _WRITE):
+            part = np.empty(min(_WRITE, self.forms - lo), _FORM)
+            part["key"], part["vid"], part["bits"] = (
+                keys[lo : lo + _WRITE],
+                vids[lo : lo + _WRITE],
+                bits[lo : lo + _WRITE],
+            )
+            self._write(lo * _FORM.itemsize, part.tobytes())
+        for lo in range(0, len(prefix), _WRITE):
+            self._write(self._values_at + lo * 8, prefix[lo : lo + _WRITE].astype("<u8").tobytes())
+
+    def _pads(self, first: int, count: int) -> bytes:
+        """The key stream of ``count`` pages from page ``first``."""
+        key = self._key
+        return b"".join(
+            hashlib.blake2b(page.to_bytes(8, "little"), digest_size=_PAGE, key=key).digest()
+            for page in range(first, first + count)
+        )
+
+    def _write(self, at: int, data: bytes) -> None:
+        """``data`` enciphered from byte ``at``, a page's start (its last page filled up with zeros)."""
+        pages = -(-len(data) // _PAGE)
+        plain = np.zeros(pages * _PAGE, np.uint8)
+        plain[: len(data)] = np.frombuffer(data, np.uint8)
+        cipher = plain ^ np.frombuffer(self._pads(at // _PAGE, pages), np.uint8)
+        os.pwrite(self._file.fileno(), cipher.tobytes(), at)
+
+    def _read(self, at: int, size: int) -> bytes:
+        """``size`` bytes from byte ``at``, deciphered."""
+        first, last = at // _PAGE, (at + size - 1) // _PAGE
+        raw = os.pread(self._file.fileno(), (last + 1 - first) * _PAGE, first * _PAGE)
+        pads = self._pads(first, last + 1 - first)
+        plain = (int.from_bytes(raw, "little") ^ int.from_bytes(pads, "little")).to_bytes(len(raw), "little")
+        return plain[at - first * _PAGE : at - first * _PAGE + size]
+
+    def values_of(self, key: int, lo: int, hi: int) -> tuple[list[int], list[int]]:
+        """(value ids, bits) of the stored forms ``lo`` to ``hi`` (in hash order) whose hash is ``key``."""
+        size = _FORM.itemsize
+        data = self._read(lo * size, (hi - lo) * size)
+        vids, bits = [], []
+        for at in range(0, len(data), size):
+            if int.from_bytes(data[at : at + 8], "little") == key:
+                vids.append(int.from_bytes(data[at + 8 : at + 12], "little"))
+                bits.append(data[at + 12])
+        return vids, bits
+
+    def prefix(self, vid: int) -> int:
+        return int.from_bytes(self._read(self._values_at + vid * 8, 8), "little")
+
+
+def _new_file(folder: Path) -> tuple[int, str]:
+    """A new file in ``folder`` only this process can read (its name drawn at random)."""
+    path = os.path.join(folder, f".values-{os.urandom(8).hex()}")
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600), path
 
 
 class ValueIndex:
@@ -195,7 +268,8 @@ class ValueIndex:
 
     ``classify`` gives each value's :data:`KEPT` / :data:`BUILDER_NUMBER` bits for the leak scan (none: every
     value is searched everywhere). Forms are appended to flat arrays as values are added and merged into the sorted
-    numpy arrays when the index is searched or a chunk (:data:`_CHUNK`) is full: 13 bytes per form, 33 per value.
+    numpy arrays when the index is searched or a chunk (:data:`_CHUNK`) is full: 13 bytes per form, 13 per value
+    (its SHA-256's first 64 bits, what a hit reports, and the next 32, which tell two values apart).
     """
 
     def __init__(self, values: Iterable[str] = (), *, classify: Callable[[str], int] | None = None) -> None:
@@ -203,20 +277,26 @@ class ValueIndex:
         self._recent: OrderedDict[str, None] = OrderedDict()
         # appended since the last freeze
         self._new_keys = array("Q")
-        self._new_vids = array("I")  # index into the new digests
+        self._new_vids = array("I")  # index into the new values
         self._new_bits = array("B")
         self._new_firsts = array("Q")
-        self._new_digests = bytearray()
+        self._new_prefix = array("Q")  # each new value's SHA-256: bits 0-63
+        self._new_check = array("I")  # and 64-95
         self._new_flags = array("B")
         # frozen: sorted, unique
         self._keys = np.zeros(0, np.uint64)
-        self._vids = np.zeros(0, np.uint32)  # index into _digests
+        self._vids = np.zeros(0, np.uint32)  # index into _prefix
         self._bits = np.zeros(0, np.uint8)
         self._firsts = np.zeros(0, np.uint64)
         #: (the first-word array it was made for, whether each folded word opens a stored form): see :meth:`_starts`
         self._opens: tuple[np.ndarray, dict[str, bool]] = (self._firsts, {})
-        self._digests = np.zeros((0, 32), np.uint8)
+        self._prefix = np.zeros(0, np.uint64)  # each value's SHA-256, bits 0-63: sorted, each once
+        self._check = np.zeros(0, np.uint32)  # bits 64-95
         self._flags = np.zeros(0, np.uint8)
+        #: once :meth:`spill` ran: the forms and the prefixes in a file, the forms' and the first words' hashes in
+        #: memory by their high 32 bits only (a candidate, then checked in the file)
+        self._spilled: _Spilled | None = None
+        self._high = np.zeros(0, np.uint32)
         self._longest = 1
         self._exact_words = False
         self.add(values)
@@ -224,7 +304,9 @@ class ValueIndex:
     # -- adding ----------------------------------------------------------------------------------------
 
     def add(self, values: Iterable[str]) -> None:
-        """Add identifying values (any value, however short: each counts once in :attr:`count`)."""
+        """Add identifying values (any value, however short: each counts once in :attr:`count`); not once spilled."""
+        if self._spilled is not None:
+            raise ValueError("the index was spilled to a file: no value can be added to it")
         for raw in values:
             value = unicodedata.normalize("NFC", str(raw)).strip()
             if not value:
@@ -243,7 +325,9 @@ class ValueIndex:
         flags = self._classify(value) if (self._classify is not None and entries) else 0
         if any(bits & LEAK for bits in entries.values()):
             flags |= _SEARCHED
-        self._new_digests += value_sha256(value)
+        digest = value_sha256(value)
+        self._new_prefix.append(int.from_bytes(digest[:8], "big"))
+        self._new_check.append(int.from_bytes(digest[8:12], "big"))
         self._new_flags.append(flags)
         for key, bits in entries.items():
             self._new_keys.append(_hash(key))
@@ -273,30 +357,30 @@ class ValueIndex:
         known[known] = self._firsts[at[known]] == firsts[known]
         self._firsts = np.insert(self._firsts, at[~known], firsts[~known])
         self._new_keys, self._new_vids, self._new_bits = array("Q"), array("I"), array("B")
-        self._new_firsts, self._new_digests, self._new_flags = array("Q"), bytearray(), array("B")
+        self._new_firsts, self._new_flags = array("Q"), array("B")
+        self._new_prefix, self._new_check = array("Q"), array("I")
         if len(self._keys) >= _CHUNK:
             _release_freed()
 
     def _merge_values(self) -> np.ndarray:
-        """The values added since into :attr:`_digests` (sorted, each once) and :attr:`_flags`; the stored forms'
-        value ids moved to match. Returns each added value's id (by its order of adding)."""
-        digests = np.frombuffer(self._new_digests, np.uint8).reshape(-1, 32)
+        """The values added since into :attr:`_prefix` (sorted, each once), :attr:`_check` and :attr:`_flags`; the
+        stored forms' value ids moved to match. Returns each added value's id (by its order of adding)."""
+        prefix = np.frombuffer(self._new_prefix, np.uint64)
+        check = np.frombuffer(self._new_check, np.uint32)
         flags = np.frombuffer(self._new_flags, np.uint8)
-        prefix = _prefixes(digests)  # the digests' order; two values sharing 64 bits are refused below
         unique, first, inverse = np.unique(prefix, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         merged = np.zeros(len(unique), np.uint8)
         np.bitwise_or.at(merged, inverse, flags)
-        digests_unique = digests[first]
-        if not np.array_equal(digests_unique[inverse], digests):
+        check_unique = check[first]
+        if not np.array_equal(check_unique[inverse], check):
             raise ValueError("two identifying values share the first 64 bits of their SHA-256")
-        stored = _prefixes(self._digests)
+        stored = self._prefix
         at = np.searchsorted(stored, unique)
         known = at < len(stored)
         known[known] = stored[at[known]] == unique[known]
-        del stored
         if known.any():
-            if not np.array_equal(self._digests[at[known]], digests_unique[known]):
+            if not np.array_equal(self._check[at[known]], check_unique[known]):
                 raise ValueError("two identifying values share the first 64 bits of their SHA-256")
             np.bitwise_or.at(self._flags, at[known], merged[known])
         fresh = ~known
@@ -305,7 +389,8 @@ class ValueIndex:
         ids[known] = at[known] + np.searchsorted(where, at[known], "right")
         ids[fresh] = where + np.arange(len(where))
         if len(where):
-            self._digests = np.insert(self._digests, where, digests_unique[fresh], axis=0)
+            self._prefix = np.insert(self._prefix, where, unique[fresh])
+            self._check = np.insert(self._check, where, check_unique[fresh])
             self._flags = np.insert(self._flags, where, merged[fresh])
             for lo in range(0, len(self._vids), _CHUNK):  # an old id moves up by the values inserted before it
                 part = self._vids[lo : lo + _CHUNK]
@@ -347,7 +432,7 @@ class ValueIndex:
     def count(self) -> int:
         """Distinct values added."""
         self._freeze()
-        return len(self._digests)
+        return len(self._flags)
 
     def __len__(self) -> int:
         return self.count
@@ -356,13 +441,13 @@ class ValueIndex:
     def forms(self) -> int:
         """Spellings stored (one per value and form)."""
         self._freeze()
-        return len(self._keys)
+        return len(self._keys) if self._spilled is None else self._spilled.forms
 
     @property
     def nbytes(self) -> int:
-        """Bytes the frozen arrays take."""
+        """Bytes the frozen arrays take (in memory)."""
         self._freeze()
-        arrays = (self._keys, self._vids, self._bits, self._firsts, self._digests, self._flags)
+        arrays = (self._keys, self._vids, self._bits, self._firsts, self._prefix, self._check, self._flags, self._high)
         return sum(a.nbytes for a in arrays)
 
     def searched(self, *, builder: bool = False) -> int:
@@ -372,8 +457,26 @@ class ValueIndex:
         return int(np.count_nonzero((self._flags & _SEARCHED).astype(bool) & ~(self._flags & skip).astype(bool)))
 
     def sha256(self, vid: int) -> str:
-        """The SHA-256 (hex) of value ``vid`` as :meth:`leaks` returns it."""
-        return self._digests[vid].tobytes().hex()
+        """What a leak-scan hit reports of value ``vid`` (as :meth:`leaks` returns it): the first 64 bits of its
+        SHA-256, 16 hex digits (the index keeps no more of it; 64 bits name one value of a build)."""
+        prefix = int(self._prefix[vid]) if self._spilled is None else self._spilled.prefix(vid)
+        return f"{prefix:016x}"
+
+    def spill(self, folder: Path) -> None:
+        """Move the stored forms and the values' digests off the heap, into a file in ``folder`` (:class:`_Spilled`,
+        gone with the index), once every value is added: 4 bytes a form and 4 a first word stay in memory (their
+        hashes' high halves, which say where a form may be), 1 a value (what the leak scan skips); 13 bytes a form
+        and 12 a value less. Searches give the same answers, reading the file where a high half matches (a stored
+        form, or by chance one text word in about 4,000 at 10⁶ forms). No value can be added afterwards."""
+        self._freeze()
+        if self._spilled is not None or not hasattr(os, "pread"):  # pread: POSIX
+            return
+        self._spilled = _Spilled(folder, self._keys, self._vids, self._bits, self._prefix)
+        self._high = (self._keys >> np.uint64(32)).astype(np.uint32)
+        self._firsts = (self._firsts >> np.uint64(32)).astype(np.uint32)
+        self._keys, self._vids, self._bits = np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros(0, np.uint8)
+        self._prefix, self._check = np.zeros(0, np.uint64), np.zeros(0, np.uint32)
+        _release_freed()
 
     # -- searching -------------------------------------------------------------------------------------
 
@@ -386,15 +489,16 @@ class ValueIndex:
         new = [w for w in dict.fromkeys(words) if w not in opens]
         if new:
             heads = np.fromiter(map(_word_hash, new), np.uint64, len(new))
+            if self._spilled is not None:  # the high halves only: a candidate (see :meth:`spill`)
+                heads = (heads >> np.uint64(32)).astype(np.uint32)
             at = np.searchsorted(self._firsts, heads)
             at[at >= len(self._firsts)] = 0
             opens.update(zip(new, (self._firsts[at] == heads).tolist(), strict=True))
         return [i for i, w in enumerate(words) if opens[w]]
 
-    def _lookup(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, int, int]]]:
-        """Token bounds of ``text`` and (start token, tokens, first entry, end entry) of every stored form found."""
-        self._freeze()
-        if not len(self._keys) or not text:
+    def _lookup(self, text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int, list[int], list[int]]]]:
+        """Token bounds of ``text`` and (start token, tokens, value ids, their bits) of every stored form found."""
+        if not self.forms or not text:
             return [], []
         folded = fold_chars(text)
         pieces = _PIECES.split(folded)  # gap, word, gap, word, ..., gap
@@ -422,22 +526,46 @@ class ValueIndex:
                 where.append((i, k - i + 1))
                 hashes.append(_hash(key))
         query = np.array(hashes, np.uint64)
+        if self._spilled is not None:
+            return bounds, self._spilled_hits(query, where)
         lo = np.searchsorted(self._keys, query, "left")
         found = np.flatnonzero(self._keys[np.minimum(lo, len(self._keys) - 1)] == query).tolist()
         if not found:
             return bounds, []
         hi = np.searchsorted(self._keys, query[found], "right").tolist()
         lo_found = lo[found].tolist()
-        return bounds, [(*where[j], lo_found[n], hi[n]) for n, j in enumerate(found)]
+        vids, bits = self._vids, self._bits
+        return bounds, [
+            (*where[j], vids[lo_found[n] : hi[n]].tolist(), bits[lo_found[n] : hi[n]].tolist())
+            for n, j in enumerate(found)
+        ]
+
+    def _spilled_hits(
+        self, query: np.ndarray, where: list[tuple[int, int]]
+    ) -> list[tuple[int, int, list[int], list[int]]]:
+        """:meth:`_lookup`'s hits in the spilled table: the forms whose hashes' high halves match, read and compared."""
+        assert self._spilled is not None
+        high = (query >> np.uint64(32)).astype(np.uint32)
+        lo = np.searchsorted(self._high, high, "left")
+        maybe = np.flatnonzero(self._high[np.minimum(lo, len(self._high) - 1)] == high).tolist()
+        if not maybe:
+            return []
+        hi = np.searchsorted(self._high, high[maybe], "right").tolist()
+        keys, lo_maybe = query[maybe].tolist(), lo[maybe].tolist()
+        hits = []
+        for n, j in enumerate(maybe):
+            vids, bits = self._spilled.values_of(keys[n], lo_maybe[n], hi[n])
+            if vids:
+                hits.append((*where[j], vids, bits))
+        return hits
 
     def find(self, text: str) -> list[Span]:
         """Spans of ``text`` where a listed value occurs in a scrub spelling, token-bounded (the longest at each
         token)."""
         bounds, hits = self._lookup(text)
         longest: dict[int, int] = {}
-        bits = self._bits
-        for i, n, lo, hi in hits:
-            if n > longest.get(i, 0) and any(b & SCRUB for b in bits[lo:hi].tolist()):
+        for i, n, _, bits in hits:
+            if n > longest.get(i, 0) and any(b & SCRUB for b in bits):
                 longest[i] = n
         return [Span(bounds[i][0], bounds[i + n - 1][1], VALUE) for i, n in sorted(longest.items())]
 
@@ -447,8 +575,8 @@ class ValueIndex:
         _, hits = self._lookup(unicodedata.normalize("NFC", text))
         skip = KEPT | (BUILDER_NUMBER if builder else 0)
         found: set[int] = set()
-        for _, _, lo, hi in hits:
-            for vid, bits in zip(self._vids[lo:hi].tolist(), self._bits[lo:hi].tolist(), strict=True):
+        for _, _, vids, all_bits in hits:
+            for vid, bits in zip(vids, all_bits, strict=True):
                 if bits & LEAK and not self._flags[vid] & skip:
                     found.add(vid)
         return found

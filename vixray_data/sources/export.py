@@ -124,6 +124,17 @@ class ExportSource:
         logger.debug("%s = %s", ref, relpath)
         return ref
 
+    def _listing(self, stamp: tuple[int, int]) -> tuple[list[tuple[str, Path]], _ImageFiles]:
+        """The export's files (:meth:`_files`): listed by a reading and handed to the next one, which takes them (a
+        build reads twice: the folder is walked once, and the list is not held after the second reading). A reading
+        of the sheet as it changed walks the folder again."""
+        handed, self._handed = getattr(self, "_handed", None), None
+        if handed is not None and handed[0] == stamp:
+            return handed[1]
+        listed = self._files()
+        self._handed = (stamp, listed)
+        return listed
+
     def _files(self) -> tuple[list[tuple[str, Path]], _ImageFiles]:
         """DICOM files (found by content, whatever their name) and PNG/JPEG files of the export, in path order.
 
@@ -278,7 +289,7 @@ class ExportSource:
     # ---- iteration
     def __iter__(self) -> Iterator[RawRecord | Reject]:
         rows = self._scan()
-        dicoms, images = self._files()
+        dicoms, images = self._listing(rows.stamp)
         self._stats["images"] = "dicom" if dicoms else "png/jpeg"
         self._stats["image_files"] = len(dicoms) or len(images)
         for rel in self._outside:
