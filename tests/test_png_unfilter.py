@@ -100,7 +100,14 @@ def test_the_pixels_and_their_digest_are_pillows_whichever_filters_the_rows_use(
 
 @pytest.mark.parametrize(
     ("rows", "read_here"),
-    [("none", True), ("sub", True), ("up", True), ("none-sub-up", True), ("with-average", False), ("with-paeth", False)],
+    [
+        ("none", True),
+        ("sub", True),
+        ("up", True),
+        ("none-sub-up", True),
+        ("with-average", False),
+        ("with-paeth", False),
+    ],
 )
 def test_only_none_sub_and_up_rows_are_unfiltered_without_pillow(rows, read_here):
     copy = PngCopy.read(encode(pixels_of("L"), "L", FILTERS[rows]))

@@ -40,4 +40,5 @@ def test_every_format_character_of_this_python_is_invisible_to_the_normaliser():
 
     format_characters = [chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf"]
     assert format_characters and all(_INVISIBLE.fullmatch(c) for c in format_characters)
-    assert not _INVISIBLE.search("Phổi\u00a0hai bên \U000e0100 \U000f0000")  # a space, a variation selector, private use
+    # a no-break space, a variation selector, a private-use character: none of them a format character
+    assert not _INVISIBLE.search("Phổi\u00a0hai bên \U000e0100 \U000f0000")
