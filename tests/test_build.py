@@ -539,3 +539,18 @@ def test_each_shards_sha256_and_size_are_those_of_the_file_written(tmp_path):
         data = (tmp_path / shard.path).read_bytes()
         assert (shard.sha256, shard.bytes) == (hashlib.sha256(data).hexdigest(), len(data))
         assert pq.ParquetFile(tmp_path / shard.path).metadata.num_rows == shard.num_rows
+
+
+def test_the_image_bytes_read_back_are_the_bytes_written_whatever_their_lengths(tmp_path):
+    """The image column is built from one joined buffer and its offsets: every row must get its own bytes back."""
+    images = [b"", b"\x89PNG one", bytes(range(256)) * 300, b"\0", np.random.default_rng(3).bytes(70_001)]
+    writer = SplitWriter(tmp_path, schema.TRAIN, row_group_rows=3)  # row groups of 3, 2: offsets restart per group
+    for n, data in enumerate(images):
+        row = {name: None for name in schema.FIELDS}
+        row.update({schema.ID: f"id{n}", schema.FINDINGS: "Bóng tim không to.", schema.IMPRESSIONS: "Bình thường."})
+        row[schema.IMAGE] = {"bytes": data, "path": f"id{n}.png"}
+        writer.write(row)
+    (shard,) = writer.close()
+    table = pq.read_table(tmp_path / shard.path)
+    assert [image["bytes"] for image in table.column(schema.IMAGE).to_pylist()] == images
+    assert table.column(schema.ID).to_pylist() == [f"id{n}" for n in range(5)]
