@@ -176,7 +176,12 @@ class PngCopy:
         pixels = self.width * self.height
         if mode is None or self.interlace or self.methods != (0, 0) or not 0 < pixels <= _max_pixels():
             return None
-        return _unfilter(self.scanlines, mode, self.width, self.height)
+        rows = _unfilter(self.scanlines, self.height, self.depth * _CHANNELS[self.colour] // 8)
+        if rows is None:
+            return None
+        if mode == "I;16":  # PNG samples are big-endian; Pillow's I;16 (and its tobytes) little-endian
+            return mode, rows.view(">u2").astype("<u2")
+        return mode, rows.reshape(self.height, self.width, 3) if mode == "RGB" else rows
 
     def decode(self):
         """The pixels, as a loaded Pillow image, unfiltered from the scanlines already inflated: Pillow reads them
@@ -229,8 +234,6 @@ class PngCopy:
 
 #: (colour type, bit depth) -> Pillow's mode, for the images :meth:`PngCopy.unfiltered` reads.
 _FAST_MODES = {(0, 8): "L", (0, 16): "I;16", (2, 8): "RGB"}
-#: Bytes per pixel of each of those modes (the distance a Sub filter looks back).
-_BYTES_PER_PIXEL = {"L": 1, "I;16": 2, "RGB": 3}
 
 
 def _max_pixels() -> int:
@@ -240,15 +243,15 @@ def _max_pixels() -> int:
     return int(Image.MAX_IMAGE_PIXELS or 0) or 1 << 62
 
 
-def _unfilter(scanlines: bytes, mode: str, width: int, height: int) -> tuple[str, object] | None:
-    """The pixels of non-interlaced scanlines whose rows are filtered with None (0), Sub (1) or Up (2); None when a row
-    uses another filter. Sub is a running sum along the row, mod 256 per byte (summed by doubling: log2(width)
-    vectorised adds for every Sub row at once); Up adds the row above, in row order."""
+def _unfilter(scanlines: bytes, height: int, bpp: int):
+    """The rows of bytes of non-interlaced scanlines whose rows are filtered with None (0), Sub (1) or Up (2), as a
+    numpy array; None when a row uses another filter. ``bpp``: bytes per pixel, the distance Sub looks back. Sub is a
+    running sum along the row, mod 256 per byte (summed by doubling: log2(width) vectorised adds for every Sub row at
+    once); Up adds the row above, in row order."""
     import numpy as np
 
-    bpp = _BYTES_PER_PIXEL[mode]
-    stride = width * bpp
-    table = np.frombuffer(scanlines, np.uint8).reshape(height, stride + 1)
+    table = np.frombuffer(scanlines, np.uint8).reshape(height, -1)
+    stride = table.shape[1] - 1
     filters = table[:, 0]
     if int(filters.max()) > 2:
         return None
@@ -264,9 +267,7 @@ def _unfilter(scanlines: bytes, mode: str, width: int, height: int) -> tuple[str
     for r in np.flatnonzero(filters == 2).tolist():
         if r:
             add(lines[r], lines[r - 1], lines[r])
-    if mode == "I;16":  # PNG samples are big-endian; Pillow's I;16 (and its tobytes) little-endian
-        return mode, rows.view(">u2").astype("<u2")
-    return mode, rows.reshape(height, width, 3) if mode == "RGB" else rows
+    return rows
 
 
 def array_digest(mode: str, pixels) -> str:
