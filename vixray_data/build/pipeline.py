@@ -19,7 +19,6 @@ never values).
 
 from __future__ import annotations
 
-import ctypes
 import re
 from array import array
 from collections import Counter
@@ -32,7 +31,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from .. import __version__, card, croissant, deid, ocr, progress, schema, sources
+from .. import __version__, card, croissant, deid, heap, ocr, progress, schema, sources
 from ..config import BuildConfig
 from ..errors import DeidError, SourceError, StrictModeError, VixrayError
 from ..manifest import Builder, Counts, Limits, Manifest, ResidualScanSummary, SplitCounts, SplitInfo
@@ -99,9 +98,12 @@ def build(config: BuildConfig) -> BuildResult:
     processed (refs only), which the CLI prints as its one line.
     """
     flight = InFlight()
-    _map_large_blocks()
+    heap.map_large_blocks()
+    # the build's Arrow buffers (the shards written, then read back by the scans) from the system allocator, whose
+    # freed pages glibc gives back: pyarrow's default mimalloc pool kept about 45 MiB of them at 50k records (the
+    # peak of the build, in the residual scan); the previous pool is set back when the build returns
     pool = pa.default_memory_pool()
-    pa.set_memory_pool(pa.system_memory_pool())  # see :func:`_map_large_blocks`
+    pa.set_memory_pool(pa.system_memory_pool())
     try:
         return _build(config, flight)
     except VixrayError:
@@ -112,32 +114,6 @@ def build(config: BuildConfig) -> BuildResult:
         raise
     finally:
         pa.set_memory_pool(pool)
-
-
-#: Blocks of this size or more are mapped by glibc's malloc and unmapped when freed (see :func:`_map_large_blocks`).
-LARGE_BLOCK = 1 << 20
-
-
-def _map_large_blocks() -> None:
-    """Memory a build frees goes back to the system. glibc's mmap threshold is fixed at :data:`LARGE_BLOCK`: by
-    default it rises to the size of the largest mapped block freed (up to 32 MiB), so that the value index's arrays,
-    re-made at each merge, then come from the heap, whose freed blocks stay resident between smaller live ones. And
-    the build's Arrow buffers (the shards written, then read back by the scans) come from the system allocator, not
-    pyarrow's default mimalloc pool, which kept about 45 MiB of freed pages at 50k records (the peak of the build,
-    in the residual scan); the previous pool is set back when the build returns."""
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (AttributeError, OSError):  # not glibc
-        return
-    mallopt(-3, LARGE_BLOCK)  # M_MMAP_THRESHOLD
-
-
-def _give_back() -> None:
-    """The heap's free pages back to the system (glibc's ``malloc_trim``) between stages: what a stage freed (the
-    split's keys, the writing's rows and texts, a scan's) would otherwise stay resident under the next one (13 MiB
-    after writing 50k records)."""
-    with suppress(AttributeError, OSError):  # not glibc
-        ctypes.CDLL(None).malloc_trim(0)
 
 
 def _build(config: BuildConfig, flight: InFlight) -> BuildResult:
@@ -174,9 +150,9 @@ def _build_into(
     flight.enter("moving the index of identifying values to a file")
     deidentifier.values.spill(tmp)  # every value is known: the index leaves the heap (gone with it, never in ``out``)
     labels = _split(config, source, collected, flight)
-    _give_back()
+    heap.give_back()
     written = _write(tmp, config, source, deidentifiers, collected, labels, screen, flight)
-    _give_back()
+    heap.give_back()
     scan = _scan(tmp, config, written, deidentifier.values, flight)
     manifest = _seal(
         tmp,
@@ -529,10 +505,10 @@ def _scan(
     residual_scan.require_clean(
         tmp, report=config.report_residual, append=True, detectors=written.screen.detectors
     )  # a verification: the screen ran
-    _give_back()
+    heap.give_back()
     flight.enter("scanning the output for identifying values")
     scan = leak_scan.scan_folder(tmp, values, images=False)
-    _give_back()
+    heap.give_back()
     scan.hits.extend(written.image_hits)
     if not scan.clean:
         raise DeidError(

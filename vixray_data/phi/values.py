@@ -19,7 +19,6 @@ number of values. Once every value is known, the build moves the index to a file
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import hashlib
 import os
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import heap
 from ..values import MIN_LENGTH, as_date, date_spellings, person_name_orders
 from .spans import VALUE, Span, fold_chars, lower_chars
 
@@ -51,23 +51,6 @@ _SEARCHED = 4  # the value has at least one leak-scan spelling
 
 _RECENT = 16384  # values remembered as strings to skip repeats cheaply (an institution named on every record)
 _CHUNK = 1 << 17  # forms (or values) collected before they are merged into the sorted arrays: bounds the spare memory
-
-
-@functools.lru_cache(maxsize=1)
-def _malloc_trim() -> Callable[[int], int] | None:
-    try:
-        return ctypes.CDLL(None).malloc_trim  # glibc
-    except (AttributeError, OSError):
-        return None
-
-
-def _release_freed() -> None:
-    """Give the heap's free pages back to the system after a merge. Each merge frees the arrays it replaced; below
-    glibc's (self-raising) mmap threshold they are heap blocks a little smaller than the next ones, which the heap
-    keeps resident (an index of 11 MiB took 43 MiB, 25 MiB with this)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
 
 
 def _tokens(text: str) -> tuple[str, ...]:
@@ -360,7 +343,7 @@ class ValueIndex:
         self._new_firsts, self._new_flags = array("Q"), array("B")
         self._new_prefix, self._new_check = array("Q"), array("I")
         if len(self._keys) >= _CHUNK:
-            _release_freed()
+            heap.give_back()
 
     def _merge_values(self) -> np.ndarray:
         """The values added since into :attr:`_prefix` (sorted, each once), :attr:`_check` and :attr:`_flags`; the
@@ -476,7 +459,7 @@ class ValueIndex:
         self._firsts = (self._firsts >> np.uint64(32)).astype(np.uint32)
         self._keys, self._vids, self._bits = np.zeros(0, np.uint64), np.zeros(0, np.uint32), np.zeros(0, np.uint8)
         self._prefix, self._check = np.zeros(0, np.uint64), np.zeros(0, np.uint32)
-        _release_freed()
+        heap.give_back()
 
     # -- searching -------------------------------------------------------------------------------------
 
