@@ -70,6 +70,20 @@ def test_a_clean_folder_has_no_residual_hits(tmp_path):
     assert residual_scan(tmp_path) == []
 
 
+def test_a_file_that_is_no_shard_is_passed_over_but_a_detectors_own_error_is_not(tmp_path, caplog):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train-00000-of-00001.parquet").write_bytes(b"not parquet")
+    assert residual_scan(tmp_path, {"quiet": lambda text: []}) == []
+    assert "is not a readable shard" in caplog.text
+    _shard(tmp_path, {"a1": "Bóng tim không to."})
+
+    def broken(text):
+        raise KeyError("a bug in a detector")
+
+    with pytest.raises(KeyError):  # a scan that silently skipped the shard would pass a folder it never read
+        residual_scan(tmp_path, {"broken": broken})
+
+
 def test_report_residual_option_reaches_the_build_config(tmp_path):
     import argparse
 

@@ -26,7 +26,7 @@ import json
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from .. import schema
@@ -205,16 +205,18 @@ _VERSION = re.compile(r"\d+(?:\.\d+){1,3}(?:[.+-]?[A-Za-z0-9]+)?")
 _SCAN_BATCH_ROWS = 1024
 
 
-def _shard_hits(shard, rel: str, split: str, detectors: Mapping[str, Detector]) -> list[dict]:
-    """The hits in one shard's text columns, column by column and in batches: memory holds a batch, not the
-    shard (a shard's text can be hundreds of MB)."""
-    found: list[dict] = []
+def _shard_texts(path: Path) -> Iterator[tuple[str, str, str]]:
+    """(record id, column, text) of each non-empty text cell of a shard, column by column and in batches: memory
+    holds a batch, not the shard (a shard's text can be hundreds of MB). Reading errors surface as the cells are
+    asked for."""
+    import pyarrow.parquet as pq
+
+    shard = pq.ParquetFile(path)
     for name in schema.TEXT_FIELDS:
         for batch in shard.iter_batches(batch_size=_SCAN_BATCH_ROWS, columns=[schema.ID, name]):
             for record, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
                 if text:
-                    found += _hits(rel, split, record, name, text, detectors)
-    return found
+                    yield record, name, text
 
 
 def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None) -> list[dict]:
@@ -225,8 +227,6 @@ def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None)
     no common-word list explains) with the recognizers; not the card, whose text is the project's template.
     Each hit names file, split, record id, column, category and detector, never the value.
     """
-    import pyarrow.parquet as pq
-
     folder = Path(folder)
     detectors = default_detectors() if detectors is None else detectors
     recognizers = {name: d for name, d in detectors.items() if name == RECOGNIZERS} or {RECOGNIZERS: find_phi}
@@ -234,10 +234,16 @@ def residual_scan(folder: Path, detectors: Mapping[str, Detector] | None = None)
     for path in sorted((folder / "data").glob("*.parquet")):
         rel = path.relative_to(folder).as_posix()
         split = path.name.split("-")[0]
-        try:
-            hits += _shard_hits(pq.ParquetFile(path), rel, split, detectors)
-        except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
-            log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
+        cells = _shard_texts(path)
+        while True:
+            try:  # only reading is guarded: a detector's own error is no unreadable shard
+                cell = next(cells, None)
+            except (OSError, ValueError, KeyError) as exc:  # not a shard of ours: validate reports it as such
+                log.warning("residual scan: %s is not a readable shard (%s); skipped", rel, type(exc).__name__)
+                break
+            if cell is None:
+                break
+            hits += _hits(rel, split, *cell, detectors)
     rejects = folder / schema.REJECTS
     if rejects.is_file():
         for number, line in enumerate(rejects.read_text(encoding="utf-8").splitlines(), 1):
