@@ -367,15 +367,6 @@ for name in ("default", "structure"):
 _FILTERS = ("None", "Sub", "Up", "Average", "Paeth")
 
 
-def _chunks(data: bytes):
-    """(type, start, end) of each chunk of a PNG written here."""
-    i = 8
-    while i < len(data):
-        (length,) = struct.unpack_from(">I", data, i)
-        yield data[i + 4 : i + 8], i, i + 12 + length
-        i += 12 + length
-
-
 def per_image(folder: Path, count: int, runs: int) -> str:
     """CPU ms per image of the PNG copy in the builder's worker (``ImageFile()`` and ``--verify structure``'s
     ``.structure()``), in-process, this checkout and ``--before`` in alternate child processes; medians."""
@@ -397,11 +388,13 @@ def per_image(folder: Path, count: int, runs: int) -> str:
             for line in out.splitlines():
                 name, ms = line.split()
                 times.setdefault((label, name), []).append(float(ms))
+    from vixray_data.sources.imagefile import png_chunks
+
     filters = [0] * 5
     for path in sorted(folder.glob("*.png"))[:count]:
         data = path.read_bytes()
         height = struct.unpack_from(">I", data, 20)[0]
-        raw = zlib.decompress(b"".join(data[s + 8 : e - 4] for k, s, e in _chunks(data) if k == b"IDAT"))
+        raw = zlib.decompress(b"".join(data[s + 8 : e - 4] for k, s, e in png_chunks(data) if k == b"IDAT"))
         stride = len(raw) // height
         for row in range(height):
             filters[raw[row * stride]] += 1
